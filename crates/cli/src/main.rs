@@ -1,0 +1,379 @@
+//! `zizhi`: the one binary. For now the offline rules-engine commands: self-assessment,
+//! criteria packs, the holiday calendar and Civil Code periods.
+
+mod report;
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use zizhi_domain::SourceError;
+use zizhi_domain::assess::assess;
+use zizhi_domain::calendar::HolidayCalendar;
+use zizhi_domain::criteria::Pack;
+use zizhi_domain::lang::{Lang, Text};
+use zizhi_domain::period::{PeriodLength, period_end};
+use zizhi_domain::profile::{Profile, RawProfile};
+
+/// 信息安全服务资质认定（灾难恢复类）— information security service qualification certification.
+#[derive(Debug, Parser)]
+#[command(name = "zizhi", version, about)]
+struct Cli {
+    /// Language of reports and messages: zh (default) or en. Also ZIZHI_LANG.
+    #[arg(long, global = true, env = "ZIZHI_LANG", value_parser = parse_lang)]
+    lang: Option<Lang>,
+    /// A holiday calendar file that extends the shipped one (same format; its years replace
+    /// the shipped years). Also ZIZHI_HOLIDAYS.
+    #[arg(long, global = true, env = "ZIZHI_HOLIDAYS", value_name = "FILE")]
+    holidays: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Self-assess an applicant profile (JSON file, or - for standard input) before applying.
+    Assess {
+        /// The profile: a JSON file, or - for standard input.
+        profile: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Criteria packs: the requirements of each category × level, as data.
+    Criteria {
+        #[command(subcommand)]
+        command: CriteriaCommand,
+    },
+    /// The statutory holiday calendar used for deadlines.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// The last day of a Civil Code period (arts. 200–204) that starts with an event on DATE.
+    Deadline {
+        /// The day of the event (YYYY-MM-DD), e.g. when the acceptance-review e-mail arrived.
+        date: String,
+        #[arg(long, conflicts_with = "days", required_unless_present = "days")]
+        months: Option<u32>,
+        #[arg(long)]
+        days: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CriteriaCommand {
+    /// List the shipped packs.
+    List,
+    /// Show one pack as a readable table, e.g. `disaster_recovery/2`.
+    Show { pack: String },
+    /// Validate pack files; prints the file, line and reason of the first problem in each.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Show the holidays and adjusted working days of the calendar in use.
+    Show {
+        /// Only this year.
+        year: Option<i32>,
+    },
+    /// Validate a calendar file.
+    Validate { file: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language \"{s}\" (zh or en)"))
+}
+
+/// A failure to report: bad input (exit 2) with a bilingual message.
+struct Failure(Text);
+
+fn fail(zh: impl Into<String>, en: impl Into<String>) -> Failure {
+    Failure(Text::new(zh, en))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_default();
+    match run(&cli, lang) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure(t)) => {
+            let prefix = match lang {
+                Lang::Zh => "错误：",
+                Lang::En => "error: ",
+            };
+            eprintln!("{prefix}{}", t.get(lang));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_input(path: &str) -> Result<(String, String), Failure> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            fail(
+                format!("无法读取标准输入：{e}"),
+                format!("cannot read standard input: {e}"),
+            )
+        })?;
+        return Ok(("<stdin>".into(), s));
+    }
+    std::fs::read_to_string(path)
+        .map(|s| (path.to_string(), s))
+        .map_err(|e| {
+            fail(
+                format!("无法读取文件 {path}：{e}"),
+                format!("cannot read file {path}: {e}"),
+            )
+        })
+}
+
+fn source_failure(e: &SourceError) -> Failure {
+    fail(format!("{e}"), format!("{e}"))
+}
+
+fn calendar(cli: &Cli) -> Result<HolidayCalendar, Failure> {
+    let shipped = HolidayCalendar::shipped();
+    match &cli.holidays {
+        None => Ok(shipped),
+        Some(path) => {
+            let (name, src) = read_input(path)?;
+            let extra = HolidayCalendar::parse(&name, &src).map_err(|e| source_failure(&e))?;
+            Ok(shipped.extended_with(&extra))
+        }
+    }
+}
+
+fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
+    match &cli.command {
+        Command::Assess { profile, format } => {
+            let (name, src) = read_input(profile)?;
+            let raw = parse_profile_json(&name, &src)?;
+            let profile = Profile::parse(&raw).map_err(|e| {
+                fail(
+                    format!("字段 {} 无效：{}", e.field, e.problem.zh),
+                    format!("field {} is invalid: {}", e.field, e.problem.en),
+                )
+            })?;
+            let packs = Pack::shipped();
+            let pack = Pack::for_level(&packs, profile.category, profile.level).ok_or_else(|| {
+                let have: Vec<String> = packs
+                    .iter()
+                    .filter(|p| p.category == profile.category)
+                    .map(|p| p.level.to_string())
+                    .collect();
+                fail(
+                    format!("字段 level 无效：{} 没有 {} 级的准则包（现有：{}）", profile.category, profile.level, have.join("、")),
+                    format!("field level is invalid: no criteria pack for {} level {} (available: {})", profile.category, profile.level, have.join(", ")),
+                )
+            })?;
+            let assessment = assess(&profile, pack, &calendar(cli)?);
+            Ok(match format {
+                Format::Json => {
+                    let mut s = serde_json::to_string_pretty(&assessment.report(lang))
+                        .expect("the report serialises");
+                    s.push('\n');
+                    s
+                }
+                Format::Text => report::assessment(&assessment, lang),
+            })
+        }
+        Command::Criteria { command } => match command {
+            CriteriaCommand::List => Ok(report::pack_list(&Pack::shipped(), lang)),
+            CriteriaCommand::Show { pack } => {
+                let packs = Pack::shipped();
+                let p = Pack::find(&packs, pack).ok_or_else(|| {
+                    let ids: Vec<String> = packs.iter().map(|p| p.id()).collect();
+                    fail(
+                        format!("没有准则包“{pack}”（现有：{}）", ids.join("、")),
+                        format!(
+                            "no criteria pack \"{pack}\" (available: {})",
+                            ids.join(", ")
+                        ),
+                    )
+                })?;
+                Ok(report::pack(p, lang))
+            }
+            CriteriaCommand::Validate { files } => {
+                let mut out = String::new();
+                let mut problems = Vec::new();
+                for f in files {
+                    let (name, src) = read_input(f)?;
+                    match Pack::parse(&name, &src) {
+                        Ok(p) => out.push_str(&match lang {
+                            Lang::Zh => format!(
+                                "{name}：有效（{}，{} 项要求，{}）\n",
+                                p.versioned_id(),
+                                p.requirements.len(),
+                                report::status_name(p.status, lang)
+                            ),
+                            Lang::En => format!(
+                                "{name}: valid ({}, {} requirements, {})\n",
+                                p.versioned_id(),
+                                p.requirements.len(),
+                                report::status_name(p.status, lang)
+                            ),
+                        }),
+                        Err(e) => problems.push(e.to_string()),
+                    }
+                }
+                if problems.is_empty() {
+                    Ok(out)
+                } else {
+                    print!("{out}");
+                    let all = problems.join("\n");
+                    Err(fail(
+                        format!("准则包无效：\n{all}"),
+                        format!("invalid criteria pack:\n{all}"),
+                    ))
+                }
+            }
+        },
+        Command::Calendar { command } => match command {
+            CalendarCommand::Show { year } => Ok(report::calendar(&calendar(cli)?, *year, lang)),
+            CalendarCommand::Validate { file } => {
+                let (name, src) = read_input(file)?;
+                let c = HolidayCalendar::parse(&name, &src).map_err(|e| source_failure(&e))?;
+                let years: Vec<String> = c.years().map(|y| y.year.to_string()).collect();
+                Ok(match lang {
+                    Lang::Zh => format!("{name}：有效（年份：{}）\n", years.join("、")),
+                    Lang::En => format!("{name}: valid (years: {})\n", years.join(", ")),
+                })
+            }
+        },
+        Command::Deadline { date, months, days } => {
+            let d = zizhi_domain::calendar::parse_date(date).ok_or_else(|| {
+                fail(
+                    format!("日期“{date}”无效（格式 YYYY-MM-DD，且须真实存在）"),
+                    format!("date \"{date}\" is invalid (YYYY-MM-DD, and the day must exist)"),
+                )
+            })?;
+            let len = match (months, days) {
+                (Some(m), _) => PeriodLength::Months(*m),
+                (None, Some(n)) => PeriodLength::Days(*n),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let cal = calendar(cli)?;
+            Ok(report::deadline(
+                d,
+                len,
+                &period_end(d, len, &cal),
+                &cal,
+                lang,
+            ))
+        }
+    }
+}
+
+/// Splits serde_json's " at line L column C" suffix off a message.
+fn split_position(msg: &str) -> (String, Option<(String, String)>) {
+    if let Some((m, pos)) = msg.rsplit_once(" at line ")
+        && let Some((l, c)) = pos.split_once(" column ")
+    {
+        return (m.to_string(), Some((l.to_string(), c.to_string())));
+    }
+    (msg.to_string(), None)
+}
+
+/// Reads the JSON shape, naming the field of the first problem.
+fn parse_profile_json(name: &str, src: &str) -> Result<RawProfile, Failure> {
+    let de = &mut serde_json::Deserializer::from_str(src);
+    let result: Result<RawProfile, _> = serde_path_to_error::deserialize(de);
+    result.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let (msg, pos) = split_position(&inner.to_string());
+        let (at_zh, at_en) = match &pos {
+            Some((l, c)) => (
+                format!("（{name} 第 {l} 行第 {c} 列）"),
+                format!(" ({name} line {l} column {c})"),
+            ),
+            None => (String::new(), String::new()),
+        };
+        if inner.is_syntax() || inner.is_eof() {
+            return fail(
+                format!("{name} 不是合法的 JSON：{msg}{at_zh}"),
+                format!("{name} is not valid JSON: {msg}{at_en}"),
+            );
+        }
+        let field = |sub: &str| {
+            if path == "." || path.is_empty() {
+                sub.to_string()
+            } else if path.ends_with(&format!(".{sub}")) || path == sub {
+                path.clone()
+            } else {
+                format!("{path}.{sub}")
+            }
+        };
+        let quoted = |m: &str| m.split('`').nth(1).unwrap_or_default().to_string();
+        let names = |m: &str| -> String {
+            m.split_once("expected ")
+                .map(|(_, x)| x.trim_start_matches("one of ").replace('`', ""))
+                .unwrap_or_default()
+        };
+        // serde's messages, in both languages, with the field's full path.
+        let (zh, en) = if msg.starts_with("missing field") {
+            let f = field(&quoted(&msg));
+            (
+                format!("缺少字段 {f}{at_zh}"),
+                format!("missing field {f}{at_en}"),
+            )
+        } else if msg.starts_with("unknown field") {
+            let f = field(&quoted(&msg));
+            let allowed = names(&msg);
+            (
+                format!(
+                    "未知字段 {f}（允许的字段：{}）{at_zh}",
+                    allowed.replace(", ", "、")
+                ),
+                format!("unknown field {f} (allowed: {allowed}){at_en}"),
+            )
+        } else {
+            let f = if path == "." {
+                "(root)".to_string()
+            } else {
+                path.clone()
+            };
+            let expected = msg
+                .rsplit_once("expected ")
+                .map(|(_, x)| x.to_string())
+                .unwrap_or_default();
+            let want_zh = match expected.as_str() {
+                "i64" | "u64" => "整数".to_string(),
+                "a boolean" => "布尔值 true 或 false".to_string(),
+                "a string" => "字符串".to_string(),
+                "a sequence" => "数组".to_string(),
+                x if x.starts_with("struct") => "对象".to_string(),
+                x => x.to_string(),
+            };
+            (
+                format!("字段 {f} 类型不符，应为{want_zh}（{msg}）{at_zh}"),
+                format!("field {f} has the wrong type: {msg}{at_en}"),
+            )
+        };
+        fail(zh, en)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,832 @@
+//! The self-assessment (自评估): a profile against a criteria pack, with the renewal rule (guide
+//! §四) and the fee (§九). Every requirement of the pack gets a status and a reason that states
+//! the numbers: what was required and what was declared.
+
+use chrono::NaiveDate;
+use serde::{Serialize, Serializer};
+
+use crate::calendar::HolidayCalendar;
+use crate::criteria::{Field, Pack, PackStatus, Requirement, RequirementKind, Rule};
+use crate::fees::{ApplicationKind, Fee};
+use crate::lang::{Lang, Text, level_zh};
+use crate::money::Cny;
+use crate::period::{add_months, years_completed};
+use crate::profile::{CertificateStatus, HeldCertificate, Profile};
+use crate::renewal::{RenewalTiming, classify};
+
+/// The outcome for one requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// 满足
+    Met,
+    /// 不满足
+    NotMet,
+    /// 待审核: a judgement, a declared fact whose evidence must be reviewed, or a pending
+    /// threshold.
+    NeedsReview,
+}
+
+impl Status {
+    pub fn name(self) -> Text {
+        match self {
+            Status::Met => Text::new("满足", "met"),
+            Status::NotMet => Text::new("不满足", "not met"),
+            Status::NeedsReview => Text::new("待审核", "needs review"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequirementResult {
+    pub id: String,
+    pub requirement: Requirement,
+    pub status: Status,
+    pub reason: Text,
+}
+
+/// The renewal classification of a maintenance application and the certificate it rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewalOutcome {
+    pub timing: RenewalTiming,
+    pub certificate_number: Option<String>,
+    pub valid_until: Option<NaiveDate>,
+    pub due_by: Option<NaiveDate>,
+    pub late_window_last_day: Option<NaiveDate>,
+    pub provisional: bool,
+    pub reason: Text,
+}
+
+/// A whole self-assessment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub pack: String,
+    pub pack_status: PackStatus,
+    pub pack_title: Text,
+    pub as_of: NaiveDate,
+    pub organization: String,
+    pub uscc: String,
+    pub requested_kind: ApplicationKind,
+    /// The kind in effect after the renewal rule.
+    pub application_kind: ApplicationKind,
+    pub renewal: Option<RenewalOutcome>,
+    pub fee: Option<Fee>,
+    pub requirements: Vec<RequirementResult>,
+    pub eligible: bool,
+    pub notes: Vec<Text>,
+}
+
+fn yuan(c: Cny) -> Text {
+    Text::new(c.display(Lang::Zh), c.display(Lang::En))
+}
+
+fn day(d: NaiveDate) -> Text {
+    Text::new(d.format("%Y年%-m月%-d日").to_string(), d.to_string())
+}
+
+/// ⌈percent % × n⌉ in integers.
+pub fn percent_ceil(percent: u32, n: u32) -> u32 {
+    let p = u64::from(percent) * u64::from(n);
+    p.div_ceil(100) as u32
+}
+
+/// The staff floor of guide 3.2.4: max(floor, ⌈percent % × DR technical staff⌉).
+pub fn required_professionals(percent: u32, floor: u32, dr_staff: u32) -> u32 {
+    floor.max(percent_ceil(percent, dr_staff))
+}
+
+/// The certificate a maintenance application maintains: the same category and level, not
+/// revoked (a revoked certificate cannot be maintained), the latest expiry first.
+fn maintained_certificate<'a>(profile: &'a Profile, pack: &Pack) -> Option<&'a HeldCertificate> {
+    profile
+        .certificates
+        .iter()
+        .filter(|c| {
+            c.category == pack.category
+                && c.level == pack.level
+                && c.status != CertificateStatus::Revoked
+        })
+        .max_by_key(|c| c.valid_until)
+}
+
+/// Classifies a maintenance application; `None` for an initial one.
+fn renewal(profile: &Profile, pack: &Pack, cal: &HolidayCalendar) -> Option<RenewalOutcome> {
+    if profile.kind == ApplicationKind::Initial {
+        return None;
+    }
+    let held = maintained_certificate(profile, pack);
+    let Some(cert) = held else {
+        return Some(RenewalOutcome {
+            timing: RenewalTiming::TreatedAsInitial,
+            certificate_number: None,
+            valid_until: None,
+            due_by: None,
+            late_window_last_day: None,
+            provisional: false,
+            reason: Text::new(
+                format!(
+                    "未申报可维持的{}{}证书（已取消的证书不能维持），按初次申请处理",
+                    pack.category.name().zh,
+                    level_zh(pack.level)
+                ),
+                format!(
+                    "no {} level-{} certificate to maintain (a revoked one cannot be), so this is an initial application",
+                    pack.category.name().en,
+                    pack.level
+                ),
+            ),
+        });
+    };
+    let Some(rule) = pack.renewal else {
+        return Some(RenewalOutcome {
+            timing: RenewalTiming::Late,
+            certificate_number: Some(cert.number.clone()),
+            valid_until: Some(cert.valid_until),
+            due_by: None,
+            late_window_last_day: None,
+            provisional: true,
+            reason: Text::new(
+                "本级别的维持时限规则待官方公布，无法判定是否按时",
+                "this level's renewal rule is pending the official text; timing cannot be decided",
+            ),
+        });
+    };
+    let c = classify(profile.as_of, cert.valid_until, rule, cal);
+    let (zh, en) = match c.timing {
+        RenewalTiming::OnTime => (
+            format!(
+                "证书 {} 有效期至 {}；于 {} 前（含当日，即届满前 {} 个月）提交，按时",
+                cert.number,
+                day(cert.valid_until).zh,
+                day(c.due_by).zh,
+                rule.due_months_before_expiry
+            ),
+            format!(
+                "certificate {} valid until {}; filed by {} ({} months before expiry, inclusive): on time",
+                cert.number, cert.valid_until, c.due_by, rule.due_months_before_expiry
+            ),
+        ),
+        RenewalTiming::Late => (
+            format!(
+                "证书 {} 有效期至 {}；应于 {} 前提交，已逾期但未超过届满后 {} 个月（截至 {}），仍为维持申请，证书可能在此期间失效",
+                cert.number,
+                day(cert.valid_until).zh,
+                day(c.due_by).zh,
+                rule.initial_after_months_past_expiry,
+                day(c.late_window.last_day).zh
+            ),
+            format!(
+                "certificate {} valid until {}; due by {}; late, but within {} months after expiry (until {}): still a maintenance application, and the certificate may lapse meanwhile",
+                cert.number,
+                cert.valid_until,
+                c.due_by,
+                rule.initial_after_months_past_expiry,
+                c.late_window.last_day
+            ),
+        ),
+        RenewalTiming::TreatedAsInitial => (
+            format!(
+                "证书 {} 有效期至 {}；届满 {} 个月后（{} 之后）提交，视作初次申请，按初次申请收费",
+                cert.number,
+                day(cert.valid_until).zh,
+                rule.initial_after_months_past_expiry,
+                day(c.late_window.last_day).zh
+            ),
+            format!(
+                "certificate {} valid until {}; filed more than {} months after expiry (after {}): treated as an initial application, with the initial fee",
+                cert.number,
+                cert.valid_until,
+                rule.initial_after_months_past_expiry,
+                c.late_window.last_day
+            ),
+        ),
+    };
+    Some(RenewalOutcome {
+        timing: c.timing,
+        certificate_number: Some(cert.number.clone()),
+        valid_until: Some(cert.valid_until),
+        due_by: Some(c.due_by),
+        late_window_last_day: Some(c.late_window.last_day),
+        provisional: c.late_window.provisional,
+        reason: Text::new(zh, en),
+    })
+}
+
+struct Eval<'a> {
+    profile: &'a Profile,
+    pack: &'a Pack,
+    kind: ApplicationKind,
+}
+
+impl Eval<'_> {
+    fn bool_of(&self, f: Field) -> bool {
+        let o = &self.profile.organization;
+        let t = &self.profile.track_record;
+        match f {
+            Field::IndependentLegalPerson => o.independent_legal_person,
+            Field::ApprovedByAuthorities => o.approved_by_authorities,
+            Field::LawAbiding => o.law_abiding,
+            Field::FinancesGood => o.finances_good_last_3_years,
+            Field::CompletedFullProcess => t.completed_full_dr_service_process,
+            Field::OwnsDataCenter => t.owns_dr_data_center,
+            _ => unreachable!("pack validation checks field types"),
+        }
+    }
+
+    fn amount_of(&self, f: Field) -> Cny {
+        match f {
+            Field::RegisteredCapital => self.profile.organization.registered_capital,
+            Field::TotalAssets => self.profile.organization.total_assets,
+            Field::CompletedProjectValue => self.profile.track_record.completed_dr_project_value,
+            _ => unreachable!("pack validation checks field types"),
+        }
+    }
+
+    fn count_of(&self, f: Field) -> u32 {
+        match f {
+            Field::DrTechnicalStaff => self.profile.staff.dr_technical_staff,
+            Field::RegisteredProfessionals => self.profile.staff.full_time_registered_professionals,
+            _ => unreachable!("pack validation checks field types"),
+        }
+    }
+
+    fn date_of(&self, f: Field) -> NaiveDate {
+        match f {
+            Field::SecurityServiceSince => self.profile.organization.security_service_since,
+            _ => unreachable!("pack validation checks field types"),
+        }
+    }
+
+    fn rule(&self, rule: &Rule) -> (Status, Text) {
+        let pending = Text::new(
+            "要求的数值待官方具体要求公布",
+            "the required number is pending the official text",
+        );
+        match rule {
+            Rule::Declared { field } => {
+                let l = field.label();
+                if self.bool_of(*field) {
+                    (
+                        Status::NeedsReview,
+                        Text::new(
+                            format!("申报“{}”：是，须以证据核实", l.zh),
+                            format!("declared \"{}\": yes, to be verified on evidence", l.en),
+                        ),
+                    )
+                } else {
+                    (
+                        Status::NotMet,
+                        Text::new(
+                            format!("申报“{}”：否", l.zh),
+                            format!("declared \"{}\": no", l.en),
+                        ),
+                    )
+                }
+            }
+            Rule::MinYears { field, years } => {
+                let since = self.date_of(*field);
+                let as_of = self.profile.as_of;
+                let n = years_completed(since, as_of);
+                let base = Text::new(
+                    format!("自 {} 至 {} 已满 {n} 年", day(since).zh, day(as_of).zh),
+                    format!("{n} whole years from {since} to {as_of}"),
+                );
+                match years {
+                    None => (
+                        Status::NeedsReview,
+                        Text::join(&[base, pending], "；", "; "),
+                    ),
+                    Some(y) if n >= *y => (
+                        Status::Met,
+                        Text::new(
+                            format!("{}，满足 {y} 年以上（含 {y} 年）", base.zh),
+                            format!("{}, meeting {y} years or more ({y} included)", base.en),
+                        ),
+                    ),
+                    Some(y) => {
+                        let when = add_months(since, y * 12);
+                        (
+                            Status::NotMet,
+                            Text::new(
+                                format!(
+                                    "{}，不足要求的 {y} 年（{} 方满 {y} 年）",
+                                    base.zh,
+                                    day(when).zh
+                                ),
+                                format!(
+                                    "{}, short of the required {y} (complete on {when})",
+                                    base.en
+                                ),
+                            ),
+                        )
+                    }
+                }
+            }
+            Rule::MinAmount { field, min } => {
+                let l = field.label();
+                let v = self.amount_of(*field);
+                match min {
+                    None => (
+                        Status::NeedsReview,
+                        Text::join(
+                            &[
+                                Text::new(
+                                    format!("{}申报 {}", l.zh, yuan(v).zh),
+                                    format!("{} declared {}", l.en, yuan(v).en),
+                                ),
+                                pending,
+                            ],
+                            "；",
+                            "; ",
+                        ),
+                    ),
+                    Some(m) if v >= *m => (
+                        Status::Met,
+                        Text::new(
+                            format!(
+                                "{} {}，不低于要求的 {}（含本数）",
+                                l.zh,
+                                yuan(v).zh,
+                                yuan(*m).zh
+                            ),
+                            format!(
+                                "{} {} is at least the required {} (inclusive)",
+                                l.en,
+                                yuan(v).en,
+                                yuan(*m).en
+                            ),
+                        ),
+                    ),
+                    Some(m) => {
+                        let short = Cny::from_fen(m.fen() - v.fen());
+                        (
+                            Status::NotMet,
+                            Text::new(
+                                format!(
+                                    "{} {}，低于要求的 {}（差 {}）",
+                                    l.zh,
+                                    yuan(v).zh,
+                                    yuan(*m).zh,
+                                    yuan(short).zh
+                                ),
+                                format!(
+                                    "{} {} is below the required {} (short by {})",
+                                    l.en,
+                                    yuan(v).en,
+                                    yuan(*m).en,
+                                    yuan(short).en
+                                ),
+                            ),
+                        )
+                    }
+                }
+            }
+            Rule::StaffRatio {
+                field,
+                of,
+                percent,
+                floor,
+            } => {
+                let have = self.count_of(*field);
+                let base = self.count_of(*of);
+                let (fl, ol) = (field.label(), of.label());
+                let declared = Text::new(
+                    format!("{} {have} 人，{} {base} 人", fl.zh, ol.zh),
+                    format!("{} {have}, {} {base}", fl.en, ol.en),
+                );
+                let (Some(p), Some(f)) = (percent, floor) else {
+                    return (
+                        Status::NeedsReview,
+                        Text::join(&[declared, pending], "；", "; "),
+                    );
+                };
+                let share = percent_ceil(*p, base);
+                let need = required_professionals(*p, *f, base);
+                let rule = Text::new(
+                    format!("要求不少于 max({f}, ⌈{p}% × {base}⌉ = {share}) = {need} 人"),
+                    format!("required at least max({f}, ⌈{p}% × {base}⌉ = {share}) = {need}"),
+                );
+                let status = if have >= need {
+                    Status::Met
+                } else {
+                    Status::NotMet
+                };
+                (status, Text::join(&[declared, rule], "；", "; "))
+            }
+            Rule::CertificateHeld { category, level } => self.certificate(*category, *level),
+            Rule::ProjectLevel { min_level } => {
+                let projects = &self.profile.track_record.dr_construction_projects;
+                let Some(best) = projects.iter().max_by_key(|p| p.level) else {
+                    return (
+                        Status::NotMet,
+                        Text::new(
+                            "未申报灾难恢复系统建设项目",
+                            "no DR system construction project declared",
+                        ),
+                    );
+                };
+                let how = |p: &crate::profile::DrProject| {
+                    if p.elements.is_some() {
+                        Text::new(
+                            "，由七要素最低等级计算",
+                            ", computed as the minimum of its seven elements",
+                        )
+                    } else {
+                        Text::new("", "")
+                    }
+                };
+                let Some(min) = min_level else {
+                    let h = how(best);
+                    return (
+                        Status::NeedsReview,
+                        Text::join(
+                            &[
+                                Text::new(
+                                    format!(
+                                        "最高为项目“{}”GB/T 20988-{} 第 {} 级{}",
+                                        best.name, best.edition, best.level, h.zh
+                                    ),
+                                    format!(
+                                        "best is \"{}\" at GB/T 20988-{} level {}{}",
+                                        best.name, best.edition, best.level, h.en
+                                    ),
+                                ),
+                                pending,
+                            ],
+                            "；",
+                            "; ",
+                        ),
+                    );
+                };
+                match projects.iter().find(|p| p.level >= *min) {
+                    Some(p) => {
+                        let h = how(p);
+                        (
+                            Status::Met,
+                            Text::new(
+                                format!(
+                                    "项目“{}”达到 GB/T 20988-{} 第 {} 级{}，满足第 {min} 级以上（含第 {min} 级）",
+                                    p.name, p.edition, p.level, h.zh
+                                ),
+                                format!(
+                                    "\"{}\" reaches GB/T 20988-{} level {}{}, meeting level {min} or above",
+                                    p.name, p.edition, p.level, h.en
+                                ),
+                            ),
+                        )
+                    }
+                    None => {
+                        let h = how(best);
+                        (
+                            Status::NotMet,
+                            Text::new(
+                                format!(
+                                    "申报 {} 个项目，最高为“{}”第 {} 级{}，低于要求的第 {min} 级",
+                                    projects.len(),
+                                    best.name,
+                                    best.level,
+                                    h.zh
+                                ),
+                                format!(
+                                    "{} projects declared; the best, \"{}\", is level {}{}, below the required level {min}",
+                                    projects.len(),
+                                    best.name,
+                                    best.level,
+                                    h.en
+                                ),
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    fn certificate(&self, category: crate::profile::Category, level: u8) -> (Status, Text) {
+        let as_of = self.profile.as_of;
+        let name = category.name();
+        let matching: Vec<&HeldCertificate> = self
+            .profile
+            .certificates
+            .iter()
+            .filter(|c| c.category == category && c.level == level)
+            .collect();
+        if let Some(c) = matching.iter().find(|c| c.in_force_on(as_of)) {
+            return (
+                Status::Met,
+                Text::new(
+                    format!(
+                        "持有{}{}证书 {}，有效期至 {}，于 {} 有效",
+                        name.zh,
+                        level_zh(level),
+                        c.number,
+                        day(c.valid_until).zh,
+                        day(as_of).zh
+                    ),
+                    format!(
+                        "holds {} level-{level} certificate {}, valid until {}, in force on {as_of}",
+                        name.en, c.number, c.valid_until
+                    ),
+                ),
+            );
+        }
+        let why: Vec<Text> = matching
+            .iter()
+            .map(|c| match c.status {
+                CertificateStatus::Suspended => Text::new(
+                    format!("证书 {} 已暂停", c.number),
+                    format!("certificate {} is suspended", c.number),
+                ),
+                CertificateStatus::Revoked => Text::new(
+                    format!("证书 {} 已取消", c.number),
+                    format!("certificate {} is revoked", c.number),
+                ),
+                CertificateStatus::Expired => Text::new(
+                    format!("证书 {} 已过期", c.number),
+                    format!("certificate {} has expired", c.number),
+                ),
+                CertificateStatus::Valid => Text::new(
+                    format!(
+                        "证书 {} 有效期至 {}，于 {} 已届满",
+                        c.number,
+                        day(c.valid_until).zh,
+                        day(as_of).zh
+                    ),
+                    format!(
+                        "certificate {} was valid until {}, expired by {as_of}",
+                        c.number, c.valid_until
+                    ),
+                ),
+            })
+            .collect();
+        let missing = if why.is_empty() {
+            Text::new(
+                format!("未申报{}{}证书", name.zh, level_zh(level)),
+                format!("no {} level-{level} certificate declared", name.en),
+            )
+        } else {
+            Text::join(&why, "；", "; ")
+        };
+        // A maintenance applicant holds the level being maintained; whether that stands in for
+        // the lower-level prerequisite is the centre's call (the guide does not say).
+        if self.kind == ApplicationKind::Maintenance
+            && let Some(m) = maintained_certificate(self.profile, self.pack)
+        {
+            return (
+                Status::NeedsReview,
+                Text::new(
+                    format!(
+                        "{}；维持申请持有所维持的{}证书 {}（有效期至 {}），是否替代本项由测评中心确认",
+                        missing.zh,
+                        level_zh(self.pack.level),
+                        m.number,
+                        day(m.valid_until).zh
+                    ),
+                    format!(
+                        "{}; as a maintenance application it holds the level-{} certificate {} (valid until {}); the centre decides whether that stands in for this prerequisite",
+                        missing.en, self.pack.level, m.number, m.valid_until
+                    ),
+                ),
+            );
+        }
+        (Status::NotMet, missing)
+    }
+
+    fn requirement(&self, r: &Requirement) -> RequirementResult {
+        let evidence = (!r.evidence.is_empty()).then(|| {
+            let list = Text::join(&r.evidence, "、", "; ");
+            Text::new(
+                format!("需提供证据：{}", list.zh),
+                format!("evidence needed: {}", list.en),
+            )
+        });
+        let (status, mut parts) = match r.kind {
+            RequirementKind::Judgement => (
+                Status::NeedsReview,
+                vec![Text::new(
+                    "由评估人员依据证据判定",
+                    "decided by the assessors on the evidence",
+                )],
+            ),
+            RequirementKind::Automatic => {
+                let results: Vec<(Status, Text)> = r.rules.iter().map(|x| self.rule(x)).collect();
+                let status = if results.iter().any(|(s, _)| *s == Status::NotMet) {
+                    Status::NotMet
+                } else if results.iter().any(|(s, _)| *s == Status::NeedsReview)
+                    || r.review.is_some()
+                {
+                    Status::NeedsReview
+                } else {
+                    Status::Met
+                };
+                let mut parts: Vec<Text> = results.into_iter().map(|(_, t)| t).collect();
+                if status == Status::NeedsReview
+                    && let Some(rv) = &r.review
+                {
+                    parts.push(rv.clone());
+                }
+                (status, parts)
+            }
+        };
+        if status == Status::NeedsReview
+            && let Some(e) = evidence
+        {
+            parts.push(e);
+        }
+        RequirementResult {
+            id: r.id.clone(),
+            requirement: r.clone(),
+            status,
+            reason: Text::join(&parts, "；", "; "),
+        }
+    }
+}
+
+/// Assesses `profile` against `pack` (which the caller chose for the profile's category and
+/// level).
+pub fn assess(profile: &Profile, pack: &Pack, cal: &HolidayCalendar) -> Assessment {
+    let renewal = renewal(profile, pack, cal);
+    let application_kind = match &renewal {
+        Some(r) if r.timing == RenewalTiming::TreatedAsInitial => ApplicationKind::Initial,
+        _ => profile.kind,
+    };
+    let eval = Eval {
+        profile,
+        pack,
+        kind: application_kind,
+    };
+    let requirements: Vec<RequirementResult> = pack
+        .requirements
+        .iter()
+        .map(|r| eval.requirement(r))
+        .collect();
+    let mut notes = Vec::new();
+    if pack.status == PackStatus::Draft {
+        notes.push(Text::new(
+            "本准则包为草案：官方具体要求未公布，数值待定，自评估结果不能作为符合申请条件的结论",
+            "this pack is a draft: the official requirements are not published and numbers are pending, so the result cannot establish eligibility",
+        ));
+    }
+    if application_kind == ApplicationKind::Maintenance {
+        notes.push(Text::new(
+            "维持申请须提交近三年的资料信息（指南 §四）",
+            "a maintenance application carries the last three years' information (guide §四)",
+        ));
+    }
+    if renewal.as_ref().is_some_and(|r| r.provisional) {
+        notes.push(Text::new(
+            "维持时限涉及尚未公布节假日安排的年份，按周末推算，结果为暂定",
+            "the renewal window reaches a year with no published holiday calendar; computed on weekends alone, provisional",
+        ));
+    }
+    let fee = pack.fees.fee(application_kind);
+    if fee.is_none() {
+        notes.push(Text::new(
+            "本级别收费标准待公布",
+            "this level's fee schedule is pending",
+        ));
+    }
+    let eligible = pack.status == PackStatus::Official
+        && !requirements.iter().any(|r| r.status == Status::NotMet);
+    Assessment {
+        pack: pack.versioned_id(),
+        pack_status: pack.status,
+        pack_title: pack.title.clone(),
+        as_of: profile.as_of,
+        organization: profile.organization.name.clone(),
+        uscc: profile.organization.uscc.to_string(),
+        requested_kind: profile.kind,
+        application_kind,
+        renewal,
+        fee,
+        requirements,
+        eligible,
+        notes,
+    }
+}
+
+// ------------------------------------------------------------------------ the JSON report
+
+/// An amount in yuan as a JSON number (integer when whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct YuanNumber(pub Cny);
+
+impl Serialize for YuanNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.whole_yuan() {
+            Some(y) => s.serialize_i64(y),
+            None => s.serialize_f64(self.0.fen() as f64 / 100.0),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct FeeReport {
+    pub audit_cny: YuanNumber,
+    pub annual_cny: YuanNumber,
+    pub total_cny: YuanNumber,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RenewalReport {
+    pub timing: RenewalTiming,
+    pub certificate_number: Option<String>,
+    pub valid_until: Option<String>,
+    pub due_by: Option<String>,
+    pub late_window_last_day: Option<String>,
+    pub provisional: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequirementReport {
+    pub id: String,
+    pub section: &'static str,
+    pub kind: &'static str,
+    pub status: Status,
+    pub reason: String,
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub met: usize,
+    pub not_met: usize,
+    pub needs_review: usize,
+}
+
+/// The machine-readable report (`zizhi assess --format json`).
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub pack: String,
+    pub pack_status: &'static str,
+    pub as_of: String,
+    pub organization: String,
+    pub uscc: String,
+    pub eligible: bool,
+    pub application_kind: ApplicationKind,
+    pub renewal_timing: Option<RenewalTiming>,
+    pub renewal: Option<RenewalReport>,
+    pub fee_cny: Option<YuanNumber>,
+    pub fee: Option<FeeReport>,
+    pub summary: Summary,
+    pub requirements: Vec<RequirementReport>,
+    pub notes: Vec<String>,
+}
+
+impl Assessment {
+    pub fn count(&self, s: Status) -> usize {
+        self.requirements.iter().filter(|r| r.status == s).count()
+    }
+
+    pub fn report(&self, lang: Lang) -> Report {
+        Report {
+            pack: self.pack.clone(),
+            pack_status: self.pack_status.as_str(),
+            as_of: self.as_of.to_string(),
+            organization: self.organization.clone(),
+            uscc: self.uscc.clone(),
+            eligible: self.eligible,
+            application_kind: self.application_kind,
+            renewal_timing: self.renewal.as_ref().map(|r| r.timing),
+            renewal: self.renewal.as_ref().map(|r| RenewalReport {
+                timing: r.timing,
+                certificate_number: r.certificate_number.clone(),
+                valid_until: r.valid_until.map(|d| d.to_string()),
+                due_by: r.due_by.map(|d| d.to_string()),
+                late_window_last_day: r.late_window_last_day.map(|d| d.to_string()),
+                provisional: r.provisional,
+                reason: r.reason.get(lang).to_string(),
+            }),
+            fee_cny: self.fee.map(|f| YuanNumber(f.total())),
+            fee: self.fee.map(|f| FeeReport {
+                audit_cny: YuanNumber(f.audit),
+                annual_cny: YuanNumber(f.annual),
+                total_cny: YuanNumber(f.total()),
+            }),
+            summary: Summary {
+                met: self.count(Status::Met),
+                not_met: self.count(Status::NotMet),
+                needs_review: self.count(Status::NeedsReview),
+            },
+            requirements: self
+                .requirements
+                .iter()
+                .map(|r| RequirementReport {
+                    id: r.id.clone(),
+                    section: r.requirement.section.as_str(),
+                    kind: r.requirement.kind.as_str(),
+                    status: r.status,
+                    reason: r.reason.get(lang).to_string(),
+                    evidence: r
+                        .requirement
+                        .evidence
+                        .iter()
+                        .map(|e| e.get(lang).to_string())
+                        .collect(),
+                })
+                .collect(),
+            notes: self.notes.iter().map(|n| n.get(lang).to_string()).collect(),
+        }
+    }
+}
