@@ -15,6 +15,7 @@ pub mod money;
 pub mod period;
 pub mod profile;
 pub mod renewal;
+pub mod roles;
 mod source;
 pub mod uscc;
 

@@ -1,0 +1,205 @@
+//! zizhi's persistence: one `Db` enum over a concrete SQLite or PostgreSQL pool (STACK.md §2),
+//! the same SQL text for both (`$n` placeholders), one migrations folder per backend with the
+//! same versions, repositories, and the SM3 audit chain. Handlers never see SQL.
+
+pub mod audit;
+pub mod organizations;
+pub mod sessions;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// Runs `$body` with `$p` bound to the concrete pool.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $p:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($p) => $body,
+            $crate::Db::Pg($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the transaction's concrete connection.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// The database: SQLite (embedded default) or PostgreSQL (scale-out), chosen at run time.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// A write transaction. A state change and its audit event are written in one `Tx`.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A unique constraint: the thing already exists.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("unsupported database URL \"{0}\" (expected sqlite:… or postgres://…)")]
+    BadUrl(String),
+}
+
+impl StoreError {
+    /// Maps a unique violation to `Conflict(what)`.
+    pub fn conflict_as(e: sqlx::Error, what: &str) -> StoreError {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(what.to_string())
+            }
+            _ => StoreError::Sqlx(e),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// UTC microseconds since the epoch: the only time representation in the database.
+pub fn now_us() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    d.as_micros() as i64
+}
+
+impl Db {
+    /// Connects to `sqlite:<path>` (created if missing, WAL) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Db::connect_pg(PgConnectOptions::from_str(url)?).await
+        } else {
+            Err(StoreError::BadUrl(url.to_string()))
+        }
+    }
+
+    /// Connects to PostgreSQL with its search path set to `schema` (created if missing): how
+    /// tests get a fresh, isolated database per run.
+    pub async fn connect_pg_schema(url: &str, schema: &str) -> Result<Db> {
+        let base = PgConnectOptions::from_str(url)?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone())
+            .await?;
+        let ident = schema.replace('"', "");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{ident}\""
+        )))
+        .execute(&admin)
+        .await?;
+        admin.close().await;
+        Db::connect_pg(base.options([("search_path", ident.as_str())])).await
+    }
+
+    async fn connect_pg(opts: PgConnectOptions) -> Result<Db> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Db::Pg(pool))
+    }
+
+    /// Runs the pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Pg(p) => PG_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Pg(_) => "postgres",
+        }
+    }
+
+    /// Begins a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes never fails to
+    /// upgrade its lock.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// A cheap round trip, for readiness.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A backend's migrations as (version, description) pairs.
+pub type MigrationList = Vec<(i64, String)>;
+
+/// The migrations of both backends (SQLite, PostgreSQL), which must agree.
+pub fn migration_versions() -> (MigrationList, MigrationList) {
+    let list = |m: &sqlx::migrate::Migrator| {
+        m.iter()
+            .map(|x| (x.version, x.description.to_string()))
+            .collect::<Vec<_>>()
+    };
+    (list(&SQLITE_MIGRATIONS), list(&PG_MIGRATIONS))
+}

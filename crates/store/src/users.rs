@@ -1,0 +1,131 @@
+//! User accounts. Passwords are stored as argon2id PHC strings (hashed in `zizhi-app`).
+
+use sqlx::FromRow;
+
+use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
+
+const COLUMNS: &str = "id, username, display_name, email, role, organization_id, password_hash, totp_secret, must_change_password, failed_logins, locked_until_us, disabled, created_us";
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+    pub organization_id: Option<i64>,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub must_change_password: bool,
+    pub failed_logins: i32,
+    pub locked_until_us: Option<i64>,
+    pub disabled: bool,
+    pub created_us: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub organization_id: Option<i64>,
+    pub password_hash: &'a str,
+    pub must_change_password: bool,
+}
+
+pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> Result<User> {
+    let now = now_us();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO app_user (username, display_name, email, role, organization_id, password_hash, must_change_password, created_us)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+    ));
+    on_tx!(tx, c => sqlx::query_as::<_, User>(sql)
+        .bind(u.username)
+        .bind(u.display_name)
+        .bind(u.email)
+        .bind(u.role)
+        .bind(u.organization_id)
+        .bind(u.password_hash)
+        .bind(u.must_change_password)
+        .bind(now)
+        .fetch_one(c)
+        .await)
+    .map_err(|e| StoreError::conflict_as(e, "username"))
+}
+
+pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM app_user WHERE username = $1"
+    ));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(sql).bind(username).fetch_optional(p).await)?)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM app_user WHERE id = $1"));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(sql).bind(id).fetch_optional(p).await)?)
+}
+
+pub async fn list(db: &Db) -> Result<Vec<User>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM app_user ORDER BY id"));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(sql).fetch_all(p).await)?)
+}
+
+pub async fn count(db: &Db) -> Result<i64> {
+    Ok(
+        on_pool!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM app_user").fetch_one(p).await)?,
+    )
+}
+
+/// Records a failed sign-in; locks the account until `lock_until_us` when given.
+pub async fn record_failure(tx: &mut Tx, id: i64, lock_until_us: Option<i64>) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE app_user SET failed_logins = failed_logins + 1, locked_until_us = COALESCE($2, locked_until_us) WHERE id = $1")
+        .bind(id)
+        .bind(lock_until_us)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn record_success(tx: &mut Tx, id: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE app_user SET failed_logins = 0, locked_until_us = NULL WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_password(tx: &mut Tx, id: i64, hash: &str, must_change: bool) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE app_user SET password_hash = $2, must_change_password = $3, failed_logins = 0, locked_until_us = NULL WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .bind(must_change)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_totp(tx: &mut Tx, id: i64, secret: Option<&str>) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE app_user SET totp_secret = $2 WHERE id = $1")
+        .bind(id)
+        .bind(secret)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_disabled(tx: &mut Tx, id: i64, disabled: bool) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE app_user SET disabled = $2 WHERE id = $1")
+        .bind(id)
+        .bind(disabled)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
