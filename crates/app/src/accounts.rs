@@ -1,0 +1,628 @@
+//! Accounts, organisations, sign-in and sessions, the audit log.
+
+use serde_json::json;
+use zizhi_domain::roles::Role;
+use zizhi_domain::uscc::Uscc;
+use zizhi_store::audit::{self, NewEvent};
+use zizhi_store::{Tx, now_us, organizations, sessions, users};
+
+use crate::policy::{Action, Actor};
+use crate::secrets::{self, check_password_strength, hash_password, verify_password};
+use crate::{App, AppError, Result, totp};
+
+pub use zizhi_store::audit::{Event, Verification};
+pub use zizhi_store::organizations::Organization;
+pub use zizhi_store::users::User;
+
+/// A new session: the cookie token and the CSRF token bound to it.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub actor: Actor,
+}
+
+/// Input for creating a user.
+#[derive(Debug, Clone, Default)]
+pub struct NewUserInput {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+    pub organization_id: Option<i64>,
+    /// `None`: generate one and require a change at first sign-in.
+    pub password: Option<String>,
+}
+
+/// Who did something, for the audit log.
+fn who(actor: Option<&Actor>) -> (Option<i64>, String) {
+    match actor {
+        Some(a) => (Some(a.user_id), a.username.clone()),
+        None => (None, "system".to_string()),
+    }
+}
+
+async fn record(
+    tx: &mut Tx,
+    actor: Option<&Actor>,
+    action: &str,
+    object_type: &str,
+    object_id: impl ToString,
+    summary: serde_json::Value,
+) -> Result<()> {
+    let (actor_id, actor) = who(actor);
+    audit::append(
+        tx,
+        NewEvent {
+            actor_id,
+            actor,
+            action: action.to_string(),
+            object_type: object_type.to_string(),
+            object_id: object_id.to_string(),
+            summary,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn role_of(u: &User) -> Result<Role> {
+    Role::parse(&u.role)
+        .ok_or_else(|| AppError::Internal(format!("user {} has unknown role {}", u.id, u.role)))
+}
+
+fn validate_username(name: &str) -> Result<()> {
+    let ok = (3..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "username",
+            "用户名须为 3 至 64 个字符，只含字母、数字和 . _ -",
+            "a username has 3 to 64 characters: letters, digits and . _ -",
+        ))
+    }
+}
+
+fn validate_email(email: &str) -> Result<()> {
+    let ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
+        && !email.contains(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "email",
+            "电子邮箱地址格式不正确",
+            "not a valid e-mail address",
+        ))
+    }
+}
+
+impl App {
+    /// The actor for a user record.
+    pub fn actor_for(&self, u: &User) -> Result<Actor> {
+        let role = role_of(u)?;
+        Ok(Actor {
+            user_id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role,
+            organization_id: u.organization_id,
+            needs_totp_enrollment: self.config.require_totp_for_staff
+                && role.is_staff()
+                && u.totp_secret.is_none(),
+        })
+    }
+
+    /// On first start with no users: creates the administrator `admin` with a one-time
+    /// password to be changed at first sign-in. Returns the password, once.
+    pub async fn bootstrap_admin(&self) -> Result<Option<(String, String)>> {
+        if users::count(&self.db).await? > 0 {
+            return Ok(None);
+        }
+        let password = secrets::generated_password();
+        let input = NewUserInput {
+            username: "admin".into(),
+            display_name: "系统管理员".into(),
+            email: "admin@localhost.invalid".into(),
+            role: Role::Administrator.as_str().into(),
+            organization_id: None,
+            password: Some(password.clone()),
+        };
+        let u = self.insert_user(None, &input, true).await?;
+        Ok(Some((u.username, password)))
+    }
+
+    /// Creates a user (administrators; `None` actor = the `zizhi admin` command line).
+    /// Returns the user and the generated password when none was given.
+    pub async fn create_user(
+        &self,
+        actor: Option<&Actor>,
+        input: NewUserInput,
+    ) -> Result<(User, Option<String>)> {
+        if let Some(a) = actor {
+            self.authorize(a, &Action::CreateUser)?;
+        }
+        let (input, generated) = match &input.password {
+            Some(_) => (input, None),
+            None => {
+                let p = secrets::generated_password();
+                (
+                    NewUserInput {
+                        password: Some(p.clone()),
+                        ..input
+                    },
+                    Some(p),
+                )
+            }
+        };
+        let must_change = generated.is_some();
+        let u = self.insert_user(actor, &input, must_change).await?;
+        Ok((u, generated))
+    }
+
+    async fn insert_user(
+        &self,
+        actor: Option<&Actor>,
+        input: &NewUserInput,
+        must_change: bool,
+    ) -> Result<User> {
+        let username = input.username.trim();
+        validate_username(username)?;
+        let display_name = input.display_name.trim();
+        if display_name.is_empty() {
+            return Err(AppError::invalid(
+                "display_name",
+                "姓名不能为空",
+                "the name must not be empty",
+            ));
+        }
+        validate_email(input.email.trim())?;
+        let role = Role::parse(&input.role).ok_or_else(|| {
+            let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            AppError::invalid(
+                "role",
+                format!("未知角色“{}”（可选：{}）", input.role, all.join("、")),
+                format!(
+                    "unknown role \"{}\" (one of {})",
+                    input.role,
+                    all.join(", ")
+                ),
+            )
+        })?;
+        match (role, input.organization_id) {
+            (Role::Applicant, None) => {
+                return Err(AppError::invalid(
+                    "organization_id",
+                    "申请单位用户须属于一个申请单位",
+                    "an applicant user belongs to an applicant organisation",
+                ));
+            }
+            (r, Some(_)) if r.is_staff() => {
+                return Err(AppError::invalid(
+                    "organization_id",
+                    "测评中心工作人员不属于申请单位",
+                    "centre staff do not belong to an applicant organisation",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(org) = input.organization_id
+            && organizations::get(&self.db, org).await?.is_none()
+        {
+            return Err(AppError::invalid(
+                "organization_id",
+                format!("申请单位 {org} 不存在"),
+                format!("organisation {org} does not exist"),
+            ));
+        }
+        let password = input.password.as_deref().unwrap_or_default();
+        check_password_strength("password", password)?;
+        let hash = hash_password(password)?;
+        let mut tx = self.db.begin().await?;
+        let u = users::insert(
+            &mut tx,
+            &users::NewUser {
+                username,
+                display_name,
+                email: input.email.trim(),
+                role: role.as_str(),
+                organization_id: input.organization_id,
+                password_hash: &hash,
+                must_change_password: must_change,
+            },
+        )
+        .await
+        .map_err(AppError::from_store)?;
+        record(&mut tx, actor, "user.create", "user", u.id, json!({"after": {"username": u.username, "role": u.role, "organization_id": u.organization_id, "email": u.email}})).await?;
+        tx.commit().await?;
+        Ok(u)
+    }
+
+    /// Sets a new generated password and ends the user's sessions. Returns the password.
+    pub async fn reset_password(&self, actor: Option<&Actor>, username: &str) -> Result<String> {
+        if let Some(a) = actor {
+            self.authorize(a, &Action::ResetPassword)?;
+        }
+        let u = users::by_username(&self.db, username)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        let password = secrets::generated_password();
+        let hash = hash_password(&password)?;
+        let mut tx = self.db.begin().await?;
+        users::set_password(&mut tx, u.id, &hash, true).await?;
+        sessions::delete_for_user(&mut tx, u.id).await?;
+        record(
+            &mut tx,
+            actor,
+            "user.reset_password",
+            "user",
+            u.id,
+            json!({"username": u.username, "must_change_password": true}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(password)
+    }
+
+    /// Changes one's own password after checking the current one; other sessions end.
+    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
+        self.authorize(actor, &Action::ManageOwnAccount)?;
+        let u = users::by_id(&self.db, actor.user_id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        if !verify_password(current, &u.password_hash) {
+            return Err(AppError::invalid(
+                "current_password",
+                "当前密码不正确",
+                "the current password is wrong",
+            ));
+        }
+        check_password_strength("new_password", new)?;
+        if new == current {
+            return Err(AppError::invalid(
+                "new_password",
+                "新密码不能与当前密码相同",
+                "the new password must differ from the current one",
+            ));
+        }
+        let hash = hash_password(new)?;
+        let mut tx = self.db.begin().await?;
+        users::set_password(&mut tx, u.id, &hash, false).await?;
+        record(
+            &mut tx,
+            Some(actor),
+            "user.change_password",
+            "user",
+            u.id,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> Result<()> {
+        self.authorize(actor, &Action::DisableUser)?;
+        if user_id == actor.user_id {
+            return Err(AppError::invalid(
+                "user_id",
+                "不能停用自己的账号",
+                "you cannot disable your own account",
+            ));
+        }
+        let u = users::by_id(&self.db, user_id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        let mut tx = self.db.begin().await?;
+        users::set_disabled(&mut tx, u.id, disabled).await?;
+        if disabled {
+            sessions::delete_for_user(&mut tx, u.id).await?;
+        }
+        record(
+            &mut tx,
+            Some(actor),
+            "user.set_disabled",
+            "user",
+            u.id,
+            json!({"before": {"disabled": u.disabled}, "after": {"disabled": disabled}}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        self.authorize(actor, &Action::ListUsers)?;
+        Ok(users::list(&self.db).await?)
+    }
+
+    /// Registers an applicant organisation under a validated USCC.
+    pub async fn create_organization(
+        &self,
+        actor: Option<&Actor>,
+        uscc: &str,
+        name: &str,
+    ) -> Result<Organization> {
+        if let Some(a) = actor {
+            self.authorize(a, &Action::CreateOrganization)?;
+        }
+        let code = Uscc::parse(uscc).map_err(|e| AppError::Invalid {
+            field: "uscc".into(),
+            problem: e.text(),
+        })?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AppError::invalid(
+                "name",
+                "单位名称不能为空",
+                "the name must not be empty",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let org = organizations::insert(&mut tx, code.as_str(), name)
+            .await
+            .map_err(|e| match AppError::from_store(e) {
+                AppError::Conflict { .. } => AppError::Conflict {
+                    field: "uscc".into(),
+                },
+                other => other,
+            })?;
+        record(
+            &mut tx,
+            actor,
+            "organization.create",
+            "organization",
+            org.id,
+            json!({"after": {"uscc": org.uscc, "name": org.name}}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    pub async fn list_organizations(&self, actor: &Actor) -> Result<Vec<Organization>> {
+        self.authorize(actor, &Action::ListOrganizations)?;
+        Ok(organizations::list(&self.db).await?)
+    }
+
+    pub async fn organization(&self, actor: &Actor, id: i64) -> Result<Organization> {
+        self.authorize(
+            actor,
+            &Action::ViewOrganization {
+                organization_id: id,
+            },
+        )?;
+        organizations::get(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))
+    }
+
+    /// Signs in: password, then the TOTP code when the user has one. Failures count towards
+    /// a lock-out; every attempt on an existing account is audited.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        totp_code: Option<&str>,
+    ) -> Result<NewSession> {
+        let Some(u) = users::by_username(&self.db, username.trim()).await? else {
+            // Same work as for a real user, so timing does not reveal who exists.
+            let _ = verify_password(password, secrets::dummy_hash());
+            return Err(AppError::Unauthenticated);
+        };
+        let now = now_us();
+        if let Some(until) = u.locked_until_us
+            && until > now
+        {
+            return Err(AppError::Locked { until_us: until });
+        }
+        let password_ok = verify_password(password, &u.password_hash) && !u.disabled;
+        if !password_ok {
+            let failures = u.failed_logins + 1;
+            let lock = (failures >= self.config.lockout_threshold)
+                .then(|| now + self.config.lockout_seconds * 1_000_000);
+            let mut tx = self.db.begin().await?;
+            users::record_failure(&mut tx, u.id, lock).await?;
+            record(
+                &mut tx,
+                None,
+                "user.login_failed",
+                "user",
+                u.id,
+                json!({"username": u.username, "failed_logins": failures, "locked_until_us": lock}),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(match lock {
+                Some(until_us) => AppError::Locked { until_us },
+                None => AppError::Unauthenticated,
+            });
+        }
+        if let Some(secret) = &u.totp_secret {
+            let key = totp::base32_decode(secret)
+                .ok_or_else(|| AppError::Internal("stored TOTP secret is not base32".into()))?;
+            match totp_code {
+                None | Some("") => return Err(AppError::TotpRequired),
+                Some(code) if !totp::verify(&key, code, totp::now_unix()) => {
+                    let mut tx = self.db.begin().await?;
+                    users::record_failure(&mut tx, u.id, None).await?;
+                    record(
+                        &mut tx,
+                        None,
+                        "user.login_failed",
+                        "user",
+                        u.id,
+                        json!({"username": u.username, "reason": "totp"}),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    return Err(AppError::invalid(
+                        "totp",
+                        "动态验证码不正确",
+                        "the one-time code is wrong",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let actor = self.actor_for(&u)?;
+        let token = secrets::token();
+        let csrf_token = secrets::token();
+        let mut tx = self.db.begin().await?;
+        users::record_success(&mut tx, u.id).await?;
+        sessions::insert(
+            &mut tx,
+            &token,
+            u.id,
+            &csrf_token,
+            now + self.config.session_idle_seconds * 1_000_000,
+        )
+        .await?;
+        record(&mut tx, Some(&actor), "user.login", "user", u.id, json!({})).await?;
+        tx.commit().await?;
+        Ok(NewSession {
+            token,
+            csrf_token,
+            actor,
+        })
+    }
+
+    /// The actor and CSRF token of a live session; slides its idle expiry.
+    pub async fn session(&self, token: &str) -> Result<Option<(Actor, String, User)>> {
+        let Some(s) = sessions::find(&self.db, token).await? else {
+            return Ok(None);
+        };
+        let Some(u) = users::by_id(&self.db, s.user_id).await? else {
+            return Ok(None);
+        };
+        if u.disabled {
+            return Ok(None);
+        }
+        // Slide the expiry at most once a minute, not on every request.
+        let fresh = now_us() + self.config.session_idle_seconds * 1_000_000;
+        if fresh - s.expires_us > 60_000_000 {
+            sessions::touch(&self.db, token, fresh).await?;
+        }
+        Ok(Some((self.actor_for(&u)?, s.csrf_token, u)))
+    }
+
+    pub async fn logout(&self, actor: &Actor, token: &str) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        sessions::delete(&mut tx, token).await?;
+        record(
+            &mut tx,
+            Some(actor),
+            "user.logout",
+            "user",
+            actor.user_id,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues an API token for the caller (shown once).
+    pub async fn create_api_token(&self, actor: &Actor, label: &str, days: i64) -> Result<String> {
+        self.authorize(actor, &Action::ManageOwnAccount)?;
+        if !(1..=366).contains(&days) {
+            return Err(AppError::invalid(
+                "days",
+                "有效天数应为 1 至 366",
+                "validity must be 1 to 366 days",
+            ));
+        }
+        let token = secrets::token();
+        let mut tx = self.db.begin().await?;
+        sessions::insert_api_token(
+            &mut tx,
+            &token,
+            actor.user_id,
+            label.trim(),
+            now_us() + days * 86_400_000_000,
+        )
+        .await?;
+        record(
+            &mut tx,
+            Some(actor),
+            "api_token.create",
+            "user",
+            actor.user_id,
+            json!({"label": label.trim(), "days": days}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The actor of a bearer API token.
+    pub async fn api_actor(&self, token: &str) -> Result<Option<Actor>> {
+        let Some(uid) = sessions::api_token_user(&self.db, token).await? else {
+            return Ok(None);
+        };
+        match users::by_id(&self.db, uid).await? {
+            Some(u) if !u.disabled => Ok(Some(self.actor_for(&u)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Starts TOTP enrolment: a new secret (base32) and its otpauth URI. Nothing is stored
+    /// until [`App::confirm_totp`] proves the app has it.
+    pub fn new_totp_secret(&self, actor: &Actor) -> (String, String) {
+        let secret = totp::base32_encode(&secrets::random_bytes(20));
+        let uri = totp::otpauth_uri(&self.config.totp_issuer, &actor.username, &secret);
+        (secret, uri)
+    }
+
+    pub async fn confirm_totp(&self, actor: &Actor, secret_b32: &str, code: &str) -> Result<()> {
+        self.authorize(actor, &Action::ManageOwnAccount)?;
+        let key = totp::base32_decode(secret_b32)
+            .filter(|k| k.len() >= 10)
+            .ok_or_else(|| AppError::invalid("secret", "密钥格式不正确", "malformed secret"))?;
+        if !totp::verify(&key, code, totp::now_unix()) {
+            return Err(AppError::invalid(
+                "totp",
+                "动态验证码不正确",
+                "the one-time code is wrong",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        users::set_totp(&mut tx, actor.user_id, Some(secret_b32)).await?;
+        record(
+            &mut tx,
+            Some(actor),
+            "user.enable_totp",
+            "user",
+            actor.user_id,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn audit_log(
+        &self,
+        actor: &Actor,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Event>> {
+        self.authorize(actor, &Action::ViewAuditLog)?;
+        Ok(audit::list(&self.db, before_seq, limit.clamp(1, 500)).await?)
+    }
+
+    /// Verifies the chain (`None` actor = the command line).
+    pub async fn verify_audit(&self, actor: Option<&Actor>) -> Result<Verification> {
+        if let Some(a) = actor {
+            self.authorize(a, &Action::VerifyAuditChain)?;
+        }
+        Ok(audit::verify(&self.db).await?)
+    }
+}

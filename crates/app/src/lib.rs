@@ -1,0 +1,113 @@
+//! zizhi's use cases. Each public function of [`App`] is one action: it checks the policy
+//! ([`policy::allowed`], the only place that decides who may do what), runs its change in one
+//! transaction and writes the audit event in that same transaction.
+
+pub mod accounts;
+pub mod policy;
+pub mod secrets;
+pub mod totp;
+
+use std::sync::Arc;
+
+use zizhi_domain::lang::Text;
+use zizhi_store::{Db, StoreError};
+
+pub use policy::{Action, Actor};
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Consecutive failed sign-ins before the account is locked.
+    pub lockout_threshold: i32,
+    /// How long a lock lasts, in seconds.
+    pub lockout_seconds: i64,
+    /// Idle lifetime of a session, in seconds.
+    pub session_idle_seconds: i64,
+    /// Staff must enrol a TOTP second factor before doing anything else.
+    pub require_totp_for_staff: bool,
+    /// The issuer shown in authenticator apps.
+    pub totp_issuer: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            lockout_threshold: 5,
+            lockout_seconds: 15 * 60,
+            session_idle_seconds: 8 * 3600,
+            require_totp_for_staff: false,
+            totp_issuer: "zizhi".into(),
+        }
+    }
+}
+
+/// The application: the database and settings. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub db: Db,
+    pub config: Arc<AppConfig>,
+}
+
+/// Why an action did not happen. Every variant carries what the user needs to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Not signed in, or the credentials are wrong (deliberately vague).
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The password was right; a TOTP code is needed.
+    #[error("second factor required")]
+    TotpRequired,
+    #[error("account locked until {until_us}")]
+    Locked { until_us: i64 },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// Bad input: the field and the problem.
+    #[error("invalid {field}: {}", problem.en)]
+    Invalid { field: String, problem: Text },
+    /// The thing exists already.
+    #[error("conflict on {field}")]
+    Conflict { field: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, zh: impl Into<String>, en: impl Into<String>) -> AppError {
+        AppError::Invalid {
+            field: field.to_string(),
+            problem: Text::new(zh, en),
+        }
+    }
+
+    /// Store conflicts become field conflicts; other store errors stay internal.
+    fn from_store(e: StoreError) -> AppError {
+        match e {
+            StoreError::Conflict(field) => AppError::Conflict { field },
+            other => AppError::Store(other),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+impl App {
+    pub fn new(db: Db, config: AppConfig) -> App {
+        App {
+            db,
+            config: Arc::new(config),
+        }
+    }
+
+    /// Denies unless the policy allows `action` to `actor`.
+    pub fn authorize(&self, actor: &Actor, action: &Action) -> Result<()> {
+        if policy::allowed(actor, action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Account use cases on SQLite and (with ZIZHI_TEST_POSTGRES_URL) PostgreSQL.
+
+use zizhi_app::accounts::NewUserInput;
+use zizhi_app::{App, AppConfig, AppError, secrets, totp};
+use zizhi_store::Db;
+
+async fn apps() -> Vec<App> {
+    let mut out = Vec::new();
+    let name = format!("zizhi_app_{}", &secrets::token()[..12]);
+    let dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    out.push(App::new(db, AppConfig::default()));
+    if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
+        let db = Db::connect_pg_schema(&url, &name).await.unwrap();
+        db.migrate().await.unwrap();
+        out.push(App::new(db, AppConfig::default()));
+    }
+    out
+}
+
+fn staff(username: &str, role: &str) -> NewUserInput {
+    NewUserInput {
+        username: username.into(),
+        display_name: "测试".into(),
+        email: format!("{username}@example.test"),
+        role: role.into(),
+        organization_id: None,
+        password: Some("a long password".into()),
+    }
+}
+
+#[tokio::test]
+async fn the_first_start_creates_one_administrator_with_a_one_time_password() {
+    for app in apps().await {
+        let (name, password) = app.bootstrap_admin().await.unwrap().expect("created");
+        assert_eq!(name, "admin");
+        assert!(app.bootstrap_admin().await.unwrap().is_none(), "only once");
+        let s = app.login("admin", &password, None).await.unwrap();
+        assert_eq!(s.actor.role, zizhi_domain::roles::Role::Administrator);
+        let users = app.list_users(&s.actor).await.unwrap();
+        assert!(users[0].must_change_password);
+        let v = app.verify_audit(None).await.unwrap();
+        assert_eq!(v.events, 2, "user.create and user.login");
+        assert_eq!(v.first_break, None);
+    }
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_account_even_against_the_right_one() {
+    for app in apps().await {
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        for _ in 0..4 {
+            assert!(matches!(
+                app.login("lead", "wrong password", None).await,
+                Err(AppError::Unauthenticated)
+            ));
+        }
+        assert!(matches!(
+            app.login("lead", "wrong password", None).await,
+            Err(AppError::Locked { .. })
+        ));
+        assert!(matches!(
+            app.login("lead", "a long password", None).await,
+            Err(AppError::Locked { .. })
+        ));
+        let log = app.verify_audit(None).await.unwrap();
+        assert_eq!(log.events, 6, "create + five failures");
+    }
+}
+
+#[tokio::test]
+async fn unknown_users_and_disabled_accounts_cannot_sign_in() {
+    for app in apps().await {
+        assert!(matches!(
+            app.login("nobody", "whatever123", None).await,
+            Err(AppError::Unauthenticated)
+        ));
+        let (admin, _) = app
+            .create_user(None, staff("root", "administrator"))
+            .await
+            .unwrap();
+        let (u, _) = app
+            .create_user(None, staff("sup", "supervisor"))
+            .await
+            .unwrap();
+        let s = app.login("root", "a long password", None).await.unwrap();
+        app.set_disabled(&s.actor, u.id, true).await.unwrap();
+        assert!(matches!(
+            app.login("sup", "a long password", None).await,
+            Err(AppError::Unauthenticated)
+        ));
+        assert!(
+            app.set_disabled(&s.actor, admin.id, true).await.is_err(),
+            "not yourself"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_user_with_totp_needs_the_code_to_sign_in() {
+    for app in apps().await {
+        app.create_user(None, staff("exp", "expert")).await.unwrap();
+        let s = app.login("exp", "a long password", None).await.unwrap();
+        let (secret, uri) = app.new_totp_secret(&s.actor);
+        assert!(uri.contains(&secret));
+        let key = totp::base32_decode(&secret).unwrap();
+        let code = totp::code_at(&key, totp::now_unix() / 30);
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        assert!(app.confirm_totp(&s.actor, &secret, wrong).await.is_err());
+        app.confirm_totp(&s.actor, &secret, &code).await.unwrap();
+        assert!(matches!(
+            app.login("exp", "a long password", None).await,
+            Err(AppError::TotpRequired)
+        ));
+        assert!(matches!(
+            app.login("exp", "a long password", Some("12345x")).await,
+            Err(AppError::Invalid { .. })
+        ));
+        let code = totp::code_at(&key, totp::now_unix() / 30);
+        app.login("exp", "a long password", Some(&code))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn applicants_belong_to_a_registered_organisation_with_a_valid_uscc() {
+    for app in apps().await {
+        let e = app
+            .create_organization(None, "91350100M000100Y44", "坏")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Invalid { ref field, .. } if field == "uscc"));
+        let org = app
+            .create_organization(None, "９１３５０１００Ｍ０００１００Ｙ４３", "示例灾备")
+            .await
+            .unwrap();
+        assert_eq!(org.uscc, "91350100M000100Y43");
+        assert!(matches!(
+            app.create_organization(None, "91350100M000100Y43", "again")
+                .await
+                .unwrap_err(),
+            AppError::Conflict { .. }
+        ));
+        let mut a = staff("app1", "applicant");
+        assert!(
+            matches!(app.create_user(None, a.clone()).await.unwrap_err(), AppError::Invalid { ref field, .. } if field == "organization_id")
+        );
+        a.organization_id = Some(org.id);
+        let (u, pw) = app
+            .create_user(
+                None,
+                NewUserInput {
+                    password: None,
+                    ..a
+                },
+            )
+            .await
+            .unwrap();
+        assert!(u.must_change_password);
+        let s = app.login("app1", &pw.unwrap(), None).await.unwrap();
+        assert!(app.organization(&s.actor, org.id).await.is_ok());
+        assert!(matches!(
+            app.organization(&s.actor, org.id + 1).await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            app.list_users(&s.actor).await,
+            Err(AppError::Forbidden)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn sessions_end_on_logout_and_on_password_reset() {
+    for app in apps().await {
+        app.create_user(None, staff("reg", "registrar"))
+            .await
+            .unwrap();
+        let s = app.login("reg", "a long password", None).await.unwrap();
+        assert!(app.session(&s.token).await.unwrap().is_some());
+        let s2 = app.login("reg", "a long password", None).await.unwrap();
+        assert_ne!(s.token, s2.token, "a new session id at every sign-in");
+        app.logout(&s.actor, &s.token).await.unwrap();
+        assert!(app.session(&s.token).await.unwrap().is_none());
+        let pw = app.reset_password(None, "reg").await.unwrap();
+        assert!(app.session(&s2.token).await.unwrap().is_none());
+        app.login("reg", &pw, None).await.unwrap();
+        assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
+    }
+}
