@@ -338,6 +338,14 @@ impl App {
         Ok(())
     }
 
+    /// One user's record (administrators).
+    pub async fn user(&self, actor: &Actor, id: i64) -> Result<User> {
+        self.authorize(actor, &Action::ListUsers)?;
+        users::by_id(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))
+    }
+
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
         self.authorize(actor, &Action::ListUsers)?;
         Ok(users::list(&self.db).await?)

@@ -2,6 +2,7 @@
 //! criteria packs, the holiday calendar and Civil Code periods.
 
 mod report;
+mod server;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -32,6 +33,33 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the web application (SQLite + local files in the data directory by default).
+    Serve {
+        #[command(flatten)]
+        place: server::Place,
+        /// Address to listen on (default 127.0.0.1:8080). Also ZIZHI_LISTEN.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Run the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        place: server::Place,
+    },
+    /// Administration from the command line (acts as `system` in the audit log).
+    Admin {
+        #[command(flatten)]
+        place: server::Place,
+        #[command(subcommand)]
+        command: server::AdminCommand,
+    },
+    /// The audit chain.
+    Audit {
+        #[command(flatten)]
+        place: server::Place,
+        #[command(subcommand)]
+        command: server::AuditCommand,
+    },
     /// Self-assess an applicant profile (JSON file, or - for standard input) before applying.
     Assess {
         /// The profile: a JSON file, or - for standard input.
@@ -94,11 +122,16 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
     Lang::parse(s).ok_or_else(|| format!("unknown language \"{s}\" (zh or en)"))
 }
 
-/// A failure to report: bad input (exit 2) with a bilingual message.
-struct Failure(Text);
+/// A failure to report with a bilingual message: bad input exits 2, anything else 1.
+struct Failure(Text, u8);
 
 fn fail(zh: impl Into<String>, en: impl Into<String>) -> Failure {
-    Failure(Text::new(zh, en))
+    Failure(Text::new(zh, en), 2)
+}
+
+/// A failure that is not the input's fault (exit 1).
+fn fail_runtime(zh: impl Into<String>, en: impl Into<String>) -> Failure {
+    Failure(Text::new(zh, en), 1)
 }
 
 fn main() -> ExitCode {
@@ -109,13 +142,13 @@ fn main() -> ExitCode {
             print!("{out}");
             ExitCode::SUCCESS
         }
-        Err(Failure(t)) => {
+        Err(Failure(t, code)) => {
             let prefix = match lang {
                 Lang::Zh => "错误：",
                 Lang::En => "error: ",
             };
             eprintln!("{prefix}{}", t.get(lang));
-            ExitCode::from(2)
+            ExitCode::from(code)
         }
     }
 }
@@ -159,6 +192,10 @@ fn calendar(cli: &Cli) -> Result<HolidayCalendar, Failure> {
 
 fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
     match &cli.command {
+        Command::Serve { place, listen } => server::serve(place, listen.as_deref()),
+        Command::Migrate { place } => server::migrate(place),
+        Command::Admin { place, command } => server::admin(place, command),
+        Command::Audit { place, command } => server::audit(place, command),
         Command::Assess { profile, format } => {
             let (name, src) = read_input(profile)?;
             let raw = parse_profile_json(&name, &src)?;

@@ -1,0 +1,260 @@
+//! The server-side commands: serve, migrate, admin, audit.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use zizhi_app::accounts::NewUserInput;
+use zizhi_app::{App, AppError};
+use zizhi_store::Db;
+use zizhi_web::Config;
+
+use crate::{Failure, fail, fail_runtime};
+
+/// Where the data lives.
+#[derive(Debug, Args)]
+pub struct Place {
+    /// Data directory (default ./zizhi-data). Also ZIZHI_DATA_DIR.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:… or postgres://… (default: SQLite in the data directory).
+    /// Also ZIZHI_DATABASE.
+    #[arg(long, global = true)]
+    database: Option<String>,
+    /// Configuration file (TOML). Also ZIZHI_CONFIG.
+    #[arg(long, global = true, env = "ZIZHI_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user; prints the initial password when none is given.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long)]
+        email: String,
+        /// applicant, registrar, project_lead, assessor, expert, contract_finance,
+        /// certificate_officer, approver, supervisor, administrator
+        #[arg(long)]
+        role: String,
+        /// For applicant users: their organisation's USCC (registered with --organization-name
+        /// if new).
+        #[arg(long)]
+        organization_uscc: Option<String>,
+        #[arg(long)]
+        organization_name: Option<String>,
+        /// Read the password from this environment variable instead of generating one.
+        #[arg(long)]
+        password_env: Option<String>,
+    },
+    /// Generate a new password for a user (ends their sessions).
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole chain; exit 1 and report the first break when it is broken.
+    Verify,
+}
+
+fn config(place: &Place, listen: Option<&str>) -> Result<Config, Failure> {
+    let env = |k: &str| std::env::var(k).ok();
+    let mut c = Config::load(place.config.as_deref(), &env).map_err(|e| {
+        fail(
+            format!("配置项 `{}` 有误：{}", e.key, e.problem),
+            e.to_string(),
+        )
+    })?;
+    if let Some(d) = &place.data_dir {
+        c.data_dir = d.clone();
+    }
+    if let Some(db) = &place.database {
+        c.database = Some(db.clone());
+    }
+    if let Some(l) = listen {
+        c.listen = l.parse().map_err(|_| {
+            fail(
+                format!("--listen 地址无效：{l}"),
+                format!("--listen is not an address: {l}"),
+            )
+        })?;
+    }
+    c.validate().map_err(|e| {
+        fail(
+            format!("配置项 `{}` 有误：{}", e.key, e.problem),
+            e.to_string(),
+        )
+    })?;
+    Ok(c)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            fail_runtime(
+                format!("无法启动运行时：{e}"),
+                format!("cannot start the runtime: {e}"),
+            )
+        })
+}
+
+async fn open(c: &Config) -> Result<App, Failure> {
+    std::fs::create_dir_all(&c.data_dir).map_err(|e| {
+        fail_runtime(
+            format!("无法创建数据目录：{e}"),
+            format!("cannot create the data directory: {e}"),
+        )
+    })?;
+    let db = Db::connect(&c.database_url())
+        .await
+        .map_err(|e| fail_runtime(format!("数据库连接失败：{e}"), format!("database: {e}")))?;
+    db.migrate()
+        .await
+        .map_err(|e| fail_runtime(format!("数据库迁移失败：{e}"), format!("migrations: {e}")))?;
+    Ok(App::new(db, c.app_config()))
+}
+
+fn app_failure(e: AppError) -> Failure {
+    match e {
+        AppError::Invalid { field, problem } => fail(
+            format!("{field}：{}", problem.zh),
+            format!("{field}: {}", problem.en),
+        ),
+        AppError::Conflict { field } => fail(
+            format!("已存在：{field}"),
+            format!("already exists: {field}"),
+        ),
+        AppError::NotFound(what) => fail(format!("不存在：{what}"), format!("not found: {what}")),
+        other => fail_runtime(format!("{other}"), format!("{other}")),
+    }
+}
+
+pub fn serve(place: &Place, listen: Option<&str>) -> Result<String, Failure> {
+    let c = config(place, listen)?;
+    runtime()?.block_on(async move {
+        let server = zizhi_web::start(c).await.map_err(|e| fail_runtime(e.clone(), e))?;
+        if let Some((user, password)) = &server.bootstrap {
+            println!("首次启动：已创建管理员 {user}，一次性密码 {password}（首次登录后请修改）");
+            println!("first start: created administrator {user} with one-time password {password} (change it at first sign-in)");
+        }
+        println!("zizhi 正在监听 / listening on http://{}", server.addr);
+        server.run().await.map_err(|e| fail_runtime(e.clone(), e))?;
+        Ok(String::new())
+    })
+}
+
+pub fn migrate(place: &Place) -> Result<String, Failure> {
+    let c = config(place, None)?;
+    runtime()?.block_on(async move {
+        let app = open(&c).await?;
+        Ok(format!("migrations applied ({})\n", app.db.backend()))
+    })
+}
+
+pub fn admin(place: &Place, command: &AdminCommand) -> Result<String, Failure> {
+    let c = config(place, None)?;
+    runtime()?.block_on(async move {
+        let app = open(&c).await?;
+        match command {
+            AdminCommand::CreateUser {
+                username,
+                display_name,
+                email,
+                role,
+                organization_uscc,
+                organization_name,
+                password_env,
+            } => {
+                let organization_id = match organization_uscc {
+                    None => None,
+                    Some(uscc) => {
+                        let code = zizhi_domain::uscc::Uscc::parse(uscc).map_err(|e| {
+                            fail(
+                                format!("organization_uscc：{}", e.text().zh),
+                                format!("organization_uscc: {}", e.text().en),
+                            )
+                        })?;
+                        let existing = zizhi_store::organizations::list(&app.db)
+                            .await
+                            .map_err(|e| app_failure(e.into()))?;
+                        match existing.into_iter().find(|o| o.uscc == code.as_str()) {
+                            Some(o) => Some(o.id),
+                            None => {
+                                let name = organization_name.as_deref().ok_or_else(|| {
+                                    fail(
+                                        "新申请单位须给出 --organization-name",
+                                        "a new organisation needs --organization-name",
+                                    )
+                                })?;
+                                Some(
+                                    app.create_organization(None, uscc, name)
+                                        .await
+                                        .map_err(app_failure)?
+                                        .id,
+                                )
+                            }
+                        }
+                    }
+                };
+                let password = match password_env {
+                    Some(var) => Some(std::env::var(var).map_err(|_| {
+                        fail(
+                            format!("环境变量 {var} 未设置"),
+                            format!("environment variable {var} is not set"),
+                        )
+                    })?),
+                    None => None,
+                };
+                let input = NewUserInput {
+                    username: username.clone(),
+                    display_name: display_name.clone(),
+                    email: email.clone(),
+                    role: role.clone(),
+                    organization_id,
+                    password,
+                };
+                let (u, pw) = app.create_user(None, input).await.map_err(app_failure)?;
+                Ok(match pw {
+                    Some(p) => format!(
+                        "created user {} (id {}); initial password: {p}\n",
+                        u.username, u.id
+                    ),
+                    None => format!("created user {} (id {})\n", u.username, u.id),
+                })
+            }
+            AdminCommand::ResetPassword { username } => {
+                let pw = app
+                    .reset_password(None, username)
+                    .await
+                    .map_err(app_failure)?;
+                Ok(format!("new password for {username}: {pw}\n"))
+            }
+        }
+    })
+}
+
+pub fn audit(place: &Place, command: &AuditCommand) -> Result<String, Failure> {
+    let c = config(place, None)?;
+    runtime()?.block_on(async move {
+        let app = open(&c).await?;
+        match command {
+            AuditCommand::Verify => {
+                let v = app.verify_audit(None).await.map_err(app_failure)?;
+                match v.first_break {
+                    None => Ok(format!("audit chain intact: {} events, head {}\n", v.events, v.head.unwrap_or_else(|| "-".into()))),
+                    Some((seq, why)) => Err(fail_runtime(
+                        format!("审计哈希链在事件 {seq} 处断裂：{why}（此前 {} 个事件完好）", v.events),
+                        format!("audit chain broken at event {seq}: {why} ({} events before it are intact)", v.events),
+                    )),
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,317 @@
+//! The JSON API under `/api/v1`: the same operations as the pages, bearer-token or session
+//! authenticated. Errors are `{"error": {"code", "field", "message", …}}`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use zizhi_app::accounts::{NewUserInput, Organization, User};
+use zizhi_app::{Actor, AppError};
+
+use crate::AppState;
+use crate::ctx::Ctx;
+use crate::error::Failure;
+use crate::extract::{ClientIp, JsonBody};
+
+fn me(ctx: &Ctx) -> Result<Actor, Failure> {
+    ctx.actor
+        .clone()
+        .ok_or_else(|| ctx.fail(AppError::Unauthenticated))
+}
+
+fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id, "username": u.username, "display_name": u.display_name, "email": u.email,
+        "role": u.role, "organization_id": u.organization_id, "disabled": u.disabled,
+        "totp_enabled": u.totp_secret.is_some(), "must_change_password": u.must_change_password,
+    })
+}
+
+fn org_json(o: &Organization) -> Value {
+    json!({"id": o.id, "uscc": o.uscc, "name": o.name, "created_us": o.created_us})
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+    #[serde(default)]
+    totp: Option<String>,
+}
+
+pub async fn session_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    JsonBody(b): JsonBody<LoginBody>,
+) -> Response {
+    if let Some(ip) = ip
+        && !st.limiter.allow(ip, st.config.login_attempts_per_minute)
+    {
+        let t = crate::i18n::text("login.rate_limited").unwrap_or_default();
+        return Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            zizhi_domain::lang::Text::new(t.0, t.1),
+            ctx.lang,
+            true,
+        )
+        .into_response();
+    }
+    match st.app.login(&b.username, &b.password, b.totp.as_deref()).await {
+        Ok(s) => (
+            StatusCode::CREATED,
+            Json(json!({"token": s.token, "csrf_token": s.csrf_token, "user": {"id": s.actor.user_id, "username": s.actor.username, "role": s.actor.role.as_str()}})),
+        )
+            .into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn session_delete(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string)
+        .or(ctx.session_token.clone());
+    if let Some(t) = token
+        && let Err(e) = st.app.logout(&a, &t).await
+    {
+        return ctx.fail(e).into_response();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn me_get(ctx: Ctx) -> Response {
+    match me(&ctx) {
+        Ok(a) => Json(json!({
+            "id": a.user_id, "username": a.username, "display_name": a.display_name,
+            "role": a.role.as_str(), "organization_id": a.organization_id,
+            "must_change_password": ctx.must_change_password, "totp_enabled": ctx.totp_enabled,
+        }))
+        .into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+pub async fn users_list(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let r = async { st.app.list_users(&me(&ctx)?).await.map_err(|e| ctx.fail(e)) }.await;
+    match r {
+        Ok(users) => {
+            Json(json!({"users": users.iter().map(user_json).collect::<Vec<_>>()})).into_response()
+        }
+        Err(f) => f.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    username: String,
+    display_name: String,
+    email: String,
+    role: String,
+    #[serde(default)]
+    organization_id: Option<i64>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+pub async fn users_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    JsonBody(b): JsonBody<NewUserBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    let input = NewUserInput {
+        username: b.username,
+        display_name: b.display_name,
+        email: b.email,
+        role: b.role,
+        organization_id: b.organization_id,
+        password: b.password,
+    };
+    match st.app.create_user(Some(&a), input).await {
+        Ok((u, pw)) => (
+            StatusCode::CREATED,
+            Json(json!({"user": user_json(&u), "initial_password": pw})),
+        )
+            .into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn users_reset(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    let r = async {
+        let u = st.app.user(&a, id).await?;
+        st.app.reset_password(Some(&a), &u.username).await
+    }
+    .await;
+    match r {
+        Ok(pw) => Json(json!({"password": pw, "must_change_password": true})).into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn orgs_list(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let r = async {
+        st.app
+            .list_organizations(&me(&ctx)?)
+            .await
+            .map_err(|e| ctx.fail(e))
+    }
+    .await;
+    match r {
+        Ok(orgs) => Json(json!({"organizations": orgs.iter().map(org_json).collect::<Vec<_>>()}))
+            .into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+pub async fn orgs_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let r = async {
+        st.app
+            .organization(&me(&ctx)?, id)
+            .await
+            .map_err(|e| ctx.fail(e))
+    }
+    .await;
+    match r {
+        Ok(o) => Json(org_json(&o)).into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrgBody {
+    uscc: String,
+    name: String,
+}
+
+pub async fn orgs_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    JsonBody(b): JsonBody<NewOrgBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.create_organization(Some(&a), &b.uscc, &b.name).await {
+        Ok(o) => (StatusCode::CREATED, Json(org_json(&o))).into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct EventJson {
+    seq: i64,
+    at_us: i64,
+    actor_id: Option<i64>,
+    actor: String,
+    action: String,
+    object_type: String,
+    object_id: String,
+    summary: Value,
+    prev_hash: String,
+    hash: String,
+}
+
+pub async fn audit_list(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let r = async {
+        st.app
+            .audit_log(&me(&ctx)?, q.before, q.limit.unwrap_or(100))
+            .await
+            .map_err(|e| ctx.fail(e))
+    }
+    .await;
+    match r {
+        Ok(events) => Json(json!({"events": events.into_iter().map(|e| EventJson {
+            seq: e.seq, at_us: e.at_us, actor_id: e.actor_id, actor: e.actor, action: e.action,
+            object_type: e.object_type, object_id: e.object_id,
+            summary: serde_json::from_str(&e.summary).unwrap_or(Value::String(e.summary)),
+            prev_hash: e.prev_hash, hash: e.hash,
+        }).collect::<Vec<_>>()}))
+        .into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let r = async {
+        st.app
+            .verify_audit(Some(&me(&ctx)?))
+            .await
+            .map_err(|e| ctx.fail(e))
+    }
+    .await;
+    match r {
+        Ok(v) => Json(json!({
+            "events": v.events, "head": v.head, "intact": v.first_break.is_none(),
+            "first_break": v.first_break.map(|(seq, reason)| json!({"seq": seq, "reason": reason})),
+        }))
+        .into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    label: String,
+    #[serde(default = "thirty")]
+    days: i64,
+}
+
+fn thirty() -> i64 {
+    30
+}
+
+pub async fn tokens_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    JsonBody(b): JsonBody<TokenBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.create_api_token(&a, &b.label, b.days).await {
+        Ok(token) => (
+            StatusCode::CREATED,
+            Json(json!({"token": token, "days": b.days})),
+        )
+            .into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}

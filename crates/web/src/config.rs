@@ -1,0 +1,260 @@
+//! Server configuration: defaults, then a TOML file, then `ZIZHI_…` environment variables,
+//! then command-line flags. Invalid configuration stops start-up with the key named.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything `zizhi serve` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// `sqlite:…` or `postgres://…`; default: `sqlite:<data_dir>/zizhi.db`.
+    pub database: Option<String>,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    pub require_totp_for_staff: bool,
+    pub session_idle_minutes: i64,
+    pub lockout_threshold: i32,
+    pub lockout_minutes: i64,
+    /// Sign-in attempts per client address per minute.
+    pub login_attempts_per_minute: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("zizhi-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: None,
+            secure_cookies: false,
+            require_totp_for_staff: false,
+            session_idle_minutes: 8 * 60,
+            lockout_threshold: 5,
+            lockout_minutes: 15,
+            login_attempts_per_minute: 20,
+        }
+    }
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {problem}")]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+}
+
+fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.to_string(),
+        problem: problem.into(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    database: Option<String>,
+    secure_cookies: Option<bool>,
+    require_totp_for_staff: Option<bool>,
+    session_idle_minutes: Option<i64>,
+    lockout_threshold: Option<i32>,
+    lockout_minutes: Option<i64>,
+    login_attempts_per_minute: Option<u32>,
+}
+
+const KEYS: [&str; 9] = [
+    "data_dir",
+    "listen",
+    "database",
+    "secure_cookies",
+    "require_totp_for_staff",
+    "session_idle_minutes",
+    "lockout_threshold",
+    "lockout_minutes",
+    "login_attempts_per_minute",
+];
+
+impl Config {
+    /// Loads defaults ← `file` (if given) ← environment (`ZIZHI_<KEY>` upper-case).
+    pub fn load(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        if let Some(path) = file {
+            let src = std::fs::read_to_string(path)
+                .map_err(|e| bad("config", format!("cannot read {}: {e}", path.display())))?;
+            let f: FileConfig = toml::from_str(&src).map_err(|e| {
+                let key = e
+                    .message()
+                    .split('`')
+                    .nth(1)
+                    .unwrap_or("config")
+                    .to_string();
+                bad(&key, format!("{} ({})", e.message().trim(), path.display()))
+            })?;
+            if let Some(v) = f.data_dir {
+                c.data_dir = v;
+            }
+            if let Some(v) = f.listen {
+                c.listen = parse_listen("listen", &v)?;
+            }
+            if let Some(v) = f.database {
+                c.database = Some(v);
+            }
+            if let Some(v) = f.secure_cookies {
+                c.secure_cookies = v;
+            }
+            if let Some(v) = f.require_totp_for_staff {
+                c.require_totp_for_staff = v;
+            }
+            if let Some(v) = f.session_idle_minutes {
+                c.session_idle_minutes = v;
+            }
+            if let Some(v) = f.lockout_threshold {
+                c.lockout_threshold = v;
+            }
+            if let Some(v) = f.lockout_minutes {
+                c.lockout_minutes = v;
+            }
+            if let Some(v) = f.login_attempts_per_minute {
+                c.login_attempts_per_minute = v;
+            }
+        }
+        for key in KEYS {
+            let var = format!("ZIZHI_{}", key.to_ascii_uppercase());
+            let Some(v) = env(&var) else { continue };
+            let num = |k: &str| {
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| bad(k, format!("{var}=\"{v}\" is not a whole number")))
+            };
+            let flag = |k: &str| match v.trim() {
+                "1" | "true" | "yes" => Ok(true),
+                "0" | "false" | "no" => Ok(false),
+                _ => Err(bad(k, format!("{var}=\"{v}\" is not true or false"))),
+            };
+            match key {
+                "data_dir" => c.data_dir = PathBuf::from(v.clone()),
+                "listen" => c.listen = parse_listen(key, &v)?,
+                "database" => c.database = Some(v.clone()),
+                "secure_cookies" => c.secure_cookies = flag(key)?,
+                "require_totp_for_staff" => c.require_totp_for_staff = flag(key)?,
+                "session_idle_minutes" => c.session_idle_minutes = num(key)?,
+                "lockout_threshold" => c.lockout_threshold = num(key)? as i32,
+                "lockout_minutes" => c.lockout_minutes = num(key)?,
+                "login_attempts_per_minute" => c.login_attempts_per_minute = num(key)? as u32,
+                _ => unreachable!("KEYS is exhaustive"),
+            }
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(5..=7 * 24 * 60).contains(&self.session_idle_minutes) {
+            return Err(bad("session_idle_minutes", "must be 5 to 10080 (one week)"));
+        }
+        if !(1..=100).contains(&self.lockout_threshold) {
+            return Err(bad("lockout_threshold", "must be 1 to 100"));
+        }
+        if !(1..=24 * 60).contains(&self.lockout_minutes) {
+            return Err(bad("lockout_minutes", "must be 1 to 1440"));
+        }
+        if self.login_attempts_per_minute == 0 {
+            return Err(bad("login_attempts_per_minute", "must be at least 1"));
+        }
+        if let Some(db) = &self.database
+            && !(db.starts_with("sqlite:")
+                || db.starts_with("postgres://")
+                || db.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "database",
+                format!("\"{db}\" is neither sqlite:… nor postgres://…"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(u) => u.clone(),
+            None => format!("sqlite:{}", self.data_dir.join("zizhi.db").display()),
+        }
+    }
+
+    pub fn app_config(&self) -> zizhi_app::AppConfig {
+        zizhi_app::AppConfig {
+            lockout_threshold: self.lockout_threshold,
+            lockout_seconds: self.lockout_minutes * 60,
+            session_idle_seconds: self.session_idle_minutes * 60,
+            require_totp_for_staff: self.require_totp_for_staff,
+            totp_issuer: "zizhi".into(),
+        }
+    }
+}
+
+fn parse_listen(key: &str, v: &str) -> Result<SocketAddr, ConfigError> {
+    v.trim().parse().map_err(|_| {
+        bad(
+            key,
+            format!("\"{v}\" is not an address like 127.0.0.1:8080"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_serve_on_loopback_8080_with_sqlite_in_the_data_dir() {
+        let c = Config::load(None, &no_env).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url(), "sqlite:zizhi-data/zizhi.db");
+    }
+
+    #[test]
+    fn the_file_then_the_environment_override_defaults() {
+        let dir = std::env::temp_dir().join(format!("zizhi-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("zizhi.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:9000\"\nlockout_threshold = 3\n").unwrap();
+        let env = |k: &str| (k == "ZIZHI_LOCKOUT_THRESHOLD").then(|| "7".to_string());
+        let c = Config::load(Some(&f), &env).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.lockout_threshold, 7);
+    }
+
+    #[test]
+    fn invalid_configuration_names_the_key() {
+        let dir = std::env::temp_dir().join(format!("zizhi-cfg-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("zizhi.toml");
+        std::fs::write(&f, "lisen = \"x\"\n").unwrap();
+        assert_eq!(Config::load(Some(&f), &no_env).unwrap_err().key, "lisen");
+        std::fs::write(&f, "listen = \"nowhere\"\n").unwrap();
+        assert_eq!(Config::load(Some(&f), &no_env).unwrap_err().key, "listen");
+        let env = |k: &str| (k == "ZIZHI_SECURE_COOKIES").then(|| "maybe".to_string());
+        assert_eq!(Config::load(None, &env).unwrap_err().key, "secure_cookies");
+        let env = |k: &str| (k == "ZIZHI_DATABASE").then(|| "mysql://x".to_string());
+        assert_eq!(Config::load(None, &env).unwrap_err().key, "database");
+        let env = |k: &str| (k == "ZIZHI_SESSION_IDLE_MINUTES").then(|| "1".to_string());
+        assert_eq!(
+            Config::load(None, &env).unwrap_err().key,
+            "session_idle_minutes"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Per-request context: language, the signed-in actor (session cookie or bearer token), the
+//! CSRF token; CSRF and origin checks on every unsafe request; security headers.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use zizhi_app::{Actor, secrets};
+use zizhi_domain::lang::Lang;
+
+use crate::AppState;
+use crate::error::Failure;
+use crate::i18n::negotiate;
+
+pub const SESSION_COOKIE: &str = "zizhi_session";
+pub const CSRF_COOKIE: &str = "zizhi_csrf";
+/// Forms larger than this are refused before parsing.
+pub const FORM_LIMIT: usize = 1024 * 1024;
+
+/// What every handler knows about its request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub actor: Option<Actor>,
+    /// The token forms must echo back.
+    pub csrf: String,
+    /// The session cookie's token, when signed in through the browser.
+    pub session_token: Option<String>,
+    /// Authenticated by `Authorization: Bearer` (no cookies, so no CSRF).
+    pub bearer: bool,
+    pub must_change_password: bool,
+    pub totp_enabled: bool,
+    /// The request is for the JSON API: errors are JSON.
+    pub api: bool,
+}
+
+impl Ctx {
+    pub fn fail(&self, e: zizhi_app::AppError) -> Failure {
+        Failure::from_app(e, self.lang, self.api)
+    }
+}
+
+/// A cookie's value from the `Cookie` header.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path /, Secure when configured.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(a) = max_age {
+        s.push_str(&format!("; Max-Age={a}"));
+    }
+    if secure {
+        s.push_str("; Secure");
+    }
+    HeaderValue::from_str(&s).expect("cookie values are hex or fixed words")
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.trim().to_string())
+}
+
+/// A cross-site request: an `Origin` that is not this host, or `Sec-Fetch-Site: cross-site`.
+fn cross_site(headers: &HeaderMap) -> bool {
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        host,
+    ) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let o = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            o != host
+        }
+        _ => false,
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Loads the context, enforces CSRF on unsafe methods, adds security headers.
+pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let headers = req.headers().clone();
+    let api = req.uri().path().starts_with("/api/");
+    let lang = negotiate(&headers);
+    let mut ctx = Ctx {
+        lang,
+        actor: None,
+        csrf: String::new(),
+        session_token: None,
+        bearer: false,
+        must_change_password: false,
+        totp_enabled: false,
+        api,
+    };
+    let mut new_csrf_cookie = None;
+    let lookup = async {
+        if let Some(token) = bearer(&headers) {
+            ctx.bearer = true;
+            if let Some(a) = st.app.api_actor(&token).await? {
+                ctx.actor = Some(a);
+            } else if let Some((a, _, u)) = st.app.session(&token).await? {
+                ctx.must_change_password = u.must_change_password;
+                ctx.totp_enabled = u.totp_secret.is_some();
+                ctx.actor = Some(a);
+            }
+        } else if let Some(token) = cookie(&headers, SESSION_COOKIE)
+            && let Some((a, csrf, u)) = st.app.session(&token).await?
+        {
+            ctx.actor = Some(a);
+            ctx.csrf = csrf;
+            ctx.session_token = Some(token);
+            ctx.must_change_password = u.must_change_password;
+            ctx.totp_enabled = u.totp_secret.is_some();
+        }
+        Ok::<_, zizhi_app::AppError>(())
+    };
+    if let Err(e) = lookup.await {
+        return Failure::from_app(e, lang, api).into_response();
+    }
+    if ctx.actor.is_none() && !ctx.bearer {
+        // Anonymous forms (sign-in) use a double-submit token kept in its own cookie.
+        match cookie(&headers, CSRF_COOKIE).filter(|c| c.len() == 64) {
+            Some(c) => ctx.csrf = c,
+            None => {
+                let c = secrets::token();
+                ctx.csrf = c.clone();
+                new_csrf_cookie = Some(c);
+            }
+        }
+    }
+
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    // A cross-site page can only send form, multipart or text bodies without a CORS preflight,
+    // and only cookies are sent along by the browser. So the token is needed when a cookie
+    // authenticates the request, or when the body is of a kind a page can forge.
+    let forgeable = form
+        || content_type.starts_with("multipart/form-data")
+        || content_type.starts_with("text/plain")
+        || content_type.is_empty();
+    let needs_token = ctx.session_token.is_some() || forgeable;
+    let mut req = req;
+    if unsafe_method && !ctx.bearer && cross_site(&headers) {
+        return Failure::csrf(lang, api).into_response();
+    }
+    if unsafe_method && !ctx.bearer && needs_token {
+        let mut sent = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| {
+                req.uri().query().and_then(|q| {
+                    q.split('&')
+                        .filter_map(|kv| kv.split_once('='))
+                        .find(|(k, _)| *k == "csrf")
+                        .map(|(_, v)| v.to_string())
+                })
+            });
+        if form && sent.is_none() {
+            let (parts, body) = req.into_parts();
+            let bytes = match to_bytes(body, FORM_LIMIT).await {
+                Ok(b) => b,
+                Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response(),
+            };
+            sent = form_field(&bytes, "csrf");
+            req = Request::from_parts(parts, Body::from(bytes));
+        }
+        let ok = match (&new_csrf_cookie, sent) {
+            (None, Some(s)) => !ctx.csrf.is_empty() && constant_time_eq(&s, &ctx.csrf),
+            _ => false,
+        };
+        if !ok {
+            return Failure::csrf(lang, api).into_response();
+        }
+    }
+
+    req.extensions_mut().insert(ctx);
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if let Some(c) = new_csrf_cookie {
+        h.append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &c, None, st.config.secure_cookies),
+        );
+    }
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    res
+}
+
+/// One field of an urlencoded form.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let s = std::str::from_utf8(body).ok()?;
+    s.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Security headers for every response.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    res
+}
+
+/// Fixed-window sign-in limiter per client address.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl LoginLimiter {
+    /// Counts an attempt; false when the address is over `per_minute`.
+    pub fn allow(&self, ip: IpAddr, per_minute: u32) -> bool {
+        let mut w = self.windows.lock().expect("limiter lock is never poisoned");
+        let now = Instant::now();
+        if w.len() > 10_000 {
+            w.retain(|_, (start, _)| now.duration_since(*start).as_secs() < 60);
+        }
+        let e = w.entry(ip).or_insert((now, 0));
+        if now.duration_since(e.0).as_secs() >= 60 {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1 <= per_minute
+    }
+}

@@ -1,0 +1,135 @@
+//! Errors as responses: JSON `{"error": {...}}` for the API, a page for browsers. 4xx name the
+//! field; 5xx never show internals (they are logged).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+use zizhi_app::AppError;
+use zizhi_domain::lang::{Lang, Text};
+
+use crate::i18n::{Tr, text};
+
+#[derive(Debug)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub field: Option<String>,
+    pub message: Text,
+    pub lang: Lang,
+    pub api: bool,
+}
+
+fn t(key: &str) -> Text {
+    let (zh, en) = text(key).unwrap_or(("", ""));
+    Text::new(zh, en)
+}
+
+impl Failure {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: Text,
+        lang: Lang,
+        api: bool,
+    ) -> Failure {
+        Failure {
+            status,
+            code,
+            field: None,
+            message,
+            lang,
+            api,
+        }
+    }
+
+    pub fn csrf(lang: Lang, api: bool) -> Failure {
+        Failure::new(StatusCode::FORBIDDEN, "csrf", t("error.csrf"), lang, api)
+    }
+
+    pub fn not_found(lang: Lang, api: bool) -> Failure {
+        Failure::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            t("error.not_found"),
+            lang,
+            api,
+        )
+    }
+
+    pub fn from_app(e: AppError, lang: Lang, api: bool) -> Failure {
+        let f = |status, code, message| Failure::new(status, code, message, lang, api);
+        match e {
+            AppError::Unauthenticated => f(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                t("login.failed"),
+            ),
+            AppError::TotpRequired => f(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                t("login.totp_required"),
+            ),
+            AppError::Locked { .. } => f(StatusCode::LOCKED, "locked", t("login.locked")),
+            AppError::Forbidden => f(StatusCode::FORBIDDEN, "forbidden", t("error.forbidden")),
+            AppError::NotFound(_) => f(StatusCode::NOT_FOUND, "not_found", t("error.not_found")),
+            AppError::Invalid { field, problem } => Failure {
+                field: Some(field),
+                ..f(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problem)
+            },
+            AppError::Conflict { field } => {
+                let base = t("error.conflict");
+                Failure {
+                    message: Text::new(
+                        format!("{}{field}", base.zh),
+                        format!("{} {field}", base.en),
+                    ),
+                    field: Some(field),
+                    ..f(StatusCode::CONFLICT, "conflict", Text::new("", ""))
+                }
+            }
+            other => {
+                eprintln!("internal error: {other}");
+                f(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    t("error.internal"),
+                )
+            }
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: Tr,
+    status: u16,
+    message: &'a str,
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        if self.api {
+            let body = json!({"error": {
+                "code": self.code,
+                "field": self.field,
+                "message": self.message.get(self.lang),
+                "message_zh": self.message.zh,
+                "message_en": self.message.en,
+            }});
+            return (self.status, Json(body)).into_response();
+        }
+        let page = ErrorPage {
+            t: Tr { lang: self.lang },
+            status: self.status.as_u16(),
+            message: self.message.get(self.lang),
+            field: self.field.as_deref(),
+        };
+        match askama::Template::render(&page) {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, self.message.get(self.lang).to_string()).into_response(),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Extractors whose rejections are structured errors naming the field.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::to_bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use zizhi_domain::lang::{Lang, Text};
+
+use crate::ctx::{Ctx, FORM_LIMIT};
+use crate::error::Failure;
+
+fn ctx_of(ext: &axum::http::Extensions) -> (Lang, bool) {
+    ext.get::<Ctx>()
+        .map_or((Lang::Zh, false), |c| (c.lang, c.api))
+}
+
+/// Turns a serde message and path into a field error.
+fn shape_error(path: String, msg: String, lang: Lang, api: bool) -> Failure {
+    let quoted = msg.split('`').nth(1).map(str::to_string);
+    let field = match quoted {
+        Some(q) if msg.starts_with("missing field") || msg.starts_with("unknown field") => {
+            if path.is_empty() || path == "." {
+                q
+            } else if path == q || path.ends_with(&format!(".{q}")) {
+                path
+            } else {
+                format!("{path}.{q}")
+            }
+        }
+        _ => path,
+    };
+    Failure {
+        field: Some(field.clone()),
+        ..Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Text::new(
+                format!("字段 {field} 有误：{msg}"),
+                format!("field {field}: {msg}"),
+            ),
+            lang,
+            api,
+        )
+    }
+}
+
+/// An urlencoded form.
+pub struct Form<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Failure> {
+        let (lang, api) = ctx_of(req.extensions());
+        let bytes = to_bytes(req.into_body(), FORM_LIMIT).await.map_err(|_| {
+            Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                Text::new("表单过大", "form too large"),
+                lang,
+                api,
+            )
+        })?;
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
+        serde_path_to_error::deserialize(de)
+            .map(Form)
+            .map_err(|e| shape_error(e.path().to_string(), e.inner().to_string(), lang, api))
+    }
+}
+
+/// A JSON body.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Failure> {
+        let (lang, api) = ctx_of(req.extensions());
+        let bytes = to_bytes(req.into_body(), FORM_LIMIT).await.map_err(|_| {
+            Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                Text::new("请求体过大", "body too large"),
+                lang,
+                api,
+            )
+        })?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de)
+            .map(JsonBody)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if inner.is_syntax() || inner.is_eof() {
+                    Failure::new(
+                        StatusCode::BAD_REQUEST,
+                        "malformed_json",
+                        Text::new(
+                            format!("JSON 格式错误：{inner}"),
+                            format!("malformed JSON: {inner}"),
+                        ),
+                        lang,
+                        api,
+                    )
+                } else {
+                    shape_error(path, inner.to_string(), lang, api)
+                }
+            })
+    }
+}
+
+/// The client's address, when the server was started with connect info.
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// The request context (inserted by the context middleware).
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
+        parts.extensions.get::<Ctx>().cloned().ok_or_else(|| {
+            Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                Text::new("缺少请求上下文", "missing request context"),
+                Lang::Zh,
+                false,
+            )
+        })
+    }
+}

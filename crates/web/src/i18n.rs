@@ -1,0 +1,240 @@
+//! Interface text in Simplified Chinese (default) and English. The language comes from the
+//! `zizhi_lang` cookie, else `Accept-Language`, else Chinese.
+
+use axum::http::HeaderMap;
+use zizhi_domain::lang::Lang;
+
+pub const LANG_COOKIE: &str = "zizhi_lang";
+
+/// Picks the language of a request.
+pub fn negotiate(headers: &HeaderMap) -> Lang {
+    if let Some(l) = crate::ctx::cookie(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)) {
+        return l;
+    }
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // The first supported tag in the header's order (q-values are almost always descending).
+    accept
+        .split(',')
+        .filter_map(|part| Lang::parse(part.split(';').next().unwrap_or("")))
+        .next()
+        .unwrap_or_default()
+}
+
+/// Text lookup for templates: `{{ t.get("nav.home") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    pub fn is_zh(&self) -> bool {
+        self.lang == Lang::Zh
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn get(&self, key: &str) -> &'static str {
+        match text(key) {
+            Some((zh, en)) => match self.lang {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
+            None => "⟦missing text⟧",
+        }
+    }
+}
+
+/// Every interface string: (zh, en).
+pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        "app.name" => (
+            "信息安全服务资质认定（灾难恢复类）",
+            "Information Security Service Qualification — Disaster Recovery",
+        ),
+        "app.short" => ("资质", "zizhi"),
+        "nav.home" => ("待办", "To-do"),
+        "nav.users" => ("用户管理", "Users"),
+        "nav.organizations" => ("申请单位", "Organisations"),
+        "nav.audit" => ("审计日志", "Audit log"),
+        "nav.account" => ("我的账号", "My account"),
+        "nav.logout" => ("退出", "Sign out"),
+        "nav.language" => ("English", "中文"),
+        "login.title" => ("登录", "Sign in"),
+        "login.username" => ("用户名", "Username"),
+        "login.password" => ("密码", "Password"),
+        "login.totp" => (
+            "动态验证码（已启用双因素认证时填写）",
+            "One-time code (if two-factor is on)",
+        ),
+        "login.submit" => ("登录", "Sign in"),
+        "login.failed" => ("用户名或密码不正确", "Wrong username or password"),
+        "login.locked" => (
+            "登录失败次数过多，账号已暂时锁定，请稍后再试",
+            "Too many failed attempts: the account is locked for a while",
+        ),
+        "login.totp_required" => ("请输入动态验证码", "Enter your one-time code"),
+        "login.rate_limited" => (
+            "尝试过于频繁，请一分钟后再试",
+            "Too many attempts: try again in a minute",
+        ),
+        "home.title" => ("待办事项", "To-do"),
+        "home.welcome" => ("您好", "Hello"),
+        "home.role" => ("角色", "Role"),
+        "home.empty" => ("暂无待办事项", "Nothing waiting for you"),
+        "home.must_change" => (
+            "您正在使用初始密码，请先修改密码",
+            "You are using an initial password: please change it",
+        ),
+        "home.need_totp" => (
+            "根据安全要求，请先启用双因素认证",
+            "Security policy: enable two-factor authentication first",
+        ),
+        "home.org" => ("所属申请单位", "Your organisation"),
+        "home.admin_hint" => (
+            "管理用户、申请单位与审计日志",
+            "Manage users, organisations and the audit log",
+        ),
+        "home.applicant_hint" => (
+            "申请前可使用自评估核对基本资格和基本能力要求",
+            "Before applying, self-assess against the basic qualification and capability requirements",
+        ),
+        "users.title" => ("用户管理", "Users"),
+        "users.create" => ("新建用户", "New user"),
+        "users.username" => ("用户名", "Username"),
+        "users.display_name" => ("姓名", "Name"),
+        "users.email" => ("电子邮箱", "E-mail"),
+        "users.role" => ("角色", "Role"),
+        "users.organization" => (
+            "申请单位（申请单位用户必填）",
+            "Organisation (applicant users only)",
+        ),
+        "users.none" => ("（无）", "(none)"),
+        "users.status" => ("状态", "Status"),
+        "users.active" => ("正常", "Active"),
+        "users.disabled" => ("已停用", "Disabled"),
+        "users.locked" => ("已锁定", "Locked"),
+        "users.totp" => ("双因素", "2FA"),
+        "users.reset" => ("重置密码", "Reset password"),
+        "users.disable" => ("停用", "Disable"),
+        "users.enable" => ("启用", "Enable"),
+        "users.created" => (
+            "已创建用户，初始密码（仅显示一次）：",
+            "User created. Initial password (shown once):",
+        ),
+        "users.reset_done" => (
+            "已重置密码，新初始密码（仅显示一次）：",
+            "Password reset. New initial password (shown once):",
+        ),
+        "orgs.title" => ("申请单位", "Applicant organisations"),
+        "orgs.create" => ("登记申请单位", "Register an organisation"),
+        "orgs.name" => ("单位名称", "Name"),
+        "orgs.uscc" => ("统一社会信用代码", "Unified social credit code"),
+        "orgs.created_at" => ("登记时间", "Registered"),
+        "audit.title" => ("审计日志", "Audit log"),
+        "audit.verify" => ("校验哈希链", "Verify the hash chain"),
+        "audit.ok" => (
+            "哈希链完整，共校验事件",
+            "The chain is intact. Events checked:",
+        ),
+        "audit.broken" => ("哈希链在以下事件处断裂：", "The chain breaks at event:"),
+        "audit.seq" => ("序号", "Seq"),
+        "audit.time" => ("时间", "Time"),
+        "audit.actor" => ("操作人", "Actor"),
+        "audit.action" => ("操作", "Action"),
+        "audit.object" => ("对象", "Object"),
+        "audit.summary" => ("摘要", "Summary"),
+        "audit.older" => ("更早的记录", "Older"),
+        "account.title" => ("我的账号", "My account"),
+        "account.password" => ("修改密码", "Change password"),
+        "account.current" => ("当前密码", "Current password"),
+        "account.new" => (
+            "新密码（至少 10 个字符）",
+            "New password (10 characters or more)",
+        ),
+        "account.changed" => ("密码已修改", "Password changed"),
+        "account.totp" => ("双因素认证（TOTP）", "Two-factor authentication (TOTP)"),
+        "account.totp_on" => ("已启用", "On"),
+        "account.totp_off" => (
+            "未启用。在身份验证器应用中添加以下密钥，然后输入其显示的 6 位验证码：",
+            "Off. Add this key to your authenticator app, then enter the 6-digit code it shows:",
+        ),
+        "account.totp_code" => ("验证码", "Code"),
+        "account.totp_enable" => ("启用", "Turn on"),
+        "account.totp_done" => ("双因素认证已启用", "Two-factor authentication is on"),
+        "account.tokens" => ("API 令牌", "API tokens"),
+        "account.token_label" => ("用途", "Label"),
+        "account.token_days" => ("有效天数", "Valid for (days)"),
+        "account.token_create" => ("生成令牌", "Create token"),
+        "account.token_done" => (
+            "令牌（仅显示一次，请妥善保存）：",
+            "Token (shown once; keep it safe):",
+        ),
+        "common.submit" => ("提交", "Submit"),
+        "common.save" => ("保存", "Save"),
+        "common.error" => ("出错了", "Something went wrong"),
+        "common.back" => ("返回", "Back"),
+        "error.forbidden" => ("您没有权限执行此操作", "You are not allowed to do this"),
+        "error.not_found" => ("页面或对象不存在", "Not found"),
+        "error.csrf" => (
+            "表单已过期或来源不明，请刷新页面后重试",
+            "The form expired or came from elsewhere: reload and try again",
+        ),
+        "error.internal" => (
+            "服务器内部错误，已记录。请稍后再试",
+            "Internal error (logged). Please try again later",
+        ),
+        "error.conflict" => ("已存在：", "Already exists:"),
+        "error.invalid" => ("输入有误：", "Invalid input:"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_used_in_templates_and_code_has_both_languages() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        for sub in ["templates", "src"] {
+            for e in std::fs::read_dir(dir.join(sub)).unwrap() {
+                sources.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+            }
+        }
+        let mut checked = 0;
+        for src in &sources {
+            for part in src.split("t.get(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                let (zh, en) = text(key).unwrap_or_else(|| panic!("no text for key {key}"));
+                assert!(!zh.is_empty() && !en.is_empty(), "{key}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 30, "found {checked} keys");
+    }
+
+    #[test]
+    fn chinese_is_the_default_and_accept_language_is_honoured() {
+        let mut h = HeaderMap::new();
+        assert_eq!(negotiate(&h), Lang::Zh);
+        h.insert(
+            "accept-language",
+            "en-US,en;q=0.9,zh;q=0.5".parse().unwrap(),
+        );
+        assert_eq!(negotiate(&h), Lang::En);
+        h.insert("cookie", "zizhi_lang=zh".parse().unwrap());
+        assert_eq!(negotiate(&h), Lang::Zh);
+        let mut h = HeaderMap::new();
+        h.insert("accept-language", "fr-FR, de".parse().unwrap());
+        assert_eq!(negotiate(&h), Lang::Zh);
+    }
+}

@@ -1,0 +1,135 @@
+//! zizhi's HTTP interfaces: server-rendered pages (Chinese first, English by choice), the JSON
+//! API under `/api/v1`, configuration and serving.
+
+pub mod api;
+pub mod config;
+pub mod ctx;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod pages;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use zizhi_app::App;
+use zizhi_store::Db;
+
+pub use config::Config;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub config: Arc<Config>,
+    pub limiter: Arc<ctx::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> AppState {
+        AppState {
+            app: App::new(db, config.app_config()),
+            config: Arc::new(config),
+            limiter: Arc::new(ctx::LoginLimiter::default()),
+        }
+    }
+}
+
+/// The whole application as a router.
+pub fn router(state: AppState) -> Router {
+    let (with_ctx, bare) = routes::routers();
+    let with_ctx = with_ctx.layer(middleware::from_fn_with_state(state.clone(), ctx::context));
+    with_ctx
+        .merge(bare)
+        .fallback(
+            |uri: axum::http::Uri, headers: axum::http::HeaderMap| async move {
+                error::Failure::not_found(
+                    i18n::negotiate(&headers),
+                    uri.path().starts_with("/api/"),
+                )
+            },
+        )
+        .layer(middleware::from_fn(ctx::security_headers))
+        .layer(RequestBodyLimitLayer::new(ctx::FORM_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .with_state(state)
+}
+
+/// A started server.
+pub struct Server {
+    pub addr: SocketAddr,
+    /// The one-time administrator password, when this start created the administrator.
+    pub bootstrap: Option<(String, String)>,
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+/// Prepares the data directory and database (migrating), creates the first administrator if
+/// there are no users, and binds the listener.
+pub async fn start(config: Config) -> Result<Server, String> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        format!(
+            "cannot create data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let db = Db::connect(&config.database_url())
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    db.migrate().await.map_err(|e| format!("migrations: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = AppState::new(db, config);
+    let bootstrap = state
+        .app
+        .bootstrap_admin()
+        .await
+        .map_err(|e| format!("bootstrap: {e}"))?;
+    Ok(Server {
+        addr,
+        bootstrap,
+        listener,
+        state,
+    })
+}
+
+impl Server {
+    /// Serves until ctrl-c / SIGTERM.
+    pub async fn run(self) -> Result<(), String> {
+        let db = self.state.app.db.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(600)).await;
+                let _ = zizhi_store::sessions::delete_expired(&db).await;
+            }
+        });
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async {
+                let ctrl_c = tokio::signal::ctrl_c();
+                #[cfg(unix)]
+                {
+                    let mut term =
+                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                            .expect("signal handler");
+                    tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+                }
+                #[cfg(not(unix))]
+                let _ = ctrl_c.await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,786 @@
+//! Server-rendered pages. Handlers are thin: extract, call one `zizhi-app` function, render.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zizhi_app::accounts::NewUserInput;
+use zizhi_app::policy::{Action, allowed};
+use zizhi_app::{Actor, AppError};
+use zizhi_domain::lang::Lang;
+use zizhi_domain::roles::Role;
+use zizhi_store::now_us;
+
+use crate::AppState;
+use crate::ctx::{CSRF_COOKIE, Ctx, SESSION_COOKIE, set_cookie};
+use crate::error::Failure;
+use crate::extract::{ClientIp, Form};
+use crate::i18n::{LANG_COOKIE, Tr};
+
+/// The user bar and navigation.
+pub struct UserBar {
+    pub display_name: String,
+    pub role: String,
+    pub can_users: bool,
+    pub can_orgs: bool,
+    pub can_audit: bool,
+}
+
+/// What the base layout needs.
+pub struct Chrome {
+    pub t: Tr,
+    pub csrf: String,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub flash: Option<String>,
+    pub flash_error: bool,
+}
+
+fn role_name(role: Role, lang: Lang) -> String {
+    role.name().get(lang).to_string()
+}
+
+fn chrome(ctx: &Ctx, path: &str) -> Chrome {
+    Chrome {
+        t: Tr { lang: ctx.lang },
+        csrf: ctx.csrf.clone(),
+        user: ctx.actor.as_ref().map(|a| UserBar {
+            display_name: a.display_name.clone(),
+            role: role_name(a.role, ctx.lang),
+            can_users: allowed(a, &Action::ListUsers),
+            can_orgs: allowed(a, &Action::ListOrganizations),
+            can_audit: allowed(a, &Action::ViewAuditLog),
+        }),
+        path: path.to_string(),
+        flash: None,
+        flash_error: false,
+    }
+}
+
+fn with_flash(mut c: Chrome, msg: impl Into<String>, error: bool) -> Chrome {
+    c.flash = Some(msg.into());
+    c.flash_error = error;
+    c
+}
+
+fn render(t: &impl Template) -> Result<Html<String>, Failure> {
+    t.render().map(Html).map_err(|e| {
+        Failure::from_app(
+            AppError::Internal(format!("template: {e}")),
+            Lang::Zh,
+            false,
+        )
+    })
+}
+
+/// The signed-in actor, or a redirect to the sign-in page.
+fn actor(ctx: &Ctx, path: &str) -> Result<Actor, Box<Response>> {
+    ctx.actor.clone().ok_or_else(|| {
+        Box::new(Redirect::to(&format!("/login?next={}", urlencode(path))).into_response())
+    })
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Only local paths are followed after sign-in or a language switch.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn fmt_time(us: i64, lang: Lang) -> String {
+    let dt = chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .with_timezone(&zizhi_domain::period::china_standard_time());
+    match lang {
+        Lang::Zh => dt.format("%Y年%-m月%-d日 %H:%M:%S").to_string(),
+        Lang::En => dt.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}
+
+// ------------------------------------------------------------------------ sign-in
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    next: String,
+    username: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    if ctx.actor.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let page = LoginPage {
+        c: chrome(&ctx, "/login"),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+    };
+    render(&page).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    totp: String,
+    #[serde(default)]
+    next: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn login_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let fail_page = |key: &str, status: StatusCode| {
+        let t = Tr { lang: ctx.lang };
+        let page = LoginPage {
+            c: with_flash(chrome(&ctx, "/login"), t.get(key), true),
+            next: safe_next(Some(&f.next)),
+            username: f.username.clone(),
+        };
+        (status, render(&page)).into_response()
+    };
+    if let Some(ip) = ip
+        && !st.limiter.allow(ip, st.config.login_attempts_per_minute)
+    {
+        return fail_page("login.rate_limited", StatusCode::TOO_MANY_REQUESTS);
+    }
+    let totp = (!f.totp.trim().is_empty()).then_some(f.totp.trim());
+    match st.app.login(&f.username, &f.password, totp).await {
+        Ok(s) => {
+            let mut res = Redirect::to(&safe_next(Some(&f.next))).into_response();
+            let h = res.headers_mut();
+            let max_age = st.config.session_idle_minutes * 60;
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &s.token,
+                    Some(max_age),
+                    st.config.secure_cookies,
+                ),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(CSRF_COOKIE, "", Some(0), st.config.secure_cookies),
+            );
+            res
+        }
+        Err(AppError::Unauthenticated) => fail_page("login.failed", StatusCode::UNAUTHORIZED),
+        Err(AppError::TotpRequired) => fail_page("login.totp_required", StatusCode::UNAUTHORIZED),
+        Err(AppError::Invalid { .. }) => fail_page("login.totp_required", StatusCode::UNAUTHORIZED),
+        Err(AppError::Locked { .. }) => fail_page("login.locked", StatusCode::LOCKED),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Response {
+    if let (Some(a), Some(token)) = (&ctx.actor, &ctx.session_token)
+        && let Err(e) = st.app.logout(a, token).await
+    {
+        return ctx.fail(e).into_response();
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), st.config.secure_cookies),
+    );
+    res
+}
+
+pub async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = match Lang::parse(&code) {
+        Some(Lang::En) => "en",
+        _ => "zh",
+    };
+    let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
+        ))
+        .expect("ascii"),
+    );
+    res
+}
+
+// ------------------------------------------------------------------------ home
+
+pub struct OrgView {
+    pub id: i64,
+    pub name: String,
+    pub uscc: String,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    name: String,
+    role: String,
+    must_change: bool,
+    needs_totp: bool,
+    is_admin: bool,
+    org: Option<OrgView>,
+}
+
+pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let a = match actor(&ctx, "/") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let org = match a.organization_id {
+        Some(id) => match st.app.organization(&a, id).await {
+            Ok(o) => Some(OrgView {
+                id: o.id,
+                name: o.name,
+                uscc: o.uscc,
+                created: fmt_time(o.created_us, ctx.lang),
+            }),
+            Err(e) => return ctx.fail(e).into_response(),
+        },
+        None => None,
+    };
+    let page = HomePage {
+        c: chrome(&ctx, "/"),
+        name: a.display_name.clone(),
+        role: role_name(a.role, ctx.lang),
+        must_change: ctx.must_change_password,
+        needs_totp: a.needs_totp_enrollment,
+        is_admin: a.role == Role::Administrator,
+        org,
+    };
+    render(&page).into_response()
+}
+
+// ------------------------------------------------------------------------ users
+
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub email: String,
+    pub disabled: bool,
+    pub locked: bool,
+    pub totp: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    c: Chrome,
+    users: Vec<UserRow>,
+    roles: Vec<(&'static str, String)>,
+    orgs: Vec<OrgView>,
+}
+
+async fn users_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    flash: Option<(String, bool)>,
+    status: StatusCode,
+) -> Response {
+    let users = match st.app.list_users(a).await {
+        Ok(u) => u,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let orgs = match st.app.list_organizations(a).await {
+        Ok(o) => o,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let now = now_us();
+    let mut c = chrome(ctx, "/users");
+    if let Some((m, err)) = flash {
+        c = with_flash(c, m, err);
+    }
+    let page = UsersPage {
+        c,
+        users: users
+            .into_iter()
+            .map(|u| UserRow {
+                id: u.id,
+                role: Role::parse(&u.role).map_or(u.role.clone(), |r| role_name(r, ctx.lang)),
+                locked: u.locked_until_us.is_some_and(|t| t > now),
+                totp: u.totp_secret.is_some(),
+                username: u.username,
+                display_name: u.display_name,
+                email: u.email,
+                disabled: u.disabled,
+            })
+            .collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), role_name(*r, ctx.lang)))
+            .collect(),
+        orgs: orgs
+            .into_iter()
+            .map(|o| OrgView {
+                id: o.id,
+                name: o.name,
+                uscc: o.uscc,
+                created: fmt_time(o.created_us, ctx.lang),
+            })
+            .collect(),
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn users_page(State(st): State<AppState>, ctx: Ctx) -> Response {
+    match actor(&ctx, "/users") {
+        Ok(a) => users_page_with(&st, &ctx, &a, None, StatusCode::OK).await,
+        Err(r) => *r,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    username: String,
+    display_name: String,
+    email: String,
+    role: String,
+    #[serde(default)]
+    organization_id: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+/// A flash message for a failed action, on the same page.
+fn failure_flash(ctx: &Ctx, e: AppError) -> Result<(String, StatusCode), Box<Response>> {
+    let f = ctx.fail(e);
+    if f.status.is_server_error() || f.status == StatusCode::FORBIDDEN {
+        return Err(Box::new(f.into_response()));
+    }
+    let field = f.field.map(|x| format!(" [{x}]")).unwrap_or_default();
+    Ok((format!("{}{field}", f.message.get(ctx.lang)), f.status))
+}
+
+pub async fn users_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<NewUserForm>,
+) -> Response {
+    let a = match actor(&ctx, "/users") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let org = match f.organization_id.trim() {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return ctx
+                    .fail(AppError::invalid(
+                        "organization_id",
+                        "申请单位编号无效",
+                        "invalid organisation id",
+                    ))
+                    .into_response();
+            }
+        },
+    };
+    let input = NewUserInput {
+        username: f.username,
+        display_name: f.display_name,
+        email: f.email,
+        role: f.role,
+        organization_id: org,
+        password: None,
+    };
+    match st.app.create_user(Some(&a), input).await {
+        Ok((u, pw)) => {
+            let t = Tr { lang: ctx.lang };
+            let msg = format!(
+                "{} {} — {}",
+                t.get("users.created"),
+                pw.unwrap_or_default(),
+                u.username
+            );
+            users_page_with(&st, &ctx, &a, Some((msg, false)), StatusCode::CREATED).await
+        }
+        Err(e) => match failure_flash(&ctx, e) {
+            Ok((msg, status)) => users_page_with(&st, &ctx, &a, Some((msg, true)), status).await,
+            Err(r) => *r,
+        },
+    }
+}
+
+pub async fn user_reset(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let a = match actor(&ctx, "/users") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let user = match st.app.user(&a, id).await {
+        Ok(u) => u,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    match st.app.reset_password(Some(&a), &user.username).await {
+        Ok(pw) => {
+            let t = Tr { lang: ctx.lang };
+            let msg = format!("{} {pw} — {}", t.get("users.reset_done"), user.username);
+            users_page_with(&st, &ctx, &a, Some((msg, false)), StatusCode::OK).await
+        }
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+async fn user_set_disabled(st: AppState, ctx: Ctx, id: i64, disabled: bool) -> Response {
+    let a = match actor(&ctx, "/users") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    match st.app.set_disabled(&a, id, disabled).await {
+        Ok(()) => Redirect::to("/users").into_response(),
+        Err(e) => match failure_flash(&ctx, e) {
+            Ok((msg, status)) => users_page_with(&st, &ctx, &a, Some((msg, true)), status).await,
+            Err(r) => *r,
+        },
+    }
+}
+
+pub async fn user_disable(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    user_set_disabled(st, ctx, id, true).await
+}
+
+pub async fn user_enable(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    user_set_disabled(st, ctx, id, false).await
+}
+
+// ------------------------------------------------------------------------ organisations
+
+#[derive(Template)]
+#[template(path = "organizations.html")]
+struct OrgsPage {
+    c: Chrome,
+    orgs: Vec<OrgView>,
+    can_create: bool,
+}
+
+async fn orgs_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    flash: Option<(String, bool)>,
+    status: StatusCode,
+) -> Response {
+    let orgs = match st.app.list_organizations(a).await {
+        Ok(o) => o,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let mut c = chrome(ctx, "/organizations");
+    if let Some((m, err)) = flash {
+        c = with_flash(c, m, err);
+    }
+    let page = OrgsPage {
+        c,
+        orgs: orgs
+            .into_iter()
+            .map(|o| OrgView {
+                id: o.id,
+                name: o.name,
+                uscc: o.uscc,
+                created: fmt_time(o.created_us, ctx.lang),
+            })
+            .collect(),
+        can_create: allowed(a, &Action::CreateOrganization),
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn orgs_page(State(st): State<AppState>, ctx: Ctx) -> Response {
+    match actor(&ctx, "/organizations") {
+        Ok(a) => orgs_page_with(&st, &ctx, &a, None, StatusCode::OK).await,
+        Err(r) => *r,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewOrgForm {
+    name: String,
+    uscc: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn orgs_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<NewOrgForm>,
+) -> Response {
+    let a = match actor(&ctx, "/organizations") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    match st.app.create_organization(Some(&a), &f.uscc, &f.name).await {
+        Ok(o) => {
+            orgs_page_with(
+                &st,
+                &ctx,
+                &a,
+                Some((format!("{} {}", o.name, o.uscc), false)),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(e) => match failure_flash(&ctx, e) {
+            Ok((msg, status)) => orgs_page_with(&st, &ctx, &a, Some((msg, true)), status).await,
+            Err(r) => *r,
+        },
+    }
+}
+
+// ------------------------------------------------------------------------ audit
+
+pub struct EventRow {
+    pub seq: i64,
+    pub time: String,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Chrome,
+    events: Vec<EventRow>,
+    older: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct BeforeQuery {
+    before: Option<i64>,
+}
+
+const AUDIT_PAGE: i64 = 100;
+
+async fn audit_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    before: Option<i64>,
+    flash: Option<(String, bool)>,
+) -> Response {
+    let events = match st.app.audit_log(a, before, AUDIT_PAGE).await {
+        Ok(e) => e,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let older = (events.len() as i64 == AUDIT_PAGE).then(|| events.last().map_or(0, |e| e.seq));
+    let mut c = chrome(ctx, "/audit");
+    if let Some((m, err)) = flash {
+        c = with_flash(c, m, err);
+    }
+    let page = AuditPage {
+        c,
+        events: events
+            .into_iter()
+            .map(|e| EventRow {
+                seq: e.seq,
+                time: fmt_time(e.at_us, ctx.lang),
+                actor: e.actor,
+                action: e.action,
+                object: format!("{}:{}", e.object_type, e.object_id),
+                summary: e.summary,
+            })
+            .collect(),
+        older,
+    };
+    render(&page).into_response()
+}
+
+pub async fn audit_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<BeforeQuery>,
+) -> Response {
+    match actor(&ctx, "/audit") {
+        Ok(a) => audit_page_with(&st, &ctx, &a, q.before, None).await,
+        Err(r) => *r,
+    }
+}
+
+pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let a = match actor(&ctx, "/audit") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let t = Tr { lang: ctx.lang };
+    let flash = match st.app.verify_audit(Some(&a)).await {
+        Ok(v) => match v.first_break {
+            None => (format!("{} {}", t.get("audit.ok"), v.events), false),
+            Some((seq, why)) => (format!("{} {seq} — {why}", t.get("audit.broken")), true),
+        },
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    audit_page_with(&st, &ctx, &a, None, Some(flash)).await
+}
+
+// ------------------------------------------------------------------------ account
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    c: Chrome,
+    totp_enabled: bool,
+    totp_secret: String,
+    totp_uri: String,
+}
+
+fn account_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    flash: Option<(String, bool)>,
+    status: StatusCode,
+) -> Response {
+    let (secret, uri) = st.app.new_totp_secret(a);
+    let mut c = chrome(ctx, "/account");
+    if let Some((m, err)) = flash {
+        c = with_flash(c, m, err);
+    }
+    let page = AccountPage {
+        c,
+        totp_enabled: ctx.totp_enabled,
+        totp_secret: secret,
+        totp_uri: uri,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn account_page(State(st): State<AppState>, ctx: Ctx) -> Response {
+    match actor(&ctx, "/account") {
+        Ok(a) => account_page_with(&st, &ctx, &a, None, StatusCode::OK),
+        Err(r) => *r,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn account_password(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let a = match actor(&ctx, "/account") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let t = Tr { lang: ctx.lang };
+    match st
+        .app
+        .change_password(&a, &f.current_password, &f.new_password)
+        .await
+    {
+        Ok(()) => {
+            let mut ctx = ctx.clone();
+            ctx.must_change_password = false;
+            account_page_with(
+                &st,
+                &ctx,
+                &a,
+                Some((t.get("account.changed").to_string(), false)),
+                StatusCode::OK,
+            )
+        }
+        Err(e) => match failure_flash(&ctx, e) {
+            Ok((msg, status)) => account_page_with(&st, &ctx, &a, Some((msg, true)), status),
+            Err(r) => *r,
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TotpForm {
+    secret: String,
+    code: String,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn account_totp(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<TotpForm>,
+) -> Response {
+    let a = match actor(&ctx, "/account") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let t = Tr { lang: ctx.lang };
+    match st.app.confirm_totp(&a, &f.secret, &f.code).await {
+        Ok(()) => {
+            let mut ctx = ctx.clone();
+            ctx.totp_enabled = true;
+            account_page_with(
+                &st,
+                &ctx,
+                &a,
+                Some((t.get("account.totp_done").to_string(), false)),
+                StatusCode::OK,
+            )
+        }
+        Err(e) => match failure_flash(&ctx, e) {
+            Ok((msg, status)) => account_page_with(&st, &ctx, &a, Some((msg, true)), status),
+            Err(r) => *r,
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    label: String,
+    days: i64,
+    #[allow(dead_code)]
+    csrf: String,
+}
+
+pub async fn account_token(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let a = match actor(&ctx, "/account") {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let t = Tr { lang: ctx.lang };
+    match st.app.create_api_token(&a, &f.label, f.days).await {
+        Ok(token) => account_page_with(
+            &st,
+            &ctx,
+            &a,
+            Some((format!("{} {token}", t.get("account.token_done")), false)),
+            StatusCode::CREATED,
+        ),
+        Err(e) => match failure_flash(&ctx, e) {
+            Ok((msg, status)) => account_page_with(&st, &ctx, &a, Some((msg, true)), status),
+            Err(r) => *r,
+        },
+    }
+}

@@ -1,0 +1,504 @@
+//! Every route, in one table: its method, path, who may reach it and what it does. The router,
+//! the per-route access guard and the OpenAPI document are all built from this table, and the
+//! route × role test walks it, so no route can exist without an access decision.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, delete, get, post};
+use serde_json::{Value, json};
+use zizhi_app::policy::{Action, allowed};
+
+use crate::ctx::Ctx;
+use crate::error::Failure;
+use crate::{AppState, api, pages};
+
+/// Who may reach a route (checked before the handler; the use case checks again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// Any signed-in user; the use case decides finer points (e.g. an applicant's own
+    /// organisation).
+    Authenticated,
+    /// Signed in and allowed this action by the policy.
+    May(Action),
+}
+
+/// One route.
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    /// What it does (zh, en).
+    pub summary: (&'static str, &'static str),
+    /// Served without loading a session (health, static files).
+    pub bare: bool,
+}
+
+fn r(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    zh: &'static str,
+    en: &'static str,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        summary: (zh, en),
+        bare: false,
+    }
+}
+
+const CSS: &str = include_str!("../static/app.css");
+
+async fn health(axum::extract::State(st): axum::extract::State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        format!(
+            "{{\"status\":\"ok\",\"database\":\"{}\",\"version\":\"{}\"}}",
+            st.app.db.backend(),
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+        .into_response()
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    axum::Json(openapi_document()).into_response()
+}
+
+/// The table.
+pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Method as M;
+    let mut health_spec = r(M::GET, "/health", Public, "健康检查", "Health check");
+    health_spec.bare = true;
+    let mut css_spec = r(M::GET, "/static/app.css", Public, "样式表", "Style sheet");
+    css_spec.bare = true;
+    vec![
+        (health_spec, get(health)),
+        (css_spec, get(css)),
+        (
+            r(M::GET, "/login", Public, "登录页", "Sign-in page"),
+            get(pages::login_page),
+        ),
+        (
+            r(M::POST, "/login", Public, "登录", "Sign in"),
+            post(pages::login_submit),
+        ),
+        (
+            r(
+                M::GET,
+                "/lang/{code}",
+                Public,
+                "切换语言",
+                "Switch language",
+            ),
+            get(pages::set_lang),
+        ),
+        (
+            r(M::POST, "/logout", Authenticated, "退出", "Sign out"),
+            post(pages::logout),
+        ),
+        (
+            r(
+                M::GET,
+                "/",
+                Authenticated,
+                "待办（各角色首页）",
+                "Home (to-do) per role",
+            ),
+            get(pages::home),
+        ),
+        (
+            r(M::GET, "/account", Authenticated, "我的账号", "My account"),
+            get(pages::account_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/account/password",
+                Authenticated,
+                "修改密码",
+                "Change password",
+            ),
+            post(pages::account_password),
+        ),
+        (
+            r(
+                M::POST,
+                "/account/totp",
+                Authenticated,
+                "启用双因素认证",
+                "Turn on two-factor",
+            ),
+            post(pages::account_totp),
+        ),
+        (
+            r(
+                M::POST,
+                "/account/tokens",
+                Authenticated,
+                "生成 API 令牌",
+                "Create an API token",
+            ),
+            post(pages::account_token),
+        ),
+        (
+            r(
+                M::GET,
+                "/users",
+                May(Action::ListUsers),
+                "用户列表",
+                "Users",
+            ),
+            get(pages::users_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/users",
+                May(Action::CreateUser),
+                "新建用户",
+                "Create a user",
+            ),
+            post(pages::users_create),
+        ),
+        (
+            r(
+                M::POST,
+                "/users/{id}/reset-password",
+                May(Action::ResetPassword),
+                "重置密码",
+                "Reset a password",
+            ),
+            post(pages::user_reset),
+        ),
+        (
+            r(
+                M::POST,
+                "/users/{id}/disable",
+                May(Action::DisableUser),
+                "停用用户",
+                "Disable a user",
+            ),
+            post(pages::user_disable),
+        ),
+        (
+            r(
+                M::POST,
+                "/users/{id}/enable",
+                May(Action::DisableUser),
+                "启用用户",
+                "Enable a user",
+            ),
+            post(pages::user_enable),
+        ),
+        (
+            r(
+                M::GET,
+                "/organizations",
+                May(Action::ListOrganizations),
+                "申请单位列表",
+                "Organisations",
+            ),
+            get(pages::orgs_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/organizations",
+                May(Action::CreateOrganization),
+                "登记申请单位",
+                "Register an organisation",
+            ),
+            post(pages::orgs_create),
+        ),
+        (
+            r(
+                M::GET,
+                "/audit",
+                May(Action::ViewAuditLog),
+                "审计日志",
+                "Audit log",
+            ),
+            get(pages::audit_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/audit/verify",
+                May(Action::VerifyAuditChain),
+                "校验审计哈希链",
+                "Verify the audit chain",
+            ),
+            post(pages::audit_verify),
+        ),
+        // JSON API
+        (
+            r(
+                M::GET,
+                "/api/v1/openapi.json",
+                Public,
+                "OpenAPI 文档",
+                "OpenAPI document",
+            ),
+            get(openapi),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/session",
+                Public,
+                "登录，返回令牌",
+                "Sign in; returns a token",
+            ),
+            post(api::session_create),
+        ),
+        (
+            r(
+                M::DELETE,
+                "/api/v1/session",
+                Authenticated,
+                "退出",
+                "Sign out",
+            ),
+            delete(api::session_delete),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/me",
+                Authenticated,
+                "当前用户",
+                "The signed-in user",
+            ),
+            get(api::me_get),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/tokens",
+                Authenticated,
+                "生成 API 令牌",
+                "Create an API token",
+            ),
+            post(api::tokens_create),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/users",
+                May(Action::ListUsers),
+                "用户列表",
+                "List users",
+            ),
+            get(api::users_list),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/users",
+                May(Action::CreateUser),
+                "新建用户",
+                "Create a user",
+            ),
+            post(api::users_create),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/users/{id}/reset-password",
+                May(Action::ResetPassword),
+                "重置密码",
+                "Reset a password",
+            ),
+            post(api::users_reset),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/organizations",
+                May(Action::ListOrganizations),
+                "申请单位列表",
+                "List organisations",
+            ),
+            get(api::orgs_list),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/organizations",
+                May(Action::CreateOrganization),
+                "登记申请单位",
+                "Register an organisation",
+            ),
+            post(api::orgs_create),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/organizations/{id}",
+                Authenticated,
+                "申请单位详情（申请单位用户仅限本单位）",
+                "One organisation (applicants: their own only)",
+            ),
+            get(api::orgs_get),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/audit",
+                May(Action::ViewAuditLog),
+                "审计事件（新的在前）",
+                "Audit events, newest first",
+            ),
+            get(api::audit_list),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/audit/verify",
+                May(Action::VerifyAuditChain),
+                "校验审计哈希链",
+                "Verify the audit chain",
+            ),
+            post(api::audit_verify),
+        ),
+    ]
+}
+
+/// Checks a route's access before its handler runs.
+async fn guard(access: Access, req: Request, next: Next) -> Response {
+    if access == Access::Public {
+        return next.run(req).await;
+    }
+    let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Some(actor) = &ctx.actor else {
+        if ctx.api || req.method() != Method::GET {
+            return ctx
+                .fail(zizhi_app::AppError::Unauthenticated)
+                .into_response();
+        }
+        let next_path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let to: String = form_urlencoded::byte_serialize(next_path.as_bytes()).collect();
+        return Redirect::to(&format!("/login?next={to}")).into_response();
+    };
+    if let Access::May(a) = access
+        && !allowed(actor, &a)
+    {
+        return Failure::from_app(zizhi_app::AppError::Forbidden, ctx.lang, ctx.api)
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// Builds the two routers: session-aware routes and bare ones.
+pub fn routers() -> (Router<AppState>, Router<AppState>) {
+    let mut with_ctx = Router::new();
+    let mut bare = Router::new();
+    for (spec, mr) in table() {
+        let access = spec.access;
+        let mr = mr.route_layer(middleware::from_fn(move |req: Request, next: Next| {
+            guard(access, req, next)
+        }));
+        if spec.bare {
+            bare = bare.route(spec.path, mr);
+        } else {
+            with_ctx = with_ctx.route(spec.path, mr);
+        }
+    }
+    (with_ctx, bare)
+}
+
+/// The OpenAPI 3.1 document of `/api/v1`, generated from the route table.
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (spec, _) in table() {
+        if !spec.path.starts_with("/api/v1") {
+            continue;
+        }
+        let security = match spec.access {
+            Access::Public => json!([]),
+            _ => json!([{"bearer": []}, {"session": []}]),
+        };
+        let params: Vec<Value> = spec
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}}))
+            .collect();
+        let mut responses = serde_json::Map::new();
+        let ok = match spec.method {
+            Method::POST
+                if spec.path.ends_with("/verify") || spec.path.contains("reset-password") =>
+            {
+                "200"
+            }
+            Method::POST => "201",
+            Method::DELETE => "204",
+            _ => "200",
+        };
+        responses.insert(ok.into(), json!({"description": spec.summary.1}));
+        let errors: &[(&str, &str)] = match spec.access {
+            Access::Public => &[("422", "Invalid input")],
+            Access::Authenticated => &[("401", "Not signed in"), ("422", "Invalid input")],
+            Access::May(_) => &[
+                ("401", "Not signed in"),
+                ("403", "Not allowed"),
+                ("422", "Invalid input"),
+            ],
+        };
+        for (code, what) in errors {
+            responses.insert((*code).into(), json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
+        }
+        let op = json!({
+            "summary": spec.summary.1,
+            "description": spec.summary.0,
+            "operationId": format!("{}_{}", spec.method.as_str().to_lowercase(), spec.path.trim_start_matches("/api/v1/").replace(['/', '{', '}', '.', '-'], "_")),
+            "parameters": params,
+            "security": security,
+            "responses": responses,
+        });
+        let entry = paths
+            .entry(spec.path.to_string())
+            .or_insert_with(|| json!({}));
+        entry[spec.method.as_str().to_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "zizhi API", "version": "v1", "description": "信息安全服务资质认定（灾难恢复类） — JSON API", "license": {"name": "Apache-2.0"}},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (POST /api/v1/tokens) or a session token (POST /api/v1/session)"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "zizhi_session", "description": "Browser session; unsafe methods need the X-CSRF-Token header"}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string"}, "field": {"type": ["string", "null"]}, "message": {"type": "string"},
+                    "message_zh": {"type": "string"}, "message_en": {"type": "string"}}}}}
+            }
+        }
+    })
+}

@@ -1,0 +1,790 @@
+//! Web tests: the whole router in-process (tower oneshot) on SQLite and, with
+//! ZIZHI_TEST_POSTGRES_URL, on PostgreSQL.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use zizhi_app::accounts::NewUserInput;
+use zizhi_app::secrets;
+use zizhi_domain::roles::Role;
+use zizhi_store::Db;
+use zizhi_web::routes::{Access, table};
+use zizhi_web::{AppState, Config, router};
+
+/// One application instance over a fresh database.
+struct TestApp {
+    state: AppState,
+    router: Router,
+    backend: &'static str,
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+/// A browser: cookies and the CSRF token of the last page.
+#[derive(Clone, Default)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+    csrf: String,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn absorb(&mut self, r: &Resp) {
+        for v in r.headers.get_all(header::SET_COOKIE) {
+            let s = v.to_str().unwrap();
+            let (kv, _) = s.split_once(';').unwrap_or((s, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !val.is_empty() {
+                self.cookies.push((k.to_string(), val.to_string()));
+            }
+        }
+        if let Some(i) = r.body.find("name=\"csrf\" value=\"") {
+            self.csrf = r.body[i + 19..i + 19 + 64].to_string();
+        }
+    }
+}
+
+async fn test_apps() -> Vec<TestApp> {
+    let mut out = Vec::new();
+    let name = format!("zizhi_web_{}", &secrets::token()[..12]);
+    let dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    out.push(TestApp::new(db, "sqlite", dir.clone()));
+    if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
+        let db = Db::connect_pg_schema(&url, &name).await.unwrap();
+        db.migrate().await.unwrap();
+        out.push(TestApp::new(db, "postgres", dir));
+    }
+    out
+}
+
+impl TestApp {
+    fn new(db: Db, backend: &'static str, dir: std::path::PathBuf) -> TestApp {
+        // Tests sign in many times from one address; the limiter has its own test.
+        let config = Config {
+            data_dir: dir,
+            login_attempts_per_minute: 10_000,
+            ..Config::default()
+        };
+        TestApp::with_state(AppState::new(db, config), backend)
+    }
+
+    fn with_state(state: AppState, backend: &'static str) -> TestApp {
+        TestApp {
+            router: router(state.clone()),
+            state,
+            backend,
+        }
+    }
+
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let mut req = req;
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = String::from_utf8(
+            to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, b: &mut Browser, path: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::COOKIE, b.cookie_header())
+            .header(header::HOST, "zizhi.test")
+            .body(Body::empty())
+            .unwrap();
+        let r = self.send(req).await;
+        b.absorb(&r);
+        r
+    }
+
+    async fn post_form(&self, b: &mut Browser, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let csrf = b.csrf.clone();
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            all.push(("csrf", &csrf));
+        }
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(all)
+            .finish();
+        let req = Request::post(path)
+            .header(header::COOKIE, b.cookie_header())
+            .header(header::HOST, "zizhi.test")
+            .header(header::ORIGIN, "http://zizhi.test")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let r = self.send(req).await;
+        b.absorb(&r);
+        r
+    }
+
+    async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "zizhi.test");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
+    async fn user(&self, username: &str, role: Role, org: Option<i64>) -> i64 {
+        let input = NewUserInput {
+            username: username.into(),
+            display_name: format!("{username} 姓名"),
+            email: format!("{username}@example.test"),
+            role: role.as_str().into(),
+            organization_id: org,
+            password: Some("a long password".into()),
+        };
+        self.state.app.create_user(None, input).await.unwrap().0.id
+    }
+
+    async fn login(&self, username: &str) -> Browser {
+        let mut b = Browser::default();
+        self.get(&mut b, "/login").await;
+        let r = self
+            .post_form(
+                &mut b,
+                "/login",
+                &[("username", username), ("password", "a long password")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{}: {}",
+            self.backend,
+            r.body
+        );
+        self.get(&mut b, "/").await;
+        b
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_policy_table_says() {
+    use Role::*;
+    // The decision for each non-public route: which roles get through. Authenticated routes
+    // admit everyone signed in.
+    let staff: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.is_staff()).collect();
+    let everyone: Vec<Role> = Role::ALL.to_vec();
+    let expected: Vec<(&str, &str, Vec<Role>)> = vec![
+        ("POST", "/logout", everyone.clone()),
+        ("GET", "/", everyone.clone()),
+        ("GET", "/account", everyone.clone()),
+        ("POST", "/account/password", everyone.clone()),
+        ("POST", "/account/totp", everyone.clone()),
+        ("POST", "/account/tokens", everyone.clone()),
+        ("GET", "/users", vec![Administrator]),
+        ("POST", "/users", vec![Administrator]),
+        ("POST", "/users/{id}/reset-password", vec![Administrator]),
+        ("POST", "/users/{id}/disable", vec![Administrator]),
+        ("POST", "/users/{id}/enable", vec![Administrator]),
+        ("GET", "/organizations", staff.clone()),
+        ("POST", "/organizations", vec![Administrator]),
+        ("GET", "/audit", vec![Administrator, Supervisor]),
+        ("POST", "/audit/verify", vec![Administrator, Supervisor]),
+        ("DELETE", "/api/v1/session", everyone.clone()),
+        ("GET", "/api/v1/me", everyone.clone()),
+        ("POST", "/api/v1/tokens", everyone.clone()),
+        ("GET", "/api/v1/users", vec![Administrator]),
+        ("POST", "/api/v1/users", vec![Administrator]),
+        (
+            "POST",
+            "/api/v1/users/{id}/reset-password",
+            vec![Administrator],
+        ),
+        ("GET", "/api/v1/organizations", staff.clone()),
+        ("POST", "/api/v1/organizations", vec![Administrator]),
+        ("GET", "/api/v1/organizations/{id}", everyone.clone()),
+        ("GET", "/api/v1/audit", vec![Administrator, Supervisor]),
+        (
+            "POST",
+            "/api/v1/audit/verify",
+            vec![Administrator, Supervisor],
+        ),
+    ];
+    // No route without a decision, and no decision without a route.
+    let routes: Vec<(String, String)> = table()
+        .into_iter()
+        .filter(|(s, _)| s.access != Access::Public)
+        .map(|(s, _)| (s.method.to_string(), s.path.to_string()))
+        .collect();
+    let mut decided: Vec<(String, String)> = expected
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let mut have = routes.clone();
+    have.sort();
+    decided.sort();
+    assert_eq!(
+        have, decided,
+        "every non-public route needs a row in this table"
+    );
+
+    for app in test_apps().await {
+        let org = app
+            .state
+            .app
+            .create_organization(None, "91350100M000100Y43", "示例灾备")
+            .await
+            .unwrap();
+        let target = app.user("target", Role::Assessor, None).await;
+        let mut sessions = Vec::new();
+        for role in Role::ALL {
+            let name = format!("u_{}", role.as_str());
+            app.user(&name, role, (role == Applicant).then_some(org.id))
+                .await;
+            sessions.push((role, name.clone(), app.login(&name).await));
+        }
+        for (method, path, allowed_roles) in &expected {
+            let concrete = path.replace(
+                "{id}",
+                &if path.contains("organizations") {
+                    org.id
+                } else {
+                    target
+                }
+                .to_string(),
+            );
+            for (role, name, browser) in sessions.iter_mut() {
+                let r = if path.starts_with("/api/") {
+                    let m = Method::from_bytes(method.as_bytes()).unwrap();
+                    let req = Request::builder()
+                        .method(m)
+                        .uri(&concrete)
+                        .header(header::COOKIE, browser.cookie_header())
+                        .header(header::HOST, "zizhi.test")
+                        .header("x-csrf-token", browser.csrf.clone())
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from("{}"))
+                        .unwrap();
+                    app.send(req).await
+                } else if *method == "GET" {
+                    app.get(browser, &concrete).await
+                } else {
+                    app.post_form(browser, &concrete, &[]).await
+                };
+                let allowed = allowed_roles.contains(role);
+                if allowed {
+                    assert!(
+                        r.status != StatusCode::FORBIDDEN && r.status != StatusCode::UNAUTHORIZED,
+                        "{} {method} {concrete} as {role:?} must be allowed, got {}: {}",
+                        app.backend,
+                        r.status,
+                        r.body
+                    );
+                } else {
+                    assert_eq!(
+                        r.status,
+                        StatusCode::FORBIDDEN,
+                        "{} {method} {concrete} as {role:?} must be denied",
+                        app.backend
+                    );
+                }
+                if *path == "/logout" || *path == "/api/v1/session" {
+                    *browser = app.login(name).await;
+                }
+            }
+            // Anonymous: never through.
+            let r = if *method == "GET" && !path.starts_with("/api/") {
+                app.get(&mut Browser::default(), &concrete).await
+            } else {
+                app.api(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    &concrete,
+                    None,
+                    Some(json!({})),
+                )
+                .await
+            };
+            assert!(
+                matches!(
+                    r.status,
+                    StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                ),
+                "{method} {concrete} anonymous: {}",
+                r.status
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn signing_in_is_chinese_by_default_and_english_on_request() {
+    for app in test_apps().await {
+        let mut b = Browser::default();
+        let r = app.get(&mut b, "/").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.headers[header::LOCATION], "/login?next=%2F");
+        let r = app.get(&mut b, "/login").await;
+        assert!(r.body.contains("<html lang=\"zh-CN\">") && r.body.contains("用户名"));
+        let r = app.get(&mut b, "/lang/en?next=/login").await;
+        assert_eq!(r.headers[header::LOCATION], "/login");
+        let r = app.get(&mut b, "/login").await;
+        assert!(
+            r.body.contains("<html lang=\"en\">") && r.body.contains("Username"),
+            "{}",
+            r.body
+        );
+        // Accept-Language alone.
+        let req = Request::get("/login")
+            .header("accept-language", "en-GB,en;q=0.8")
+            .body(Body::empty())
+            .unwrap();
+        assert!(app.send(req).await.body.contains("Sign in"));
+        // Open redirects are refused.
+        let r = app.get(&mut b, "/lang/zh?next=//evil.example/").await;
+        assert_eq!(r.headers[header::LOCATION], "/");
+    }
+}
+
+#[tokio::test]
+async fn unsafe_requests_need_the_csrf_token_and_a_same_origin() {
+    for app in test_apps().await {
+        app.user("admin1", Role::Administrator, None).await;
+        let mut b = app.login("admin1").await;
+        let r = app
+            .post_form(
+                &mut b,
+                "/organizations",
+                &[
+                    ("name", "甲"),
+                    ("uscc", "91350100M000100Y43"),
+                    ("csrf", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let csrf = b.csrf.clone();
+        let req = Request::post("/organizations")
+            .header(header::COOKIE, b.cookie_header())
+            .header(header::HOST, "zizhi.test")
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "name=x&uscc=91350100M000100Y43&csrf={csrf}"
+            )))
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+        let r = app
+            .post_form(
+                &mut b,
+                "/organizations",
+                &[("name", "甲单位"), ("uscc", "91350100M000100Y43")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert!(r.body.contains("甲单位"));
+        // A session cookie alone does not authorise the JSON API's unsafe methods.
+        let req = Request::post("/api/v1/organizations")
+            .header(header::COOKIE, b.cookie_header())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({"uscc": "91110000600037341L", "name": "乙"}).to_string(),
+            ))
+            .unwrap();
+        assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn administrators_create_users_and_see_the_one_time_password_once() {
+    for app in test_apps().await {
+        app.user("admin1", Role::Administrator, None).await;
+        let mut b = app.login("admin1").await;
+        let r = app
+            .post_form(
+                &mut b,
+                "/users",
+                &[
+                    ("username", "lead1"),
+                    ("display_name", "张三"),
+                    ("email", "lead1@example.test"),
+                    ("role", "project_lead"),
+                    ("organization_id", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let i = r.body.find("仅显示一次）： ").expect("password shown") + "仅显示一次）： ".len();
+        let password: String = r.body[i..].chars().take(16).collect();
+        let mut lead = Browser::default();
+        app.get(&mut lead, "/login").await;
+        let r = app
+            .post_form(
+                &mut lead,
+                "/login",
+                &[("username", "lead1"), ("password", &password)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let home = app.get(&mut lead, "/").await;
+        assert!(home.body.contains("项目负责人") && home.body.contains("请先修改密码"));
+        // A bad role names the field on the page.
+        let r = app
+            .post_form(
+                &mut b,
+                "/users",
+                &[
+                    ("username", "x1x"),
+                    ("display_name", "x"),
+                    ("email", "x@example.test"),
+                    ("role", "root"),
+                    ("organization_id", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("[role]"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn five_failed_sign_ins_lock_the_account() {
+    for app in test_apps().await {
+        app.user("sup1", Role::Supervisor, None).await;
+        let mut b = Browser::default();
+        app.get(&mut b, "/login").await;
+        for _ in 0..4 {
+            let r = app
+                .post_form(
+                    &mut b,
+                    "/login",
+                    &[("username", "sup1"), ("password", "wrong password!")],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            assert!(r.body.contains("用户名或密码不正确"));
+        }
+        let r = app
+            .post_form(
+                &mut b,
+                "/login",
+                &[("username", "sup1"), ("password", "wrong password!")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::LOCKED);
+        let r = app
+            .post_form(
+                &mut b,
+                "/login",
+                &[("username", "sup1"), ("password", "a long password")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::LOCKED);
+    }
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited_per_address() {
+    for mut app in test_apps().await {
+        let config = Config {
+            login_attempts_per_minute: 20,
+            ..(*app.state.config).clone()
+        };
+        app = TestApp::with_state(AppState::new(app.state.app.db.clone(), config), app.backend);
+        let mut b = Browser::default();
+        app.get(&mut b, "/login").await;
+        let mut statuses = Vec::new();
+        for i in 0..21 {
+            let r = app
+                .post_form(
+                    &mut b,
+                    "/login",
+                    &[
+                        ("username", &format!("nobody{i}")),
+                        ("password", "whatever123"),
+                    ],
+                )
+                .await;
+            statuses.push(r.status);
+        }
+        assert!(
+            statuses[..20]
+                .iter()
+                .all(|s| *s == StatusCode::UNAUTHORIZED)
+        );
+        assert_eq!(statuses[20], StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+#[tokio::test]
+async fn the_api_answers_with_structured_errors_naming_the_field() {
+    for app in test_apps().await {
+        app.user("admin1", Role::Administrator, None).await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                Some(json!({"username": "admin1", "password": "a long password"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let token = r.json()["token"].as_str().unwrap().to_string();
+        let t = Some(token.as_str());
+        assert_eq!(
+            app.api(Method::GET, "/api/v1/me", t, None).await.json()["role"],
+            "administrator"
+        );
+
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/organizations",
+                t,
+                Some(json!({"uscc": "91350100M000100Y44", "name": "甲"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let e = r.json();
+        assert_eq!(e["error"]["code"], "invalid");
+        assert_eq!(e["error"]["field"], "uscc");
+        assert!(
+            e["error"]["message_zh"]
+                .as_str()
+                .unwrap()
+                .contains("校验码错误")
+        );
+
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/organizations",
+                t,
+                Some(json!({"uscc": "91350100M000100Y43", "name": "甲", "extra": 1})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["field"], "extra");
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/organizations",
+                t,
+                Some(json!({"name": "甲"})),
+            )
+            .await;
+        assert_eq!(r.json()["error"]["field"], "uscc");
+
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/organizations",
+                t,
+                Some(json!({"uscc": "91350100M000100Y43", "name": "甲"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/organizations",
+                t,
+                Some(json!({"uscc": "91350100M000100Y43", "name": "甲"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert_eq!(r.json()["error"]["field"], "uscc");
+
+        let req = Request::post("/api/v1/organizations")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{\"uscc\": "))
+            .unwrap();
+        let r = app.send(req).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json()["error"]["code"], "malformed_json");
+
+        assert_eq!(
+            app.api(Method::GET, "/api/v1/users", None, None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.api(Method::GET, "/api/v1/users", Some("not-a-token"), None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let r = app.api(Method::GET, "/api/v1/nothing-here", t, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.json()["error"]["code"], "not_found");
+
+        // An API token works like the session, and the audit chain recorded everything.
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/tokens",
+                t,
+                Some(json!({"label": "ci"})),
+            )
+            .await;
+        let api_token = r.json()["token"].as_str().unwrap().to_string();
+        let r = app
+            .api(Method::POST, "/api/v1/audit/verify", Some(&api_token), None)
+            .await;
+        assert_eq!(r.json()["intact"], true);
+        let events = app
+            .api(
+                Method::GET,
+                "/api/v1/audit?limit=50",
+                Some(&api_token),
+                None,
+            )
+            .await
+            .json();
+        let actions: Vec<&str> = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"organization.create") && actions.contains(&"api_token.create"),
+            "{actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    for app in test_apps().await {
+        let r = app.get(&mut Browser::default(), "/login").await;
+        assert_eq!(r.headers["x-frame-options"], "DENY");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+        assert!(
+            r.headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        let set = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        let h = app.get(&mut Browser::default(), "/health").await;
+        assert_eq!(h.status, StatusCode::OK);
+        assert_eq!(h.json()["database"], app.backend);
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_its_snapshot() {
+    let doc = serde_json::to_string_pretty(&zizhi_web::routes::openapi_document()).unwrap() + "\n";
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
+        std::fs::write(&path, &doc).unwrap();
+    }
+    let snap =
+        std::fs::read_to_string(&path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
+    assert_eq!(
+        doc, snap,
+        "the API changed: review, then UPDATE_SNAPSHOTS=1"
+    );
+    let v: Value = serde_json::from_str(&doc).unwrap();
+    for (spec, _) in table() {
+        if spec.path.starts_with("/api/v1") {
+            assert!(
+                v["paths"][spec.path][spec.method.as_str().to_lowercase()].is_object(),
+                "{} {}",
+                spec.method,
+                spec.path
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_serve_the_same_sessions() {
+    let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let schema = format!("zizhi_two_{}", &secrets::token()[..12]);
+    let db1 = Db::connect_pg_schema(&url, &schema).await.unwrap();
+    db1.migrate().await.unwrap();
+    let db2 = Db::connect_pg_schema(&url, &schema).await.unwrap();
+    let dir = std::env::temp_dir();
+    let a = TestApp::new(db1, "postgres", dir.clone());
+    let b = TestApp::new(db2, "postgres", dir);
+    a.user("reg1", Role::Registrar, None).await;
+    let mut browser = a.login("reg1").await;
+    let r = b.get(&mut browser, "/").await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the second server knows the session"
+    );
+    assert!(r.body.contains("受理登记"));
+    let r = b.post_form(&mut browser, "/logout", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        a.get(&mut browser, "/").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out everywhere"
+    );
+}
