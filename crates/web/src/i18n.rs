@@ -52,6 +52,27 @@ impl Tr {
     }
 }
 
+/// A readable name for an audit action code; unknown codes show as they are.
+pub fn action_label(code: &str, lang: Lang) -> String {
+    let (zh, en) = match code {
+        "user.create" => ("创建用户", "User created"),
+        "user.login" => ("登录", "Signed in"),
+        "user.logout" => ("退出", "Signed out"),
+        "user.login_failed" => ("登录失败", "Sign-in failed"),
+        "user.reset_password" => ("重置密码", "Password reset"),
+        "user.change_password" => ("修改密码", "Password changed"),
+        "user.set_disabled" => ("停用/启用用户", "User disabled/enabled"),
+        "user.enable_totp" => ("启用双因素认证", "Two-factor turned on"),
+        "organization.create" => ("登记申请单位", "Organisation registered"),
+        "api_token.create" => ("生成 API 令牌", "API token created"),
+        _ => return code.to_string(),
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
 /// Every interface string: (zh, en).
 pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {

@@ -555,6 +555,7 @@ pub struct EventRow {
     pub time: String,
     pub actor: String,
     pub action: String,
+    pub action_label: String,
     pub object: String,
     pub summary: String,
 }
@@ -598,6 +599,7 @@ async fn audit_page_with(
                 seq: e.seq,
                 time: fmt_time(e.at_us, ctx.lang),
                 actor: e.actor,
+                action_label: crate::i18n::action_label(&e.action, ctx.lang),
                 action: e.action,
                 object: format!("{}:{}", e.object_type, e.object_id),
                 summary: e.summary,
