@@ -3,6 +3,7 @@
 //! transaction and writes the audit event in that same transaction.
 
 pub mod accounts;
+pub mod evidence;
 pub mod policy;
 pub mod secrets;
 pub mod totp;
@@ -10,6 +11,7 @@ pub mod totp;
 use std::sync::Arc;
 
 use zizhi_domain::lang::Text;
+use zizhi_store::files::FileStore;
 use zizhi_store::{Db, StoreError};
 
 pub use policy::{Action, Actor};
@@ -23,6 +25,8 @@ pub struct AppConfig {
     pub lockout_seconds: i64,
     /// Idle lifetime of a session, in seconds.
     pub session_idle_seconds: i64,
+    /// The largest evidence file accepted, in bytes.
+    pub max_evidence_bytes: u64,
     /// Staff must enrol a TOTP second factor before doing anything else.
     pub require_totp_for_staff: bool,
     /// The issuer shown in authenticator apps.
@@ -35,16 +39,18 @@ impl Default for AppConfig {
             lockout_threshold: 5,
             lockout_seconds: 15 * 60,
             session_idle_seconds: 8 * 3600,
+            max_evidence_bytes: 1 << 30,
             require_totp_for_staff: false,
             totp_issuer: "zizhi".into(),
         }
     }
 }
 
-/// The application: the database and settings. Cheap to clone.
+/// The application: the database, the evidence store and settings. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct App {
     pub db: Db,
+    pub files: FileStore,
     pub config: Arc<AppConfig>,
 }
 
@@ -95,9 +101,10 @@ impl AppError {
 pub type Result<T> = std::result::Result<T, AppError>;
 
 impl App {
-    pub fn new(db: Db, config: AppConfig) -> App {
+    pub fn new(db: Db, files: FileStore, config: AppConfig) -> App {
         App {
             db,
+            files,
             config: Arc::new(config),
         }
     }

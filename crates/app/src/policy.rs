@@ -35,6 +35,14 @@ pub enum Action {
     CreateOrganization,
     ViewAuditLog,
     VerifyAuditChain,
+    /// Attach evidence to an organisation's file.
+    UploadEvidence {
+        organization_id: i64,
+    },
+    /// Read an organisation's evidence.
+    ViewEvidence {
+        organization_id: i64,
+    },
 }
 
 /// The policy. Applicants act only within their own organisation.
@@ -54,6 +62,15 @@ pub fn allowed(actor: &Actor, action: &Action) -> bool {
             actor.role.is_staff() || actor.organization_id == Some(*organization_id)
         }
         ViewAuditLog | VerifyAuditChain => matches!(actor.role, Administrator | Supervisor),
+        // Applicants for their own organisation; the staff who receive and evaluate cases.
+        UploadEvidence { organization_id } => match actor.role {
+            Applicant => actor.organization_id == Some(*organization_id),
+            Registrar | ProjectLead | Assessor => true,
+            _ => false,
+        },
+        ViewEvidence { organization_id } => {
+            actor.role.is_staff() || actor.organization_id == Some(*organization_id)
+        }
     }
 }
 
@@ -107,6 +124,35 @@ mod tests {
         a.needs_totp_enrollment = true;
         assert!(allowed(&a, &Action::ManageOwnAccount));
         assert!(!allowed(&a, &Action::ListUsers));
+    }
+
+    #[test]
+    fn evidence_is_uploaded_by_its_applicant_and_case_staff_and_read_by_staff() {
+        let own = Action::UploadEvidence { organization_id: 7 };
+        assert!(allowed(&actor(Role::Applicant, Some(7)), &own));
+        assert!(!allowed(&actor(Role::Applicant, Some(8)), &own));
+        for r in [Role::Registrar, Role::ProjectLead, Role::Assessor] {
+            assert!(allowed(&actor(r, None), &own), "{r:?}");
+        }
+        for r in [
+            Role::Expert,
+            Role::Approver,
+            Role::Administrator,
+            Role::Supervisor,
+        ] {
+            assert!(!allowed(&actor(r, None), &own), "{r:?}");
+            assert!(
+                allowed(
+                    &actor(r, None),
+                    &Action::ViewEvidence { organization_id: 7 }
+                ),
+                "{r:?}"
+            );
+        }
+        assert!(!allowed(
+            &actor(Role::Applicant, Some(8)),
+            &Action::ViewEvidence { organization_id: 7 }
+        ));
     }
 
     #[test]

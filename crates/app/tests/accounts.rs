@@ -13,11 +13,14 @@ async fn apps() -> Vec<App> {
         .await
         .unwrap();
     db.migrate().await.unwrap();
-    out.push(App::new(db, AppConfig::default()));
+    let files = zizhi_store::files::FileStore::open(&dir.join("evidence"))
+        .await
+        .unwrap();
+    out.push(App::new(db, files.clone(), AppConfig::default()));
     if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
         let db = Db::connect_pg_schema(&url, &name).await.unwrap();
         db.migrate().await.unwrap();
-        out.push(App::new(db, AppConfig::default()));
+        out.push(App::new(db, files, AppConfig::default()));
     }
     out
 }

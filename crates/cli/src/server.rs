@@ -118,7 +118,15 @@ async fn open(c: &Config) -> Result<App, Failure> {
     db.migrate()
         .await
         .map_err(|e| fail_runtime(format!("数据库迁移失败：{e}"), format!("migrations: {e}")))?;
-    Ok(App::new(db, c.app_config()))
+    let files = zizhi_store::files::FileStore::open(&c.data_dir.join("evidence"))
+        .await
+        .map_err(|e| {
+            fail_runtime(
+                format!("证据存储无法打开：{e}"),
+                format!("evidence store: {e}"),
+            )
+        })?;
+    Ok(App::new(db, files, c.app_config()))
 }
 
 fn app_failure(e: AppError) -> Failure {

@@ -3,6 +3,8 @@
 //! same versions, repositories, and the SM3 audit chain. Handlers never see SQL.
 
 pub mod audit;
+pub mod evidence;
+pub mod files;
 pub mod organizations;
 pub mod sessions;
 pub mod users;

@@ -15,7 +15,7 @@ use crate::ctx::Ctx;
 use crate::error::Failure;
 use crate::extract::{ClientIp, JsonBody};
 
-fn me(ctx: &Ctx) -> Result<Actor, Failure> {
+pub(crate) fn me(ctx: &Ctx) -> Result<Actor, Failure> {
     ctx.actor
         .clone()
         .ok_or_else(|| ctx.fail(AppError::Unauthenticated))

@@ -196,6 +196,7 @@ impl Config {
             lockout_threshold: self.lockout_threshold,
             lockout_seconds: self.lockout_minutes * 60,
             session_idle_seconds: self.session_idle_minutes * 60,
+            max_evidence_bytes: 1 << 30,
             require_totp_for_staff: self.require_totp_for_staff,
             totp_issuer: "zizhi".into(),
         }

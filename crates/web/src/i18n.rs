@@ -65,6 +65,7 @@ pub fn action_label(code: &str, lang: Lang) -> String {
         "user.enable_totp" => ("启用双因素认证", "Two-factor turned on"),
         "organization.create" => ("登记申请单位", "Organisation registered"),
         "api_token.create" => ("生成 API 令牌", "API token created"),
+        "evidence.upload" => ("上传证据", "Evidence uploaded"),
         _ => return code.to_string(),
     };
     match lang {
@@ -159,6 +160,21 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "orgs.name" => ("单位名称", "Name"),
         "orgs.uscc" => ("统一社会信用代码", "Unified social credit code"),
         "orgs.created_at" => ("登记时间", "Registered"),
+        "evidence.title" => ("证据材料", "Evidence"),
+        "evidence.name" => ("文件名", "File"),
+        "evidence.size" => ("大小", "Size"),
+        "evidence.type" => ("类型", "Type"),
+        "evidence.hash" => (
+            "哈希（上传时计算，下载时复核）",
+            "Hashes (computed on upload, re-checked on download)",
+        ),
+        "evidence.uploaded" => ("上传时间", "Uploaded"),
+        "evidence.none" => ("尚无证据材料", "No evidence yet"),
+        "evidence.choose" => (
+            "选择文件（单个文件不超过 1 GiB）",
+            "Choose files (up to 1 GiB each)",
+        ),
+        "evidence.upload" => ("上传", "Upload"),
         "audit.title" => ("审计日志", "Audit log"),
         "audit.verify" => ("校验哈希链", "Verify the hash chain"),
         "audit.ok" => (

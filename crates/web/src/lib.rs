@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod ctx;
 pub mod error;
+pub mod evidence;
 pub mod extract;
 pub mod i18n;
 pub mod pages;
@@ -15,12 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::middleware;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use zizhi_app::App;
 use zizhi_store::Db;
+use zizhi_store::files::FileStore;
 
 pub use config::Config;
 
@@ -33,9 +32,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> AppState {
+    pub fn new(db: Db, files: FileStore, config: Config) -> AppState {
         AppState {
-            app: App::new(db, config.app_config()),
+            app: App::new(db, files, config.app_config()),
             config: Arc::new(config),
             limiter: Arc::new(ctx::LoginLimiter::default()),
         }
@@ -57,11 +56,6 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .layer(middleware::from_fn(ctx::security_headers))
-        .layer(RequestBodyLimitLayer::new(ctx::FORM_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(60),
-        ))
         .with_state(state)
 }
 
@@ -91,7 +85,10 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let state = AppState::new(db, config);
+    let files = FileStore::open(&config.data_dir.join("evidence"))
+        .await
+        .map_err(|e| format!("evidence store: {e}"))?;
+    let state = AppState::new(db, files, config);
     let bootstrap = state
         .app
         .bootstrap_admin()

@@ -786,3 +786,84 @@ pub async fn account_token(
         },
     }
 }
+
+// ------------------------------------------------------------------------ one organisation
+
+pub struct EvidenceRow {
+    pub id: i64,
+    pub name: String,
+    pub size: String,
+    pub media_type: String,
+    pub sha256: String,
+    pub sm3: String,
+    pub uploaded: String,
+}
+
+#[derive(Template)]
+#[template(path = "organization.html")]
+struct OrgPage {
+    c: Chrome,
+    org: OrgView,
+    evidence: Vec<EvidenceRow>,
+    can_upload: bool,
+}
+
+/// A byte count for people: 1.5 MiB.
+fn human_size(n: i64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < units.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+pub async fn org_page(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let path = format!("/organizations/{id}");
+    let a = match actor(&ctx, &path) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let org = match st.app.organization(&a, id).await {
+        Ok(o) => o,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let evidence = match st.app.list_evidence(&a, id).await {
+        Ok(e) => e,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let page = OrgPage {
+        c: chrome(&ctx, &path),
+        org: OrgView {
+            id: org.id,
+            name: org.name,
+            uscc: org.uscc,
+            created: fmt_time(org.created_us, ctx.lang),
+        },
+        evidence: evidence
+            .into_iter()
+            .map(|e| EvidenceRow {
+                id: e.id,
+                name: e.original_name,
+                size: human_size(e.size),
+                media_type: e.media_type,
+                sha256: e.sha256,
+                sm3: e.sm3,
+                uploaded: fmt_time(e.uploaded_us, ctx.lang),
+            })
+            .collect(),
+        can_upload: allowed(
+            &a,
+            &Action::UploadEvidence {
+                organization_id: id,
+            },
+        ),
+    };
+    render(&page).into_response()
+}

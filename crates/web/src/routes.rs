@@ -2,6 +2,9 @@
 //! the per-route access guard and the OpenAPI document are all built from this table, and the
 //! route × role test walks it, so no route can exist without an access decision.
 
+use std::convert::Infallible;
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
@@ -9,11 +12,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use serde_json::{Value, json};
+use tower_http::timeout::TimeoutLayer;
 use zizhi_app::policy::{Action, allowed};
 
 use crate::ctx::Ctx;
 use crate::error::Failure;
-use crate::{AppState, api, pages};
+use crate::{AppState, api, evidence, pages};
 
 /// Who may reach a route (checked before the handler; the use case checks again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +39,8 @@ pub struct RouteSpec {
     pub summary: (&'static str, &'static str),
     /// Served without loading a session (health, static files).
     pub bare: bool,
+    /// Streams a large body (evidence): no 1 MiB body limit, no request timeout.
+    pub streaming: bool,
 }
 
 fn r(
@@ -50,6 +56,7 @@ fn r(
         access,
         summary: (zh, en),
         bare: false,
+        streaming: false,
     }
 }
 
@@ -83,6 +90,11 @@ async fn css() -> Response {
 
 async fn openapi() -> Response {
     axum::Json(openapi_document()).into_response()
+}
+
+fn streaming(mut spec: RouteSpec) -> RouteSpec {
+    spec.streaming = true;
+    spec
 }
 
 /// The table.
@@ -235,6 +247,36 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (
             r(
                 M::GET,
+                "/organizations/{id}",
+                Authenticated,
+                "申请单位档案与证据（申请单位用户仅限本单位）",
+                "An organisation's file and evidence (applicants: their own)",
+            ),
+            get(pages::org_page),
+        ),
+        (
+            streaming(r(
+                M::POST,
+                "/organizations/{id}/evidence",
+                Authenticated,
+                "上传证据（表单）",
+                "Upload evidence (form)",
+            )),
+            post(evidence::upload_form),
+        ),
+        (
+            streaming(r(
+                M::GET,
+                "/evidence/{id}",
+                Authenticated,
+                "下载证据（校验哈希）",
+                "Download evidence (hash re-checked)",
+            )),
+            get(evidence::download),
+        ),
+        (
+            r(
+                M::GET,
                 "/audit",
                 May(Action::ViewAuditLog),
                 "审计日志",
@@ -366,6 +408,36 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (
             r(
                 M::GET,
+                "/api/v1/organizations/{id}/evidence",
+                Authenticated,
+                "申请单位的证据列表",
+                "An organisation's evidence",
+            ),
+            get(evidence::list),
+        ),
+        (
+            streaming(r(
+                M::POST,
+                "/api/v1/organizations/{id}/evidence",
+                Authenticated,
+                "上传证据：请求体即文件，X-File-Name 为文件名",
+                "Upload evidence: the body is the file, X-File-Name its name",
+            )),
+            post(evidence::upload_raw),
+        ),
+        (
+            streaming(r(
+                M::GET,
+                "/api/v1/evidence/{id}",
+                Authenticated,
+                "下载证据（校验哈希）",
+                "Download evidence (hash re-checked)",
+            )),
+            get(evidence::download),
+        ),
+        (
+            r(
+                M::GET,
                 "/api/v1/audit",
                 May(Action::ViewAuditLog),
                 "审计事件（新的在前）",
@@ -419,6 +491,18 @@ pub fn routers() -> (Router<AppState>, Router<AppState>) {
     let mut bare = Router::new();
     for (spec, mr) in table() {
         let access = spec.access;
+        // Ordinary requests: bodies up to 1 MiB, answered within 60 s. Evidence streams may
+        // be up to the evidence limit (plus multipart overhead) and take as long as the
+        // transfer takes.
+        let mr = if spec.streaming {
+            mr.layer::<_, Infallible>(axum::extract::DefaultBodyLimit::max((1 << 30) + (1 << 20)))
+        } else {
+            mr.layer::<_, Infallible>(axum::extract::DefaultBodyLimit::max(crate::ctx::FORM_LIMIT))
+                .layer::<_, Infallible>(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(60),
+                ))
+        };
         let mr = mr.route_layer(middleware::from_fn(move |req: Request, next: Next| {
             guard(access, req, next)
         }));
@@ -462,7 +546,11 @@ pub fn openapi_document() -> Value {
         responses.insert(ok.into(), json!({"description": spec.summary.1}));
         let errors: &[(&str, &str)] = match spec.access {
             Access::Public => &[("422", "Invalid input")],
-            Access::Authenticated => &[("401", "Not signed in"), ("422", "Invalid input")],
+            Access::Authenticated => &[
+                ("401", "Not signed in"),
+                ("403", "Not allowed"),
+                ("422", "Invalid input"),
+            ],
             Access::May(_) => &[
                 ("401", "Not signed in"),
                 ("403", "Not allowed"),

@@ -13,6 +13,7 @@ use zizhi_app::accounts::NewUserInput;
 use zizhi_app::secrets;
 use zizhi_domain::roles::Role;
 use zizhi_store::Db;
+use zizhi_store::files::FileStore;
 use zizhi_web::routes::{Access, table};
 use zizhi_web::{AppState, Config, router};
 
@@ -76,24 +77,27 @@ async fn test_apps() -> Vec<TestApp> {
         .await
         .unwrap();
     db.migrate().await.unwrap();
-    out.push(TestApp::new(db, "sqlite", dir.clone()));
+    out.push(TestApp::new(db, "sqlite", dir.clone()).await);
     if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
         let db = Db::connect_pg_schema(&url, &name).await.unwrap();
         db.migrate().await.unwrap();
-        out.push(TestApp::new(db, "postgres", dir));
+        out.push(TestApp::new(db, "postgres", dir).await);
     }
     out
 }
 
 impl TestApp {
-    fn new(db: Db, backend: &'static str, dir: std::path::PathBuf) -> TestApp {
+    async fn new(db: Db, backend: &'static str, dir: std::path::PathBuf) -> TestApp {
         // Tests sign in many times from one address; the limiter has its own test.
+        let files = FileStore::open(&dir.join(format!("evidence-{backend}")))
+            .await
+            .unwrap();
         let config = Config {
             data_dir: dir,
             login_attempts_per_minute: 10_000,
             ..Config::default()
         };
-        TestApp::with_state(AppState::new(db, config), backend)
+        TestApp::with_state(AppState::new(db, files, config), backend)
     }
 
     fn with_state(state: AppState, backend: &'static str) -> TestApp {
@@ -236,6 +240,13 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/users/{id}/enable", vec![Administrator]),
         ("GET", "/organizations", staff.clone()),
         ("POST", "/organizations", vec![Administrator]),
+        ("GET", "/organizations/{id}", everyone.clone()),
+        (
+            "POST",
+            "/organizations/{id}/evidence",
+            vec![Applicant, Registrar, ProjectLead, Assessor],
+        ),
+        ("GET", "/evidence/{id}", everyone.clone()),
         ("GET", "/audit", vec![Administrator, Supervisor]),
         ("POST", "/audit/verify", vec![Administrator, Supervisor]),
         ("DELETE", "/api/v1/session", everyone.clone()),
@@ -251,6 +262,17 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/api/v1/organizations", staff.clone()),
         ("POST", "/api/v1/organizations", vec![Administrator]),
         ("GET", "/api/v1/organizations/{id}", everyone.clone()),
+        (
+            "GET",
+            "/api/v1/organizations/{id}/evidence",
+            everyone.clone(),
+        ),
+        (
+            "POST",
+            "/api/v1/organizations/{id}/evidence",
+            vec![Applicant, Registrar, ProjectLead, Assessor],
+        ),
+        ("GET", "/api/v1/evidence/{id}", everyone.clone()),
         ("GET", "/api/v1/audit", vec![Administrator, Supervisor]),
         (
             "POST",
@@ -284,6 +306,36 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             .await
             .unwrap();
         let target = app.user("target", Role::Assessor, None).await;
+        let registrar = app
+            .state
+            .app
+            .login("target", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        let mut up = app
+            .state
+            .app
+            .begin_evidence(&registrar, org.id)
+            .await
+            .unwrap();
+        app.state
+            .app
+            .write_evidence(&mut up, "营业执照副本".as_bytes())
+            .await
+            .unwrap();
+        let ev = app
+            .state
+            .app
+            .finish_evidence(
+                &registrar,
+                org.id,
+                up,
+                "营业执照.pdf",
+                Some("application/pdf"),
+            )
+            .await
+            .unwrap();
         let mut sessions = Vec::new();
         for role in Role::ALL {
             let name = format!("u_{}", role.as_str());
@@ -292,15 +344,14 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             sessions.push((role, name.clone(), app.login(&name).await));
         }
         for (method, path, allowed_roles) in &expected {
-            let concrete = path.replace(
-                "{id}",
-                &if path.contains("organizations") {
-                    org.id
-                } else {
-                    target
-                }
-                .to_string(),
-            );
+            let id = if path.contains("evidence/{id}") {
+                ev.id
+            } else if path.contains("organizations") {
+                org.id
+            } else {
+                target
+            };
+            let concrete = path.replace("{id}", &id.to_string());
             for (role, name, browser) in sessions.iter_mut() {
                 let r = if path.starts_with("/api/") {
                     let m = Method::from_bytes(method.as_bytes()).unwrap();
@@ -537,7 +588,14 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
             login_attempts_per_minute: 20,
             ..(*app.state.config).clone()
         };
-        app = TestApp::with_state(AppState::new(app.state.app.db.clone(), config), app.backend);
+        app = TestApp::with_state(
+            AppState::new(
+                app.state.app.db.clone(),
+                app.state.app.files.clone(),
+                config,
+            ),
+            app.backend,
+        );
         let mut b = Browser::default();
         app.get(&mut b, "/login").await;
         let mut statuses = Vec::new();
@@ -769,8 +827,8 @@ async fn two_servers_on_one_database_serve_the_same_sessions() {
     db1.migrate().await.unwrap();
     let db2 = Db::connect_pg_schema(&url, &schema).await.unwrap();
     let dir = std::env::temp_dir();
-    let a = TestApp::new(db1, "postgres", dir.clone());
-    let b = TestApp::new(db2, "postgres", dir);
+    let a = TestApp::new(db1, "postgres", dir.clone()).await;
+    let b = TestApp::new(db2, "postgres", dir).await;
     a.user("reg1", Role::Registrar, None).await;
     let mut browser = a.login("reg1").await;
     let r = b.get(&mut browser, "/").await;
@@ -787,4 +845,150 @@ async fn two_servers_on_one_database_serve_the_same_sessions() {
         StatusCode::SEE_OTHER,
         "signed out everywhere"
     );
+}
+
+#[tokio::test]
+async fn evidence_is_streamed_in_hashed_deduplicated_and_verified_on_the_way_out() {
+    for app in test_apps().await {
+        let org = app
+            .state
+            .app
+            .create_organization(None, "91350100M000100Y43", "示例灾备")
+            .await
+            .unwrap();
+        let other = app
+            .state
+            .app
+            .create_organization(None, "91110000600037341L", "另一单位")
+            .await
+            .unwrap();
+        app.user("appl", Role::Applicant, Some(org.id)).await;
+        app.user("stranger", Role::Applicant, Some(other.id)).await;
+        let login = |u: &'static str| {
+            let app = &app;
+            async move {
+                app.api(
+                    Method::POST,
+                    "/api/v1/session",
+                    None,
+                    Some(json!({"username": u, "password": "a long password"})),
+                )
+                .await
+                .json()["token"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }
+        };
+        let token = login("appl").await;
+        let stranger = login("stranger").await;
+        let body: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let upload = |tok: String, org_id: i64, name: &'static str, bytes: Vec<u8>| {
+            let app = &app;
+            async move {
+                let req = Request::post(format!("/api/v1/organizations/{org_id}/evidence"))
+                    .header(header::AUTHORIZATION, format!("Bearer {tok}"))
+                    .header(header::CONTENT_TYPE, "application/pdf")
+                    .header("x-file-name", name)
+                    .body(Body::from(bytes))
+                    .unwrap();
+                app.send(req).await
+            }
+        };
+        let name = "%E5%AE%A1%E8%AE%A1%E6%8A%A5%E5%91%8A%202025.pdf"; // 审计报告 2025.pdf
+        let r = upload(token.clone(), org.id, name, body.clone()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}: {}", app.backend, r.body);
+        let ev = r.json();
+        assert_eq!(ev["name"], "审计报告 2025.pdf");
+        assert_eq!(ev["size"], 1_200_000);
+        let sha = ev["sha256"].as_str().unwrap().to_string();
+        assert_eq!(sha.len(), 64);
+        assert_eq!(ev["sm3"].as_str().unwrap().len(), 64);
+        // The same bytes again: a second record, one stored object.
+        let r2 = upload(token.clone(), org.id, name, body.clone())
+            .await
+            .json();
+        assert_eq!(r2["sha256"], sha);
+        let objects = walk(&app.state.app.files.root().join("objects"));
+        assert_eq!(objects.len(), 1, "{objects:?}");
+        // Another applicant can neither add to nor read this organisation's file.
+        assert_eq!(
+            upload(stranger.clone(), org.id, "x.pdf", b"x".to_vec())
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let id = ev["id"].as_i64().unwrap();
+        assert_eq!(
+            app.api(
+                Method::GET,
+                &format!("/api/v1/evidence/{id}"),
+                Some(&stranger),
+                None
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        // Missing name, and the download with its hashes.
+        assert_eq!(
+            upload(token.clone(), org.id, "", b"x".to_vec())
+                .await
+                .json()["error"]["field"],
+            "file_name"
+        );
+        let req = Request::get(format!("/api/v1/evidence/{id}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let res = app.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["x-content-sha256"].to_str().unwrap(), sha);
+        assert!(
+            res.headers()[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .contains("filename*=UTF-8''%E5%AE%A1")
+        );
+        let got = to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(got.as_ref(), body.as_slice());
+        let list = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/organizations/{}/evidence", org.id),
+                Some(&token),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(list["evidence"].as_array().unwrap().len(), 2);
+        // Bytes changed on disk: refused, and the response says nothing of paths or hashes.
+        std::fs::write(&objects[0], b"tampered").unwrap();
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/evidence/{id}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(r.json()["error"]["code"], "internal");
+        assert!(!r.body.contains(&sha) && !r.body.contains("objects"));
+        let events = app.state.app.verify_audit(None).await.unwrap();
+        assert_eq!(events.first_break, None);
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

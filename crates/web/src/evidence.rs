@@ -1,0 +1,252 @@
+//! Evidence upload and download, streamed: the body is never held in memory.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+use zizhi_app::AppError;
+use zizhi_app::policy::Action;
+use zizhi_store::evidence::Evidence;
+
+use crate::AppState;
+use crate::api::me;
+use crate::ctx::Ctx;
+
+pub fn evidence_json(e: &Evidence) -> serde_json::Value {
+    json!({
+        "id": e.id, "organization_id": e.organization_id, "name": e.original_name,
+        "media_type": e.media_type, "size": e.size, "sha256": e.sha256, "sm3": e.sm3,
+        "uploaded_by": e.uploaded_by, "uploaded_us": e.uploaded_us,
+        "download": format!("/api/v1/evidence/{}", e.id),
+    })
+}
+
+/// `X-File-Name`, percent-decoded (UTF-8 names travel percent-encoded in a header).
+fn file_name(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get("x-file-name")?.to_str().ok()?;
+    let bytes: Vec<u8> = percent_decode(raw.as_bytes());
+    String::from_utf8(bytes).ok()
+}
+
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%'
+            && i + 2 < s.len()
+            && let Ok(b) =
+                u8::from_str_radix(std::str::from_utf8(&s[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+/// `POST /api/v1/organizations/{id}/evidence`: the raw body is the file; `Content-Type` its
+/// media type; `X-File-Name` its (percent-encoded) name.
+pub async fn upload_raw(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(org): Path<i64>,
+    req: Request,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    let mut upload = match st.app.begin_evidence(&a, org).await {
+        Ok(u) => u,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let headers = req.headers().clone();
+    let Some(name) = file_name(&headers) else {
+        return ctx
+            .fail(AppError::invalid(
+                "X-File-Name",
+                "缺少 X-File-Name 请求头（文件名，UTF-8 百分号编码）",
+                "missing the X-File-Name header (the file name, percent-encoded UTF-8)",
+            ))
+            .into_response();
+    };
+    let mut stream = req.into_body().into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            // The client went away: the partial file is removed when `upload` drops.
+            Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+        };
+        if let Err(e) = st.app.write_evidence(&mut upload, &chunk).await {
+            return ctx.fail(e).into_response();
+        }
+    }
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    match st
+        .app
+        .finish_evidence(&a, org, upload, &name, media_type)
+        .await
+    {
+        Ok(ev) => (StatusCode::CREATED, axum::Json(evidence_json(&ev))).into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+/// `POST /organizations/{id}/evidence`: a multipart form from the organisation page (its
+/// CSRF token travels in the query string). Authorised before the body is read.
+pub async fn upload_form(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(org): Path<i64>,
+    req: Request,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    if let Err(e) = st.app.authorize(
+        &a,
+        &Action::UploadEvidence {
+            organization_id: org,
+        },
+    ) {
+        return ctx.fail(e).into_response();
+    }
+    let mut mp = match Multipart::from_request(req, &st).await {
+        Ok(m) => m,
+        Err(_) => {
+            return ctx
+                .fail(AppError::invalid(
+                    "file",
+                    "请选择要上传的文件",
+                    "choose a file to upload",
+                ))
+                .into_response();
+        }
+    };
+    let mut done = 0;
+    loop {
+        let mut field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_string();
+        let media_type = field.content_type().map(str::to_string);
+        let mut upload = match st.app.begin_evidence(&a, org).await {
+            Ok(u) => u,
+            Err(e) => return ctx.fail(e).into_response(),
+        };
+        loop {
+            match field.chunk().await {
+                Ok(Some(c)) => {
+                    if let Err(e) = st.app.write_evidence(&mut upload, &c).await {
+                        return ctx.fail(e).into_response();
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+            }
+        }
+        if let Err(e) = st
+            .app
+            .finish_evidence(&a, org, upload, &name, media_type.as_deref())
+            .await
+        {
+            return ctx.fail(e).into_response();
+        }
+        done += 1;
+    }
+    if done == 0 {
+        return ctx
+            .fail(AppError::invalid(
+                "file",
+                "请选择要上传的文件",
+                "choose a file to upload",
+            ))
+            .into_response();
+    }
+    axum::response::Redirect::to(&format!("/organizations/{org}")).into_response()
+}
+
+pub async fn list(State(st): State<AppState>, ctx: Ctx, Path(org): Path<i64>) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.list_evidence(&a, org).await {
+        Ok(list) => {
+            axum::Json(json!({"evidence": list.iter().map(evidence_json).collect::<Vec<_>>()}))
+                .into_response()
+        }
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+/// Downloads after re-checking the hash; streamed in 256 KiB reads.
+pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    let (ev, file) = match st.app.open_evidence(&a, id).await {
+        Ok(x) => x,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let stream = futures_util::stream::unfold(file, |mut f| async move {
+        let mut buf = vec![0u8; 256 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    let ascii: String = ev
+        .original_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = form_urlencoded::byte_serialize(ev.original_name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&ev.media_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(ev.size as u64));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ev.sha256) {
+        h.insert("x-content-sha256", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ev.sm3) {
+        h.insert("x-content-sm3", v);
+    }
+    res
+}
