@@ -4,7 +4,7 @@ use serde_json::json;
 use zizhi_domain::roles::Role;
 use zizhi_domain::uscc::Uscc;
 use zizhi_store::audit::{self, NewEvent};
-use zizhi_store::{Tx, now_us, organizations, sessions, users};
+use zizhi_store::{Tx, now_us, organizations, outbox, sessions, users};
 
 use crate::policy::{Action, Actor};
 use crate::secrets::{self, check_password_strength, hash_password, verify_password};
@@ -241,6 +241,17 @@ impl App {
         .await
         .map_err(AppError::from_store)?;
         record(&mut tx, actor, "user.create", "user", u.id, json!({"after": {"username": u.username, "role": u.role, "organization_id": u.organization_id, "email": u.email}})).await?;
+        let role_name = role.name();
+        outbox::enqueue(
+            &mut tx,
+            &u.email,
+            "【资质认定】账号已开通 / Your zizhi account",
+            &format!(
+                "{name}，您好：\n\n您在信息安全服务资质认定系统的账号已开通。\n用户名：{user}\n角色：{rzh}\n初始密码请向系统管理员索取，首次登录后须修改。\n\nDear {name},\n\nYour account on the qualification certification system is open.\nUsername: {user}\nRole: {ren}\nAsk your administrator for the initial password; you will change it at first sign-in.\n",
+                name = u.display_name, user = u.username, rzh = role_name.zh, ren = role_name.en
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(u)
     }
@@ -265,6 +276,16 @@ impl App {
             "user",
             u.id,
             json!({"username": u.username, "must_change_password": true}),
+        )
+        .await?;
+        outbox::enqueue(
+            &mut tx,
+            &u.email,
+            "【资质认定】密码已重置 / Your password was reset",
+            &format!(
+                "{name}，您好：\n\n您的密码已由系统管理员重置，原有登录会话已全部退出。新初始密码请向系统管理员索取。若非您本人申请，请立即联系测评中心。\n\nDear {name},\n\nAn administrator reset your password and ended your sessions. Ask the administrator for the new initial password. If you did not ask for this, contact the centre at once.\n",
+                name = u.display_name
+            ),
         )
         .await?;
         tx.commit().await?;

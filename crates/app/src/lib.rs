@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod evidence;
+pub mod notify;
 pub mod policy;
 pub mod secrets;
 pub mod totp;
@@ -31,6 +32,8 @@ pub struct AppConfig {
     pub require_totp_for_staff: bool,
     /// The issuer shown in authenticator apps.
     pub totp_issuer: String,
+    /// Where e-mail goes.
+    pub mail: notify::MailConfig,
 }
 
 impl Default for AppConfig {
@@ -42,6 +45,7 @@ impl Default for AppConfig {
             max_evidence_bytes: 1 << 30,
             require_totp_for_staff: false,
             totp_issuer: "zizhi".into(),
+            mail: notify::MailConfig::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod evidence;
 pub mod files;
 pub mod organizations;
+pub mod outbox;
 pub mod sessions;
 pub mod users;
 

@@ -21,6 +21,11 @@ pub struct Config {
     pub lockout_minutes: i64,
     /// Sign-in attempts per client address per minute.
     pub login_attempts_per_minute: u32,
+    /// The `From` of notifications.
+    pub mail_from: String,
+    /// `smtp://…`, `smtp+starttls://…` or `smtps://…`; without it mail is written as `.eml`
+    /// files into `<data_dir>/outbox/`.
+    pub smtp_url: Option<String>,
 }
 
 impl Default for Config {
@@ -35,6 +40,8 @@ impl Default for Config {
             lockout_threshold: 5,
             lockout_minutes: 15,
             login_attempts_per_minute: 20,
+            mail_from: "资质认定 <noreply@localhost.invalid>".into(),
+            smtp_url: None,
         }
     }
 }
@@ -66,9 +73,13 @@ struct FileConfig {
     lockout_threshold: Option<i32>,
     lockout_minutes: Option<i64>,
     login_attempts_per_minute: Option<u32>,
+    mail_from: Option<String>,
+    smtp_url: Option<String>,
 }
 
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 11] = [
+    "mail_from",
+    "smtp_url",
     "data_dir",
     "listen",
     "database",
@@ -126,6 +137,12 @@ impl Config {
             if let Some(v) = f.login_attempts_per_minute {
                 c.login_attempts_per_minute = v;
             }
+            if let Some(v) = f.mail_from {
+                c.mail_from = v;
+            }
+            if let Some(v) = f.smtp_url {
+                c.smtp_url = Some(v);
+            }
         }
         for key in KEYS {
             let var = format!("ZIZHI_{}", key.to_ascii_uppercase());
@@ -150,6 +167,8 @@ impl Config {
                 "lockout_threshold" => c.lockout_threshold = num(key)? as i32,
                 "lockout_minutes" => c.lockout_minutes = num(key)?,
                 "login_attempts_per_minute" => c.login_attempts_per_minute = num(key)? as u32,
+                "mail_from" => c.mail_from = v.clone(),
+                "smtp_url" => c.smtp_url = Some(v.clone()),
                 _ => unreachable!("KEYS is exhaustive"),
             }
         }
@@ -166,6 +185,18 @@ impl Config {
         }
         if !(1..=24 * 60).contains(&self.lockout_minutes) {
             return Err(bad("lockout_minutes", "must be 1 to 1440"));
+        }
+        zizhi_app::notify::check_from(&self.mail_from).map_err(|_| {
+            bad(
+                "mail_from",
+                format!(
+                    "\"{}\" is not a mailbox like 资质认定 <noreply@example.gov.cn>",
+                    self.mail_from
+                ),
+            )
+        })?;
+        if let Some(u) = &self.smtp_url {
+            zizhi_app::notify::parse_smtp_url(u).map_err(|e| bad("smtp_url", e))?;
         }
         if self.login_attempts_per_minute == 0 {
             return Err(bad("login_attempts_per_minute", "must be at least 1"));
@@ -197,6 +228,13 @@ impl Config {
             lockout_seconds: self.lockout_minutes * 60,
             session_idle_seconds: self.session_idle_minutes * 60,
             max_evidence_bytes: 1 << 30,
+            mail: zizhi_app::notify::MailConfig {
+                from: self.mail_from.clone(),
+                transport: match &self.smtp_url {
+                    Some(u) => zizhi_app::notify::parse_smtp_url(u).expect("validated"),
+                    None => zizhi_app::notify::Transport::Folder(self.data_dir.join("outbox")),
+                },
+            },
             require_totp_for_staff: self.require_totp_for_staff,
             totp_issuer: "zizhi".into(),
         }
@@ -252,6 +290,10 @@ mod tests {
         assert_eq!(Config::load(None, &env).unwrap_err().key, "secure_cookies");
         let env = |k: &str| (k == "ZIZHI_DATABASE").then(|| "mysql://x".to_string());
         assert_eq!(Config::load(None, &env).unwrap_err().key, "database");
+        let env = |k: &str| (k == "ZIZHI_SMTP_URL").then(|| "smtp://".to_string());
+        assert_eq!(Config::load(None, &env).unwrap_err().key, "smtp_url");
+        let env = |k: &str| (k == "ZIZHI_MAIL_FROM").then(|| "not a mailbox".to_string());
+        assert_eq!(Config::load(None, &env).unwrap_err().key, "mail_from");
         let env = |k: &str| (k == "ZIZHI_SESSION_IDLE_MINUTES").then(|| "1".to_string());
         assert_eq!(
             Config::load(None, &env).unwrap_err().key,

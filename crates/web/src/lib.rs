@@ -105,6 +105,11 @@ pub async fn start(config: Config) -> Result<Server, String> {
 impl Server {
     /// Serves until ctrl-c / SIGTERM.
     pub async fn run(self) -> Result<(), String> {
+        let worker = format!("{}-{}", self.addr, std::process::id());
+        let _mail = self
+            .state
+            .app
+            .spawn_mail_worker(worker, Duration::from_secs(2));
         let db = self.state.app.db.clone();
         tokio::spawn(async move {
             loop {

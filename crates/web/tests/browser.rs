@@ -184,6 +184,37 @@ impl Driver {
             .to_string()
     }
 
+    /// Waits (up to 15 s) until the element's text contains `expected`: after a click that
+    /// navigates, the old page may still be there for a moment.
+    fn wait_text(&self, css: &str, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let v = http(
+                self.addr,
+                "POST",
+                &format!("/session/{}/element", self.session),
+                Some(&json!({"using": "css selector", "value": css})),
+            );
+            if let Some(e) = v["value"][ELEMENT].as_str() {
+                let t = http(
+                    self.addr,
+                    "GET",
+                    &format!("/session/{}/element/{e}/text", self.session),
+                    None,
+                );
+                let text = t["value"].as_str().unwrap_or_default().to_string();
+                if text.contains(expected) {
+                    return text;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed \"{expected}\""
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn source(&self) -> String {
         self.cmd("GET", "/source", None)
             .as_str()
@@ -255,7 +286,7 @@ fn a_person_signs_in_switches_language_and_creates_a_user() {
     d.type_into("#username", &admin);
     d.type_into("#password", &password);
     d.click("#login-submit");
-    assert_eq!(d.text("#role"), "系统管理员");
+    d.wait_text("#role", "系统管理员");
     assert!(
         d.source().contains("请先修改密码"),
         "an initial password must be changed"
@@ -263,7 +294,7 @@ fn a_person_signs_in_switches_language_and_creates_a_user() {
     d.screenshot("02-home-zh");
 
     d.click("#lang-switch");
-    assert_eq!(d.text("#role"), "Administrator");
+    d.wait_text("#role", "Administrator");
     d.screenshot("03-home-en");
 
     d.goto(&format!("{base}/users"));
@@ -277,17 +308,16 @@ fn a_person_signs_in_switches_language_and_creates_a_user() {
         Some(json!({"text": "Project lead"})),
     );
     d.click("#create-user button[type=submit]");
-    let flash = d.text("#flash");
-    assert!(flash.contains("Initial password (shown once)"), "{flash}");
+    d.wait_text("#flash", "Initial password (shown once)");
     assert!(d.text("#users").contains("lead.zhang"));
     assert!(d.text("#users").contains("Project lead"));
     d.screenshot("04-user-created-en");
 
     d.click("#lang-switch");
-    assert!(d.text("#users").contains("项目负责人"));
+    d.wait_text("#users", "项目负责人");
     d.screenshot("05-users-zh");
     d.goto(&format!("{base}/audit"));
     d.click("#verify");
-    assert!(d.text("#flash").contains("哈希链完整"));
+    d.wait_text("#flash", "哈希链完整");
     d.screenshot("06-audit-zh");
 }

@@ -1,0 +1,322 @@
+//! E-mail notifications. Use cases queue messages in their own transaction
+//! ([`zizhi_store::outbox::enqueue`]); [`App::deliver_due`] claims due messages and sends each
+//! through SMTP when configured, otherwise writes it as a `.eml` file into the outbox folder.
+//! Failures are retried with exponential back-off; every attempt is audited.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::json;
+use zizhi_store::audit::{self, NewEvent};
+use zizhi_store::now_us;
+use zizhi_store::outbox::{self, Mail};
+
+use crate::{App, AppError, Result};
+
+/// How mail leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// Write each message as `<id>-<message-id>.eml` into this folder.
+    Folder(PathBuf),
+    /// An SMTP server.
+    Smtp {
+        host: String,
+        port: u16,
+        security: SmtpSecurity,
+        credentials: Option<(String, String)>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP (a local relay).
+    None,
+    StartTls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// The `From` mailbox, e.g. `资质认定 <noreply@example.gov.cn>`.
+    pub from: String,
+    pub transport: Transport,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            from: "zizhi <noreply@localhost.invalid>".into(),
+            transport: Transport::Folder(PathBuf::from("zizhi-data/outbox")),
+        }
+    }
+}
+
+/// Parses `smtp://[user:pass@]host[:port]`, `smtp+starttls://…` or `smtps://…`.
+pub fn parse_smtp_url(url: &str) -> std::result::Result<Transport, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or("expected smtp://, smtp+starttls:// or smtps://")?;
+    let (security, default_port) = match scheme {
+        "smtp" => (SmtpSecurity::None, 25),
+        "smtp+starttls" => (SmtpSecurity::StartTls, 587),
+        "smtps" => (SmtpSecurity::Tls, 465),
+        other => return Err(format!("unknown scheme {other}")),
+    };
+    let (creds, hostport) = match rest.rsplit_once('@') {
+        Some((c, h)) => {
+            let (u, p) = c
+                .split_once(':')
+                .ok_or("credentials must be user:password")?;
+            (Some((u.to_string(), p.to_string())), h)
+        }
+        None => (None, rest),
+    };
+    let hostport = hostport.trim_end_matches('/');
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (
+            h.to_string(),
+            p.parse::<u16>().map_err(|_| format!("bad port {p}"))?,
+        ),
+        None => (hostport.to_string(), default_port),
+    };
+    if host.is_empty() {
+        return Err("missing host".into());
+    }
+    Ok(Transport::Smtp {
+        host,
+        port,
+        security,
+        credentials: creds,
+    })
+}
+
+/// What one delivery round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    pub sent: usize,
+    pub retried: usize,
+    pub given_up: usize,
+}
+
+/// Attempts before a message is given up.
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// The wait before attempt `n + 1`: 30 s doubling, at most an hour.
+pub fn backoff(attempts_so_far: i32) -> Duration {
+    let secs = 30u64.saturating_mul(1u64 << attempts_so_far.clamp(0, 20) as u32);
+    Duration::from_secs(secs.min(3600))
+}
+
+fn build(from: &str, m: &Mail) -> std::result::Result<Message, String> {
+    let from: Mailbox = from.parse().map_err(|e| format!("from: {e}"))?;
+    let to: Mailbox = m
+        .recipient
+        .parse()
+        .map_err(|e| format!("recipient {}: {e}", m.recipient))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(m.subject.clone())
+        .message_id(None)
+        .date_now()
+        .header(ContentType::TEXT_PLAIN)
+        .body(m.body.clone())
+        .map_err(|e| e.to_string())
+}
+
+fn message_id(msg: &Message) -> String {
+    msg.headers()
+        .get_raw("Message-ID")
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn send(transport: &Transport, id: i64, msg: &Message) -> std::result::Result<(), String> {
+    match transport {
+        Transport::Folder(dir) => {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mid: String = message_id(msg)
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+                .collect();
+            let name = format!("{id:08}-{mid}.eml");
+            let tmp = dir.join(format!(".{name}.tmp"));
+            tokio::fs::write(&tmp, msg.formatted())
+                .await
+                .map_err(|e| e.to_string())?;
+            tokio::fs::rename(&tmp, dir.join(name))
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Transport::Smtp {
+            host,
+            port,
+            security,
+            credentials,
+        } => {
+            let builder = match security {
+                SmtpSecurity::None => {
+                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+                }
+                SmtpSecurity::StartTls => {
+                    AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                        .map_err(|e| e.to_string())?
+                }
+                SmtpSecurity::Tls => {
+                    AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| e.to_string())?
+                }
+            };
+            let mut builder = builder.port(*port).timeout(Some(Duration::from_secs(30)));
+            if let Some((u, p)) = credentials {
+                builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+            }
+            builder
+                .build()
+                .send(msg.clone())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+impl App {
+    /// Claims and sends the due messages (one round). `worker` names this process in claims.
+    pub async fn deliver_due(&self, worker: &str) -> Result<Delivery> {
+        let claimed = outbox::claim(&self.db, worker, 20, now_us() + 120_000_000).await?;
+        let mut d = Delivery::default();
+        let transport_name = match &self.config.mail.transport {
+            Transport::Folder(_) => "outbox-folder",
+            Transport::Smtp { .. } => "smtp",
+        };
+        for m in claimed {
+            let outcome = match build(&self.config.mail.from, &m) {
+                Ok(msg) => send(&self.config.mail.transport, m.id, &msg)
+                    .await
+                    .map(|_| message_id(&msg)),
+                Err(e) => Err(e),
+            };
+            let mut tx = self.db.begin().await?;
+            let (action, summary) = match &outcome {
+                Ok(mid) => {
+                    outbox::mark_sent(&mut tx, m.id, mid).await?;
+                    d.sent += 1;
+                    (
+                        "mail.sent",
+                        json!({"to": m.recipient, "subject": m.subject, "message_id": mid, "transport": transport_name, "attempt": m.attempts + 1}),
+                    )
+                }
+                Err(e) => {
+                    let attempts = m.attempts + 1;
+                    let next = (attempts < MAX_ATTEMPTS)
+                        .then(|| now_us() + backoff(m.attempts).as_micros() as i64);
+                    outbox::mark_failed(&mut tx, m.id, e, next).await?;
+                    if next.is_some() {
+                        d.retried += 1;
+                    } else {
+                        d.given_up += 1;
+                    }
+                    (
+                        "mail.failed",
+                        json!({"to": m.recipient, "subject": m.subject, "error": e, "attempt": attempts, "next_attempt_us": next, "transport": transport_name}),
+                    )
+                }
+            };
+            audit::append(
+                &mut tx,
+                NewEvent {
+                    actor_id: None,
+                    actor: format!("system:{worker}"),
+                    action: action.into(),
+                    object_type: "outbox".into(),
+                    object_id: m.id.to_string(),
+                    summary,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(d)
+    }
+
+    /// Runs delivery rounds every `every` until the task is dropped.
+    pub fn spawn_mail_worker(
+        &self,
+        worker: String,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = app.deliver_due(&worker).await {
+                    eprintln!("mail worker {worker}: {e}");
+                }
+                tokio::time::sleep(every).await;
+            }
+        })
+    }
+}
+
+/// Errors from mail configuration, for start-up checks.
+pub fn check_from(from: &str) -> Result<()> {
+    from.parse::<Mailbox>().map(|_| ()).map_err(|e| {
+        AppError::invalid(
+            "mail_from",
+            format!("发件人地址无效：{e}"),
+            format!("invalid sender: {e}"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_parse_with_their_defaults() {
+        assert_eq!(
+            parse_smtp_url("smtp://127.0.0.1:2525").unwrap(),
+            Transport::Smtp {
+                host: "127.0.0.1".into(),
+                port: 2525,
+                security: SmtpSecurity::None,
+                credentials: None
+            }
+        );
+        assert_eq!(
+            parse_smtp_url("smtps://u:p@mail.example.gov.cn").unwrap(),
+            Transport::Smtp {
+                host: "mail.example.gov.cn".into(),
+                port: 465,
+                security: SmtpSecurity::Tls,
+                credentials: Some(("u".into(), "p".into()))
+            }
+        );
+        assert!(matches!(
+            parse_smtp_url("smtp+starttls://mail.example.gov.cn").unwrap(),
+            Transport::Smtp {
+                port: 587,
+                security: SmtpSecurity::StartTls,
+                ..
+            }
+        ));
+        assert!(parse_smtp_url("http://x").is_err());
+        assert!(parse_smtp_url("smtp://:25").is_err());
+    }
+
+    #[test]
+    fn back_off_doubles_from_thirty_seconds_to_an_hour() {
+        assert_eq!(backoff(0), Duration::from_secs(30));
+        assert_eq!(backoff(1), Duration::from_secs(60));
+        assert_eq!(backoff(3), Duration::from_secs(240));
+        assert_eq!(backoff(7), Duration::from_secs(3600));
+        assert_eq!(backoff(50), Duration::from_secs(3600));
+    }
+}

@@ -1,0 +1,111 @@
+//! Outbox rows and their claiming. Claims are exclusive: on PostgreSQL through
+//! `FOR UPDATE SKIP LOCKED`, on SQLite because one writer at a time runs the claiming UPDATE.
+//! A claim expires, so a worker that dies mid-send does not strand its messages.
+
+use sqlx::FromRow;
+
+use crate::{Db, Result, Tx, now_us, on_tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Mail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i32,
+}
+
+/// Queues a message inside the transaction of the change that causes it.
+pub async fn enqueue(tx: &mut Tx, recipient: &str, subject: &str, body: &str) -> Result<i64> {
+    let now = now_us();
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO outbox (recipient, subject, body, next_attempt_us, created_us) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+        .bind(recipient)
+        .bind(subject)
+        .bind(body)
+        .bind(now)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// Claims up to `limit` due messages for `worker` until `until_us`.
+pub async fn claim(db: &Db, worker: &str, limit: i64, until_us: i64) -> Result<Vec<Mail>> {
+    let now = now_us();
+    Ok(match db {
+        Db::Pg(p) => {
+            sqlx::query_as::<_, Mail>(
+                "UPDATE outbox SET claimed_by = $1, claimed_until_us = $2
+                 WHERE id IN (SELECT id FROM outbox
+                              WHERE status = 'pending' AND next_attempt_us <= $3
+                                AND (claimed_until_us IS NULL OR claimed_until_us < $3)
+                              ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, recipient, subject, body, attempts",
+            )
+            .bind(worker)
+            .bind(until_us)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+        }
+        Db::Sqlite(p) => {
+            sqlx::query_as::<_, Mail>(
+                "UPDATE outbox SET claimed_by = $1, claimed_until_us = $2
+                 WHERE id IN (SELECT id FROM outbox
+                              WHERE status = 'pending' AND next_attempt_us <= $3
+                                AND (claimed_until_us IS NULL OR claimed_until_us < $3)
+                              ORDER BY id LIMIT $4)
+                 RETURNING id, recipient, subject, body, attempts",
+            )
+            .bind(worker)
+            .bind(until_us)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+        }
+    })
+}
+
+pub async fn mark_sent(tx: &mut Tx, id: i64, message_id: &str) -> Result<()> {
+    let now = now_us();
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_us = $2, message_id = $3, attempts = attempts + 1, claimed_by = NULL, claimed_until_us = NULL WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .bind(message_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `next_attempt_us`, or given up (`failed`).
+pub async fn mark_failed(
+    tx: &mut Tx,
+    id: i64,
+    error: &str,
+    next_attempt_us: Option<i64>,
+) -> Result<()> {
+    let (status, next) = match next_attempt_us {
+        Some(t) => ("pending", t),
+        None => ("failed", now_us()),
+    };
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE outbox SET status = $2, next_attempt_us = $3, last_error = $4, attempts = attempts + 1, claimed_by = NULL, claimed_until_us = NULL WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(next)
+        .bind(error)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// (status, count) of all messages, for the health page and tests.
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
+    Ok(
+        crate::on_pool!(db, p => sqlx::query_as::<_, (String, i64)>("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status").fetch_all(p).await)?,
+    )
+}
