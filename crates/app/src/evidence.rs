@@ -6,7 +6,7 @@
 use serde_json::json;
 use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::evidence::{self as repo, Evidence};
-use zizhi_store::files::{FileError, Upload};
+use zizhi_store::files::{ByteStream, FileError, Upload};
 use zizhi_store::organizations;
 
 use crate::policy::{Action, Actor};
@@ -147,11 +147,7 @@ impl App {
     }
 
     /// The record and its bytes, after re-checking the content hash.
-    pub async fn open_evidence(
-        &self,
-        actor: &Actor,
-        id: i64,
-    ) -> Result<(Evidence, tokio::fs::File)> {
+    pub async fn open_evidence(&self, actor: &Actor, id: i64) -> Result<(Evidence, ByteStream)> {
         let ev = repo::get(&self.db, id)
             .await?
             .ok_or(AppError::NotFound("evidence"))?;

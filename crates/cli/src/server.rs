@@ -118,14 +118,10 @@ async fn open(c: &Config) -> Result<App, Failure> {
     db.migrate()
         .await
         .map_err(|e| fail_runtime(format!("数据库迁移失败：{e}"), format!("migrations: {e}")))?;
-    let files = zizhi_store::files::FileStore::open(&c.data_dir.join("evidence"))
+    let files = c
+        .evidence_store()
         .await
-        .map_err(|e| {
-            fail_runtime(
-                format!("证据存储无法打开：{e}"),
-                format!("evidence store: {e}"),
-            )
-        })?;
+        .map_err(|e| fail_runtime(format!("证据存储无法打开：{e}"), e))?;
     Ok(App::new(db, files, c.app_config()))
 }
 

@@ -1,19 +1,83 @@
-//! The evidence store on local disk: content-addressed by SHA-256, written through a temporary
-//! file and renamed into place only when complete, so an interrupted upload leaves no object.
+//! The evidence store: content-addressed by SHA-256, hashed (SHA-256 and SM3) while streaming,
+//! deduplicated, and never showing an object before it is complete. Two backends with one
+//! contract: local files (the embedded default) and S3-compatible object storage.
 //!
-//! Layout under the root: `objects/<aa>/<bb>/<sha256>` and `tmp/<random>`.
+//! Local layout under the root: `objects/<aa>/<bb>/<sha256>`, uploads in `tmp/<random>` renamed
+//! into place when complete. S3 layout in the bucket: the same object keys; uploads go to
+//! `tmp/<random>` as multipart uploads (invisible until completed), then are copied to their
+//! content address.
 
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
 
+use futures_util::{Stream, StreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStoreExt, WriteMultipart};
 use sha2::{Digest as _, Sha256};
 use sm3::Sm3;
 use tokio::fs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The local content-addressed store.
+/// Bytes on their way out.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Vec<u8>>> + Send>>;
+
+/// The evidence store.
 #[derive(Debug, Clone)]
-pub struct FileStore {
-    root: PathBuf,
+pub enum FileStore {
+    Local {
+        root: PathBuf,
+    },
+    S3 {
+        store: Arc<AmazonS3>,
+        bucket: String,
+    },
+}
+
+/// S3 settings (`s3://ACCESS:SECRET@host:port/bucket?region=…&tls=false`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Config {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl S3Config {
+    pub fn parse(url: &str) -> Result<S3Config, String> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or("expected s3://ACCESS:SECRET@host:port/bucket")?;
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (creds, rest) = rest.rsplit_once('@').ok_or("missing ACCESS:SECRET@")?;
+        let (key, secret) = creds
+            .split_once(':')
+            .ok_or("credentials must be ACCESS:SECRET")?;
+        let (host, bucket) = rest.split_once('/').ok_or("missing /bucket")?;
+        let bucket = bucket.trim_end_matches('/');
+        if host.is_empty() || bucket.is_empty() || bucket.contains('/') {
+            return Err("expected host[:port]/bucket".into());
+        }
+        let mut region = "us-east-1".to_string();
+        let mut tls = true;
+        for kv in query.split('&').filter(|s| !s.is_empty()) {
+            match kv.split_once('=') {
+                Some(("region", v)) => region = v.to_string(),
+                Some(("tls", "false")) => tls = false,
+                Some(("tls", "true")) => tls = true,
+                _ => return Err(format!("unknown parameter {kv}")),
+            }
+        }
+        Ok(S3Config {
+            endpoint: format!("{}://{host}", if tls { "https" } else { "http" }),
+            bucket: bucket.to_string(),
+            region,
+            access_key_id: key.to_string(),
+            secret_access_key: secret.to_string(),
+        })
+    }
 }
 
 /// What an upload produced.
@@ -26,22 +90,35 @@ pub struct Stored {
     pub new_object: bool,
 }
 
-/// An upload in progress: bytes go to a temporary file and through both hashes.
+/// An upload in progress: bytes go through both hashes into a staging place.
 pub struct Upload {
-    tmp: PathBuf,
-    file: fs::File,
     sha256: Sha256,
     sm3: Sm3,
     size: u64,
     limit: u64,
-    root: PathBuf,
-    done: bool,
+    sink: Sink,
+}
+
+enum Sink {
+    Local {
+        tmp: PathBuf,
+        file: fs::File,
+        root: PathBuf,
+        done: bool,
+    },
+    S3 {
+        store: Arc<AmazonS3>,
+        tmp: ObjectPath,
+        writer: Option<WriteMultipart>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error("object store: {0}")]
+    Object(#[from] object_store::Error),
     #[error("the upload exceeds {0} bytes")]
     TooLarge(u64),
     #[error("stored object {0} does not match its hash")]
@@ -50,8 +127,18 @@ pub enum FileError {
     Missing(String),
 }
 
+fn object_key(sha256: &str) -> String {
+    format!("objects/{}/{}/{sha256}", &sha256[..2], &sha256[2..4])
+}
+
+fn random_name() -> Result<String, FileError> {
+    let mut name = [0u8; 16];
+    getrandom::fill(&mut name).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(hex::encode(name))
+}
+
 impl FileStore {
-    /// Opens (creating) the store and removes leftovers of interrupted uploads.
+    /// Opens (creating) a local store and removes leftovers of interrupted uploads.
     pub async fn open(root: &Path) -> Result<FileStore, FileError> {
         fs::create_dir_all(root.join("objects")).await?;
         let tmp = root.join("tmp");
@@ -59,71 +146,171 @@ impl FileStore {
             fs::remove_dir_all(&tmp).await?;
         }
         fs::create_dir_all(&tmp).await?;
-        Ok(FileStore {
+        Ok(FileStore::Local {
             root: root.to_path_buf(),
         })
     }
 
-    fn object_path(&self, sha256: &str) -> PathBuf {
-        object_path(&self.root, sha256)
+    /// Connects to an S3-compatible bucket.
+    pub fn s3(c: &S3Config) -> Result<FileStore, FileError> {
+        let store = AmazonS3Builder::new()
+            .with_endpoint(&c.endpoint)
+            .with_allow_http(c.endpoint.starts_with("http://"))
+            .with_bucket_name(&c.bucket)
+            .with_region(&c.region)
+            .with_access_key_id(&c.access_key_id)
+            .with_secret_access_key(&c.secret_access_key)
+            .with_virtual_hosted_style_request(false)
+            .build()?;
+        Ok(FileStore::S3 {
+            store: Arc::new(store),
+            bucket: c.bucket.clone(),
+        })
+    }
+
+    /// A short description for logs and the health endpoint.
+    pub fn describe(&self) -> String {
+        match self {
+            FileStore::Local { root } => format!("local:{}", root.display()),
+            FileStore::S3 { bucket, .. } => format!("s3:{bucket}"),
+        }
+    }
+
+    /// The local root (local stores only).
+    pub fn root(&self) -> Option<&Path> {
+        match self {
+            FileStore::Local { root } => Some(root),
+            FileStore::S3 { .. } => None,
+        }
     }
 
     /// Starts an upload of at most `limit` bytes.
     pub async fn begin(&self, limit: u64) -> Result<Upload, FileError> {
-        let mut name = [0u8; 16];
-        getrandom::fill(&mut name).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let tmp = self.root.join("tmp").join(hex::encode(name));
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .await?;
+        let sink = match self {
+            FileStore::Local { root } => {
+                let tmp = root.join("tmp").join(random_name()?);
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)
+                    .await?;
+                Sink::Local {
+                    tmp,
+                    file,
+                    root: root.clone(),
+                    done: false,
+                }
+            }
+            FileStore::S3 { store, .. } => {
+                let tmp = ObjectPath::from(format!("tmp/{}", random_name()?));
+                let upload = store.put_multipart(&tmp).await?;
+                Sink::S3 {
+                    store: store.clone(),
+                    tmp,
+                    writer: Some(WriteMultipart::new(upload)),
+                }
+            }
+        };
         Ok(Upload {
-            tmp,
-            file,
             sha256: Sha256::new(),
             sm3: Sm3::new(),
             size: 0,
             limit,
-            root: self.root.clone(),
-            done: false,
+            sink,
         })
     }
 
-    /// Opens an object after re-checking that its bytes still hash to its name.
-    pub async fn open_verified(&self, sha256: &str) -> Result<(fs::File, u64), FileError> {
-        let path = self.object_path(sha256);
-        let mut f = fs::File::open(&path).await.map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => FileError::Missing(sha256.to_string()),
-            _ => FileError::Io(e),
-        })?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = f.read(&mut buf).await?;
-            if n == 0 {
-                break;
+    /// An object's bytes, after re-checking that they hash to its name; and its size.
+    pub async fn open_verified(&self, sha256: &str) -> Result<(ByteStream, u64), FileError> {
+        match self {
+            FileStore::Local { root } => {
+                let path = root.join(object_key(sha256));
+                let mut f = fs::File::open(&path).await.map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => FileError::Missing(sha256.to_string()),
+                    _ => FileError::Io(e),
+                })?;
+                let mut h = Sha256::new();
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut size = 0u64;
+                loop {
+                    let n = f.read(&mut buf).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                    size += n as u64;
+                }
+                if hex::encode(h.finalize()) != sha256 {
+                    return Err(FileError::Corrupted(sha256.to_string()));
+                }
+                let file = fs::File::open(&path).await?;
+                let stream = futures_util::stream::unfold(file, |mut f| async move {
+                    let mut buf = vec![0u8; 256 * 1024];
+                    match f.read(&mut buf).await {
+                        Ok(0) => None,
+                        Ok(n) => {
+                            buf.truncate(n);
+                            Some((Ok(buf), f))
+                        }
+                        Err(e) => Some((Err(e), f)),
+                    }
+                });
+                Ok((Box::pin(stream), size))
             }
-            h.update(&buf[..n]);
-            size += n as u64;
+            FileStore::S3 { store, .. } => {
+                let key = ObjectPath::from(object_key(sha256));
+                let get = store.get(&key).await.map_err(|e| match e {
+                    object_store::Error::NotFound { .. } => FileError::Missing(sha256.to_string()),
+                    other => FileError::Object(other),
+                })?;
+                let mut h = Sha256::new();
+                let mut size = 0u64;
+                let mut s = get.into_stream();
+                while let Some(chunk) = s.next().await {
+                    let chunk = chunk?;
+                    h.update(&chunk);
+                    size += chunk.len() as u64;
+                }
+                if hex::encode(h.finalize()) != sha256 {
+                    return Err(FileError::Corrupted(sha256.to_string()));
+                }
+                let stream = store
+                    .get(&key)
+                    .await?
+                    .into_stream()
+                    .map(|r| r.map(|b| b.to_vec()).map_err(std::io::Error::other));
+                Ok((Box::pin(stream), size))
+            }
         }
-        if hex::encode(h.finalize()) != sha256 {
-            return Err(FileError::Corrupted(sha256.to_string()));
-        }
-        Ok((fs::File::open(&path).await?, size))
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Overwrites an object's bytes (tests of corruption only).
+    #[doc(hidden)]
+    pub async fn corrupt_for_tests(&self, sha256: &str, bytes: &[u8]) -> Result<(), FileError> {
+        match self {
+            FileStore::Local { root } => Ok(fs::write(root.join(object_key(sha256)), bytes).await?),
+            FileStore::S3 { store, .. } => {
+                store
+                    .put(&ObjectPath::from(object_key(sha256)), bytes.to_vec().into())
+                    .await?;
+                Ok(())
+            }
+        }
     }
-}
 
-fn object_path(root: &Path, sha256: &str) -> PathBuf {
-    root.join("objects")
-        .join(&sha256[..2])
-        .join(&sha256[2..4])
-        .join(sha256)
+    /// Whether an object exists (tests and checks).
+    pub async fn exists(&self, sha256: &str) -> Result<bool, FileError> {
+        match self {
+            FileStore::Local { root } => Ok(fs::try_exists(root.join(object_key(sha256))).await?),
+            FileStore::S3 { store, .. } => {
+                match store.head(&ObjectPath::from(object_key(sha256))).await {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
 }
 
 impl Upload {
@@ -134,26 +321,62 @@ impl Upload {
         }
         self.sha256.update(chunk);
         self.sm3.update(chunk);
-        self.file.write_all(chunk).await?;
+        match &mut self.sink {
+            Sink::Local { file, .. } => file.write_all(chunk).await?,
+            Sink::S3 { writer, .. } => {
+                let w = writer.as_mut().expect("writer present until finish");
+                w.wait_for_capacity(4).await?;
+                w.write(chunk);
+            }
+        }
         Ok(())
     }
 
-    /// Flushes to disk and moves the file to its content address (keeping an identical
+    /// Completes the upload and moves it to its content address (keeping an identical
     /// existing object).
     pub async fn finish(mut self) -> Result<Stored, FileError> {
-        self.file.flush().await?;
-        self.file.sync_all().await?;
         let sha256 = hex::encode(self.sha256.clone().finalize());
         let sm3 = hex::encode(self.sm3.clone().finalize());
-        let dest = object_path(&self.root, &sha256);
-        let new_object = !fs::try_exists(&dest).await?;
-        if new_object {
-            fs::create_dir_all(dest.parent().expect("objects have a parent")).await?;
-            fs::rename(&self.tmp, &dest).await?;
-        } else {
-            fs::remove_file(&self.tmp).await?;
-        }
-        self.done = true;
+        let key = object_key(&sha256);
+        let new_object = match &mut self.sink {
+            Sink::Local {
+                tmp,
+                file,
+                root,
+                done,
+            } => {
+                file.flush().await?;
+                file.sync_all().await?;
+                let dest = root.join(&key);
+                let new = !fs::try_exists(&dest).await?;
+                if new {
+                    fs::create_dir_all(dest.parent().expect("objects have a parent")).await?;
+                    fs::rename(&*tmp, &dest).await?;
+                } else {
+                    fs::remove_file(&*tmp).await?;
+                }
+                *done = true;
+                new
+            }
+            Sink::S3 { store, tmp, writer } => {
+                writer
+                    .take()
+                    .expect("writer present until finish")
+                    .finish()
+                    .await?;
+                let dest = ObjectPath::from(key);
+                let new = match store.head(&dest).await {
+                    Ok(_) => false,
+                    Err(object_store::Error::NotFound { .. }) => true,
+                    Err(e) => return Err(e.into()),
+                };
+                if new {
+                    store.copy(tmp, &dest).await?;
+                }
+                store.delete(tmp).await?;
+                new
+            }
+        };
         Ok(Stored {
             sha256,
             sm3,
@@ -165,9 +388,23 @@ impl Upload {
 
 impl Drop for Upload {
     fn drop(&mut self) {
-        if !self.done {
+        match &mut self.sink {
             // Abandoned (error, disconnect): remove the partial file.
-            let _ = std::fs::remove_file(&self.tmp);
+            Sink::Local { tmp, done, .. } => {
+                if !*done {
+                    let _ = std::fs::remove_file(&*tmp);
+                }
+            }
+            // Abort the multipart upload; its parts never become an object.
+            Sink::S3 { writer, .. } => {
+                if let Some(w) = writer.take()
+                    && let Ok(rt) = tokio::runtime::Handle::try_current()
+                {
+                    rt.spawn(async move {
+                        let _ = w.abort().await;
+                    });
+                }
+            }
         }
     }
 }
@@ -176,56 +413,33 @@ impl Drop for Upload {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn uploads_are_hashed_stored_by_content_and_deduplicated() {
-        let dir = std::env::temp_dir().join(format!("zizhi-files-{}", crate::now_us()));
-        let store = FileStore::open(&dir).await.unwrap();
-        let mut u = store.begin(1 << 20).await.unwrap();
-        u.write(b"ab").await.unwrap();
-        u.write(b"c").await.unwrap();
-        let s = u.finish().await.unwrap();
+    #[test]
+    fn s3_urls_parse() {
+        let c = S3Config::parse("s3://AK:SK@127.0.0.1:9000/evidence?tls=false&region=cn-north-1")
+            .unwrap();
+        assert_eq!(c.endpoint, "http://127.0.0.1:9000");
         assert_eq!(
-            s.sha256,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            (c.bucket.as_str(), c.region.as_str()),
+            ("evidence", "cn-north-1")
         );
         assert_eq!(
-            s.sm3,
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+            (c.access_key_id.as_str(), c.secret_access_key.as_str()),
+            ("AK", "SK")
         );
-        assert_eq!(s.size, 3);
-        assert!(s.new_object);
-        let mut u = store.begin(1 << 20).await.unwrap();
-        u.write(b"abc").await.unwrap();
-        assert!(
-            !u.finish().await.unwrap().new_object,
-            "same content stored once"
+        assert_eq!(
+            S3Config::parse("s3://AK:SK@s3.example.gov.cn/b")
+                .unwrap()
+                .endpoint,
+            "https://s3.example.gov.cn"
         );
-        let (_, size) = store.open_verified(&s.sha256).await.unwrap();
-        assert_eq!(size, 3);
-        // Corruption on disk is caught on the way out.
-        std::fs::write(object_path(&dir, &s.sha256), b"abd").unwrap();
-        assert!(matches!(
-            store.open_verified(&s.sha256).await,
-            Err(FileError::Corrupted(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn an_abandoned_or_oversized_upload_leaves_nothing() {
-        let dir = std::env::temp_dir().join(format!("zizhi-files-b-{}", crate::now_us()));
-        let store = FileStore::open(&dir).await.unwrap();
-        let mut u = store.begin(4).await.unwrap();
-        u.write(b"1234").await.unwrap();
-        assert!(matches!(u.write(b"5").await, Err(FileError::TooLarge(4))));
-        drop(u);
-        let mut u = store.begin(100).await.unwrap();
-        u.write(b"partial").await.unwrap();
-        drop(u);
-        assert_eq!(std::fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
-        assert_eq!(std::fs::read_dir(dir.join("objects")).unwrap().count(), 0);
-        // Leftovers from a crash are swept at the next open.
-        std::fs::write(dir.join("tmp").join("crashed"), b"x").unwrap();
-        FileStore::open(&dir).await.unwrap();
-        assert_eq!(std::fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        for bad in [
+            "http://x/b",
+            "s3://host/b",
+            "s3://AK:SK@host",
+            "s3://AK:SK@host/b?x=1",
+            "s3://AK:SK@host/a/b",
+        ] {
+            assert!(S3Config::parse(bad).is_err(), "{bad}");
+        }
     }
 }

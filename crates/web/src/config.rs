@@ -26,6 +26,9 @@ pub struct Config {
     /// `smtp://…`, `smtp+starttls://…` or `smtps://…`; without it mail is written as `.eml`
     /// files into `<data_dir>/outbox/`.
     pub smtp_url: Option<String>,
+    /// `s3://ACCESS:SECRET@host:port/bucket[?region=…&tls=false]`; without it evidence is kept
+    /// in `<data_dir>/evidence/`.
+    pub evidence_url: Option<String>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             login_attempts_per_minute: 20,
             mail_from: "资质认定 <noreply@localhost.invalid>".into(),
             smtp_url: None,
+            evidence_url: None,
         }
     }
 }
@@ -75,9 +79,11 @@ struct FileConfig {
     login_attempts_per_minute: Option<u32>,
     mail_from: Option<String>,
     smtp_url: Option<String>,
+    evidence_url: Option<String>,
 }
 
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
+    "evidence_url",
     "mail_from",
     "smtp_url",
     "data_dir",
@@ -143,6 +149,9 @@ impl Config {
             if let Some(v) = f.smtp_url {
                 c.smtp_url = Some(v);
             }
+            if let Some(v) = f.evidence_url {
+                c.evidence_url = Some(v);
+            }
         }
         for key in KEYS {
             let var = format!("ZIZHI_{}", key.to_ascii_uppercase());
@@ -169,6 +178,7 @@ impl Config {
                 "login_attempts_per_minute" => c.login_attempts_per_minute = num(key)? as u32,
                 "mail_from" => c.mail_from = v.clone(),
                 "smtp_url" => c.smtp_url = Some(v.clone()),
+                "evidence_url" => c.evidence_url = Some(v.clone()),
                 _ => unreachable!("KEYS is exhaustive"),
             }
         }
@@ -197,6 +207,9 @@ impl Config {
         })?;
         if let Some(u) = &self.smtp_url {
             zizhi_app::notify::parse_smtp_url(u).map_err(|e| bad("smtp_url", e))?;
+        }
+        if let Some(u) = &self.evidence_url {
+            zizhi_store::files::S3Config::parse(u).map_err(|e| bad("evidence_url", e))?;
         }
         if self.login_attempts_per_minute == 0 {
             return Err(bad("login_attempts_per_minute", "must be at least 1"));
@@ -250,6 +263,22 @@ fn parse_listen(key: &str, v: &str) -> Result<SocketAddr, ConfigError> {
     })
 }
 
+impl Config {
+    /// Opens the evidence store in effect.
+    pub async fn evidence_store(&self) -> Result<zizhi_store::files::FileStore, String> {
+        match &self.evidence_url {
+            Some(u) => {
+                let c = zizhi_store::files::S3Config::parse(u)
+                    .map_err(|e| format!("evidence_url: {e}"))?;
+                zizhi_store::files::FileStore::s3(&c).map_err(|e| format!("evidence store: {e}"))
+            }
+            None => zizhi_store::files::FileStore::open(&self.data_dir.join("evidence"))
+                .await
+                .map_err(|e| format!("evidence store: {e}")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +319,8 @@ mod tests {
         assert_eq!(Config::load(None, &env).unwrap_err().key, "secure_cookies");
         let env = |k: &str| (k == "ZIZHI_DATABASE").then(|| "mysql://x".to_string());
         assert_eq!(Config::load(None, &env).unwrap_err().key, "database");
+        let env = |k: &str| (k == "ZIZHI_EVIDENCE_URL").then(|| "s3://bucket".to_string());
+        assert_eq!(Config::load(None, &env).unwrap_err().key, "evidence_url");
         let env = |k: &str| (k == "ZIZHI_SMTP_URL").then(|| "smtp://".to_string());
         assert_eq!(Config::load(None, &env).unwrap_err().key, "smtp_url");
         let env = |k: &str| (k == "ZIZHI_MAIL_FROM").then(|| "not a mailbox".to_string());

@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde_json::json;
-use tokio::io::AsyncReadExt;
 use zizhi_app::AppError;
 use zizhi_app::policy::Action;
 use zizhi_store::evidence::Evidence;
@@ -200,21 +199,11 @@ pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
         Ok(a) => a,
         Err(f) => return f.into_response(),
     };
-    let (ev, file) = match st.app.open_evidence(&a, id).await {
+    let (ev, bytes) = match st.app.open_evidence(&a, id).await {
         Ok(x) => x,
         Err(e) => return ctx.fail(e).into_response(),
     };
-    let stream = futures_util::stream::unfold(file, |mut f| async move {
-        let mut buf = vec![0u8; 256 * 1024];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), f))
-            }
-            Err(e) => Some((Err(e), f)),
-        }
-    });
+    let stream = bytes.map(|r| r.map(Bytes::from));
     let ascii: String = ev
         .original_name
         .chars()

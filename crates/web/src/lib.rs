@@ -85,9 +85,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let files = FileStore::open(&config.data_dir.join("evidence"))
-        .await
-        .map_err(|e| format!("evidence store: {e}"))?;
+    let files = config.evidence_store().await?;
     let state = AppState::new(db, files, config);
     let bootstrap = state
         .app

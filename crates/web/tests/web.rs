@@ -909,7 +909,7 @@ async fn evidence_is_streamed_in_hashed_deduplicated_and_verified_on_the_way_out
             .await
             .json();
         assert_eq!(r2["sha256"], sha);
-        let objects = walk(&app.state.app.files.root().join("objects"));
+        let objects = walk(&app.state.app.files.root().unwrap().join("objects"));
         assert_eq!(objects.len(), 1, "{objects:?}");
         // Another applicant can neither add to nor read this organisation's file.
         assert_eq!(

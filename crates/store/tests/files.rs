@@ -1,0 +1,172 @@
+//! The evidence store contract, on local files and (when the `s3s-fs` binary is available) on
+//! a real S3-compatible server on loopback. `ZIZHI_REQUIRE_S3=1` (set by .ci/run, which installs
+//! it) makes a missing server a failure.
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use zizhi_store::files::{FileError, FileStore, S3Config};
+
+struct S3Server(Child);
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn unique(p: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "{p}-{}-{}",
+        std::process::id(),
+        zizhi_store::now_us()
+    ))
+}
+
+/// Every backend available: local always, S3 when s3s-fs runs.
+async fn stores() -> (Vec<FileStore>, Option<S3Server>) {
+    let mut out = vec![FileStore::open(&unique("zizhi-files")).await.unwrap()];
+    let server = match Command::new("s3s-fs")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(_) => {
+            let root = unique("zizhi-s3");
+            std::fs::create_dir_all(root.join("evidence")).unwrap();
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = Command::new("s3s-fs")
+                .args([
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port.to_string(),
+                    "--access-key",
+                    "AK",
+                    "--secret-key",
+                    "SKSKSKSK",
+                    root.to_str().unwrap(),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(Instant::now() < deadline, "s3s-fs did not start");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let c = S3Config::parse(&format!(
+                "s3://AK:SKSKSKSK@127.0.0.1:{port}/evidence?tls=false"
+            ))
+            .unwrap();
+            out.push(FileStore::s3(&c).unwrap());
+            Some(S3Server(child))
+        }
+        Err(_) => {
+            assert!(
+                std::env::var("ZIZHI_REQUIRE_S3").is_err(),
+                "ZIZHI_REQUIRE_S3 is set but s3s-fs is not installed"
+            );
+            None
+        }
+    };
+    (out, server)
+}
+
+async fn read_all(store: &FileStore, sha: &str) -> Result<Vec<u8>, FileError> {
+    let (mut s, size) = store.open_verified(sha).await?;
+    let mut out = Vec::new();
+    while let Some(c) = s.next().await {
+        out.extend(c?);
+    }
+    assert_eq!(out.len() as u64, size);
+    Ok(out)
+}
+
+#[tokio::test]
+async fn uploads_are_hashed_stored_by_content_deduplicated_and_verified() {
+    let (stores, _server) = stores().await;
+    for store in stores {
+        let mut u = store.begin(1 << 30).await.unwrap();
+        u.write(b"ab").await.unwrap();
+        u.write(b"c").await.unwrap();
+        let s = u.finish().await.unwrap();
+        assert_eq!(
+            s.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // GB/T 32905 example: SM3("abc").
+        assert_eq!(
+            s.sm3,
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+        assert_eq!((s.size, s.new_object), (3, true), "{}", store.describe());
+        let mut u = store.begin(1 << 30).await.unwrap();
+        u.write(b"abc").await.unwrap();
+        assert!(
+            !u.finish().await.unwrap().new_object,
+            "same content stored once"
+        );
+        assert_eq!(read_all(&store, &s.sha256).await.unwrap(), b"abc");
+
+        // A larger, multi-part upload (12 MiB in 1 MiB writes).
+        let mut u = store.begin(1 << 30).await.unwrap();
+        let chunk: Vec<u8> = (0..(1 << 20)).map(|i| (i % 251) as u8).collect();
+        for _ in 0..12 {
+            u.write(&chunk).await.unwrap();
+        }
+        let big = u.finish().await.unwrap();
+        assert_eq!(big.size, 12 << 20);
+        assert_eq!(read_all(&store, &big.sha256).await.unwrap().len(), 12 << 20);
+
+        // Changed bytes are caught on the way out; missing objects are reported as such.
+        store.corrupt_for_tests(&s.sha256, b"abd").await.unwrap();
+        assert!(
+            matches!(
+                store.open_verified(&s.sha256).await,
+                Err(FileError::Corrupted(_))
+            ),
+            "{}",
+            store.describe()
+        );
+        assert!(matches!(
+            store.open_verified(&"0".repeat(64)).await,
+            Err(FileError::Missing(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn an_abandoned_or_oversized_upload_leaves_no_object() {
+    let (stores, _server) = stores().await;
+    for store in stores {
+        let mut u = store.begin(4).await.unwrap();
+        u.write(b"1234").await.unwrap();
+        assert!(matches!(u.write(b"5").await, Err(FileError::TooLarge(4))));
+        drop(u);
+        let mut u = store.begin(100).await.unwrap();
+        u.write(b"partial").await.unwrap();
+        drop(u);
+        // SHA-256 of "partial": the abandoned bytes never became an object.
+        let sha_partial = "9834a14ab9bcaa0f6a8da71073617eac8f004e596a3fa11d807b84631b825d9d";
+        assert!(!store.exists(sha_partial).await.unwrap());
+        if let Some(root) = store.root() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(std::fs::read_dir(root.join("tmp")).unwrap().count(), 0);
+            assert_eq!(std::fs::read_dir(root.join("objects")).unwrap().count(), 0);
+            // Leftovers from a crash are swept at the next open.
+            std::fs::write(root.join("tmp").join("crashed"), b"x").unwrap();
+            FileStore::open(root).await.unwrap();
+            assert_eq!(std::fs::read_dir(root.join("tmp")).unwrap().count(), 0);
+        }
+    }
+}
