@@ -6,6 +6,8 @@
 
 pub mod assess;
 pub mod calendar;
+pub mod case;
+pub mod clock;
 pub mod criteria;
 pub mod fees;
 pub mod gbt20261;

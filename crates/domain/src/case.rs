@@ -1,0 +1,505 @@
+//! The process of one application (one project, DESIGN.md §2, guide §五) as a state machine:
+//! every transition names the role that may perform it and the stages it starts from. The
+//! app layer records each transition with its audit event; this module only decides.
+
+use serde::Serialize;
+
+use crate::lang::Text;
+use crate::roles::Role;
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// 草稿 — the applicant fills the application.
+    Draft,
+    /// 已提交 — waiting for the paper copy and filing.
+    Submitted,
+    /// 受理审查 — filed (建档立项); the project lead reviews (5.2).
+    AcceptanceReview,
+    /// 补充资料中 — supplement requested; the one-month deadline runs; the clock is paused.
+    Supplementing,
+    /// 逾期未补正 — the deadline passed; the lead terminates or extends.
+    Lapsed,
+    /// 立项：起草委托协议 (5.3)
+    AgreementDrafting,
+    /// 委托协议已发送 — the clock is paused from here until payment.
+    AgreementSent,
+    /// 委托协议已签署
+    AgreementSigned,
+    /// 委托协议已生效 — approved by contract & finance; waiting for payment.
+    AgreementEffective,
+    /// 评估 (5.4)
+    Evaluation,
+    /// 专家评审 (5.4)
+    ExpertReview,
+    /// 发证 (5.5) — in a certificate batch.
+    Certification,
+    /// 已发证
+    Certified,
+    /// 不予受理 (appealable)
+    NotAccepted,
+    /// 专家评审未通过 (appealable)
+    Failed,
+    /// 已终止 (after a lapsed supplement deadline)
+    Terminated,
+    /// 已撤回
+    Withdrawn,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 17] = [
+        Stage::Draft,
+        Stage::Submitted,
+        Stage::AcceptanceReview,
+        Stage::Supplementing,
+        Stage::Lapsed,
+        Stage::AgreementDrafting,
+        Stage::AgreementSent,
+        Stage::AgreementSigned,
+        Stage::AgreementEffective,
+        Stage::Evaluation,
+        Stage::ExpertReview,
+        Stage::Certification,
+        Stage::Certified,
+        Stage::NotAccepted,
+        Stage::Failed,
+        Stage::Terminated,
+        Stage::Withdrawn,
+    ];
+
+    pub fn name(self) -> Text {
+        let (zh, en) = match self {
+            Stage::Draft => ("草稿", "Draft"),
+            Stage::Submitted => ("已提交", "Submitted"),
+            Stage::AcceptanceReview => ("受理审查", "Acceptance review"),
+            Stage::Supplementing => ("补充资料中", "Supplementing"),
+            Stage::Lapsed => ("逾期未补正", "Lapsed"),
+            Stage::AgreementDrafting => ("起草委托协议", "Drafting the agreement"),
+            Stage::AgreementSent => ("委托协议已发送", "Agreement sent"),
+            Stage::AgreementSigned => ("委托协议已签署", "Agreement signed"),
+            Stage::AgreementEffective => (
+                "委托协议已生效，待缴费",
+                "Agreement effective, awaiting payment",
+            ),
+            Stage::Evaluation => ("评估", "Evaluation"),
+            Stage::ExpertReview => ("专家评审", "Expert review"),
+            Stage::Certification => ("发证", "Certification"),
+            Stage::Certified => ("已发证", "Certified"),
+            Stage::NotAccepted => ("不予受理", "Not accepted"),
+            Stage::Failed => ("评审未通过", "Failed"),
+            Stage::Terminated => ("已终止", "Terminated"),
+            Stage::Withdrawn => ("已撤回", "Withdrawn"),
+        };
+        Text::new(zh, en)
+    }
+
+    /// The case is over (appeals and the archive follow elsewhere).
+    pub fn is_closed(self) -> bool {
+        matches!(
+            self,
+            Stage::Certified
+                | Stage::NotAccepted
+                | Stage::Failed
+                | Stage::Terminated
+                | Stage::Withdrawn
+        )
+    }
+
+    /// The project clock (九.3) runs from filing to issuance, except while the applicant
+    /// supplements and from sending the agreement until payment.
+    pub fn clock_runs(self) -> bool {
+        matches!(
+            self,
+            Stage::AcceptanceReview
+                | Stage::AgreementDrafting
+                | Stage::Evaluation
+                | Stage::ExpertReview
+                | Stage::Certification
+        )
+    }
+}
+
+/// Who acts: a role, or the system (deadlines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Performer {
+    Role(Role),
+    System,
+}
+
+/// Everything that moves a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transition {
+    Submit,
+    /// The registrar files the case (建档立项): the three conditions of 5.2 must hold.
+    File,
+    RequestSupplement,
+    Resubmit,
+    /// The supplement deadline passed (system).
+    MarkLapsed,
+    ExtendSupplement,
+    Terminate,
+    NotAccept,
+    Accept,
+    SendAgreement,
+    RecordSignedAgreement,
+    ApproveAgreement,
+    ConfirmPayment,
+    ConcludeAudit,
+    PanelPass,
+    PanelFail,
+    PanelReturn,
+    Issue,
+    Withdraw,
+}
+
+impl Transition {
+    pub const ALL: [Transition; 19] = [
+        Transition::Submit,
+        Transition::File,
+        Transition::RequestSupplement,
+        Transition::Resubmit,
+        Transition::MarkLapsed,
+        Transition::ExtendSupplement,
+        Transition::Terminate,
+        Transition::NotAccept,
+        Transition::Accept,
+        Transition::SendAgreement,
+        Transition::RecordSignedAgreement,
+        Transition::ApproveAgreement,
+        Transition::ConfirmPayment,
+        Transition::ConcludeAudit,
+        Transition::PanelPass,
+        Transition::PanelFail,
+        Transition::PanelReturn,
+        Transition::Issue,
+        Transition::Withdraw,
+    ];
+
+    /// Who may perform it.
+    pub fn performer(self) -> Performer {
+        use Role::*;
+        use Transition::*;
+        Performer::Role(match self {
+            Submit | Resubmit | Withdraw => Applicant,
+            File => Registrar,
+            RequestSupplement
+            | ExtendSupplement
+            | Terminate
+            | NotAccept
+            | Accept
+            | SendAgreement
+            | RecordSignedAgreement
+            | ConcludeAudit => ProjectLead,
+            ApproveAgreement | ConfirmPayment => ContractFinance,
+            PanelPass | PanelFail | PanelReturn => Expert,
+            Issue => CertificateOfficer,
+            MarkLapsed => return Performer::System,
+        })
+    }
+
+    /// The stage it leads to from `from`, or `None` when it cannot start there.
+    pub fn target(self, from: Stage) -> Option<Stage> {
+        use Stage::*;
+        use Transition::*;
+        Some(match (self, from) {
+            (Submit, Draft) => Submitted,
+            (File, Submitted) => AcceptanceReview,
+            (RequestSupplement, AcceptanceReview) => Supplementing,
+            (Resubmit, Supplementing) => AcceptanceReview,
+            (MarkLapsed, Supplementing) => Lapsed,
+            (ExtendSupplement, Lapsed) => Supplementing,
+            (Terminate, Lapsed) => Terminated,
+            (NotAccept, AcceptanceReview) => NotAccepted,
+            (Accept, AcceptanceReview) => AgreementDrafting,
+            (SendAgreement, AgreementDrafting) => AgreementSent,
+            (RecordSignedAgreement, AgreementSent) => AgreementSigned,
+            (ApproveAgreement, AgreementSigned) => AgreementEffective,
+            (ConfirmPayment, AgreementEffective) => Evaluation,
+            (ConcludeAudit, Evaluation) => ExpertReview,
+            (PanelPass, ExpertReview) => Certification,
+            (PanelFail, ExpertReview) => Failed,
+            (PanelReturn, ExpertReview) => Evaluation,
+            (Issue, Certification) => Certified,
+            // The applicant may withdraw until the case reaches certification.
+            (Withdraw, s) if !s.is_closed() && s != Certification => Withdrawn,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a transition was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionError {
+    /// Not this performer's transition.
+    WrongRole { needed: Performer },
+    /// Not from this stage (HTTP 409, naming the current stage).
+    WrongStage { current: Stage },
+    /// Filing conditions (5.2) not all met.
+    FilingConditions(Vec<FilingCondition>),
+}
+
+/// The three conditions for filing (建档立项, guide 5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilingCondition {
+    /// （一）申请单位必须是一个独立的实体，具有独立法人资格
+    IndependentLegalPerson,
+    /// （二）申请书加盖申请单位公章且装订成册 — the stamped, bound paper copy was received.
+    StampedBoundPaperCopy,
+    /// （三）随附电子版资料
+    ElectronicMaterials,
+}
+
+impl FilingCondition {
+    pub fn text(self) -> Text {
+        match self {
+            FilingCondition::IndependentLegalPerson => Text::new(
+                "申请单位须为具有独立法人资格的独立实体",
+                "the applicant must be an independent legal person",
+            ),
+            FilingCondition::StampedBoundPaperCopy => Text::new(
+                "尚未收到加盖公章并装订成册的纸版申请书",
+                "the stamped, bound paper application has not been received",
+            ),
+            FilingCondition::ElectronicMaterials => Text::new(
+                "尚未随附电子版资料",
+                "the electronic materials are not attached",
+            ),
+        }
+    }
+}
+
+/// The facts filing is decided on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilingFacts {
+    pub independent_legal_person: bool,
+    pub paper_copy_received: bool,
+    pub electronic_materials_attached: bool,
+}
+
+impl FilingFacts {
+    /// The conditions that do not hold, in the guide's order.
+    pub fn missing(&self) -> Vec<FilingCondition> {
+        let mut m = Vec::new();
+        if !self.independent_legal_person {
+            m.push(FilingCondition::IndependentLegalPerson);
+        }
+        if !self.paper_copy_received {
+            m.push(FilingCondition::StampedBoundPaperCopy);
+        }
+        if !self.electronic_materials_attached {
+            m.push(FilingCondition::ElectronicMaterials);
+        }
+        m
+    }
+}
+
+/// Checks a transition: the performer, the stage, and (for filing) the conditions.
+pub fn check(
+    t: Transition,
+    from: Stage,
+    by: Performer,
+    filing: Option<&FilingFacts>,
+) -> Result<Stage, TransitionError> {
+    if t.performer() != by {
+        return Err(TransitionError::WrongRole {
+            needed: t.performer(),
+        });
+    }
+    let to = t
+        .target(from)
+        .ok_or(TransitionError::WrongStage { current: from })?;
+    if t == Transition::File {
+        let missing = filing.map_or_else(
+            || {
+                vec![
+                    FilingCondition::IndependentLegalPerson,
+                    FilingCondition::StampedBoundPaperCopy,
+                    FilingCondition::ElectronicMaterials,
+                ]
+            },
+            FilingFacts::missing,
+        );
+        if !missing.is_empty() {
+            return Err(TransitionError::FilingConditions(missing));
+        }
+    }
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL_MET: FilingFacts = FilingFacts {
+        independent_legal_person: true,
+        paper_copy_received: true,
+        electronic_materials_attached: true,
+    };
+
+    fn run(path: &[Transition]) -> Stage {
+        let mut s = Stage::Draft;
+        for t in path {
+            s = check(*t, s, t.performer(), Some(&ALL_MET))
+                .unwrap_or_else(|e| panic!("{t:?} from {s:?}: {e:?}"));
+        }
+        s
+    }
+
+    #[test]
+    fn the_whole_path_from_draft_to_certificate() {
+        use Transition::*;
+        let s = run(&[
+            Submit,
+            File,
+            RequestSupplement,
+            Resubmit,
+            Accept,
+            SendAgreement,
+            RecordSignedAgreement,
+            ApproveAgreement,
+            ConfirmPayment,
+            ConcludeAudit,
+            PanelReturn,
+            ConcludeAudit,
+            PanelPass,
+            Issue,
+        ]);
+        assert_eq!(s, Stage::Certified);
+        assert!(s.is_closed());
+    }
+
+    #[test]
+    fn a_lapsed_supplement_is_extended_or_terminated_by_the_lead() {
+        use Transition::*;
+        assert_eq!(
+            run(&[Submit, File, RequestSupplement, MarkLapsed]),
+            Stage::Lapsed
+        );
+        assert_eq!(
+            run(&[
+                Submit,
+                File,
+                RequestSupplement,
+                MarkLapsed,
+                ExtendSupplement,
+                Resubmit
+            ]),
+            Stage::AcceptanceReview
+        );
+        assert_eq!(
+            run(&[Submit, File, RequestSupplement, MarkLapsed, Terminate]),
+            Stage::Terminated
+        );
+        assert_eq!(MarkLapsed.performer(), Performer::System);
+    }
+
+    #[test]
+    fn every_transition_refuses_other_roles() {
+        for t in Transition::ALL {
+            for r in Role::ALL {
+                if Performer::Role(r) == t.performer() {
+                    continue;
+                }
+                let from = Stage::ALL
+                    .into_iter()
+                    .find(|s| t.target(*s).is_some())
+                    .unwrap();
+                assert_eq!(
+                    check(t, from, Performer::Role(r), Some(&ALL_MET)),
+                    Err(TransitionError::WrongRole {
+                        needed: t.performer()
+                    }),
+                    "{t:?} by {r:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_transition_refuses_the_wrong_stage_and_names_the_current_one() {
+        let mut refused = 0;
+        for t in Transition::ALL {
+            for s in Stage::ALL {
+                if t.target(s).is_none() {
+                    assert_eq!(
+                        check(t, s, t.performer(), Some(&ALL_MET)),
+                        Err(TransitionError::WrongStage { current: s }),
+                        "{t:?} from {s:?}"
+                    );
+                    refused += 1;
+                }
+            }
+        }
+        assert!(refused > 250, "{refused}");
+        // Closed cases never move.
+        for s in Stage::ALL.into_iter().filter(|s| s.is_closed()) {
+            assert!(
+                Transition::ALL.iter().all(|t| t.target(s).is_none()),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn withdrawal_is_possible_until_certification() {
+        for s in Stage::ALL {
+            let allowed = Transition::Withdraw.target(s).is_some();
+            assert_eq!(
+                allowed,
+                !s.is_closed() && s != Stage::Certification,
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn filing_needs_all_three_conditions_and_names_the_missing_ones() {
+        let by = Performer::Role(Role::Registrar);
+        let facts = FilingFacts {
+            independent_legal_person: true,
+            paper_copy_received: false,
+            electronic_materials_attached: false,
+        };
+        assert_eq!(
+            check(Transition::File, Stage::Submitted, by, Some(&facts)),
+            Err(TransitionError::FilingConditions(vec![
+                FilingCondition::StampedBoundPaperCopy,
+                FilingCondition::ElectronicMaterials
+            ]))
+        );
+        let facts = FilingFacts {
+            independent_legal_person: false,
+            ..ALL_MET
+        };
+        assert_eq!(
+            check(Transition::File, Stage::Submitted, by, Some(&facts)),
+            Err(TransitionError::FilingConditions(vec![
+                FilingCondition::IndependentLegalPerson
+            ]))
+        );
+        assert_eq!(
+            check(Transition::File, Stage::Submitted, by, Some(&ALL_MET)),
+            Ok(Stage::AcceptanceReview)
+        );
+    }
+
+    #[test]
+    fn the_clock_pauses_for_supplements_and_from_agreement_to_payment() {
+        use Stage::*;
+        let paused: Vec<Stage> = Stage::ALL
+            .into_iter()
+            .filter(|s| !s.is_closed() && !s.clock_runs() && !matches!(s, Draft | Submitted))
+            .collect();
+        assert_eq!(
+            paused,
+            vec![
+                Supplementing,
+                Lapsed,
+                AgreementSent,
+                AgreementSigned,
+                AgreementEffective
+            ]
+        );
+    }
+}
