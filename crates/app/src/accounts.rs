@@ -7,7 +7,7 @@ use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::{Tx, now_us, organizations, outbox, sessions, users};
 
 use crate::policy::{Action, Actor};
-use crate::secrets::{self, check_password_strength, hash_password, verify_password};
+use crate::secrets::{self, check_password_strength, hash_password_async, verify_password_async};
 use crate::{App, AppError, Result, totp};
 
 pub use zizhi_store::audit::{Event, Verification};
@@ -224,7 +224,7 @@ impl App {
         }
         let password = input.password.as_deref().unwrap_or_default();
         check_password_strength("password", password)?;
-        let hash = hash_password(password)?;
+        let hash = hash_password_async(password).await?;
         let mut tx = self.db.begin().await?;
         let u = users::insert(
             &mut tx,
@@ -265,7 +265,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("user"))?;
         let password = secrets::generated_password();
-        let hash = hash_password(&password)?;
+        let hash = hash_password_async(&password).await?;
         let mut tx = self.db.begin().await?;
         users::set_password(&mut tx, u.id, &hash, true).await?;
         sessions::delete_for_user(&mut tx, u.id).await?;
@@ -298,7 +298,7 @@ impl App {
         let u = users::by_id(&self.db, actor.user_id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        if !verify_password(current, &u.password_hash) {
+        if !verify_password_async(current, &u.password_hash).await {
             return Err(AppError::invalid(
                 "current_password",
                 "当前密码不正确",
@@ -313,7 +313,7 @@ impl App {
                 "the new password must differ from the current one",
             ));
         }
-        let hash = hash_password(new)?;
+        let hash = hash_password_async(new).await?;
         let mut tx = self.db.begin().await?;
         users::set_password(&mut tx, u.id, &hash, false).await?;
         record(
@@ -443,7 +443,7 @@ impl App {
     ) -> Result<NewSession> {
         let Some(u) = users::by_username(&self.db, username.trim()).await? else {
             // Same work as for a real user, so timing does not reveal who exists.
-            let _ = verify_password(password, secrets::dummy_hash());
+            secrets::verify_against_dummy(password).await;
             return Err(AppError::Unauthenticated);
         };
         let now = now_us();
@@ -452,7 +452,7 @@ impl App {
         {
             return Err(AppError::Locked { until_us: until });
         }
-        let password_ok = verify_password(password, &u.password_hash) && !u.disabled;
+        let password_ok = verify_password_async(password, &u.password_hash).await && !u.disabled;
         if !password_ok {
             let failures = u.failed_logins + 1;
             let lock = (failures >= self.config.lockout_threshold)

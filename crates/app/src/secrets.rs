@@ -42,6 +42,55 @@ pub fn check_password_strength(field: &str, password: &str) -> Result<()> {
     Ok(())
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `f` on the one password-hashing thread. argon2id needs 19 MiB of working memory per
+/// hash; doing every hash on one thread keeps that to a single reused allocation (instead of
+/// one left resident per runtime thread) and never blocks the async runtime.
+pub async fn on_hasher<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    static SENDER: std::sync::OnceLock<std::sync::mpsc::Sender<Job>> = std::sync::OnceLock::new();
+    let sender = SENDER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("zizhi-hasher".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+            })
+            .expect("the hasher thread starts");
+        tx
+    });
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    sender
+        .send(Box::new(move || {
+            let _ = tx.send(f());
+        }))
+        .expect("the hasher thread runs for the life of the process");
+    rx.await.expect("the hasher thread answers every job")
+}
+
+/// [`hash_password`] on the hasher thread.
+pub async fn hash_password_async(password: &str) -> Result<String> {
+    let p = password.to_string();
+    on_hasher(move || hash_password(&p)).await
+}
+
+/// The same work as a real verification, against a hash no password matches (unknown users).
+pub async fn verify_against_dummy(password: &str) {
+    let p = password.to_string();
+    on_hasher(move || {
+        let _ = verify_password(&p, dummy_hash());
+    })
+    .await;
+}
+
+/// [`verify_password`] on the hasher thread.
+pub async fn verify_password_async(password: &str, phc: &str) -> bool {
+    let (p, h) = (password.to_string(), phc.to_string());
+    on_hasher(move || verify_password(&p, &h)).await
+}
+
 /// An argon2id PHC string (m=19456, t=2, p=1, random salt).
 pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
@@ -79,6 +128,15 @@ mod tests {
         assert!(!verify_password("correct horse batterY", &h));
         assert!(!verify_password("x", "not a phc string"));
         assert_ne!(h, hash_password("correct horse battery").unwrap(), "salted");
+    }
+
+    #[tokio::test]
+    async fn hashing_runs_on_the_hasher_thread() {
+        let name = on_hasher(|| std::thread::current().name().map(str::to_string)).await;
+        assert_eq!(name.as_deref(), Some("zizhi-hasher"));
+        let h = hash_password_async("correct horse battery").await.unwrap();
+        assert!(verify_password_async("correct horse battery", &h).await);
+        assert!(!verify_password_async("wrong horse battery", &h).await);
     }
 
     #[test]

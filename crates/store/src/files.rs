@@ -90,10 +90,50 @@ pub struct Stored {
     pub new_object: bool,
 }
 
+/// SM3 computed on its own thread, so that the two hashes of an upload use two cores.
+struct Sm3Thread {
+    chunks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    done: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Sm3Thread {
+    fn start() -> Sm3Thread {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(32);
+        let done = std::thread::spawn(move || {
+            let mut h = Sm3::new();
+            for chunk in rx {
+                h.update(&chunk);
+            }
+            hex::encode(h.finalize())
+        });
+        Sm3Thread {
+            chunks: Some(tx),
+            done: Some(done),
+        }
+    }
+
+    fn feed(&self, chunk: &[u8]) {
+        if let Some(tx) = &self.chunks {
+            // The thread only stops when the sender is dropped, so this cannot fail.
+            let _ = tx.send(chunk.to_vec());
+        }
+    }
+
+    /// Waits for the digest (off the async runtime).
+    async fn finish(mut self) -> Result<String, FileError> {
+        drop(self.chunks.take());
+        let handle = self.done.take().expect("joined once");
+        tokio::task::spawn_blocking(move || handle.join())
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+            .map_err(|_| std::io::Error::other("the SM3 thread panicked").into())
+    }
+}
+
 /// An upload in progress: bytes go through both hashes into a staging place.
 pub struct Upload {
     sha256: Sha256,
-    sm3: Sm3,
+    sm3: Sm3Thread,
     size: u64,
     limit: u64,
     sink: Sink,
@@ -213,7 +253,7 @@ impl FileStore {
         };
         Ok(Upload {
             sha256: Sha256::new(),
-            sm3: Sm3::new(),
+            sm3: Sm3Thread::start(),
             size: 0,
             limit,
             sink,
@@ -319,8 +359,8 @@ impl Upload {
         if self.size > self.limit {
             return Err(FileError::TooLarge(self.limit));
         }
+        self.sm3.feed(chunk);
         self.sha256.update(chunk);
-        self.sm3.update(chunk);
         match &mut self.sink {
             Sink::Local { file, .. } => file.write_all(chunk).await?,
             Sink::S3 { writer, .. } => {
@@ -336,7 +376,15 @@ impl Upload {
     /// existing object).
     pub async fn finish(mut self) -> Result<Stored, FileError> {
         let sha256 = hex::encode(self.sha256.clone().finalize());
-        let sm3 = hex::encode(self.sm3.clone().finalize());
+        let sm3 = std::mem::replace(
+            &mut self.sm3,
+            Sm3Thread {
+                chunks: None,
+                done: None,
+            },
+        )
+        .finish()
+        .await?;
         let key = object_key(&sha256);
         let new_object = match &mut self.sink {
             Sink::Local {
