@@ -1,8 +1,7 @@
 //! Random secrets and password hashing (argon2id).
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::{AppError, Result};
 
@@ -42,20 +41,25 @@ pub fn check_password_strength(field: &str, password: &str) -> Result<()> {
     Ok(())
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+/// The argon2id working memory, owned by the hasher thread and reused by every hash.
+type Work = Vec<Block>;
+type Job = Box<dyn FnOnce(&mut Work) + Send>;
 
-/// Runs `f` on the one password-hashing thread. argon2id needs 19 MiB of working memory per
-/// hash; doing every hash on one thread keeps that to a single reused allocation (instead of
-/// one left resident per runtime thread) and never blocks the async runtime.
-pub async fn on_hasher<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+/// Runs `f` on the one password-hashing thread with its working memory. argon2id needs 19 MiB
+/// per hash; allocating it per call left a fresh 19 MiB resident after every verification
+/// (glibc serves the large aligned allocation from new pages once the first free raised its
+/// mmap threshold). One buffer reused by one thread keeps the footprint fixed, and hashing never
+/// blocks the async runtime.
+pub async fn on_hasher<T: Send + 'static>(f: impl FnOnce(&mut Work) -> T + Send + 'static) -> T {
     static SENDER: std::sync::OnceLock<std::sync::mpsc::Sender<Job>> = std::sync::OnceLock::new();
     let sender = SENDER.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("zizhi-hasher".into())
             .spawn(move || {
+                let mut work: Work = Vec::new();
                 for job in rx {
-                    job();
+                    job(&mut work);
                 }
             })
             .expect("the hasher thread starts");
@@ -63,57 +67,119 @@ pub async fn on_hasher<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static
     });
     let (tx, rx) = tokio::sync::oneshot::channel();
     sender
-        .send(Box::new(move || {
-            let _ = tx.send(f());
+        .send(Box::new(move |work: &mut Work| {
+            let _ = tx.send(f(work));
         }))
         .expect("the hasher thread runs for the life of the process");
     rx.await.expect("the hasher thread answers every job")
 }
 
-/// [`hash_password`] on the hasher thread.
+/// Computes an argon2 output into `out` using `work` as memory (grown once as needed).
+fn argon2_into(
+    work: &mut Work,
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> std::result::Result<(), argon2::Error> {
+    let need = params.block_count();
+    if work.len() < need {
+        work.resize(need, Block::default());
+    }
+    Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        out,
+        &mut work[..need],
+    )
+}
+
+/// An argon2id PHC string (m=19456, t=2, p=1, random 16-byte salt).
+pub fn hash_with(work: &mut Work, password: &str) -> Result<String> {
+    let internal = |e: String| AppError::Internal(format!("password hashing: {e}"));
+    let params = Params::default();
+    let salt = random_bytes(16);
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(
+        work,
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.clone(),
+        password.as_bytes(),
+        &salt,
+        &mut out,
+    )
+    .map_err(|e| internal(e.to_string()))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| internal(e.to_string()))?,
+        salt: Some(Salt::new(&salt).map_err(|e| internal(e.to_string()))?),
+        hash: Some(Output::new(&out).map_err(|e| internal(e.to_string()))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string (its own algorithm, version and parameters).
+pub fn verify_with(work: &mut Work, password: &str, phc: &str) -> bool {
+    let Ok(h) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&h.salt, &h.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(h.algorithm.as_str()) else {
+        return false;
+    };
+    let version = h.version.map_or(Ok(Version::V0x13), Version::try_from);
+    let Ok(version) = version else { return false };
+    let Ok(params) = Params::try_from(&h) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    if argon2_into(
+        work,
+        algorithm,
+        version,
+        params,
+        password.as_bytes(),
+        salt.as_ref(),
+        &mut out,
+    )
+    .is_err()
+    {
+        return false;
+    }
+    // Output's equality is constant-time.
+    Output::new(&out).is_ok_and(|o| &o == expected)
+}
+
+/// An argon2id PHC string, computed on the hasher thread.
 pub async fn hash_password_async(password: &str) -> Result<String> {
     let p = password.to_string();
-    on_hasher(move || hash_password(&p)).await
+    on_hasher(move |w| hash_with(w, &p)).await
 }
 
-/// The same work as a real verification, against a hash no password matches (unknown users).
-pub async fn verify_against_dummy(password: &str) {
-    let p = password.to_string();
-    on_hasher(move || {
-        let _ = verify_password(&p, dummy_hash());
-    })
-    .await;
-}
-
-/// [`verify_password`] on the hasher thread.
+/// Verification on the hasher thread.
 pub async fn verify_password_async(password: &str, phc: &str) -> bool {
     let (p, h) = (password.to_string(), phc.to_string());
-    on_hasher(move || verify_password(&p, &h)).await
+    on_hasher(move |w| verify_with(w, &p, &h)).await
 }
 
-/// An argon2id PHC string (m=19456, t=2, p=1, random salt).
-pub fn hash_password(password: &str) -> Result<String> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
-}
-
-/// Whether `password` matches the PHC string.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok(),
-        Err(_) => false,
-    }
-}
-
-/// A hash that no password matches, compared against for unknown users so that sign-in takes
-/// the same time whether or not the user exists.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password(&token()).expect("hashing works"))
+/// The same work as a real verification, against a hash no password matches (unknown users),
+/// so that timing does not reveal who has an account.
+pub async fn verify_against_dummy(password: &str) {
+    let p = password.to_string();
+    on_hasher(move |w| {
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let dummy = DUMMY
+            .get_or_init(|| hash_with(w, &token()).expect("hashing works"))
+            .clone();
+        let _ = verify_with(w, &p, &dummy);
+    })
+    .await;
 }
 
 #[cfg(test)]
@@ -122,17 +188,50 @@ mod tests {
 
     #[test]
     fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(h.starts_with("$argon2id$v=19$"));
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("correct horse batterY", &h));
-        assert!(!verify_password("x", "not a phc string"));
-        assert_ne!(h, hash_password("correct horse battery").unwrap(), "salted");
+        let mut w = Vec::new();
+        let h = hash_with(&mut w, "correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_with(&mut w, "correct horse battery", &h));
+        assert!(!verify_with(&mut w, "correct horse batterY", &h));
+        assert!(!verify_with(&mut w, "x", "not a phc string"));
+        assert_ne!(
+            h,
+            hash_with(&mut w, "correct horse battery").unwrap(),
+            "salted"
+        );
+    }
+
+    #[test]
+    fn hashes_made_by_the_argon2_crate_itself_verify_and_vice_versa() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let mut w = Vec::new();
+        let theirs = Argon2::default()
+            .hash_password(b"hunter42 hunter42")
+            .unwrap()
+            .to_string();
+        assert!(verify_with(&mut w, "hunter42 hunter42", &theirs));
+        let ours = hash_with(&mut w, "hunter42 hunter42").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"hunter42 hunter42", &parsed)
+                .is_ok()
+        );
+        // A hash with other parameters verifies with its own parameters.
+        let custom = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8192, 3, 1, None).unwrap(),
+        )
+        .hash_password(b"pw pw pw pw")
+        .unwrap()
+        .to_string();
+        assert!(verify_with(&mut w, "pw pw pw pw", &custom));
     }
 
     #[tokio::test]
     async fn hashing_runs_on_the_hasher_thread() {
-        let name = on_hasher(|| std::thread::current().name().map(str::to_string)).await;
+        let name = on_hasher(|_| std::thread::current().name().map(str::to_string)).await;
         assert_eq!(name.as_deref(), Some("zizhi-hasher"));
         let h = hash_password_async("correct horse battery").await.unwrap();
         assert!(verify_password_async("correct horse battery", &h).await);
