@@ -794,7 +794,7 @@ async fn responses_carry_security_headers() {
 async fn the_openapi_document_matches_its_snapshot() {
     let doc = serde_json::to_string_pretty(&zizhi_web::routes::openapi_document()).unwrap() + "\n";
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots/openapi.json");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
         std::fs::write(&path, &doc).unwrap();
     }

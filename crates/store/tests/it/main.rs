@@ -1,0 +1,4 @@
+//! The crate's integration tests, in one binary (one link step on a 2-core machine).
+
+mod files;
+mod store;
