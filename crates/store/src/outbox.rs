@@ -31,40 +31,25 @@ pub async fn enqueue(tx: &mut Tx, recipient: &str, subject: &str, body: &str) ->
 /// Claims up to `limit` due messages for `worker` until `until_us`.
 pub async fn claim(db: &Db, worker: &str, limit: i64, until_us: i64) -> Result<Vec<Mail>> {
     let now = now_us();
-    Ok(match db {
-        Db::Pg(p) => {
-            sqlx::query_as::<_, Mail>(
-                "UPDATE outbox SET claimed_by = $1, claimed_until_us = $2
-                 WHERE id IN (SELECT id FROM outbox
-                              WHERE status = 'pending' AND next_attempt_us <= $3
-                                AND (claimed_until_us IS NULL OR claimed_until_us < $3)
-                              ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-                 RETURNING id, recipient, subject, body, attempts",
-            )
-            .bind(worker)
-            .bind(until_us)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(p)
-            .await?
-        }
-        Db::Sqlite(p) => {
-            sqlx::query_as::<_, Mail>(
-                "UPDATE outbox SET claimed_by = $1, claimed_until_us = $2
-                 WHERE id IN (SELECT id FROM outbox
-                              WHERE status = 'pending' AND next_attempt_us <= $3
-                                AND (claimed_until_us IS NULL OR claimed_until_us < $3)
-                              ORDER BY id LIMIT $4)
-                 RETURNING id, recipient, subject, body, attempts",
-            )
-            .bind(worker)
-            .bind(until_us)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(p)
-            .await?
-        }
-    })
+    // One statement for both; PostgreSQL also skips rows another worker holds.
+    const CLAIM: &str = "UPDATE outbox SET claimed_by = $1, claimed_until_us = $2
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE status = 'pending' AND next_attempt_us <= $3
+                        AND (claimed_until_us IS NULL OR claimed_until_us < $3)
+                      ORDER BY id LIMIT $4 LOCKING)
+         RETURNING id, recipient, subject, body, attempts";
+    let lock = match db {
+        Db::Pg(_) => "FOR UPDATE SKIP LOCKED",
+        Db::Sqlite(_) => "",
+    };
+    let sql = sqlx::AssertSqlSafe(CLAIM.replace("LOCKING", lock));
+    Ok(crate::on_pool!(db, p => sqlx::query_as::<_, Mail>(sql)
+        .bind(worker)
+        .bind(until_us)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
 }
 
 pub async fn mark_sent(tx: &mut Tx, id: i64, message_id: &str) -> Result<()> {

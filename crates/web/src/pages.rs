@@ -693,25 +693,32 @@ pub async fn account_password(
         Ok(a) => a,
         Err(r) => return *r,
     };
-    let t = Tr { lang: ctx.lang };
-    match st
+    let r = st
         .app
         .change_password(&a, &f.current_password, &f.new_password)
-        .await
-    {
-        Ok(()) => {
-            let mut ctx = ctx.clone();
-            ctx.must_change_password = false;
-            account_page_with(
-                &st,
-                &ctx,
-                &a,
-                Some((t.get("account.changed").to_string(), false)),
-                StatusCode::OK,
-            )
-        }
-        Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => account_page_with(&st, &ctx, &a, Some((msg, true)), status),
+        .await;
+    let mut ctx = ctx.clone();
+    ctx.must_change_password &= r.is_err();
+    let t = Tr { lang: ctx.lang };
+    account_outcome(
+        &st,
+        &ctx,
+        &a,
+        r.map(|()| (t.get("account.changed").to_string(), StatusCode::OK)),
+    )
+}
+
+/// The account page after an action: its success message, or what went wrong.
+fn account_outcome(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    outcome: Result<(String, StatusCode), AppError>,
+) -> Response {
+    match outcome {
+        Ok((msg, status)) => account_page_with(st, ctx, a, Some((msg, false)), status),
+        Err(e) => match failure_flash(ctx, e) {
+            Ok((msg, status)) => account_page_with(st, ctx, a, Some((msg, true)), status),
             Err(r) => *r,
         },
     }
@@ -734,24 +741,16 @@ pub async fn account_totp(
         Ok(a) => a,
         Err(r) => return *r,
     };
+    let r = st.app.confirm_totp(&a, &f.secret, &f.code).await;
+    let mut ctx = ctx.clone();
+    ctx.totp_enabled |= r.is_ok();
     let t = Tr { lang: ctx.lang };
-    match st.app.confirm_totp(&a, &f.secret, &f.code).await {
-        Ok(()) => {
-            let mut ctx = ctx.clone();
-            ctx.totp_enabled = true;
-            account_page_with(
-                &st,
-                &ctx,
-                &a,
-                Some((t.get("account.totp_done").to_string(), false)),
-                StatusCode::OK,
-            )
-        }
-        Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => account_page_with(&st, &ctx, &a, Some((msg, true)), status),
-            Err(r) => *r,
-        },
-    }
+    account_outcome(
+        &st,
+        &ctx,
+        &a,
+        r.map(|()| (t.get("account.totp_done").to_string(), StatusCode::OK)),
+    )
 }
 
 #[derive(Deserialize)]
@@ -772,19 +771,18 @@ pub async fn account_token(
         Err(r) => return *r,
     };
     let t = Tr { lang: ctx.lang };
-    match st.app.create_api_token(&a, &f.label, f.days).await {
-        Ok(token) => account_page_with(
-            &st,
-            &ctx,
-            &a,
-            Some((format!("{} {token}", t.get("account.token_done")), false)),
-            StatusCode::CREATED,
-        ),
-        Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => account_page_with(&st, &ctx, &a, Some((msg, true)), status),
-            Err(r) => *r,
-        },
-    }
+    let r = st.app.create_api_token(&a, &f.label, f.days).await;
+    account_outcome(
+        &st,
+        &ctx,
+        &a,
+        r.map(|token| {
+            (
+                format!("{} {token}", t.get("account.token_done")),
+                StatusCode::CREATED,
+            )
+        }),
+    )
 }
 
 // ------------------------------------------------------------------------ one organisation

@@ -992,3 +992,88 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn the_account_page_changes_the_password_and_issues_tokens() {
+    for app in test_apps().await {
+        let org = app
+            .state
+            .app
+            .create_organization(None, "91350100M000100Y43", "示例灾备")
+            .await
+            .unwrap();
+        let input = NewUserInput {
+            username: "appl".into(),
+            display_name: "李四".into(),
+            email: "appl@example.test".into(),
+            role: "applicant".into(),
+            organization_id: Some(org.id),
+            password: None,
+        };
+        let (_, initial) = app.state.app.create_user(None, input).await.unwrap();
+        let initial = initial.unwrap();
+        let mut b = Browser::default();
+        app.get(&mut b, "/login").await;
+        app.post_form(
+            &mut b,
+            "/login",
+            &[("username", "appl"), ("password", &initial)],
+        )
+        .await;
+        assert!(app.get(&mut b, "/").await.body.contains("请先修改密码"));
+        app.get(&mut b, "/account").await;
+        let r = app
+            .post_form(
+                &mut b,
+                "/account/password",
+                &[
+                    ("current_password", "not it at all"),
+                    ("new_password", "a new long password"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains("当前密码不正确") && r.body.contains("[current_password]"),
+            "{}",
+            r.body
+        );
+        let r = app
+            .post_form(
+                &mut b,
+                "/account/password",
+                &[
+                    ("current_password", &initial),
+                    ("new_password", "a new long password"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("密码已修改"));
+        let home = app.get(&mut b, "/").await;
+        assert!(
+            !home.body.contains("请先修改密码"),
+            "the banner goes once the password is changed"
+        );
+        assert!(
+            home.body.contains("/organizations/"),
+            "an applicant's home links to its organisation"
+        );
+        let r = app
+            .post_form(
+                &mut b,
+                "/account/tokens",
+                &[("label", "ERP 对接"), ("days", "30")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let i = r.body.find("请妥善保存）： ").unwrap() + "请妥善保存）： ".len();
+        let token = &r.body[i..i + 64];
+        let me = app
+            .api(Method::GET, "/api/v1/me", Some(token), None)
+            .await
+            .json();
+        assert_eq!(me["username"], "appl");
+        assert_eq!(me["organization_id"], org.id);
+    }
+}
