@@ -3,6 +3,7 @@
 //! transaction and writes the audit event in that same transaction.
 
 pub mod accounts;
+pub mod cases;
 pub mod evidence;
 pub mod notify;
 pub mod policy;
@@ -34,6 +35,8 @@ pub struct AppConfig {
     pub totp_issuer: String,
     /// Where e-mail goes.
     pub mail: notify::MailConfig,
+    /// The statutory holiday calendar deadlines are computed over.
+    pub calendar: zizhi_domain::calendar::HolidayCalendar,
 }
 
 impl Default for AppConfig {
@@ -46,6 +49,7 @@ impl Default for AppConfig {
             require_totp_for_staff: false,
             totp_issuer: "zizhi".into(),
             mail: notify::MailConfig::default(),
+            calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
         }
     }
 }
@@ -79,6 +83,9 @@ pub enum AppError {
     /// The thing exists already.
     #[error("conflict on {field}")]
     Conflict { field: String },
+    /// Not possible from the case's current stage (HTTP 409, naming it).
+    #[error("not possible in stage {}", current.en)]
+    WrongStage { current: Text },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal: {0}")]

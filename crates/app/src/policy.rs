@@ -43,6 +43,14 @@ pub enum Action {
     ViewEvidence {
         organization_id: i64,
     },
+    /// See a case (and act on it, if the process lets this role).
+    ViewCase {
+        organization_id: i64,
+    },
+    /// Open a new application for one's organisation.
+    CreateCase {
+        organization_id: i64,
+    },
 }
 
 /// The policy. Applicants act only within their own organisation.
@@ -68,8 +76,11 @@ pub fn allowed(actor: &Actor, action: &Action) -> bool {
             Registrar | ProjectLead | Assessor => true,
             _ => false,
         },
-        ViewEvidence { organization_id } => {
+        ViewEvidence { organization_id } | ViewCase { organization_id } => {
             actor.role.is_staff() || actor.organization_id == Some(*organization_id)
+        }
+        CreateCase { organization_id } => {
+            actor.role == Applicant && actor.organization_id == Some(*organization_id)
         }
     }
 }

@@ -68,6 +68,33 @@ impl Stage {
         Stage::Withdrawn,
     ];
 
+    /// The stored name (snake_case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Draft => "draft",
+            Stage::Submitted => "submitted",
+            Stage::AcceptanceReview => "acceptance_review",
+            Stage::Supplementing => "supplementing",
+            Stage::Lapsed => "lapsed",
+            Stage::AgreementDrafting => "agreement_drafting",
+            Stage::AgreementSent => "agreement_sent",
+            Stage::AgreementSigned => "agreement_signed",
+            Stage::AgreementEffective => "agreement_effective",
+            Stage::Evaluation => "evaluation",
+            Stage::ExpertReview => "expert_review",
+            Stage::Certification => "certification",
+            Stage::Certified => "certified",
+            Stage::NotAccepted => "not_accepted",
+            Stage::Failed => "failed",
+            Stage::Terminated => "terminated",
+            Stage::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     pub fn name(self) -> Text {
         let (zh, en) = match self {
             Stage::Draft => ("草稿", "Draft"),
@@ -175,6 +202,36 @@ impl Transition {
         Transition::Issue,
         Transition::Withdraw,
     ];
+
+    /// The stored / API name (snake_case).
+    pub fn as_str(self) -> &'static str {
+        use Transition::*;
+        match self {
+            Submit => "submit",
+            File => "file",
+            RequestSupplement => "request_supplement",
+            Resubmit => "resubmit",
+            MarkLapsed => "mark_lapsed",
+            ExtendSupplement => "extend_supplement",
+            Terminate => "terminate",
+            NotAccept => "not_accept",
+            Accept => "accept",
+            SendAgreement => "send_agreement",
+            RecordSignedAgreement => "record_signed_agreement",
+            ApproveAgreement => "approve_agreement",
+            ConfirmPayment => "confirm_payment",
+            ConcludeAudit => "conclude_audit",
+            PanelPass => "panel_pass",
+            PanelFail => "panel_fail",
+            PanelReturn => "panel_return",
+            Issue => "issue",
+            Withdraw => "withdraw",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Transition> {
+        Transition::ALL.into_iter().find(|x| x.as_str() == s)
+    }
 
     /// Who may perform it.
     pub fn performer(self) -> Performer {
@@ -438,6 +495,16 @@ mod tests {
                 Transition::ALL.iter().all(|t| t.target(s).is_none()),
                 "{s:?}"
             );
+        }
+    }
+
+    #[test]
+    fn stored_names_round_trip() {
+        for s in Stage::ALL {
+            assert_eq!(Stage::parse(s.as_str()), Some(s));
+        }
+        for t in Transition::ALL {
+            assert_eq!(Transition::parse(t.as_str()), Some(t));
         }
     }
 

@@ -3,6 +3,7 @@
 //! same versions, repositories, and the SM3 audit chain. Handlers never see SQL.
 
 pub mod audit;
+pub mod cases;
 pub mod evidence;
 pub mod files;
 pub mod organizations;

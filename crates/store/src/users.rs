@@ -129,3 +129,13 @@ pub async fn set_disabled(tx: &mut Tx, id: i64, disabled: bool) -> Result<()> {
         .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// E-mail addresses of an organisation's active applicant users.
+pub async fn emails_of_organization(db: &Db, organization_id: i64) -> Result<Vec<String>> {
+    Ok(on_pool!(db, p => sqlx::query_scalar::<_, String>(
+        "SELECT email FROM app_user WHERE organization_id = $1 AND disabled = $2 ORDER BY id")
+        .bind(organization_id)
+        .bind(false)
+        .fetch_all(p)
+        .await)?)
+}

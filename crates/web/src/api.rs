@@ -315,3 +315,158 @@ pub async fn tokens_create(
         Err(e) => ctx.fail(e).into_response(),
     }
 }
+
+// ------------------------------------------------------------------------ cases
+
+fn case_json(c: &zizhi_store::cases::CaseRow) -> Value {
+    let stage = zizhi_domain::case::Stage::parse(&c.stage);
+    json!({
+        "id": c.id, "organization_id": c.organization_id, "category": c.category, "level": c.level,
+        "kind": c.kind, "stage": c.stage,
+        "stage_name": stage.map(|s| json!({"zh": s.name().zh, "en": s.name().en})),
+        "paper_copy_received": c.paper_received_us.is_some(), "filed_on": c.filed_on,
+        "supplement_due": c.supplement_due, "closed_on": c.closed_on, "created_us": c.created_us,
+    })
+}
+
+pub async fn cases_list(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let r = async { st.app.cases(&me(&ctx)?).await.map_err(|e| ctx.fail(e)) }.await;
+    match r {
+        Ok(list) => {
+            Json(json!({"cases": list.iter().map(case_json).collect::<Vec<_>>()})).into_response()
+        }
+        Err(f) => f.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseBody {
+    level: i64,
+    kind: String,
+}
+
+pub async fn cases_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    JsonBody(b): JsonBody<NewCaseBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.create_case(&a, b.level, &b.kind).await {
+        Ok(c) => (StatusCode::CREATED, Json(case_json(&c))).into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn case_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.case(&a, id).await {
+        Ok(d) => {
+            let mut v = case_json(&d.case);
+            v["next"] = json!(d.next.iter().map(|t| t.as_str()).collect::<Vec<_>>());
+            v["clock"] = match d.clock {
+                Some(c) => json!({
+                    "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
+                    "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
+                    "target": c.target, "limit": c.limit,
+                }),
+                None => Value::Null,
+            };
+            v["rounds"] = json!(d.rounds.iter().map(|r| json!({
+                "round": r.round, "submitted_by": r.submitted_by, "submitted_us": r.submitted_us,
+                "profile": serde_json::from_str::<Value>(&r.profile).unwrap_or(Value::Null),
+                "assessment": serde_json::from_str::<Value>(&r.assessment).unwrap_or(Value::Null),
+            })).collect::<Vec<_>>());
+            v["history"] = json!(
+                d.transitions
+                    .iter()
+                    .map(|t| json!({
+                        "transition": t.transition, "from": t.from_stage, "to": t.to_stage,
+                        "actor_id": t.actor_id, "note": t.note, "at_us": t.at_us,
+                    }))
+                    .collect::<Vec<_>>()
+            );
+            v["profile"] = serde_json::from_str(&d.case.profile).unwrap_or(Value::Null);
+            Json(v).into_response()
+        }
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn case_profile(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<Value>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.save_case_profile(&a, id, b).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn case_paper_copy(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.record_paper_copy(&a, id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    transition: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn case_transition(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<TransitionBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    let Some(t) = zizhi_domain::case::Transition::parse(&b.transition) else {
+        let all: Vec<&str> = zizhi_domain::case::Transition::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        return ctx
+            .fail(AppError::invalid(
+                "transition",
+                format!("未知的操作“{}”", b.transition),
+                format!(
+                    "unknown transition \"{}\" (one of {})",
+                    b.transition,
+                    all.join(", ")
+                ),
+            ))
+            .into_response();
+    };
+    match st.app.transition_case(&a, id, t, &b.note).await {
+        Ok(c) => Json(case_json(&c)).into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}

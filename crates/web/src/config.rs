@@ -241,6 +241,7 @@ impl Config {
             lockout_seconds: self.lockout_minutes * 60,
             session_idle_seconds: self.session_idle_minutes * 60,
             max_evidence_bytes: 1 << 30,
+            calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
             mail: zizhi_app::notify::MailConfig {
                 from: self.mail_from.clone(),
                 transport: match &self.smtp_url {

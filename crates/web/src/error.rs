@@ -88,6 +88,14 @@ impl Failure {
                     ..f(StatusCode::CONFLICT, "conflict", Text::new("", ""))
                 }
             }
+            AppError::WrongStage { current } => f(
+                StatusCode::CONFLICT,
+                "wrong_stage",
+                Text::new(
+                    format!("案件当前处于“{}”阶段，不能进行此操作", current.zh),
+                    format!("not possible while the case is in stage \"{}\"", current.en),
+                ),
+            ),
             other => {
                 eprintln!("internal error: {other}");
                 f(

@@ -108,6 +108,20 @@ impl Server {
             .state
             .app
             .spawn_mail_worker(worker, Duration::from_secs(2));
+        // The system lapses cases whose supplement deadline passed (idempotent: a second server
+        // finds the case lapsed already).
+        let app = self.state.app.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = app
+                    .lapse_overdue_supplements(zizhi_app::cases::today())
+                    .await
+                {
+                    eprintln!("lapse check: {e}");
+                }
+                tokio::time::sleep(Duration::from_secs(300)).await;
+            }
+        });
         let db = self.state.app.db.clone();
         tokio::spawn(async move {
             loop {

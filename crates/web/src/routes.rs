@@ -10,7 +10,7 @@ use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use serde_json::{Value, json};
 use tower_http::timeout::TimeoutLayer;
 use zizhi_app::policy::{Action, allowed};
@@ -438,6 +438,66 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (
             r(
                 M::GET,
+                "/api/v1/cases",
+                Authenticated,
+                "案件列表（申请单位用户仅限本单位）",
+                "Cases (applicants: their own)",
+            ),
+            get(api::cases_list),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases",
+                Authenticated,
+                "申请单位新建申请（草稿）",
+                "An applicant opens an application (draft)",
+            ),
+            post(api::cases_create),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/cases/{id}",
+                Authenticated,
+                "案件详情：阶段、各轮提交、流程记录、项目周期",
+                "A case: stage, rounds, history, project clock",
+            ),
+            get(api::case_get),
+        ),
+        (
+            r(
+                M::PUT,
+                "/api/v1/cases/{id}/profile",
+                Authenticated,
+                "保存申请资料（草稿或补充资料阶段）",
+                "Save the application facts (draft or supplementing)",
+            ),
+            put(api::case_profile),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/paper-copy",
+                Authenticated,
+                "登记收到纸版申请书",
+                "Record receipt of the paper copy",
+            ),
+            post(api::case_paper_copy),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/transitions",
+                Authenticated,
+                "流程操作：submit、file、request_supplement、resubmit、accept、not_accept、extend_supplement、terminate、withdraw",
+                "A process step: submit, file, request_supplement, resubmit, accept, not_accept, extend_supplement, terminate, withdraw",
+            ),
+            post(api::case_transition),
+        ),
+        (
+            r(
+                M::GET,
                 "/api/v1/audit",
                 May(Action::ViewAuditLog),
                 "审计事件（新的在前）",
@@ -540,7 +600,7 @@ pub fn openapi_document() -> Value {
                 "200"
             }
             Method::POST => "201",
-            Method::DELETE => "204",
+            Method::DELETE | Method::PUT => "204",
             _ => "200",
         };
         responses.insert(ok.into(), json!({"description": spec.summary.1}));

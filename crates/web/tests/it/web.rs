@@ -273,6 +273,12 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             vec![Applicant, Registrar, ProjectLead, Assessor],
         ),
         ("GET", "/api/v1/evidence/{id}", everyone.clone()),
+        ("GET", "/api/v1/cases", everyone.clone()),
+        ("POST", "/api/v1/cases", everyone.clone()),
+        ("GET", "/api/v1/cases/{id}", everyone.clone()),
+        ("PUT", "/api/v1/cases/{id}/profile", vec![Applicant]),
+        ("POST", "/api/v1/cases/{id}/paper-copy", vec![Registrar]),
+        ("POST", "/api/v1/cases/{id}/transitions", everyone.clone()),
         ("GET", "/api/v1/audit", vec![Administrator, Supervisor]),
         (
             "POST",
@@ -343,8 +349,24 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                 .await;
             sessions.push((role, name.clone(), app.login(&name).await));
         }
+        let applicant = app
+            .state
+            .app
+            .login("u_applicant", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        let case_id = app
+            .state
+            .app
+            .create_case(&applicant, 2, "initial")
+            .await
+            .unwrap()
+            .id;
         for (method, path, allowed_roles) in &expected {
-            let id = if path.contains("evidence/{id}") {
+            let id = if path.contains("cases/{id}") {
+                case_id
+            } else if path.contains("evidence/{id}") {
                 ev.id
             } else if path.contains("organizations") {
                 org.id

@@ -1,0 +1,482 @@
+//! Cases (guide §五): an applicant opens an application and fills its facts; each submission is
+//! an immutable round with its self-assessment; the registrar records the paper copy and files
+//! the case when the three conditions of 5.2 hold; the project lead's acceptance review accepts,
+//! refuses, or asks for a supplement within one month (Civil Code period over the holiday
+//! calendar), which pauses the project clock until the applicant resubmits. Every transition is
+//! decided by `zizhi_domain::case` and written with its audit event in one transaction.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use zizhi_domain::assess::assess;
+use zizhi_domain::case::{self, FilingFacts, Performer, Stage, Transition, TransitionError};
+use zizhi_domain::clock::{self, Clock, Pause};
+use zizhi_domain::criteria::Pack;
+use zizhi_domain::fees::ApplicationKind;
+use zizhi_domain::lang::{Lang, Text};
+use zizhi_domain::period::{PeriodLength, china_standard_time, period_end};
+use zizhi_domain::profile::{Category, Profile, RawProfile};
+use zizhi_store::audit::{self, NewEvent};
+use zizhi_store::cases::{self as repo, CaseRow, NewCase, PauseRow, Round, TransitionRow};
+use zizhi_store::{Tx, outbox, users};
+
+use crate::policy::{Action, Actor};
+use crate::{App, AppError, Result};
+
+/// Today in China Standard Time.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&china_standard_time())
+        .date_naive()
+}
+
+fn packs() -> &'static [Pack] {
+    static PACKS: std::sync::OnceLock<Vec<Pack>> = std::sync::OnceLock::new();
+    PACKS.get_or_init(Pack::shipped)
+}
+
+fn stage_of(c: &CaseRow) -> Result<Stage> {
+    Stage::parse(&c.stage)
+        .ok_or_else(|| AppError::Internal(format!("case {} has unknown stage {}", c.id, c.stage)))
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    zizhi_domain::calendar::parse_date(s)
+}
+
+/// A case with everything its page shows.
+#[derive(Debug, Clone)]
+pub struct CaseDetail {
+    pub case: CaseRow,
+    pub stage: Stage,
+    pub rounds: Vec<Round>,
+    pub transitions: Vec<TransitionRow>,
+    pub pauses: Vec<PauseRow>,
+    /// From filing on.
+    pub clock: Option<Clock>,
+    /// The transitions the viewer may perform now.
+    pub next: Vec<Transition>,
+}
+
+/// Validates the facts of a case: a whole profile whose category, level and kind are the case's.
+fn parse_profile(c: &CaseRow, raw: &serde_json::Value) -> Result<Profile> {
+    let raw: RawProfile = serde_json::from_value(raw.clone()).map_err(|e| {
+        AppError::invalid(
+            "profile",
+            format!("申请资料格式有误：{e}"),
+            format!("the application facts are malformed: {e}"),
+        )
+    })?;
+    let p = Profile::parse(&raw).map_err(|e| AppError::Invalid {
+        field: format!("profile.{}", e.field),
+        problem: e.problem,
+    })?;
+    if p.category.as_str() != c.category
+        || i32::from(p.level) != c.level
+        || p.kind.as_str() != c.kind
+    {
+        return Err(AppError::invalid(
+            "profile",
+            "申请资料的类别、级别或申请类型与案件不一致",
+            "the facts' category, level or kind differ from the case's",
+        ));
+    }
+    Ok(p)
+}
+
+impl App {
+    /// Opens a draft application for the applicant's organisation.
+    pub async fn create_case(&self, actor: &Actor, level: i64, kind: &str) -> Result<CaseRow> {
+        let org = actor.organization_id.ok_or(AppError::Forbidden)?;
+        self.authorize(
+            actor,
+            &Action::CreateCase {
+                organization_id: org,
+            },
+        )?;
+        let kind = ApplicationKind::parse(kind).ok_or_else(|| {
+            AppError::invalid(
+                "kind",
+                "申请类型应为 initial 或 maintenance",
+                "kind must be initial or maintenance",
+            )
+        })?;
+        let level = u8::try_from(level)
+            .ok()
+            .filter(|l| Pack::for_level(packs(), Category::DisasterRecovery, *l).is_some())
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "level",
+                    format!("没有 {level} 级的准则包"),
+                    format!("no criteria pack for level {level}"),
+                )
+            })?;
+        let mut tx = self.db.begin().await?;
+        let row = repo::insert(
+            &mut tx,
+            &NewCase {
+                organization_id: org,
+                category: Category::DisasterRecovery.as_str(),
+                level: i32::from(level),
+                kind: kind.as_str(),
+                stage: Stage::Draft.as_str(),
+                profile: "{}",
+                created_by: actor.user_id,
+            },
+        )
+        .await?;
+        self.record(&mut tx, Some(actor), "case.create", row.id, json!({"after": {"organization_id": org, "level": level, "kind": kind.as_str(), "stage": "draft"}})).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        actor: Option<&Actor>,
+        action: &str,
+        case_id: i64,
+        summary: serde_json::Value,
+    ) -> Result<()> {
+        audit::append(
+            tx,
+            NewEvent {
+                actor_id: actor.map(|a| a.user_id),
+                actor: actor.map_or("system".to_string(), |a| a.username.clone()),
+                action: action.into(),
+                object_type: "case".into(),
+                object_id: case_id.to_string(),
+                summary,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn load(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
+        let c = repo::get(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        self.authorize(
+            actor,
+            &Action::ViewCase {
+                organization_id: c.organization_id,
+            },
+        )?;
+        Ok(c)
+    }
+
+    /// Saves the applicant's facts (draft or supplementing), validated as a whole profile.
+    pub async fn save_case_profile(
+        &self,
+        actor: &Actor,
+        id: i64,
+        raw: serde_json::Value,
+    ) -> Result<()> {
+        let c = self.load(actor, id).await?;
+        if actor.role != zizhi_domain::roles::Role::Applicant {
+            return Err(AppError::Forbidden);
+        }
+        let stage = stage_of(&c)?;
+        if !matches!(stage, Stage::Draft | Stage::Supplementing) {
+            return Err(AppError::WrongStage {
+                current: stage.name(),
+            });
+        }
+        parse_profile(&c, &raw)?;
+        let mut tx = self.db.begin().await?;
+        let mut locked = repo::get_locked(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        locked.profile = raw.to_string();
+        repo::update(&mut tx, &locked).await?;
+        self.record(
+            &mut tx,
+            Some(actor),
+            "case.save_profile",
+            id,
+            json!({"stage": locked.stage}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The registrar records receipt of the stamped, bound paper copy (5.2, condition 2).
+    pub async fn record_paper_copy(&self, actor: &Actor, id: i64) -> Result<()> {
+        let c = self.load(actor, id).await?;
+        if actor.role != zizhi_domain::roles::Role::Registrar {
+            return Err(AppError::Forbidden);
+        }
+        let stage = stage_of(&c)?;
+        if stage != Stage::Submitted {
+            return Err(AppError::WrongStage {
+                current: stage.name(),
+            });
+        }
+        let mut tx = self.db.begin().await?;
+        let mut locked = repo::get_locked(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        locked.paper_received_us = Some(zizhi_store::now_us());
+        repo::update(&mut tx, &locked).await?;
+        self.record(
+            &mut tx,
+            Some(actor),
+            "case.paper_copy_received",
+            id,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Performs a transition of the acceptance phase (the later phases come with their data).
+    pub async fn transition_case(
+        &self,
+        actor: &Actor,
+        id: i64,
+        t: Transition,
+        note: &str,
+    ) -> Result<CaseRow> {
+        use Transition::*;
+        if !matches!(
+            t,
+            Submit
+                | Resubmit
+                | File
+                | RequestSupplement
+                | NotAccept
+                | Accept
+                | ExtendSupplement
+                | Terminate
+                | Withdraw
+        ) {
+            return Err(AppError::invalid(
+                "transition",
+                "该环节的操作尚未开放",
+                "this step of the process is not available yet",
+            ));
+        }
+        self.load(actor, id).await?;
+        self.apply(
+            Some(actor),
+            Performer::Role(actor.role),
+            id,
+            t,
+            note,
+            today(),
+        )
+        .await
+    }
+
+    /// Marks lapsed every supplementing case whose deadline passed before `today` (the system).
+    pub async fn lapse_overdue_supplements(&self, today: NaiveDate) -> Result<usize> {
+        let ids = repo::supplement_overdue(&self.db, &today.to_string()).await?;
+        for id in &ids {
+            self.apply(
+                None,
+                Performer::System,
+                *id,
+                Transition::MarkLapsed,
+                "补正期限已过 / supplement deadline passed",
+                today,
+            )
+            .await?;
+        }
+        Ok(ids.len())
+    }
+
+    async fn apply(
+        &self,
+        actor: Option<&Actor>,
+        by: Performer,
+        id: i64,
+        t: Transition,
+        note: &str,
+        today: NaiveDate,
+    ) -> Result<CaseRow> {
+        use Transition::*;
+        let note = note.trim();
+        if matches!(
+            t,
+            RequestSupplement | NotAccept | Accept | ExtendSupplement | Terminate
+        ) && note.is_empty()
+        {
+            return Err(AppError::invalid(
+                "note",
+                "请填写审查意见或理由",
+                "write the opinion or the reason",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let mut c = repo::get_locked(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        let from = stage_of(&c)?;
+        if let Some(a) = actor
+            && a.role == zizhi_domain::roles::Role::Applicant
+            && a.organization_id != Some(c.organization_id)
+        {
+            return Err(AppError::Forbidden);
+        }
+        let filing = if t == File {
+            let facts: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or_default();
+            Some(FilingFacts {
+                independent_legal_person: facts["organization"]["independent_legal_person"]
+                    .as_bool()
+                    == Some(true),
+                paper_copy_received: c.paper_received_us.is_some(),
+                electronic_materials_attached: repo::evidence_count(&self.db, c.organization_id)
+                    .await?
+                    > 0,
+            })
+        } else {
+            None
+        };
+        let to = case::check(t, from, by, filing.as_ref()).map_err(|e| match e {
+            TransitionError::WrongRole { .. } => AppError::Forbidden,
+            TransitionError::WrongStage { current } => AppError::WrongStage {
+                current: current.name(),
+            },
+            TransitionError::FilingConditions(missing) => {
+                let texts: Vec<Text> = missing.iter().map(|m| m.text()).collect();
+                AppError::Invalid {
+                    field: "filing".into(),
+                    problem: Text::join(&texts, "；", "; "),
+                }
+            }
+        })?;
+        let day = today.to_string();
+        let mut summary = json!({"before": {"stage": from.as_str()}, "after": {"stage": to.as_str()}, "note": note});
+        let mut notify: Option<(String, String)> = None;
+        match t {
+            Submit | Resubmit => {
+                let raw: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or_default();
+                let profile = parse_profile(&c, &raw)?;
+                let pack = Pack::for_level(packs(), profile.category, profile.level)
+                    .ok_or(AppError::NotFound("criteria pack"))?;
+                let report = assess(&profile, pack, &self.config.calendar).report(Lang::Zh);
+                let assessment = serde_json::to_string(&report)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let round = repo::add_round(
+                    &mut tx,
+                    id,
+                    &c.profile,
+                    &assessment,
+                    actor.map_or(0, |a| a.user_id),
+                )
+                .await?;
+                summary["round"] = json!(round);
+                summary["eligible"] = json!(report.eligible);
+                if t == Resubmit {
+                    repo::close_pause(&mut tx, id, &day).await?;
+                    c.supplement_due = None;
+                }
+            }
+            File => c.filed_on = Some(day.clone()),
+            RequestSupplement | ExtendSupplement => {
+                // One month from receipt of the review e-mail (5.2), sent today.
+                let dl = period_end(today, PeriodLength::Months(1), &self.config.calendar);
+                c.supplement_due = Some(dl.last_day.to_string());
+                summary["supplement_due"] = json!(dl.last_day.to_string());
+                summary["provisional"] = json!(dl.provisional);
+                if t == RequestSupplement {
+                    repo::open_pause(&mut tx, id, &day).await?;
+                }
+                notify = Some((
+                    "【资质认定】受理审查意见：请补充资料 / Acceptance review: supplement needed"
+                        .into(),
+                    format!(
+                        "审查意见：\n{note}\n\n请于 {} 24:00（北京时间）前提交补充资料。\n\nReview opinion:\n{note}\n\nPlease submit the supplement by 24:00 China Standard Time on {}.\n",
+                        dl.last_day.format("%Y年%-m月%-d日"),
+                        dl.last_day
+                    ),
+                ));
+            }
+            NotAccept | Accept => {
+                if t == NotAccept {
+                    c.closed_on = Some(day.clone());
+                }
+                let (zh, en) = if t == Accept {
+                    ("予以受理", "accepted")
+                } else {
+                    ("不予受理", "not accepted")
+                };
+                notify = Some((
+                    format!("【资质认定】受理审查意见：{zh} / Acceptance review: {en}"),
+                    format!("审查意见：\n{note}\n\nReview opinion:\n{note}\n"),
+                ));
+            }
+            Terminate | Withdraw => {
+                c.closed_on = Some(day.clone());
+                repo::close_pause(&mut tx, id, &day).await?;
+            }
+            _ => {}
+        }
+        c.stage = to.as_str().to_string();
+        repo::update(&mut tx, &c).await?;
+        repo::add_transition(
+            &mut tx,
+            id,
+            t.as_str(),
+            from.as_str(),
+            to.as_str(),
+            actor.map(|a| a.user_id),
+            note,
+        )
+        .await?;
+        if let Some((subject, body)) = notify {
+            for email in users::emails_of_organization(&self.db, c.organization_id).await? {
+                outbox::enqueue(&mut tx, &email, &subject, &body).await?;
+            }
+        }
+        self.record(&mut tx, actor, &format!("case.{}", t.as_str()), id, summary)
+            .await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// One case with its rounds, history, clock and the viewer's next steps.
+    pub async fn case(&self, actor: &Actor, id: i64) -> Result<CaseDetail> {
+        let c = self.load(actor, id).await?;
+        let stage = stage_of(&c)?;
+        let pauses = repo::pauses(&self.db, id).await?;
+        let clock = c.filed_on.as_deref().and_then(date).map(|filed| {
+            let ps: Vec<Pause> = pauses
+                .iter()
+                .filter_map(|p| {
+                    Some(Pause {
+                        start: date(&p.start_on)?,
+                        end: p.end_on.as_deref().and_then(date),
+                    })
+                })
+                .collect();
+            clock::compute(filed, &ps, today(), c.closed_on.as_deref().and_then(date))
+        });
+        let me = Performer::Role(actor.role);
+        let next = Transition::ALL
+            .into_iter()
+            .filter(|t| t.performer() == me && t.target(stage).is_some())
+            .collect();
+        Ok(CaseDetail {
+            rounds: repo::rounds(&self.db, id).await?,
+            transitions: repo::transitions(&self.db, id).await?,
+            pauses,
+            clock,
+            next,
+            stage,
+            case: c,
+        })
+    }
+
+    /// Cases the actor may see: an applicant's own, or all for staff.
+    pub async fn cases(&self, actor: &Actor) -> Result<Vec<CaseRow>> {
+        let org = if actor.role.is_staff() {
+            None
+        } else {
+            Some(actor.organization_id.ok_or(AppError::Forbidden)?)
+        };
+        Ok(repo::list(&self.db, org).await?)
+    }
+}

@@ -1,0 +1,340 @@
+//! The acceptance phase of a case (guide 5.2), on SQLite and (with ZIZHI_TEST_POSTGRES_URL)
+//! PostgreSQL: draft, submission rounds, paper copy, filing conditions, supplement deadline and
+//! clock pause, resubmission, acceptance, lapse and termination, withdrawal; wrong roles and
+//! wrong stages refused.
+
+use zizhi_app::accounts::NewUserInput;
+use zizhi_app::cases::today;
+use zizhi_app::{Actor, App, AppConfig, AppError, secrets};
+use zizhi_domain::case::{Stage, Transition};
+use zizhi_domain::period::{PeriodLength, period_end};
+use zizhi_store::Db;
+use zizhi_store::files::FileStore;
+
+const PROFILE: &str = include_str!("../../../../examples/profile.json");
+
+async fn apps() -> Vec<App> {
+    let mut out = Vec::new();
+    let name = format!("zizhi_cases_{}", &secrets::token()[..12]);
+    let dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = FileStore::open(&dir.join("evidence")).await.unwrap();
+    let db = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    out.push(App::new(db, files.clone(), AppConfig::default()));
+    if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
+        let db = Db::connect_pg_schema(&url, &name).await.unwrap();
+        db.migrate().await.unwrap();
+        out.push(App::new(db, files, AppConfig::default()));
+    }
+    out
+}
+
+struct People {
+    applicant: Actor,
+    stranger: Actor,
+    registrar: Actor,
+    lead: Actor,
+}
+
+async fn people(app: &App) -> People {
+    let org = app
+        .create_organization(None, "91350100M000100Y43", "示例灾备科技有限公司")
+        .await
+        .unwrap();
+    let other = app
+        .create_organization(None, "91110000600037341L", "另一单位")
+        .await
+        .unwrap();
+    let mk = |name: &str, role: &str, org: Option<i64>| NewUserInput {
+        username: name.into(),
+        display_name: name.into(),
+        email: format!("{name}@example.test"),
+        role: role.into(),
+        organization_id: org,
+        password: Some("a long password".into()),
+    };
+    for (n, r, o) in [
+        ("appl", "applicant", Some(org.id)),
+        ("stranger", "applicant", Some(other.id)),
+        ("reg", "registrar", None),
+        ("lead", "project_lead", None),
+    ] {
+        app.create_user(None, mk(n, r, o)).await.unwrap();
+    }
+    let login =
+        |n: &'static str| async move { app.login(n, "a long password", None).await.unwrap().actor };
+    People {
+        applicant: login("appl").await,
+        stranger: login("stranger").await,
+        registrar: login("reg").await,
+        lead: login("lead").await,
+    }
+}
+
+fn stage(app_case: &zizhi_store::cases::CaseRow) -> Stage {
+    Stage::parse(&app_case.stage).unwrap()
+}
+
+#[tokio::test]
+async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
+    for app in apps().await {
+        let p = people(&app).await;
+        let c = app.create_case(&p.applicant, 2, "initial").await.unwrap();
+        assert_eq!(stage(&c), Stage::Draft);
+        // Submitting without facts names the problem.
+        let e = app
+            .transition_case(&p.applicant, c.id, Transition::Submit, "")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, .. } if field == "profile"),
+            "{e:?}"
+        );
+        let facts: serde_json::Value = serde_json::from_str(PROFILE).unwrap();
+        app.save_case_profile(&p.applicant, c.id, facts.clone())
+            .await
+            .unwrap();
+        let c = app
+            .transition_case(&p.applicant, c.id, Transition::Submit, "")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::Submitted);
+
+        // Filing: the paper copy and electronic materials are missing, and are named.
+        let e = app
+            .transition_case(&p.registrar, c.id, Transition::File, "")
+            .await
+            .unwrap_err();
+        let AppError::Invalid { field, problem } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(field, "filing");
+        assert!(
+            problem.zh.contains("纸版申请书") && problem.zh.contains("电子版资料"),
+            "{}",
+            problem.zh
+        );
+        app.record_paper_copy(&p.registrar, c.id).await.unwrap();
+        let mut up = app
+            .begin_evidence(&p.applicant, c.organization_id)
+            .await
+            .unwrap();
+        app.write_evidence(&mut up, b"%PDF-1.7 application")
+            .await
+            .unwrap();
+        app.finish_evidence(
+            &p.applicant,
+            c.organization_id,
+            up,
+            "申请书.pdf",
+            Some("application/pdf"),
+        )
+        .await
+        .unwrap();
+        let c = app
+            .transition_case(&p.registrar, c.id, Transition::File, "")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::AcceptanceReview);
+        assert_eq!(c.filed_on.as_deref(), Some(today().to_string().as_str()));
+
+        // The lead asks for a supplement: one month (Civil Code, holidays), clock paused.
+        let e = app
+            .transition_case(&p.lead, c.id, Transition::RequestSupplement, "  ")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Invalid { ref field, .. } if field == "note"));
+        let c = app
+            .transition_case(
+                &p.lead,
+                c.id,
+                Transition::RequestSupplement,
+                "请补充近三年审计报告",
+            )
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::Supplementing);
+        let due = period_end(today(), PeriodLength::Months(1), &app.config.calendar).last_day;
+        assert_eq!(c.supplement_due.as_deref(), Some(due.to_string().as_str()));
+        let d = app.case(&p.applicant, c.id).await.unwrap();
+        assert!(d.clock.unwrap().paused_now);
+        assert_eq!(d.next, vec![Transition::Resubmit, Transition::Withdraw]);
+        let mails = zizhi_store::outbox::counts(&app.db).await.unwrap();
+        assert!(
+            mails.iter().any(|(s, n)| s == "pending" && *n >= 1),
+            "the opinion is e-mailed: {mails:?}"
+        );
+
+        // The applicant corrects and resubmits: a second, separate round.
+        let mut facts2 = facts.clone();
+        facts2["staff"]["full_time_registered_professionals"] = serde_json::json!(9);
+        app.save_case_profile(&p.applicant, c.id, facts2)
+            .await
+            .unwrap();
+        let c = app
+            .transition_case(&p.applicant, c.id, Transition::Resubmit, "已补充")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::AcceptanceReview);
+        let d = app.case(&p.lead, c.id).await.unwrap();
+        assert_eq!(d.rounds.len(), 2);
+        assert!(
+            d.rounds[0]
+                .profile
+                .contains("\"full_time_registered_professionals\":8"),
+            "round 1 is kept as it was"
+        );
+        assert!(
+            d.rounds[1]
+                .profile
+                .contains("\"full_time_registered_professionals\":9")
+        );
+        assert!(d.rounds[1].assessment.contains("\"eligible\":true"));
+        assert_eq!(d.pauses.len(), 1);
+        assert!(d.pauses[0].end_on.is_some());
+        assert!(!d.clock.unwrap().paused_now);
+
+        let c = app
+            .transition_case(&p.lead, c.id, Transition::Accept, "材料齐全，予以受理")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::AgreementDrafting);
+        let history: Vec<String> = app
+            .case(&p.lead, c.id)
+            .await
+            .unwrap()
+            .transitions
+            .into_iter()
+            .map(|t| t.transition)
+            .collect();
+        assert_eq!(
+            history,
+            ["submit", "file", "request_supplement", "resubmit", "accept"]
+        );
+        assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
+    }
+}
+
+#[tokio::test]
+async fn wrong_roles_wrong_stages_and_other_organisations_are_refused() {
+    for app in apps().await {
+        let p = people(&app).await;
+        let c = app.create_case(&p.applicant, 2, "initial").await.unwrap();
+        assert!(matches!(
+            app.create_case(&p.registrar, 2, "initial").await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(
+            matches!(app.create_case(&p.applicant, 4, "initial").await, Err(AppError::Invalid { ref field, .. }) if field == "level")
+        );
+        assert!(matches!(
+            app.case(&p.stranger, c.id).await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            app.transition_case(&p.stranger, c.id, Transition::Withdraw, "")
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            app.transition_case(&p.lead, c.id, Transition::Submit, "")
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        let e = app
+            .transition_case(&p.registrar, c.id, Transition::File, "")
+            .await
+            .unwrap_err();
+        let AppError::WrongStage { current } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(current.zh, "草稿");
+        assert!(matches!(
+            app.record_paper_copy(&p.registrar, c.id).await,
+            Err(AppError::WrongStage { .. })
+        ));
+        assert!(matches!(
+            app.save_case_profile(&p.lead, c.id, serde_json::json!({}))
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        // Withdrawal closes the case; nothing moves afterwards.
+        let c = app
+            .transition_case(&p.applicant, c.id, Transition::Withdraw, "")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::Withdrawn);
+        assert!(c.closed_on.is_some());
+        assert!(matches!(
+            app.transition_case(&p.applicant, c.id, Transition::Submit, "")
+                .await,
+            Err(AppError::WrongStage { .. })
+        ));
+        assert_eq!(app.cases(&p.stranger).await.unwrap().len(), 0);
+        assert_eq!(app.cases(&p.lead).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it() {
+    for app in apps().await {
+        let p = people(&app).await;
+        let c = app.create_case(&p.applicant, 2, "initial").await.unwrap();
+        app.save_case_profile(&p.applicant, c.id, serde_json::from_str(PROFILE).unwrap())
+            .await
+            .unwrap();
+        app.transition_case(&p.applicant, c.id, Transition::Submit, "")
+            .await
+            .unwrap();
+        app.record_paper_copy(&p.registrar, c.id).await.unwrap();
+        let mut up = app
+            .begin_evidence(&p.applicant, c.organization_id)
+            .await
+            .unwrap();
+        app.write_evidence(&mut up, b"x").await.unwrap();
+        app.finish_evidence(&p.applicant, c.organization_id, up, "a.pdf", None)
+            .await
+            .unwrap();
+        app.transition_case(&p.registrar, c.id, Transition::File, "")
+            .await
+            .unwrap();
+        let c = app
+            .transition_case(&p.lead, c.id, Transition::RequestSupplement, "请补充")
+            .await
+            .unwrap();
+        let due = zizhi_domain::calendar::parse_date(c.supplement_due.as_deref().unwrap()).unwrap();
+        // On the last day it is still in time; the day after, it lapses.
+        assert_eq!(app.lapse_overdue_supplements(due).await.unwrap(), 0);
+        assert_eq!(
+            app.lapse_overdue_supplements(due.succ_opt().unwrap())
+                .await
+                .unwrap(),
+            1
+        );
+        let d = app.case(&p.lead, c.id).await.unwrap();
+        assert_eq!(d.stage, Stage::Lapsed);
+        assert_eq!(
+            d.next,
+            vec![Transition::ExtendSupplement, Transition::Terminate]
+        );
+        let c = app
+            .transition_case(&p.lead, c.id, Transition::Terminate, "逾期未补正，终止")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::Terminated);
+        let d = app.case(&p.lead, c.id).await.unwrap();
+        assert!(d.pauses.iter().all(|p| p.end_on.is_some()));
+        assert_eq!(
+            d.transitions
+                .iter()
+                .find(|t| t.transition == "mark_lapsed")
+                .unwrap()
+                .actor_id,
+            None,
+            "the system lapsed it"
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! Cases: the current stage and facts, submission rounds (never overwritten), transitions and
+//! clock pauses. Dates (China Standard Time calendar days) are stored as `YYYY-MM-DD` text.
+
+use sqlx::FromRow;
+
+use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
+
+const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, created_by, created_us";
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct CaseRow {
+    pub id: i64,
+    pub organization_id: i64,
+    pub category: String,
+    pub level: i32,
+    pub kind: String,
+    pub stage: String,
+    /// The applicant's facts as JSON (the self-assessment profile).
+    pub profile: String,
+    pub paper_received_us: Option<i64>,
+    pub filed_on: Option<String>,
+    pub supplement_due: Option<String>,
+    pub closed_on: Option<String>,
+    pub created_by: i64,
+    pub created_us: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Round {
+    pub round: i32,
+    pub profile: String,
+    pub assessment: String,
+    pub submitted_by: i64,
+    pub submitted_us: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct TransitionRow {
+    pub transition: String,
+    pub from_stage: String,
+    pub to_stage: String,
+    pub actor_id: Option<i64>,
+    pub note: String,
+    pub at_us: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PauseRow {
+    pub start_on: String,
+    pub end_on: Option<String>,
+}
+
+pub struct NewCase<'a> {
+    pub organization_id: i64,
+    pub category: &'a str,
+    pub level: i32,
+    pub kind: &'a str,
+    pub stage: &'a str,
+    pub profile: &'a str,
+    pub created_by: i64,
+}
+
+pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<CaseRow> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO application_case (organization_id, category, level, kind, stage, profile, created_by, created_us)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+    ));
+    let now = now_us();
+    Ok(on_tx!(tx, t => sqlx::query_as::<_, CaseRow>(sql)
+        .bind(c.organization_id)
+        .bind(c.category)
+        .bind(c.level)
+        .bind(c.kind)
+        .bind(c.stage)
+        .bind(c.profile)
+        .bind(c.created_by)
+        .bind(now)
+        .fetch_one(t)
+        .await)?)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM application_case WHERE id = $1"
+    ));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, CaseRow>(sql).bind(id).fetch_optional(p).await)?)
+}
+
+/// The case inside a write transaction, locked against concurrent transitions (PostgreSQL row
+/// lock; SQLite write transactions are exclusive already).
+pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
+    let lock = if matches!(tx, Tx::Pg(_)) {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM application_case WHERE id = $1{lock}"
+    ));
+    Ok(on_tx!(tx, t => sqlx::query_as::<_, CaseRow>(sql).bind(id).fetch_optional(t).await)?)
+}
+
+/// Cases of one organisation, or all cases, newest first.
+pub async fn list(db: &Db, organization_id: Option<i64>) -> Result<Vec<CaseRow>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM application_case WHERE ($1 IS NULL OR organization_id = $1) ORDER BY id DESC LIMIT 500"
+    ));
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, CaseRow>(sql).bind(organization_id).fetch_all(p).await)?,
+    )
+}
+
+/// Cases in a stage whose supplement deadline is before `day` (for the lapse job).
+pub async fn supplement_overdue(db: &Db, day: &str) -> Result<Vec<i64>> {
+    Ok(on_pool!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM application_case WHERE stage = 'supplementing' AND supplement_due < $1 ORDER BY id")
+        .bind(day)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Updates the stage and the dated facts that go with it (unchanged when `None`).
+pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
+    on_tx!(tx, t => sqlx::query(
+        "UPDATE application_case SET stage = $2, profile = $3, paper_received_us = $4, filed_on = $5, supplement_due = $6, closed_on = $7 WHERE id = $1")
+        .bind(c.id)
+        .bind(&c.stage)
+        .bind(&c.profile)
+        .bind(c.paper_received_us)
+        .bind(&c.filed_on)
+        .bind(&c.supplement_due)
+        .bind(&c.closed_on)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Adds the next submission round; returns its number.
+pub async fn add_round(
+    tx: &mut Tx,
+    case_id: i64,
+    profile: &str,
+    assessment: &str,
+    by: i64,
+) -> Result<i32> {
+    let next: i32 = on_tx!(tx, t => sqlx::query_scalar::<_, i32>("SELECT CAST(COALESCE(MAX(round), 0) + 1 AS INTEGER) FROM case_round WHERE case_id = $1")
+        .bind(case_id)
+        .fetch_one(&mut *t)
+        .await)?;
+    let now = now_us();
+    on_tx!(tx, t => sqlx::query("INSERT INTO case_round (case_id, round, profile, assessment, submitted_by, submitted_us) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(case_id)
+        .bind(next)
+        .bind(profile)
+        .bind(assessment)
+        .bind(by)
+        .bind(now)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(next)
+}
+
+pub async fn rounds(db: &Db, case_id: i64) -> Result<Vec<Round>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Round>(
+        "SELECT round, profile, assessment, submitted_by, submitted_us FROM case_round WHERE case_id = $1 ORDER BY round")
+        .bind(case_id)
+        .fetch_all(p)
+        .await)?)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn add_transition(
+    tx: &mut Tx,
+    case_id: i64,
+    transition: &str,
+    from: &str,
+    to: &str,
+    actor_id: Option<i64>,
+    note: &str,
+) -> Result<()> {
+    let now = now_us();
+    on_tx!(tx, t => sqlx::query("INSERT INTO case_transition (case_id, transition, from_stage, to_stage, actor_id, note, at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(case_id)
+        .bind(transition)
+        .bind(from)
+        .bind(to)
+        .bind(actor_id)
+        .bind(note)
+        .bind(now)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn transitions(db: &Db, case_id: i64) -> Result<Vec<TransitionRow>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, TransitionRow>(
+        "SELECT transition, from_stage, to_stage, actor_id, note, at_us FROM case_transition WHERE case_id = $1 ORDER BY id")
+        .bind(case_id)
+        .fetch_all(p)
+        .await)?)
+}
+
+pub async fn open_pause(tx: &mut Tx, case_id: i64, start_on: &str) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("INSERT INTO case_pause (case_id, start_on) VALUES ($1, $2)")
+        .bind(case_id)
+        .bind(start_on)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn close_pause(tx: &mut Tx, case_id: i64, end_on: &str) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("UPDATE case_pause SET end_on = $2 WHERE case_id = $1 AND end_on IS NULL")
+        .bind(case_id)
+        .bind(end_on)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn pauses(db: &Db, case_id: i64) -> Result<Vec<PauseRow>> {
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, PauseRow>("SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id")
+        .bind(case_id)
+        .fetch_all(p)
+        .await)?,
+    )
+}
+
+/// Whether the organisation has attached any electronic material (filing condition 3).
+pub async fn evidence_count(db: &Db, organization_id: i64) -> Result<i64> {
+    Ok(
+        on_pool!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM evidence WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_one(p)
+        .await)?,
+    )
+}
