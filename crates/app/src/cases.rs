@@ -251,6 +251,10 @@ impl App {
                 | ExtendSupplement
                 | Terminate
                 | Withdraw
+                | SendAgreement
+                | RecordSignedAgreement
+                | ApproveAgreement
+                | ConfirmPayment
         ) {
             return Err(AppError::invalid(
                 "transition",
@@ -412,6 +416,55 @@ impl App {
                 c.closed_on = Some(day.clone());
                 repo::close_pause(&mut tx, id, &day).await?;
             }
+            SendAgreement => {
+                // The fee of the kind in effect after the renewal rule, from the last round's
+                // self-assessment (guide 九): 87 000 initial, 63 000 maintenance for level 2.
+                let rounds = repo::rounds(&self.db, id).await?;
+                let last = rounds
+                    .last()
+                    .ok_or(AppError::NotFound("submission round"))?;
+                let report: serde_json::Value = serde_json::from_str(&last.assessment)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                let fee = report["fee"]["total_cny"].as_i64().ok_or_else(|| {
+                    AppError::invalid(
+                        "fee",
+                        "本级别收费标准待公布，无法生成委托协议",
+                        "this level's fee is pending; no agreement can be drawn up",
+                    )
+                })?;
+                let kind = report["application_kind"].as_str().unwrap_or("initial");
+                let number = format!("ZZXY-{}-{:05}", today.format("%Y"), id);
+                c.agreement_no = Some(number.clone());
+                c.fee_fen = Some(fee * 100);
+                summary["agreement_no"] = json!(number);
+                summary["fee_cny"] = json!(fee);
+                summary["application_kind"] = json!(kind);
+                // The clock pauses from sending the agreement until payment (九.3).
+                repo::open_pause(&mut tx, id, &day).await?;
+                let fee_text = zizhi_domain::money::Cny::from_yuan(fee);
+                notify = Some((
+                    format!("【资质认定】委托协议 {number} / Delegation agreement {number}"),
+                    format!(
+                        "委托测评协议（编号 {number}）\n\n委托方：{org}\n事项：信息安全服务资质认定（灾难恢复类{lvl}），{kzh}\n委托测评费用：{fzh}（审核费用与三年年金，依据收费标准）\n\n请按附件模板准备协议并加盖公章后寄回；协议经审批生效并缴费后进入评估阶段。\n{note}\n\nDelegation agreement {number}\nClient: {org}\nSubject: information security service qualification, disaster recovery level {lv}, {ken}\nFee: {fen} (audit fee and three-year annual fee, per the fee schedule)\nPrepare the agreement from the attached template, seal it and return it; evaluation opens once it is approved and the fee is paid.\n",
+                        org = report["organization"].as_str().unwrap_or(""),
+                        lvl = zizhi_domain::lang::level_zh(u8::try_from(c.level).unwrap_or(0)),
+                        lv = c.level,
+                        kzh = if kind == "maintenance" {
+                            "维持申请"
+                        } else {
+                            "初次申请"
+                        },
+                        ken = if kind == "maintenance" {
+                            "maintenance application"
+                        } else {
+                            "initial application"
+                        },
+                        fzh = fee_text.display(Lang::Zh),
+                        fen = fee_text.display(Lang::En),
+                    ),
+                ));
+            }
+            ConfirmPayment => repo::close_pause(&mut tx, id, &day).await?,
             _ => {}
         }
         c.stage = to.as_str().to_string();

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
 
-const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, created_by, created_us";
+const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, created_by, created_us";
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct CaseRow {
@@ -21,6 +21,10 @@ pub struct CaseRow {
     pub filed_on: Option<String>,
     pub supplement_due: Option<String>,
     pub closed_on: Option<String>,
+    /// The delegation agreement's number, once sent.
+    pub agreement_no: Option<String>,
+    /// The fee in fen, fixed when the agreement is sent.
+    pub fee_fen: Option<i64>,
     pub created_by: i64,
     pub created_us: i64,
 }
@@ -122,7 +126,7 @@ pub async fn supplement_overdue(db: &Db, day: &str) -> Result<Vec<i64>> {
 /// Updates the stage and the dated facts that go with it (unchanged when `None`).
 pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
     on_tx!(tx, t => sqlx::query(
-        "UPDATE application_case SET stage = $2, profile = $3, paper_received_us = $4, filed_on = $5, supplement_due = $6, closed_on = $7 WHERE id = $1")
+        "UPDATE application_case SET stage = $2, profile = $3, paper_received_us = $4, filed_on = $5, supplement_due = $6, closed_on = $7, agreement_no = $8, fee_fen = $9 WHERE id = $1")
         .bind(c.id)
         .bind(&c.stage)
         .bind(&c.profile)
@@ -130,6 +134,8 @@ pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
         .bind(&c.filed_on)
         .bind(&c.supplement_due)
         .bind(&c.closed_on)
+        .bind(&c.agreement_no)
+        .bind(c.fee_fen)
         .execute(t)
         .await
         .map(|r| r.rows_affected()))?;

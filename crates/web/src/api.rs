@@ -326,6 +326,7 @@ fn case_json(c: &zizhi_store::cases::CaseRow) -> Value {
         "stage_name": stage.map(|s| json!({"zh": s.name().zh, "en": s.name().en})),
         "paper_copy_received": c.paper_received_us.is_some(), "filed_on": c.filed_on,
         "supplement_due": c.supplement_due, "closed_on": c.closed_on, "created_us": c.created_us,
+        "agreement_no": c.agreement_no, "fee_cny": c.fee_fen.map(|f| f / 100),
     })
 }
 

@@ -37,6 +37,7 @@ struct People {
     stranger: Actor,
     registrar: Actor,
     lead: Actor,
+    finance: Actor,
 }
 
 async fn people(app: &App) -> People {
@@ -61,6 +62,7 @@ async fn people(app: &App) -> People {
         ("stranger", "applicant", Some(other.id)),
         ("reg", "registrar", None),
         ("lead", "project_lead", None),
+        ("fin", "contract_finance", None),
     ] {
         app.create_user(None, mk(n, r, o)).await.unwrap();
     }
@@ -71,6 +73,7 @@ async fn people(app: &App) -> People {
         stranger: login("stranger").await,
         registrar: login("reg").await,
         lead: login("lead").await,
+        finance: login("fin").await,
     }
 }
 
@@ -335,6 +338,133 @@ async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it
                 .actor_id,
             None,
             "the system lapsed it"
+        );
+    }
+}
+
+/// Draft → accepted, with `facts` as the application.
+async fn accepted(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
+    let c = app.create_case(&p.applicant, 2, kind).await.unwrap();
+    app.save_case_profile(&p.applicant, c.id, facts)
+        .await
+        .unwrap();
+    app.transition_case(&p.applicant, c.id, Transition::Submit, "")
+        .await
+        .unwrap();
+    app.record_paper_copy(&p.registrar, c.id).await.unwrap();
+    let mut up = app
+        .begin_evidence(&p.applicant, c.organization_id)
+        .await
+        .unwrap();
+    app.write_evidence(&mut up, b"materials").await.unwrap();
+    app.finish_evidence(&p.applicant, c.organization_id, up, "m.pdf", None)
+        .await
+        .unwrap();
+    app.transition_case(&p.registrar, c.id, Transition::File, "")
+        .await
+        .unwrap();
+    app.transition_case(&p.lead, c.id, Transition::Accept, "予以受理")
+        .await
+        .unwrap();
+    c.id
+}
+
+#[tokio::test]
+async fn the_agreement_carries_the_fee_and_pauses_the_clock_until_payment() {
+    for app in apps().await {
+        let p = people(&app).await;
+        let id = accepted(&app, &p, serde_json::from_str(PROFILE).unwrap(), "initial").await;
+        assert!(matches!(
+            app.transition_case(&p.finance, id, Transition::SendAgreement, "x")
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        let c = app
+            .transition_case(&p.lead, id, Transition::SendAgreement, "协议模板见附件")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::AgreementSent);
+        assert_eq!(
+            c.fee_fen,
+            Some(87_000 * 100),
+            "initial level 2: 72 000 + 15 000"
+        );
+        assert!(c.agreement_no.as_deref().unwrap().starts_with("ZZXY-"));
+        assert!(
+            app.case(&p.lead, id)
+                .await
+                .unwrap()
+                .clock
+                .unwrap()
+                .paused_now
+        );
+        assert!(
+            matches!(
+                app.transition_case(&p.finance, id, Transition::ApproveAgreement, "")
+                    .await,
+                Err(AppError::WrongStage { .. })
+            ),
+            "not signed yet"
+        );
+        app.transition_case(
+            &p.lead,
+            id,
+            Transition::RecordSignedAgreement,
+            "已收到签章协议",
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            app.transition_case(&p.lead, id, Transition::ApproveAgreement, "")
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        app.transition_case(&p.finance, id, Transition::ApproveAgreement, "")
+            .await
+            .unwrap();
+        let c = app
+            .transition_case(
+                &p.finance,
+                id,
+                Transition::ConfirmPayment,
+                "到账 87,000.00 元",
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            stage(&c),
+            Stage::Evaluation,
+            "evaluation opens only after payment"
+        );
+        let d = app.case(&p.lead, id).await.unwrap();
+        assert!(!d.clock.unwrap().paused_now);
+        assert_eq!(d.pauses.len(), 1);
+        assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
+    }
+}
+
+#[tokio::test]
+async fn an_on_time_maintenance_application_is_charged_the_maintenance_fee() {
+    for app in apps().await {
+        let p = people(&app).await;
+        let mut facts: serde_json::Value = serde_json::from_str(PROFILE).unwrap();
+        facts["kind"] = serde_json::json!("maintenance");
+        // Level-2 certificate valid well beyond six months from today: on time.
+        let until = today()
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap()
+            .to_string();
+        facts["certificates"] = serde_json::json!([{"category": "disaster_recovery", "level": 2, "number": "N-2", "valid_until": until, "status": "valid"}]);
+        facts["as_of"] = serde_json::json!(today().to_string());
+        let id = accepted(&app, &p, facts, "maintenance").await;
+        let c = app
+            .transition_case(&p.lead, id, Transition::SendAgreement, "维持申请协议")
+            .await
+            .unwrap();
+        assert_eq!(
+            c.fee_fen,
+            Some(63_000 * 100),
+            "maintenance level 2: 48 000 + 15 000"
         );
     }
 }
