@@ -255,6 +255,10 @@ impl App {
                 | RecordSignedAgreement
                 | ApproveAgreement
                 | ConfirmPayment
+                | ConcludeAudit
+                | PanelPass
+                | PanelFail
+                | PanelReturn
         ) {
             return Err(AppError::invalid(
                 "transition",
@@ -465,6 +469,80 @@ impl App {
                 ));
             }
             ConfirmPayment => repo::close_pause(&mut tx, id, &day).await?,
+            ConcludeAudit => {
+                // Only the case's lead; every requirement judged; a panel named.
+                if actor.map(|a| a.user_id) != c.lead_id {
+                    return Err(AppError::Forbidden);
+                }
+                let pack = crate::evaluation::pack_of(&c)?;
+                let judged = zizhi_store::evaluation::judgements(&self.db, id).await?;
+                let missing: Vec<&str> = pack
+                    .requirements
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .filter(|r| !judged.iter().any(|j| j.requirement_id == *r))
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(AppError::invalid(
+                        "judgements",
+                        format!("尚未判定的要求：{}", missing.join("、")),
+                        format!("requirements not yet judged: {}", missing.join(", ")),
+                    ));
+                }
+                let members = zizhi_store::evaluation::members(&self.db, id).await?;
+                if !members.iter().any(|m| m.duty == "expert") {
+                    return Err(AppError::invalid(
+                        "experts",
+                        "尚未指定专家组成员",
+                        "no expert panel assigned",
+                    ));
+                }
+                let last = repo::rounds(&self.db, id)
+                    .await?
+                    .pop()
+                    .ok_or(AppError::NotFound("submission round"))?;
+                let hash = crate::evaluation::dossier_hash(&last.profile, &judged, note);
+                c.audit_conclusion = Some(note.to_string());
+                c.dossier_hash = Some(hash.clone());
+                c.review_round += 1;
+                summary["dossier_hash"] = json!(hash);
+                summary["review_round"] = json!(c.review_round);
+            }
+            PanelPass | PanelFail | PanelReturn => {
+                // A panel member records the conclusion once every member has voted this round.
+                let members = zizhi_store::evaluation::members(&self.db, id).await?;
+                let experts: Vec<i64> = members
+                    .iter()
+                    .filter(|m| m.duty == "expert")
+                    .map(|m| m.user_id)
+                    .collect();
+                if !actor.is_some_and(|a| experts.contains(&a.user_id)) {
+                    return Err(AppError::Forbidden);
+                }
+                let votes = zizhi_store::evaluation::votes(&self.db, id, c.review_round).await?;
+                let pending: Vec<i64> = experts
+                    .iter()
+                    .copied()
+                    .filter(|e| !votes.iter().any(|v| v.expert_id == *e))
+                    .collect();
+                if !pending.is_empty() {
+                    return Err(AppError::invalid(
+                        "votes",
+                        format!("尚有 {} 位专家未表决", pending.len()),
+                        format!("{} experts have not voted", pending.len()),
+                    ));
+                }
+                summary["dossier_hash"] = json!(c.dossier_hash);
+                summary["votes"] = json!(
+                    votes
+                        .iter()
+                        .map(|v| json!({"expert_id": v.expert_id, "vote": v.vote}))
+                        .collect::<Vec<_>>()
+                );
+                if t == PanelFail {
+                    c.closed_on = Some(day.clone());
+                }
+            }
             _ => {}
         }
         c.stage = to.as_str().to_string();

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod evaluation;
 pub mod evidence;
 pub mod notify;
 pub mod policy;

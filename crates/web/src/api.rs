@@ -471,3 +471,106 @@ pub async fn case_transition(
         Err(e) => ctx.fail(e).into_response(),
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamBody {
+    assessors: Vec<i64>,
+    experts: Vec<i64>,
+}
+
+pub async fn case_team(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<TeamBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.assign_team(&a, id, &b.assessors, &b.experts).await {
+        Ok(members) => Json(json!({"members": members.iter().map(|m| json!({"user_id": m.user_id, "duty": m.duty})).collect::<Vec<_>>()})).into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgementBody {
+    requirement_id: String,
+    verdict: String,
+    rationale: String,
+    #[serde(default)]
+    evidence_ids: Vec<i64>,
+}
+
+pub async fn case_judgement(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<JudgementBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st
+        .app
+        .record_judgement(
+            &a,
+            id,
+            &b.requirement_id,
+            &b.verdict,
+            &b.rationale,
+            &b.evidence_ids,
+        )
+        .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn case_judgements(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.judgements(&a, id).await {
+        Ok(list) => Json(json!({"judgements": list.iter().map(|j| json!({
+            "requirement_id": j.requirement_id, "verdict": j.verdict, "rationale": j.rationale,
+            "evidence_ids": serde_json::from_str::<Value>(&j.evidence_ids).unwrap_or(Value::Null),
+            "assessor_id": j.assessor_id, "at_us": j.at_us,
+        })).collect::<Vec<_>>()}))
+        .into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteBody {
+    vote: String,
+    opinion: String,
+}
+
+pub async fn case_vote(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<VoteBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.panel_vote(&a, id, &b.vote, &b.opinion).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}

@@ -490,10 +490,50 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 M::POST,
                 "/api/v1/cases/{id}/transitions",
                 Authenticated,
-                "流程操作：submit、file、request_supplement、resubmit、accept、not_accept、extend_supplement、terminate、withdraw、send_agreement、record_signed_agreement、approve_agreement、confirm_payment",
-                "A process step: submit, file, request_supplement, resubmit, accept, not_accept, extend_supplement, terminate, withdraw, send_agreement, record_signed_agreement, approve_agreement, confirm_payment",
+                "流程操作：submit、file、request_supplement、resubmit、accept、not_accept、extend_supplement、terminate、withdraw、send_agreement、record_signed_agreement、approve_agreement、confirm_payment、conclude_audit、panel_pass、panel_fail、panel_return",
+                "A process step: submit, file, request_supplement, resubmit, accept, not_accept, extend_supplement, terminate, withdraw, send_agreement, record_signed_agreement, approve_agreement, confirm_payment, conclude_audit, panel_pass, panel_fail, panel_return",
             ),
             post(api::case_transition),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/team",
+                Authenticated,
+                "项目负责人指定项目组成员与专家组（回避规则）",
+                "The lead assigns assessors and experts (conflict-of-interest rules)",
+            ),
+            post(api::case_team),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/cases/{id}/judgements",
+                Authenticated,
+                "逐项判定（测评中心工作人员）",
+                "Judgements per requirement (centre staff)",
+            ),
+            get(api::case_judgements),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/judgements",
+                Authenticated,
+                "记录或修改一项要求的判定",
+                "Record or revise one requirement's judgement",
+            ),
+            post(api::case_judgement),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/votes",
+                Authenticated,
+                "专家表决（pass、fail、return）与评审意见",
+                "An expert's vote (pass, fail, return) and opinion",
+            ),
+            post(api::case_vote),
         ),
         (
             r(

@@ -468,3 +468,200 @@ async fn an_on_time_maintenance_application_is_charged_the_maintenance_fee() {
         );
     }
 }
+
+#[tokio::test]
+async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_dossier() {
+    use zizhi_domain::criteria::Pack;
+    for app in apps().await {
+        let p = people(&app).await;
+        let mk = |n: &str, r: &str| NewUserInput {
+            username: n.into(),
+            display_name: n.into(),
+            email: format!("{n}@example.test"),
+            role: r.into(),
+            organization_id: None,
+            password: Some("a long password".into()),
+        };
+        let a1 = app
+            .create_user(None, mk("assessor1", "assessor"))
+            .await
+            .unwrap()
+            .0
+            .id;
+        let e1 = app
+            .create_user(None, mk("expert1", "expert"))
+            .await
+            .unwrap()
+            .0
+            .id;
+        let e2 = app
+            .create_user(None, mk("expert2", "expert"))
+            .await
+            .unwrap()
+            .0
+            .id;
+        let assessor = app
+            .login("assessor1", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        let expert1 = app
+            .login("expert1", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        let expert2 = app
+            .login("expert2", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        let id = accepted(&app, &p, serde_json::from_str(PROFILE).unwrap(), "initial").await;
+        for (who, t) in [
+            (&p.lead, Transition::SendAgreement),
+            (&p.lead, Transition::RecordSignedAgreement),
+            (&p.finance, Transition::ApproveAgreement),
+            (&p.finance, Transition::ConfirmPayment),
+        ] {
+            app.transition_case(who, id, t, "ok").await.unwrap();
+        }
+        // Conflict of interest and roles.
+        let e = app
+            .assign_team(&p.lead, id, &[a1], &[e1, p.lead.user_id])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, .. } if field == "experts"),
+            "{e:?}"
+        );
+        assert!(
+            app.assign_team(&p.lead, id, &[e1], &[e2]).await.is_err(),
+            "an expert is not an assessor"
+        );
+        assert!(app.assign_team(&p.lead, id, &[a1], &[a1]).await.is_err());
+        assert!(matches!(
+            app.assign_team(&p.registrar, id, &[a1], &[e1]).await,
+            Err(AppError::Forbidden)
+        ));
+        app.assign_team(&p.lead, id, &[a1], &[e1, e2])
+            .await
+            .unwrap();
+
+        // Every requirement must be judged before the audit is concluded.
+        let pack = Pack::shipped().into_iter().find(|x| x.level == 2).unwrap();
+        let evidence =
+            zizhi_store::evaluation::evidence_ids(&app.db, p.applicant.organization_id.unwrap())
+                .await
+                .unwrap();
+        for r in &pack.requirements[..pack.requirements.len() - 1] {
+            app.record_judgement(&assessor, id, &r.id, "conform", "材料与访谈一致", &evidence)
+                .await
+                .unwrap();
+        }
+        let e = app
+            .transition_case(&p.lead, id, Transition::ConcludeAudit, "符合二级要求")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref problem, .. } if problem.zh.contains("3.4.3")),
+            "{e:?}"
+        );
+        assert!(matches!(
+            app.record_judgement(&assessor, id, "9.9.9", "conform", "x", &[])
+                .await,
+            Err(AppError::Invalid { .. })
+        ));
+        assert!(matches!(
+            app.record_judgement(&expert1, id, "3.4.3", "conform", "x", &[])
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        app.record_judgement(&assessor, id, "3.4.3", "partial", "跟踪记录不完整", &[])
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.transition_case(&assessor, id, Transition::ConcludeAudit, "x")
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        let c = app
+            .transition_case(&p.lead, id, Transition::ConcludeAudit, "基本符合二级要求")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::ExpertReview);
+        let first_hash = c.dossier_hash.clone().unwrap();
+        assert_eq!(first_hash.len(), 64);
+
+        // The panel: all must vote before a conclusion; the lead cannot vote.
+        assert!(matches!(
+            app.panel_vote(&p.lead, id, "pass", "x").await,
+            Err(AppError::Forbidden)
+        ));
+        app.panel_vote(&expert1, id, "return", "请补充 3.4.3 的纠正措施记录")
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.panel_vote(&expert1, id, "pass", "again").await,
+            Err(AppError::Conflict { .. })
+        ));
+        assert!(
+            matches!(app.transition_case(&expert1, id, Transition::PanelReturn, "补充后再审").await, Err(AppError::Invalid { ref field, .. }) if field == "votes")
+        );
+        app.panel_vote(&expert2, id, "return", "同意退回")
+            .await
+            .unwrap();
+        let c = app
+            .transition_case(
+                &expert1,
+                id,
+                Transition::PanelReturn,
+                "请补充纠正措施记录后再审",
+            )
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::Evaluation);
+
+        // A second review round on a new dossier.
+        app.record_judgement(
+            &assessor,
+            id,
+            "3.4.3",
+            "conform",
+            "已补充纠正措施记录",
+            &evidence,
+        )
+        .await
+        .unwrap();
+        let c = app
+            .transition_case(&p.lead, id, Transition::ConcludeAudit, "符合二级要求")
+            .await
+            .unwrap();
+        assert_ne!(
+            c.dossier_hash.as_deref(),
+            Some(first_hash.as_str()),
+            "a changed dossier has a new hash"
+        );
+        assert_eq!(c.review_round, 2);
+        app.panel_vote(&expert1, id, "pass", "证据充分，结论合理")
+            .await
+            .unwrap();
+        app.panel_vote(&expert2, id, "pass", "同意").await.unwrap();
+        let c = app
+            .transition_case(&expert2, id, Transition::PanelPass, "通过")
+            .await
+            .unwrap();
+        assert_eq!(stage(&c), Stage::Certification);
+        let history: Vec<String> = app
+            .case(&p.lead, id)
+            .await
+            .unwrap()
+            .transitions
+            .into_iter()
+            .map(|t| t.transition)
+            .collect();
+        assert_eq!(
+            &history[history.len() - 3..],
+            ["panel_return", "conclude_audit", "panel_pass"]
+        );
+        assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
+    }
+}

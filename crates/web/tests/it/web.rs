@@ -279,6 +279,10 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("PUT", "/api/v1/cases/{id}/profile", vec![Applicant]),
         ("POST", "/api/v1/cases/{id}/paper-copy", vec![Registrar]),
         ("POST", "/api/v1/cases/{id}/transitions", everyone.clone()),
+        ("POST", "/api/v1/cases/{id}/team", everyone.clone()),
+        ("GET", "/api/v1/cases/{id}/judgements", staff.clone()),
+        ("POST", "/api/v1/cases/{id}/judgements", everyone.clone()),
+        ("POST", "/api/v1/cases/{id}/votes", everyone.clone()),
         ("GET", "/api/v1/audit", vec![Administrator, Supervisor]),
         (
             "POST",

@@ -1,0 +1,300 @@
+//! Evaluation (评估, 5.4) and expert review (专家评审): the lead assigns the team under the
+//! conflict-of-interest rules, assessors judge every requirement of the pack, the lead concludes
+//! the audit (the dossier is then fixed by its SHA-256), the panel votes and concludes.
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use zizhi_domain::case::Stage;
+use zizhi_domain::criteria::Pack;
+use zizhi_domain::profile::Category;
+use zizhi_domain::roles::Role;
+use zizhi_store::audit::{self, NewEvent};
+use zizhi_store::cases::{self as repo, CaseRow};
+use zizhi_store::evaluation::{self as ev, Judgement, Member};
+use zizhi_store::{Tx, users};
+
+use crate::policy::Actor;
+use crate::{App, AppError, Result};
+
+/// An assessor's verdict on one requirement.
+pub const VERDICTS: [(&str, &str, &str); 4] = [
+    ("conform", "符合", "conforms"),
+    ("partial", "部分符合", "partly conforms"),
+    ("nonconform", "不符合", "does not conform"),
+    ("not_applicable", "不适用", "not applicable"),
+];
+
+pub const VOTES: [&str; 3] = ["pass", "fail", "return"];
+
+fn stage_is(c: &CaseRow, s: Stage) -> Result<()> {
+    let cur = Stage::parse(&c.stage).ok_or_else(|| AppError::Internal("unknown stage".into()))?;
+    if cur == s {
+        Ok(())
+    } else {
+        Err(AppError::WrongStage {
+            current: cur.name(),
+        })
+    }
+}
+
+pub(crate) fn pack_of(c: &CaseRow) -> Result<Pack> {
+    let packs = Pack::shipped();
+    let level = u8::try_from(c.level).map_err(|_| AppError::Internal("level".into()))?;
+    Pack::for_level(&packs, Category::DisasterRecovery, level)
+        .cloned()
+        .ok_or(AppError::NotFound("criteria pack"))
+}
+
+/// The dossier the panel reviews: the last submission, the judgements and the conclusion.
+pub(crate) fn dossier_hash(profile: &str, judgements: &[Judgement], conclusion: &str) -> String {
+    let doc = json!({
+        "profile": serde_json::from_str::<serde_json::Value>(profile).unwrap_or(serde_json::Value::Null),
+        "judgements": judgements.iter().map(|j| json!([j.requirement_id, j.verdict, j.rationale, j.evidence_ids])).collect::<Vec<_>>(),
+        "conclusion": conclusion,
+    });
+    hex::encode(Sha256::digest(doc.to_string().as_bytes()))
+}
+
+impl App {
+    async fn note(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        action: &str,
+        case_id: i64,
+        summary: serde_json::Value,
+    ) -> Result<()> {
+        audit::append(
+            tx,
+            NewEvent {
+                actor_id: Some(actor.user_id),
+                actor: actor.username.clone(),
+                action: action.into(),
+                object_type: "case".into(),
+                object_id: case_id.to_string(),
+                summary,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The lead assigns assessors and experts. Nobody from the applicant's side (only centre
+    /// staff with the right role), nobody twice, and the lead never on the panel of the case.
+    pub async fn assign_team(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        assessors: &[i64],
+        experts: &[i64],
+    ) -> Result<Vec<Member>> {
+        if actor.role != Role::ProjectLead {
+            return Err(AppError::Forbidden);
+        }
+        let c = repo::get(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        stage_is(&c, Stage::Evaluation)?;
+        if c.lead_id.is_some_and(|l| l != actor.user_id) {
+            return Err(AppError::Forbidden);
+        }
+        if experts.contains(&actor.user_id) {
+            return Err(AppError::invalid(
+                "experts",
+                "项目负责人不得担任本项目专家组成员",
+                "the project lead may not sit on the expert panel of the same case",
+            ));
+        }
+        if let Some(both) = assessors.iter().find(|a| experts.contains(a)) {
+            return Err(AppError::invalid(
+                "experts",
+                format!("用户 {both} 不能同时担任项目组成员和专家"),
+                format!("user {both} cannot be both assessor and expert"),
+            ));
+        }
+        for (ids, role, field) in [
+            (assessors, Role::Assessor, "assessors"),
+            (experts, Role::Expert, "experts"),
+        ] {
+            for id in ids {
+                let u = users::by_id(&self.db, *id).await?.ok_or_else(|| {
+                    AppError::invalid(
+                        field,
+                        format!("用户 {id} 不存在"),
+                        format!("user {id} does not exist"),
+                    )
+                })?;
+                if u.role != role.as_str() || u.organization_id.is_some() || u.disabled {
+                    return Err(AppError::invalid(
+                        field,
+                        format!("{} 不是在岗的{}", u.username, role.name().zh),
+                        format!("{} is not an active {}", u.username, role.name().en),
+                    ));
+                }
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        let mut locked = repo::get_locked(&mut tx, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        locked.lead_id = Some(actor.user_id);
+        repo::update(&mut tx, &locked).await?;
+        for a in assessors {
+            ev::add_member(&mut tx, case_id, *a, "assessor").await?;
+        }
+        for e in experts {
+            ev::add_member(&mut tx, case_id, *e, "expert").await?;
+        }
+        self.note(
+            &mut tx,
+            actor,
+            "case.assign_team",
+            case_id,
+            json!({"assessors": assessors, "experts": experts}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ev::members(&self.db, case_id).await?)
+    }
+
+    /// An assessor (or the lead) judges one requirement, citing the organisation's evidence.
+    pub async fn record_judgement(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        requirement_id: &str,
+        verdict: &str,
+        rationale: &str,
+        evidence_ids: &[i64],
+    ) -> Result<()> {
+        let c = repo::get(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        let members = ev::members(&self.db, case_id).await?;
+        let on_team = c.lead_id == Some(actor.user_id)
+            || members
+                .iter()
+                .any(|m| m.user_id == actor.user_id && m.duty == "assessor");
+        if !on_team {
+            return Err(AppError::Forbidden);
+        }
+        stage_is(&c, Stage::Evaluation)?;
+        let pack = pack_of(&c)?;
+        if !pack.requirements.iter().any(|r| r.id == requirement_id) {
+            return Err(AppError::invalid(
+                "requirement_id",
+                format!("准则包中没有要求 {requirement_id}"),
+                format!("no requirement {requirement_id} in the pack"),
+            ));
+        }
+        if !VERDICTS.iter().any(|(v, _, _)| *v == verdict) {
+            return Err(AppError::invalid(
+                "verdict",
+                "判定应为 conform、partial、nonconform 或 not_applicable",
+                "verdict must be conform, partial, nonconform or not_applicable",
+            ));
+        }
+        if rationale.trim().is_empty() {
+            return Err(AppError::invalid(
+                "rationale",
+                "请写明判定理由",
+                "give the rationale",
+            ));
+        }
+        let own = ev::evidence_ids(&self.db, c.organization_id).await?;
+        if let Some(bad) = evidence_ids.iter().find(|e| !own.contains(e)) {
+            return Err(AppError::invalid(
+                "evidence_ids",
+                format!("证据 {bad} 不属于该申请单位"),
+                format!("evidence {bad} is not this applicant's"),
+            ));
+        }
+        let ids = serde_json::to_string(evidence_ids).unwrap_or_else(|_| "[]".into());
+        let mut tx = self.db.begin().await?;
+        ev::upsert_judgement(
+            &mut tx,
+            case_id,
+            requirement_id,
+            verdict,
+            rationale.trim(),
+            &ids,
+            actor.user_id,
+        )
+        .await?;
+        self.note(&mut tx, actor, "case.judgement", case_id, json!({"requirement_id": requirement_id, "verdict": verdict, "evidence_ids": evidence_ids})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The judgements of a case (centre staff only).
+    pub async fn judgements(&self, actor: &Actor, case_id: i64) -> Result<Vec<Judgement>> {
+        if !actor.role.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        repo::get(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        Ok(ev::judgements(&self.db, case_id).await?)
+    }
+
+    /// A panel member votes on the current review round.
+    pub async fn panel_vote(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        vote: &str,
+        opinion: &str,
+    ) -> Result<()> {
+        let c = repo::get(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        let members = ev::members(&self.db, case_id).await?;
+        if !members
+            .iter()
+            .any(|m| m.user_id == actor.user_id && m.duty == "expert")
+        {
+            return Err(AppError::Forbidden);
+        }
+        stage_is(&c, Stage::ExpertReview)?;
+        if !VOTES.contains(&vote) {
+            return Err(AppError::invalid(
+                "vote",
+                "表决应为 pass、fail 或 return",
+                "vote must be pass, fail or return",
+            ));
+        }
+        if opinion.trim().is_empty() {
+            return Err(AppError::invalid(
+                "opinion",
+                "请填写专家评审意见",
+                "write the review opinion",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        ev::add_vote(
+            &mut tx,
+            case_id,
+            actor.user_id,
+            vote,
+            opinion.trim(),
+            c.review_round,
+        )
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Store(zizhi_store::StoreError::Conflict(_)) => AppError::Conflict {
+                field: "vote".into(),
+            },
+            other => other,
+        })?;
+        self.note(
+            &mut tx,
+            actor,
+            "case.panel_vote",
+            case_id,
+            json!({"vote": vote, "round": c.review_round, "dossier_hash": c.dossier_hash}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! The evaluation team, judgements per requirement, and the expert panel's votes.
+
+use sqlx::FromRow;
+
+use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Member {
+    pub user_id: i64,
+    /// `assessor` or `expert`.
+    pub duty: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Judgement {
+    pub requirement_id: String,
+    pub verdict: String,
+    pub rationale: String,
+    /// JSON array of evidence ids.
+    pub evidence_ids: String,
+    pub assessor_id: i64,
+    pub at_us: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Vote {
+    pub expert_id: i64,
+    pub vote: String,
+    pub opinion: String,
+    pub round: i32,
+    pub at_us: i64,
+}
+
+pub async fn add_member(tx: &mut Tx, case_id: i64, user_id: i64, duty: &str) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("INSERT INTO case_member (case_id, user_id, duty) VALUES ($1, $2, $3)")
+        .bind(case_id)
+        .bind(user_id)
+        .bind(duty)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))
+    .map_err(|e| StoreError::conflict_as(e, "member"))?;
+    Ok(())
+}
+
+pub async fn members(db: &Db, case_id: i64) -> Result<Vec<Member>> {
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, Member>("SELECT user_id, duty FROM case_member WHERE case_id = $1 ORDER BY id")
+        .bind(case_id)
+        .fetch_all(p)
+        .await)?,
+    )
+}
+
+/// Records (or revises) the judgement of one requirement.
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert_judgement(
+    tx: &mut Tx,
+    case_id: i64,
+    requirement_id: &str,
+    verdict: &str,
+    rationale: &str,
+    evidence_ids: &str,
+    assessor_id: i64,
+) -> Result<()> {
+    let now = now_us();
+    on_tx!(tx, t => sqlx::query(
+        "INSERT INTO judgement (case_id, requirement_id, verdict, rationale, evidence_ids, assessor_id, at_us) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (case_id, requirement_id) DO UPDATE SET verdict = excluded.verdict, rationale = excluded.rationale,
+           evidence_ids = excluded.evidence_ids, assessor_id = excluded.assessor_id, at_us = excluded.at_us")
+        .bind(case_id)
+        .bind(requirement_id)
+        .bind(verdict)
+        .bind(rationale)
+        .bind(evidence_ids)
+        .bind(assessor_id)
+        .bind(now)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn judgements(db: &Db, case_id: i64) -> Result<Vec<Judgement>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Judgement>(
+        "SELECT requirement_id, verdict, rationale, evidence_ids, assessor_id, at_us FROM judgement WHERE case_id = $1 ORDER BY requirement_id")
+        .bind(case_id)
+        .fetch_all(p)
+        .await)?)
+}
+
+pub async fn add_vote(
+    tx: &mut Tx,
+    case_id: i64,
+    expert_id: i64,
+    vote: &str,
+    opinion: &str,
+    round: i32,
+) -> Result<()> {
+    let now = now_us();
+    on_tx!(tx, t => sqlx::query("INSERT INTO panel_vote (case_id, expert_id, vote, opinion, round, at_us) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(case_id)
+        .bind(expert_id)
+        .bind(vote)
+        .bind(opinion)
+        .bind(round)
+        .bind(now)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))
+    .map_err(|e| StoreError::conflict_as(e, "vote"))?;
+    Ok(())
+}
+
+pub async fn votes(db: &Db, case_id: i64, round: i32) -> Result<Vec<Vote>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Vote>(
+        "SELECT expert_id, vote, opinion, round, at_us FROM panel_vote WHERE case_id = $1 AND round = $2 ORDER BY id")
+        .bind(case_id)
+        .bind(round)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Evidence ids of an organisation (to check that judgements cite its own evidence).
+pub async fn evidence_ids(db: &Db, organization_id: i64) -> Result<Vec<i64>> {
+    Ok(
+        on_pool!(db, p => sqlx::query_scalar::<_, i64>("SELECT id FROM evidence WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_all(p)
+        .await)?,
+    )
+}
