@@ -260,6 +260,7 @@ impl App {
                 | PanelFail
                 | PanelReturn
         ) {
+            // Issue runs through the batch (App::issue_batch), never one case on its own.
             return Err(AppError::invalid(
                 "transition",
                 "该环节的操作尚未开放",
@@ -295,7 +296,7 @@ impl App {
         Ok(ids.len())
     }
 
-    async fn apply(
+    pub(crate) async fn apply(
         &self,
         actor: Option<&Actor>,
         by: Performer,
@@ -507,6 +508,41 @@ impl App {
                 c.review_round += 1;
                 summary["dossier_hash"] = json!(hash);
                 summary["review_round"] = json!(c.review_round);
+            }
+            Issue => {
+                let batch = match c.batch_id {
+                    Some(b) => zizhi_store::certificates::batch_locked(&mut tx, b).await?,
+                    None => None,
+                };
+                if batch.is_none_or(|b| b.status != "approved") {
+                    return Err(AppError::invalid(
+                        "batch",
+                        "案件须在已审批的证书批次中",
+                        "the case must be in an approved certificate batch",
+                    ));
+                }
+                let cert =
+                    crate::certification::issue_certificate(&self.config, &mut tx, &c, today)
+                        .await?;
+                c.closed_on = Some(day.clone());
+                summary["certificate"] =
+                    json!({"number": cert.number, "valid_until": cert.valid_until});
+                notify = Some((
+                    format!(
+                        "【资质认定】资质证书已发放 {} / Certificate issued",
+                        cert.number
+                    ),
+                    format!(
+                        "贵单位的信息安全服务资质证书（{}）已发放，证书编号 {}，有效期至 {}。可在 /verify/{} 查验。\n\nYour certificate {} has been issued, valid until {}. It can be verified at /verify/{}.\n",
+                        zizhi_domain::lang::level_zh(u8::try_from(c.level).unwrap_or(0)),
+                        cert.number,
+                        cert.valid_until,
+                        cert.number,
+                        cert.number,
+                        cert.valid_until,
+                        cert.number
+                    ),
+                ));
             }
             PanelPass | PanelFail | PanelReturn => {
                 // A panel member records the conclusion once every member has voted this round.

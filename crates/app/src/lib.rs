@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod certification;
 pub mod evaluation;
 pub mod evidence;
 pub mod notify;
@@ -38,6 +39,8 @@ pub struct AppConfig {
     pub mail: notify::MailConfig,
     /// The statutory holiday calendar deadlines are computed over.
     pub calendar: zizhi_domain::calendar::HolidayCalendar,
+    /// Certificate numbers (placeholders {year} {level} {roman} {category} {serial}).
+    pub certificate_template: String,
 }
 
 impl Default for AppConfig {
@@ -51,6 +54,7 @@ impl Default for AppConfig {
             totp_issuer: "zizhi".into(),
             mail: notify::MailConfig::default(),
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
+            certificate_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod assess;
 pub mod calendar;
 pub mod case;
+pub mod certificate;
 pub mod clock;
 pub mod criteria;
 pub mod fees;

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
 
-const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, created_by, created_us";
+const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct CaseRow {
@@ -32,6 +32,8 @@ pub struct CaseRow {
     pub dossier_hash: Option<String>,
     /// Expert review rounds so far (a returned case comes back for another).
     pub review_round: i32,
+    /// The certificate batch the case is in.
+    pub batch_id: Option<i64>,
     pub created_by: i64,
     pub created_us: i64,
 }
@@ -133,7 +135,7 @@ pub async fn supplement_overdue(db: &Db, day: &str) -> Result<Vec<i64>> {
 /// Updates the stage and the dated facts that go with it (unchanged when `None`).
 pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
     on_tx!(tx, t => sqlx::query(
-        "UPDATE application_case SET stage = $2, profile = $3, paper_received_us = $4, filed_on = $5, supplement_due = $6, closed_on = $7, agreement_no = $8, fee_fen = $9, lead_id = $10, audit_conclusion = $11, dossier_hash = $12, review_round = $13 WHERE id = $1")
+        "UPDATE application_case SET stage = $2, profile = $3, paper_received_us = $4, filed_on = $5, supplement_due = $6, closed_on = $7, agreement_no = $8, fee_fen = $9, lead_id = $10, audit_conclusion = $11, dossier_hash = $12, review_round = $13, batch_id = $14 WHERE id = $1")
         .bind(c.id)
         .bind(&c.stage)
         .bind(&c.profile)
@@ -147,6 +149,7 @@ pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
         .bind(&c.audit_conclusion)
         .bind(&c.dossier_hash)
         .bind(c.review_round)
+        .bind(c.batch_id)
         .execute(t)
         .await
         .map(|r| r.rows_affected()))?;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod certificates;
 pub mod evaluation;
 pub mod evidence;
 pub mod files;

@@ -574,3 +574,76 @@ pub async fn case_vote(
         Err(e) => ctx.fail(e).into_response(),
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    case_ids: Vec<i64>,
+}
+
+pub async fn batch_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    JsonBody(b): JsonBody<BatchBody>,
+) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.create_batch(&a, &b.case_ids).await {
+        Ok(batch) => (
+            StatusCode::CREATED,
+            Json(json!({"id": batch.id, "status": batch.status})),
+        )
+            .into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn batch_approve(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.approve_batch(&a, id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+fn certificate_json(c: &zizhi_store::certificates::Certificate) -> Value {
+    json!({
+        "number": c.number, "holder": c.holder, "uscc": c.uscc, "category": c.category, "level": c.level,
+        "issued_on": c.issued_on, "valid_until": c.valid_until, "status": c.status,
+        "verify": format!("/verify/{}", c.number),
+    })
+}
+
+pub async fn batch_issue(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let a = match me(&ctx) {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    match st.app.issue_batch(&a, id).await {
+        Ok(certs) => {
+            Json(json!({"certificates": certs.iter().map(certificate_json).collect::<Vec<_>>()}))
+                .into_response()
+        }
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn certificate_get(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+) -> Response {
+    match st.app.verify_certificate(&number).await {
+        Ok(v) => {
+            let mut j = certificate_json(&v.certificate);
+            j["in_force"] = json!(v.in_force);
+            Json(j).into_response()
+        }
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}

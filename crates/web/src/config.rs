@@ -242,6 +242,7 @@ impl Config {
             session_idle_seconds: self.session_idle_minutes * 60,
             max_evidence_bytes: 1 << 30,
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
+            certificate_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
             mail: zizhi_app::notify::MailConfig {
                 from: self.mail_from.clone(),
                 transport: match &self.smtp_url {

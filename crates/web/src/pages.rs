@@ -865,3 +865,79 @@ pub async fn org_page(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
     };
     render(&page).into_response()
 }
+
+// ------------------------------------------------------------------------ public verification
+
+pub struct CertView {
+    pub number: String,
+    pub holder: String,
+    pub uscc: String,
+    pub category: String,
+    pub level: String,
+    pub issued_on: String,
+    pub valid_until: String,
+    pub status: String,
+    pub in_force: bool,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    c: Chrome,
+    cert: Option<CertView>,
+    number: String,
+}
+
+/// `GET /verify/{number}`: anyone, without signing in (the certificate's QR code leads here).
+pub async fn verify_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+) -> Response {
+    let (cert, status) = match st.app.verify_certificate(&number).await {
+        Ok(v) => {
+            let c = v.certificate;
+            let lang = ctx.lang;
+            let d = |s: &str| {
+                zizhi_domain::calendar::parse_date(s).map_or(s.to_string(), |x| match lang {
+                    Lang::Zh => x.format("%Y年%-m月%-d日").to_string(),
+                    Lang::En => x.to_string(),
+                })
+            };
+            let level = u8::try_from(c.level).unwrap_or(0);
+            let status_text = match (c.status.as_str(), v.in_force, lang) {
+                ("valid", true, Lang::Zh) => "有效".to_string(),
+                ("valid", true, Lang::En) => "valid".to_string(),
+                ("valid", false, Lang::Zh) => "已过期".to_string(),
+                ("valid", false, Lang::En) => "expired".to_string(),
+                (other, _, _) => other.to_string(),
+            };
+            (
+                Some(CertView {
+                    category: zizhi_domain::profile::Category::parse(&c.category)
+                        .map_or(c.category.clone(), |x| x.name().get(lang).to_string()),
+                    level: match lang {
+                        Lang::Zh => zizhi_domain::lang::level_zh(level),
+                        Lang::En => format!("level {level}"),
+                    },
+                    issued_on: d(&c.issued_on),
+                    valid_until: d(&c.valid_until),
+                    number: c.number,
+                    holder: c.holder,
+                    uscc: c.uscc,
+                    status: status_text,
+                    in_force: v.in_force,
+                }),
+                StatusCode::OK,
+            )
+        }
+        Err(AppError::NotFound(_)) => (None, StatusCode::NOT_FOUND),
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let page = VerifyPage {
+        c: chrome(&ctx, &format!("/verify/{number}")),
+        cert,
+        number,
+    };
+    (status, render(&page)).into_response()
+}

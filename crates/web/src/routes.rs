@@ -537,6 +537,56 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         (
             r(
+                M::POST,
+                "/api/v1/batches",
+                Authenticated,
+                "制证工作人员建立证书批次",
+                "The certificate officer builds a batch",
+            ),
+            post(api::batch_create),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/batches/{id}/approve",
+                Authenticated,
+                "审批人审批批次（不得审批本人建立的批次）",
+                "An approver approves a batch (not one they made)",
+            ),
+            post(api::batch_approve),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/batches/{id}/issue",
+                Authenticated,
+                "发放批次中的证书",
+                "Issue the batch's certificates",
+            ),
+            post(api::batch_issue),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/certificates/{number}",
+                Public,
+                "公开查验证书",
+                "Verify a certificate (public)",
+            ),
+            get(api::certificate_get),
+        ),
+        (
+            r(
+                M::GET,
+                "/verify/{number}",
+                Public,
+                "公开查验证书页面（证书二维码指向此处）",
+                "Public verification page (the certificate's QR code leads here)",
+            ),
+            get(pages::verify_page),
+        ),
+        (
+            r(
                 M::GET,
                 "/api/v1/audit",
                 May(Action::ViewAuditLog),

@@ -283,6 +283,13 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/api/v1/cases/{id}/judgements", staff.clone()),
         ("POST", "/api/v1/cases/{id}/judgements", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/votes", everyone.clone()),
+        ("POST", "/api/v1/batches", everyone.clone()),
+        ("POST", "/api/v1/batches/{id}/approve", vec![Approver]),
+        (
+            "POST",
+            "/api/v1/batches/{id}/issue",
+            vec![CertificateOfficer],
+        ),
         ("GET", "/api/v1/audit", vec![Administrator, Supervisor]),
         (
             "POST",
@@ -368,7 +375,9 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             .unwrap()
             .id;
         for (method, path, allowed_roles) in &expected {
-            let id = if path.contains("cases/{id}") {
+            let id = if path.contains("batches/{id}") {
+                999_999
+            } else if path.contains("cases/{id}") {
                 case_id
             } else if path.contains("evidence/{id}") {
                 ev.id
@@ -1101,5 +1110,123 @@ async fn the_account_page_changes_the_password_and_issues_tokens() {
             .json();
         assert_eq!(me["username"], "appl");
         assert_eq!(me["organization_id"], org.id);
+    }
+}
+
+#[tokio::test]
+async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
+    use zizhi_domain::case::Transition as T;
+    for app in test_apps().await {
+        let a = &app.state.app;
+        let org = a
+            .create_organization(None, "91350100M000100Y43", "示例灾备科技有限公司")
+            .await
+            .unwrap();
+        app.user("appl", Role::Applicant, Some(org.id)).await;
+        for (n, r) in [
+            ("reg", Role::Registrar),
+            ("lead", Role::ProjectLead),
+            ("fin", Role::ContractFinance),
+            ("ass", Role::Assessor),
+            ("exp", Role::Expert),
+            ("off", Role::CertificateOfficer),
+            ("apr", Role::Approver),
+        ] {
+            app.user(n, r, None).await;
+        }
+        let who = |n: &'static str| async move {
+            a.login(n, "a long password", None).await.unwrap().actor
+        };
+        let (appl, reg, lead, fin, ass, exp, off, apr) = (
+            who("appl").await,
+            who("reg").await,
+            who("lead").await,
+            who("fin").await,
+            who("ass").await,
+            who("exp").await,
+            who("off").await,
+            who("apr").await,
+        );
+        let c = a.create_case(&appl, 2, "initial").await.unwrap();
+        a.save_case_profile(
+            &appl,
+            c.id,
+            serde_json::from_str(include_str!("../../../../examples/profile.json")).unwrap(),
+        )
+        .await
+        .unwrap();
+        a.transition_case(&appl, c.id, T::Submit, "").await.unwrap();
+        a.record_paper_copy(&reg, c.id).await.unwrap();
+        let mut up = a.begin_evidence(&appl, org.id).await.unwrap();
+        a.write_evidence(&mut up, b"materials").await.unwrap();
+        a.finish_evidence(&appl, org.id, up, "m.pdf", None)
+            .await
+            .unwrap();
+        for (actor, t) in [
+            (&reg, T::File),
+            (&lead, T::Accept),
+            (&lead, T::SendAgreement),
+            (&lead, T::RecordSignedAgreement),
+            (&fin, T::ApproveAgreement),
+            (&fin, T::ConfirmPayment),
+        ] {
+            a.transition_case(actor, c.id, t, "ok").await.unwrap();
+        }
+        a.assign_team(&lead, c.id, &[ass.user_id], &[exp.user_id])
+            .await
+            .unwrap();
+        for r in zizhi_domain::criteria::Pack::shipped()
+            .into_iter()
+            .find(|p| p.level == 2)
+            .unwrap()
+            .requirements
+        {
+            a.record_judgement(&ass, c.id, &r.id, "conform", "符合", &[])
+                .await
+                .unwrap();
+        }
+        a.transition_case(&lead, c.id, T::ConcludeAudit, "符合二级要求")
+            .await
+            .unwrap();
+        a.panel_vote(&exp, c.id, "pass", "同意").await.unwrap();
+        a.transition_case(&exp, c.id, T::PanelPass, "通过")
+            .await
+            .unwrap();
+        let batch = a.create_batch(&off, &[c.id]).await.unwrap();
+        a.approve_batch(&apr, batch.id).await.unwrap();
+        let number = a
+            .issue_batch(&off, batch.id)
+            .await
+            .unwrap()
+            .remove(0)
+            .number;
+
+        let mut anon = Browser::default();
+        let r = app.get(&mut anon, &format!("/verify/{number}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body.contains("该证书真实有效")
+                && r.body.contains("示例灾备科技有限公司")
+                && r.body.contains("二级")
+                && r.body.contains("灾难恢复类"),
+            "{}",
+            r.body
+        );
+        app.get(&mut anon, "/lang/en?next=/").await;
+        let r = app.get(&mut anon, &format!("/verify/{number}")).await;
+        assert!(r.body.contains("genuine and in force") && r.body.contains("level 2"));
+        let r = app.get(&mut anon, "/verify/NO-SUCH-NUMBER").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let j = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/certificates/{number}"),
+                None,
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(j["in_force"], true);
+        assert_eq!(j["uscc"], "91350100M000100Y43");
     }
 }

@@ -1,0 +1,252 @@
+//! Certification (发证, guide 5.5): the certificate officer puts passed cases into a batch, an
+//! approver who is not the batch's maker approves it, and issuing creates the certificates
+//! (numbers from the configured template, valid three years less a day) — each case's issue
+//! with its history, audit event and e-mail in one transaction. Anyone can verify a number.
+
+use chrono::Datelike;
+use chrono::NaiveDate;
+use serde_json::json;
+use zizhi_domain::case::{Performer, Stage, Transition};
+use zizhi_domain::certificate;
+use zizhi_domain::roles::Role;
+use zizhi_store::audit::{self, NewEvent};
+use zizhi_store::cases::{self as repo, CaseRow};
+use zizhi_store::certificates::{self as store, Batch, Certificate, NewCertificate};
+use zizhi_store::{Tx, organizations};
+
+use crate::policy::Actor;
+use crate::{App, AppConfig, AppError, Result};
+
+/// Creates the certificate of an issued case (inside the case's transaction).
+pub(crate) async fn issue_certificate(
+    config: &AppConfig,
+    tx: &mut Tx,
+    c: &CaseRow,
+    today: NaiveDate,
+) -> Result<Certificate> {
+    let pack = crate::evaluation::pack_of(c)?;
+    let years = pack.validity_years.ok_or_else(|| {
+        AppError::invalid(
+            "validity",
+            "本级别证书有效期待公布",
+            "this level's validity is pending",
+        )
+    })?;
+    let facts: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or_default();
+    let holder = facts["organization"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let level = u8::try_from(c.level).map_err(|_| AppError::Internal("level".into()))?;
+    let serial = store::next_serial(
+        tx,
+        &format!("certificate:{}:{}:{}", today.year(), c.category, level),
+    )
+    .await?;
+    let number = certificate::number(
+        &config.certificate_template,
+        today.year(),
+        "DR",
+        level,
+        serial,
+    );
+    let uscc = match facts["organization"]["uscc"].as_str() {
+        Some(u) => zizhi_domain::uscc::Uscc::parse(u)
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let cert = store::insert(
+        tx,
+        &NewCertificate {
+            number: &number,
+            case_id: c.id,
+            organization_id: c.organization_id,
+            holder: &holder,
+            uscc: &uscc,
+            category: &c.category,
+            level: c.level,
+            issued_on: &today.to_string(),
+            valid_until: &certificate::valid_until(today, years).to_string(),
+        },
+    )
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Store(zizhi_store::StoreError::Conflict(_)) => AppError::Conflict {
+            field: "certificate_number".into(),
+        },
+        other => other,
+    })?;
+    Ok(cert)
+}
+
+/// What the public verification page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub certificate: Certificate,
+    /// The current name of the holder's registered organisation.
+    pub organization: String,
+    /// In force today (status valid and not past its last day).
+    pub in_force: bool,
+}
+
+impl App {
+    async fn audit_batch(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        action: &str,
+        batch: i64,
+        summary: serde_json::Value,
+    ) -> Result<()> {
+        audit::append(
+            tx,
+            NewEvent {
+                actor_id: Some(actor.user_id),
+                actor: actor.username.clone(),
+                action: action.into(),
+                object_type: "certificate_batch".into(),
+                object_id: batch.to_string(),
+                summary,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The certificate officer batches cases that passed expert review.
+    pub async fn create_batch(&self, actor: &Actor, case_ids: &[i64]) -> Result<Batch> {
+        if actor.role != Role::CertificateOfficer {
+            return Err(AppError::Forbidden);
+        }
+        if case_ids.is_empty() {
+            return Err(AppError::invalid(
+                "case_ids",
+                "批次至少包含一个案件",
+                "a batch needs at least one case",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let batch = store::new_batch(&mut tx, actor.user_id).await?;
+        for id in case_ids {
+            let mut c = repo::get_locked(&mut tx, *id)
+                .await?
+                .ok_or(AppError::NotFound("case"))?;
+            let stage = Stage::parse(&c.stage).ok_or_else(|| AppError::Internal("stage".into()))?;
+            if stage != Stage::Certification {
+                return Err(AppError::WrongStage {
+                    current: stage.name(),
+                });
+            }
+            if c.batch_id.is_some() {
+                return Err(AppError::invalid(
+                    "case_ids",
+                    format!("案件 {id} 已在批次中"),
+                    format!("case {id} is in a batch already"),
+                ));
+            }
+            c.batch_id = Some(batch.id);
+            repo::update(&mut tx, &c).await?;
+        }
+        self.audit_batch(
+            &mut tx,
+            actor,
+            "batch.create",
+            batch.id,
+            json!({"cases": case_ids}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(batch)
+    }
+
+    /// An approver approves a batch they did not make (separation of duties).
+    pub async fn approve_batch(&self, actor: &Actor, id: i64) -> Result<()> {
+        if actor.role != Role::Approver {
+            return Err(AppError::Forbidden);
+        }
+        let mut tx = self.db.begin().await?;
+        let b = store::batch_locked(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("batch"))?;
+        if b.created_by == actor.user_id {
+            return Err(AppError::Forbidden);
+        }
+        if b.status != "open" {
+            return Err(AppError::invalid(
+                "batch",
+                format!("批次状态为 {}，不能审批", b.status),
+                format!("the batch is {}, not open", b.status),
+            ));
+        }
+        store::set_batch(&mut tx, id, "approved", Some(actor.user_id)).await?;
+        self.audit_batch(&mut tx, actor, "batch.approve", id, json!({}))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues every case of an approved batch; safe to repeat after an interruption.
+    pub async fn issue_batch(&self, actor: &Actor, id: i64) -> Result<Vec<Certificate>> {
+        if actor.role != Role::CertificateOfficer {
+            return Err(AppError::Forbidden);
+        }
+        let b = store::batch(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("batch"))?;
+        if b.status != "approved" {
+            return Err(AppError::invalid(
+                "batch",
+                "批次尚未审批",
+                "the batch is not approved",
+            ));
+        }
+        let today = crate::cases::today();
+        for case_id in store::batch_cases(&self.db, id).await? {
+            let c = repo::get(&self.db, case_id)
+                .await?
+                .ok_or(AppError::NotFound("case"))?;
+            if c.stage == Stage::Certification.as_str() {
+                self.apply(
+                    Some(actor),
+                    Performer::Role(actor.role),
+                    case_id,
+                    Transition::Issue,
+                    "",
+                    today,
+                )
+                .await?;
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        store::set_batch(&mut tx, id, "issued", None).await?;
+        self.audit_batch(&mut tx, actor, "batch.issue", id, json!({}))
+            .await?;
+        tx.commit().await?;
+        let mut out = Vec::new();
+        for case_id in store::batch_cases(&self.db, id).await? {
+            if let Some(c) = store::for_case(&self.db, case_id).await? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Public verification of a certificate number (no sign-in).
+    pub async fn verify_certificate(&self, number: &str) -> Result<Verification> {
+        let cert = store::by_number(&self.db, number.trim())
+            .await?
+            .ok_or(AppError::NotFound("certificate"))?;
+        let organization = organizations::get(&self.db, cert.organization_id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        let today = crate::cases::today().to_string();
+        let in_force = cert.status == "valid" && cert.valid_until >= today;
+        Ok(Verification {
+            certificate: cert,
+            organization,
+            in_force,
+        })
+    }
+}

@@ -1,0 +1,104 @@
+//! Certificates (资质证书, guide 5.5): validity and numbering.
+//!
+//! Validity: three years (the fee schedule's 三年年金, 九), ending the day before the third
+//! anniversary of issue — the convention of a confirmed CNITSEC certificate
+//! (2022-04-26 → 2025-04-25, STANDARDS.md §3.5). The number format of service-qualification
+//! certificates is not confirmed (STANDARDS.md §3.4), so it is a template the administrator
+//! configures; the default follows the pattern recalled from announcements.
+
+use chrono::NaiveDate;
+
+use crate::period::add_months;
+
+/// The default number template: `CNITSEC2026SRV-II-0001`.
+pub const DEFAULT_TEMPLATE: &str = "CNITSEC{year}SRV-{roman}-{serial}";
+
+/// The last valid day of a certificate issued on `issued` for `years`.
+pub fn valid_until(issued: NaiveDate, years: u32) -> NaiveDate {
+    add_months(issued, years * 12)
+        .pred_opt()
+        .expect("date in range")
+}
+
+fn roman(level: u8) -> &'static str {
+    match level {
+        1 => "I",
+        2 => "II",
+        3 => "III",
+        4 => "IV",
+        5 => "V",
+        _ => "?",
+    }
+}
+
+/// Checks a template: known placeholders only, and `{serial}` present (numbers must differ).
+pub fn check_template(t: &str) -> Result<(), String> {
+    let mut rest = t;
+    while let Some(i) = rest.find('{') {
+        let end = rest[i..].find('}').ok_or("an opening { has no closing }")? + i;
+        let name = &rest[i + 1..end];
+        if !matches!(name, "year" | "level" | "roman" | "serial" | "category") {
+            return Err(format!(
+                "unknown placeholder {{{name}}} (year, level, roman, serial, category)"
+            ));
+        }
+        rest = &rest[end + 1..];
+    }
+    if !t.contains("{serial}") {
+        return Err("the template needs {serial}".into());
+    }
+    Ok(())
+}
+
+/// Renders a certificate number; `{serial}` is zero-padded to four digits.
+pub fn number(template: &str, year: i32, category_code: &str, level: u8, serial: i64) -> String {
+    template
+        .replace("{year}", &year.to_string())
+        .replace("{level}", &level.to_string())
+        .replace("{roman}", roman(level))
+        .replace("{category}", category_code)
+        .replace("{serial}", &format!("{serial:04}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::parse_date;
+
+    #[test]
+    fn three_years_end_the_day_before_the_third_anniversary() {
+        assert_eq!(
+            valid_until(parse_date("2022-04-26").unwrap(), 3),
+            parse_date("2025-04-25").unwrap()
+        );
+        assert_eq!(
+            valid_until(parse_date("2026-11-24").unwrap(), 3),
+            parse_date("2029-11-23").unwrap()
+        );
+        // Issued on 29 February: the anniversary clamps to 28 February, the day before is the 27th.
+        assert_eq!(
+            valid_until(parse_date("2024-02-29").unwrap(), 3),
+            parse_date("2027-02-27").unwrap()
+        );
+        assert_eq!(
+            valid_until(parse_date("2026-03-01").unwrap(), 3),
+            parse_date("2029-02-28").unwrap()
+        );
+    }
+
+    #[test]
+    fn numbers_follow_the_template() {
+        assert_eq!(
+            number(DEFAULT_TEMPLATE, 2026, "DR", 2, 7),
+            "CNITSEC2026SRV-II-0007"
+        );
+        assert_eq!(
+            number("ZZ-{category}{level}-{year}-{serial}", 2026, "DR", 3, 12345),
+            "ZZ-DR3-2026-12345"
+        );
+        assert!(check_template(DEFAULT_TEMPLATE).is_ok());
+        assert!(check_template("X-{year}").is_err());
+        assert!(check_template("X-{serial}-{month}").is_err());
+        assert!(check_template("X-{serial").is_err());
+    }
+}

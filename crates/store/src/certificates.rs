@@ -1,0 +1,141 @@
+//! Certificate batches, certificates and serial counters.
+
+use sqlx::FromRow;
+
+use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Batch {
+    pub id: i64,
+    /// `open`, `approved` or `issued`.
+    pub status: String,
+    pub created_by: i64,
+    pub approved_by: Option<i64>,
+    pub created_us: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Certificate {
+    pub id: i64,
+    pub number: String,
+    pub case_id: i64,
+    pub organization_id: i64,
+    pub holder: String,
+    pub uscc: String,
+    pub category: String,
+    pub level: i32,
+    pub issued_on: String,
+    pub valid_until: String,
+    pub status: String,
+}
+
+const CERT: &str = "id, number, case_id, organization_id, holder, uscc, category, level, issued_on, valid_until, status";
+
+pub async fn new_batch(tx: &mut Tx, created_by: i64) -> Result<Batch> {
+    let now = now_us();
+    Ok(on_tx!(tx, t => sqlx::query_as::<_, Batch>(
+        "INSERT INTO certificate_batch (status, created_by, created_us) VALUES ('open', $1, $2) RETURNING id, status, created_by, approved_by, created_us")
+        .bind(created_by)
+        .bind(now)
+        .fetch_one(t)
+        .await)?)
+}
+
+pub async fn batch_locked(tx: &mut Tx, id: i64) -> Result<Option<Batch>> {
+    let lock = if matches!(tx, Tx::Pg(_)) {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT id, status, created_by, approved_by, created_us FROM certificate_batch WHERE id = $1{lock}"
+    ));
+    Ok(on_tx!(tx, t => sqlx::query_as::<_, Batch>(sql).bind(id).fetch_optional(t).await)?)
+}
+
+pub async fn batch(db: &Db, id: i64) -> Result<Option<Batch>> {
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, Batch>("SELECT id, status, created_by, approved_by, created_us FROM certificate_batch WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p)
+        .await)?,
+    )
+}
+
+pub async fn set_batch(tx: &mut Tx, id: i64, status: &str, approved_by: Option<i64>) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("UPDATE certificate_batch SET status = $2, approved_by = COALESCE($3, approved_by) WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(approved_by)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Cases in a batch.
+pub async fn batch_cases(db: &Db, batch_id: i64) -> Result<Vec<i64>> {
+    Ok(
+        on_pool!(db, p => sqlx::query_scalar::<_, i64>("SELECT id FROM application_case WHERE batch_id = $1 ORDER BY id")
+        .bind(batch_id)
+        .fetch_all(p)
+        .await)?,
+    )
+}
+
+/// The next value of a named counter, allocated in the transaction.
+pub async fn next_serial(tx: &mut Tx, name: &str) -> Result<i64> {
+    Ok(on_tx!(tx, t => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO counter (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = counter.value + 1 RETURNING value")
+        .bind(name)
+        .fetch_one(t)
+        .await)?)
+}
+
+pub struct NewCertificate<'a> {
+    pub number: &'a str,
+    pub case_id: i64,
+    pub organization_id: i64,
+    pub holder: &'a str,
+    pub uscc: &'a str,
+    pub category: &'a str,
+    pub level: i32,
+    pub issued_on: &'a str,
+    pub valid_until: &'a str,
+}
+
+pub async fn insert(tx: &mut Tx, c: &NewCertificate<'_>) -> Result<Certificate> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO certificate (number, case_id, organization_id, holder, uscc, category, level, issued_on, valid_until, status, created_us)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid', $10) RETURNING {CERT}"
+    ));
+    let now = now_us();
+    on_tx!(tx, t => sqlx::query_as::<_, Certificate>(sql)
+        .bind(c.number)
+        .bind(c.case_id)
+        .bind(c.organization_id)
+        .bind(c.holder)
+        .bind(c.uscc)
+        .bind(c.category)
+        .bind(c.level)
+        .bind(c.issued_on)
+        .bind(c.valid_until)
+        .bind(now)
+        .fetch_one(t)
+        .await)
+    .map_err(|e| StoreError::conflict_as(e, "number"))
+}
+
+pub async fn by_number(db: &Db, number: &str) -> Result<Option<Certificate>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {CERT} FROM certificate WHERE number = $1"));
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql).bind(number).fetch_optional(p).await)?,
+    )
+}
+
+pub async fn for_case(db: &Db, case_id: i64) -> Result<Option<Certificate>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {CERT} FROM certificate WHERE case_id = $1"));
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql).bind(case_id).fetch_optional(p).await)?,
+    )
+}
