@@ -29,6 +29,8 @@ pub struct Config {
     /// `s3://ACCESS:SECRET@host:port/bucket[?region=…&tls=false]`; without it evidence is kept
     /// in `<data_dir>/evidence/`.
     pub evidence_url: Option<String>,
+    /// Certificate numbers: {year} {level} {roman} {category} {serial}.
+    pub certificate_number_template: String,
 }
 
 impl Default for Config {
@@ -46,6 +48,7 @@ impl Default for Config {
             mail_from: "资质认定 <noreply@localhost.invalid>".into(),
             smtp_url: None,
             evidence_url: None,
+            certificate_number_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
         }
     }
 }
@@ -80,9 +83,11 @@ struct FileConfig {
     mail_from: Option<String>,
     smtp_url: Option<String>,
     evidence_url: Option<String>,
+    certificate_number_template: Option<String>,
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
+    "certificate_number_template",
     "evidence_url",
     "mail_from",
     "smtp_url",
@@ -152,6 +157,9 @@ impl Config {
             if let Some(v) = f.evidence_url {
                 c.evidence_url = Some(v);
             }
+            if let Some(v) = f.certificate_number_template {
+                c.certificate_number_template = v;
+            }
         }
         for key in KEYS {
             let var = format!("ZIZHI_{}", key.to_ascii_uppercase());
@@ -179,6 +187,7 @@ impl Config {
                 "mail_from" => c.mail_from = v.clone(),
                 "smtp_url" => c.smtp_url = Some(v.clone()),
                 "evidence_url" => c.evidence_url = Some(v.clone()),
+                "certificate_number_template" => c.certificate_number_template = v.clone(),
                 _ => unreachable!("KEYS is exhaustive"),
             }
         }
@@ -208,6 +217,8 @@ impl Config {
         if let Some(u) = &self.smtp_url {
             zizhi_app::notify::parse_smtp_url(u).map_err(|e| bad("smtp_url", e))?;
         }
+        zizhi_domain::certificate::check_template(&self.certificate_number_template)
+            .map_err(|e| bad("certificate_number_template", e))?;
         if let Some(u) = &self.evidence_url {
             zizhi_store::files::S3Config::parse(u).map_err(|e| bad("evidence_url", e))?;
         }
@@ -242,7 +253,7 @@ impl Config {
             session_idle_seconds: self.session_idle_minutes * 60,
             max_evidence_bytes: 1 << 30,
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
-            certificate_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
+            certificate_template: self.certificate_number_template.clone(),
             mail: zizhi_app::notify::MailConfig {
                 from: self.mail_from.clone(),
                 transport: match &self.smtp_url {
@@ -321,6 +332,12 @@ mod tests {
         assert_eq!(Config::load(None, &env).unwrap_err().key, "secure_cookies");
         let env = |k: &str| (k == "ZIZHI_DATABASE").then(|| "mysql://x".to_string());
         assert_eq!(Config::load(None, &env).unwrap_err().key, "database");
+        let env =
+            |k: &str| (k == "ZIZHI_CERTIFICATE_NUMBER_TEMPLATE").then(|| "ZZ-{year}".to_string());
+        assert_eq!(
+            Config::load(None, &env).unwrap_err().key,
+            "certificate_number_template"
+        );
         let env = |k: &str| (k == "ZIZHI_EVIDENCE_URL").then(|| "s3://bucket".to_string());
         assert_eq!(Config::load(None, &env).unwrap_err().key, "evidence_url");
         let env = |k: &str| (k == "ZIZHI_SMTP_URL").then(|| "smtp://".to_string());
