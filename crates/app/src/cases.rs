@@ -5,7 +5,7 @@
 //! calendar), which pauses the project clock until the applicant resubmits. Every transition is
 //! decided by `zizhi_domain::case` and written with its audit event in one transaction.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 use zizhi_domain::assess::assess;
 use zizhi_domain::case::{self, FilingFacts, Performer, Stage, Transition, TransitionError};
@@ -21,6 +21,13 @@ use zizhi_store::{Tx, outbox, users};
 
 use crate::policy::{Action, Actor};
 use crate::{App, AppError, Result};
+
+/// The number people quote (受理编号): year of opening and the case id, e.g. `ZZ-2026-00042`.
+pub fn case_number(c: &CaseRow) -> String {
+    let year = chrono::DateTime::from_timestamp_micros(c.created_us)
+        .map_or(0, |d| d.with_timezone(&china_standard_time()).year());
+    format!("ZZ-{year}-{:05}", c.id)
+}
 
 /// Today in China Standard Time.
 pub fn today() -> NaiveDate {
@@ -635,6 +642,31 @@ impl App {
             stage,
             case: c,
         })
+    }
+
+    /// 待办: the cases waiting for a step this actor's role performs, oldest first.
+    pub async fn todo(&self, actor: &Actor) -> Result<Vec<(CaseRow, Vec<Transition>)>> {
+        let me = Performer::Role(actor.role);
+        let mut out: Vec<(CaseRow, Vec<Transition>)> = self
+            .cases(actor)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                let stage = Stage::parse(&c.stage)?;
+                let next: Vec<Transition> = Transition::ALL
+                    .into_iter()
+                    .filter(|t| {
+                        t.performer() == me
+                            && *t != Transition::Withdraw
+                            && *t != Transition::Issue
+                            && t.target(stage).is_some()
+                    })
+                    .collect();
+                (!next.is_empty()).then_some((c, next))
+            })
+            .collect();
+        out.reverse();
+        Ok(out)
     }
 
     /// Cases the actor may see: an applicant's own, or all for staff.

@@ -233,6 +233,33 @@ impl Transition {
         Transition::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// What the step is called on buttons and in the timeline.
+    pub fn name(self) -> Text {
+        use Transition::*;
+        let (zh, en) = match self {
+            Submit => ("提交申请", "Submit"),
+            File => ("建档立项", "File the case"),
+            RequestSupplement => ("要求补充资料", "Request a supplement"),
+            Resubmit => ("提交补充资料", "Resubmit"),
+            MarkLapsed => ("逾期未补正", "Mark lapsed"),
+            ExtendSupplement => ("延长补正期限", "Extend the deadline"),
+            Terminate => ("终止", "Terminate"),
+            NotAccept => ("不予受理", "Do not accept"),
+            Accept => ("予以受理", "Accept"),
+            SendAgreement => ("发送委托协议", "Send the agreement"),
+            RecordSignedAgreement => ("登记已签署协议", "Record the signed agreement"),
+            ApproveAgreement => ("审批协议", "Approve the agreement"),
+            ConfirmPayment => ("确认缴费", "Confirm payment"),
+            ConcludeAudit => ("形成项目审核结论", "Conclude the audit"),
+            PanelPass => ("专家评审通过", "Panel: pass"),
+            PanelFail => ("专家评审不通过", "Panel: fail"),
+            PanelReturn => ("专家组退回", "Panel: return"),
+            Issue => ("发证", "Issue"),
+            Withdraw => ("撤回申请", "Withdraw"),
+        };
+        Text::new(zh, en)
+    }
+
     /// Who may perform it.
     pub fn performer(self) -> Performer {
         use Role::*;

@@ -275,6 +275,40 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(evidence::download),
         ),
         (
+            r(M::GET, "/cases", Authenticated, "申请案件列表", "Cases"),
+            get(pages::cases_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases",
+                Authenticated,
+                "申请单位新建申请",
+                "An applicant opens an application",
+            ),
+            post(pages::cases_create),
+        ),
+        (
+            r(
+                M::GET,
+                "/cases/{id}",
+                Authenticated,
+                "案件页：阶段、周期、流程跟踪、下一步",
+                "A case: stage, clock, history, next steps",
+            ),
+            get(pages::case_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/transitions",
+                Authenticated,
+                "流程操作（表单）",
+                "A process step (form)",
+            ),
+            post(pages::case_transition),
+        ),
+        (
             r(
                 M::GET,
                 "/audit",

@@ -241,6 +241,10 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/organizations", staff.clone()),
         ("POST", "/organizations", vec![Administrator]),
         ("GET", "/organizations/{id}", everyone.clone()),
+        ("GET", "/cases", everyone.clone()),
+        ("POST", "/cases", everyone.clone()),
+        ("GET", "/cases/{id}", everyone.clone()),
+        ("POST", "/cases/{id}/transitions", everyone.clone()),
         (
             "POST",
             "/organizations/{id}/evidence",
@@ -1228,5 +1232,101 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
             .json();
         assert_eq!(j["in_force"], true);
         assert_eq!(j["uscc"], "91350100M000100Y43");
+    }
+}
+
+#[tokio::test]
+async fn case_pages_show_the_stage_the_next_steps_and_the_todo_list() {
+    for app in test_apps().await {
+        let org = app
+            .state
+            .app
+            .create_organization(None, "91350100M000100Y43", "示例灾备科技有限公司")
+            .await
+            .unwrap();
+        app.user("appl", Role::Applicant, Some(org.id)).await;
+        app.user("reg", Role::Registrar, None).await;
+        let mut b = app.login("appl").await;
+        app.get(&mut b, "/cases").await;
+        let r = app
+            .post_form(&mut b, "/cases", &[("level", "2"), ("kind", "initial")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page_path = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let page = app.get(&mut b, &page_path).await;
+        assert!(
+            page.body.contains("草稿")
+                && page.body.contains("do-submit")
+                && page.body.contains("建档立项后开始计时"),
+            "{}",
+            page.body
+        );
+        // Submitting without facts: the page says why.
+        let r = app
+            .post_form(
+                &mut b,
+                &format!("{page_path}/transitions"),
+                &[("transition", "submit"), ("note", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("[profile]"), "{}", r.body);
+        let id: i64 = page_path.rsplit('/').next().unwrap().parse().unwrap();
+        let applicant = app
+            .state
+            .app
+            .login("appl", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        app.state
+            .app
+            .save_case_profile(
+                &applicant,
+                id,
+                serde_json::from_str(include_str!("../../../../examples/profile.json")).unwrap(),
+            )
+            .await
+            .unwrap();
+        app.get(&mut b, &page_path).await;
+        let r = app
+            .post_form(
+                &mut b,
+                &format!("{page_path}/transitions"),
+                &[("transition", "submit"), ("note", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = app.get(&mut b, &page_path).await;
+        assert!(
+            page.body.contains("已提交")
+                && page.body.contains("提交申请")
+                && page.body.contains("符合申请的基本条件"),
+            "{}",
+            page.body
+        );
+        // The registrar's home lists it as waiting (filing), and its page offers the step.
+        let mut r_browser = app.login("reg").await;
+        let home = app.get(&mut r_browser, "/").await;
+        assert!(
+            home.body.contains("ZZ-") && home.body.contains("建档立项"),
+            "{}",
+            home.body
+        );
+        let page = app.get(&mut r_browser, &page_path).await;
+        assert!(page.body.contains("do-file"));
+        let r = app
+            .post_form(
+                &mut r_browser,
+                &format!("{page_path}/transitions"),
+                &[("transition", "file"), ("note", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains("纸版申请书"),
+            "the missing filing condition is named: {}",
+            r.body
+        );
     }
 }
