@@ -138,8 +138,6 @@ pub struct LoginForm {
     totp: String,
     #[serde(default)]
     next: String,
-    #[allow(dead_code)]
-    csrf: String,
 }
 
 pub async fn login_submit(
@@ -381,8 +379,6 @@ pub struct NewUserForm {
     role: String,
     #[serde(default)]
     organization_id: String,
-    #[allow(dead_code)]
-    csrf: String,
 }
 
 /// A flash message for a failed action, on the same page.
@@ -538,8 +534,6 @@ pub async fn orgs_page(State(st): State<AppState>, ctx: Ctx) -> Response {
 pub struct NewOrgForm {
     name: String,
     uscc: String,
-    #[allow(dead_code)]
-    csrf: String,
 }
 
 pub async fn orgs_create(
@@ -701,8 +695,6 @@ pub async fn account_page(State(st): State<AppState>, ctx: Ctx) -> Response {
 pub struct PasswordForm {
     current_password: String,
     new_password: String,
-    #[allow(dead_code)]
-    csrf: String,
 }
 
 pub async fn account_password(
@@ -749,8 +741,6 @@ fn account_outcome(
 pub struct TotpForm {
     secret: String,
     code: String,
-    #[allow(dead_code)]
-    csrf: String,
 }
 
 pub async fn account_totp(
@@ -778,8 +768,6 @@ pub async fn account_totp(
 pub struct TokenForm {
     label: String,
     days: i64,
-    #[allow(dead_code)]
-    csrf: String,
 }
 
 pub async fn account_token(
@@ -1075,8 +1063,6 @@ pub async fn cases_page(State(st): State<AppState>, ctx: Ctx) -> Response {
 pub struct NewCaseForm {
     level: i64,
     kind: String,
-    #[allow(dead_code)]
-    csrf: String,
 }
 
 pub async fn cases_create(
@@ -1256,8 +1242,6 @@ pub struct TransitionForm {
     transition: String,
     #[serde(default)]
     note: String,
-    #[allow(dead_code)]
-    csrf: String,
 }
 
 pub async fn case_transition(
