@@ -36,7 +36,8 @@ pub fn today() -> NaiveDate {
         .date_naive()
 }
 
-fn packs() -> &'static [Pack] {
+/// The shipped packs, parsed once.
+pub(crate) fn packs() -> &'static [Pack] {
     static PACKS: std::sync::OnceLock<Vec<Pack>> = std::sync::OnceLock::new();
     PACKS.get_or_init(Pack::shipped)
 }
@@ -88,6 +89,13 @@ fn parse_profile(c: &CaseRow, raw: &serde_json::Value) -> Result<Profile> {
         ));
     }
     Ok(p)
+}
+
+/// The case's saved facts as a validated profile (the same check as at submission).
+pub(crate) fn case_facts(c: &CaseRow) -> Result<Profile> {
+    let raw: serde_json::Value = serde_json::from_str(&c.profile)
+        .map_err(|e| AppError::Internal(format!("case {} facts: {e}", c.id)))?;
+    parse_profile(c, &raw)
 }
 
 impl App {
@@ -336,12 +344,12 @@ impl App {
         {
             return Err(AppError::Forbidden);
         }
-        let filing = if t == File {
-            let facts: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or_default();
+        // Filing facts matter only where filing can happen (wrong stages answer 409 first).
+        let filing = if t == File && t.target(from).is_some() {
+            // A submitted case's facts were validated at submission.
+            let facts = case_facts(&c)?;
             Some(FilingFacts {
-                independent_legal_person: facts["organization"]["independent_legal_person"]
-                    .as_bool()
-                    == Some(true),
+                independent_legal_person: facts.organization.independent_legal_person,
                 paper_copy_received: c.paper_received_us.is_some(),
                 electronic_materials_attached: repo::evidence_count(&self.db, c.organization_id)
                     .await?
@@ -368,8 +376,7 @@ impl App {
         let mut notify: Option<(String, String)> = None;
         match t {
             Submit | Resubmit => {
-                let raw: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or_default();
-                let profile = parse_profile(&c, &raw)?;
+                let profile = case_facts(&c)?;
                 let pack = Pack::for_level(packs(), profile.category, profile.level)
                     .ok_or(AppError::NotFound("criteria pack"))?;
                 let report = assess(&profile, pack, &self.config.calendar).report(Lang::Zh);

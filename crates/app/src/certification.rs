@@ -32,11 +32,8 @@ pub(crate) async fn issue_certificate(
             "this level's validity is pending",
         )
     })?;
-    let facts: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or_default();
-    let holder = facts["organization"]["name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let facts = crate::cases::case_facts(c)?;
+    let holder = facts.organization.name.clone();
     let level = u8::try_from(c.level).map_err(|_| AppError::Internal("level".into()))?;
     let serial = store::next_serial(
         tx,
@@ -50,12 +47,7 @@ pub(crate) async fn issue_certificate(
         level,
         serial,
     );
-    let uscc = match facts["organization"]["uscc"].as_str() {
-        Some(u) => zizhi_domain::uscc::Uscc::parse(u)
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
-        None => String::new(),
-    };
+    let uscc = facts.organization.uscc.to_string();
     let cert = store::insert(
         tx,
         &NewCertificate {

@@ -37,11 +37,9 @@ fn stage_is(c: &CaseRow, s: Stage) -> Result<()> {
     }
 }
 
-pub(crate) fn pack_of(c: &CaseRow) -> Result<Pack> {
-    let packs = Pack::shipped();
+pub(crate) fn pack_of(c: &CaseRow) -> Result<&'static Pack> {
     let level = u8::try_from(c.level).map_err(|_| AppError::Internal("level".into()))?;
-    Pack::for_level(&packs, Category::DisasterRecovery, level)
-        .cloned()
+    Pack::for_level(crate::cases::packs(), Category::DisasterRecovery, level)
         .ok_or(AppError::NotFound("criteria pack"))
 }
 
