@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use zizhi_app::accounts::{NewUserInput, Organization, User};
@@ -12,7 +12,7 @@ use zizhi_app::{Actor, AppError};
 
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::error::Failure;
+use crate::error::{Answer, Failure, OrFail};
 use crate::extract::{ClientIp, JsonBody};
 
 pub(crate) fn me(ctx: &Ctx) -> Result<Actor, Failure> {
@@ -47,39 +47,37 @@ pub async fn session_create(
     ctx: Ctx,
     ClientIp(ip): ClientIp,
     JsonBody(b): JsonBody<LoginBody>,
-) -> Response {
+) -> Answer {
     if let Some(ip) = ip
         && !st.limiter.allow(ip, st.config.login_attempts_per_minute)
     {
         let t = crate::i18n::text("login.rate_limited").unwrap_or_default();
-        return Failure::new(
+        return Err(Failure::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             zizhi_domain::lang::Text::new(t.0, t.1),
             ctx.lang,
             true,
-        )
-        .into_response();
+        ));
     }
-    match st.app.login(&b.username, &b.password, b.totp.as_deref()).await {
-        Ok(s) => (
+    let s = st
+        .app
+        .login(&b.username, &b.password, b.totp.as_deref())
+        .await
+        .or_fail(&ctx)?;
+    Ok((
             StatusCode::CREATED,
             Json(json!({"token": s.token, "csrf_token": s.csrf_token, "user": {"id": s.actor.user_id, "username": s.actor.username, "role": s.actor.role.as_str()}})),
         )
-            .into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+            .into_response())
 }
 
 pub async fn session_delete(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
+) -> Answer {
+    let a = me(&ctx)?;
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -89,31 +87,24 @@ pub async fn session_delete(
     if let Some(t) = token
         && let Err(e) = st.app.logout(&a, &t).await
     {
-        return ctx.fail(e).into_response();
+        return Err(ctx.fail(e));
     }
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn me_get(ctx: Ctx) -> Response {
-    match me(&ctx) {
-        Ok(a) => Json(json!({
-            "id": a.user_id, "username": a.username, "display_name": a.display_name,
-            "role": a.role.as_str(), "organization_id": a.organization_id,
-            "must_change_password": ctx.must_change_password, "totp_enabled": ctx.totp_enabled,
-        }))
-        .into_response(),
-        Err(f) => f.into_response(),
-    }
+pub async fn me_get(ctx: Ctx) -> Answer {
+    let a = me(&ctx)?;
+    Ok(Json(json!({
+        "id": a.user_id, "username": a.username, "display_name": a.display_name,
+        "role": a.role.as_str(), "organization_id": a.organization_id,
+        "must_change_password": ctx.must_change_password, "totp_enabled": ctx.totp_enabled,
+    }))
+    .into_response())
 }
 
-pub async fn users_list(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let r = async { st.app.list_users(&me(&ctx)?).await.map_err(|e| ctx.fail(e)) }.await;
-    match r {
-        Ok(users) => {
-            Json(json!({"users": users.iter().map(user_json).collect::<Vec<_>>()})).into_response()
-        }
-        Err(f) => f.into_response(),
-    }
+pub async fn users_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
+    let users = st.app.list_users(&me(&ctx)?).await.or_fail(&ctx)?;
+    Ok(Json(json!({"users": users.iter().map(user_json).collect::<Vec<_>>()})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -133,11 +124,8 @@ pub async fn users_create(
     State(st): State<AppState>,
     ctx: Ctx,
     JsonBody(b): JsonBody<NewUserBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
+) -> Answer {
+    let a = me(&ctx)?;
     let input = NewUserInput {
         username: b.username,
         display_name: b.display_name,
@@ -146,59 +134,36 @@ pub async fn users_create(
         organization_id: b.organization_id,
         password: b.password,
     };
-    match st.app.create_user(Some(&a), input).await {
-        Ok((u, pw)) => (
-            StatusCode::CREATED,
-            Json(json!({"user": user_json(&u), "initial_password": pw})),
-        )
-            .into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+    let (u, pw) = st.app.create_user(Some(&a), input).await.or_fail(&ctx)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"user": user_json(&u), "initial_password": pw})),
+    )
+        .into_response())
 }
 
-pub async fn users_reset(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
+pub async fn users_reset(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
     let r = async {
         let u = st.app.user(&a, id).await?;
         st.app.reset_password(Some(&a), &u.username).await
     }
     .await;
-    match r {
-        Ok(pw) => Json(json!({"password": pw, "must_change_password": true})).into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+    let pw = r.or_fail(&ctx)?;
+    Ok(Json(json!({"password": pw, "must_change_password": true})).into_response())
 }
 
-pub async fn orgs_list(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let r = async {
-        st.app
-            .list_organizations(&me(&ctx)?)
-            .await
-            .map_err(|e| ctx.fail(e))
-    }
-    .await;
-    match r {
-        Ok(orgs) => Json(json!({"organizations": orgs.iter().map(org_json).collect::<Vec<_>>()}))
+pub async fn orgs_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
+    let orgs = st.app.list_organizations(&me(&ctx)?).await.or_fail(&ctx)?;
+    Ok(
+        Json(json!({"organizations": orgs.iter().map(org_json).collect::<Vec<_>>()}))
             .into_response(),
-        Err(f) => f.into_response(),
-    }
+    )
 }
 
-pub async fn orgs_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let r = async {
-        st.app
-            .organization(&me(&ctx)?, id)
-            .await
-            .map_err(|e| ctx.fail(e))
-    }
-    .await;
-    match r {
-        Ok(o) => Json(org_json(&o)).into_response(),
-        Err(f) => f.into_response(),
-    }
+pub async fn orgs_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let o = st.app.organization(&me(&ctx)?, id).await.or_fail(&ctx)?;
+    Ok(Json(org_json(&o)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -212,15 +177,14 @@ pub async fn orgs_create(
     State(st): State<AppState>,
     ctx: Ctx,
     JsonBody(b): JsonBody<NewOrgBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.create_organization(Some(&a), &b.uscc, &b.name).await {
-        Ok(o) => (StatusCode::CREATED, Json(org_json(&o))).into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let a = me(&ctx)?;
+    let o = st
+        .app
+        .create_organization(Some(&a), &b.uscc, &b.name)
+        .await
+        .or_fail(&ctx)?;
+    Ok((StatusCode::CREATED, Json(org_json(&o))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -247,42 +211,28 @@ pub async fn audit_list(
     State(st): State<AppState>,
     ctx: Ctx,
     Query(q): Query<AuditQuery>,
-) -> Response {
-    let r = async {
-        st.app
-            .audit_log(&me(&ctx)?, q.before, q.limit.unwrap_or(100))
-            .await
-            .map_err(|e| ctx.fail(e))
-    }
-    .await;
-    match r {
-        Ok(events) => Json(json!({"events": events.into_iter().map(|e| EventJson {
+) -> Answer {
+    let events = st
+        .app
+        .audit_log(&me(&ctx)?, q.before, q.limit.unwrap_or(100))
+        .await
+        .or_fail(&ctx)?;
+    Ok(Json(json!({"events": events.into_iter().map(|e| EventJson {
             seq: e.seq, at_us: e.at_us, actor_id: e.actor_id, actor: e.actor, action: e.action,
             object_type: e.object_type, object_id: e.object_id,
             summary: serde_json::from_str(&e.summary).unwrap_or(Value::String(e.summary)),
             prev_hash: e.prev_hash, hash: e.hash,
         }).collect::<Vec<_>>()}))
-        .into_response(),
-        Err(f) => f.into_response(),
-    }
+    .into_response())
 }
 
-pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let r = async {
-        st.app
-            .verify_audit(Some(&me(&ctx)?))
-            .await
-            .map_err(|e| ctx.fail(e))
-    }
-    .await;
-    match r {
-        Ok(v) => Json(json!({
-            "events": v.events, "head": v.head, "intact": v.first_break.is_none(),
-            "first_break": v.first_break.map(|(seq, reason)| json!({"seq": seq, "reason": reason})),
-        }))
-        .into_response(),
-        Err(f) => f.into_response(),
-    }
+pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx) -> Answer {
+    let v = st.app.verify_audit(Some(&me(&ctx)?)).await.or_fail(&ctx)?;
+    Ok(Json(json!({
+        "events": v.events, "head": v.head, "intact": v.first_break.is_none(),
+        "first_break": v.first_break.map(|(seq, reason)| json!({"seq": seq, "reason": reason})),
+    }))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -301,19 +251,18 @@ pub async fn tokens_create(
     State(st): State<AppState>,
     ctx: Ctx,
     JsonBody(b): JsonBody<TokenBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.create_api_token(&a, &b.label, b.days).await {
-        Ok(token) => (
-            StatusCode::CREATED,
-            Json(json!({"token": token, "days": b.days})),
-        )
-            .into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let a = me(&ctx)?;
+    let token = st
+        .app
+        .create_api_token(&a, &b.label, b.days)
+        .await
+        .or_fail(&ctx)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": token, "days": b.days})),
+    )
+        .into_response())
 }
 
 // ------------------------------------------------------------------------ cases
@@ -330,14 +279,9 @@ fn case_json(c: &zizhi_store::cases::CaseRow) -> Value {
     })
 }
 
-pub async fn cases_list(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let r = async { st.app.cases(&me(&ctx)?).await.map_err(|e| ctx.fail(e)) }.await;
-    match r {
-        Ok(list) => {
-            Json(json!({"cases": list.iter().map(case_json).collect::<Vec<_>>()})).into_response()
-        }
-        Err(f) => f.into_response(),
-    }
+pub async fn cases_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
+    let list = st.app.cases(&me(&ctx)?).await.or_fail(&ctx)?;
+    Ok(Json(json!({"cases": list.iter().map(case_json).collect::<Vec<_>>()})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -351,53 +295,46 @@ pub async fn cases_create(
     State(st): State<AppState>,
     ctx: Ctx,
     JsonBody(b): JsonBody<NewCaseBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.create_case(&a, b.level, &b.kind).await {
-        Ok(c) => (StatusCode::CREATED, Json(case_json(&c))).into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let a = me(&ctx)?;
+    let c = st
+        .app
+        .create_case(&a, b.level, &b.kind)
+        .await
+        .or_fail(&ctx)?;
+    Ok((StatusCode::CREATED, Json(case_json(&c))).into_response())
 }
 
-pub async fn case_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
+pub async fn case_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let d = st.app.case(&a, id).await.or_fail(&ctx)?;
+    let mut v = case_json(&d.case);
+    v["next"] = json!(d.next.iter().map(|t| t.as_str()).collect::<Vec<_>>());
+    v["clock"] = match d.clock {
+        Some(c) => json!({
+            "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
+            "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
+            "target": c.target, "limit": c.limit,
+        }),
+        None => Value::Null,
     };
-    match st.app.case(&a, id).await {
-        Ok(d) => {
-            let mut v = case_json(&d.case);
-            v["next"] = json!(d.next.iter().map(|t| t.as_str()).collect::<Vec<_>>());
-            v["clock"] = match d.clock {
-                Some(c) => json!({
-                    "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
-                    "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
-                    "target": c.target, "limit": c.limit,
-                }),
-                None => Value::Null,
-            };
-            v["rounds"] = json!(d.rounds.iter().map(|r| json!({
-                "round": r.round, "submitted_by": r.submitted_by, "submitted_us": r.submitted_us,
-                "profile": serde_json::from_str::<Value>(&r.profile).unwrap_or(Value::Null),
-                "assessment": serde_json::from_str::<Value>(&r.assessment).unwrap_or(Value::Null),
-            })).collect::<Vec<_>>());
-            v["history"] = json!(
-                d.transitions
-                    .iter()
-                    .map(|t| json!({
-                        "transition": t.transition, "from": t.from_stage, "to": t.to_stage,
-                        "actor_id": t.actor_id, "note": t.note, "at_us": t.at_us,
-                    }))
-                    .collect::<Vec<_>>()
-            );
-            v["profile"] = serde_json::from_str(&d.case.profile).unwrap_or(Value::Null);
-            Json(v).into_response()
-        }
-        Err(e) => ctx.fail(e).into_response(),
-    }
+    v["rounds"] =
+        json!(d.rounds.iter().map(|r| json!({
+        "round": r.round, "submitted_by": r.submitted_by, "submitted_us": r.submitted_us,
+        "profile": serde_json::from_str::<Value>(&r.profile).unwrap_or(Value::Null),
+        "assessment": serde_json::from_str::<Value>(&r.assessment).unwrap_or(Value::Null),
+    })).collect::<Vec<_>>());
+    v["history"] = json!(
+        d.transitions
+            .iter()
+            .map(|t| json!({
+                "transition": t.transition, "from": t.from_stage, "to": t.to_stage,
+                "actor_id": t.actor_id, "note": t.note, "at_us": t.at_us,
+            }))
+            .collect::<Vec<_>>()
+    );
+    v["profile"] = serde_json::from_str(&d.case.profile).unwrap_or(Value::Null);
+    Ok(Json(v).into_response())
 }
 
 pub async fn case_profile(
@@ -405,30 +342,16 @@ pub async fn case_profile(
     ctx: Ctx,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<Value>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.save_case_profile(&a, id, b).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let a = me(&ctx)?;
+    st.app.save_case_profile(&a, id, b).await.or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn case_paper_copy(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.record_paper_copy(&a, id).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+pub async fn case_paper_copy(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    st.app.record_paper_copy(&a, id).await.or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize)]
@@ -444,32 +367,29 @@ pub async fn case_transition(
     ctx: Ctx,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<TransitionBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
+) -> Answer {
+    let a = me(&ctx)?;
     let Some(t) = zizhi_domain::case::Transition::parse(&b.transition) else {
         let all: Vec<&str> = zizhi_domain::case::Transition::ALL
             .iter()
             .map(|t| t.as_str())
             .collect();
-        return ctx
-            .fail(AppError::invalid(
-                "transition",
-                format!("未知的操作“{}”", b.transition),
-                format!(
-                    "unknown transition \"{}\" (one of {})",
-                    b.transition,
-                    all.join(", ")
-                ),
-            ))
-            .into_response();
+        return Err(ctx.fail(AppError::invalid(
+            "transition",
+            format!("未知的操作“{}”", b.transition),
+            format!(
+                "unknown transition \"{}\" (one of {})",
+                b.transition,
+                all.join(", ")
+            ),
+        )));
     };
-    match st.app.transition_case(&a, id, t, &b.note).await {
-        Ok(c) => Json(case_json(&c)).into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+    let c = st
+        .app
+        .transition_case(&a, id, t, &b.note)
+        .await
+        .or_fail(&ctx)?;
+    Ok(Json(case_json(&c)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -484,15 +404,14 @@ pub async fn case_team(
     ctx: Ctx,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<TeamBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.assign_team(&a, id, &b.assessors, &b.experts).await {
-        Ok(members) => Json(json!({"members": members.iter().map(|m| json!({"user_id": m.user_id, "duty": m.duty})).collect::<Vec<_>>()})).into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let a = me(&ctx)?;
+    let members = st
+        .app
+        .assign_team(&a, id, &b.assessors, &b.experts)
+        .await
+        .or_fail(&ctx)?;
+    Ok(Json(json!({"members": members.iter().map(|m| json!({"user_id": m.user_id, "duty": m.duty})).collect::<Vec<_>>()})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -510,13 +429,9 @@ pub async fn case_judgement(
     ctx: Ctx,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<JudgementBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st
-        .app
+) -> Answer {
+    let a = me(&ctx)?;
+    st.app
         .record_judgement(
             &a,
             id,
@@ -526,30 +441,19 @@ pub async fn case_judgement(
             &b.evidence_ids,
         )
         .await
-    {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+        .or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn case_judgements(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.judgements(&a, id).await {
-        Ok(list) => Json(json!({"judgements": list.iter().map(|j| json!({
+pub async fn case_judgements(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let list = st.app.judgements(&a, id).await.or_fail(&ctx)?;
+    Ok(Json(json!({"judgements": list.iter().map(|j| json!({
             "requirement_id": j.requirement_id, "verdict": j.verdict, "rationale": j.rationale,
             "evidence_ids": serde_json::from_str::<Value>(&j.evidence_ids).unwrap_or(Value::Null),
             "assessor_id": j.assessor_id, "at_us": j.at_us,
         })).collect::<Vec<_>>()}))
-        .into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -564,15 +468,13 @@ pub async fn case_vote(
     ctx: Ctx,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<VoteBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.panel_vote(&a, id, &b.vote, &b.opinion).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let a = me(&ctx)?;
+    st.app
+        .panel_vote(&a, id, &b.vote, &b.opinion)
+        .await
+        .or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize)]
@@ -585,30 +487,20 @@ pub async fn batch_create(
     State(st): State<AppState>,
     ctx: Ctx,
     JsonBody(b): JsonBody<BatchBody>,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.create_batch(&a, &b.case_ids).await {
-        Ok(batch) => (
-            StatusCode::CREATED,
-            Json(json!({"id": batch.id, "status": batch.status})),
-        )
-            .into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let a = me(&ctx)?;
+    let batch = st.app.create_batch(&a, &b.case_ids).await.or_fail(&ctx)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": batch.id, "status": batch.status})),
+    )
+        .into_response())
 }
 
-pub async fn batch_approve(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.approve_batch(&a, id).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+pub async fn batch_approve(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    st.app.approve_batch(&a, id).await.or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 fn certificate_json(c: &zizhi_store::certificates::Certificate) -> Value {
@@ -619,31 +511,22 @@ fn certificate_json(c: &zizhi_store::certificates::Certificate) -> Value {
     })
 }
 
-pub async fn batch_issue(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.issue_batch(&a, id).await {
-        Ok(certs) => {
-            Json(json!({"certificates": certs.iter().map(certificate_json).collect::<Vec<_>>()}))
-                .into_response()
-        }
-        Err(e) => ctx.fail(e).into_response(),
-    }
+pub async fn batch_issue(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let certs = st.app.issue_batch(&a, id).await.or_fail(&ctx)?;
+    Ok(
+        Json(json!({"certificates": certs.iter().map(certificate_json).collect::<Vec<_>>()}))
+            .into_response(),
+    )
 }
 
 pub async fn certificate_get(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
-) -> Response {
-    match st.app.verify_certificate(&number).await {
-        Ok(v) => {
-            let mut j = certificate_json(&v.certificate);
-            j["in_force"] = json!(v.in_force);
-            Json(j).into_response()
-        }
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let v = st.app.verify_certificate(&number).await.or_fail(&ctx)?;
+    let mut j = certificate_json(&v.certificate);
+    j["in_force"] = json!(v.in_force);
+    Ok(Json(j).into_response())
 }

@@ -141,3 +141,17 @@ impl IntoResponse for Failure {
         }
     }
 }
+
+/// What a handler answers: a response, or a structured failure (4xx/5xx).
+pub type Answer = Result<Response, Failure>;
+
+/// Turns a use case's result into the request's failure (its language and format).
+pub trait OrFail<T> {
+    fn or_fail(self, ctx: &crate::ctx::Ctx) -> Result<T, Failure>;
+}
+
+impl<T> OrFail<T> for zizhi_app::Result<T> {
+    fn or_fail(self, ctx: &crate::ctx::Ctx) -> Result<T, Failure> {
+        self.map_err(|e| ctx.fail(e))
+    }
+}

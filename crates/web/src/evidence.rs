@@ -13,6 +13,7 @@ use zizhi_store::evidence::Evidence;
 use crate::AppState;
 use crate::api::me;
 use crate::ctx::Ctx;
+use crate::error::{Answer, OrFail};
 
 pub fn evidence_json(e: &Evidence) -> serde_json::Value {
     json!({
@@ -56,47 +57,40 @@ pub async fn upload_raw(
     ctx: Ctx,
     Path(org): Path<i64>,
     req: Request,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
+) -> Answer {
+    let a = me(&ctx)?;
     let mut upload = match st.app.begin_evidence(&a, org).await {
         Ok(u) => u,
-        Err(e) => return ctx.fail(e).into_response(),
+        Err(e) => return Err(ctx.fail(e)),
     };
     let headers = req.headers().clone();
     let Some(name) = file_name(&headers) else {
-        return ctx
-            .fail(AppError::invalid(
-                "X-File-Name",
-                "缺少 X-File-Name 请求头（文件名，UTF-8 百分号编码）",
-                "missing the X-File-Name header (the file name, percent-encoded UTF-8)",
-            ))
-            .into_response();
+        return Err(ctx.fail(AppError::invalid(
+            "X-File-Name",
+            "缺少 X-File-Name 请求头（文件名，UTF-8 百分号编码）",
+            "missing the X-File-Name header (the file name, percent-encoded UTF-8)",
+        )));
     };
     let mut stream = req.into_body().into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(c) => c,
             // The client went away: the partial file is removed when `upload` drops.
-            Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+            Err(_) => return Ok(StatusCode::BAD_REQUEST.into_response()),
         };
         if let Err(e) = st.app.write_evidence(&mut upload, &chunk).await {
-            return ctx.fail(e).into_response();
+            return Err(ctx.fail(e));
         }
     }
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    match st
+    let ev = st
         .app
         .finish_evidence(&a, org, upload, &name, media_type)
         .await
-    {
-        Ok(ev) => (StatusCode::CREATED, axum::Json(evidence_json(&ev))).into_response(),
-        Err(e) => ctx.fail(e).into_response(),
-    }
+        .or_fail(&ctx)?;
+    Ok((StatusCode::CREATED, axum::Json(evidence_json(&ev))).into_response())
 }
 
 /// `POST /organizations/{id}/evidence`: a multipart form from the organisation page (its
@@ -106,29 +100,24 @@ pub async fn upload_form(
     ctx: Ctx,
     Path(org): Path<i64>,
     req: Request,
-) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
+) -> Answer {
+    let a = me(&ctx)?;
     if let Err(e) = st.app.authorize(
         &a,
         &Action::UploadEvidence {
             organization_id: org,
         },
     ) {
-        return ctx.fail(e).into_response();
+        return Err(ctx.fail(e));
     }
     let mut mp = match Multipart::from_request(req, &st).await {
         Ok(m) => m,
         Err(_) => {
-            return ctx
-                .fail(AppError::invalid(
-                    "file",
-                    "请选择要上传的文件",
-                    "choose a file to upload",
-                ))
-                .into_response();
+            return Err(ctx.fail(AppError::invalid(
+                "file",
+                "请选择要上传的文件",
+                "choose a file to upload",
+            )));
         }
     };
     let mut done = 0;
@@ -136,7 +125,7 @@ pub async fn upload_form(
         let mut field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+            Err(_) => return Ok(StatusCode::BAD_REQUEST.into_response()),
         };
         if field.name() != Some("file") {
             continue;
@@ -145,17 +134,17 @@ pub async fn upload_form(
         let media_type = field.content_type().map(str::to_string);
         let mut upload = match st.app.begin_evidence(&a, org).await {
             Ok(u) => u,
-            Err(e) => return ctx.fail(e).into_response(),
+            Err(e) => return Err(ctx.fail(e)),
         };
         loop {
             match field.chunk().await {
                 Ok(Some(c)) => {
                     if let Err(e) = st.app.write_evidence(&mut upload, &c).await {
-                        return ctx.fail(e).into_response();
+                        return Err(ctx.fail(e));
                     }
                 }
                 Ok(None) => break,
-                Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+                Err(_) => return Ok(StatusCode::BAD_REQUEST.into_response()),
             }
         }
         if let Err(e) = st
@@ -163,45 +152,35 @@ pub async fn upload_form(
             .finish_evidence(&a, org, upload, &name, media_type.as_deref())
             .await
         {
-            return ctx.fail(e).into_response();
+            return Err(ctx.fail(e));
         }
         done += 1;
     }
     if done == 0 {
-        return ctx
-            .fail(AppError::invalid(
-                "file",
-                "请选择要上传的文件",
-                "choose a file to upload",
-            ))
-            .into_response();
+        return Err(ctx.fail(AppError::invalid(
+            "file",
+            "请选择要上传的文件",
+            "choose a file to upload",
+        )));
     }
-    axum::response::Redirect::to(&format!("/organizations/{org}")).into_response()
+    Ok(axum::response::Redirect::to(&format!("/organizations/{org}")).into_response())
 }
 
-pub async fn list(State(st): State<AppState>, ctx: Ctx, Path(org): Path<i64>) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
-    match st.app.list_evidence(&a, org).await {
-        Ok(list) => {
-            axum::Json(json!({"evidence": list.iter().map(evidence_json).collect::<Vec<_>>()}))
-                .into_response()
-        }
-        Err(e) => ctx.fail(e).into_response(),
-    }
+pub async fn list(State(st): State<AppState>, ctx: Ctx, Path(org): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let list = st.app.list_evidence(&a, org).await.or_fail(&ctx)?;
+    Ok(
+        axum::Json(json!({"evidence": list.iter().map(evidence_json).collect::<Vec<_>>()}))
+            .into_response(),
+    )
 }
 
 /// Downloads after re-checking the hash; streamed in 256 KiB reads.
-pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = match me(&ctx) {
-        Ok(a) => a,
-        Err(f) => return f.into_response(),
-    };
+pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
     let (ev, bytes) = match st.app.open_evidence(&a, id).await {
         Ok(x) => x,
-        Err(e) => return ctx.fail(e).into_response(),
+        Err(e) => return Err(ctx.fail(e)),
     };
     let stream = bytes.map(|r| r.map(Bytes::from));
     let ascii: String = ev
@@ -237,5 +216,5 @@ pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
     if let Ok(v) = HeaderValue::from_str(&ev.sm3) {
         h.insert("x-content-sm3", v);
     }
-    res
+    Ok(res)
 }
