@@ -525,12 +525,10 @@ impl App {
 
     /// The actor and CSRF token of a live session; slides its idle expiry.
     pub async fn session(&self, token: &str) -> Result<Option<(Actor, String, User)>> {
-        let Some(s) = sessions::find(&self.db, token).await? else {
+        let Some(s) = sessions::session_user(&self.db, token).await? else {
             return Ok(None);
         };
-        let Some(u) = users::by_id(&self.db, s.user_id).await? else {
-            return Ok(None);
-        };
+        let u = s.user;
         if u.disabled {
             return Ok(None);
         }
@@ -539,7 +537,11 @@ impl App {
         if fresh - s.expires_us > 60_000_000 {
             sessions::touch(&self.db, token, fresh).await?;
         }
-        Ok(Some((self.actor_for(&u)?, s.csrf_token, u)))
+        Ok(Some((
+            self.actor_for(&u)?,
+            s.csrf_token.unwrap_or_default(),
+            u,
+        )))
     }
 
     pub async fn logout(&self, actor: &Actor, token: &str) -> Result<()> {
@@ -593,11 +595,8 @@ impl App {
 
     /// The actor of a bearer API token.
     pub async fn api_actor(&self, token: &str) -> Result<Option<Actor>> {
-        let Some(uid) = sessions::api_token_user(&self.db, token).await? else {
-            return Ok(None);
-        };
-        match users::by_id(&self.db, uid).await? {
-            Some(u) if !u.disabled => Ok(Some(self.actor_for(&u)?)),
+        match sessions::api_token_user(&self.db, token).await? {
+            Some(t) if !t.user.disabled => Ok(Some(self.actor_for(&t.user)?)),
             _ => Ok(None),
         }
     }

@@ -5,20 +5,12 @@
 use sm3::{Digest, Sm3};
 use sqlx::FromRow;
 
+use crate::users::User;
 use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
 
 /// The stored form of a bearer secret.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sm3::digest(token.as_bytes()))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct Session {
-    pub token_hash: String,
-    pub user_id: i64,
-    pub csrf_token: String,
-    pub created_us: i64,
-    pub expires_us: i64,
 }
 
 pub async fn insert(
@@ -42,10 +34,32 @@ pub async fn insert(
     Ok(())
 }
 
-/// The live session for a cookie token, if any.
-pub async fn find(db: &Db, token: &str) -> Result<Option<Session>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Session>(
-        "SELECT token_hash, user_id, csrf_token, created_us, expires_us FROM session WHERE token_hash = $1 AND expires_us > $2")
+/// A live session or API token together with its user: one query per authenticated request.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct TokenUser {
+    #[sqlx(flatten)]
+    pub user: User,
+    /// The session's CSRF token (none for API tokens).
+    pub csrf_token: Option<String>,
+    pub expires_us: i64,
+}
+
+fn user_columns() -> String {
+    crate::users::COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The live session of a cookie (or bearer) token, with its user.
+pub async fn session_user(db: &Db, token: &str) -> Result<Option<TokenUser>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {}, s.csrf_token, s.expires_us FROM session s JOIN app_user u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_us > $2",
+        user_columns()
+    ));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, TokenUser>(sql)
         .bind(token_hash(token))
         .bind(now_us())
         .fetch_optional(p)
@@ -112,10 +126,14 @@ pub async fn insert_api_token(
     Ok(())
 }
 
-/// The user of a live API token.
-pub async fn api_token_user(db: &Db, token: &str) -> Result<Option<i64>> {
-    Ok(on_pool!(db, p => sqlx::query_scalar::<_, i64>(
-        "SELECT user_id FROM api_token WHERE token_hash = $1 AND expires_us > $2")
+/// The live API token's user.
+pub async fn api_token_user(db: &Db, token: &str) -> Result<Option<TokenUser>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us FROM api_token a JOIN app_user u ON u.id = a.user_id
+         WHERE a.token_hash = $1 AND a.expires_us > $2",
+        user_columns()
+    ));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, TokenUser>(sql)
         .bind(token_hash(token))
         .bind(now_us())
         .fetch_optional(p)

@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
-const COLUMNS: &str = "id, username, display_name, email, role, organization_id, password_hash, totp_secret, must_change_password, failed_logins, locked_until_us, disabled, created_us";
+pub(crate) const COLUMNS: &str = "id, username, display_name, email, role, organization_id, password_hash, totp_secret, must_change_password, failed_logins, locked_until_us, disabled, created_us";
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct User {
