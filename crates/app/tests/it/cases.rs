@@ -285,27 +285,9 @@ async fn wrong_roles_wrong_stages_and_other_organisations_are_refused() {
 async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it() {
     for app in apps().await {
         let p = people(&app).await;
-        let c = app.create_case(&p.applicant, 2, "initial").await.unwrap();
-        app.save_case_profile(&p.applicant, c.id, serde_json::from_str(PROFILE).unwrap())
-            .await
-            .unwrap();
-        app.transition_case(&p.applicant, c.id, Transition::Submit, "")
-            .await
-            .unwrap();
-        app.record_paper_copy(&p.registrar, c.id).await.unwrap();
-        let mut up = app
-            .begin_evidence(&p.applicant, c.organization_id)
-            .await
-            .unwrap();
-        app.write_evidence(&mut up, b"x").await.unwrap();
-        app.finish_evidence(&p.applicant, c.organization_id, up, "a.pdf", None)
-            .await
-            .unwrap();
-        app.transition_case(&p.registrar, c.id, Transition::File, "")
-            .await
-            .unwrap();
+        let id = filed(&app, &p, serde_json::from_str(PROFILE).unwrap(), "initial").await;
         let c = app
-            .transition_case(&p.lead, c.id, Transition::RequestSupplement, "请补充")
+            .transition_case(&p.lead, id, Transition::RequestSupplement, "请补充")
             .await
             .unwrap();
         let due = zizhi_domain::calendar::parse_date(c.supplement_due.as_deref().unwrap()).unwrap();
@@ -343,7 +325,8 @@ async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it
 }
 
 /// Draft → accepted, with `facts` as the application.
-async fn accepted(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
+/// Draft → filed (in acceptance review), with `facts` as the application.
+async fn filed(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
     let c = app.create_case(&p.applicant, 2, kind).await.unwrap();
     app.save_case_profile(&p.applicant, c.id, facts)
         .await
@@ -363,10 +346,16 @@ async fn accepted(app: &App, p: &People, facts: serde_json::Value, kind: &str) -
     app.transition_case(&p.registrar, c.id, Transition::File, "")
         .await
         .unwrap();
-    app.transition_case(&p.lead, c.id, Transition::Accept, "予以受理")
+    c.id
+}
+
+/// Draft → accepted.
+async fn accepted(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
+    let id = filed(app, p, facts, kind).await;
+    app.transition_case(&p.lead, id, Transition::Accept, "予以受理")
         .await
         .unwrap();
-    c.id
+    id
 }
 
 #[tokio::test]
