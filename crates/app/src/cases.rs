@@ -15,6 +15,7 @@ use zizhi_domain::fees::ApplicationKind;
 use zizhi_domain::lang::{Lang, Text};
 use zizhi_domain::period::{PeriodLength, china_standard_time, period_end};
 use zizhi_domain::profile::{Category, Profile, RawProfile};
+use zizhi_domain::review::{ActivityKind, Area, audit_ready, decision_ready};
 use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::cases::{self as repo, CaseRow, NewCase, PauseRow, Round, TransitionRow};
 use zizhi_store::{Tx, outbox, users};
@@ -67,12 +68,27 @@ pub struct CaseDetail {
 
 /// Validates the facts of a case: a whole profile whose category, level and kind are the case's.
 fn parse_profile(c: &CaseRow, raw: &serde_json::Value) -> Result<Profile> {
-    let raw: RawProfile = serde_json::from_value(raw.clone()).map_err(|e| {
-        AppError::invalid(
-            "profile",
-            format!("申请资料格式有误：{e}"),
-            format!("the application facts are malformed: {e}"),
-        )
+    let raw: RawProfile = serde_path_to_error::deserialize(raw.clone()).map_err(|e| {
+        // Name the field: the path to the error, plus the missing or unknown field's name.
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let named = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
+        let field = match (path.as_str(), named) {
+            (".", Some(n)) => format!("profile.{n}"),
+            (p, Some(n)) if !p.ends_with(n) => format!("profile.{p}.{n}"),
+            (".", None) => "profile".to_string(),
+            (p, _) => format!("profile.{p}"),
+        };
+        AppError::Invalid {
+            field,
+            problem: Text::new(
+                format!("申请资料格式有误：{msg}"),
+                format!("the application facts are malformed: {msg}"),
+            ),
+        }
     })?;
     let p = Profile::parse(&raw).map_err(|e| AppError::Invalid {
         field: format!("profile.{}", e.field),
@@ -216,6 +232,54 @@ impl App {
         Ok(())
     }
 
+    /// Saves the applicant's facts as they stand, complete or not (the portal's form; the
+    /// completeness check says what is missing, and submission validates the whole profile).
+    /// Only the shape is checked here: a JSON object whose category, level and kind, if
+    /// given, are the case's.
+    pub async fn save_case_draft(
+        &self,
+        actor: &Actor,
+        id: i64,
+        mut raw: serde_json::Value,
+    ) -> Result<()> {
+        let c = self.load(actor, id).await?;
+        if actor.role != zizhi_domain::roles::Role::Applicant {
+            return Err(AppError::Forbidden);
+        }
+        let stage = stage_of(&c)?;
+        if !matches!(stage, Stage::Draft | Stage::Supplementing) {
+            return Err(AppError::WrongStage {
+                current: stage.name(),
+            });
+        }
+        let Some(obj) = raw.as_object_mut() else {
+            return Err(AppError::invalid(
+                "profile",
+                "申请资料应为 JSON 对象",
+                "the application facts must be a JSON object",
+            ));
+        };
+        obj.insert("category".into(), json!(c.category));
+        obj.insert("level".into(), json!(c.level));
+        obj.insert("kind".into(), json!(c.kind));
+        let mut tx = self.db.begin().await?;
+        let mut locked = repo::get_locked(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        locked.profile = raw.to_string();
+        repo::update(&mut tx, &locked).await?;
+        self.record(
+            &mut tx,
+            Some(actor),
+            "case.save_profile",
+            id,
+            json!({"stage": locked.stage, "draft": true}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The registrar records receipt of the stamped, bound paper copy (5.2, condition 2).
     pub async fn record_paper_copy(&self, actor: &Actor, id: i64) -> Result<()> {
         let c = self.load(actor, id).await?;
@@ -351,7 +415,7 @@ impl App {
             Some(FilingFacts {
                 independent_legal_person: facts.organization.independent_legal_person,
                 paper_copy_received: c.paper_received_us.is_some(),
-                electronic_materials_attached: repo::evidence_count(&self.db, c.organization_id)
+                electronic_materials_attached: zizhi_store::review::linked_count(&self.db, id)
                     .await?
                     > 0,
             })
@@ -371,6 +435,37 @@ impl App {
                 }
             }
         })?;
+        // The decision of the acceptance review rests on the five areas of this round (5.2).
+        let mut areas_text = String::new();
+        if matches!(t, Accept | RequestSupplement | NotAccept) {
+            let round = crate::review::current_round(&self.db, id).await?;
+            let rows = zizhi_store::review::areas(&self.db, id, round).await?;
+            let judged: Vec<(Area, bool)> = rows
+                .iter()
+                .filter_map(|r| Some((Area::parse(&r.area)?, r.sufficient)))
+                .collect();
+            decision_ready(t, &judged).map_err(|g| AppError::Invalid {
+                field: "areas".into(),
+                problem: g.text(),
+            })?;
+            for (a, ok) in &judged {
+                let opinion = rows
+                    .iter()
+                    .find(|r| r.area == a.as_str())
+                    .map_or("", |r| r.opinion.as_str());
+                let n = a.name();
+                areas_text.push_str(&format!(
+                    "· {} / {}：{}\n  {opinion}\n",
+                    n.zh,
+                    n.en,
+                    if *ok {
+                        "证据充分 / sufficient"
+                    } else {
+                        "证据不充分 / insufficient"
+                    }
+                ));
+            }
+        }
         let day = today.to_string();
         let mut summary = json!({"before": {"stage": from.as_str()}, "after": {"stage": to.as_str()}, "note": note});
         let mut notify: Option<(String, String)> = None;
@@ -392,6 +487,11 @@ impl App {
                 .await?;
                 summary["round"] = json!(round);
                 summary["eligible"] = json!(report.eligible);
+                // Submission is not blocked by missing evidence (the acceptance review judges
+                // sufficiency), but what was missing is recorded with the round.
+                let linked = zizhi_store::review::linked(&self.db, id).await?;
+                let done = crate::review::completeness_of(&c, &linked)?;
+                summary["without_evidence"] = json!(done.without_evidence);
                 if t == Resubmit {
                     repo::close_pause(&mut tx, id, &day).await?;
                     c.supplement_due = None;
@@ -411,7 +511,7 @@ impl App {
                     "【资质认定】受理审查意见：请补充资料 / Acceptance review: supplement needed"
                         .into(),
                     format!(
-                        "审查意见：\n{note}\n\n请于 {} 24:00（北京时间）前提交补充资料。\n\nReview opinion:\n{note}\n\nPlease submit the supplement by 24:00 China Standard Time on {}.\n",
+                        "审查意见 / Review opinion：\n{note}\n\n{areas_text}\n请于 {} 24:00（北京时间）前提交补充资料。\nPlease submit the supplement by 24:00 China Standard Time on {}.\n",
                         dl.last_day.format("%Y年%-m月%-d日"),
                         dl.last_day
                     ),
@@ -428,7 +528,7 @@ impl App {
                 };
                 notify = Some((
                     format!("【资质认定】受理审查意见：{zh} / Acceptance review: {en}"),
-                    format!("审查意见：\n{note}\n\nReview opinion:\n{note}\n"),
+                    format!("审查意见 / Review opinion：\n{note}\n\n{areas_text}"),
                 ));
             }
             Terminate | Withdraw => {
@@ -512,11 +612,21 @@ impl App {
                         "no expert panel assigned",
                     ));
                 }
+                let activities = zizhi_store::review::activities(&self.db, id).await?;
+                let kinds: Vec<ActivityKind> = activities
+                    .iter()
+                    .filter_map(|a| ActivityKind::parse(&a.kind))
+                    .collect();
+                audit_ready(&kinds).map_err(|problem| AppError::Invalid {
+                    field: "activities".into(),
+                    problem,
+                })?;
                 let last = repo::rounds(&self.db, id)
                     .await?
                     .pop()
                     .ok_or(AppError::NotFound("submission round"))?;
-                let hash = crate::evaluation::dossier_hash(&last.profile, &judged, note);
+                let hash =
+                    crate::evaluation::dossier_hash(&last.profile, &judged, &activities, note);
                 c.audit_conclusion = Some(note.to_string());
                 c.dossier_hash = Some(hash.clone());
                 c.review_round += 1;
@@ -684,5 +794,120 @@ impl App {
             Some(actor.organization_id.ok_or(AppError::Forbidden)?)
         };
         Ok(repo::list(&self.db, org).await?)
+    }
+}
+
+/// One open case on the staff dashboard, with its clock.
+#[derive(Debug, Clone)]
+pub struct DashboardRow {
+    pub case: CaseRow,
+    pub org_name: String,
+    pub stage: Stage,
+    pub clock: Option<Clock>,
+}
+
+impl DashboardRow {
+    /// Sort key: overdue first (most overdue first), then warnings (fewest days left first),
+    /// then by days left to the nearer due date; cases without a clock (not filed) last.
+    pub fn urgency(&self) -> (u8, i64) {
+        use zizhi_domain::clock::Due;
+        let Some(k) = &self.clock else {
+            return (4, 0);
+        };
+        let rank = |d: Due| match d {
+            Due::Overdue(n) => (0, -n),
+            Due::Warning(n) => (1, n),
+            Due::Ok(n) => (2, n),
+            Due::Met => (3, 0),
+        };
+        rank(k.target).min(rank(k.limit))
+    }
+}
+
+impl App {
+    /// A page of the cases the actor may see, newest first, optionally in one stage.
+    pub async fn cases_page(
+        &self,
+        actor: &Actor,
+        stage: Option<&str>,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<repo::Listed>, i64)> {
+        let organization_id = if actor.role.is_staff() {
+            None
+        } else {
+            Some(actor.organization_id.ok_or(AppError::Forbidden)?)
+        };
+        if let Some(s) = stage
+            && Stage::parse(s).is_none()
+        {
+            return Err(AppError::invalid(
+                "stage",
+                format!("未知的阶段“{s}”"),
+                format!("unknown stage \"{s}\""),
+            ));
+        }
+        if !(1..=200).contains(&per_page) {
+            return Err(AppError::invalid(
+                "per_page",
+                "每页条数应在 1 到 200 之间",
+                "per_page must be between 1 and 200",
+            ));
+        }
+        if page < 1 {
+            return Err(AppError::invalid(
+                "page",
+                "页码从 1 开始",
+                "pages start at 1",
+            ));
+        }
+        let filter = repo::Filter {
+            organization_id,
+            stage,
+            open_only: false,
+        };
+        Ok(repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?)
+    }
+
+    /// 工作台: every open case with its project clock, most urgent first (九.3: warn 15 days
+    /// before the 3-month target and the 6-month limit, flag overdue). Centre staff only.
+    pub async fn dashboard(&self, actor: &Actor) -> Result<Vec<DashboardRow>> {
+        if !actor.role.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        let filter = repo::Filter {
+            organization_id: None,
+            stage: None,
+            open_only: true,
+        };
+        let (rows, _) = repo::page(&self.db, &filter, i64::MAX, 0).await?;
+        let mut pauses: std::collections::HashMap<i64, Vec<Pause>> = Default::default();
+        for (case_id, p) in repo::open_pauses(&self.db).await? {
+            if let Some(start) = date(&p.start_on) {
+                pauses.entry(case_id).or_default().push(Pause {
+                    start,
+                    end: p.end_on.as_deref().and_then(date),
+                });
+            }
+        }
+        let today = today();
+        let mut out: Vec<DashboardRow> = rows
+            .into_iter()
+            .filter_map(|l| {
+                let stage = Stage::parse(&l.case.stage)?;
+                let clock = l.case.filed_on.as_deref().and_then(date).map(|filed| {
+                    let ps = pauses.get(&l.case.id).map_or(&[][..], |v| v.as_slice());
+                    clock::compute(filed, ps, today, None)
+                });
+                Some(DashboardRow {
+                    case: l.case,
+                    org_name: l.org_name,
+                    stage,
+                    clock,
+                })
+            })
+            .collect();
+        out.sort_by_key(|r| (r.urgency(), r.case.id));
+        Ok(out)
     }
 }

@@ -242,3 +242,38 @@ impl App {
         })
     }
 }
+
+impl App {
+    /// The certificate desk: cases waiting for a batch, and the latest batches with their cases
+    /// (certificate officer and approver).
+    pub async fn certificate_desk(
+        &self,
+        actor: &Actor,
+    ) -> Result<(Vec<CaseRow>, Vec<(Batch, Vec<CaseRow>)>)> {
+        if !matches!(actor.role, Role::CertificateOfficer | Role::Approver) {
+            return Err(AppError::Forbidden);
+        }
+        let filter = repo::Filter {
+            organization_id: None,
+            stage: Some(Stage::Certification.as_str()),
+            open_only: true,
+        };
+        let (rows, _) = repo::page(&self.db, &filter, 1000, 0).await?;
+        let waiting = rows
+            .into_iter()
+            .map(|l| l.case)
+            .filter(|c| c.batch_id.is_none())
+            .collect();
+        let mut batches = Vec::new();
+        for b in store::batches(&self.db, 50).await? {
+            let mut cases = Vec::new();
+            for id in store::batch_cases(&self.db, b.id).await? {
+                if let Some(c) = repo::get(&self.db, id).await? {
+                    cases.push(c);
+                }
+            }
+            batches.push((b, cases));
+        }
+        Ok((waiting, batches))
+    }
+}

@@ -37,24 +37,31 @@ fn stage_is(c: &CaseRow, s: Stage) -> Result<()> {
     }
 }
 
-pub(crate) fn pack_of(c: &CaseRow) -> Result<&'static Pack> {
+pub fn pack_of(c: &CaseRow) -> Result<&'static Pack> {
     let level = u8::try_from(c.level).map_err(|_| AppError::Internal("level".into()))?;
     Pack::for_level(crate::cases::packs(), Category::DisasterRecovery, level)
         .ok_or(AppError::NotFound("criteria pack"))
 }
 
-/// The dossier the panel reviews: the last submission, the judgements and the conclusion.
-pub(crate) fn dossier_hash(profile: &str, judgements: &[Judgement], conclusion: &str) -> String {
+/// The dossier the panel reviews: the last submission, the judgements, the audit plan and
+/// activities, and the conclusion.
+pub(crate) fn dossier_hash(
+    profile: &str,
+    judgements: &[Judgement],
+    activities: &[zizhi_store::review::Activity],
+    conclusion: &str,
+) -> String {
     let doc = json!({
         "profile": serde_json::from_str::<serde_json::Value>(profile).unwrap_or(serde_json::Value::Null),
         "judgements": judgements.iter().map(|j| json!([j.requirement_id, j.verdict, j.rationale, j.evidence_ids])).collect::<Vec<_>>(),
+        "activities": activities.iter().map(|a| json!([a.kind, a.held_on, a.notes, a.evidence_ids])).collect::<Vec<_>>(),
         "conclusion": conclusion,
     });
     hex::encode(Sha256::digest(doc.to_string().as_bytes()))
 }
 
 impl App {
-    async fn note(
+    pub(crate) async fn note(
         &self,
         tx: &mut Tx,
         actor: &Actor,
@@ -294,5 +301,49 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl App {
+    /// Active centre staff (id, display name, role) for team assignment; staff only.
+    pub async fn staff_directory(&self, actor: &Actor) -> Result<Vec<(i64, String, Role)>> {
+        if !actor.role.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(users::list(&self.db)
+            .await?
+            .into_iter()
+            .filter(|u| u.organization_id.is_none() && !u.disabled)
+            .filter_map(|u| Some((u.id, u.display_name, Role::parse(&u.role)?)))
+            .collect())
+    }
+
+    /// The team of a case (visible to whoever may see the case).
+    pub async fn team(&self, actor: &Actor, case_id: i64) -> Result<Vec<Member>> {
+        let c = repo::get(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        self.authorize(
+            actor,
+            &crate::policy::Action::ViewCase {
+                organization_id: c.organization_id,
+            },
+        )?;
+        Ok(ev::members(&self.db, case_id).await?)
+    }
+
+    /// The votes of the current review round (centre staff).
+    pub async fn votes(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+    ) -> Result<Vec<zizhi_store::evaluation::Vote>> {
+        if !actor.role.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        let c = repo::get(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        Ok(ev::votes(&self.db, case_id, c.review_round).await?)
     }
 }

@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod evidence;
 pub mod notify;
 pub mod policy;
+pub mod review;
 pub mod secrets;
 pub mod totp;
 

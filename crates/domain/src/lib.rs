@@ -18,6 +18,7 @@ pub mod money;
 pub mod period;
 pub mod profile;
 pub mod renewal;
+pub mod review;
 pub mod roles;
 mod source;
 pub mod uscc;

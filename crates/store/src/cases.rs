@@ -123,6 +123,88 @@ pub async fn list(db: &Db, organization_id: Option<i64>) -> Result<Vec<CaseRow>>
     )
 }
 
+/// A case in a list, with its organisation's name.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Listed {
+    #[sqlx(flatten)]
+    pub case: CaseRow,
+    pub org_name: String,
+}
+
+/// Which cases a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter<'a> {
+    /// Only this organisation's cases.
+    pub organization_id: Option<i64>,
+    /// Only cases in this stage.
+    pub stage: Option<&'a str>,
+    /// Only cases not closed.
+    pub open_only: bool,
+}
+
+/// One page of cases, newest first, with the total count of the filter.
+pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
+    let cols: String = COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let open = if f.open_only {
+        " AND c.closed_on IS NULL"
+    } else {
+        ""
+    };
+    let filter =
+        format!("($1 IS NULL OR c.organization_id = $1) AND ($2 IS NULL OR c.stage = $2){open}");
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {cols}, o.name AS org_name FROM application_case c JOIN organization o ON o.id = c.organization_id
+         WHERE {filter} ORDER BY c.id DESC LIMIT $3 OFFSET $4"
+    ));
+    let count = sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM application_case c WHERE {filter}"
+    ));
+    let rows = on_pool!(db, p => sqlx::query_as::<_, Listed>(sql)
+        .bind(f.organization_id)
+        .bind(f.stage)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)?;
+    let total = on_pool!(db, p => sqlx::query_scalar::<_, i64>(count)
+        .bind(f.organization_id)
+        .bind(f.stage)
+        .fetch_one(p)
+        .await)?;
+    Ok((rows, total))
+}
+
+/// The pauses of every open, filed case (for the staff dashboard's clocks), by case id.
+pub async fn open_pauses(db: &Db) -> Result<Vec<(i64, PauseRow)>> {
+    #[derive(FromRow)]
+    struct PauseOfCase {
+        case_id: i64,
+        start_on: String,
+        end_on: Option<String>,
+    }
+    let rows = on_pool!(db, p => sqlx::query_as::<_, PauseOfCase>(
+        "SELECT p.case_id, p.start_on, p.end_on FROM case_pause p JOIN application_case c ON c.id = p.case_id
+         WHERE c.closed_on IS NULL AND c.filed_on IS NOT NULL ORDER BY p.case_id, p.id")
+        .fetch_all(p)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.case_id,
+                PauseRow {
+                    start_on: r.start_on,
+                    end_on: r.end_on,
+                },
+            )
+        })
+        .collect())
+}
+
 /// Cases in a stage whose supplement deadline is before `day` (for the lapse job).
 pub async fn supplement_overdue(db: &Db, day: &str) -> Result<Vec<i64>> {
     Ok(on_pool!(db, p => sqlx::query_scalar::<_, i64>(
@@ -248,16 +330,6 @@ pub async fn pauses(db: &Db, case_id: i64) -> Result<Vec<PauseRow>> {
         on_pool!(db, p => sqlx::query_as::<_, PauseRow>("SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id")
         .bind(case_id)
         .fetch_all(p)
-        .await)?,
-    )
-}
-
-/// Whether the organisation has attached any electronic material (filing condition 3).
-pub async fn evidence_count(db: &Db, organization_id: i64) -> Result<i64> {
-    Ok(
-        on_pool!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM evidence WHERE organization_id = $1")
-        .bind(organization_id)
-        .fetch_one(p)
         .await)?,
     )
 }

@@ -139,3 +139,12 @@ pub async fn for_case(db: &Db, case_id: i64) -> Result<Option<Certificate>> {
         on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql).bind(case_id).fetch_optional(p).await)?,
     )
 }
+
+/// The latest batches, newest first.
+pub async fn batches(db: &Db, limit: i64) -> Result<Vec<Batch>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Batch>(
+        "SELECT id, status, created_by, approved_by, created_us FROM certificate_batch ORDER BY id DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
+}

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod files;
 pub mod organizations;
 pub mod outbox;
+pub mod review;
 pub mod sessions;
 pub mod users;
 

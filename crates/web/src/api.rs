@@ -13,7 +13,7 @@ use zizhi_app::{Actor, AppError};
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::error::{Answer, Failure, OrFail};
-use crate::extract::{ClientIp, JsonBody};
+use crate::extract::{ClientIp, JsonBody, QueryOf};
 
 pub(crate) fn me(ctx: &Ctx) -> Result<Actor, Failure> {
     ctx.actor
@@ -279,9 +279,66 @@ fn case_json(c: &zizhi_store::cases::CaseRow) -> Value {
     })
 }
 
-pub async fn cases_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
-    let list = st.app.cases(&me(&ctx)?).await.or_fail(&ctx)?;
-    Ok(Json(json!({"cases": list.iter().map(case_json).collect::<Vec<_>>()})).into_response())
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasesQuery {
+    stage: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// `GET /api/v1/cases?stage=&page=&per_page=`: newest first, 50 a page by default.
+pub async fn cases_list(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    QueryOf(q): QueryOf<CasesQuery>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    let (rows, total) = st
+        .app
+        .cases_page(&a, q.stage.as_deref(), page, per_page)
+        .await
+        .or_fail(&ctx)?;
+    let cases: Vec<Value> = rows
+        .iter()
+        .map(|l| {
+            let mut v = case_json(&l.case);
+            v["number"] = json!(zizhi_app::cases::case_number(&l.case));
+            v["organization"] = json!(l.org_name);
+            v
+        })
+        .collect();
+    Ok(
+        Json(json!({"cases": cases, "page": page, "per_page": per_page, "total": total}))
+            .into_response(),
+    )
+}
+
+fn due_json(d: zizhi_domain::clock::Due) -> Value {
+    json!(d)
+}
+
+/// `GET /api/v1/dashboard`: open cases with their clocks, most urgent first (staff).
+pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> Answer {
+    let a = me(&ctx)?;
+    let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
+    let cases: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = case_json(&r.case);
+            v["number"] = json!(zizhi_app::cases::case_number(&r.case));
+            v["organization"] = json!(r.org_name);
+            v["clock"] = r.clock.map_or(Value::Null, |c| json!({
+                "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
+                "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
+                "target": due_json(c.target), "limit": due_json(c.limit),
+            }));
+            v
+        })
+        .collect();
+    Ok(Json(json!({"cases": cases})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -529,4 +586,129 @@ pub async fn certificate_get(
     let mut j = certificate_json(&v.certificate);
     j["in_force"] = json!(v.in_force);
     Ok(Json(j).into_response())
+}
+
+// ------------------------------------------------------- portal evidence, review, activities
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    requirement_id: String,
+    evidence_id: i64,
+}
+
+/// `POST /api/v1/cases/{id}/evidence`: files an uploaded document against a requirement.
+pub async fn case_link_evidence(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<LinkBody>,
+) -> Answer {
+    let a = me(&ctx)?;
+    st.app
+        .link_case_evidence(&a, id, &b.requirement_id, b.evidence_id)
+        .await
+        .or_fail(&ctx)?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+pub async fn case_evidence(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let list = st.app.case_evidence(&a, id).await.or_fail(&ctx)?;
+    Ok(Json(json!({"evidence": list.iter().map(|e| json!({
+        "requirement_id": e.requirement_id, "evidence_id": e.evidence_id, "name": e.original_name,
+        "size": e.size, "sha256": e.sha256, "linked_us": e.linked_us,
+        "download": format!("/api/v1/evidence/{}", e.evidence_id),
+    })).collect::<Vec<_>>()}))
+    .into_response())
+}
+
+/// `GET /api/v1/cases/{id}/completeness`: the mandatory facts and evidence still missing.
+pub async fn case_completeness(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let c = st.app.completeness(&a, id).await.or_fail(&ctx)?;
+    Ok(Json(json!({
+        "complete": c.complete(),
+        "facts": c.facts.as_ref().map(|(f, p)| json!({"field": f, "message_zh": p.zh, "message_en": p.en})),
+        "without_evidence": c.without_evidence,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaBody {
+    area: String,
+    sufficient: bool,
+    opinion: String,
+}
+
+/// `POST /api/v1/cases/{id}/review-areas`: the lead judges one of the five areas (5.2).
+pub async fn case_review_area(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<AreaBody>,
+) -> Answer {
+    let a = me(&ctx)?;
+    st.app
+        .record_review_area(&a, id, &b.area, b.sufficient, &b.opinion)
+        .await
+        .or_fail(&ctx)?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+pub async fn case_review_areas(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let rows = st.app.review_areas(&a, id).await.or_fail(&ctx)?;
+    Ok(Json(json!({"areas": rows.iter().map(|r| json!({
+        "round": r.round, "area": r.area, "sufficient": r.sufficient, "opinion": r.opinion,
+        "reviewer_id": r.reviewer_id, "at_us": r.at_us,
+    })).collect::<Vec<_>>()}))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityBody {
+    kind: String,
+    held_on: String,
+    notes: String,
+    #[serde(default)]
+    evidence_ids: Vec<i64>,
+}
+
+/// `POST /api/v1/cases/{id}/activities`: the audit plan or an evaluation activity (5.4).
+pub async fn case_activity(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ActivityBody>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let aid = st
+        .app
+        .record_activity(&a, id, &b.kind, &b.held_on, &b.notes, &b.evidence_ids)
+        .await
+        .or_fail(&ctx)?;
+    Ok((StatusCode::CREATED, Json(json!({"id": aid}))).into_response())
+}
+
+pub async fn case_activities(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let rows = st.app.activities(&a, id).await.or_fail(&ctx)?;
+    Ok(Json(json!({"activities": rows.iter().map(|r| json!({
+        "id": r.id, "kind": r.kind, "held_on": r.held_on, "notes": r.notes,
+        "evidence_ids": serde_json::from_str::<Value>(&r.evidence_ids).unwrap_or(Value::Null),
+        "recorded_by": r.recorded_by, "at_us": r.at_us,
+    })).collect::<Vec<_>>()}))
+    .into_response())
 }

@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::api::me;
 use crate::ctx::Ctx;
 use crate::error::{Answer, OrFail};
+use crate::extract::QueryOf;
 
 pub fn evidence_json(e: &Evidence) -> serde_json::Value {
     json!({
@@ -93,14 +94,26 @@ pub async fn upload_raw(
     Ok((StatusCode::CREATED, axum::Json(evidence_json(&ev))).into_response())
 }
 
-/// `POST /organizations/{id}/evidence`: a multipart form from the organisation page (its
-/// CSRF token travels in the query string). Authorised before the body is read.
+#[derive(serde::Deserialize)]
+pub struct UploadTarget {
+    #[serde(default)]
+    csrf: String,
+    /// With `requirement`: file the upload against this case's requirement (the portal).
+    case: Option<i64>,
+    requirement: Option<String>,
+}
+
+/// `POST /organizations/{id}/evidence`: a multipart form from the organisation page or the
+/// case portal (its CSRF token travels in the query string; `case` and `requirement` file the
+/// upload against a requirement). Authorised before the body is read.
 pub async fn upload_form(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(org): Path<i64>,
+    QueryOf(target): QueryOf<UploadTarget>,
     req: Request,
 ) -> Answer {
+    let _ = &target.csrf;
     let a = me(&ctx)?;
     if let Err(e) = st.app.authorize(
         &a,
@@ -147,12 +160,19 @@ pub async fn upload_form(
                 Err(_) => return Ok(StatusCode::BAD_REQUEST.into_response()),
             }
         }
-        if let Err(e) = st
+        let ev = match st
             .app
             .finish_evidence(&a, org, upload, &name, media_type.as_deref())
             .await
         {
-            return Err(ctx.fail(e));
+            Ok(ev) => ev,
+            Err(e) => return Err(ctx.fail(e)),
+        };
+        if let (Some(case), Some(req_id)) = (target.case, target.requirement.as_deref()) {
+            st.app
+                .link_case_evidence(&a, case, req_id, ev.id)
+                .await
+                .or_fail(&ctx)?;
         }
         done += 1;
     }
@@ -163,7 +183,11 @@ pub async fn upload_form(
             "choose a file to upload",
         )));
     }
-    Ok(axum::response::Redirect::to(&format!("/organizations/{org}")).into_response())
+    let back = match (target.case, target.requirement.as_deref()) {
+        (Some(case), Some(r)) => format!("/cases/{case}#req-{r}"),
+        _ => format!("/organizations/{org}"),
+    };
+    Ok(axum::response::Redirect::to(&back).into_response())
 }
 
 pub async fn list(State(st): State<AppState>, ctx: Ctx, Path(org): Path<i64>) -> Answer {

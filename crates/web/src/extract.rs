@@ -144,3 +144,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
         })
     }
 }
+
+/// A query string, with field-naming errors (`?page=x` → 422 naming `page`).
+pub struct QueryOf<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryOf<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
+        let (lang, api) = ctx_of(&parts.extensions);
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(QueryOf)
+            .map_err(|e| shape_error(e.path().to_string(), e.inner().to_string(), lang, api))
+    }
+}

@@ -41,6 +41,14 @@ impl Tr {
         }
     }
 
+    /// One of two texts written side by side in a template: `{{ c.t.pick("中文", "English") }}`.
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
     pub fn get(&self, key: &str) -> &'static str {
         match text(key) {
             Some((zh, en)) => match self.lang {

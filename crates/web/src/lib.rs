@@ -2,6 +2,7 @@
 //! API under `/api/v1`, configuration and serving.
 
 pub mod api;
+pub mod case_pages;
 pub mod config;
 pub mod ctx;
 pub mod error;

@@ -37,11 +37,11 @@ pub struct Chrome {
     pub flash_error: bool,
 }
 
-fn role_name(role: Role, lang: Lang) -> String {
+pub(crate) fn role_name(role: Role, lang: Lang) -> String {
     role.name().get(lang).to_string()
 }
 
-fn chrome(ctx: &Ctx, path: &str) -> Chrome {
+pub(crate) fn chrome(ctx: &Ctx, path: &str) -> Chrome {
     Chrome {
         t: Tr { lang: ctx.lang },
         csrf: ctx.csrf.clone(),
@@ -58,13 +58,13 @@ fn chrome(ctx: &Ctx, path: &str) -> Chrome {
     }
 }
 
-fn with_flash(mut c: Chrome, msg: impl Into<String>, error: bool) -> Chrome {
+pub(crate) fn with_flash(mut c: Chrome, msg: impl Into<String>, error: bool) -> Chrome {
     c.flash = Some(msg.into());
     c.flash_error = error;
     c
 }
 
-fn render(t: &impl Template) -> Result<Html<String>, Failure> {
+pub(crate) fn render(t: &impl Template) -> Result<Html<String>, Failure> {
     t.render().map(Html).map_err(|e| {
         Failure::from_app(
             AppError::Internal(format!("template: {e}")),
@@ -75,7 +75,7 @@ fn render(t: &impl Template) -> Result<Html<String>, Failure> {
 }
 
 /// The signed-in actor, or a redirect to the sign-in page.
-fn actor(ctx: &Ctx, path: &str) -> Result<Actor, Box<Response>> {
+pub(crate) fn actor(ctx: &Ctx, path: &str) -> Result<Actor, Box<Response>> {
     ctx.actor.clone().ok_or_else(|| {
         Box::new(Redirect::to(&format!("/login?next={}", urlencode(path))).into_response())
     })
@@ -93,7 +93,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn fmt_time(us: i64, lang: Lang) -> String {
+pub(crate) fn fmt_time(us: i64, lang: Lang) -> String {
     let dt = chrono::DateTime::from_timestamp_micros(us)
         .unwrap_or_default()
         .with_timezone(&zizhi_domain::period::china_standard_time());
@@ -270,7 +270,7 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Response {
                 (
                     c.id,
                     zizhi_app::cases::case_number(&c),
-                    stage_name(&c.stage, ctx.lang),
+                    crate::case_pages::stage_name(&c.stage, ctx.lang),
                     steps.join(" / "),
                 )
             })
@@ -382,7 +382,7 @@ pub struct NewUserForm {
 }
 
 /// A flash message for a failed action, on the same page.
-fn failure_flash(ctx: &Ctx, e: AppError) -> Result<(String, StatusCode), Box<Response>> {
+pub(crate) fn failure_flash(ctx: &Ctx, e: AppError) -> Result<(String, StatusCode), Box<Response>> {
     let f = ctx.fail(e);
     if f.status.is_server_error() || f.status == StatusCode::FORBIDDEN {
         return Err(Box::new(f.into_response()));
@@ -949,325 +949,4 @@ pub async fn verify_page(
         number,
     };
     (status, render(&page)).into_response()
-}
-
-// ------------------------------------------------------------------------ cases
-
-pub struct CaseRowView {
-    pub id: i64,
-    pub number: String,
-    pub org: String,
-    pub level: String,
-    pub kind: String,
-    pub stage: String,
-}
-
-#[derive(Template)]
-#[template(path = "cases.html")]
-struct CasesPage {
-    c: Chrome,
-    rows: Vec<CaseRowView>,
-    can_create: bool,
-}
-
-fn kind_name(kind: &str, lang: Lang) -> String {
-    match (kind, lang) {
-        ("maintenance", Lang::Zh) => "维持申请".into(),
-        ("maintenance", Lang::En) => "maintenance".into(),
-        (_, Lang::Zh) => "初次申请".into(),
-        (_, Lang::En) => "initial".into(),
-    }
-}
-
-fn level_name(level: i32, lang: Lang) -> String {
-    let l = u8::try_from(level).unwrap_or(0);
-    match lang {
-        Lang::Zh => format!("灾难恢复类{}", zizhi_domain::lang::level_zh(l)),
-        Lang::En => format!("disaster recovery, level {l}"),
-    }
-}
-
-fn stage_name(stage: &str, lang: Lang) -> String {
-    zizhi_domain::case::Stage::parse(stage)
-        .map_or(stage.to_string(), |s| s.name().get(lang).to_string())
-}
-
-async fn org_name(
-    st: &AppState,
-    a: &Actor,
-    id: i64,
-    cache: &mut std::collections::HashMap<i64, String>,
-) -> String {
-    if let Some(n) = cache.get(&id) {
-        return n.clone();
-    }
-    let n = st
-        .app
-        .organization(a, id)
-        .await
-        .map(|o| o.name)
-        .unwrap_or_default();
-    cache.insert(id, n.clone());
-    n
-}
-
-async fn cases_page_with(
-    st: &AppState,
-    ctx: &Ctx,
-    a: &Actor,
-    flash: Option<(String, bool)>,
-    status: StatusCode,
-) -> Response {
-    let list = match st.app.cases(a).await {
-        Ok(l) => l,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
-    let mut names = std::collections::HashMap::new();
-    let mut rows = Vec::new();
-    for c in &list {
-        rows.push(CaseRowView {
-            id: c.id,
-            number: zizhi_app::cases::case_number(c),
-            org: org_name(st, a, c.organization_id, &mut names).await,
-            level: level_name(c.level, ctx.lang),
-            kind: kind_name(&c.kind, ctx.lang),
-            stage: stage_name(&c.stage, ctx.lang),
-        });
-    }
-    let mut ch = chrome(ctx, "/cases");
-    if let Some((m, err)) = flash {
-        ch = with_flash(ch, m, err);
-    }
-    let can_create = a
-        .organization_id
-        .is_some_and(|o| allowed(a, &Action::CreateCase { organization_id: o }));
-    (
-        status,
-        render(&CasesPage {
-            c: ch,
-            rows,
-            can_create,
-        }),
-    )
-        .into_response()
-}
-
-pub async fn cases_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    match actor(&ctx, "/cases") {
-        Ok(a) => cases_page_with(&st, &ctx, &a, None, StatusCode::OK).await,
-        Err(r) => *r,
-    }
-}
-
-#[derive(Deserialize)]
-pub struct NewCaseForm {
-    level: i64,
-    kind: String,
-}
-
-pub async fn cases_create(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Form(f): Form<NewCaseForm>,
-) -> Response {
-    let a = match actor(&ctx, "/cases") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    match st.app.create_case(&a, f.level, &f.kind).await {
-        Ok(c) => Redirect::to(&format!("/cases/{}", c.id)).into_response(),
-        Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => cases_page_with(&st, &ctx, &a, Some((msg, true)), status).await,
-            Err(r) => *r,
-        },
-    }
-}
-
-pub struct ClockView {
-    pub running: i64,
-    pub paused: i64,
-    pub paused_now: bool,
-    pub target_due: String,
-    pub limit_due: String,
-    pub target: String,
-    pub limit: String,
-}
-
-fn due_text(d: zizhi_domain::clock::Due, lang: Lang) -> String {
-    use zizhi_domain::clock::Due;
-    match (d, lang) {
-        (Due::Ok(n), Lang::Zh) => format!("剩余 {n} 天"),
-        (Due::Ok(n), Lang::En) => format!("{n} days left"),
-        (Due::Warning(n), Lang::Zh) => format!("⚠ 仅剩 {n} 天"),
-        (Due::Warning(n), Lang::En) => format!("⚠ only {n} days left"),
-        (Due::Overdue(n), Lang::Zh) => format!("已超期 {n} 天"),
-        (Due::Overdue(n), Lang::En) => format!("overdue by {n} days"),
-        (Due::Met, Lang::Zh) => "已按期完成".into(),
-        (Due::Met, Lang::En) => "met".into(),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "case.html")]
-struct CasePage {
-    c: Chrome,
-    id: i64,
-    number: String,
-    org: String,
-    stage: String,
-    level: String,
-    kind: String,
-    supplement_due: Option<String>,
-    fee: Option<String>,
-    certificate: Option<String>,
-    clock: Option<ClockView>,
-    next: Vec<(&'static str, String)>,
-    history: Vec<(String, String, String, String)>,
-    rounds: Vec<(i32, String, String)>,
-}
-
-async fn case_page_with(
-    st: &AppState,
-    ctx: &Ctx,
-    a: &Actor,
-    id: i64,
-    flash: Option<(String, bool)>,
-    status: StatusCode,
-) -> Response {
-    let d = match st.app.case(a, id).await {
-        Ok(d) => d,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
-    let lang = ctx.lang;
-    let day = |s: &str| {
-        zizhi_domain::calendar::parse_date(s).map_or(s.to_string(), |x| match lang {
-            Lang::Zh => x.format("%Y年%-m月%-d日").to_string(),
-            Lang::En => x.to_string(),
-        })
-    };
-    let certificate = match zizhi_store::certificates::for_case(&st.app.db, id).await {
-        Ok(c) => c.map(|c| c.number),
-        Err(e) => return ctx.fail(e.into()).into_response(),
-    };
-    let mut ch = chrome(ctx, &format!("/cases/{id}"));
-    if let Some((m, err)) = flash {
-        ch = with_flash(ch, m, err);
-    }
-    let page = CasePage {
-        c: ch,
-        id,
-        number: zizhi_app::cases::case_number(&d.case),
-        org: st
-            .app
-            .organization(a, d.case.organization_id)
-            .await
-            .map(|o| o.name)
-            .unwrap_or_default(),
-        stage: d.stage.name().get(lang).to_string(),
-        level: level_name(d.case.level, lang),
-        kind: kind_name(&d.case.kind, lang),
-        supplement_due: d.case.supplement_due.as_deref().map(day),
-        fee: d
-            .case
-            .fee_fen
-            .map(|f| zizhi_domain::money::Cny::from_fen(f).display(lang)),
-        certificate,
-        clock: d.clock.map(|k| ClockView {
-            running: k.running_days,
-            paused: k.paused_days,
-            paused_now: k.paused_now,
-            target_due: day(&k.target_due.to_string()),
-            limit_due: day(&k.limit_due.to_string()),
-            target: due_text(k.target, lang),
-            limit: due_text(k.limit, lang),
-        }),
-        next: d
-            .next
-            .iter()
-            .filter(|t| **t != zizhi_domain::case::Transition::Issue)
-            .map(|t| (t.as_str(), t.name().get(lang).to_string()))
-            .collect(),
-        history: d
-            .transitions
-            .iter()
-            .map(|t| {
-                let label = zizhi_domain::case::Transition::parse(&t.transition)
-                    .map_or(t.transition.clone(), |x| x.name().get(lang).to_string());
-                (
-                    fmt_time(t.at_us, lang),
-                    label,
-                    stage_name(&t.to_stage, lang),
-                    t.note.clone(),
-                )
-            })
-            .collect(),
-        rounds: d
-            .rounds
-            .iter()
-            .map(|r| {
-                let v: serde_json::Value = serde_json::from_str(&r.assessment).unwrap_or_default();
-                let s = &v["summary"];
-                let verdict = match (v["eligible"].as_bool(), lang) {
-                    (Some(true), Lang::Zh) => "符合申请的基本条件",
-                    (Some(true), Lang::En) => "meets the conditions to apply",
-                    (_, Lang::Zh) => "不符合申请条件",
-                    (_, Lang::En) => "does not meet the conditions",
-                };
-                let counts = match lang {
-                    Lang::Zh => format!(
-                        "{verdict}（满足 {}，不满足 {}，待审核 {}）",
-                        s["met"], s["not_met"], s["needs_review"]
-                    ),
-                    Lang::En => format!(
-                        "{verdict} ({} met, {} not met, {} to review)",
-                        s["met"], s["not_met"], s["needs_review"]
-                    ),
-                };
-                (r.round, fmt_time(r.submitted_us, lang), counts)
-            })
-            .collect(),
-    };
-    (status, render(&page)).into_response()
-}
-
-pub async fn case_page(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    match actor(&ctx, &format!("/cases/{id}")) {
-        Ok(a) => case_page_with(&st, &ctx, &a, id, None, StatusCode::OK).await,
-        Err(r) => *r,
-    }
-}
-
-#[derive(Deserialize)]
-pub struct TransitionForm {
-    transition: String,
-    #[serde(default)]
-    note: String,
-}
-
-pub async fn case_transition(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Form(f): Form<TransitionForm>,
-) -> Response {
-    let a = match actor(&ctx, &format!("/cases/{id}")) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let Some(t) = zizhi_domain::case::Transition::parse(&f.transition) else {
-        return ctx
-            .fail(AppError::invalid(
-                "transition",
-                "未知的操作",
-                "unknown step",
-            ))
-            .into_response();
-    };
-    match st.app.transition_case(&a, id, t, &f.note).await {
-        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => case_page_with(&st, &ctx, &a, id, Some((msg, true)), status).await,
-            Err(r) => *r,
-        },
-    }
 }

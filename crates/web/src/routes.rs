@@ -17,7 +17,7 @@ use zizhi_app::policy::{Action, allowed};
 
 use crate::ctx::Ctx;
 use crate::error::Failure;
-use crate::{AppState, api, evidence, pages};
+use crate::{AppState, api, case_pages, evidence, pages};
 
 /// Who may reach a route (checked before the handler; the use case checks again).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,7 +276,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         (
             r(M::GET, "/cases", Authenticated, "申请案件列表", "Cases"),
-            get(pages::cases_page),
+            get(case_pages::cases_page),
         ),
         (
             r(
@@ -286,7 +286,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "申请单位新建申请",
                 "An applicant opens an application",
             ),
-            post(pages::cases_create),
+            post(case_pages::cases_create),
         ),
         (
             r(
@@ -296,7 +296,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "案件页：阶段、周期、流程跟踪、下一步",
                 "A case: stage, clock, history, next steps",
             ),
-            get(pages::case_page),
+            get(case_pages::case_page),
         ),
         (
             r(
@@ -306,7 +306,147 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "流程操作（表单）",
                 "A process step (form)",
             ),
-            post(pages::case_transition),
+            post(case_pages::case_transition),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/profile",
+                Authenticated,
+                "申请单位保存申请资料（表单，可未填完）",
+                "The applicant saves the application form (may be incomplete)",
+            ),
+            post(case_pages::case_profile),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/evidence",
+                Authenticated,
+                "将已上传的证据归入某项要求（表单）",
+                "File an uploaded document against a requirement (form)",
+            ),
+            post(case_pages::case_link),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/paper-copy",
+                Authenticated,
+                "登记收到纸版申请书（表单）",
+                "Record the paper copy (form)",
+            ),
+            post(case_pages::case_paper),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/areas",
+                Authenticated,
+                "受理审查五个方面的判定（表单）",
+                "The five areas of the acceptance review (form)",
+            ),
+            post(case_pages::case_areas),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/team",
+                Authenticated,
+                "指定项目组与专家组（表单）",
+                "Assign the team and the panel (form)",
+            ),
+            post(case_pages::case_team),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/activities",
+                Authenticated,
+                "记录审核计划或评估活动（表单）",
+                "Record the audit plan or an activity (form)",
+            ),
+            post(case_pages::case_activity),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/judgements",
+                Authenticated,
+                "逐项判定（表单）",
+                "Judge a requirement (form)",
+            ),
+            post(case_pages::case_judgement),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/votes",
+                Authenticated,
+                "专家表决（表单）",
+                "An expert votes (form)",
+            ),
+            post(case_pages::case_vote),
+        ),
+        (
+            r(
+                M::GET,
+                "/cases/{id}/agreement",
+                Authenticated,
+                "委托测评协议（可打印）",
+                "The delegation agreement (printable)",
+            ),
+            get(case_pages::agreement_page),
+        ),
+        (
+            r(
+                M::GET,
+                "/dashboard",
+                Authenticated,
+                "工作台：未结案件按紧急程度排列",
+                "Dashboard: open cases by urgency",
+            ),
+            get(case_pages::dashboard_page),
+        ),
+        (
+            r(
+                M::GET,
+                "/batches",
+                Authenticated,
+                "证书批次（制证与审批）",
+                "Certificate batches (officer and approver)",
+            ),
+            get(case_pages::batches_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/batches",
+                Authenticated,
+                "建立证书批次（表单）",
+                "Build a certificate batch (form)",
+            ),
+            post(case_pages::batches_create),
+        ),
+        (
+            r(
+                M::POST,
+                "/batches/{id}/approve",
+                Authenticated,
+                "审批证书批次（表单）",
+                "Approve a batch (form)",
+            ),
+            post(case_pages::batch_approve),
+        ),
+        (
+            r(
+                M::POST,
+                "/batches/{id}/issue",
+                Authenticated,
+                "发放批次中的证书（表单）",
+                "Issue a batch (form)",
+            ),
+            post(case_pages::batch_issue),
         ),
         (
             r(
@@ -568,6 +708,86 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "An expert's vote (pass, fail, return) and opinion",
             ),
             post(api::case_vote),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/dashboard",
+                Authenticated,
+                "工作台：未结案件及项目周期，最紧急的在前（测评中心工作人员）",
+                "Dashboard: open cases with their clocks, most urgent first (centre staff)",
+            ),
+            get(api::dashboard),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/cases/{id}/evidence",
+                Authenticated,
+                "按要求归档的证据",
+                "Evidence filed against the requirements",
+            ),
+            get(api::case_evidence),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/evidence",
+                Authenticated,
+                "申请单位将已上传的证据归入某项要求",
+                "The applicant files an uploaded document against a requirement",
+            ),
+            post(api::case_link_evidence),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/cases/{id}/completeness",
+                Authenticated,
+                "完整性检查：必填资料与各项要求的证据",
+                "Completeness check: mandatory facts and evidence per requirement",
+            ),
+            get(api::case_completeness),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/cases/{id}/review-areas",
+                Authenticated,
+                "受理审查：本轮五个方面的证据充分性判定",
+                "Acceptance review: this round's judgement of the five areas",
+            ),
+            get(api::case_review_areas),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/review-areas",
+                Authenticated,
+                "项目负责人判定一个方面的证据充分性并填写意见（5.2）",
+                "The lead judges one area's evidence sufficiency with an opinion (5.2)",
+            ),
+            post(api::case_review_area),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/cases/{id}/activities",
+                Authenticated,
+                "审核计划与评估活动（测评中心工作人员）",
+                "Audit plan and evaluation activities (centre staff)",
+            ),
+            get(api::case_activities),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/activities",
+                Authenticated,
+                "记录审核计划或评估活动：文档审查、人员访谈、实际操作（5.4）",
+                "Record the audit plan or an activity: document review, interview, practical operation (5.4)",
+            ),
+            post(api::case_activity),
         ),
         (
             r(

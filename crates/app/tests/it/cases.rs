@@ -7,7 +7,9 @@ use zizhi_app::accounts::NewUserInput;
 use zizhi_app::cases::today;
 use zizhi_app::{Actor, App, AppConfig, AppError, secrets};
 use zizhi_domain::case::{Stage, Transition};
+use zizhi_domain::criteria::Pack;
 use zizhi_domain::period::{PeriodLength, period_end};
+use zizhi_domain::review::Area;
 use zizhi_store::Db;
 use zizhi_store::files::FileStore;
 
@@ -93,7 +95,7 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
             .await
             .unwrap_err();
         assert!(
-            matches!(e, AppError::Invalid { ref field, .. } if field == "profile"),
+            matches!(e, AppError::Invalid { ref field, .. } if field == "profile.as_of"),
             "{e:?}"
         );
         let facts: serde_json::Value = serde_json::from_str(PROFILE).unwrap();
@@ -128,15 +130,32 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
         app.write_evidence(&mut up, b"%PDF-1.7 application")
             .await
             .unwrap();
-        app.finish_evidence(
-            &p.applicant,
-            c.organization_id,
-            up,
-            "申请书.pdf",
-            Some("application/pdf"),
-        )
-        .await
-        .unwrap();
+        let ev = app
+            .finish_evidence(
+                &p.applicant,
+                c.organization_id,
+                up,
+                "申请书.pdf",
+                Some("application/pdf"),
+            )
+            .await
+            .unwrap();
+        // An upload not filed with the application is not its electronic material (5.2 (三)).
+        let e = app
+            .transition_case(&p.registrar, c.id, Transition::File, "")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, ref problem } if field == "filing" && problem.zh.contains("电子版资料") && !problem.zh.contains("纸版")),
+            "{e:?}"
+        );
+        // Submitted cases are not the applicant's to change.
+        assert!(matches!(
+            app.link_case_evidence(&p.applicant, c.id, "3.1.1", ev.id)
+                .await,
+            Err(AppError::WrongStage { .. })
+        ));
+        link_in_db(&app, c.id, "3.1.1", ev.id, &p.applicant).await;
         let c = app
             .transition_case(&p.registrar, c.id, Transition::File, "")
             .await
@@ -150,6 +169,16 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Invalid { ref field, .. } if field == "note"));
+        // Not before the five areas of 5.2 are judged.
+        let e = app
+            .transition_case(&p.lead, c.id, Transition::RequestSupplement, "请补充")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, ref problem } if field == "areas" && problem.zh.contains("组织管理能力")),
+            "{e:?}"
+        );
+        review(&app, &p, c.id, Some(Area::BasicCapability)).await;
         let c = app
             .transition_case(
                 &p.lead,
@@ -169,6 +198,13 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
         assert!(
             mails.iter().any(|(s, n)| s == "pending" && *n >= 1),
             "the opinion is e-mailed: {mails:?}"
+        );
+        let body = last_mail_body(&app).await;
+        assert!(
+            body.contains("基本能力")
+                && body.contains("证据不充分")
+                && body.contains("意见：basic_capability"),
+            "the e-mail carries the five areas: {body}"
         );
 
         // The applicant corrects and resubmits: a second, separate round.
@@ -200,6 +236,18 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
         assert!(d.pauses[0].end_on.is_some());
         assert!(!d.clock.unwrap().paused_now);
 
+        // Round 2 is judged afresh; acceptance needs every area sufficient.
+        assert!(app.review_areas(&p.lead, c.id).await.unwrap().is_empty());
+        review(&app, &p, c.id, Some(Area::ProcessCapability)).await;
+        let e = app
+            .transition_case(&p.lead, c.id, Transition::Accept, "予以受理")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, ref problem } if field == "areas" && problem.zh.contains("专项技术过程能力")),
+            "{e:?}"
+        );
+        review(&app, &p, c.id, None).await;
         let c = app
             .transition_case(&p.lead, c.id, Transition::Accept, "材料齐全，予以受理")
             .await
@@ -286,6 +334,7 @@ async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it
     for app in apps().await {
         let p = people(&app).await;
         let id = filed(&app, &p, serde_json::from_str(PROFILE).unwrap(), "initial").await;
+        review(&app, &p, id, Some(Area::FormalConformity)).await;
         let c = app
             .transition_case(&p.lead, id, Transition::RequestSupplement, "请补充")
             .await
@@ -324,7 +373,41 @@ async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it
     }
 }
 
-/// Draft → accepted, with `facts` as the application.
+/// Files evidence against a requirement directly in the store (for a case past its draft,
+/// where the applicant no longer may).
+async fn link_in_db(app: &App, case_id: i64, requirement: &str, evidence_id: i64, by: &Actor) {
+    let mut tx = app.db.begin().await.unwrap();
+    zizhi_store::review::link(&mut tx, case_id, requirement, evidence_id, by.user_id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The lead judges the five areas of the current round; `weak` insufficient, the rest
+/// sufficient. Each opinion names its area.
+async fn review(app: &App, p: &People, id: i64, weak: Option<Area>) {
+    for a in Area::ALL {
+        app.record_review_area(
+            &p.lead,
+            id,
+            a.as_str(),
+            Some(a) != weak,
+            &format!("意见：{}", a.as_str()),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// The newest pending e-mail's body (claimed, so a later call sees only newer ones).
+async fn last_mail_body(app: &App) -> String {
+    let until = zizhi_store::now_us() + 3_600_000_000;
+    let mails = zizhi_store::outbox::claim(&app.db, "test", 1000, until)
+        .await
+        .unwrap();
+    mails.into_iter().max_by_key(|m| m.id).unwrap().body
+}
+
 /// Draft → filed (in acceptance review), with `facts` as the application.
 async fn filed(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
     let c = app.create_case(&p.applicant, 2, kind).await.unwrap();
@@ -340,9 +423,11 @@ async fn filed(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i
         .await
         .unwrap();
     app.write_evidence(&mut up, b"materials").await.unwrap();
-    app.finish_evidence(&p.applicant, c.organization_id, up, "m.pdf", None)
+    let ev = app
+        .finish_evidence(&p.applicant, c.organization_id, up, "m.pdf", None)
         .await
         .unwrap();
+    link_in_db(app, c.id, "3.1.1", ev.id, &p.applicant).await;
     app.transition_case(&p.registrar, c.id, Transition::File, "")
         .await
         .unwrap();
@@ -352,6 +437,7 @@ async fn filed(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i
 /// Draft → accepted.
 async fn accepted(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
     let id = filed(app, p, facts, kind).await;
+    review(app, p, id, None).await;
     app.transition_case(&p.lead, id, Transition::Accept, "予以受理")
         .await
         .unwrap();
@@ -460,7 +546,6 @@ async fn an_on_time_maintenance_application_is_charged_the_maintenance_fee() {
 
 #[tokio::test]
 async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_dossier() {
-    use zizhi_domain::criteria::Pack;
     for app in apps().await {
         let p = people(&app).await;
         let mk = |n: &str, r: &str| NewUserInput {
@@ -572,6 +657,62 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
                 .await,
             Err(AppError::Forbidden)
         ));
+        // 5.4: an audit plan, then activities, before the conclusion.
+        let e = app
+            .transition_case(&p.lead, id, Transition::ConcludeAudit, "x")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, ref problem } if field == "activities" && problem.zh.contains("审核计划")),
+            "{e:?}"
+        );
+        let day = today().to_string();
+        app.record_activity(&p.lead, id, "plan", &day, "文档审查、访谈、演示各一天", &[])
+            .await
+            .unwrap();
+        let e = app
+            .transition_case(&p.lead, id, Transition::ConcludeAudit, "x")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref problem, .. } if problem.zh.contains("评估活动")),
+            "{e:?}"
+        );
+        assert!(matches!(
+            app.record_activity(&expert1, id, "interview", &day, "x", &[])
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(
+            matches!(app.record_activity(&assessor, id, "audit", &day, "x", &[]).await, Err(AppError::Invalid { ref field, .. }) if field == "kind")
+        );
+        assert!(
+            matches!(app.record_activity(&assessor, id, "interview", "2026-13-01", "x", &[]).await, Err(AppError::Invalid { ref field, .. }) if field == "held_on")
+        );
+        let tomorrow = (today() + chrono::Days::new(1)).to_string();
+        assert!(
+            matches!(app.record_activity(&assessor, id, "interview", &tomorrow, "x", &[]).await, Err(AppError::Invalid { ref field, .. }) if field == "held_on"),
+            "an activity is not dated in the future"
+        );
+        assert!(
+            matches!(app.record_activity(&assessor, id, "interview", &day, "x", &[999_999]).await, Err(AppError::Invalid { ref field, .. }) if field == "evidence_ids")
+        );
+        app.record_activity(
+            &assessor,
+            id,
+            "practical_operation",
+            &day,
+            "演示切换演练",
+            &evidence,
+        )
+        .await
+        .unwrap();
+        let acts = app.activities(&p.lead, id).await.unwrap();
+        assert_eq!(acts.len(), 2);
+        assert!(matches!(
+            app.activities(&p.applicant, id).await,
+            Err(AppError::Forbidden)
+        ));
         let c = app
             .transition_case(&p.lead, id, Transition::ConcludeAudit, "基本符合二级要求")
             .await
@@ -652,5 +793,153 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
             ["panel_return", "conclude_audit", "panel_pass"]
         );
         assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
+    }
+}
+
+#[tokio::test]
+async fn the_portal_saves_drafts_checks_completeness_and_files_evidence_per_requirement() {
+    for app in apps().await {
+        let p = people(&app).await;
+        let c = app.create_case(&p.applicant, 2, "initial").await.unwrap();
+        let pack = Pack::shipped().into_iter().find(|x| x.level == 2).unwrap();
+        // An empty draft lacks every mandatory fact and every requirement's evidence.
+        let done = app.completeness(&p.applicant, c.id).await.unwrap();
+        assert_eq!(
+            done.missing_fields.len(),
+            zizhi_domain::profile::MANDATORY_FIELDS.len()
+        );
+        assert_eq!(done.without_evidence.len(), pack.requirements.len());
+        assert!(!done.complete());
+        // A partial draft is saved as it stands; what is missing is listed.
+        let mut facts: serde_json::Value = serde_json::from_str(PROFILE).unwrap();
+        facts["staff"]
+            .as_object_mut()
+            .unwrap()
+            .remove("dr_technical_staff");
+        facts["organization"]["name"] = serde_json::json!("  ");
+        app.save_case_draft(&p.applicant, c.id, facts.clone())
+            .await
+            .unwrap();
+        let done = app.completeness(&p.applicant, c.id).await.unwrap();
+        assert_eq!(
+            done.missing_fields,
+            ["organization.name", "staff.dr_technical_staff"]
+        );
+        // Submission validates the whole profile and names the field.
+        let e = app
+            .transition_case(&p.applicant, c.id, Transition::Submit, "")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, .. } if field.starts_with("profile.")),
+            "{e:?}"
+        );
+        // Filled but wrong: no field missing, the profile's own error is shown.
+        facts["organization"]["name"] = serde_json::json!("示例灾备科技有限公司");
+        facts["staff"]["dr_technical_staff"] = serde_json::json!(50);
+        facts["organization"]["uscc"] = serde_json::json!("91350100M000100Y44");
+        app.save_case_draft(&p.applicant, c.id, facts.clone())
+            .await
+            .unwrap();
+        let done = app.completeness(&p.applicant, c.id).await.unwrap();
+        assert!(done.missing_fields.is_empty());
+        assert_eq!(
+            done.facts.as_ref().map(|f| f.0.as_str()),
+            Some("profile.organization.uscc")
+        );
+        facts["organization"]["uscc"] = serde_json::json!("91350100M000100Y43");
+        app.save_case_draft(&p.applicant, c.id, facts.clone())
+            .await
+            .unwrap();
+        assert!(
+            app.live_assessment(&p.applicant, c.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .eligible
+        );
+        // Evidence: the organisation's own, against a requirement of the pack, once.
+        let mut up = app
+            .begin_evidence(&p.applicant, c.organization_id)
+            .await
+            .unwrap();
+        app.write_evidence(&mut up, b"licence").await.unwrap();
+        let ev = app
+            .finish_evidence(&p.applicant, c.organization_id, up, "营业执照.pdf", None)
+            .await
+            .unwrap();
+        let other = p.stranger.organization_id.unwrap();
+        let mut up = app.begin_evidence(&p.stranger, other).await.unwrap();
+        app.write_evidence(&mut up, b"not yours").await.unwrap();
+        let foreign = app
+            .finish_evidence(&p.stranger, other, up, "x.pdf", None)
+            .await
+            .unwrap();
+        assert!(
+            matches!(app.link_case_evidence(&p.applicant, c.id, "3.1.1", foreign.id).await, Err(AppError::Invalid { ref field, .. }) if field == "evidence_id")
+        );
+        assert!(
+            matches!(app.link_case_evidence(&p.applicant, c.id, "9.9", ev.id).await, Err(AppError::Invalid { ref field, .. }) if field == "requirement_id")
+        );
+        assert!(matches!(
+            app.link_case_evidence(&p.lead, c.id, "3.1.1", ev.id).await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            app.link_case_evidence(&p.stranger, c.id, "3.1.1", foreign.id)
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        for r in &pack.requirements {
+            app.link_case_evidence(&p.applicant, c.id, &r.id, ev.id)
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            app.link_case_evidence(&p.applicant, c.id, "3.1.1", ev.id)
+                .await,
+            Err(AppError::Conflict { .. })
+        ));
+        let done = app.completeness(&p.applicant, c.id).await.unwrap();
+        assert!(done.complete(), "{done:?}");
+        assert_eq!(
+            app.case_evidence(&p.registrar, c.id).await.unwrap().len(),
+            pack.requirements.len()
+        );
+        // The review areas are the lead's, in acceptance review only.
+        assert!(matches!(
+            app.record_review_area(&p.lead, c.id, "basic_capability", true, "ok")
+                .await,
+            Err(AppError::WrongStage { .. })
+        ));
+        app.transition_case(&p.applicant, c.id, Transition::Submit, "")
+            .await
+            .unwrap();
+        app.record_paper_copy(&p.registrar, c.id).await.unwrap();
+        app.transition_case(&p.registrar, c.id, Transition::File, "")
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.record_review_area(&p.registrar, c.id, "basic_capability", true, "ok")
+                .await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(
+            matches!(app.record_review_area(&p.lead, c.id, "everything", true, "ok").await, Err(AppError::Invalid { ref field, .. }) if field == "area")
+        );
+        assert!(
+            matches!(app.record_review_area(&p.lead, c.id, "basic_capability", true, " ").await, Err(AppError::Invalid { ref field, .. }) if field == "opinion")
+        );
+        // A revision within the round replaces the earlier judgement.
+        app.record_review_area(&p.lead, c.id, "basic_capability", false, "人员证明不足")
+            .await
+            .unwrap();
+        app.record_review_area(&p.lead, c.id, "basic_capability", true, "已核实")
+            .await
+            .unwrap();
+        let areas = app.review_areas(&p.applicant, c.id).await.unwrap();
+        assert_eq!(areas.len(), 1);
+        assert!(areas[0].sufficient);
+        assert_eq!(areas[0].opinion, "已核实");
     }
 }

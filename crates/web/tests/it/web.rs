@@ -245,6 +245,20 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/cases", everyone.clone()),
         ("GET", "/cases/{id}", everyone.clone()),
         ("POST", "/cases/{id}/transitions", everyone.clone()),
+        ("POST", "/cases/{id}/profile", vec![Applicant]),
+        ("POST", "/cases/{id}/evidence", everyone.clone()),
+        ("POST", "/cases/{id}/paper-copy", vec![Registrar]),
+        ("POST", "/cases/{id}/areas", everyone.clone()),
+        ("POST", "/cases/{id}/team", everyone.clone()),
+        ("POST", "/cases/{id}/activities", everyone.clone()),
+        ("POST", "/cases/{id}/judgements", everyone.clone()),
+        ("POST", "/cases/{id}/votes", everyone.clone()),
+        ("GET", "/cases/{id}/agreement", everyone.clone()),
+        ("GET", "/dashboard", staff.clone()),
+        ("GET", "/batches", vec![CertificateOfficer, Approver]),
+        ("POST", "/batches", vec![CertificateOfficer]),
+        ("POST", "/batches/{id}/approve", vec![Approver]),
+        ("POST", "/batches/{id}/issue", vec![CertificateOfficer]),
         (
             "POST",
             "/organizations/{id}/evidence",
@@ -285,6 +299,14 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/api/v1/cases/{id}/transitions", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/team", everyone.clone()),
         ("GET", "/api/v1/cases/{id}/judgements", staff.clone()),
+        ("GET", "/api/v1/dashboard", staff.clone()),
+        ("GET", "/api/v1/cases/{id}/evidence", everyone.clone()),
+        ("POST", "/api/v1/cases/{id}/evidence", everyone.clone()),
+        ("GET", "/api/v1/cases/{id}/completeness", everyone.clone()),
+        ("GET", "/api/v1/cases/{id}/review-areas", everyone.clone()),
+        ("POST", "/api/v1/cases/{id}/review-areas", everyone.clone()),
+        ("GET", "/api/v1/cases/{id}/activities", staff.clone()),
+        ("POST", "/api/v1/cases/{id}/activities", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/judgements", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/votes", everyone.clone()),
         ("POST", "/api/v1/batches", everyone.clone()),
@@ -1163,11 +1185,22 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
         a.record_paper_copy(&reg, c.id).await.unwrap();
         let mut up = a.begin_evidence(&appl, org.id).await.unwrap();
         a.write_evidence(&mut up, b"materials").await.unwrap();
-        a.finish_evidence(&appl, org.id, up, "m.pdf", None)
+        let ev = a
+            .finish_evidence(&appl, org.id, up, "m.pdf", None)
             .await
             .unwrap();
+        let mut tx = a.db.begin().await.unwrap();
+        zizhi_store::review::link(&mut tx, c.id, "3.1.1", ev.id, appl.user_id)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        a.transition_case(&reg, c.id, T::File, "ok").await.unwrap();
+        for area in zizhi_domain::review::Area::ALL {
+            a.record_review_area(&lead, c.id, area.as_str(), true, "证据充分")
+                .await
+                .unwrap();
+        }
         for (actor, t) in [
-            (&reg, T::File),
             (&lead, T::Accept),
             (&lead, T::SendAgreement),
             (&lead, T::RecordSignedAgreement),
@@ -1189,6 +1222,13 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
                 .await
                 .unwrap();
         }
+        let today = zizhi_app::cases::today().to_string();
+        a.record_activity(&lead, c.id, "plan", &today, "审核计划", &[])
+            .await
+            .unwrap();
+        a.record_activity(&ass, c.id, "interview", &today, "访谈技术负责人", &[])
+            .await
+            .unwrap();
         a.transition_case(&lead, c.id, T::ConcludeAudit, "符合二级要求")
             .await
             .unwrap();
@@ -1270,7 +1310,7 @@ async fn case_pages_show_the_stage_the_next_steps_and_the_todo_list() {
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("[profile]"), "{}", r.body);
+        assert!(r.body.contains("[profile.as_of]"), "{}", r.body);
         let id: i64 = page_path.rsplit('/').next().unwrap().parse().unwrap();
         let applicant = app
             .state
