@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod cases;
 pub mod certification;
+pub mod demo;
 pub mod evaluation;
 pub mod evidence;
 pub mod notify;

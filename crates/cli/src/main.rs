@@ -53,6 +53,18 @@ enum Command {
         #[command(subcommand)]
         command: server::AdminCommand,
     },
+    /// Seed demo data: a user for every role (password printed) and one case in every stage,
+    /// all marked 【演示】/ demo. Optionally bulk cases and certificates for benchmarks.
+    Demo {
+        #[command(flatten)]
+        place: server::Place,
+        /// Also write this many bulk demo cases (benchmarks).
+        #[arg(long, default_value_t = 0)]
+        bench_cases: usize,
+        /// Also write this many bulk demo certificates (benchmarks).
+        #[arg(long, default_value_t = 0)]
+        bench_certificates: usize,
+    },
     /// The audit chain.
     Audit {
         #[command(flatten)]
@@ -196,6 +208,11 @@ fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
         Command::Migrate { place } => server::migrate(place),
         Command::Admin { place, command } => server::admin(place, command),
         Command::Audit { place, command } => server::audit(place, command),
+        Command::Demo {
+            place,
+            bench_cases,
+            bench_certificates,
+        } => server::demo(place, *bench_cases, *bench_certificates),
         Command::Assess { profile, format } => {
             let (name, src) = read_input(profile)?;
             let raw = parse_profile_json(&name, &src)?;

@@ -262,3 +262,58 @@ pub fn audit(place: &Place, command: &AuditCommand) -> Result<String, Failure> {
         }
     })
 }
+
+pub fn demo(
+    place: &Place,
+    bench_cases: usize,
+    bench_certificates: usize,
+) -> Result<String, Failure> {
+    let c = config(place, None)?;
+    runtime()?.block_on(async move {
+        let app = open(&c).await?;
+        let mut out = String::new();
+        let seeded = zizhi_store::users::by_username(&app.db, "demo-admin")
+            .await
+            .map_err(|e| app_failure(e.into()))?
+            .is_some();
+        if seeded {
+            out.push_str("演示数据已存在 / demo data is already there\n");
+        } else {
+            let s = app.seed_demo().await.map_err(app_failure)?;
+            out.push_str(&format!(
+                "【演示】已生成演示数据 / demo data seeded ({} users, {} cases)\n\n",
+                s.users.len(),
+                s.cases.len()
+            ));
+            out.push_str(&format!(
+                "所有演示用户的密码 / password of every demo user: {}\n",
+                zizhi_app::demo::DEMO_PASSWORD
+            ));
+            for (u, r) in &s.users {
+                out.push_str(&format!("  {u:<18} {} / {}\n", r.name().zh, r.name().en));
+            }
+            out.push_str("\n每个阶段一个案件 / one case in every stage:\n");
+            for (id, stage) in &s.cases {
+                out.push_str(&format!(
+                    "  /cases/{id:<5} {} / {}\n",
+                    stage.name().zh,
+                    stage.name().en
+                ));
+            }
+        }
+        if bench_cases > 0 || bench_certificates > 0 {
+            let b = app
+                .seed_bench(bench_cases, bench_certificates)
+                .await
+                .map_err(app_failure)?;
+            out.push_str(&format!(
+                "bulk demo rows: {} cases, {} certificates; sample /verify/{}\n",
+                b.cases,
+                b.certificates,
+                b.sample_certificate.unwrap_or_default()
+            ));
+        }
+        out.push_str("\n启动 / start: zizhi serve (same --data-dir / --database)\n");
+        Ok(out)
+    })
+}

@@ -25,6 +25,10 @@ pub struct UserBar {
     pub can_users: bool,
     pub can_orgs: bool,
     pub can_audit: bool,
+    /// Centre staff see the dashboard (工作台).
+    pub is_staff: bool,
+    /// Certificate officers and approvers see the certificate desk.
+    pub can_batches: bool,
 }
 
 /// What the base layout needs.
@@ -51,6 +55,8 @@ pub(crate) fn chrome(ctx: &Ctx, path: &str) -> Chrome {
             can_users: allowed(a, &Action::ListUsers),
             can_orgs: allowed(a, &Action::ListOrganizations),
             can_audit: allowed(a, &Action::ViewAuditLog),
+            is_staff: a.role.is_staff(),
+            can_batches: matches!(a.role, Role::CertificateOfficer | Role::Approver),
         }),
         path: path.to_string(),
         flash: None,

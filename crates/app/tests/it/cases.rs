@@ -943,3 +943,86 @@ async fn the_portal_saves_drafts_checks_completeness_and_files_evidence_per_requ
         assert_eq!(areas[0].opinion, "已核实");
     }
 }
+
+#[tokio::test]
+async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
+    for app in apps().await {
+        let s = app.seed_demo().await.unwrap();
+        assert_eq!(s.users.len(), 13);
+        for stage in Stage::ALL {
+            let (id, _) = s
+                .cases
+                .iter()
+                .find(|(_, st)| *st == stage)
+                .unwrap_or_else(|| panic!("no demo case in {stage:?}"));
+            let c = zizhi_store::cases::get(&app.db, *id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(c.stage, stage.as_str(), "case {id}");
+        }
+        let admin = app
+            .login("demo-admin", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let (_, total) = app.cases_page(&admin, None, 1, 50).await.unwrap();
+        assert_eq!(total, 17);
+        let (open, _) = app
+            .cases_page(&admin, Some("expert_review"), 1, 50)
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1);
+        assert!(open[0].org_name.starts_with("【演示】"));
+        // The dashboard lists the open, filed cases first, by urgency; closed ones not at all.
+        let lead = app
+            .login("demo-lead", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let dash = app.dashboard(&lead).await.unwrap();
+        assert!(dash.iter().all(|r| !r.stage.is_closed()));
+        assert_eq!(dash.len(), 17 - 5, "five demo cases are closed");
+        assert!(
+            dash.last().unwrap().clock.is_none(),
+            "unfiled cases come last"
+        );
+        assert!(matches!(
+            app.dashboard(&p_applicant(&app).await).await,
+            Err(AppError::Forbidden)
+        ));
+        // Bulk rows for benchmarks go under the demo organisation.
+        let b = app.seed_bench(40, 100).await.unwrap();
+        assert_eq!(b.certificates, 100);
+        let v = app
+            .verify_certificate(&b.sample_certificate.unwrap())
+            .await
+            .unwrap();
+        assert!(v.in_force);
+        assert_eq!(
+            app.cases_page(&admin, None, 2, 50).await.unwrap().0.len(),
+            7
+        );
+        assert!(matches!(
+            app.cases_page(&admin, None, 0, 50).await,
+            Err(AppError::Invalid { ref field, .. }) if field == "page"
+        ));
+        assert!(matches!(
+            app.cases_page(&admin, Some("nowhere"), 1, 50).await,
+            Err(AppError::Invalid { ref field, .. }) if field == "stage"
+        ));
+        assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
+        // A second demo on the same data is refused (the users exist).
+        assert!(matches!(
+            app.seed_demo().await,
+            Err(AppError::Conflict { .. })
+        ));
+    }
+}
+
+async fn p_applicant(app: &App) -> Actor {
+    app.login("demo-applicant1", zizhi_app::demo::DEMO_PASSWORD, None)
+        .await
+        .unwrap()
+        .actor
+}

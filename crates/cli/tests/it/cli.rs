@@ -301,3 +301,48 @@ fn an_administrators_calendar_file_extends_the_shipped_one() {
     let o = zizhi(&["--holidays", f, "assess", "examples/profile.json"], None);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn demo_seeds_every_stage_once_and_says_so_the_second_time() {
+    let dir = std::env::temp_dir().join(format!("zizhi-demo-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let o = zizhi(&["demo", "--data-dir", d], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("zizhi-demo-2026") && out.contains("demo-lead"),
+        "{out}"
+    );
+    for stage in [
+        "草稿",
+        "补充资料中",
+        "逾期未补正",
+        "专家评审",
+        "已发证",
+        "已撤回",
+    ] {
+        assert!(out.contains(stage), "{stage} missing: {out}");
+    }
+    let o = zizhi(
+        &[
+            "demo",
+            "--data-dir",
+            d,
+            "--bench-cases",
+            "20",
+            "--bench-certificates",
+            "30",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("already there") && out.contains("20 cases, 30 certificates"),
+        "{out}"
+    );
+    let o = zizhi(&["audit", "verify", "--data-dir", d], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}

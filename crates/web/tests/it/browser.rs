@@ -207,12 +207,44 @@ impl Driver {
                     return text;
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "{css} never showed \"{expected}\""
-            );
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure");
+                panic!(
+                    "{css} never showed \"{expected}\" (screenshot {})",
+                    shot.display()
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Runs a script in the page (for inputs a person fills with a picker, like dates).
+    fn js(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    /// Chooses the option of a `<select>` whose text is `label` (as a person picks it).
+    fn select(&self, css: &str, label: &str) {
+        let e = self.find(css);
+        self.cmd(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(json!({"text": label})),
+        );
+    }
+
+    /// Signs out (drops the cookies) and signs in as `user` with the demo password.
+    fn sign_in(&self, base: &str, user: &str) {
+        self.cmd("DELETE", "/cookie", None);
+        self.goto(&format!("{base}/login"));
+        self.type_into("#username", user);
+        self.type_into("#password", zizhi_app::demo::DEMO_PASSWORD);
+        self.click("#login-submit");
+        self.wait_text("#role", "");
     }
 
     fn source(&self) -> String {
@@ -320,4 +352,305 @@ fn a_person_signs_in_switches_language_and_creates_a_user() {
     d.click("#verify");
     d.wait_text("#flash", "哈希链完整");
     d.screenshot("06-audit-zh");
+}
+
+fn browser_available() -> bool {
+    let have_driver = Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !have_driver {
+        assert!(
+            std::env::var("ZIZHI_REQUIRE_BROWSER").is_err(),
+            "ZIZHI_REQUIRE_BROWSER is set but chromedriver is missing"
+        );
+        eprintln!("skipped: chromedriver not installed");
+    }
+    have_driver
+}
+
+/// The whole process through the pages, each step by its role, with a screenshot per stage
+/// (`target/screenshots/case-*.png`): draft with the form and the completeness check, filing,
+/// a supplement request and resubmission, acceptance, the agreement, payment, evaluation
+/// (team, plan, activities, judgements), the panel, the certificate desk, public verification.
+#[test]
+fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
+    if !browser_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("zizhi-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = zizhi_web::Config {
+        data_dir: dir.join("data"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The demo cast (one user per role, demo password), then a real server on the same data.
+    rt.block_on(async {
+        std::fs::create_dir_all(&config.data_dir).unwrap();
+        let db = zizhi_store::Db::connect(&config.database_url())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let files = config.evidence_store().await.unwrap();
+        let app = zizhi_app::App::new(db, files, config.app_config());
+        app.demo_cast().await.unwrap();
+    });
+    let server = rt.block_on(zizhi_web::start(config)).unwrap();
+    let base = format!("http://{}", server.addr);
+    rt.spawn(server.run());
+    let d = Driver::start(&dir.join("profile")).expect("chromedriver starts");
+    let shot = |name: &str| {
+        d.screenshot(&format!("case-{name}"));
+    };
+
+    // 1. The applicant opens a draft and fills the form field by field.
+    d.sign_in(&base, "demo-applicant1");
+    d.goto(&format!("{base}/cases"));
+    d.click("#create-case button[type=submit]");
+    d.wait_text("#stage", "草稿");
+    let case_url = d.cmd("GET", "/url", None).as_str().unwrap().to_string();
+    let case_url = case_url.split('#').next().unwrap().to_string();
+    assert!(d.text("#completeness").contains("尚不完整"));
+    for (name, value) in [
+        ("organization.name", "【演示】闽江灾备科技有限公司"),
+        ("organization.uscc", "91350100M000100Y43"),
+        ("organization.registered_capital_cny", "15000000"),
+        ("organization.total_assets_cny", "30000000"),
+        ("staff.dr_technical_staff", "50"),
+        ("staff.full_time_registered_professionals", "8"),
+        ("track_record.completed_dr_project_value_cny", "30000000"),
+    ] {
+        d.type_into(&format!("[name=\"{name}\"]"), value);
+    }
+    for name in [
+        "organization.independent_legal_person",
+        "organization.approved_by_authorities",
+        "organization.law_abiding",
+        "organization.finances_good_last_3_years",
+        "track_record.completed_full_dr_service_process",
+        "track_record.owns_dr_data_center",
+    ] {
+        d.select(&format!("[name=\"{name}\"]"), "是");
+    }
+    d.js("document.querySelector('[name=\"organization.security_service_since\"]').value = '2019-03-01';");
+    d.type_into(
+        "#f-projects",
+        "某城市商业银行同城灾备中心建设项目 | 4\n某证券公司异地灾备系统建设项目 | 5,4,4,4,3,4,5",
+    );
+    // Level 2 rests on a level-1 certificate (3.1.4): without it the self-assessment says no.
+    d.click("#save-facts");
+    d.wait_text("#verdict", "尚不符合申请条件");
+    assert!(d.text("[id=\"req-3.1.4\"]").contains("不满足"));
+    d.type_into(
+        "#f-certificates",
+        "CNITSEC2024SRV-I-0001 | 1 | 2027-08-31 | valid",
+    );
+    d.click("#save-facts");
+    d.wait_text("#verdict", "符合申请的基本条件");
+    let completeness = d.text("#completeness");
+    assert!(
+        completeness.contains("尚无证据的要求") && !completeness.contains("未填写的必填项"),
+        "{completeness}"
+    );
+    assert!(
+        d.text("#verdict").contains("87,000"),
+        "the initial fee: {}",
+        d.text("#verdict")
+    );
+    shot("01-draft-form");
+
+    // Evidence: upload one file against 3.1.1, then file it against every other requirement.
+    let file = dir.join("营业执照副本.txt");
+    std::fs::write(&file, "【演示】营业执照副本").unwrap();
+    d.type_into(
+        "[id=\"req-3.1.1\"] input[type=file]",
+        file.to_str().unwrap(),
+    );
+    d.click("[id=\"req-3.1.1\"] button");
+    d.wait_text("[id=\"req-3.1.1\"]", "营业执照副本.txt");
+    let ids: Vec<String> = d
+        .js("return Array.from(document.querySelectorAll('#reqs tr[id]')).map(r => r.id.slice(4));")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.len() >= 17, "{ids:?}");
+    for r in ids.iter().filter(|r| *r != "3.1.1") {
+        d.click(&format!(
+            "[id=\"req-{r}\"] form[action$=\"/evidence\"] button"
+        ));
+        d.wait_text(&format!("[id=\"req-{r}\"]"), "营业执照副本.txt");
+    }
+    d.wait_text("#completeness", "资料齐全");
+    shot("02-draft-complete");
+    d.click("#do-submit");
+    d.wait_text("#stage", "已提交");
+    shot("03-submitted");
+
+    // 2. The registrar records the paper copy and files the case.
+    d.sign_in(&base, "demo-registrar");
+    d.goto(&case_url);
+    d.click("#record-paper");
+    d.wait_text("#paper", "已收到");
+    d.click("#do-file");
+    d.wait_text("#stage", "受理审查");
+    shot("04-filed");
+
+    // 3. The lead reviews the five areas and asks for a supplement.
+    d.sign_in(&base, "demo-lead");
+    d.goto(&case_url);
+    let areas = [
+        "formal_conformity",
+        "basic_qualification",
+        "basic_capability",
+        "process_capability",
+        "organisational_management",
+    ];
+    for a in areas {
+        let verdict = if a == "organisational_management" {
+            "no"
+        } else {
+            "yes"
+        };
+        d.click(&format!(
+            "input[name=\"{a}.sufficient\"][value=\"{verdict}\"]"
+        ));
+        d.type_into(&format!("#opinion-{a}"), "已审查");
+    }
+    d.click("#save-areas");
+    d.wait_text("#review", "");
+    d.type_into("#note-request_supplement", "请补充近一年的内部审核记录");
+    d.click("#do-request_supplement");
+    d.wait_text("#stage", "补充资料中");
+    assert!(d.text("#clock").contains("计时暂停中"));
+    shot("05-supplementing");
+
+    // 4. The applicant sees the opinion and resubmits.
+    d.sign_in(&base, "demo-applicant1");
+    d.goto(&case_url);
+    assert!(
+        d.text("#areas").contains("证据不充分"),
+        "the opinion in the portal"
+    );
+    d.click("#do-resubmit");
+    d.wait_text("#stage", "受理审查");
+
+    // 5. The lead accepts and sends the agreement.
+    d.sign_in(&base, "demo-lead");
+    d.goto(&case_url);
+    for a in areas {
+        d.click(&format!("input[name=\"{a}.sufficient\"][value=\"yes\"]"));
+        d.type_into(&format!("#opinion-{a}"), "证据充分");
+    }
+    d.click("#save-areas");
+    d.wait_text("#review", "");
+    d.type_into("#note-accept", "材料齐全，予以受理");
+    d.click("#do-accept");
+    d.wait_text("#stage", "起草委托协议");
+    d.click("#do-send_agreement");
+    d.wait_text("#stage", "委托协议已发送");
+    assert!(d.text("#fee").contains("87,000"), "{}", d.text("#fee"));
+    d.click("#agreement-link");
+    d.wait_text("#agreement", "委托测评协议");
+    assert!(d.text("#fee").contains("72,000") && d.text("#fee").contains("15,000"));
+    shot("06-agreement");
+    d.goto(&case_url);
+    d.click("#do-record_signed_agreement");
+    d.wait_text("#stage", "委托协议已签署");
+
+    // 6. Contract & finance approve the agreement and confirm payment.
+    d.sign_in(&base, "demo-finance");
+    d.goto(&case_url);
+    d.click("#do-approve_agreement");
+    d.wait_text("#stage", "待缴费");
+    d.click("#do-confirm_payment");
+    d.wait_text("#stage", "评估");
+    shot("07-evaluation-open");
+
+    // 7. The lead names the team and records the audit plan.
+    d.sign_in(&base, "demo-lead");
+    d.goto(&case_url);
+    d.click("#team-form input[name=assessor]");
+    for e in ["评审专家一", "评审专家二"] {
+        let id: String = d
+            .js(&format!("return Array.from(document.querySelectorAll('#team-form label')).find(l => l.textContent.includes('{e}')).querySelector('input').value;"))
+            .as_str()
+            .unwrap()
+            .to_string();
+        d.click(&format!("#team-form input[name=expert][value=\"{id}\"]"));
+    }
+    d.click("#assign");
+    d.wait_text("#team", "评审专家二");
+    d.type_into("#act-notes", "文档审查一天、人员访谈半天、实际操作半天");
+    d.click("#record-activity");
+    d.wait_text("#activities", "审核计划");
+
+    // 8. The assessor records activities and judges every requirement.
+    d.sign_in(&base, "demo-assessor");
+    d.goto(&case_url);
+    d.select("#act-kind", "实际操作");
+    d.type_into("#act-notes", "演示备份恢复与切换演练");
+    d.click("#record-activity");
+    d.wait_text("#activities", "实际操作");
+    for r in &ids {
+        d.select("#j-req", r);
+        d.type_into("#j-rationale", "证据与访谈一致");
+        d.click("#record-judgement");
+        d.wait_text(&format!("[id=\"req-{r}\"]"), "符合");
+    }
+    shot("08-judged");
+
+    // 9. The lead concludes the audit; the dossier is fixed by its hash.
+    d.sign_in(&base, "demo-lead");
+    d.goto(&case_url);
+    d.type_into("#note-conclude_audit", "符合二级资质要求");
+    d.click("#do-conclude_audit");
+    d.wait_text("#stage", "专家评审");
+    assert_eq!(d.text("#dossier").len(), 64);
+
+    // 10. Both experts vote; the first records the conclusion.
+    for e in ["demo-expert2", "demo-expert1"] {
+        d.sign_in(&base, e);
+        d.goto(&case_url);
+        d.type_into("#vote-opinion", "同意通过");
+        d.click("#cast-vote");
+        d.wait_text("#votes", "同意通过");
+    }
+    shot("09-panel");
+    d.click("#do-panel_pass");
+    d.wait_text("#stage", "发证");
+
+    // 11. The certificate desk: a batch, approved by another person, issued.
+    d.sign_in(&base, "demo-officer");
+    d.goto(&format!("{base}/batches"));
+    d.click("#make-batch");
+    d.wait_text("#batches", "待审批");
+    d.sign_in(&base, "demo-approver");
+    d.goto(&format!("{base}/batches"));
+    d.click("#batches button");
+    d.wait_text("#batches", "已审批");
+    d.sign_in(&base, "demo-officer");
+    d.goto(&format!("{base}/batches"));
+    d.click("#batches button");
+    d.wait_text("#batches", "已发证");
+    shot("10-issued");
+
+    // 12. The applicant sees the certificate; anyone can verify it.
+    d.sign_in(&base, "demo-applicant1");
+    d.goto(&case_url);
+    d.wait_text("#stage", "已发证");
+    let number = d.text("#certificate-link");
+    d.cmd("DELETE", "/cookie", None);
+    d.goto(&format!("{base}/verify/{number}"));
+    d.wait_text("#certificate", "【演示】闽江灾备科技有限公司");
+    shot("11-verified");
+
+    // The staff dashboard lists no open case now, and the whole history verifies.
+    d.sign_in(&base, "demo-lead");
+    d.goto(&format!("{base}/dashboard"));
+    shot("12-dashboard");
 }

@@ -1,0 +1,419 @@
+//! Demo data (`zizhi demo`): a user for every role, three demo applicant organisations and one
+//! case in every stage of the process, each driven there through the same use cases the pages
+//! and the API call (so every audit event, round, pause and e-mail is real). Everything is
+//! marked 【演示】/ demo: user names start with `demo-`, display names and organisation names
+//! with 【演示】, and every note says it is demo data.
+
+use zizhi_domain::case::{Stage, Transition};
+use zizhi_domain::review::Area;
+use zizhi_domain::roles::Role;
+
+use crate::accounts::NewUserInput;
+use crate::policy::Actor;
+use crate::{App, AppError, Result};
+
+/// The password of every demo user (printed by `zizhi demo`; demo data only).
+pub const DEMO_PASSWORD: &str = "zizhi-demo-2026";
+
+const NOTE: &str = "【演示】demo";
+
+/// The demo organisations: (USCC, name).
+const ORGS: [(&str, &str); 3] = [
+    ("91350100M000100Y43", "【演示】闽江灾备科技有限公司"),
+    ("91110000600037341L", "【演示】京华数据恢复服务有限公司"),
+    ("91310000MA1FL2QK27", "【演示】申城容灾技术股份有限公司"),
+];
+
+/// Who plays each part.
+pub struct Cast {
+    pub applicants: Vec<Actor>,
+    pub registrar: Actor,
+    pub lead: Actor,
+    pub assessor: Actor,
+    pub experts: [Actor; 2],
+    pub finance: Actor,
+    pub officer: Actor,
+    pub approver: Actor,
+    pub supervisor: Actor,
+    pub admin: Actor,
+}
+
+/// What `seed` made.
+pub struct Seeded {
+    /// (username, role) of every demo user.
+    pub users: Vec<(String, Role)>,
+    /// (case id, stage) of every demo case.
+    pub cases: Vec<(i64, Stage)>,
+}
+
+fn actor(u: &crate::accounts::User) -> Result<Actor> {
+    Ok(Actor {
+        user_id: u.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: Role::parse(&u.role).ok_or_else(|| AppError::Internal("role".into()))?,
+        organization_id: u.organization_id,
+        needs_totp_enrollment: false,
+    })
+}
+
+/// The example facts of the guide's level 2, for one demo organisation.
+fn facts(uscc: &str, name: &str, kind: &str) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../../../examples/profile.json")).unwrap_or_default();
+    v["organization"]["uscc"] = serde_json::json!(uscc);
+    v["organization"]["name"] = serde_json::json!(name);
+    v["kind"] = serde_json::json!(kind);
+    v["as_of"] = serde_json::json!(crate::cases::today().to_string());
+    v
+}
+
+impl App {
+    /// Creates the demo cast: one user per role (two experts, one applicant per demo
+    /// organisation). Fails with a conflict when demo users exist already.
+    pub async fn demo_cast(&self) -> Result<(Cast, Vec<(String, Role)>)> {
+        let mut made = Vec::new();
+        let mut orgs = Vec::new();
+        for (uscc, name) in ORGS {
+            orgs.push(self.create_organization(None, uscc, name).await?);
+        }
+        let mut mk = async |username: &str, role: Role, zh: &str, org: Option<i64>| {
+            let (u, _) = self
+                .create_user(
+                    None,
+                    NewUserInput {
+                        username: username.into(),
+                        display_name: format!("【演示】{zh}"),
+                        email: format!("{username}@demo.invalid"),
+                        role: role.as_str().into(),
+                        organization_id: org,
+                        password: Some(DEMO_PASSWORD.into()),
+                    },
+                )
+                .await?;
+            made.push((username.to_string(), role));
+            actor(&u)
+        };
+        let mut applicants = Vec::new();
+        for (i, o) in orgs.iter().enumerate() {
+            let name = format!("demo-applicant{}", i + 1);
+            applicants.push(
+                mk(
+                    &name,
+                    Role::Applicant,
+                    &format!("申请单位用户{}", i + 1),
+                    Some(o.id),
+                )
+                .await?,
+            );
+        }
+        let cast = Cast {
+            applicants,
+            registrar: mk("demo-registrar", Role::Registrar, "受理登记员", None).await?,
+            lead: mk("demo-lead", Role::ProjectLead, "项目负责人", None).await?,
+            assessor: mk("demo-assessor", Role::Assessor, "评估人员", None).await?,
+            experts: [
+                mk("demo-expert1", Role::Expert, "评审专家一", None).await?,
+                mk("demo-expert2", Role::Expert, "评审专家二", None).await?,
+            ],
+            finance: mk("demo-finance", Role::ContractFinance, "合同财务", None).await?,
+            officer: mk("demo-officer", Role::CertificateOfficer, "制证人员", None).await?,
+            approver: mk("demo-approver", Role::Approver, "审批人", None).await?,
+            supervisor: mk("demo-supervisor", Role::Supervisor, "监督人员", None).await?,
+            admin: mk("demo-admin", Role::Administrator, "系统管理员", None).await?,
+        };
+        Ok((cast, made))
+    }
+
+    /// Opens a case for `applicant` and drives it to `target` along the normal path (or the
+    /// branch that ends there).
+    pub async fn demo_case(&self, cast: &Cast, applicant: usize, target: Stage) -> Result<i64> {
+        use Stage as S;
+        use Transition as T;
+        let appl = &cast.applicants[applicant % cast.applicants.len()];
+        let (uscc, name) = ORGS[applicant % ORGS.len()];
+        let c = self.create_case(appl, 2, "initial").await?;
+        let id = c.id;
+        self.save_case_draft(appl, id, facts(uscc, name, "initial"))
+            .await?;
+        // One document per requirement, filed against it.
+        let org = appl.organization_id.ok_or(AppError::Forbidden)?;
+        let pack = crate::evaluation::pack_of(&c)?;
+        for r in &pack.requirements {
+            let mut up = self.begin_evidence(appl, org).await?;
+            let body = format!("【演示】{name} — 要求 {} 的证明材料（演示文件）\n", r.id);
+            self.write_evidence(&mut up, body.as_bytes()).await?;
+            let ev = self
+                .finish_evidence(
+                    appl,
+                    org,
+                    up,
+                    &format!("演示材料-{}.txt", r.id),
+                    Some("text/plain"),
+                )
+                .await?;
+            self.link_case_evidence(appl, id, &r.id, ev.id).await?;
+        }
+        if target == S::Draft {
+            return Ok(id);
+        }
+        if target == S::Withdrawn {
+            self.transition_case(appl, id, T::Withdraw, NOTE).await?;
+            return Ok(id);
+        }
+        self.transition_case(appl, id, T::Submit, NOTE).await?;
+        if target == S::Submitted {
+            return Ok(id);
+        }
+        self.record_paper_copy(&cast.registrar, id).await?;
+        self.transition_case(&cast.registrar, id, T::File, NOTE)
+            .await?;
+        if target == S::AcceptanceReview {
+            return Ok(id);
+        }
+        let weak = matches!(
+            target,
+            S::Supplementing | S::Lapsed | S::Terminated | S::NotAccepted
+        );
+        for a in Area::ALL {
+            let insufficient = weak && a == Area::OrganisationalManagement;
+            let opinion = if insufficient {
+                "【演示】质量管理记录不完整，请补充近一年的内部审核记录"
+            } else {
+                "【演示】证据充分"
+            };
+            self.record_review_area(&cast.lead, id, a.as_str(), !insufficient, opinion)
+                .await?;
+        }
+        match target {
+            S::NotAccepted => {
+                self.transition_case(&cast.lead, id, T::NotAccept, NOTE)
+                    .await?;
+                return Ok(id);
+            }
+            S::Supplementing | S::Lapsed | S::Terminated => {
+                self.transition_case(&cast.lead, id, T::RequestSupplement, NOTE)
+                    .await?;
+                if target != S::Supplementing {
+                    // As if the month had passed: the system lapses it the day after.
+                    let c = crate::cases::today();
+                    let due = zizhi_domain::period::period_end(
+                        c,
+                        zizhi_domain::period::PeriodLength::Months(1),
+                        &self.config.calendar,
+                    )
+                    .last_day;
+                    self.apply(
+                        None,
+                        zizhi_domain::case::Performer::System,
+                        id,
+                        T::MarkLapsed,
+                        "补正期限已过（演示）/ supplement deadline passed (demo)",
+                        due.succ_opt().unwrap_or(due),
+                    )
+                    .await?;
+                }
+                if target == S::Terminated {
+                    self.transition_case(&cast.lead, id, T::Terminate, NOTE)
+                        .await?;
+                }
+                return Ok(id);
+            }
+            _ => {}
+        }
+        self.transition_case(&cast.lead, id, T::Accept, NOTE)
+            .await?;
+        let steps = [
+            (S::AgreementDrafting, &cast.lead, T::SendAgreement),
+            (S::AgreementSent, &cast.lead, T::RecordSignedAgreement),
+            (S::AgreementSigned, &cast.finance, T::ApproveAgreement),
+            (S::AgreementEffective, &cast.finance, T::ConfirmPayment),
+        ];
+        for (at, who, t) in steps {
+            if target == at {
+                return Ok(id);
+            }
+            self.transition_case(who, id, t, NOTE).await?;
+        }
+        self.assign_team(
+            &cast.lead,
+            id,
+            &[cast.assessor.user_id],
+            &[cast.experts[0].user_id, cast.experts[1].user_id],
+        )
+        .await?;
+        if target == S::Evaluation {
+            return Ok(id);
+        }
+        let today = crate::cases::today().to_string();
+        self.record_activity(
+            &cast.lead,
+            id,
+            "plan",
+            &today,
+            "【演示】审核计划：文档审查一天、人员访谈半天、实际操作半天",
+            &[],
+        )
+        .await?;
+        for (kind, notes) in [
+            (
+                "document_review",
+                "【演示】审查灾难恢复服务过程记录与项目报告",
+            ),
+            ("interview", "【演示】访谈技术负责人与项目经理"),
+            ("practical_operation", "【演示】演示备份恢复与切换演练"),
+        ] {
+            self.record_activity(&cast.assessor, id, kind, &today, notes, &[])
+                .await?;
+        }
+        for r in &pack.requirements {
+            self.record_judgement(
+                &cast.assessor,
+                id,
+                &r.id,
+                "conform",
+                "【演示】证据与访谈一致",
+                &[],
+            )
+            .await?;
+        }
+        self.transition_case(&cast.lead, id, T::ConcludeAudit, "【演示】符合二级资质要求")
+            .await?;
+        if target == S::ExpertReview {
+            return Ok(id);
+        }
+        let vote = if target == S::Failed { "fail" } else { "pass" };
+        for e in &cast.experts {
+            self.panel_vote(e, id, vote, "【演示】专家评审意见").await?;
+        }
+        let t = if target == S::Failed {
+            T::PanelFail
+        } else {
+            T::PanelPass
+        };
+        self.transition_case(&cast.experts[0], id, t, NOTE).await?;
+        if matches!(target, S::Failed | S::Certification) {
+            return Ok(id);
+        }
+        let batch = self.create_batch(&cast.officer, &[id]).await?;
+        self.approve_batch(&cast.approver, batch.id).await?;
+        self.issue_batch(&cast.officer, batch.id).await?;
+        Ok(id)
+    }
+
+    /// Seeds the demo: the cast and one case in every stage.
+    pub async fn seed_demo(&self) -> Result<Seeded> {
+        let (cast, users) = self.demo_cast().await?;
+        let mut cases = Vec::new();
+        // Lapsing moves every overdue supplement, so the lapsed cases come before the one
+        // that stays in its supplement period.
+        let mut order: Vec<Stage> = Stage::ALL.to_vec();
+        order.sort_by_key(|s| *s == Stage::Supplementing);
+        for (i, s) in order.into_iter().enumerate() {
+            let id = self.demo_case(&cast, i, s).await?;
+            cases.push((id, s));
+        }
+        let _ = (&cast.supervisor, &cast.admin);
+        Ok(Seeded { users, cases })
+    }
+}
+
+/// What `seed_bench` made.
+pub struct BenchSeeded {
+    pub cases: usize,
+    pub certificates: usize,
+    /// A certificate number to verify.
+    pub sample_certificate: Option<String>,
+}
+
+impl App {
+    /// Bulk demo rows for benchmarks: `cases` cases spread over the stages (written straight
+    /// to the store, without the per-step history of `seed_demo`) and `certificates`
+    /// certificates numbered `DEMO-CNITSEC{year}SRV-II-{serial}`, all under the first demo
+    /// organisation. Needs `demo_cast` (or `seed_demo`) first.
+    pub async fn seed_bench(&self, cases: usize, certificates: usize) -> Result<BenchSeeded> {
+        use zizhi_store::cases as repo;
+        use zizhi_store::certificates as certs;
+        let orgs = zizhi_store::organizations::list(&self.db).await?;
+        let (uscc, name) = ORGS[0];
+        let org = orgs
+            .iter()
+            .find(|o| o.uscc == uscc)
+            .ok_or(AppError::NotFound(
+                "demo organisation (run `zizhi demo` first)",
+            ))?;
+        let by = zizhi_store::users::by_username(&self.db, "demo-applicant1")
+            .await?
+            .ok_or(AppError::NotFound("demo user (run `zizhi demo` first)"))?;
+        if certificates > 0 && cases == 0 {
+            return Err(AppError::invalid(
+                "bench_cases",
+                "生成证书须同时生成案件",
+                "certificates need cases to belong to",
+            ));
+        }
+        let profile = facts(uscc, name, "initial").to_string();
+        let today = crate::cases::today();
+        let mut tx = self.db.begin().await?;
+        let mut ids = Vec::with_capacity(cases);
+        for i in 0..cases {
+            let stage = Stage::ALL[i % Stage::ALL.len()];
+            let mut row = repo::insert(
+                &mut tx,
+                &repo::NewCase {
+                    organization_id: org.id,
+                    category: "disaster_recovery",
+                    level: 2,
+                    kind: "initial",
+                    stage: stage.as_str(),
+                    profile: &profile,
+                    created_by: by.id,
+                },
+            )
+            .await?;
+            if !matches!(stage, Stage::Draft | Stage::Submitted | Stage::Withdrawn) {
+                let filed = today - chrono::Days::new((i % 200) as u64);
+                row.filed_on = Some(filed.to_string());
+                if stage.is_closed() {
+                    row.closed_on = Some(today.to_string());
+                }
+                repo::update(&mut tx, &row).await?;
+            }
+            ids.push(row.id);
+        }
+        let mut sample = None;
+        for i in 0..certificates {
+            let issued = today - chrono::Days::new((i % 1000) as u64);
+            let number = format!(
+                "DEMO-CNITSEC{}SRV-II-{:06}",
+                chrono::Datelike::year(&issued),
+                i + 1
+            );
+            let valid = zizhi_domain::certificate::valid_until(issued, 3);
+            certs::insert(
+                &mut tx,
+                &certs::NewCertificate {
+                    number: &number,
+                    case_id: ids.get(i % ids.len().max(1)).copied().unwrap_or(1),
+                    organization_id: org.id,
+                    holder: name,
+                    uscc,
+                    category: "disaster_recovery",
+                    level: 2,
+                    issued_on: &issued.to_string(),
+                    valid_until: &valid.to_string(),
+                },
+            )
+            .await?;
+            if i == certificates / 2 {
+                sample = Some(number);
+            }
+        }
+        tx.commit().await?;
+        Ok(BenchSeeded {
+            cases,
+            certificates,
+            sample_certificate: sample,
+        })
+    }
+}
