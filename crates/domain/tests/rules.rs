@@ -500,3 +500,48 @@ fn the_json_report_has_the_documented_shape() {
     assert_eq!(m["renewal_timing"], "late");
     assert_eq!(m["fee_cny"], 63000);
 }
+
+/// Every mandatory fact of the form is one the profile cannot do without: removing it from a
+/// valid profile makes the profile invalid, and the error names that very field.
+#[test]
+fn every_mandatory_form_field_is_required_by_the_profile() {
+    let example: serde_json::Value =
+        serde_json::from_str(include_str!("../../../examples/profile.json")).unwrap();
+    let ok: zizhi_domain::profile::RawProfile = serde_json::from_value(example.clone()).unwrap();
+    assert!(zizhi_domain::profile::Profile::parse(&ok).is_ok());
+    // And the list is whole: every scalar fact of the sections is on the form.
+    for section in ["organization", "staff", "track_record"] {
+        for (key, value) in example[section].as_object().unwrap() {
+            if value.is_array() {
+                continue;
+            }
+            let path = format!("{section}.{key}");
+            assert!(
+                zizhi_domain::profile::MANDATORY_FIELDS
+                    .iter()
+                    .any(|f| f.path == path),
+                "{path} is missing from the form"
+            );
+        }
+    }
+    for f in zizhi_domain::profile::MANDATORY_FIELDS {
+        let mut v = example.clone();
+        let (section, key) = f.path.split_once('.').unwrap();
+        assert!(
+            v[section].as_object_mut().unwrap().remove(key).is_some(),
+            "{} is not a field of the profile",
+            f.path
+        );
+        let e = serde_json::from_value::<zizhi_domain::profile::RawProfile>(v).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("`{key}`")),
+            "{}: {e}",
+            f.path
+        );
+        assert!(
+            !f.requirement.is_empty() && f.requirement.starts_with("3."),
+            "{} names the guide's requirement",
+            f.path
+        );
+    }
+}

@@ -1370,3 +1370,525 @@ async fn case_pages_show_the_stage_the_next_steps_and_the_todo_list() {
         );
     }
 }
+
+// ------------------------------------------------------------------ the lifecycle over HTTP
+
+struct Api<'a> {
+    app: &'a TestApp,
+}
+
+impl Api<'_> {
+    async fn token(&self, user: &str) -> String {
+        let r = self
+            .app
+            .api(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                Some(json!({"username": user, "password": zizhi_app::demo::DEMO_PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.json()["token"].as_str().unwrap().to_string()
+    }
+
+    /// A call that must answer `status`; returns the JSON body (or Null).
+    async fn call(
+        &self,
+        tok: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        status: StatusCode,
+    ) -> Value {
+        let r = self.app.api(method.clone(), path, Some(tok), body).await;
+        assert_eq!(
+            r.status, status,
+            "{} {method} {path}: {}",
+            self.app.backend, r.body
+        );
+        serde_json::from_str(&r.body).unwrap_or(Value::Null)
+    }
+
+    async fn step(&self, tok: &str, case: i64, t: &str, note: &str) -> Value {
+        self.call(
+            tok,
+            Method::POST,
+            &format!("/api/v1/cases/{case}/transitions"),
+            Some(json!({"transition": t, "note": note})),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    async fn upload(&self, tok: &str, org: i64, name: &str, bytes: &'static [u8]) -> i64 {
+        let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        let req = Request::post(format!("/api/v1/organizations/{org}/evidence"))
+            .header(header::HOST, "zizhi.test")
+            .header(header::AUTHORIZATION, format!("Bearer {tok}"))
+            .header(header::CONTENT_TYPE, "application/pdf")
+            .header("x-file-name", encoded)
+            .body(Body::from(bytes))
+            .unwrap();
+        let r = self.app.send(req).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.json()["id"].as_i64().unwrap()
+    }
+
+    async fn review(&self, lead: &str, case: i64, weak: Option<&str>) {
+        for area in zizhi_domain::review::Area::ALL {
+            let a = area.as_str();
+            self.call(
+                lead,
+                Method::POST,
+                &format!("/api/v1/cases/{case}/review-areas"),
+                Some(json!({"area": a, "sufficient": Some(a) != weak, "opinion": format!("{a}：已审查")})),
+                StatusCode::CREATED,
+            )
+            .await;
+        }
+    }
+}
+
+/// Opens a case for `demo-applicant1` with `facts`, files evidence against every requirement
+/// and submits it; returns the case id.
+async fn api_submitted(api: &Api<'_>, kind: &str, facts: Value) -> i64 {
+    let appl = api.token("demo-applicant1").await;
+    let c = api
+        .call(
+            &appl,
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({"level": 2, "kind": kind})),
+            StatusCode::CREATED,
+        )
+        .await;
+    let id = c["id"].as_i64().unwrap();
+    let org = c["organization_id"].as_i64().unwrap();
+    api.call(
+        &appl,
+        Method::PUT,
+        &format!("/api/v1/cases/{id}/profile"),
+        Some(facts),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let done = api
+        .call(
+            &appl,
+            Method::GET,
+            &format!("/api/v1/cases/{id}/completeness"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(done["complete"], false);
+    let pack_len = zizhi_domain::criteria::Pack::shipped()
+        .into_iter()
+        .find(|p| p.level == 2)
+        .unwrap()
+        .requirements
+        .len();
+    assert_eq!(done["without_evidence"].as_array().unwrap().len(), pack_len);
+    let ev = api
+        .upload(&appl, org, "申请材料.pdf", b"%PDF-1.7 materials")
+        .await;
+    for r in done["without_evidence"].as_array().unwrap() {
+        api.call(
+            &appl,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/evidence"),
+            Some(json!({"requirement_id": r, "evidence_id": ev})),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let done = api
+        .call(
+            &appl,
+            Method::GET,
+            &format!("/api/v1/cases/{id}/completeness"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(done["complete"], true, "{done}");
+    let c = api.step(&appl, id, "submit", "").await;
+    assert_eq!(c["stage"], "submitted");
+    id
+}
+
+/// From acceptance to an issued certificate over the API, each step by its role; returns
+/// the agreement's fee and the certificate number.
+async fn api_accept_to_certificate(api: &Api<'_>, id: i64) -> (i64, String) {
+    let lead = api.token("demo-lead").await;
+    let fin = api.token("demo-finance").await;
+    let ass = api.token("demo-assessor").await;
+    let appl = api.token("demo-applicant1").await;
+    api.review(&lead, id, None).await;
+    api.step(&lead, id, "accept", "材料齐全，予以受理").await;
+    let c = api
+        .step(&lead, id, "send_agreement", "协议模板见附件")
+        .await;
+    let fee = c["fee_cny"].as_i64().unwrap();
+    // The applicant cannot take the lead's step; a wrong stage names the current one.
+    api.call(
+        &appl,
+        Method::POST,
+        &format!("/api/v1/cases/{id}/transitions"),
+        Some(json!({"transition": "record_signed_agreement"})),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let e = api
+        .call(
+            &fin,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/transitions"),
+            Some(json!({"transition": "confirm_payment"})),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert!(
+        e["error"]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("委托协议已发送"),
+        "{e}"
+    );
+    api.step(&lead, id, "record_signed_agreement", "已收到盖章协议")
+        .await;
+    api.step(&fin, id, "approve_agreement", "合同审批通过")
+        .await;
+    let c = api.step(&fin, id, "confirm_payment", "已到账").await;
+    assert_eq!(c["stage"], "evaluation");
+
+    let users = api.app.state.app.db.clone();
+    let uid = |name: &'static str| {
+        let db = users.clone();
+        async move {
+            zizhi_store::users::by_username(&db, name)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let (a1, e1, e2) = (
+        uid("demo-assessor").await,
+        uid("demo-expert1").await,
+        uid("demo-expert2").await,
+    );
+    api.call(
+        &lead,
+        Method::POST,
+        &format!("/api/v1/cases/{id}/team"),
+        Some(json!({"assessors": [a1], "experts": [e1, e2]})),
+        StatusCode::OK,
+    )
+    .await;
+    let today = zizhi_app::cases::today().to_string();
+    for (tok, kind) in [
+        (&lead, "plan"),
+        (&ass, "document_review"),
+        (&ass, "interview"),
+    ] {
+        api.call(
+            tok,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/activities"),
+            Some(json!({"kind": kind, "held_on": today, "notes": format!("{kind} 记录")})),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let pack = zizhi_domain::criteria::Pack::shipped()
+        .into_iter()
+        .find(|p| p.level == 2)
+        .unwrap();
+    for r in &pack.requirements {
+        api.call(
+            &ass,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/judgements"),
+            Some(json!({"requirement_id": r.id, "verdict": "conform", "rationale": "证据与访谈一致"})),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    }
+    let j = api
+        .call(
+            &lead,
+            Method::GET,
+            &format!("/api/v1/cases/{id}/judgements"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(
+        j["judgements"].as_array().unwrap().len(),
+        pack.requirements.len()
+    );
+    let acts = api
+        .call(
+            &lead,
+            Method::GET,
+            &format!("/api/v1/cases/{id}/activities"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(acts["activities"].as_array().unwrap().len(), 3);
+    let c = api
+        .step(&lead, id, "conclude_audit", "符合二级资质要求")
+        .await;
+    assert_eq!(c["stage"], "expert_review");
+    for e in ["demo-expert1", "demo-expert2"] {
+        let t = api.token(e).await;
+        api.call(
+            &t,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/votes"),
+            Some(json!({"vote": "pass", "opinion": "同意通过"})),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    }
+    let exp = api.token("demo-expert1").await;
+    let c = api.step(&exp, id, "panel_pass", "通过").await;
+    assert_eq!(c["stage"], "certification");
+
+    let off = api.token("demo-officer").await;
+    let apr = api.token("demo-approver").await;
+    let b = api
+        .call(
+            &off,
+            Method::POST,
+            "/api/v1/batches",
+            Some(json!({"case_ids": [id]})),
+            StatusCode::CREATED,
+        )
+        .await;
+    let bid = b["id"].as_i64().unwrap();
+    api.call(
+        &off,
+        Method::POST,
+        &format!("/api/v1/batches/{bid}/approve"),
+        None,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    api.call(
+        &apr,
+        Method::POST,
+        &format!("/api/v1/batches/{bid}/approve"),
+        None,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let issued = api
+        .call(
+            &off,
+            Method::POST,
+            &format!("/api/v1/batches/{bid}/issue"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let number = issued["certificates"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (fee, number)
+}
+
+#[tokio::test]
+async fn an_initial_application_goes_through_the_api_from_draft_to_a_verifiable_certificate() {
+    for app in test_apps().await {
+        app.state.app.demo_cast().await.unwrap();
+        let api = Api { app: &app };
+        let facts: Value =
+            serde_json::from_str(include_str!("../../../../examples/profile.json")).unwrap();
+        let id = api_submitted(&api, "initial", facts).await;
+        let reg = api.token("demo-registrar").await;
+        let lead = api.token("demo-lead").await;
+        let appl = api.token("demo-applicant1").await;
+        // Filing is the registrar's, after the paper copy.
+        api.call(
+            &lead,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/transitions"),
+            Some(json!({"transition": "file"})),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        let e = api
+            .call(
+                &reg,
+                Method::POST,
+                &format!("/api/v1/cases/{id}/transitions"),
+                Some(json!({"transition": "file"})),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        assert!(
+            e["error"]["message_zh"]
+                .as_str()
+                .unwrap()
+                .contains("纸版申请书"),
+            "{e}"
+        );
+        api.call(
+            &reg,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/paper-copy"),
+            None,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        let c = api.step(&reg, id, "file", "").await;
+        assert_eq!(c["stage"], "acceptance_review");
+        // The decision needs the five areas; a weak one means a supplement.
+        let e = api
+            .call(
+                &lead,
+                Method::POST,
+                &format!("/api/v1/cases/{id}/transitions"),
+                Some(json!({"transition": "accept", "note": "x"})),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        assert_eq!(e["error"]["field"], "areas");
+        api.review(&lead, id, Some("organisational_management"))
+            .await;
+        let c = api
+            .step(&lead, id, "request_supplement", "请补充内部审核记录")
+            .await;
+        assert_eq!(c["stage"], "supplementing");
+        assert!(c["supplement_due"].is_string());
+        let areas = api
+            .call(
+                &appl,
+                Method::GET,
+                &format!("/api/v1/cases/{id}/review-areas"),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert!(
+            areas["areas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["sufficient"] == false)
+        );
+        let c = api.step(&appl, id, "resubmit", "已补充").await;
+        assert_eq!(c["stage"], "acceptance_review");
+        let (fee, number) = api_accept_to_certificate(&api, id).await;
+        assert_eq!(fee, 87_000, "initial level 2 (九.1)");
+        // Anyone can verify it.
+        let v = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/certificates/{number}"),
+                None,
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(v["in_force"], true);
+        let d = api
+            .call(
+                &appl,
+                Method::GET,
+                &format!("/api/v1/cases/{id}"),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(d["stage"], "certified");
+        assert_eq!(d["rounds"].as_array().unwrap().len(), 2);
+        let steps: Vec<&str> = d["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["transition"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "submit",
+                "file",
+                "request_supplement",
+                "resubmit",
+                "accept",
+                "send_agreement",
+                "record_signed_agreement",
+                "approve_agreement",
+                "confirm_payment",
+                "conclude_audit",
+                "panel_pass",
+                "issue"
+            ]
+        );
+        assert_eq!(
+            app.state.app.verify_audit(None).await.unwrap().first_break,
+            None
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_late_maintenance_application_is_still_charged_as_maintenance() {
+    for app in test_apps().await {
+        app.state.app.demo_cast().await.unwrap();
+        let api = Api { app: &app };
+        // The level-2 certificate expires in two months: later than the six months before
+        // expiry the guide asks for (§四), but not six months past it, so still maintenance.
+        let today = zizhi_app::cases::today();
+        let expiry = zizhi_domain::period::add_months(today, 2);
+        let mut facts: Value =
+            serde_json::from_str(include_str!("../../../../examples/profile.json")).unwrap();
+        facts["kind"] = json!("maintenance");
+        facts["as_of"] = json!(today.to_string());
+        facts["certificates"].as_array_mut().unwrap().push(
+            json!({"category": "disaster_recovery", "level": 2, "number": "CNITSEC2023SRV-II-0007",
+                          "valid_until": expiry.to_string(), "status": "valid"}),
+        );
+        let id = api_submitted(&api, "maintenance", facts).await;
+        let d = api
+            .call(
+                &api.token("demo-lead").await,
+                Method::GET,
+                &format!("/api/v1/cases/{id}"),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let a = &d["rounds"][0]["assessment"];
+        assert_eq!(a["application_kind"], "maintenance", "{a}");
+        assert_eq!(a["renewal_timing"], "late", "{a}");
+        let reg = api.token("demo-registrar").await;
+        api.call(
+            &reg,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/paper-copy"),
+            None,
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+        api.step(&reg, id, "file", "").await;
+        let (fee, number) = api_accept_to_certificate(&api, id).await;
+        assert_eq!(fee, 63_000, "maintenance level 2 (九.2)");
+        let v = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/certificates/{number}"),
+                None,
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(v["in_force"], true);
+    }
+}
