@@ -761,27 +761,69 @@ impl App {
         })
     }
 
-    /// 待办: the cases waiting for a step this actor's role performs, oldest first.
-    pub async fn todo(&self, actor: &Actor) -> Result<Vec<(CaseRow, Vec<Transition>)>> {
+    /// 待办: the cases waiting for this actor, oldest first, each with what is to be done: the
+    /// transitions of the actor's role, and the work that is not a transition — an assessor's
+    /// judgements on a team, an expert's vote on a panel, a certificate officer's batching.
+    pub async fn todo(&self, actor: &Actor) -> Result<Vec<(CaseRow, Vec<Text>)>> {
+        use zizhi_domain::roles::Role;
         let me = Performer::Role(actor.role);
-        let mut out: Vec<(CaseRow, Vec<Transition>)> = self
-            .cases(actor)
-            .await?
-            .into_iter()
-            .filter_map(|c| {
-                let stage = Stage::parse(&c.stage)?;
-                let next: Vec<Transition> = Transition::ALL
-                    .into_iter()
-                    .filter(|t| {
-                        t.performer() == me
-                            && *t != Transition::Withdraw
-                            && *t != Transition::Issue
-                            && t.target(stage).is_some()
-                    })
-                    .collect();
-                (!next.is_empty()).then_some((c, next))
-            })
-            .collect();
+        let mut out = Vec::new();
+        for c in self.cases(actor).await? {
+            let Some(stage) = Stage::parse(&c.stage) else {
+                continue;
+            };
+            let mut steps: Vec<Text> = Transition::ALL
+                .into_iter()
+                .filter(|t| {
+                    t.performer() == me
+                        && !matches!(
+                            t,
+                            Transition::Withdraw
+                                | Transition::Issue
+                                | Transition::PanelPass
+                                | Transition::PanelFail
+                                | Transition::PanelReturn
+                        )
+                        && t.target(stage).is_some()
+                })
+                .map(|t| t.name())
+                .collect();
+            let on = |duty: &'static str| {
+                let db = self.db.clone();
+                let (case_id, user) = (c.id, actor.user_id);
+                async move {
+                    zizhi_store::evaluation::members(&db, case_id)
+                        .await
+                        .map(|m| m.iter().any(|m| m.user_id == user && m.duty == duty))
+                }
+            };
+            match (actor.role, stage) {
+                (Role::Assessor, Stage::Evaluation) if on("assessor").await? => {
+                    steps.push(Text::new(
+                        "记录评估活动与逐项判定",
+                        "record activities and judgements",
+                    ));
+                }
+                (Role::Expert, Stage::ExpertReview) if on("expert").await? => {
+                    let voted = zizhi_store::evaluation::votes(&self.db, c.id, c.review_round)
+                        .await?
+                        .iter()
+                        .any(|v| v.expert_id == actor.user_id);
+                    steps.push(if voted {
+                        Text::new("形成专家评审结论", "record the panel's conclusion")
+                    } else {
+                        Text::new("专家表决", "vote")
+                    });
+                }
+                (Role::CertificateOfficer, Stage::Certification) if c.batch_id.is_none() => {
+                    steps.push(Text::new("编入证书批次", "put into a certificate batch"));
+                }
+                _ => {}
+            }
+            if !steps.is_empty() {
+                out.push((c, steps));
+            }
+        }
         out.reverse();
         Ok(out)
     }

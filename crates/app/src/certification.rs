@@ -9,10 +9,10 @@ use serde_json::json;
 use zizhi_domain::case::{Performer, Stage, Transition};
 use zizhi_domain::certificate;
 use zizhi_domain::roles::Role;
+use zizhi_store::Tx;
 use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::cases::{self as repo, CaseRow};
 use zizhi_store::certificates::{self as store, Batch, Certificate, NewCertificate};
-use zizhi_store::{Tx, organizations};
 
 use crate::policy::Actor;
 use crate::{App, AppConfig, AppError, Result};
@@ -226,13 +226,9 @@ impl App {
 
     /// Public verification of a certificate number (no sign-in).
     pub async fn verify_certificate(&self, number: &str) -> Result<Verification> {
-        let cert = store::by_number(&self.db, number.trim())
+        let (cert, organization) = store::by_number_with_organization(&self.db, number.trim())
             .await?
             .ok_or(AppError::NotFound("certificate"))?;
-        let organization = organizations::get(&self.db, cert.organization_id)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default();
         let today = crate::cases::today().to_string();
         let in_force = cert.status == "valid" && cert.valid_until >= today;
         Ok(Verification {

@@ -133,6 +133,32 @@ pub async fn by_number(db: &Db, number: &str) -> Result<Option<Certificate>> {
     )
 }
 
+/// A certificate with its holder organisation's current name, in one query (the public
+/// verification page).
+pub async fn by_number_with_organization(
+    db: &Db,
+    number: &str,
+) -> Result<Option<(Certificate, String)>> {
+    #[derive(FromRow)]
+    struct WithOrg {
+        #[sqlx(flatten)]
+        cert: Certificate,
+        org_name: String,
+    }
+    let cols: String = CERT
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {cols}, o.name AS org_name FROM certificate c JOIN organization o ON o.id = c.organization_id WHERE c.number = $1"
+    ));
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, WithOrg>(sql).bind(number).fetch_optional(p).await)?
+            .map(|w| (w.cert, w.org_name)),
+    )
+}
+
 pub async fn for_case(db: &Db, case_id: i64) -> Result<Option<Certificate>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {CERT} FROM certificate WHERE case_id = $1"));
     Ok(

@@ -269,10 +269,7 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Response {
         Ok(list) => list
             .into_iter()
             .map(|(c, next)| {
-                let steps: Vec<String> = next
-                    .iter()
-                    .map(|t| t.name().get(ctx.lang).to_string())
-                    .collect();
+                let steps: Vec<String> = next.iter().map(|t| t.get(ctx.lang).to_string()).collect();
                 (
                     c.id,
                     zizhi_app::cases::case_number(&c),

@@ -991,6 +991,30 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             app.dashboard(&p_applicant(&app).await).await,
             Err(AppError::Forbidden)
         ));
+        // 待办 includes the work that is not a transition: judging, voting, batching.
+        let stage_case = |st: Stage| s.cases.iter().find(|(_, x)| *x == st).unwrap().0;
+        for (user, stage, says) in [
+            ("demo-assessor", Stage::Evaluation, "逐项判定"),
+            ("demo-expert1", Stage::ExpertReview, "专家表决"),
+            ("demo-officer", Stage::Certification, "证书批次"),
+            ("demo-lead", Stage::AcceptanceReview, "予以受理"),
+        ] {
+            let who = app
+                .login(user, zizhi_app::demo::DEMO_PASSWORD, None)
+                .await
+                .unwrap()
+                .actor;
+            let todo = app.todo(&who).await.unwrap();
+            let item = todo
+                .iter()
+                .find(|(c, _)| c.id == stage_case(stage))
+                .unwrap_or_else(|| panic!("{user} should see the {stage:?} case"));
+            assert!(
+                item.1.iter().any(|t| t.zh.contains(says)),
+                "{user}: {:?}",
+                item.1
+            );
+        }
         // Bulk rows for benchmarks go under the demo organisation.
         let b = app.seed_bench(40, 100).await.unwrap();
         assert_eq!(b.certificates, 100);
