@@ -90,50 +90,51 @@ pub struct Stored {
     pub new_object: bool,
 }
 
-/// SM3 computed on its own thread, so that the two hashes of an upload use two cores.
-struct Sm3Thread {
-    chunks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+/// A hash computed on its own thread, fed shared chunks: SHA-256 and SM3 each get one, so an
+/// upload's two hashes and its I/O run side by side.
+struct HashThread {
+    chunks: Option<std::sync::mpsc::SyncSender<Arc<[u8]>>>,
     done: Option<std::thread::JoinHandle<String>>,
 }
 
-impl Sm3Thread {
-    fn start() -> Sm3Thread {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(32);
+impl HashThread {
+    fn start<D: sha2::Digest + Send + 'static>() -> HashThread {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<[u8]>>(32);
         let done = std::thread::spawn(move || {
-            let mut h = Sm3::new();
+            let mut h = D::new();
             for chunk in rx {
                 h.update(&chunk);
             }
             hex::encode(h.finalize())
         });
-        Sm3Thread {
+        HashThread {
             chunks: Some(tx),
             done: Some(done),
         }
     }
 
-    fn feed(&self, chunk: &[u8]) {
+    fn feed(&self, chunk: &Arc<[u8]>) {
         if let Some(tx) = &self.chunks {
             // The thread only stops when the sender is dropped, so this cannot fail.
-            let _ = tx.send(chunk.to_vec());
+            let _ = tx.send(chunk.clone());
         }
     }
 
     /// Waits for the digest (off the async runtime).
-    async fn finish(mut self) -> Result<String, FileError> {
+    async fn finish(&mut self) -> Result<String, FileError> {
         drop(self.chunks.take());
         let handle = self.done.take().expect("joined once");
         tokio::task::spawn_blocking(move || handle.join())
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?
-            .map_err(|_| std::io::Error::other("the SM3 thread panicked").into())
+            .map_err(|_| std::io::Error::other("a hash thread panicked").into())
     }
 }
 
 /// An upload in progress: bytes go through both hashes into a staging place.
 pub struct Upload {
-    sha256: Sha256,
-    sm3: Sm3Thread,
+    sha256: HashThread,
+    sm3: HashThread,
     size: u64,
     limit: u64,
     sink: Sink,
@@ -252,8 +253,8 @@ impl FileStore {
             }
         };
         Ok(Upload {
-            sha256: Sha256::new(),
-            sm3: Sm3Thread::start(),
+            sha256: HashThread::start::<Sha256>(),
+            sm3: HashThread::start::<Sm3>(),
             size: 0,
             limit,
             sink,
@@ -359,8 +360,9 @@ impl Upload {
         if self.size > self.limit {
             return Err(FileError::TooLarge(self.limit));
         }
-        self.sm3.feed(chunk);
-        self.sha256.update(chunk);
+        let shared: Arc<[u8]> = Arc::from(chunk);
+        self.sm3.feed(&shared);
+        self.sha256.feed(&shared);
         match &mut self.sink {
             Sink::Local { file, .. } => file.write_all(chunk).await?,
             Sink::S3 { writer, .. } => {
@@ -375,16 +377,8 @@ impl Upload {
     /// Completes the upload and moves it to its content address (keeping an identical
     /// existing object).
     pub async fn finish(mut self) -> Result<Stored, FileError> {
-        let sha256 = hex::encode(self.sha256.clone().finalize());
-        let sm3 = std::mem::replace(
-            &mut self.sm3,
-            Sm3Thread {
-                chunks: None,
-                done: None,
-            },
-        )
-        .finish()
-        .await?;
+        let sha256 = self.sha256.finish().await?;
+        let sm3 = self.sm3.finish().await?;
         let key = object_key(&sha256);
         let new_object = match &mut self.sink {
             Sink::Local {

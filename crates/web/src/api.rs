@@ -369,12 +369,32 @@ fn due_json(d: zizhi_domain::clock::Due) -> Value {
     json!(d)
 }
 
-/// `GET /api/v1/dashboard`: open cases with their clocks, most urgent first (staff).
-pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> Answer {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/dashboard?limit=`: open cases with their clocks, most urgent first (staff);
+/// 100 by default, at most 1000; `total` counts all open cases.
+pub async fn dashboard(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    QueryOf(q): QueryOf<DashboardQuery>,
+) -> Answer {
     let a = me(&ctx)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ctx.fail(AppError::invalid(
+            "limit",
+            "limit 应在 1 到 1000 之间",
+            "limit must be between 1 and 1000",
+        )));
+    }
     let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
     let cases: Vec<Value> = rows
         .iter()
+        .take(limit)
         .map(|r| {
             let mut v = case_json(&r.case);
             v["number"] = json!(zizhi_app::cases::case_number(&r.case));
@@ -387,7 +407,7 @@ pub async fn dashboard(State(st): State<AppState>, ctx: Ctx) -> Answer {
             v
         })
         .collect();
-    Ok(Json(json!({"cases": cases})).into_response())
+    Ok(Json(json!({"cases": cases, "total": rows.len()})).into_response())
 }
 
 #[derive(Deserialize)]

@@ -220,6 +220,7 @@ pub struct DashView {
 struct DashboardPage {
     c: Chrome,
     rows: Vec<DashView>,
+    total: usize,
     by_stage: Vec<(String, usize)>,
     overdue: usize,
     warning: usize,
@@ -259,6 +260,9 @@ fn dash_view(r: &DashboardRow, lang: Lang) -> DashView {
     }
 }
 
+/// How many of the most urgent cases the dashboard lists.
+const DASHBOARD_ROWS: usize = 100;
+
 /// 工作台 (staff): open cases by urgency, with counts per stage.
 pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx) -> Response {
     let a = match actor(&ctx, "/dashboard") {
@@ -290,7 +294,13 @@ pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx) -> Response {
         .count();
     let page = DashboardPage {
         c: chrome(&ctx, "/dashboard"),
-        rows: rows.iter().map(|r| dash_view(r, ctx.lang)).collect(),
+        // The most urgent first; the counts above cover all of them.
+        rows: rows
+            .iter()
+            .take(DASHBOARD_ROWS)
+            .map(|r| dash_view(r, ctx.lang))
+            .collect(),
+        total: rows.len(),
         by_stage,
         overdue,
         warning,
