@@ -469,6 +469,7 @@ impl App {
         let day = today.to_string();
         let mut summary = json!({"before": {"stage": from.as_str()}, "after": {"stage": to.as_str()}, "note": note});
         let mut notify: Option<(String, String)> = None;
+        let mut attach: Vec<zizhi_store::outbox::Attachment> = Vec::new();
         match t {
             Submit | Resubmit => {
                 let profile = case_facts(&c)?;
@@ -560,11 +561,25 @@ impl App {
                 summary["application_kind"] = json!(kind);
                 // The clock pauses from sending the agreement until payment (九.3).
                 repo::open_pause(&mut tx, id, &day).await?;
+                // The agreement itself goes with the e-mail (5.3: "发送协议及附件模板").
+                let doc = crate::agreement::agreement(
+                    &c,
+                    &report,
+                    &today.format("%Y年%-m月%-d日").to_string(),
+                    Lang::Zh,
+                    None,
+                )?
+                .html()?;
+                attach.push(zizhi_store::outbox::Attachment {
+                    name: format!("委托测评协议-{number}.html"),
+                    media_type: "text/html; charset=utf-8".into(),
+                    content: doc,
+                });
                 let fee_text = zizhi_domain::money::Cny::from_yuan(fee);
                 notify = Some((
                     format!("【资质认定】委托协议 {number} / Delegation agreement {number}"),
                     format!(
-                        "委托测评协议（编号 {number}）\n\n委托方：{org}\n事项：信息安全服务资质认定（灾难恢复类{lvl}），{kzh}\n委托测评费用：{fzh}（审核费用与三年年金，依据收费标准）\n\n请按附件模板准备协议并加盖公章后寄回；协议经审批生效并缴费后进入评估阶段。\n{note}\n\nDelegation agreement {number}\nClient: {org}\nSubject: information security service qualification, disaster recovery level {lv}, {ken}\nFee: {fen} (audit fee and three-year annual fee, per the fee schedule)\nPrepare the agreement from the attached template, seal it and return it; evaluation opens once it is approved and the fee is paid.\n",
+                        "委托测评协议（编号 {number}）\n\n委托方：{org}\n事项：信息安全服务资质认定（灾难恢复类{lvl}），{kzh}\n委托测评费用：{fzh}（审核费用与三年年金，依据收费标准）\n\n协议见附件（可直接打印），请加盖公章后寄回；协议经审批生效并缴费后进入评估阶段。\n{note}\n\nDelegation agreement {number}\nClient: {org}\nSubject: information security service qualification, disaster recovery level {lv}, {ken}\nFee: {fen} (audit fee and three-year annual fee, per the fee schedule)\nThe agreement is attached (ready to print): seal it and return it; evaluation opens once it is approved and the fee is paid.\n",
                         org = report["organization"].as_str().unwrap_or(""),
                         lvl = zizhi_domain::lang::level_zh(u8::try_from(c.level).unwrap_or(0)),
                         lv = c.level,
@@ -719,7 +734,7 @@ impl App {
         .await?;
         if let Some((subject, body)) = notify {
             for email in users::emails_of_organization(&self.db, c.organization_id).await? {
-                outbox::enqueue(&mut tx, &email, &subject, &body).await?;
+                outbox::enqueue_with(&mut tx, &email, &subject, &body, &attach).await?;
             }
         }
         self.record(&mut tx, actor, &format!("case.{}", t.as_str()), id, summary)

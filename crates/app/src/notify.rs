@@ -118,15 +118,35 @@ fn build(from: &str, m: &Mail) -> std::result::Result<Message, String> {
         .recipient
         .parse()
         .map_err(|e| format!("recipient {}: {e}", m.recipient))?;
-    Message::builder()
+    let files: Vec<zizhi_store::outbox::Attachment> =
+        serde_json::from_str(&m.attachments).map_err(|e| format!("attachments: {e}"))?;
+    let builder = Message::builder()
         .from(from)
         .to(to)
         .subject(m.subject.clone())
         .message_id(None)
-        .date_now()
-        .header(ContentType::TEXT_PLAIN)
-        .body(m.body.clone())
-        .map_err(|e| e.to_string())
+        .date_now();
+    if files.is_empty() {
+        return builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(m.body.clone())
+            .map_err(|e| e.to_string());
+    }
+    let mut parts = lettre::message::MultiPart::mixed().singlepart(
+        lettre::message::SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .body(m.body.clone()),
+    );
+    for f in files {
+        let media: ContentType = f
+            .media_type
+            .parse()
+            .map_err(|e| format!("attachment {}: {e}", f.name))?;
+        parts = parts.singlepart(
+            lettre::message::Attachment::new(f.name).body(f.content.into_bytes(), media),
+        );
+    }
+    builder.multipart(parts).map_err(|e| e.to_string())
 }
 
 fn message_id(msg: &Message) -> String {

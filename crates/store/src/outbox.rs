@@ -13,17 +13,40 @@ pub struct Mail {
     pub subject: String,
     pub body: String,
     pub attempts: i32,
+    /// JSON array of `{name, media_type, content}`.
+    pub attachments: String,
+}
+
+/// A text document attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub media_type: String,
+    pub content: String,
 }
 
 /// Queues a message inside the transaction of the change that causes it.
 pub async fn enqueue(tx: &mut Tx, recipient: &str, subject: &str, body: &str) -> Result<i64> {
+    enqueue_with(tx, recipient, subject, body, &[]).await
+}
+
+/// Queues a message with attachments.
+pub async fn enqueue_with(
+    tx: &mut Tx,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+    attachments: &[Attachment],
+) -> Result<i64> {
     let now = now_us();
+    let files = serde_json::to_string(attachments).unwrap_or_else(|_| "[]".into());
     Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO outbox (recipient, subject, body, next_attempt_us, created_us) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+        "INSERT INTO outbox (recipient, subject, body, next_attempt_us, created_us, attachments) VALUES ($1, $2, $3, $4, $4, $5) RETURNING id")
         .bind(recipient)
         .bind(subject)
         .bind(body)
         .bind(now)
+        .bind(&files)
         .fetch_one(c)
         .await)?)
 }
@@ -37,7 +60,7 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, until_us: i64) -> Result<V
                       WHERE status = 'pending' AND next_attempt_us <= $3
                         AND (claimed_until_us IS NULL OR claimed_until_us < $3)
                       ORDER BY id LIMIT $4 LOCKING)
-         RETURNING id, recipient, subject, body, attempts";
+         RETURNING id, recipient, subject, body, attempts, attachments";
     let lock = match db {
         Db::Pg(_) => "FOR UPDATE SKIP LOCKED",
         Db::Sqlite(_) => "",

@@ -1281,69 +1281,38 @@ pub async fn case_vote(
 
 // ------------------------------------------------------------------------ the agreement
 
-#[derive(Template)]
-#[template(path = "agreement.html")]
-struct AgreementPage {
-    c: Chrome,
-    number: String,
-    case_number: String,
-    org: String,
-    uscc: String,
-    level: String,
-    kind: String,
-    audit: String,
-    annual: String,
-    total: String,
-    date: String,
-}
-
 /// `GET /cases/{id}/agreement`: the standard delegation agreement (制式委托协议, 5.3), filled
-/// from the case, the fee fixed when it was sent. Printable; staff and the applicant.
+/// from the case, the fee fixed when it was sent: the document attached to the e-mail, in the
+/// reader's language, printable. Staff and the applicant.
 pub async fn agreement_page(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
     let a = signed_in!(ctx, id);
     let d = match st.app.case(&a, id).await {
         Ok(d) => d,
         Err(e) => return ctx.fail(e).into_response(),
     };
-    let c = &d.case;
-    let (Some(number), Some(fee_fen)) = (c.agreement_no.clone(), c.fee_fen) else {
-        return ctx.fail(AppError::NotFound("agreement")).into_response();
-    };
     let last = d
         .rounds
         .last()
         .and_then(|r| serde_json::from_str::<Value>(&r.assessment).ok())
         .unwrap_or_default();
-    let fee = &last["fee"];
-    let money = |v: &Value| {
-        v.as_i64()
-            .map(|y| zizhi_domain::money::Cny::from_yuan(y).display(ctx.lang))
-            .unwrap_or_default()
-    };
-    let total = zizhi_domain::money::Cny::from_fen(fee_fen);
     let sent = d
         .transitions
         .iter()
         .rev()
         .find(|t| t.transition == "send_agreement")
         .map_or(String::new(), |t| fmt_time(t.at_us, ctx.lang));
-    let page = AgreementPage {
-        c: chrome(&ctx, &format!("/cases/{id}/agreement")),
-        number,
-        case_number: case_number(c),
-        org: last["organization"].as_str().unwrap_or("").to_string(),
-        uscc: last["uscc"].as_str().unwrap_or("").to_string(),
-        level: level_name(c.level, ctx.lang),
-        kind: kind_name(
-            last["application_kind"].as_str().unwrap_or(&c.kind),
-            ctx.lang,
-        ),
-        audit: money(&fee["audit_cny"]),
-        annual: money(&fee["annual_cny"]),
-        total: total.display(ctx.lang),
-        date: sent,
-    };
-    render(&page).into_response()
+    match zizhi_app::agreement::agreement(
+        &d.case,
+        &last,
+        &sent,
+        ctx.lang,
+        Some(format!("/cases/{id}")),
+    )
+    .and_then(|doc| doc.html())
+    {
+        Ok(html) => axum::response::Html(html).into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
 }
 
 // ------------------------------------------------------------------------ certificate desk

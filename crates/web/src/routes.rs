@@ -88,6 +88,17 @@ async fn css() -> Response {
         .into_response()
 }
 
+async fn agreement_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        zizhi_app::agreement::AGREEMENT_CSS,
+    )
+        .into_response()
+}
+
 async fn openapi() -> Response {
     axum::Json(openapi_document()).into_response()
 }
@@ -105,9 +116,18 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     health_spec.bare = true;
     let mut css_spec = r(M::GET, "/static/app.css", Public, "样式表", "Style sheet");
     css_spec.bare = true;
+    let mut agreement_css_spec = r(
+        M::GET,
+        "/static/agreement.css",
+        Public,
+        "委托协议样式表",
+        "Style sheet of the agreement",
+    );
+    agreement_css_spec.bare = true;
     vec![
         (health_spec, get(health)),
         (css_spec, get(css)),
+        (agreement_css_spec, get(agreement_css)),
         (
             r(M::GET, "/login", Public, "登录页", "Sign-in page"),
             get(pages::login_page),

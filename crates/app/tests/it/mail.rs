@@ -257,3 +257,53 @@ impl AuditActions for App {
             .collect()
     }
 }
+
+/// 5.3: the lead e-mails the agreement — the standard document, filled with the case and the
+/// pack's fee, travels as an attachment of the message.
+#[tokio::test]
+async fn the_agreement_is_attached_to_its_e_mail() {
+    use zizhi_domain::case::Stage;
+    for (app, dir) in apps(|d| Transport::Folder(d.clone())).await {
+        let (cast, _) = app.demo_cast().await.unwrap();
+        let id = app.demo_case(&cast, 0, Stage::AgreementSent).await.unwrap();
+        // Look at what was queued (a claim that expires at once, so delivery still takes it).
+        let queued = zizhi_store::outbox::claim(&app.db, "peek", 100, zizhi_store::now_us())
+            .await
+            .unwrap();
+        let mail = queued
+            .iter()
+            .find(|m| m.subject.contains("委托协议"))
+            .expect("the agreement e-mail is queued");
+        let files: Vec<zizhi_store::outbox::Attachment> =
+            serde_json::from_str(&mail.attachments).unwrap();
+        assert_eq!(files.len(), 1);
+        let c = zizhi_store::cases::get(&app.db, id).await.unwrap().unwrap();
+        let number = c.agreement_no.clone().unwrap();
+        assert_eq!(files[0].name, format!("委托测评协议-{number}.html"));
+        assert!(files[0].media_type.starts_with("text/html"));
+        let doc = &files[0].content;
+        assert!(
+            doc.contains("信息安全服务资质认定委托测评协议")
+                && doc.contains("72,000.00 元")
+                && doc.contains("15,000.00 元")
+                && doc.contains("87,000.00 元")
+                && doc.contains("【演示】闽江灾备科技有限公司")
+                && doc.contains(&number),
+            "{doc}"
+        );
+        // Delivered as a multipart message with the document attached.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let d = app.deliver_due("w1").await.unwrap();
+        assert!(d.sent >= 1, "{d:?}");
+        let emls: Vec<String> = eml_files(&dir)
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        let eml = emls
+            .iter()
+            .find(|e| e.contains("multipart/mixed"))
+            .expect("a multipart message");
+        assert!(eml.contains("Content-Disposition: attachment"), "{eml}");
+        assert!(eml.contains("text/html"), "{eml}");
+    }
+}
