@@ -18,9 +18,13 @@ impl Drop for S3Server {
     }
 }
 
+/// A directory no other test uses: tests start in parallel, often within the same
+/// microsecond, so the clock alone is not enough.
 fn unique(p: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     std::env::temp_dir().join(format!(
-        "{p}-{}-{}",
+        "{p}-{}-{}-{n}",
         std::process::id(),
         zizhi_store::now_us()
     ))
