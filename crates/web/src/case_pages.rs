@@ -66,6 +66,14 @@ fn due_text(d: Due, lang: Lang) -> String {
     }
 }
 
+/// `a（b）` in Chinese, `a (b)` in English.
+fn paren(a: String, b: String, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("{a}（{b}）"),
+        Lang::En => format!("{a} ({b})"),
+    }
+}
+
 fn due_class(d: Due) -> &'static str {
     match d {
         Due::Overdue(_) => "bad",
@@ -230,16 +238,16 @@ fn dash_view(r: &DashboardRow, lang: Lang) -> DashView {
     let (running, target, tc, limit, lc, paused) = match &r.clock {
         Some(k) => (
             k.running_days.to_string(),
-            format!(
-                "{}（{}）",
+            paren(
                 day(&k.target_due.to_string(), lang),
-                due_text(k.target, lang)
+                due_text(k.target, lang),
+                lang,
             ),
             due_class(k.target),
-            format!(
-                "{}（{}）",
+            paren(
                 day(&k.limit_due.to_string(), lang),
-                due_text(k.limit, lang)
+                due_text(k.limit, lang),
+                lang,
             ),
             due_class(k.limit),
             k.paused_now,
@@ -611,7 +619,14 @@ async fn build_case_page(
             let judgement = judged
                 .iter()
                 .find(|j| j.requirement_id == r.id)
-                .map(|j| format!("{}：{}", verdict_name(&j.verdict), j.rationale))
+                .map(|j| {
+                    format!(
+                        "{}{}{}",
+                        verdict_name(&j.verdict),
+                        lang.pick("：", ": "),
+                        j.rationale
+                    )
+                })
                 .unwrap_or_default();
             ReqView {
                 id: r.id.clone(),

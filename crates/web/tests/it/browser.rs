@@ -649,8 +649,21 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.wait_text("#certificate", "【演示】闽江灾备科技有限公司");
     shot("11-verified");
 
-    // The staff dashboard lists no open case now, and the whole history verifies.
+    // The staff dashboard lists no open case now.
     d.sign_in(&base, "demo-lead");
     d.goto(&format!("{base}/dashboard"));
     shot("12-dashboard");
+    // The same case in English: every label has its English text.
+    d.goto(&case_url);
+    d.click("#lang-switch");
+    d.wait_text("#stage", "Certified");
+    let page = d.source();
+    assert!(
+        !page.contains("⟦missing text⟧"),
+        "a label without its English text"
+    );
+    assert!(
+        page.contains("Requirements, evidence and judgements") && page.contains("Dossier hash")
+    );
+    shot("13-case-en");
 }
