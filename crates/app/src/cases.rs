@@ -782,8 +782,39 @@ impl App {
     pub async fn todo(&self, actor: &Actor) -> Result<Vec<(CaseRow, Vec<Text>)>> {
         use zizhi_domain::roles::Role;
         let me = Performer::Role(actor.role);
+        // Only the stages where this role has work, each read in full (a plain "latest cases"
+        // list would drop the oldest waiting cases, which are the most urgent).
+        let stages: Vec<Stage> = Stage::ALL
+            .into_iter()
+            .filter(|s| {
+                Transition::ALL.iter().any(|t| {
+                    t.performer() == me && t.target(*s).is_some() && *t != Transition::Withdraw
+                }) || matches!(
+                    (actor.role, s),
+                    (Role::Assessor, Stage::Evaluation)
+                        | (Role::Expert, Stage::ExpertReview)
+                        | (Role::CertificateOfficer, Stage::Certification)
+                )
+            })
+            .collect();
+        let organization_id = if actor.role.is_staff() {
+            None
+        } else {
+            Some(actor.organization_id.ok_or(AppError::Forbidden)?)
+        };
+        let mut waiting = Vec::new();
+        for s in stages {
+            let filter = repo::Filter {
+                organization_id,
+                stage: Some(s.as_str()),
+                open_only: false,
+            };
+            let (rows, _) = repo::page(&self.db, &filter, 10_000, 0).await?;
+            waiting.extend(rows.into_iter().map(|l| l.case));
+        }
+        waiting.sort_by_key(|c| std::cmp::Reverse(c.id));
         let mut out = Vec::new();
-        for c in self.cases(actor).await? {
+        for c in waiting {
             let Some(stage) = Stage::parse(&c.stage) else {
                 continue;
             };

@@ -1027,6 +1027,25 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             app.cases_page(&admin, None, 2, 50).await.unwrap().0.len(),
             7
         );
+        // With many cases, the oldest waiting ones stay on the to-do list.
+        app.seed_bench(1200, 0).await.unwrap();
+        let reg = app
+            .login("demo-registrar", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let (submitted, n) = app
+            .cases_page(&admin, Some("submitted"), 1, 200)
+            .await
+            .unwrap();
+        let oldest = submitted.iter().map(|l| l.case.id).min().unwrap();
+        let todo = app.todo(&reg).await.unwrap();
+        assert_eq!(
+            todo.len() as i64,
+            n,
+            "every submitted case waits for the registrar"
+        );
+        assert_eq!(todo[0].0.id, oldest, "oldest first");
         assert!(matches!(
             app.cases_page(&admin, None, 0, 50).await,
             Err(AppError::Invalid { ref field, .. }) if field == "page"
