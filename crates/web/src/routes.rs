@@ -41,6 +41,8 @@ pub struct RouteSpec {
     pub bare: bool,
     /// Streams a large body (evidence): no 1 MiB body limit, no request timeout.
     pub streaming: bool,
+    /// Query parameters (name, JSON type, description), for the OpenAPI document.
+    pub query: &'static [(&'static str, &'static str, &'static str)],
 }
 
 fn r(
@@ -57,7 +59,16 @@ fn r(
         summary: (zh, en),
         bare: false,
         streaming: false,
+        query: &[],
     }
+}
+
+fn with_query(
+    mut spec: RouteSpec,
+    query: &'static [(&'static str, &'static str, &'static str)],
+) -> RouteSpec {
+    spec.query = query;
+    spec
 }
 
 const CSS: &str = include_str!("../static/app.css");
@@ -630,12 +641,23 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(evidence::download),
         ),
         (
-            r(
-                M::GET,
-                "/api/v1/cases",
-                Authenticated,
-                "案件列表（申请单位用户仅限本单位）",
-                "Cases (applicants: their own)",
+            with_query(
+                r(
+                    M::GET,
+                    "/api/v1/cases",
+                    Authenticated,
+                    "案件列表，新的在前，分页（申请单位用户仅限本单位）",
+                    "Cases, newest first, a page at a time (applicants: their own)",
+                ),
+                &[
+                    (
+                        "stage",
+                        "string",
+                        "only cases in this stage, e.g. acceptance_review",
+                    ),
+                    ("page", "integer", "page number from 1 (default 1)"),
+                    ("per_page", "integer", "1–200 (default 50)"),
+                ],
             ),
             get(api::cases_list),
         ),
@@ -730,12 +752,15 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(api::case_vote),
         ),
         (
-            r(
-                M::GET,
-                "/api/v1/dashboard",
-                Authenticated,
-                "工作台：未结案件及项目周期，最紧急的在前（测评中心工作人员）",
-                "Dashboard: open cases with their clocks, most urgent first (centre staff)",
+            with_query(
+                r(
+                    M::GET,
+                    "/api/v1/dashboard",
+                    Authenticated,
+                    "工作台：未结案件及项目周期，最紧急的在前（测评中心工作人员）",
+                    "Dashboard: open cases with their clocks, most urgent first (centre staff)",
+                ),
+                &[("limit", "integer", "1–1000 (default 100); total counts all")],
             ),
             get(api::dashboard),
         ),
@@ -955,6 +980,9 @@ pub fn openapi_document() -> Value {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}}))
+            .chain(spec.query.iter().map(|(name, ty, what)| {
+                json!({"name": name, "in": "query", "required": false, "schema": {"type": ty}, "description": what})
+            }))
             .collect();
         let mut responses = serde_json::Map::new();
         let ok = match spec.method {

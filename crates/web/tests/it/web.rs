@@ -1711,6 +1711,40 @@ async fn an_initial_application_goes_through_the_api_from_draft_to_a_verifiable_
             serde_json::from_str(include_str!("../../../../examples/profile.json")).unwrap();
         let id = api_submitted(&api, "initial", facts).await;
         let reg = api.token("demo-registrar").await;
+        // The list's query parameters: bad ones are named.
+        for (q, field) in [
+            ("page=x", "page"),
+            ("page=0", "page"),
+            ("per_page=500", "per_page"),
+            ("stage=nowhere", "stage"),
+            ("colour=red", "colour"),
+        ] {
+            let e = api
+                .call(
+                    &reg,
+                    Method::GET,
+                    &format!("/api/v1/cases?{q}"),
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            assert_eq!(e["error"]["field"], field, "{q}: {e}");
+        }
+        let l = api
+            .call(
+                &reg,
+                Method::GET,
+                "/api/v1/cases?stage=submitted&per_page=1",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(l["total"], 1);
+        assert_eq!(l["cases"][0]["id"], id);
+        assert_eq!(
+            l["cases"][0]["organization"],
+            "【演示】闽江灾备科技有限公司"
+        );
         let lead = api.token("demo-lead").await;
         let appl = api.token("demo-applicant1").await;
         // Filing is the registrar's, after the paper copy.
