@@ -313,7 +313,6 @@ impl App {
             let id = self.demo_case(&cast, i, s).await?;
             cases.push((id, s));
         }
-        let _ = (&cast.supervisor, &cast.admin);
         Ok(Seeded { users, cases })
     }
 }
