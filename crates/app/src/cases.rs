@@ -999,3 +999,63 @@ impl App {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, filed: Option<&str>, today: NaiveDate) -> DashboardRow {
+        DashboardRow {
+            case: CaseRow {
+                id,
+                organization_id: 1,
+                category: "disaster_recovery".into(),
+                level: 2,
+                kind: "initial".into(),
+                stage: "evaluation".into(),
+                profile: String::new(),
+                paper_received_us: None,
+                filed_on: filed.map(str::to_string),
+                supplement_due: None,
+                closed_on: None,
+                agreement_no: None,
+                fee_fen: None,
+                lead_id: None,
+                audit_conclusion: None,
+                dossier_hash: None,
+                review_round: 0,
+                batch_id: None,
+                created_by: 1,
+                created_us: 0,
+            },
+            org_name: String::new(),
+            stage: Stage::Evaluation,
+            clock: filed
+                .and_then(date)
+                .map(|f| clock::compute(f, &[], today, None)),
+        }
+    }
+
+    /// 九.3 on the dashboard: overdue first (most overdue first), then within 15 days of a due
+    /// date (fewest days left first), then the rest, then cases not yet filed.
+    #[test]
+    fn the_dashboard_puts_the_most_urgent_first() {
+        let today = date("2026-11-24").unwrap();
+        let mut rows = vec![
+            row(1, None, today),
+            row(2, Some("2026-11-01"), today), // target 2027-02-01: 69 days left
+            row(3, Some("2026-08-30"), today), // target 2026-11-30: 6 days left (warning)
+            row(4, Some("2026-08-20"), today), // target 2026-11-20: overdue by 4
+            row(5, Some("2026-05-01"), today), // limit 2026-11-01: overdue by 23
+            row(6, Some("2026-09-05"), today), // target 2026-12-05: 11 days left (warning)
+        ];
+        rows.sort_by_key(|r| (r.urgency(), r.case.id));
+        let order: Vec<i64> = rows.iter().map(|r| r.case.id).collect();
+        assert_eq!(order, [5, 4, 3, 6, 2, 1]);
+        // The boundary: exactly 15 days left is a warning, 16 is not (WARN_DAYS inclusive).
+        let fifteen = row(7, Some("2026-09-09"), today); // target 2026-12-09
+        let sixteen = row(8, Some("2026-09-10"), today); // target 2026-12-10
+        assert_eq!(fifteen.urgency().0, 1);
+        assert_eq!(sixteen.urgency().0, 2);
+    }
+}
