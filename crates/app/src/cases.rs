@@ -1041,7 +1041,7 @@ mod tests {
     #[test]
     fn the_dashboard_puts_the_most_urgent_first() {
         let today = date("2026-11-24").unwrap();
-        let mut rows = vec![
+        let mut rows = [
             row(1, None, today),
             row(2, Some("2026-11-01"), today), // target 2027-02-01: 69 days left
             row(3, Some("2026-08-30"), today), // target 2026-11-30: 6 days left (warning)
