@@ -498,7 +498,17 @@ impl App {
                     c.supplement_due = None;
                 }
             }
-            File => c.filed_on = Some(day.clone()),
+            File => {
+                c.filed_on = Some(day.clone());
+                notify = Some((
+                    "【资质认定】已建档立项 / Your application is filed".into(),
+                    format!(
+                        "贵单位的申请（{n}）已于 {d} 建档立项，项目负责人将进行受理审查（指南 5.2）。项目实施周期自今日起计算，原则上三个月，最长不超过六个月（九.3）。\n\nYour application {n} was filed on {day}; the project lead will now review it (guide 5.2). The project clock starts today: three months in principle, six at most (九.3).\n",
+                        n = case_number(&c),
+                        d = today.format("%Y年%-m月%-d日"),
+                    ),
+                ));
+            }
             RequestSupplement | ExtendSupplement => {
                 // One month from receipt of the review e-mail (5.2), sent today.
                 let dl = period_end(today, PeriodLength::Months(1), &self.config.calendar);
@@ -535,6 +545,24 @@ impl App {
             Terminate | Withdraw => {
                 c.closed_on = Some(day.clone());
                 repo::close_pause(&mut tx, id, &day).await?;
+                if t == Terminate {
+                    notify = Some((
+                        "【资质认定】申请已终止 / Application terminated".into(),
+                        format!(
+                            "贵单位未在期限内提交补充资料，申请已终止。\n{note}\n\nThe supplement was not submitted in time; the application is terminated.\n{note}\n"
+                        ),
+                    ));
+                }
+            }
+            MarkLapsed => {
+                notify = Some((
+                    "【资质认定】补充资料期限已过 / Supplement deadline passed".into(),
+                    format!(
+                        "补充资料期限（{}）已过，请与项目负责人联系；项目负责人可延长期限或终止申请。\n\nThe supplement deadline ({}) has passed; please contact the project lead, who may extend it or terminate the application.\n",
+                        c.supplement_due.as_deref().unwrap_or("-"),
+                        c.supplement_due.as_deref().unwrap_or("-"),
+                    ),
+                ));
             }
             SendAgreement => {
                 // The fee of the kind in effect after the renewal rule, from the last round's
@@ -598,7 +626,17 @@ impl App {
                     ),
                 ));
             }
-            ConfirmPayment => repo::close_pause(&mut tx, id, &day).await?,
+            ConfirmPayment => {
+                repo::close_pause(&mut tx, id, &day).await?;
+                notify = Some((
+                    "【资质认定】已确认收款，进入评估阶段 / Payment received, evaluation opens"
+                        .into(),
+                    format!(
+                        "已确认收到委托测评费用（协议 {a}），项目进入评估阶段（指南 5.3、5.4），项目组将与贵单位沟通审核计划。\n\nThe fee of agreement {a} has been received; the case enters evaluation (guide 5.3, 5.4) and the team will agree the audit plan with you.\n",
+                        a = c.agreement_no.as_deref().unwrap_or("-"),
+                    ),
+                ));
+            }
             ConcludeAudit => {
                 // Only the case's lead; every requirement judged; a panel named.
                 if actor.map(|a| a.user_id) != c.lead_id {
@@ -716,6 +754,18 @@ impl App {
                 );
                 if t == PanelFail {
                     c.closed_on = Some(day.clone());
+                    // 七: the applicant may appeal the conclusion in writing.
+                    notify = Some((
+                        "【资质认定】专家评审结论：未通过 / Expert review: not passed".into(),
+                        format!(
+                            "专家评审结论：未通过。\n{note}\n\n如对评审结论有异议，可向测评中心提出书面申诉（指南第七章）。\n\nExpert review: not passed.\n{note}\n\nIf you disagree with the conclusion you may appeal to the centre in writing (guide chapter 七).\n"
+                        ),
+                    ));
+                } else if t == PanelPass {
+                    notify = Some((
+                        "【资质认定】专家评审结论：通过 / Expert review: passed".into(),
+                        "专家评审结论为通过，项目进入发证阶段，证书将按批次制作发放（指南 5.5）。\n\nThe expert panel passed the case; the certificate will be made and issued in the next batch (guide 5.5).\n".to_string(),
+                    ));
                 }
             }
             _ => {}

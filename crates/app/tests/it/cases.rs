@@ -162,6 +162,11 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
             .unwrap();
         assert_eq!(stage(&c), Stage::AcceptanceReview);
         assert_eq!(c.filed_on.as_deref(), Some(today().to_string().as_str()));
+        let body = last_mail_body(&app).await;
+        assert!(
+            body.contains("建档立项") && body.contains("ZZ-"),
+            "the applicant hears of the filing: {body}"
+        );
 
         // The lead asks for a supplement: one month (Civil Code, holidays), clock paused.
         let e = app
@@ -350,6 +355,11 @@ async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it
         );
         let d = app.case(&p.lead, c.id).await.unwrap();
         assert_eq!(d.stage, Stage::Lapsed);
+        let body = last_mail_body(&app).await;
+        assert!(
+            body.contains("补充资料期限") && body.contains(&due.to_string()),
+            "{body}"
+        );
         assert_eq!(
             d.next,
             vec![Transition::ExtendSupplement, Transition::Terminate]
@@ -1055,6 +1065,31 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             Err(AppError::Invalid { ref field, .. }) if field == "stage"
         ));
         assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
+        // The applicants heard of each step: filing, payment, the panel's conclusion (with the
+        // right of appeal when it failed, 七), the lapse and the termination.
+        let mails = zizhi_store::outbox::claim(
+            &app.db,
+            "peek",
+            100_000,
+            zizhi_store::now_us() + 3_600_000_000,
+        )
+        .await
+        .unwrap();
+        for (subject, body) in [
+            ("建档立项", "5.2"),
+            ("进入评估阶段", "5.4"),
+            ("专家评审结论：通过", "5.5"),
+            ("专家评审结论：未通过", "书面申诉"),
+            ("补充资料期限已过", "延长期限或终止"),
+            ("申请已终止", "未在期限内"),
+        ] {
+            assert!(
+                mails
+                    .iter()
+                    .any(|m| m.subject.contains(subject) && m.body.contains(body)),
+                "no e-mail \"{subject}\""
+            );
+        }
         // A second demo on the same data is refused (the users exist).
         assert!(matches!(
             app.seed_demo().await,
