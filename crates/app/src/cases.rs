@@ -43,9 +43,28 @@ pub(crate) fn packs() -> &'static [Pack] {
     PACKS.get_or_init(Pack::shipped)
 }
 
-fn stage_of(c: &CaseRow) -> Result<Stage> {
+pub(crate) fn stage_of(c: &CaseRow) -> Result<Stage> {
     Stage::parse(&c.stage)
         .ok_or_else(|| AppError::Internal(format!("case {} has unknown stage {}", c.id, c.stage)))
+}
+
+/// Whose cases a list shows the actor: all for centre staff, an applicant's own organisation's.
+fn listed_organization(actor: &Actor) -> Result<Option<i64>> {
+    if actor.role.is_staff() {
+        Ok(None)
+    } else {
+        Ok(Some(actor.organization_id.ok_or(AppError::Forbidden)?))
+    }
+}
+
+/// The case's stage when it is one of `allowed`; otherwise 409 naming the current stage.
+pub(crate) fn require_stage(c: &CaseRow, allowed: &[Stage]) -> Result<Stage> {
+    let s = stage_of(c)?;
+    if allowed.contains(&s) {
+        Ok(s)
+    } else {
+        Err(AppError::WrongStage { current: s.name() })
+    }
 }
 
 fn date(s: &str) -> Option<NaiveDate> {
@@ -160,7 +179,8 @@ impl App {
         Ok(row)
     }
 
-    async fn record(
+    /// Appends the case's audit event inside the change's transaction.
+    pub(crate) async fn record(
         &self,
         tx: &mut Tx,
         actor: Option<&Actor>,
@@ -183,7 +203,8 @@ impl App {
         Ok(())
     }
 
-    async fn load(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
+    /// The case, when the actor may see it.
+    pub(crate) async fn load(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
         let c = repo::get(&self.db, id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
@@ -203,55 +224,22 @@ impl App {
         id: i64,
         raw: serde_json::Value,
     ) -> Result<()> {
-        let c = self.load(actor, id).await?;
-        if actor.role != zizhi_domain::roles::Role::Applicant {
-            return Err(AppError::Forbidden);
-        }
-        let stage = stage_of(&c)?;
-        if !matches!(stage, Stage::Draft | Stage::Supplementing) {
-            return Err(AppError::WrongStage {
-                current: stage.name(),
-            });
-        }
+        let c = self.editable_facts(actor, id).await?;
         parse_profile(&c, &raw)?;
-        let mut tx = self.db.begin().await?;
-        let mut locked = repo::get_locked(&mut tx, id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        locked.profile = raw.to_string();
-        repo::update(&mut tx, &locked).await?;
-        self.record(
-            &mut tx,
-            Some(actor),
-            "case.save_profile",
-            id,
-            json!({"stage": locked.stage}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.store_facts(actor, id, raw, false).await
     }
 
     /// Saves the applicant's facts as they stand, complete or not (the portal's form; the
     /// completeness check says what is missing, and submission validates the whole profile).
-    /// Only the shape is checked here: a JSON object whose category, level and kind, if
-    /// given, are the case's.
+    /// Only the shape is checked here: a JSON object; its category, level and kind are set to
+    /// the case's.
     pub async fn save_case_draft(
         &self,
         actor: &Actor,
         id: i64,
         mut raw: serde_json::Value,
     ) -> Result<()> {
-        let c = self.load(actor, id).await?;
-        if actor.role != zizhi_domain::roles::Role::Applicant {
-            return Err(AppError::Forbidden);
-        }
-        let stage = stage_of(&c)?;
-        if !matches!(stage, Stage::Draft | Stage::Supplementing) {
-            return Err(AppError::WrongStage {
-                current: stage.name(),
-            });
-        }
+        let c = self.editable_facts(actor, id).await?;
         let Some(obj) = raw.as_object_mut() else {
             return Err(AppError::invalid(
                 "profile",
@@ -262,6 +250,27 @@ impl App {
         obj.insert("category".into(), json!(c.category));
         obj.insert("level".into(), json!(c.level));
         obj.insert("kind".into(), json!(c.kind));
+        self.store_facts(actor, id, raw, true).await
+    }
+
+    /// The case, when its facts are the actor's to change: the applicant's, in draft or while
+    /// supplementing.
+    async fn editable_facts(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
+        let c = self.load(actor, id).await?;
+        if actor.role != zizhi_domain::roles::Role::Applicant {
+            return Err(AppError::Forbidden);
+        }
+        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
+        Ok(c)
+    }
+
+    async fn store_facts(
+        &self,
+        actor: &Actor,
+        id: i64,
+        raw: serde_json::Value,
+        draft: bool,
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         let mut locked = repo::get_locked(&mut tx, id)
             .await?
@@ -273,7 +282,7 @@ impl App {
             Some(actor),
             "case.save_profile",
             id,
-            json!({"stage": locked.stage, "draft": true}),
+            json!({"stage": locked.stage, "draft": draft}),
         )
         .await?;
         tx.commit().await?;
@@ -286,12 +295,7 @@ impl App {
         if actor.role != zizhi_domain::roles::Role::Registrar {
             return Err(AppError::Forbidden);
         }
-        let stage = stage_of(&c)?;
-        if stage != Stage::Submitted {
-            return Err(AppError::WrongStage {
-                current: stage.name(),
-            });
-        }
+        require_stage(&c, &[Stage::Submitted])?;
         let mut tx = self.db.begin().await?;
         let mut locked = repo::get_locked(&mut tx, id)
             .await?
@@ -438,7 +442,7 @@ impl App {
         // The decision of the acceptance review rests on the five areas of this round (5.2).
         let mut areas_text = String::new();
         if matches!(t, Accept | RequestSupplement | NotAccept) {
-            let round = crate::review::current_round(&self.db, id).await?;
+            let round = repo::last_round(&self.db, id).await?;
             let rows = zizhi_store::review::areas(&self.db, id, round).await?;
             let judged: Vec<(Area, bool)> = rows
                 .iter()
@@ -847,11 +851,7 @@ impl App {
                 )
             })
             .collect();
-        let organization_id = if actor.role.is_staff() {
-            None
-        } else {
-            Some(actor.organization_id.ok_or(AppError::Forbidden)?)
-        };
+        let organization_id = listed_organization(actor)?;
         let mut waiting = Vec::new();
         for s in stages {
             let filter = repo::Filter {
@@ -923,16 +923,6 @@ impl App {
         out.reverse();
         Ok(out)
     }
-
-    /// Cases the actor may see: an applicant's own, or all for staff.
-    pub async fn cases(&self, actor: &Actor) -> Result<Vec<CaseRow>> {
-        let org = if actor.role.is_staff() {
-            None
-        } else {
-            Some(actor.organization_id.ok_or(AppError::Forbidden)?)
-        };
-        Ok(repo::list(&self.db, org).await?)
-    }
 }
 
 /// One open case on the staff dashboard, with its clock.
@@ -971,11 +961,7 @@ impl App {
         page: i64,
         per_page: i64,
     ) -> Result<(Vec<repo::Listed>, i64)> {
-        let organization_id = if actor.role.is_staff() {
-            None
-        } else {
-            Some(actor.organization_id.ok_or(AppError::Forbidden)?)
-        };
+        let organization_id = listed_organization(actor)?;
         if let Some(s) = stage
             && Stage::parse(s).is_none()
         {

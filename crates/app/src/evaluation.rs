@@ -8,11 +8,11 @@ use zizhi_domain::case::Stage;
 use zizhi_domain::criteria::Pack;
 use zizhi_domain::profile::Category;
 use zizhi_domain::roles::Role;
-use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::cases::{self as repo, CaseRow};
 use zizhi_store::evaluation::{self as ev, Judgement, Member};
-use zizhi_store::{Tx, users};
+use zizhi_store::users;
 
+use crate::cases::require_stage;
 use crate::policy::Actor;
 use crate::{App, AppError, Result};
 
@@ -25,17 +25,6 @@ pub const VERDICTS: [(&str, &str, &str); 4] = [
 ];
 
 pub const VOTES: [&str; 3] = ["pass", "fail", "return"];
-
-fn stage_is(c: &CaseRow, s: Stage) -> Result<()> {
-    let cur = Stage::parse(&c.stage).ok_or_else(|| AppError::Internal("unknown stage".into()))?;
-    if cur == s {
-        Ok(())
-    } else {
-        Err(AppError::WrongStage {
-            current: cur.name(),
-        })
-    }
-}
 
 pub fn pack_of(c: &CaseRow) -> Result<&'static Pack> {
     let level = u8::try_from(c.level).map_err(|_| AppError::Internal("level".into()))?;
@@ -61,29 +50,6 @@ pub(crate) fn dossier_hash(
 }
 
 impl App {
-    pub(crate) async fn note(
-        &self,
-        tx: &mut Tx,
-        actor: &Actor,
-        action: &str,
-        case_id: i64,
-        summary: serde_json::Value,
-    ) -> Result<()> {
-        audit::append(
-            tx,
-            NewEvent {
-                actor_id: Some(actor.user_id),
-                actor: actor.username.clone(),
-                action: action.into(),
-                object_type: "case".into(),
-                object_id: case_id.to_string(),
-                summary,
-            },
-        )
-        .await?;
-        Ok(())
-    }
-
     /// The lead assigns assessors and experts. Nobody from the applicant's side (only centre
     /// staff with the right role), nobody twice, and the lead never on the panel of the case.
     pub async fn assign_team(
@@ -99,7 +65,7 @@ impl App {
         let c = repo::get(&self.db, case_id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
-        stage_is(&c, Stage::Evaluation)?;
+        require_stage(&c, &[Stage::Evaluation])?;
         if c.lead_id.is_some_and(|l| l != actor.user_id) {
             return Err(AppError::Forbidden);
         }
@@ -150,9 +116,9 @@ impl App {
         for e in experts {
             ev::add_member(&mut tx, case_id, *e, "expert").await?;
         }
-        self.note(
+        self.record(
             &mut tx,
-            actor,
+            Some(actor),
             "case.assign_team",
             case_id,
             json!({"assessors": assessors, "experts": experts}),
@@ -183,7 +149,7 @@ impl App {
         if !on_team {
             return Err(AppError::Forbidden);
         }
-        stage_is(&c, Stage::Evaluation)?;
+        require_stage(&c, &[Stage::Evaluation])?;
         let pack = pack_of(&c)?;
         if !pack.requirements.iter().any(|r| r.id == requirement_id) {
             return Err(AppError::invalid(
@@ -226,7 +192,7 @@ impl App {
             actor.user_id,
         )
         .await?;
-        self.note(&mut tx, actor, "case.judgement", case_id, json!({"requirement_id": requirement_id, "verdict": verdict, "evidence_ids": evidence_ids})).await?;
+        self.record(&mut tx, Some(actor), "case.judgement", case_id, json!({"requirement_id": requirement_id, "verdict": verdict, "evidence_ids": evidence_ids})).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -260,7 +226,7 @@ impl App {
         {
             return Err(AppError::Forbidden);
         }
-        stage_is(&c, Stage::ExpertReview)?;
+        require_stage(&c, &[Stage::ExpertReview])?;
         if !VOTES.contains(&vote) {
             return Err(AppError::invalid(
                 "vote",
@@ -291,9 +257,9 @@ impl App {
             },
             other => other,
         })?;
-        self.note(
+        self.record(
             &mut tx,
-            actor,
+            Some(actor),
             "case.panel_vote",
             case_id,
             json!({"vote": vote, "round": c.review_round, "dossier_hash": c.dossier_hash}),
@@ -320,15 +286,7 @@ impl App {
 
     /// The team of a case (visible to whoever may see the case).
     pub async fn team(&self, actor: &Actor, case_id: i64) -> Result<Vec<Member>> {
-        let c = repo::get(&self.db, case_id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        self.authorize(
-            actor,
-            &crate::policy::Action::ViewCase {
-                organization_id: c.organization_id,
-            },
-        )?;
+        self.load(actor, case_id).await?;
         Ok(ev::members(&self.db, case_id).await?)
     }
 

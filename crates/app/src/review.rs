@@ -11,7 +11,8 @@ use zizhi_store::cases::{self as repo, CaseRow};
 use zizhi_store::evaluation as ev;
 use zizhi_store::review::{self as store, Activity, AreaRow, CaseEvidence};
 
-use crate::policy::{Action, Actor};
+use crate::cases::require_stage;
+use crate::policy::Actor;
 use crate::{App, AppError, Result};
 
 /// What the applicant still lacks before submitting: the facts (the first field in error) and
@@ -30,14 +31,6 @@ impl Completeness {
     pub fn complete(&self) -> bool {
         self.missing_fields.is_empty() && self.facts.is_none() && self.without_evidence.is_empty()
     }
-}
-
-fn stage(c: &CaseRow) -> Result<Stage> {
-    Stage::parse(&c.stage).ok_or_else(|| AppError::Internal("unknown stage".into()))
-}
-
-fn wrong(s: Stage) -> AppError {
-    AppError::WrongStage { current: s.name() }
 }
 
 pub(crate) fn completeness_of(c: &CaseRow, linked: &[CaseEvidence]) -> Result<Completeness> {
@@ -80,19 +73,6 @@ pub fn lookup<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json
 }
 
 impl App {
-    async fn visible_case(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
-        let c = repo::get(&self.db, id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        self.authorize(
-            actor,
-            &Action::ViewCase {
-                organization_id: c.organization_id,
-            },
-        )?;
-        Ok(c)
-    }
-
     /// The applicant files one of the organisation's uploaded files against a requirement of
     /// the case (draft, or while supplementing).
     pub async fn link_case_evidence(
@@ -102,14 +82,11 @@ impl App {
         requirement_id: &str,
         evidence_id: i64,
     ) -> Result<()> {
-        let c = self.visible_case(actor, case_id).await?;
+        let c = self.load(actor, case_id).await?;
         if actor.role != Role::Applicant {
             return Err(AppError::Forbidden);
         }
-        let s = stage(&c)?;
-        if !matches!(s, Stage::Draft | Stage::Supplementing) {
-            return Err(wrong(s));
-        }
+        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
         let pack = crate::evaluation::pack_of(&c)?;
         if !pack.requirements.iter().any(|r| r.id == requirement_id) {
             return Err(AppError::invalid(
@@ -135,9 +112,9 @@ impl App {
                 },
                 other => other.into(),
             })?;
-        self.note(
+        self.record(
             &mut tx,
-            actor,
+            Some(actor),
             "case.link_evidence",
             case_id,
             json!({"requirement_id": requirement_id, "evidence_id": evidence_id}),
@@ -149,14 +126,14 @@ impl App {
 
     /// The evidence filed against the case's requirements.
     pub async fn case_evidence(&self, actor: &Actor, case_id: i64) -> Result<Vec<CaseEvidence>> {
-        self.visible_case(actor, case_id).await?;
+        self.load(actor, case_id).await?;
         Ok(store::linked(&self.db, case_id).await?)
     }
 
     /// The completeness check of the portal: every mandatory fact, every requirement with
     /// evidence.
     pub async fn completeness(&self, actor: &Actor, case_id: i64) -> Result<Completeness> {
-        let c = self.visible_case(actor, case_id).await?;
+        let c = self.load(actor, case_id).await?;
         let linked = store::linked(&self.db, case_id).await?;
         completeness_of(&c, &linked)
     }
@@ -170,14 +147,11 @@ impl App {
         sufficient: bool,
         opinion: &str,
     ) -> Result<()> {
-        let c = self.visible_case(actor, case_id).await?;
+        let c = self.load(actor, case_id).await?;
         if actor.role != Role::ProjectLead {
             return Err(AppError::Forbidden);
         }
-        let s = stage(&c)?;
-        if s != Stage::AcceptanceReview {
-            return Err(wrong(s));
-        }
+        require_stage(&c, &[Stage::AcceptanceReview])?;
         let area = Area::parse(area).ok_or_else(|| {
             AppError::invalid(
                 "area",
@@ -193,7 +167,7 @@ impl App {
                 "write the opinion on this area",
             ));
         }
-        let round = current_round(&self.db, case_id).await?;
+        let round = repo::last_round(&self.db, case_id).await?;
         let mut tx = self.db.begin().await?;
         store::upsert_area(
             &mut tx,
@@ -205,9 +179,9 @@ impl App {
             actor.user_id,
         )
         .await?;
-        self.note(
+        self.record(
             &mut tx,
-            actor,
+            Some(actor),
             "case.review_area",
             case_id,
             json!({"round": round, "area": area.as_str(), "sufficient": sufficient}),
@@ -219,8 +193,8 @@ impl App {
 
     /// The area judgements of the latest submission round (what the decision rests on).
     pub async fn review_areas(&self, actor: &Actor, case_id: i64) -> Result<Vec<AreaRow>> {
-        self.visible_case(actor, case_id).await?;
-        let round = current_round(&self.db, case_id).await?;
+        self.load(actor, case_id).await?;
+        let round = repo::last_round(&self.db, case_id).await?;
         Ok(store::areas(&self.db, case_id, round).await?)
     }
 
@@ -235,7 +209,7 @@ impl App {
         notes: &str,
         evidence_ids: &[i64],
     ) -> Result<i64> {
-        let c = self.visible_case(actor, case_id).await?;
+        let c = self.load(actor, case_id).await?;
         let members = ev::members(&self.db, case_id).await?;
         let on_team = c.lead_id == Some(actor.user_id)
             || members
@@ -244,10 +218,7 @@ impl App {
         if !on_team {
             return Err(AppError::Forbidden);
         }
-        let s = stage(&c)?;
-        if s != Stage::Evaluation {
-            return Err(wrong(s));
-        }
+        require_stage(&c, &[Stage::Evaluation])?;
         let kind = ActivityKind::parse(kind).ok_or_else(|| {
             AppError::invalid(
                 "kind",
@@ -297,9 +268,9 @@ impl App {
             actor.user_id,
         )
         .await?;
-        self.note(
+        self.record(
             &mut tx,
-            actor,
+            Some(actor),
             "case.activity",
             case_id,
             json!({"id": id, "kind": kind.as_str(), "held_on": day.to_string(), "evidence_ids": evidence_ids}),
@@ -314,17 +285,9 @@ impl App {
         if !actor.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        self.visible_case(actor, case_id).await?;
+        self.load(actor, case_id).await?;
         Ok(store::activities(&self.db, case_id).await?)
     }
-}
-
-/// The latest submission round (0 before the first submission).
-pub(crate) async fn current_round(db: &zizhi_store::Db, case_id: i64) -> Result<i32> {
-    Ok(repo::rounds(db, case_id)
-        .await?
-        .last()
-        .map_or(0, |r| r.round))
 }
 
 impl App {
@@ -334,7 +297,7 @@ impl App {
         actor: &Actor,
         case_id: i64,
     ) -> Result<std::result::Result<zizhi_domain::assess::Assessment, (String, Text)>> {
-        let c = self.visible_case(actor, case_id).await?;
+        let c = self.load(actor, case_id).await?;
         let pack = crate::evaluation::pack_of(&c)?;
         Ok(match crate::cases::case_facts(&c) {
             Ok(p) => Ok(zizhi_domain::assess::assess(

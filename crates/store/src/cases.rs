@@ -113,16 +113,6 @@ pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
     Ok(on_tx!(tx, t => sqlx::query_as::<_, CaseRow>(sql).bind(id).fetch_optional(t).await)?)
 }
 
-/// Cases of one organisation, or all cases, newest first.
-pub async fn list(db: &Db, organization_id: Option<i64>) -> Result<Vec<CaseRow>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM application_case WHERE ($1 IS NULL OR organization_id = $1) ORDER BY id DESC LIMIT 500"
-    ));
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, CaseRow>(sql).bind(organization_id).fetch_all(p).await)?,
-    )
-}
-
 /// A case in a list, with its organisation's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
@@ -362,6 +352,15 @@ pub async fn rounds(db: &Db, case_id: i64) -> Result<Vec<Round>> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The number of the latest submission round (0 before the first).
+pub async fn last_round(db: &Db, case_id: i64) -> Result<i32> {
+    Ok(on_pool!(db, p => sqlx::query_scalar::<_, i32>(
+        "SELECT COALESCE(MAX(round), 0) FROM case_round WHERE case_id = $1")
+        .bind(case_id)
+        .fetch_one(p)
+        .await)?)
+}
+
 pub async fn add_transition(
     tx: &mut Tx,
     case_id: i64,

@@ -329,8 +329,18 @@ async fn wrong_roles_wrong_stages_and_other_organisations_are_refused() {
                 .await,
             Err(AppError::WrongStage { .. })
         ));
-        assert_eq!(app.cases(&p.stranger).await.unwrap().len(), 0);
-        assert_eq!(app.cases(&p.lead).await.unwrap().len(), 1);
+        assert_eq!(
+            app.cases_page(&p.stranger, None, 1, 50)
+                .await
+                .unwrap()
+                .0
+                .len(),
+            0
+        );
+        assert_eq!(
+            app.cases_page(&p.lead, None, 1, 50).await.unwrap().0.len(),
+            1
+        );
     }
 }
 
