@@ -7,7 +7,7 @@ use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
 const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
 pub struct CaseRow {
     pub id: i64,
     pub organization_id: i64,
@@ -15,7 +15,8 @@ pub struct CaseRow {
     pub level: i32,
     pub kind: String,
     pub stage: String,
-    /// The applicant's facts as JSON (the self-assessment profile).
+    /// The applicant's facts as JSON (the self-assessment profile); empty in lists.
+    #[serde(default)]
     pub profile: String,
     pub paper_received_us: Option<i64>,
     pub filed_on: Option<String>,
@@ -114,8 +115,9 @@ pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
 }
 
 /// A case in a list, with its organisation's name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Listed {
+    #[serde(flatten)]
     pub case: CaseRow,
     pub org_name: String,
 }
@@ -129,31 +131,6 @@ pub struct Filter<'a> {
     pub stage: Option<&'a str>,
     /// Only cases not closed.
     pub open_only: bool,
-}
-
-/// A listed case as the database's JSON aggregate returns it (every column but the facts).
-#[derive(serde::Deserialize)]
-struct ListedJson {
-    id: i64,
-    organization_id: i64,
-    category: String,
-    level: i32,
-    kind: String,
-    stage: String,
-    paper_received_us: Option<i64>,
-    filed_on: Option<String>,
-    supplement_due: Option<String>,
-    closed_on: Option<String>,
-    agreement_no: Option<String>,
-    fee_fen: Option<i64>,
-    lead_id: Option<i64>,
-    audit_conclusion: Option<String>,
-    dossier_hash: Option<String>,
-    review_round: i32,
-    batch_id: Option<i64>,
-    created_by: i64,
-    created_us: i64,
-    org_name: String,
 }
 
 /// One page of cases, newest first, with the total count of the filter. The rows' `profile`
@@ -223,36 +200,8 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         }
         q.fetch_one(p).await
     })?;
-    let parsed: Vec<ListedJson> = serde_json::from_str(&json)
+    let mut rows: Vec<Listed> = serde_json::from_str(&json)
         .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(Box::new(e))))?;
-    let mut rows: Vec<Listed> = parsed
-        .into_iter()
-        .map(|j| Listed {
-            org_name: j.org_name,
-            case: CaseRow {
-                id: j.id,
-                organization_id: j.organization_id,
-                category: j.category,
-                level: j.level,
-                kind: j.kind,
-                stage: j.stage,
-                profile: String::new(),
-                paper_received_us: j.paper_received_us,
-                filed_on: j.filed_on,
-                supplement_due: j.supplement_due,
-                closed_on: j.closed_on,
-                agreement_no: j.agreement_no,
-                fee_fen: j.fee_fen,
-                lead_id: j.lead_id,
-                audit_conclusion: j.audit_conclusion,
-                dossier_hash: j.dossier_hash,
-                review_round: j.review_round,
-                batch_id: j.batch_id,
-                created_by: j.created_by,
-                created_us: j.created_us,
-            },
-        })
-        .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.case.id));
     Ok((rows, total))
 }
