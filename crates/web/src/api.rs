@@ -267,15 +267,16 @@ pub async fn tokens_create(
 
 // ------------------------------------------------------------------------ cases
 
+/// A case as the API shows it (alone, or in a list with its organisation's name).
 fn case_json(c: &zizhi_store::cases::CaseRow) -> Value {
-    let stage = zizhi_domain::case::Stage::parse(&c.stage);
+    serde_json::to_value(CaseItem::of(c, None)).unwrap_or(Value::Null)
+}
+
+fn clock_json(c: &zizhi_domain::clock::Clock) -> Value {
     json!({
-        "id": c.id, "organization_id": c.organization_id, "category": c.category, "level": c.level,
-        "kind": c.kind, "stage": c.stage,
-        "stage_name": stage.map(|s| json!({"zh": s.name().zh, "en": s.name().en})),
-        "paper_copy_received": c.paper_received_us.is_some(), "filed_on": c.filed_on,
-        "supplement_due": c.supplement_due, "closed_on": c.closed_on, "created_us": c.created_us,
-        "agreement_no": c.agreement_no, "fee_cny": c.fee_fen.map(|f| f / 100),
+        "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
+        "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
+        "target": c.target, "limit": c.limit,
     })
 }
 
@@ -288,14 +289,14 @@ pub struct CasesQuery {
 }
 
 /// `GET /api/v1/cases?stage=&page=&per_page=`: newest first, 50 a page by default.
-/// A case in a list: the fields of `case_json` plus its number and organisation, serialised
-/// straight from the row (a list of 50 builds no intermediate JSON values).
+/// A case, serialised straight from the row (a list of 50 builds no intermediate JSON values).
 #[derive(Serialize)]
 struct CaseItem<'a> {
     id: i64,
     number: String,
     organization_id: i64,
-    organization: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<&'a str>,
     category: &'a str,
     level: i32,
     kind: &'a str,
@@ -311,13 +312,12 @@ struct CaseItem<'a> {
 }
 
 impl<'a> CaseItem<'a> {
-    fn of(l: &'a zizhi_store::cases::Listed) -> CaseItem<'a> {
-        let c = &l.case;
+    fn of(c: &'a zizhi_store::cases::CaseRow, organization: Option<&'a str>) -> CaseItem<'a> {
         CaseItem {
             id: c.id,
             number: zizhi_app::cases::case_number(c),
             organization_id: c.organization_id,
-            organization: &l.org_name,
+            organization,
             category: &c.category,
             level: c.level,
             kind: &c.kind,
@@ -355,7 +355,10 @@ pub async fn cases_list(
         .cases_page(&a, q.stage.as_deref(), page, per_page)
         .await
         .or_fail(&ctx)?;
-    let cases: Vec<CaseItem> = rows.iter().map(CaseItem::of).collect();
+    let cases: Vec<CaseItem> = rows
+        .iter()
+        .map(|l| CaseItem::of(&l.case, Some(&l.org_name)))
+        .collect();
     Ok(Json(CasePage {
         cases,
         page,
@@ -363,10 +366,6 @@ pub async fn cases_list(
         total,
     })
     .into_response())
-}
-
-fn due_json(d: zizhi_domain::clock::Due) -> Value {
-    json!(d)
 }
 
 #[derive(Deserialize)]
@@ -396,14 +395,9 @@ pub async fn dashboard(
         .iter()
         .take(limit)
         .map(|r| {
-            let mut v = case_json(&r.case);
-            v["number"] = json!(zizhi_app::cases::case_number(&r.case));
-            v["organization"] = json!(r.org_name);
-            v["clock"] = r.clock.map_or(Value::Null, |c| json!({
-                "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
-                "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
-                "target": due_json(c.target), "limit": due_json(c.limit),
-            }));
+            let mut v = serde_json::to_value(CaseItem::of(&r.case, Some(&r.org_name)))
+                .unwrap_or(Value::Null);
+            v["clock"] = r.clock.as_ref().map_or(Value::Null, clock_json);
             v
         })
         .collect();
@@ -436,14 +430,7 @@ pub async fn case_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
     let d = st.app.case(&a, id).await.or_fail(&ctx)?;
     let mut v = case_json(&d.case);
     v["next"] = json!(d.next.iter().map(|t| t.as_str()).collect::<Vec<_>>());
-    v["clock"] = match d.clock {
-        Some(c) => json!({
-            "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
-            "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
-            "target": c.target, "limit": c.limit,
-        }),
-        None => Value::Null,
-    };
+    v["clock"] = d.clock.as_ref().map_or(Value::Null, clock_json);
     v["rounds"] =
         json!(d.rounds.iter().map(|r| json!({
         "round": r.round, "submitted_by": r.submitted_by, "submitted_us": r.submitted_us,
