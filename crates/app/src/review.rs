@@ -2,9 +2,10 @@
 //! acceptance review of the five areas (5.2); the team's audit plan and activities (5.4).
 
 use serde_json::json;
+use zizhi_domain::assess::Assessment;
 use zizhi_domain::case::Stage;
 use zizhi_domain::lang::Text;
-use zizhi_domain::profile::MANDATORY_FIELDS;
+use zizhi_domain::profile::{MANDATORY_FIELDS, Profile};
 use zizhi_domain::review::{ActivityKind, Area};
 use zizhi_domain::roles::Role;
 use zizhi_store::cases::{self as repo, CaseRow};
@@ -33,7 +34,25 @@ impl Completeness {
     }
 }
 
+/// The case's facts as a validated profile, or the field in error (a shape or rule error of
+/// the applicant's input, not a failure).
+fn facts_of(c: &CaseRow) -> Result<std::result::Result<Profile, (String, Text)>> {
+    match crate::cases::case_facts(c) {
+        Ok(p) => Ok(Ok(p)),
+        Err(AppError::Invalid { field, problem }) => Ok(Err((field, problem))),
+        Err(e) => Err(e),
+    }
+}
+
 pub(crate) fn completeness_of(c: &CaseRow, linked: &[CaseEvidence]) -> Result<Completeness> {
+    completeness_with(c, linked, &facts_of(c)?)
+}
+
+fn completeness_with(
+    c: &CaseRow,
+    linked: &[CaseEvidence],
+    facts: &std::result::Result<Profile, (String, Text)>,
+) -> Result<Completeness> {
     let pack = crate::evaluation::pack_of(c)?;
     let raw: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or_default();
     let missing_fields: Vec<&'static str> = MANDATORY_FIELDS
@@ -45,14 +64,10 @@ pub(crate) fn completeness_of(c: &CaseRow, linked: &[CaseEvidence]) -> Result<Co
         })
         .map(|f| f.path)
         .collect();
-    let facts = if missing_fields.is_empty() {
-        match crate::cases::case_facts(c) {
-            Ok(_) => None,
-            Err(AppError::Invalid { field, problem }) => Some((field, problem)),
-            Err(e) => return Err(e),
-        }
-    } else {
-        None
+    // The profile's own error is worth showing once every mandatory fact is there.
+    let facts = match facts {
+        Err(e) if missing_fields.is_empty() => Some(e.clone()),
+        _ => None,
     };
     let without_evidence = pack
         .requirements
@@ -65,6 +80,14 @@ pub(crate) fn completeness_of(c: &CaseRow, linked: &[CaseEvidence]) -> Result<Co
         facts,
         without_evidence,
     })
+}
+
+/// What the portal shows of a case: the evidence filed per requirement, the completeness check
+/// and the live self-assessment (`None` while the facts are not a valid profile).
+pub struct Portal {
+    pub linked: Vec<CaseEvidence>,
+    pub completeness: Completeness,
+    pub assessment: Option<Assessment>,
 }
 
 /// The value at a dotted path of a JSON document.
@@ -291,22 +314,36 @@ impl App {
 }
 
 impl App {
+    /// The portal of a case the caller has read through `App::case` (which checked the
+    /// actor may see it): one read of the filed evidence, the facts parsed once.
+    pub async fn portal(&self, d: &crate::cases::CaseDetail) -> Result<Portal> {
+        let linked = store::linked(&self.db, d.case.id).await?;
+        let facts = facts_of(&d.case)?;
+        let completeness = completeness_with(&d.case, &linked, &facts)?;
+        let pack = crate::evaluation::pack_of(&d.case)?;
+        Ok(Portal {
+            assessment: facts
+                .ok()
+                .map(|p| zizhi_domain::assess::assess(&p, pack, &self.config.calendar)),
+            linked,
+            completeness,
+        })
+    }
+
     /// The live self-assessment of the saved facts, or the first field in error.
     pub async fn live_assessment(
         &self,
         actor: &Actor,
         case_id: i64,
-    ) -> Result<std::result::Result<zizhi_domain::assess::Assessment, (String, Text)>> {
+    ) -> Result<std::result::Result<Assessment, (String, Text)>> {
         let c = self.load(actor, case_id).await?;
         let pack = crate::evaluation::pack_of(&c)?;
-        Ok(match crate::cases::case_facts(&c) {
-            Ok(p) => Ok(zizhi_domain::assess::assess(
-                &p,
-                pack,
-                &self.config.calendar,
-            )),
-            Err(AppError::Invalid { field, problem }) => Err((field, problem)),
-            Err(e) => return Err(e),
-        })
+        Ok(facts_of(&c)?.map(|p| zizhi_domain::assess::assess(&p, pack, &self.config.calendar)))
+    }
+
+    /// The area judgements of the latest round of a case read through `App::case`.
+    pub async fn review_areas_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<AreaRow>> {
+        let round = d.rounds.last().map_or(0, |r| r.round);
+        Ok(store::areas(&self.db, d.case.id, round).await?)
     }
 }

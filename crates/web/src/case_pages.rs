@@ -22,8 +22,8 @@ use zizhi_domain::roles::Role;
 
 use crate::AppState;
 use crate::ctx::Ctx;
-use crate::extract::{Form, QueryOf};
-use crate::pages::{Chrome, actor, chrome, failure_flash, fmt_time, render, with_flash};
+use crate::extract::{Form, Me, QueryOf};
+use crate::pages::{Chrome, chrome, failure_flash, fmt_time, render, with_flash};
 
 pub(crate) fn kind_name(kind: &str, lang: Lang) -> String {
     match (kind, lang) {
@@ -166,12 +166,10 @@ async fn cases_page_with(
 pub async fn cases_page(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     QueryOf(q): QueryOf<ListQuery>,
 ) -> Response {
-    match actor(&ctx, "/cases") {
-        Ok(a) => cases_page_with(&st, &ctx, &a, &q, None, StatusCode::OK).await,
-        Err(r) => *r,
-    }
+    cases_page_with(&st, &ctx, &a, &q, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -183,12 +181,9 @@ pub struct NewCaseForm {
 pub async fn cases_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Form(f): Form<NewCaseForm>,
 ) -> Response {
-    let a = match actor(&ctx, "/cases") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     match st.app.create_case(&a, f.level, &f.kind).await {
         Ok(c) => Redirect::to(&format!("/cases/{}", c.id)).into_response(),
         Err(e) => match failure_flash(&ctx, e) {
@@ -272,11 +267,7 @@ fn dash_view(r: &DashboardRow, lang: Lang) -> DashView {
 const DASHBOARD_ROWS: usize = 100;
 
 /// 工作台 (staff): open cases by urgency, with counts per stage.
-pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let a = match actor(&ctx, "/dashboard") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
     let rows = match st.app.dashboard(&a).await {
         Ok(r) => r,
         Err(e) => return ctx.fail(e).into_response(),
@@ -528,27 +519,27 @@ async fn build_case_page(
         .await?
         .map(|c| c.number);
     let pack = zizhi_app::evaluation::pack_of(c)?;
-    let names: HashMap<i64, String> = if staff {
-        app.staff_directory(a)
-            .await?
-            .into_iter()
-            .map(|(id, n, _)| (id, n))
-            .collect()
+    let directory = if staff {
+        app.staff_directory(a).await?
     } else {
-        HashMap::new()
+        Vec::new()
     };
+    let names: HashMap<i64, &str> = directory
+        .iter()
+        .map(|(id, n, _)| (*id, n.as_str()))
+        .collect();
     let name_of = |uid: i64| {
         names
             .get(&uid)
-            .cloned()
-            .unwrap_or_else(|| format!("#{uid}"))
+            .map_or_else(|| format!("#{uid}"), |n| n.to_string())
     };
 
     // The portal: facts, live self-assessment, evidence per requirement, completeness.
     let editing =
         a.role == Role::Applicant && matches!(d.stage, Stage::Draft | Stage::Supplementing);
     let profile: Value = serde_json::from_str(&c.profile).unwrap_or_default();
-    let done = app.completeness(a, id).await?;
+    let portal = app.portal(&d).await?;
+    let done = &portal.completeness;
     let fields = MANDATORY_FIELDS
         .iter()
         .map(|f| FieldView {
@@ -577,8 +568,8 @@ async fn build_case_page(
         ),
         None => (projects_text(&profile), certificates_text(&profile)),
     };
-    let live = app.live_assessment(a, id).await?;
-    let linked = app.case_evidence(a, id).await?;
+    let live = portal.assessment.as_ref();
+    let linked = &portal.linked;
     let judged = if staff {
         app.judgements(a, id).await?
     } else {
@@ -600,10 +591,7 @@ async fn build_case_page(
         .requirements
         .iter()
         .map(|r| {
-            let result = live
-                .as_ref()
-                .ok()
-                .and_then(|asm| asm.requirements.iter().find(|x| x.id == r.id));
+            let result = live.and_then(|asm| asm.requirements.iter().find(|x| x.id == r.id));
             let (status, status_class, reason) = match result {
                 Some(x) => (
                     x.status.name().get(lang).to_string(),
@@ -649,7 +637,7 @@ async fn build_case_page(
             }
         })
         .collect();
-    let verdict = live.as_ref().ok().map(|asm| {
+    let verdict = live.map(|asm| {
         let fee = asm
             .fee
             .as_ref()
@@ -665,10 +653,10 @@ async fn build_case_page(
             }
         }
     });
-    let facts_error = match (&live, done.missing_fields.is_empty()) {
-        (Err((field, problem)), true) => Some(format!("{field}：{}", problem.get(lang))),
-        _ => None,
-    };
+    let facts_error = done
+        .facts
+        .as_ref()
+        .map(|(field, problem)| format!("{field}{}{}", lang.pick("：", ": "), problem.get(lang)));
     let org_evidence = if editing {
         app.list_evidence(a, c.organization_id)
             .await?
@@ -680,7 +668,7 @@ async fn build_case_page(
     };
 
     // Acceptance review: the five areas of the current round.
-    let area_rows = app.review_areas(a, id).await?;
+    let area_rows = app.review_areas_of(&d).await?;
     let areas = Area::ALL
         .iter()
         .map(|ar| {
@@ -718,9 +706,9 @@ async fn build_case_page(
             .any(|m| m.user_id == a.user_id && m.duty == "assessor");
     let in_eval = d.stage == Stage::Evaluation;
     let (assessors, experts) = if staff && in_eval && members.is_empty() && is_lead_here {
-        let dir = app.staff_directory(a).await?;
         let pick = |role: Role| {
-            dir.iter()
+            directory
+                .iter()
                 .filter(|(uid, _, r)| *r == role && *uid != a.user_id)
                 .map(|(uid, n, _)| (*uid, n.clone()))
                 .collect::<Vec<_>>()
@@ -907,11 +895,13 @@ async fn build_case_page(
     })
 }
 
-pub async fn case_page(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    match actor(&ctx, &format!("/cases/{id}")) {
-        Ok(a) => case_page_with(&st, &ctx, &a, id, None, StatusCode::OK, None).await,
-        Err(r) => *r,
-    }
+pub async fn case_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
+    case_page_with(&st, &ctx, &a, id, None, StatusCode::OK, None).await
 }
 
 /// After a form on the case page: back to the case, or the case again with the error.
@@ -935,15 +925,6 @@ async fn back(
     }
 }
 
-macro_rules! signed_in {
-    ($ctx:expr, $id:expr) => {
-        match actor(&$ctx, &format!("/cases/{}", $id)) {
-            Ok(a) => a,
-            Err(r) => return *r,
-        }
-    };
-}
-
 #[derive(Deserialize)]
 pub struct TransitionForm {
     transition: String,
@@ -954,10 +935,10 @@ pub struct TransitionForm {
 pub async fn case_transition(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     Form(f): Form<TransitionForm>,
 ) -> Response {
-    let a = signed_in!(ctx, id);
     let r = match Transition::parse(&f.transition) {
         None => Err(AppError::invalid(
             "transition",
@@ -1082,10 +1063,10 @@ fn profile_from_form(form: &Entered) -> Result<Value, AppError> {
 pub async fn case_profile(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let a = signed_in!(ctx, id);
     let form: Entered = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
     let r = match profile_from_form(&form) {
         Ok(v) => st.app.save_case_draft(&a, id, v).await,
@@ -1105,10 +1086,10 @@ pub struct LinkForm {
 pub async fn case_link(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     Form(f): Form<LinkForm>,
 ) -> Response {
-    let a = signed_in!(ctx, id);
     let r = st
         .app
         .link_case_evidence(&a, id, &f.requirement_id, f.evidence_id)
@@ -1117,8 +1098,12 @@ pub async fn case_link(
 }
 
 /// `POST /cases/{id}/paper-copy`: the registrar records the bound paper copy.
-pub async fn case_paper(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = signed_in!(ctx, id);
+pub async fn case_paper(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
     let r = st.app.record_paper_copy(&a, id).await;
     back(&st, &ctx, &a, id, r, "", None).await
 }
@@ -1127,10 +1112,10 @@ pub async fn case_paper(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64
 pub async fn case_areas(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let a = signed_in!(ctx, id);
     let form: Entered = pairs.into_iter().collect();
     let mut r = Ok(());
     for area in Area::ALL {
@@ -1171,22 +1156,24 @@ pub async fn case_areas(
     back(&st, &ctx, &a, id, r, "#review", None).await
 }
 
+/// The ids of a repeated form field (checkboxes).
+fn form_ids(pairs: &[(String, String)], key: &str) -> Vec<i64> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == key)
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect()
+}
+
 /// `POST /cases/{id}/team`: repeated `assessor` and `expert` fields.
 pub async fn case_team(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let a = signed_in!(ctx, id);
-    let ids = |key: &str| -> Vec<i64> {
-        pairs
-            .iter()
-            .filter(|(k, _)| k == key)
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect()
-    };
-    let (assessors, experts) = (ids("assessor"), ids("expert"));
+    let (assessors, experts) = (form_ids(&pairs, "assessor"), form_ids(&pairs, "expert"));
     let r = if assessors.is_empty() {
         Err(AppError::invalid(
             "assessors",
@@ -1235,10 +1222,10 @@ pub struct ActivityForm {
 pub async fn case_activity(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     Form(f): Form<ActivityForm>,
 ) -> Response {
-    let a = signed_in!(ctx, id);
     let r = match evidence_list(&f.evidence_ids) {
         Ok(ev) => st
             .app
@@ -1262,10 +1249,10 @@ pub struct JudgementForm {
 pub async fn case_judgement(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     Form(f): Form<JudgementForm>,
 ) -> Response {
-    let a = signed_in!(ctx, id);
     let r = match evidence_list(&f.evidence_ids) {
         Ok(ev) => {
             st.app
@@ -1286,10 +1273,10 @@ pub struct VoteForm {
 pub async fn case_vote(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     Form(f): Form<VoteForm>,
 ) -> Response {
-    let a = signed_in!(ctx, id);
     let r = st.app.panel_vote(&a, id, &f.vote, &f.opinion).await;
     back(&st, &ctx, &a, id, r, "#panel", None).await
 }
@@ -1299,8 +1286,12 @@ pub async fn case_vote(
 /// `GET /cases/{id}/agreement`: the standard delegation agreement (制式委托协议, 5.3), filled
 /// from the case, the fee fixed when it was sent: the document attached to the e-mail, in the
 /// reader's language, printable. Staff and the applicant.
-pub async fn agreement_page(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = signed_in!(ctx, id);
+pub async fn agreement_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
     let d = match st.app.case(&a, id).await {
         Ok(d) => d,
         Err(e) => return ctx.fail(e).into_response(),
@@ -1398,11 +1389,8 @@ async fn batches_page_with(
     (status, render(&page)).into_response()
 }
 
-pub async fn batches_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    match actor(&ctx, "/batches") {
-        Ok(a) => batches_page_with(&st, &ctx, &a, None, StatusCode::OK).await,
-        Err(r) => *r,
-    }
+pub async fn batches_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+    batches_page_with(&st, &ctx, &a, None, StatusCode::OK).await
 }
 
 async fn desk_back(st: &AppState, ctx: &Ctx, a: &Actor, r: Result<(), AppError>) -> Response {
@@ -1418,35 +1406,33 @@ async fn desk_back(st: &AppState, ctx: &Ctx, a: &Actor, r: Result<(), AppError>)
 pub async fn batches_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let a = match actor(&ctx, "/batches") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let ids: Vec<i64> = pairs
-        .iter()
-        .filter(|(k, _)| k == "case")
-        .filter_map(|(_, v)| v.parse().ok())
-        .collect();
-    let r = st.app.create_batch(&a, &ids).await.map(|_| ());
+    let r = st
+        .app
+        .create_batch(&a, &form_ids(&pairs, "case"))
+        .await
+        .map(|_| ());
     desk_back(&st, &ctx, &a, r).await
 }
 
-pub async fn batch_approve(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = match actor(&ctx, "/batches") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn batch_approve(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
     let r = st.app.approve_batch(&a, id).await;
     desk_back(&st, &ctx, &a, r).await
 }
 
-pub async fn batch_issue(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = match actor(&ctx, "/batches") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn batch_issue(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
     let r = st.app.issue_batch(&a, id).await.map(|_| ());
     desk_back(&st, &ctx, &a, r).await
 }

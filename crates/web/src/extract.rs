@@ -160,3 +160,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryOf<T> {
             .map_err(|e| shape_error(e.path().to_string(), e.inner().to_string(), lang, api))
     }
 }
+
+/// The signed-in actor of a page or API handler. Every route that takes it is guarded as
+/// `Authenticated` (or `May(…)`), so the guard has already sent anyone else to sign in; the
+/// rejection is only the guard's own answer again.
+pub struct Me(pub zizhi_app::Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Me {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
+        let (lang, api) = ctx_of(&parts.extensions);
+        parts
+            .extensions
+            .get::<Ctx>()
+            .and_then(|c| c.actor.clone())
+            .map(Me)
+            .ok_or_else(|| Failure::from_app(zizhi_app::AppError::Unauthenticated, lang, api))
+    }
+}

@@ -15,7 +15,7 @@ use zizhi_store::now_us;
 use crate::AppState;
 use crate::ctx::{CSRF_COOKIE, Ctx, SESSION_COOKIE, set_cookie};
 use crate::error::Failure;
-use crate::extract::{ClientIp, Form};
+use crate::extract::{ClientIp, Form, Me};
 use crate::i18n::{LANG_COOKIE, Tr};
 
 /// The user bar and navigation.
@@ -78,17 +78,6 @@ pub(crate) fn render(t: &impl Template) -> Result<Html<String>, Failure> {
             false,
         )
     })
-}
-
-/// The signed-in actor, or a redirect to the sign-in page.
-pub(crate) fn actor(ctx: &Ctx, path: &str) -> Result<Actor, Box<Response>> {
-    ctx.actor.clone().ok_or_else(|| {
-        Box::new(Redirect::to(&format!("/login?next={}", urlencode(path))).into_response())
-    })
-}
-
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// Only local paths are followed after sign-in or a language switch.
@@ -247,11 +236,7 @@ struct HomePage {
     org: Option<OrgView>,
 }
 
-pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let a = match actor(&ctx, "/") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
     let org = match a.organization_id {
         Some(id) => match st.app.organization(&a, id).await {
             Ok(o) => Some(OrgView {
@@ -367,11 +352,8 @@ async fn users_page_with(
     (status, render(&page)).into_response()
 }
 
-pub async fn users_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    match actor(&ctx, "/users") {
-        Ok(a) => users_page_with(&st, &ctx, &a, None, StatusCode::OK).await,
-        Err(r) => *r,
-    }
+pub async fn users_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+    users_page_with(&st, &ctx, &a, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -397,12 +379,9 @@ pub(crate) fn failure_flash(ctx: &Ctx, e: AppError) -> Result<(String, StatusCod
 pub async fn users_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Form(f): Form<NewUserForm>,
 ) -> Response {
-    let a = match actor(&ctx, "/users") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     let org = match f.organization_id.trim() {
         "" => None,
         s => match s.parse::<i64>() {
@@ -444,11 +423,12 @@ pub async fn users_create(
     }
 }
 
-pub async fn user_reset(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let a = match actor(&ctx, "/users") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn user_reset(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
     let user = match st.app.user(&a, id).await {
         Ok(u) => u,
         Err(e) => return ctx.fail(e).into_response(),
@@ -463,11 +443,7 @@ pub async fn user_reset(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64
     }
 }
 
-async fn user_set_disabled(st: AppState, ctx: Ctx, id: i64, disabled: bool) -> Response {
-    let a = match actor(&ctx, "/users") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+async fn user_set_disabled(st: AppState, ctx: Ctx, a: Actor, id: i64, disabled: bool) -> Response {
     match st.app.set_disabled(&a, id, disabled).await {
         Ok(()) => Redirect::to("/users").into_response(),
         Err(e) => match failure_flash(&ctx, e) {
@@ -477,12 +453,22 @@ async fn user_set_disabled(st: AppState, ctx: Ctx, id: i64, disabled: bool) -> R
     }
 }
 
-pub async fn user_disable(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    user_set_disabled(st, ctx, id, true).await
+pub async fn user_disable(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
+    user_set_disabled(st, ctx, a, id, true).await
 }
 
-pub async fn user_enable(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    user_set_disabled(st, ctx, id, false).await
+pub async fn user_enable(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
+    user_set_disabled(st, ctx, a, id, false).await
 }
 
 // ------------------------------------------------------------------------ organisations
@@ -526,11 +512,8 @@ async fn orgs_page_with(
     (status, render(&page)).into_response()
 }
 
-pub async fn orgs_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    match actor(&ctx, "/organizations") {
-        Ok(a) => orgs_page_with(&st, &ctx, &a, None, StatusCode::OK).await,
-        Err(r) => *r,
-    }
+pub async fn orgs_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+    orgs_page_with(&st, &ctx, &a, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -542,12 +525,9 @@ pub struct NewOrgForm {
 pub async fn orgs_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Form(f): Form<NewOrgForm>,
 ) -> Response {
-    let a = match actor(&ctx, "/organizations") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     match st.app.create_organization(Some(&a), &f.uscc, &f.name).await {
         Ok(o) => {
             orgs_page_with(
@@ -631,19 +611,13 @@ async fn audit_page_with(
 pub async fn audit_page(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Query(q): Query<BeforeQuery>,
 ) -> Response {
-    match actor(&ctx, "/audit") {
-        Ok(a) => audit_page_with(&st, &ctx, &a, q.before, None).await,
-        Err(r) => *r,
-    }
+    audit_page_with(&st, &ctx, &a, q.before, None).await
 }
 
-pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx) -> Response {
-    let a = match actor(&ctx, "/audit") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
     let t = Tr { lang: ctx.lang };
     let flash = match st.app.verify_audit(Some(&a)).await {
         Ok(v) => match v.first_break {
@@ -687,11 +661,8 @@ fn account_page_with(
     (status, render(&page)).into_response()
 }
 
-pub async fn account_page(State(st): State<AppState>, ctx: Ctx) -> Response {
-    match actor(&ctx, "/account") {
-        Ok(a) => account_page_with(&st, &ctx, &a, None, StatusCode::OK),
-        Err(r) => *r,
-    }
+pub async fn account_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+    account_page_with(&st, &ctx, &a, None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -703,12 +674,9 @@ pub struct PasswordForm {
 pub async fn account_password(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Form(f): Form<PasswordForm>,
 ) -> Response {
-    let a = match actor(&ctx, "/account") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     let r = st
         .app
         .change_password(&a, &f.current_password, &f.new_password)
@@ -749,12 +717,9 @@ pub struct TotpForm {
 pub async fn account_totp(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Form(f): Form<TotpForm>,
 ) -> Response {
-    let a = match actor(&ctx, "/account") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     let r = st.app.confirm_totp(&a, &f.secret, &f.code).await;
     let mut ctx = ctx.clone();
     ctx.totp_enabled |= r.is_ok();
@@ -776,12 +741,9 @@ pub struct TokenForm {
 pub async fn account_token(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    let a = match actor(&ctx, "/account") {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     let t = Tr { lang: ctx.lang };
     let r = st.app.create_api_token(&a, &f.label, f.days).await;
     account_outcome(
@@ -834,12 +796,13 @@ fn human_size(n: i64) -> String {
     }
 }
 
-pub async fn org_page(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+pub async fn org_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
     let path = format!("/organizations/{id}");
-    let a = match actor(&ctx, &path) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     let org = match st.app.organization(&a, id).await {
         Ok(o) => o,
         Err(e) => return ctx.fail(e).into_response(),
