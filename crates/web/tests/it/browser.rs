@@ -244,6 +244,7 @@ impl Driver {
         self.type_into("#username", user);
         self.type_into("#password", zizhi_app::demo::DEMO_PASSWORD);
         self.click("#login-submit");
+        // The home page (the only page with #role) after the redirect.
         self.wait_text("#role", "");
     }
 
@@ -522,7 +523,7 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         d.type_into(&format!("#opinion-{a}"), "已审查");
     }
     d.click("#save-areas");
-    d.wait_text("#review", "");
+    d.wait_text("#areas-form", "已保存");
     d.type_into("#note-request_supplement", "请补充近一年的内部审核记录");
     d.click("#do-request_supplement");
     d.wait_text("#stage", "补充资料中");
@@ -547,7 +548,7 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         d.type_into(&format!("#opinion-{a}"), "证据充分");
     }
     d.click("#save-areas");
-    d.wait_text("#review", "");
+    d.wait_text("#areas-form", "已保存");
     d.type_into("#note-accept", "材料齐全，予以受理");
     d.click("#do-accept");
     d.wait_text("#stage", "起草委托协议");
