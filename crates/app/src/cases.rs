@@ -863,6 +863,14 @@ impl App {
             waiting.extend(rows.into_iter().map(|l| l.case));
         }
         waiting.sort_by_key(|c| std::cmp::Reverse(c.id));
+        // The actor's seats on teams and panels, and votes cast, read once for all cases.
+        let (duties, voted) = match actor.role {
+            Role::Assessor | Role::Expert => (
+                zizhi_store::evaluation::duties_of(&self.db, actor.user_id).await?,
+                zizhi_store::evaluation::votes_of(&self.db, actor.user_id).await?,
+            ),
+            _ => (Vec::new(), Vec::new()),
+        };
         let mut out = Vec::new();
         for c in waiting {
             let Some(stage) = Stage::parse(&c.stage) else {
@@ -884,28 +892,16 @@ impl App {
                 })
                 .map(|t| t.name())
                 .collect();
-            let on = |duty: &'static str| {
-                let db = self.db.clone();
-                let (case_id, user) = (c.id, actor.user_id);
-                async move {
-                    zizhi_store::evaluation::members(&db, case_id)
-                        .await
-                        .map(|m| m.iter().any(|m| m.user_id == user && m.duty == duty))
-                }
-            };
+            let on = |duty: &str| duties.iter().any(|(id, d)| *id == c.id && d == duty);
             match (actor.role, stage) {
-                (Role::Assessor, Stage::Evaluation) if on("assessor").await? => {
+                (Role::Assessor, Stage::Evaluation) if on("assessor") => {
                     steps.push(Text::new(
                         "记录评估活动与逐项判定",
                         "record activities and judgements",
                     ));
                 }
-                (Role::Expert, Stage::ExpertReview) if on("expert").await? => {
-                    let voted = zizhi_store::evaluation::votes(&self.db, c.id, c.review_round)
-                        .await?
-                        .iter()
-                        .any(|v| v.expert_id == actor.user_id);
-                    steps.push(if voted {
+                (Role::Expert, Stage::ExpertReview) if on("expert") => {
+                    steps.push(if voted.contains(&(c.id, c.review_round)) {
                         Text::new("形成专家评审结论", "record the panel's conclusion")
                     } else {
                         Text::new("专家表决", "vote")

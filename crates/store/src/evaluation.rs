@@ -52,6 +52,24 @@ pub async fn members(db: &Db, case_id: i64) -> Result<Vec<Member>> {
     )
 }
 
+/// Every case a user sits on, with the duty (for the user's to-do list: one query).
+pub async fn duties_of(db: &Db, user_id: i64) -> Result<Vec<(i64, String)>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, (i64, String)>(
+        "SELECT case_id, duty FROM case_member WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Every (case, review round) an expert has voted in.
+pub async fn votes_of(db: &Db, expert_id: i64) -> Result<Vec<(i64, i32)>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, (i64, i32)>(
+        "SELECT case_id, round FROM panel_vote WHERE expert_id = $1")
+        .bind(expert_id)
+        .fetch_all(p)
+        .await)?)
+}
+
 /// Records (or revises) the judgement of one requirement.
 #[allow(clippy::too_many_arguments)]
 pub async fn upsert_judgement(
