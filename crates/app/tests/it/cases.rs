@@ -1035,6 +1035,23 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
                 item.1
             );
         }
+        // Once the expert has voted, what remains is the panel's conclusion.
+        let expert = app
+            .login("demo-expert1", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let review = stage_case(Stage::ExpertReview);
+        app.panel_vote(&expert, review, "pass", "同意")
+            .await
+            .unwrap();
+        let todo = app.todo(&expert).await.unwrap();
+        let item = todo.iter().find(|(c, _)| c.id == review).unwrap();
+        assert!(
+            item.1.iter().any(|t| t.zh.contains("形成专家评审结论")),
+            "{:?}",
+            item.1
+        );
         // Bulk rows for benchmarks go under the demo organisation.
         let b = app.seed_bench(40, 100).await.unwrap();
         assert_eq!(b.certificates, 100);
