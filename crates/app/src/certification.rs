@@ -260,16 +260,23 @@ impl App {
             .map(|l| l.case)
             .filter(|c| c.batch_id.is_none())
             .collect();
-        let mut batches = Vec::new();
-        for b in store::batches(&self.db, 50).await? {
-            let mut cases = Vec::new();
-            for id in store::batch_cases(&self.db, b.id).await? {
-                if let Some(c) = repo::get(&self.db, id).await? {
-                    cases.push(c);
-                }
-            }
-            batches.push((b, cases));
-        }
+        let latest = store::batches(&self.db, 50).await?;
+        // The cases of all listed batches in one query (batch ids only grow).
+        let cases = match latest.iter().map(|b| b.id).min() {
+            Some(first) => repo::in_batches_from(&self.db, first).await?,
+            None => Vec::new(),
+        };
+        let batches = latest
+            .into_iter()
+            .map(|b| {
+                let of_b = cases
+                    .iter()
+                    .filter(|c| c.batch_id == Some(b.id))
+                    .cloned()
+                    .collect();
+                (b, of_b)
+            })
+            .collect();
         Ok((waiting, batches))
     }
 }

@@ -301,6 +301,14 @@ pub async fn rounds(db: &Db, case_id: i64) -> Result<Vec<Round>> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The cases in batches from `first_batch` on (the certificate desk's latest batches), by id.
+pub async fn in_batches_from(db: &Db, first_batch: i64) -> Result<Vec<CaseRow>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM application_case WHERE batch_id >= $1 ORDER BY id"
+    ));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, CaseRow>(sql).bind(first_batch).fetch_all(p).await)?)
+}
+
 /// The number of the latest submission round (0 before the first).
 pub async fn last_round(db: &Db, case_id: i64) -> Result<i32> {
     Ok(on_pool!(db, p => sqlx::query_scalar::<_, i32>(
