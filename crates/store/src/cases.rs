@@ -117,7 +117,6 @@ pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
 /// A case in a list, with its organisation's name.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Listed {
-    #[serde(flatten)]
     pub case: CaseRow,
     pub org_name: String,
 }
@@ -165,14 +164,14 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         .split(", ")
         .filter(|c| *c != "profile")
         .map(|c| format!("'{c}', c.{c}"))
-        .chain(std::iter::once("'org_name', o.name".to_string()))
         .collect();
     let (agg, obj, cast) = match db {
         Db::Sqlite(_) => ("json_group_array", "json_object", ""),
         Db::Pg(_) => ("json_agg", "json_build_object", "::text"),
     };
+    // Each element is `{"case": {…the row…}, "org_name": …}`, the shape of `Listed`.
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT COALESCE({agg}({obj}({})){cast}, '[]') FROM
+        "SELECT COALESCE({agg}({obj}('case', {obj}({}), 'org_name', o.name)){cast}, '[]') FROM
            (SELECT * FROM application_case{filter} ORDER BY id DESC LIMIT ${} OFFSET ${}) c
            JOIN organization o ON o.id = c.organization_id",
         fields.join(", "),
