@@ -330,17 +330,6 @@ impl App {
         })
     }
 
-    /// The live self-assessment of the saved facts, or the first field in error.
-    pub async fn live_assessment(
-        &self,
-        actor: &Actor,
-        case_id: i64,
-    ) -> Result<std::result::Result<Assessment, (String, Text)>> {
-        let c = self.load(actor, case_id).await?;
-        let pack = crate::evaluation::pack_of(&c)?;
-        Ok(facts_of(&c)?.map(|p| zizhi_domain::assess::assess(&p, pack, &self.config.calendar)))
-    }
-
     /// The area judgements of the latest round of a case read through `App::case`.
     pub async fn review_areas_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<AreaRow>> {
         let round = d.rounds.last().map_or(0, |r| r.round);

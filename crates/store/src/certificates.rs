@@ -126,13 +126,6 @@ pub async fn insert(tx: &mut Tx, c: &NewCertificate<'_>) -> Result<Certificate> 
     .map_err(|e| StoreError::conflict_as(e, "number"))
 }
 
-pub async fn by_number(db: &Db, number: &str) -> Result<Option<Certificate>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {CERT} FROM certificate WHERE number = $1"));
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql).bind(number).fetch_optional(p).await)?,
-    )
-}
-
 /// A certificate with its holder organisation's current name, in one query (the public
 /// verification page).
 pub async fn by_number_with_organization(

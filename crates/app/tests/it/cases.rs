@@ -871,13 +871,8 @@ async fn the_portal_saves_drafts_checks_completeness_and_files_evidence_per_requ
         app.save_case_draft(&p.applicant, c.id, facts.clone())
             .await
             .unwrap();
-        assert!(
-            app.live_assessment(&p.applicant, c.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .eligible
-        );
+        let d = app.case(&p.applicant, c.id).await.unwrap();
+        assert!(app.portal(&d).await.unwrap().assessment.unwrap().eligible);
         // Evidence: the organisation's own, against a requirement of the pack, once.
         let mut up = app
             .begin_evidence(&p.applicant, c.organization_id)
