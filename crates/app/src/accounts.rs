@@ -3,7 +3,7 @@
 use serde_json::json;
 use zizhi_domain::roles::Role;
 use zizhi_domain::uscc::Uscc;
-use zizhi_store::audit::{self, NewEvent};
+use zizhi_store::audit;
 use zizhi_store::{Tx, now_us, organizations, outbox, sessions, users};
 
 use crate::policy::{Action, Actor};
@@ -34,14 +34,6 @@ pub struct NewUserInput {
     pub password: Option<String>,
 }
 
-/// Who did something, for the audit log.
-fn who(actor: Option<&Actor>) -> (Option<i64>, String) {
-    match actor {
-        Some(a) => (Some(a.user_id), a.username.clone()),
-        None => (None, "system".to_string()),
-    }
-}
-
 async fn record(
     tx: &mut Tx,
     actor: Option<&Actor>,
@@ -50,20 +42,7 @@ async fn record(
     object_id: impl ToString,
     summary: serde_json::Value,
 ) -> Result<()> {
-    let (actor_id, actor) = who(actor);
-    audit::append(
-        tx,
-        NewEvent {
-            actor_id,
-            actor,
-            action: action.to_string(),
-            object_type: object_type.to_string(),
-            object_id: object_id.to_string(),
-            summary,
-        },
-    )
-    .await?;
-    Ok(())
+    crate::audit::record(tx, actor, action, object_type, object_id, summary).await
 }
 
 fn role_of(u: &User) -> Result<Role> {

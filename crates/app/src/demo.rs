@@ -138,7 +138,7 @@ impl App {
             .await?;
         // One document per requirement, filed against it.
         let org = appl.organization_id.ok_or(AppError::Forbidden)?;
-        let pack = crate::evaluation::pack_of(&c)?;
+        let pack = crate::cases::evaluation::pack_of(&c)?;
         for r in &pack.requirements {
             let mut up = self.begin_evidence(appl, org).await?;
             let body = format!("【演示】{name} — 要求 {} 的证明材料（演示文件）\n", r.id);

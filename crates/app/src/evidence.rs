@@ -4,7 +4,6 @@
 //! to their content address and records the upload with its audit event in one transaction.
 
 use serde_json::json;
-use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::evidence::{self as repo, Evidence};
 use zizhi_store::files::{ByteStream, FileError, Upload};
 use zizhi_store::organizations;
@@ -121,16 +120,13 @@ impl App {
             actor.user_id,
         )
         .await?;
-        audit::append(
+        crate::audit::record(
             &mut tx,
-            NewEvent {
-                actor_id: Some(actor.user_id),
-                actor: actor.username.clone(),
-                action: "evidence.upload".into(),
-                object_type: "evidence".into(),
-                object_id: ev.id.to_string(),
-                summary: json!({"after": {"organization_id": organization_id, "name": name, "size": size, "media_type": media_type, "sha256": stored.sha256, "sm3": stored.sm3, "deduplicated": !stored.new_object}}),
-            },
+            actor,
+            "evidence.upload",
+            "evidence",
+            ev.id,
+            json!({"after": {"organization_id": organization_id, "name": name, "size": size, "media_type": media_type, "sha256": stored.sha256, "sm3": stored.sm3, "deduplicated": !stored.new_object}}),
         )
         .await?;
         tx.commit().await?;

@@ -3,15 +3,14 @@
 //! transaction and writes the audit event in that same transaction.
 
 pub mod accounts;
-pub mod agreement;
+mod audit;
 pub mod cases;
-pub mod certification;
+pub mod clock;
 pub mod demo;
-pub mod evaluation;
+pub mod documents;
 pub mod evidence;
 pub mod notify;
 pub mod policy;
-pub mod review;
 pub mod secrets;
 pub mod totp;
 
@@ -68,6 +67,8 @@ pub struct App {
     pub db: Db,
     pub files: FileStore,
     pub config: Arc<AppConfig>,
+    /// Today and now in China time; tests and the demo set it.
+    pub clock: clock::Clock,
 }
 
 /// Why an action did not happen. Every variant carries what the user needs to fix it.
@@ -125,6 +126,7 @@ impl App {
             db,
             files,
             config: Arc::new(config),
+            clock: clock::Clock::system(),
         }
     }
 

@@ -15,10 +15,7 @@ fn t(lang: Lang, zh: &str, en: &str) -> String {
 }
 
 fn date(d: NaiveDate, lang: Lang) -> String {
-    match lang {
-        Lang::Zh => d.format("%Y年%-m月%-d日").to_string(),
-        Lang::En => d.to_string(),
-    }
+    zizhi_domain::lang::date_text(d, lang)
 }
 
 pub fn status_name(s: PackStatus, lang: Lang) -> String {

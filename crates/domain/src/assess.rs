@@ -3,7 +3,7 @@
 //! the numbers: what was required and what was declared.
 
 use chrono::NaiveDate;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::calendar::HolidayCalendar;
 use crate::criteria::{Field, Pack, PackStatus, Requirement, RequirementKind, Rule};
@@ -15,7 +15,7 @@ use crate::profile::{CertificateStatus, HeldCertificate, Profile};
 use crate::renewal::{RenewalTiming, classify};
 
 /// The outcome for one requirement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// 满足
@@ -81,7 +81,10 @@ fn yuan(c: Cny) -> Text {
 }
 
 fn day(d: NaiveDate) -> Text {
-    Text::new(d.format("%Y年%-m月%-d日").to_string(), d.to_string())
+    Text::new(
+        crate::lang::date_text(d, Lang::Zh),
+        crate::lang::date_text(d, Lang::En),
+    )
 }
 
 /// ⌈percent % × n⌉ in integers.
@@ -720,14 +723,33 @@ impl Serialize for YuanNumber {
     }
 }
 
-#[derive(Debug, Serialize)]
+impl<'de> Deserialize<'de> for YuanNumber {
+    /// Reads back what `serialize` wrote: a number of yuan with at most two decimals.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum N {
+            Whole(i64),
+            Decimal(f64),
+        }
+        let text = match N::deserialize(d)? {
+            N::Whole(y) => y.to_string(),
+            N::Decimal(f) => format!("{f:.2}"),
+        };
+        Cny::parse(&text)
+            .map(YuanNumber)
+            .map_err(|e| serde::de::Error::custom(format!("{e:?}")))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FeeReport {
     pub audit_cny: YuanNumber,
     pub annual_cny: YuanNumber,
     pub total_cny: YuanNumber,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RenewalReport {
     pub timing: RenewalTiming,
     pub certificate_number: Option<String>,
@@ -738,17 +760,17 @@ pub struct RenewalReport {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequirementReport {
     pub id: String,
-    pub section: &'static str,
-    pub kind: &'static str,
+    pub section: String,
+    pub kind: String,
     pub status: Status,
     pub reason: String,
     pub evidence: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub met: usize,
     pub not_met: usize,
@@ -756,10 +778,10 @@ pub struct Summary {
 }
 
 /// The machine-readable report (`zizhi assess --format json`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub pack: String,
-    pub pack_status: &'static str,
+    pub pack_status: String,
     pub as_of: String,
     pub organization: String,
     pub uscc: String,
@@ -782,7 +804,7 @@ impl Assessment {
     pub fn report(&self, lang: Lang) -> Report {
         Report {
             pack: self.pack.clone(),
-            pack_status: self.pack_status.as_str(),
+            pack_status: self.pack_status.as_str().to_string(),
             as_of: self.as_of.to_string(),
             organization: self.organization.clone(),
             uscc: self.uscc.clone(),
@@ -814,8 +836,8 @@ impl Assessment {
                 .iter()
                 .map(|r| RequirementReport {
                     id: r.id.clone(),
-                    section: r.requirement.section.as_str(),
-                    kind: r.requirement.kind.as_str(),
+                    section: r.requirement.section.as_str().to_string(),
+                    kind: r.requirement.kind.as_str().to_string(),
                     status: r.status,
                     reason: r.reason.get(lang).to_string(),
                     evidence: r

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::money::Cny;
 
 /// The kind of application (guide §四).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationKind {
     /// 初次申请
@@ -35,6 +35,11 @@ impl ApplicationKind {
             ApplicationKind::Initial => "初次申请",
             ApplicationKind::Maintenance => "维持申请",
         }
+    }
+
+    /// The kind's name in both languages.
+    pub fn name(self) -> crate::lang::Text {
+        crate::lang::Text::new(self.name_zh(), self.name_en())
     }
 
     pub fn name_en(self) -> &'static str {

@@ -73,6 +73,27 @@ impl Text {
     }
 }
 
+/// The qualification as certificates name it: 灾难恢复类二级 / disaster recovery, level 2.
+pub fn qualification_text(level: u8) -> Text {
+    Text::new(
+        format!("灾难恢复类{}", level_zh(level)),
+        format!("disaster recovery, level {level}"),
+    )
+}
+
+/// A date as the centre writes it: `2026年1月5日` in Chinese, ISO `2026-01-05` in English.
+pub fn date_text(d: chrono::NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => d.format("%Y年%-m月%-d日").to_string(),
+        Lang::En => d.to_string(),
+    }
+}
+
+/// A stored ISO date as [`date_text`]; anything unparsable is shown as it is.
+pub fn date_str_text(s: &str, lang: Lang) -> String {
+    crate::calendar::parse_date(s).map_or(s.to_string(), |d| date_text(d, lang))
+}
+
 /// A qualification level in Chinese numerals, as certificates write it: 1 → 一级.
 pub fn level_zh(level: u8) -> String {
     const DIGITS: [&str; 6] = ["零", "一", "二", "三", "四", "五"];
@@ -85,6 +106,14 @@ pub fn level_zh(level: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_the_chinese_way_without_leading_zeros() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        assert_eq!(date_text(d, Lang::Zh), "2026年1月5日");
+        assert_eq!(date_text(d, Lang::En), "2026-01-05");
+        assert_eq!(date_str_text("bad", Lang::Zh), "bad");
+    }
 
     #[test]
     fn parses_language_tags() {

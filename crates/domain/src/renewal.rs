@@ -17,7 +17,7 @@ pub struct RenewalRule {
 }
 
 /// How a maintenance application stands against the held certificate's expiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RenewalTiming {
     /// Filed at least six months before expiry (exactly six months counts).

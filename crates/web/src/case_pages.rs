@@ -26,20 +26,15 @@ use crate::extract::{Form, Me, QueryOf};
 use crate::pages::{Chrome, chrome, failure_flash, fmt_time, render, with_flash};
 
 pub(crate) fn kind_name(kind: &str, lang: Lang) -> String {
-    match (kind, lang) {
-        ("maintenance", Lang::Zh) => "维持申请".into(),
-        ("maintenance", Lang::En) => "maintenance".into(),
-        (_, Lang::Zh) => "初次申请".into(),
-        (_, Lang::En) => "initial".into(),
-    }
+    zizhi_domain::fees::ApplicationKind::parse(kind)
+        .map_or(kind.to_string(), |k| k.name().get(lang).to_string())
 }
 
 pub(crate) fn level_name(level: i32, lang: Lang) -> String {
     let l = u8::try_from(level).unwrap_or(0);
-    match lang {
-        Lang::Zh => format!("灾难恢复类{}", zizhi_domain::lang::level_zh(l)),
-        Lang::En => format!("disaster recovery, level {l}"),
-    }
+    zizhi_domain::lang::qualification_text(l)
+        .get(lang)
+        .to_string()
 }
 
 pub(crate) fn stage_name(stage: &str, lang: Lang) -> String {
@@ -47,10 +42,7 @@ pub(crate) fn stage_name(stage: &str, lang: Lang) -> String {
 }
 
 fn day(s: &str, lang: Lang) -> String {
-    zizhi_domain::calendar::parse_date(s).map_or(s.to_string(), |x| match lang {
-        Lang::Zh => x.format("%Y年%-m月%-d日").to_string(),
-        Lang::En => x.to_string(),
-    })
+    zizhi_domain::lang::date_str_text(s, lang)
 }
 
 fn due_text(d: Due, lang: Lang) -> String {
@@ -518,7 +510,7 @@ async fn build_case_page(
     let certificate = zizhi_store::certificates::for_case(&app.db, id)
         .await?
         .map(|c| c.number);
-    let pack = zizhi_app::evaluation::pack_of(c)?;
+    let pack = zizhi_app::cases::evaluation::pack_of(c)?;
     let directory = if staff {
         app.staff_directory(a).await?
     } else {
@@ -556,7 +548,7 @@ async fn build_case_page(
             },
             value: match entered {
                 Some(e) => e.get(f.path).cloned().unwrap_or_default(),
-                None => value_text(zizhi_app::review::lookup(&profile, f.path)),
+                None => value_text(zizhi_app::cases::submission::lookup(&profile, f.path)),
             },
             missing: done.missing_fields.contains(&f.path),
         })
@@ -576,7 +568,7 @@ async fn build_case_page(
         Vec::new()
     };
     let verdict_name = |v: &str| {
-        zizhi_app::evaluation::VERDICTS
+        zizhi_app::cases::evaluation::VERDICTS
             .iter()
             .find(|(c, _, _)| *c == v)
             .map_or(v.to_string(), |(_, zh, en)| {
@@ -875,7 +867,7 @@ async fn build_case_page(
             .map(|k| (k.as_str(), k.name().get(lang).to_string()))
             .collect(),
         can_record: in_eval && on_team,
-        verdicts: zizhi_app::evaluation::VERDICTS
+        verdicts: zizhi_app::cases::evaluation::VERDICTS
             .iter()
             .map(|(code, zh, en)| {
                 (
@@ -1292,30 +1284,7 @@ pub async fn agreement_page(
     Me(a): Me,
     Path(id): Path<i64>,
 ) -> Response {
-    let d = match st.app.case(&a, id).await {
-        Ok(d) => d,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
-    let last = d
-        .rounds
-        .last()
-        .and_then(|r| serde_json::from_str::<Value>(&r.assessment).ok())
-        .unwrap_or_default();
-    let sent = d
-        .transitions
-        .iter()
-        .rev()
-        .find(|t| t.transition == "send_agreement")
-        .map_or(String::new(), |t| fmt_time(t.at_us, ctx.lang));
-    match zizhi_app::agreement::agreement(
-        &d.case,
-        &last,
-        &sent,
-        ctx.lang,
-        Some(format!("/cases/{id}")),
-    )
-    .and_then(|doc| doc.html())
-    {
+    match st.app.agreement_html(&a, id, ctx.lang).await {
         Ok(html) => axum::response::Html(html).into_response(),
         Err(e) => ctx.fail(e).into_response(),
     }

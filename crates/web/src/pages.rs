@@ -873,12 +873,7 @@ pub async fn verify_page(
         Ok(v) => {
             let c = v.certificate;
             let lang = ctx.lang;
-            let d = |s: &str| {
-                zizhi_domain::calendar::parse_date(s).map_or(s.to_string(), |x| match lang {
-                    Lang::Zh => x.format("%Y年%-m月%-d日").to_string(),
-                    Lang::En => x.to_string(),
-                })
-            };
+            let d = |s: &str| zizhi_domain::lang::date_str_text(s, lang);
             let level = u8::try_from(c.level).unwrap_or(0);
             let status_text = match (c.status.as_str(), v.in_force, lang) {
                 ("valid", true, Lang::Zh) => "有效".to_string(),

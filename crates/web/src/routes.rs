@@ -105,7 +105,7 @@ async fn agreement_css() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        zizhi_app::agreement::AGREEMENT_CSS,
+        zizhi_app::documents::agreement::AGREEMENT_CSS,
     )
         .into_response()
 }

@@ -10,10 +10,11 @@ use zizhi_domain::case::{Performer, Stage, Transition};
 use zizhi_domain::certificate;
 use zizhi_domain::roles::Role;
 use zizhi_store::Tx;
-use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::cases::{self as repo, CaseRow};
 use zizhi_store::certificates::{self as store, Batch, Certificate, NewCertificate};
 
+use super::transition::{Effects, Step};
+use crate::notify::messages;
 use crate::policy::Actor;
 use crate::{App, AppConfig, AppError, Result};
 
@@ -24,7 +25,7 @@ pub(crate) async fn issue_certificate(
     c: &CaseRow,
     today: NaiveDate,
 ) -> Result<Certificate> {
-    let pack = crate::evaluation::pack_of(c)?;
+    let pack = crate::cases::evaluation::pack_of(c)?;
     let years = pack.validity_years.ok_or_else(|| {
         AppError::invalid(
             "validity",
@@ -91,19 +92,7 @@ impl App {
         batch: i64,
         summary: serde_json::Value,
     ) -> Result<()> {
-        audit::append(
-            tx,
-            NewEvent {
-                actor_id: Some(actor.user_id),
-                actor: actor.username.clone(),
-                action: action.into(),
-                object_type: "certificate_batch".into(),
-                object_id: batch.to_string(),
-                summary,
-            },
-        )
-        .await?;
-        Ok(())
+        crate::audit::record(tx, actor, action, "certificate_batch", batch, summary).await
     }
 
     /// The certificate officer batches cases that passed expert review.
@@ -278,5 +267,35 @@ impl App {
             })
             .collect();
         Ok((waiting, batches))
+    }
+
+    /// Issue (发证, 5.5): only within an approved batch; creates the certificate.
+    pub(super) async fn on_issue(
+        &self,
+        tx: &mut Tx,
+        step: &Step<'_>,
+        c: &mut CaseRow,
+        fx: &mut Effects,
+    ) -> Result<()> {
+        let batch = match c.batch_id {
+            Some(b) => store::batch_locked(tx, b).await?,
+            None => None,
+        };
+        if batch.is_none_or(|b| b.status != "approved") {
+            return Err(AppError::invalid(
+                "batch",
+                "案件须在已审批的证书批次中",
+                "the case must be in an approved certificate batch",
+            ));
+        }
+        let cert = issue_certificate(&self.config, tx, c, step.today).await?;
+        c.closed_on = Some(step.today.to_string());
+        fx.summary["certificate"] = json!({"number": cert.number, "valid_until": cert.valid_until});
+        fx.mail = Some(messages::certificate_issued(
+            u8::try_from(c.level).unwrap_or(0),
+            &cert.number,
+            &cert.valid_until,
+        ));
+        Ok(())
     }
 }

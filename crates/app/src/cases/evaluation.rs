@@ -1,6 +1,7 @@
-//! Evaluation (评估, 5.4) and expert review (专家评审): the lead assigns the team under the
-//! conflict-of-interest rules, assessors judge every requirement of the pack, the lead concludes
-//! the audit (the dossier is then fixed by its SHA-256), the panel votes and concludes.
+//! Evaluation (评估, 5.4): the lead assigns the team under the conflict-of-interest rules; the
+//! team records the audit plan and the activities (document review, interview, practical
+//! operation) and judges every requirement of the pack; the lead concludes the audit, and the
+//! dossier is then fixed by its SHA-256 for the panel.
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -12,6 +13,11 @@ use zizhi_store::cases::{self as repo, CaseRow};
 use zizhi_store::evaluation::{self as ev, Judgement, Member};
 use zizhi_store::users;
 
+use zizhi_domain::review::{ActivityKind, audit_ready};
+use zizhi_store::Tx;
+use zizhi_store::review::{self as store, Activity};
+
+use super::transition::{Effects, Step};
 use crate::cases::require_stage;
 use crate::policy::Actor;
 use crate::{App, AppError, Result};
@@ -23,8 +29,6 @@ pub const VERDICTS: [(&str, &str, &str); 4] = [
     ("nonconform", "不符合", "does not conform"),
     ("not_applicable", "不适用", "not applicable"),
 ];
-
-pub const VOTES: [&str; 3] = ["pass", "fail", "return"];
 
 pub fn pack_of(c: &CaseRow) -> Result<&'static Pack> {
     let level = u8::try_from(c.level).map_err(|_| AppError::Internal("level".into()))?;
@@ -172,14 +176,8 @@ impl App {
                 "give the rationale",
             ));
         }
-        let own = ev::evidence_ids(&self.db, c.organization_id).await?;
-        if let Some(bad) = evidence_ids.iter().find(|e| !own.contains(e)) {
-            return Err(AppError::invalid(
-                "evidence_ids",
-                format!("证据 {bad} 不属于该申请单位"),
-                format!("evidence {bad} is not this applicant's"),
-            ));
-        }
+        self.require_own_evidence(c.organization_id, "evidence_ids", evidence_ids)
+            .await?;
         let ids = serde_json::to_string(evidence_ids).unwrap_or_else(|_| "[]".into());
         let mut tx = self.db.begin().await?;
         ev::upsert_judgement(
@@ -207,67 +205,6 @@ impl App {
             .ok_or(AppError::NotFound("case"))?;
         Ok(ev::judgements(&self.db, case_id).await?)
     }
-
-    /// A panel member votes on the current review round.
-    pub async fn panel_vote(
-        &self,
-        actor: &Actor,
-        case_id: i64,
-        vote: &str,
-        opinion: &str,
-    ) -> Result<()> {
-        let c = repo::get(&self.db, case_id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        let members = ev::members(&self.db, case_id).await?;
-        if !members
-            .iter()
-            .any(|m| m.user_id == actor.user_id && m.duty == "expert")
-        {
-            return Err(AppError::Forbidden);
-        }
-        require_stage(&c, &[Stage::ExpertReview])?;
-        if !VOTES.contains(&vote) {
-            return Err(AppError::invalid(
-                "vote",
-                "表决应为 pass、fail 或 return",
-                "vote must be pass, fail or return",
-            ));
-        }
-        if opinion.trim().is_empty() {
-            return Err(AppError::invalid(
-                "opinion",
-                "请填写专家评审意见",
-                "write the review opinion",
-            ));
-        }
-        let mut tx = self.db.begin().await?;
-        ev::add_vote(
-            &mut tx,
-            case_id,
-            actor.user_id,
-            vote,
-            opinion.trim(),
-            c.review_round,
-        )
-        .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::Store(zizhi_store::StoreError::Conflict(_)) => AppError::Conflict {
-                field: "vote".into(),
-            },
-            other => other,
-        })?;
-        self.record(
-            &mut tx,
-            Some(actor),
-            "case.panel_vote",
-            case_id,
-            json!({"vote": vote, "round": c.review_round, "dossier_hash": c.dossier_hash}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 impl App {
@@ -290,18 +227,145 @@ impl App {
         Ok(ev::members(&self.db, case_id).await?)
     }
 
-    /// The votes of the current review round (centre staff).
-    pub async fn votes(
+    /// A member of the team (or the lead) records the audit plan or an activity, with notes
+    /// and the applicant's evidence it looked at.
+    pub async fn record_activity(
         &self,
         actor: &Actor,
         case_id: i64,
-    ) -> Result<Vec<zizhi_store::evaluation::Vote>> {
+        kind: &str,
+        held_on: &str,
+        notes: &str,
+        evidence_ids: &[i64],
+    ) -> Result<i64> {
+        let c = self.load(actor, case_id).await?;
+        let members = ev::members(&self.db, case_id).await?;
+        let on_team = c.lead_id == Some(actor.user_id)
+            || members
+                .iter()
+                .any(|m| m.user_id == actor.user_id && m.duty == "assessor");
+        if !on_team {
+            return Err(AppError::Forbidden);
+        }
+        require_stage(&c, &[Stage::Evaluation])?;
+        let kind = ActivityKind::parse(kind).ok_or_else(|| {
+            AppError::invalid(
+                "kind",
+                "类型应为 plan、document_review、interview 或 practical_operation",
+                "kind must be plan, document_review, interview or practical_operation",
+            )
+        })?;
+        let day = zizhi_domain::calendar::parse_date(held_on).ok_or_else(|| {
+            AppError::invalid(
+                "held_on",
+                "日期格式应为 YYYY-MM-DD",
+                "the date must be YYYY-MM-DD",
+            )
+        })?;
+        if day > crate::cases::today() && kind != ActivityKind::Plan {
+            return Err(AppError::invalid(
+                "held_on",
+                "评估活动的日期不能晚于今天",
+                "an activity cannot be dated after today",
+            ));
+        }
+        let notes = notes.trim();
+        if notes.is_empty() {
+            return Err(AppError::invalid(
+                "notes",
+                "请填写记录内容",
+                "write the notes",
+            ));
+        }
+        self.require_own_evidence(c.organization_id, "evidence_ids", evidence_ids)
+            .await?;
+        let ids = serde_json::to_string(evidence_ids).unwrap_or_else(|_| "[]".into());
+        let mut tx = self.db.begin().await?;
+        let id = store::add_activity(
+            &mut tx,
+            case_id,
+            kind.as_str(),
+            &day.to_string(),
+            notes,
+            &ids,
+            actor.user_id,
+        )
+        .await?;
+        self.record(
+            &mut tx,
+            Some(actor),
+            "case.activity",
+            case_id,
+            json!({"id": id, "kind": kind.as_str(), "held_on": day.to_string(), "evidence_ids": evidence_ids}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The audit plan and activities of a case (centre staff only).
+    pub async fn activities(&self, actor: &Actor, case_id: i64) -> Result<Vec<Activity>> {
         if !actor.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        let c = repo::get(&self.db, case_id)
+        self.load(actor, case_id).await?;
+        Ok(store::activities(&self.db, case_id).await?)
+    }
+
+    /// The audit conclusion (5.4): only the case's lead, every requirement judged, a plan and
+    /// at least one activity, a panel seated; the dossier is then fixed by its hash.
+    pub(super) async fn on_conclude_audit(
+        &self,
+        _tx: &mut Tx,
+        step: &Step<'_>,
+        c: &mut CaseRow,
+        fx: &mut Effects,
+    ) -> Result<()> {
+        if step.actor.map(|a| a.user_id) != c.lead_id {
+            return Err(AppError::Forbidden);
+        }
+        let pack = pack_of(c)?;
+        let judged = ev::judgements(&self.db, c.id).await?;
+        let missing: Vec<&str> = pack
+            .requirements
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|r| !judged.iter().any(|j| j.requirement_id == *r))
+            .collect();
+        if !missing.is_empty() {
+            return Err(AppError::invalid(
+                "judgements",
+                format!("尚未判定的要求：{}", missing.join("、")),
+                format!("requirements not yet judged: {}", missing.join(", ")),
+            ));
+        }
+        let members = ev::members(&self.db, c.id).await?;
+        if !members.iter().any(|m| m.duty == "expert") {
+            return Err(AppError::invalid(
+                "experts",
+                "尚未指定专家组成员",
+                "no expert panel assigned",
+            ));
+        }
+        let activities = store::activities(&self.db, c.id).await?;
+        let kinds: Vec<ActivityKind> = activities
+            .iter()
+            .filter_map(|a| ActivityKind::parse(&a.kind))
+            .collect();
+        audit_ready(&kinds).map_err(|problem| AppError::Invalid {
+            field: "activities".into(),
+            problem,
+        })?;
+        let last = repo::rounds(&self.db, c.id)
             .await?
-            .ok_or(AppError::NotFound("case"))?;
-        Ok(ev::votes(&self.db, case_id, c.review_round).await?)
+            .pop()
+            .ok_or(AppError::NotFound("submission round"))?;
+        let hash = dossier_hash(&last.profile, &judged, &activities, step.note);
+        c.audit_conclusion = Some(step.note.to_string());
+        c.dossier_hash = Some(hash.clone());
+        c.review_round += 1;
+        fx.summary["dossier_hash"] = json!(hash);
+        fx.summary["review_round"] = json!(c.review_round);
+        Ok(())
     }
 }

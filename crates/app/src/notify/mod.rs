@@ -11,11 +11,13 @@ use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::json;
-use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::now_us;
 use zizhi_store::outbox::{self, Mail};
 
+use crate::audit::By;
 use crate::{App, AppError, Result};
+
+pub mod messages;
 
 /// How mail leaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,18 +251,9 @@ impl App {
                     )
                 }
             };
-            audit::append(
-                &mut tx,
-                NewEvent {
-                    actor_id: None,
-                    actor: format!("system:{worker}"),
-                    action: action.into(),
-                    object_type: "outbox".into(),
-                    object_id: m.id.to_string(),
-                    summary,
-                },
-            )
-            .await?;
+            let who = format!("system:{worker}");
+            crate::audit::record(&mut tx, By::System(&who), action, "outbox", m.id, summary)
+                .await?;
             tx.commit().await?;
         }
         Ok(d)

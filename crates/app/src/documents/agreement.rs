@@ -3,15 +3,18 @@
 //! e-mail that sends it (in Chinese) and shown as a printable page (in the reader's language).
 
 use askama::Template;
-use zizhi_domain::lang::Lang;
+use zizhi_domain::assess::{FeeReport, Report};
+use zizhi_domain::case::Transition;
+use zizhi_domain::lang::{Lang, date_text, qualification_text};
 use zizhi_domain::money::Cny;
 use zizhi_store::cases::CaseRow;
 
-use crate::{AppError, Result};
+use crate::policy::Actor;
+use crate::{App, AppError, Result};
 
 /// The document's style: inline in the e-mailed file, served as `/static/agreement.css` for the
 /// page (whose Content-Security-Policy allows no inline styles).
-pub const AGREEMENT_CSS: &str = include_str!("../templates/agreement.css");
+pub const AGREEMENT_CSS: &str = include_str!("../../templates/agreement.css");
 
 #[derive(Template)]
 #[template(path = "agreement.html")]
@@ -48,7 +51,7 @@ impl AgreementDoc {
 /// the fee was taken from, `sent_on` the day it was sent.
 pub fn agreement(
     c: &CaseRow,
-    assessment: &serde_json::Value,
+    assessment: &Report,
     sent_on: &str,
     lang: Lang,
     back: Option<String>,
@@ -56,40 +59,50 @@ pub fn agreement(
     let (Some(number), Some(fee_fen)) = (c.agreement_no.clone(), c.fee_fen) else {
         return Err(AppError::NotFound("agreement"));
     };
-    let fee = &assessment["fee"];
-    let money = |v: &serde_json::Value| {
-        v.as_i64()
-            .map(|y| Cny::from_yuan(y).display(lang))
+    let money = |f: fn(&FeeReport) -> Cny| {
+        assessment
+            .fee
+            .as_ref()
+            .map(|x| f(x).display(lang))
             .unwrap_or_default()
     };
     let level = u8::try_from(c.level).unwrap_or(0);
-    let kind = assessment["application_kind"]
-        .as_str()
-        .unwrap_or(c.kind.as_str());
     Ok(AgreementDoc {
         zh: lang == Lang::Zh,
         css: AGREEMENT_CSS,
         back,
         number,
         case_number: crate::cases::case_number(c),
-        org: assessment["organization"]
-            .as_str()
-            .unwrap_or("")
-            .to_string(),
-        uscc: assessment["uscc"].as_str().unwrap_or("").to_string(),
-        level: match lang {
-            Lang::Zh => format!("灾难恢复类{}", zizhi_domain::lang::level_zh(level)),
-            Lang::En => format!("disaster recovery, level {level}"),
-        },
-        kind: match (kind, lang) {
-            ("maintenance", Lang::Zh) => "维持申请".into(),
-            ("maintenance", Lang::En) => "maintenance application".into(),
-            (_, Lang::Zh) => "初次申请".into(),
-            (_, Lang::En) => "initial application".into(),
-        },
-        audit: money(&fee["audit_cny"]),
-        annual: money(&fee["annual_cny"]),
+        org: assessment.organization.clone(),
+        uscc: assessment.uscc.clone(),
+        level: qualification_text(level).get(lang).to_string(),
+        kind: assessment.application_kind.name().get(lang).to_string(),
+        audit: money(|f| f.audit_cny.0),
+        annual: money(|f| f.annual_cny.0),
         total: Cny::from_fen(fee_fen).display(lang),
         date: sent_on.to_string(),
     })
+}
+
+impl App {
+    /// `/cases/{id}/agreement`: the agreement as sent, in the reader's language, for whoever
+    /// may see the case.
+    pub async fn agreement_html(&self, actor: &Actor, id: i64, lang: Lang) -> Result<String> {
+        let d = self.case(actor, id).await?;
+        let report = crate::cases::agreement::last_report(self, id).await?;
+        let sent = d
+            .transitions
+            .iter()
+            .rev()
+            .find(|t| t.transition == Transition::SendAgreement.as_str())
+            .and_then(|t| chrono::DateTime::from_timestamp_micros(t.at_us))
+            .map_or(String::new(), |t| {
+                date_text(
+                    t.with_timezone(&zizhi_domain::period::china_standard_time())
+                        .date_naive(),
+                    lang,
+                )
+            });
+        agreement(&d.case, &report, &sent, lang, Some(format!("/cases/{id}")))?.html()
+    }
 }

@@ -1,0 +1,63 @@
+//! One case for its viewer: rounds, history, clock, and the steps this viewer may take now.
+
+use zizhi_domain::case::{Performer, Stage, Transition};
+use zizhi_domain::clock::{self, Clock, Pause};
+use zizhi_store::cases::{self as repo, CaseRow, PauseRow, Round, TransitionRow};
+
+use super::{date, stage_of};
+use crate::policy::Actor;
+use crate::{App, Result};
+
+/// A case with everything its page shows.
+#[derive(Debug, Clone)]
+pub struct CaseDetail {
+    pub case: CaseRow,
+    pub stage: Stage,
+    pub rounds: Vec<Round>,
+    pub transitions: Vec<TransitionRow>,
+    pub pauses: Vec<PauseRow>,
+    /// From filing on.
+    pub clock: Option<Clock>,
+    /// The transitions the viewer may perform now.
+    pub next: Vec<Transition>,
+}
+
+impl App {
+    /// One case with its rounds, history, clock and the viewer's next steps.
+    pub async fn case(&self, actor: &Actor, id: i64) -> Result<CaseDetail> {
+        let c = self.load(actor, id).await?;
+        let stage = stage_of(&c)?;
+        let pauses = repo::pauses(&self.db, id).await?;
+        let clock = c.filed_on.as_deref().and_then(date).map(|filed| {
+            let ps: Vec<Pause> = pauses
+                .iter()
+                .filter_map(|p| {
+                    Some(Pause {
+                        start: date(&p.start_on)?,
+                        end: p.end_on.as_deref().and_then(date),
+                    })
+                })
+                .collect();
+            clock::compute(
+                filed,
+                &ps,
+                self.clock.today(),
+                c.closed_on.as_deref().and_then(date),
+            )
+        });
+        let me = Performer::Role(actor.role);
+        let next = Transition::ALL
+            .into_iter()
+            .filter(|t| t.performer() == me && t.target(stage).is_some())
+            .collect();
+        Ok(CaseDetail {
+            rounds: repo::rounds(&self.db, id).await?,
+            transitions: repo::transitions(&self.db, id).await?,
+            pauses,
+            clock,
+            next,
+            stage,
+            case: c,
+        })
+    }
+}

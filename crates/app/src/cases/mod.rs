@@ -1,0 +1,188 @@
+//! Cases (guide §五), one module per stage of the guide:
+//!
+//! | module | guide | what |
+//! |---|---|---|
+//! | [`submission`] | 5.1, 5.2 | draft, facts, evidence per requirement, completeness; submit, resubmit, withdraw |
+//! | [`filing`] | 5.2 | the paper copy; filing (建档立项) |
+//! | [`acceptance`] | 5.2 | the five review areas; accept, refuse, supplement (one month), lapse, extend, terminate |
+//! | [`agreement`] | 5.3, 九 | the delegation agreement, its fee, payment |
+//! | [`evaluation`] | 5.4 | team, audit plan and activities, judgements; the audit conclusion |
+//! | [`panel`] | 5.4 | the expert panel's votes and conclusion |
+//! | [`certification`] | 5.5 | batches and issue |
+//! | [`transition`] | | lock → domain check → policy → the stage's effects → write → outbox → audit |
+//! | [`detail`], [`lists`] | | one case for its viewer; lists, dashboard, 待办 |
+//!
+//! Every transition is decided by `zizhi_domain::case` and written with its audit event in one
+//! transaction.
+
+pub mod acceptance;
+pub mod agreement;
+pub mod certification;
+pub mod detail;
+pub mod evaluation;
+pub mod filing;
+pub mod lists;
+pub mod panel;
+pub mod submission;
+pub mod transition;
+
+use chrono::{Datelike, NaiveDate};
+use zizhi_domain::case::Stage;
+use zizhi_domain::criteria::Pack;
+use zizhi_domain::lang::Text;
+use zizhi_domain::period::china_standard_time;
+use zizhi_domain::profile::{Profile, RawProfile};
+use zizhi_store::Tx;
+use zizhi_store::cases::{self as repo, CaseRow};
+
+use crate::policy::{Action, Actor};
+use crate::{App, AppError, Result};
+
+pub use detail::CaseDetail;
+pub use lists::DashboardRow;
+
+/// The number people quote (受理编号): year of opening and the case id, e.g. `ZZ-2026-00042`.
+pub fn case_number(c: &CaseRow) -> String {
+    let year = chrono::DateTime::from_timestamp_micros(c.created_us)
+        .map_or(0, |d| d.with_timezone(&china_standard_time()).year());
+    format!("ZZ-{year}-{:05}", c.id)
+}
+
+/// Today in China Standard Time.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&china_standard_time())
+        .date_naive()
+}
+
+/// The shipped packs, parsed once.
+pub(crate) fn packs() -> &'static [Pack] {
+    static PACKS: std::sync::OnceLock<Vec<Pack>> = std::sync::OnceLock::new();
+    PACKS.get_or_init(Pack::shipped)
+}
+
+pub(crate) fn stage_of(c: &CaseRow) -> Result<Stage> {
+    Stage::parse(&c.stage)
+        .ok_or_else(|| AppError::Internal(format!("case {} has unknown stage {}", c.id, c.stage)))
+}
+
+/// Whose cases a list shows the actor: all for centre staff, an applicant's own organisation's.
+fn listed_organization(actor: &Actor) -> Result<Option<i64>> {
+    if actor.role.is_staff() {
+        Ok(None)
+    } else {
+        Ok(Some(actor.organization_id.ok_or(AppError::Forbidden)?))
+    }
+}
+
+/// The case's stage when it is one of `allowed`; otherwise 409 naming the current stage.
+pub(crate) fn require_stage(c: &CaseRow, allowed: &[Stage]) -> Result<Stage> {
+    let s = stage_of(c)?;
+    if allowed.contains(&s) {
+        Ok(s)
+    } else {
+        Err(AppError::WrongStage { current: s.name() })
+    }
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    zizhi_domain::calendar::parse_date(s)
+}
+
+/// Validates the facts of a case: a whole profile whose category, level and kind are the case's.
+fn parse_profile(c: &CaseRow, raw: &serde_json::Value) -> Result<Profile> {
+    let raw: RawProfile = serde_path_to_error::deserialize(raw.clone()).map_err(|e| {
+        // Name the field: the path to the error, plus the missing or unknown field's name.
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let named = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
+        let field = match (path.as_str(), named) {
+            (".", Some(n)) => format!("profile.{n}"),
+            (p, Some(n)) if !p.ends_with(n) => format!("profile.{p}.{n}"),
+            (".", None) => "profile".to_string(),
+            (p, _) => format!("profile.{p}"),
+        };
+        AppError::Invalid {
+            field,
+            problem: Text::new(
+                format!("申请资料格式有误：{msg}"),
+                format!("the application facts are malformed: {msg}"),
+            ),
+        }
+    })?;
+    let p = Profile::parse(&raw).map_err(|e| AppError::Invalid {
+        field: format!("profile.{}", e.field),
+        problem: e.problem,
+    })?;
+    if p.category.as_str() != c.category
+        || i32::from(p.level) != c.level
+        || p.kind.as_str() != c.kind
+    {
+        return Err(AppError::invalid(
+            "profile",
+            "申请资料的类别、级别或申请类型与案件不一致",
+            "the facts' category, level or kind differ from the case's",
+        ));
+    }
+    Ok(p)
+}
+
+/// The case's saved facts as a validated profile (the same check as at submission).
+pub(crate) fn case_facts(c: &CaseRow) -> Result<Profile> {
+    let raw: serde_json::Value = serde_json::from_str(&c.profile)
+        .map_err(|e| AppError::Internal(format!("case {} facts: {e}", c.id)))?;
+    parse_profile(c, &raw)
+}
+
+impl App {
+    /// Appends the case's audit event inside the change's transaction.
+    pub(crate) async fn record(
+        &self,
+        tx: &mut Tx,
+        actor: Option<&Actor>,
+        action: &str,
+        case_id: i64,
+        summary: serde_json::Value,
+    ) -> Result<()> {
+        crate::audit::record(tx, actor, action, "case", case_id, summary).await
+    }
+
+    /// The case, when the actor may see it.
+    pub(crate) async fn load(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
+        let c = repo::get(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        self.authorize(
+            actor,
+            &Action::ViewCase {
+                organization_id: c.organization_id,
+            },
+        )?;
+        Ok(c)
+    }
+
+    /// Evidence cited on a case must be the applicant organisation's own: names the first
+    /// that is not.
+    pub(crate) async fn require_own_evidence(
+        &self,
+        organization_id: i64,
+        field: &str,
+        ids: &[i64],
+    ) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let own = zizhi_store::evaluation::evidence_ids(&self.db, organization_id).await?;
+        match ids.iter().find(|e| !own.contains(e)) {
+            Some(bad) => Err(AppError::invalid(
+                field,
+                format!("证据 {bad} 不属于该申请单位"),
+                format!("evidence {bad} is not this applicant's"),
+            )),
+            None => Ok(()),
+        }
+    }
+}

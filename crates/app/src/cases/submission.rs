@@ -1,0 +1,337 @@
+//! Submission (申请, 5.1–5.2): the applicant opens a draft, fills its facts, files evidence per
+//! requirement and checks completeness; each submission is an immutable round with the
+//! server's self-assessment of that day; the applicant may withdraw.
+
+use serde_json::json;
+use zizhi_domain::assess::{Assessment, assess};
+use zizhi_domain::case::{Stage, Transition};
+use zizhi_domain::criteria::Pack;
+use zizhi_domain::fees::ApplicationKind;
+use zizhi_domain::lang::{Lang, Text};
+use zizhi_domain::profile::{Category, MANDATORY_FIELDS, Profile};
+use zizhi_domain::roles::Role;
+use zizhi_store::Tx;
+use zizhi_store::cases::{self as repo, CaseRow, NewCase};
+use zizhi_store::review::{self as store, CaseEvidence};
+
+use super::transition::{Effects, Step};
+use super::{case_facts, packs, parse_profile, require_stage};
+use crate::policy::{Action, Actor};
+use crate::{App, AppError, Result};
+
+/// What the applicant still lacks before submitting: the facts (the first field in error) and
+/// the requirements without any evidence filed against them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completeness {
+    /// Mandatory facts not filled in (paths of `MANDATORY_FIELDS`).
+    pub missing_fields: Vec<&'static str>,
+    /// When all are filled but the facts are still not a valid profile: the field and why.
+    pub facts: Option<(String, Text)>,
+    /// Requirement ids (in pack order) with no evidence filed.
+    pub without_evidence: Vec<String>,
+}
+
+impl Completeness {
+    pub fn complete(&self) -> bool {
+        self.missing_fields.is_empty() && self.facts.is_none() && self.without_evidence.is_empty()
+    }
+}
+
+/// The case's facts as a validated profile, or the field in error (a shape or rule error of
+/// the applicant's input, not a failure).
+fn facts_of(c: &CaseRow) -> Result<std::result::Result<Profile, (String, Text)>> {
+    match crate::cases::case_facts(c) {
+        Ok(p) => Ok(Ok(p)),
+        Err(AppError::Invalid { field, problem }) => Ok(Err((field, problem))),
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) fn completeness_of(c: &CaseRow, linked: &[CaseEvidence]) -> Result<Completeness> {
+    completeness_with(c, linked, &facts_of(c)?)
+}
+
+fn completeness_with(
+    c: &CaseRow,
+    linked: &[CaseEvidence],
+    facts: &std::result::Result<Profile, (String, Text)>,
+) -> Result<Completeness> {
+    let pack = crate::cases::evaluation::pack_of(c)?;
+    let raw: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or_default();
+    let missing_fields: Vec<&'static str> = MANDATORY_FIELDS
+        .iter()
+        .filter(|f| match lookup(&raw, f.path) {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::String(s)) => s.trim().is_empty(),
+            Some(_) => false,
+        })
+        .map(|f| f.path)
+        .collect();
+    // The profile's own error is worth showing once every mandatory fact is there.
+    let facts = match facts {
+        Err(e) if missing_fields.is_empty() => Some(e.clone()),
+        _ => None,
+    };
+    let without_evidence = pack
+        .requirements
+        .iter()
+        .filter(|r| !linked.iter().any(|l| l.requirement_id == r.id))
+        .map(|r| r.id.clone())
+        .collect();
+    Ok(Completeness {
+        missing_fields,
+        facts,
+        without_evidence,
+    })
+}
+
+/// What the portal shows of a case: the evidence filed per requirement, the completeness check
+/// and the live self-assessment (`None` while the facts are not a valid profile).
+pub struct Portal {
+    pub linked: Vec<CaseEvidence>,
+    pub completeness: Completeness,
+    pub assessment: Option<Assessment>,
+}
+
+/// The value at a dotted path of a JSON document.
+pub fn lookup<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    path.split('.').try_fold(v, |v, k| v.get(k))
+}
+
+impl App {
+    /// The applicant files one of the organisation's uploaded files against a requirement of
+    /// the case (draft, or while supplementing).
+    pub async fn link_case_evidence(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        requirement_id: &str,
+        evidence_id: i64,
+    ) -> Result<()> {
+        let c = self.load(actor, case_id).await?;
+        if actor.role != Role::Applicant {
+            return Err(AppError::Forbidden);
+        }
+        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
+        let pack = crate::cases::evaluation::pack_of(&c)?;
+        if !pack.requirements.iter().any(|r| r.id == requirement_id) {
+            return Err(AppError::invalid(
+                "requirement_id",
+                format!("准则包中没有要求 {requirement_id}"),
+                format!("no requirement {requirement_id} in the pack"),
+            ));
+        }
+        self.require_own_evidence(c.organization_id, "evidence_id", &[evidence_id])
+            .await?;
+        let mut tx = self.db.begin().await?;
+        store::link(&mut tx, case_id, requirement_id, evidence_id, actor.user_id)
+            .await
+            .map_err(|e| match e {
+                zizhi_store::StoreError::Conflict(_) => AppError::Conflict {
+                    field: "evidence_id".into(),
+                },
+                other => other.into(),
+            })?;
+        self.record(
+            &mut tx,
+            Some(actor),
+            "case.link_evidence",
+            case_id,
+            json!({"requirement_id": requirement_id, "evidence_id": evidence_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The evidence filed against the case's requirements.
+    pub async fn case_evidence(&self, actor: &Actor, case_id: i64) -> Result<Vec<CaseEvidence>> {
+        self.load(actor, case_id).await?;
+        Ok(store::linked(&self.db, case_id).await?)
+    }
+
+    /// The completeness check of the portal: every mandatory fact, every requirement with
+    /// evidence.
+    pub async fn completeness(&self, actor: &Actor, case_id: i64) -> Result<Completeness> {
+        let c = self.load(actor, case_id).await?;
+        let linked = store::linked(&self.db, case_id).await?;
+        completeness_of(&c, &linked)
+    }
+}
+
+impl App {
+    /// The portal of a case the caller has read through `App::case` (which checked the
+    /// actor may see it): one read of the filed evidence, the facts parsed once.
+    pub async fn portal(&self, d: &crate::cases::CaseDetail) -> Result<Portal> {
+        let linked = store::linked(&self.db, d.case.id).await?;
+        let facts = facts_of(&d.case)?;
+        let completeness = completeness_with(&d.case, &linked, &facts)?;
+        let pack = crate::cases::evaluation::pack_of(&d.case)?;
+        Ok(Portal {
+            assessment: facts
+                .ok()
+                .map(|p| zizhi_domain::assess::assess(&p, pack, &self.config.calendar)),
+            linked,
+            completeness,
+        })
+    }
+
+    /// Opens a draft application for the applicant's organisation.
+    pub async fn create_case(&self, actor: &Actor, level: i64, kind: &str) -> Result<CaseRow> {
+        let org = actor.organization_id.ok_or(AppError::Forbidden)?;
+        self.authorize(
+            actor,
+            &Action::CreateCase {
+                organization_id: org,
+            },
+        )?;
+        let kind = ApplicationKind::parse(kind).ok_or_else(|| {
+            AppError::invalid(
+                "kind",
+                "申请类型应为 initial 或 maintenance",
+                "kind must be initial or maintenance",
+            )
+        })?;
+        let level = u8::try_from(level)
+            .ok()
+            .filter(|l| Pack::for_level(packs(), Category::DisasterRecovery, *l).is_some())
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "level",
+                    format!("没有 {level} 级的准则包"),
+                    format!("no criteria pack for level {level}"),
+                )
+            })?;
+        let mut tx = self.db.begin().await?;
+        let row = repo::insert(
+            &mut tx,
+            &NewCase {
+                organization_id: org,
+                category: Category::DisasterRecovery.as_str(),
+                level: i32::from(level),
+                kind: kind.as_str(),
+                stage: Stage::Draft.as_str(),
+                profile: "{}",
+                created_by: actor.user_id,
+            },
+        )
+        .await?;
+        self.record(&mut tx, Some(actor), "case.create", row.id, json!({"after": {"organization_id": org, "level": level, "kind": kind.as_str(), "stage": "draft"}})).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Saves the applicant's facts (draft or supplementing), validated as a whole profile.
+    pub async fn save_case_profile(
+        &self,
+        actor: &Actor,
+        id: i64,
+        raw: serde_json::Value,
+    ) -> Result<()> {
+        let c = self.editable_facts(actor, id).await?;
+        parse_profile(&c, &raw)?;
+        self.store_facts(actor, id, raw, false).await
+    }
+
+    /// Saves the applicant's facts as they stand, complete or not (the portal's form; the
+    /// completeness check says what is missing, and submission validates the whole profile).
+    /// Only the shape is checked here: a JSON object; its category, level and kind are set to
+    /// the case's.
+    pub async fn save_case_draft(
+        &self,
+        actor: &Actor,
+        id: i64,
+        mut raw: serde_json::Value,
+    ) -> Result<()> {
+        let c = self.editable_facts(actor, id).await?;
+        let Some(obj) = raw.as_object_mut() else {
+            return Err(AppError::invalid(
+                "profile",
+                "申请资料应为 JSON 对象",
+                "the application facts must be a JSON object",
+            ));
+        };
+        obj.insert("category".into(), json!(c.category));
+        obj.insert("level".into(), json!(c.level));
+        obj.insert("kind".into(), json!(c.kind));
+        self.store_facts(actor, id, raw, true).await
+    }
+
+    /// The case, when its facts are the actor's to change: the applicant's, in draft or while
+    /// supplementing.
+    async fn editable_facts(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
+        let c = self.load(actor, id).await?;
+        if actor.role != zizhi_domain::roles::Role::Applicant {
+            return Err(AppError::Forbidden);
+        }
+        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
+        Ok(c)
+    }
+
+    async fn store_facts(
+        &self,
+        actor: &Actor,
+        id: i64,
+        raw: serde_json::Value,
+        draft: bool,
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let mut locked = repo::get_locked(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        locked.profile = raw.to_string();
+        repo::update(&mut tx, &locked).await?;
+        self.record(
+            &mut tx,
+            Some(actor),
+            "case.save_profile",
+            id,
+            json!({"stage": locked.stage, "draft": draft}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Submit and resubmit store the round with the day's self-assessment; withdrawal closes.
+    pub(super) async fn on_submission(
+        &self,
+        tx: &mut Tx,
+        step: &Step<'_>,
+        c: &mut CaseRow,
+        fx: &mut Effects,
+    ) -> Result<()> {
+        let day = step.today.to_string();
+        if step.t == Transition::Withdraw {
+            c.closed_on = Some(day.clone());
+            repo::close_pause(tx, c.id, &day).await?;
+            return Ok(());
+        }
+        let profile = case_facts(c)?;
+        let pack = Pack::for_level(packs(), profile.category, profile.level)
+            .ok_or(AppError::NotFound("criteria pack"))?;
+        let report = assess(&profile, pack, &self.config.calendar).report(Lang::Zh);
+        let assessment =
+            serde_json::to_string(&report).map_err(|e| AppError::Internal(e.to_string()))?;
+        let round = repo::add_round(
+            tx,
+            c.id,
+            &c.profile,
+            &assessment,
+            step.actor.map_or(0, |a| a.user_id),
+        )
+        .await?;
+        fx.summary["round"] = json!(round);
+        fx.summary["eligible"] = json!(report.eligible);
+        // Submission is not blocked by missing evidence (the acceptance review judges
+        // sufficiency), but what was missing is recorded with the round.
+        let linked = store::linked(&self.db, c.id).await?;
+        let done = completeness_of(c, &linked)?;
+        fx.summary["without_evidence"] = json!(done.without_evidence);
+        if step.t == Transition::Resubmit {
+            repo::close_pause(tx, c.id, &day).await?;
+            c.supplement_due = None;
+        }
+        Ok(())
+    }
+}

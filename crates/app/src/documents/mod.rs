@@ -1,0 +1,4 @@
+//! The centre's formal documents: the delegation agreement (5.3); letters and certificates come
+//! here when they are built.
+
+pub mod agreement;

@@ -1,0 +1,155 @@
+//! Every e-mail the process sends, one function per event, each in Chinese then English. The
+//! case's transitions choose the message; the text lives only here.
+
+use chrono::NaiveDate;
+use zizhi_domain::fees::ApplicationKind;
+use zizhi_domain::lang::{Lang, date_text, qualification_text};
+use zizhi_domain::money::Cny;
+
+/// One e-mail's subject and plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub subject: String,
+    pub body: String,
+}
+
+fn mail(subject: impl Into<String>, body: impl Into<String>) -> Mail {
+    Mail {
+        subject: subject.into(),
+        body: body.into(),
+    }
+}
+
+/// 5.2: the case is filed (建档立项) and the project clock starts (九.3).
+pub fn filed(case_number: &str, day: NaiveDate) -> Mail {
+    mail(
+        "【资质认定】已建档立项 / Your application is filed",
+        format!(
+            "贵单位的申请（{case_number}）已于 {d} 建档立项，项目负责人将进行受理审查（指南 5.2）。项目实施周期自今日起计算，原则上三个月，最长不超过六个月（九.3）。\n\nYour application {case_number} was filed on {day}; the project lead will now review it (guide 5.2). The project clock starts today: three months in principle, six at most (九.3).\n",
+            d = date_text(day, Lang::Zh),
+        ),
+    )
+}
+
+/// 5.2: the review asks for a supplement by `due` (one month, Civil Code period).
+pub fn supplement_requested(note: &str, areas: &str, due: NaiveDate) -> Mail {
+    mail(
+        "【资质认定】受理审查意见：请补充资料 / Acceptance review: supplement needed",
+        format!(
+            "审查意见 / Review opinion：\n{note}\n\n{areas}\n请于 {} 24:00（北京时间）前提交补充资料。\nPlease submit the supplement by 24:00 China Standard Time on {}.\n",
+            date_text(due, Lang::Zh),
+            due
+        ),
+    )
+}
+
+/// 5.2: the review's decision, accepted or not (the refusal names the right of appeal, 七).
+pub fn acceptance_decided(accepted: bool, note: &str, areas: &str) -> Mail {
+    let (zh, en) = if accepted {
+        ("予以受理", "accepted")
+    } else {
+        ("不予受理", "not accepted")
+    };
+    let appeal = if accepted {
+        String::new()
+    } else {
+        "\n如对不予受理决定有异议，可向测评中心提出书面申诉（指南第七章）。\nIf you disagree with this decision you may appeal to the centre in writing (guide chapter 七).\n".to_string()
+    };
+    mail(
+        format!("【资质认定】受理审查意见：{zh} / Acceptance review: {en}"),
+        format!("审查意见 / Review opinion：\n{note}\n\n{areas}{appeal}"),
+    )
+}
+
+/// 5.2: the supplement was not made in time and the lead terminated the application.
+pub fn terminated(note: &str) -> Mail {
+    mail(
+        "【资质认定】申请已终止 / Application terminated",
+        format!(
+            "贵单位未在期限内提交补充资料，申请已终止。\n{note}\n\nThe supplement was not submitted in time; the application is terminated.\n{note}\n"
+        ),
+    )
+}
+
+/// 5.2: the supplement deadline passed.
+pub fn lapsed(due: &str) -> Mail {
+    mail(
+        "【资质认定】补充资料期限已过 / Supplement deadline passed",
+        format!(
+            "补充资料期限（{due}）已过，请与项目负责人联系；项目负责人可延长期限或终止申请。\n\nThe supplement deadline ({due}) has passed; please contact the project lead, who may extend it or terminate the application.\n"
+        ),
+    )
+}
+
+/// 5.2: the registrar returned the submission to the applicant (退回) with a reason.
+pub fn returned(case_number: &str, reason: &str) -> Mail {
+    mail(
+        "【资质认定】申请已退回 / Application returned",
+        format!(
+            "贵单位的申请（{case_number}）已退回，请按以下说明修改后重新提交：\n{reason}\n\nYour application {case_number} was returned to you; please amend it as follows and submit it again:\n{reason}\n"
+        ),
+    )
+}
+
+/// 5.3: the delegation agreement is sent, with the fee of the application's kind (九).
+pub fn agreement_sent(
+    number: &str,
+    organization: &str,
+    level: u8,
+    kind: ApplicationKind,
+    fee: Cny,
+    note: &str,
+) -> Mail {
+    let q = qualification_text(level);
+    mail(
+        format!("【资质认定】委托协议 {number} / Delegation agreement {number}"),
+        format!(
+            "委托测评协议（编号 {number}）\n\n委托方：{organization}\n事项：信息安全服务资质认定（{qzh}），{kzh}\n委托测评费用：{fzh}（审核费用与三年年金，依据收费标准）\n\n协议见附件（可直接打印），请加盖公章后寄回；协议经审批生效并缴费后进入评估阶段。\n{note}\n\nDelegation agreement {number}\nClient: {organization}\nSubject: information security service qualification, {qen}, {ken}\nFee: {fen} (audit fee and three-year annual fee, per the fee schedule)\nThe agreement is attached (ready to print): seal it and return it; evaluation opens once it is approved and the fee is paid.\n",
+            qzh = q.zh,
+            qen = q.en,
+            kzh = kind.name_zh(),
+            ken = kind.name_en(),
+            fzh = fee.display(Lang::Zh),
+            fen = fee.display(Lang::En),
+        ),
+    )
+}
+
+/// 5.3: the fee is paid and evaluation opens.
+pub fn payment_confirmed(agreement_no: &str) -> Mail {
+    mail(
+        "【资质认定】已确认收款，进入评估阶段 / Payment received, evaluation opens",
+        format!(
+            "已确认收到委托测评费用（协议 {agreement_no}），项目进入评估阶段（指南 5.3、5.4），项目组将与贵单位沟通审核计划。\n\nThe fee of agreement {agreement_no} has been received; the case enters evaluation (guide 5.3, 5.4) and the team will agree the audit plan with you.\n"
+        ),
+    )
+}
+
+/// 5.4: the panel did not pass the case; the applicant may appeal (七).
+pub fn panel_failed(opinion: &str) -> Mail {
+    mail(
+        "【资质认定】专家评审结论：未通过 / Expert review: not passed",
+        format!(
+            "专家评审结论：未通过。\n{opinion}\n\n如对评审结论有异议，可向测评中心提出书面申诉（指南第七章）。\n\nExpert review: not passed.\n{opinion}\n\nIf you disagree with the conclusion you may appeal to the centre in writing (guide chapter 七).\n"
+        ),
+    )
+}
+
+/// 5.4 → 5.5: the panel passed the case.
+pub fn panel_passed() -> Mail {
+    mail(
+        "【资质认定】专家评审结论：通过 / Expert review: passed",
+        "专家评审结论为通过，项目进入发证阶段，证书将按批次制作发放（指南 5.5）。\n\nThe expert panel passed the case; the certificate will be made and issued in the next batch (guide 5.5).\n",
+    )
+}
+
+/// 5.5: the certificate is issued.
+pub fn certificate_issued(level: u8, number: &str, valid_until: &str) -> Mail {
+    mail(
+        format!("【资质认定】资质证书已发放 {number} / Certificate issued"),
+        format!(
+            "贵单位的信息安全服务资质证书（{}）已发放，证书编号 {number}，有效期至 {valid_until}。可在 /verify/{number} 查验。\n\nYour certificate {number} has been issued, valid until {valid_until}. It can be verified at /verify/{number}.\n",
+            zizhi_domain::lang::level_zh(level),
+        ),
+    )
+}
