@@ -67,6 +67,11 @@ fn validate_username(name: &str) -> Result<()> {
 }
 
 fn validate_email(email: &str) -> Result<()> {
+    validate_email_field("email", email)
+}
+
+/// Checks an e-mail address, naming `field` when it is not one.
+pub(crate) fn validate_email_field(field: &str, email: &str) -> Result<()> {
     let ok = email.len() <= 254
         && email.split_once('@').is_some_and(|(l, d)| {
             !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
@@ -76,7 +81,7 @@ fn validate_email(email: &str) -> Result<()> {
         Ok(())
     } else {
         Err(AppError::invalid(
-            "email",
+            field,
             "电子邮箱地址格式不正确",
             "not a valid e-mail address",
         ))

@@ -3,6 +3,11 @@
 //! and the API call (so every audit event, round, pause and e-mail is real). Everything is
 //! marked 【演示】/ demo: user names start with `demo-`, display names and organisation names
 //! with 【演示】, and every note says it is demo data.
+//!
+//! The story is told on the centre's clock: each case is filed some weeks ago (its own number
+//! of days, chosen so that the dashboard shows real figures — one case near its 3-month target,
+//! one past it, one with a supplement pause), and every step is taken on the day it would have
+//! been, so the project clocks, pauses and deadlines are the ones the dates give.
 
 use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::review::Area;
@@ -29,8 +34,11 @@ pub struct Cast {
     pub applicants: Vec<Actor>,
     pub registrar: Actor,
     pub lead: Actor,
+    /// A second project lead, who is assigned no demo case.
+    pub lead2: Actor,
     pub assessor: Actor,
-    pub experts: [Actor; 2],
+    /// The panel: the first is its chair.
+    pub experts: [Actor; 3],
     pub finance: Actor,
     pub officer: Actor,
     pub approver: Actor,
@@ -64,13 +72,12 @@ fn facts(uscc: &str, name: &str, kind: &str) -> serde_json::Value {
     v["organization"]["uscc"] = serde_json::json!(uscc);
     v["organization"]["name"] = serde_json::json!(name);
     v["kind"] = serde_json::json!(kind);
-    v["as_of"] = serde_json::json!(crate::cases::today().to_string());
     v
 }
 
 impl App {
-    /// Creates the demo cast: one user per role (two experts, one applicant per demo
-    /// organisation). Fails with a conflict when demo users exist already.
+    /// Creates the demo cast: one user per role (two project leads, three experts, one
+    /// applicant per demo organisation). Fails with a conflict when demo users exist already.
     pub async fn demo_cast(&self) -> Result<(Cast, Vec<(String, Role)>)> {
         let mut made = Vec::new();
         let mut orgs = Vec::new();
@@ -111,10 +118,12 @@ impl App {
             applicants,
             registrar: mk("demo-registrar", Role::Registrar, "受理登记员", None).await?,
             lead: mk("demo-lead", Role::ProjectLead, "项目负责人", None).await?,
+            lead2: mk("demo-lead2", Role::ProjectLead, "项目负责人二", None).await?,
             assessor: mk("demo-assessor", Role::Assessor, "评估人员", None).await?,
             experts: [
-                mk("demo-expert1", Role::Expert, "评审专家一", None).await?,
+                mk("demo-expert1", Role::Expert, "评审专家一（组长）", None).await?,
                 mk("demo-expert2", Role::Expert, "评审专家二", None).await?,
+                mk("demo-expert3", Role::Expert, "评审专家三", None).await?,
             ],
             finance: mk("demo-finance", Role::ContractFinance, "合同财务", None).await?,
             officer: mk("demo-officer", Role::CertificateOfficer, "制证人员", None).await?,
@@ -125,16 +134,63 @@ impl App {
         Ok((cast, made))
     }
 
+    /// How many days before today a demo case in `target` was filed (建档立项), so that its
+    /// clock tells a true story: most cases are a few weeks in, the evaluation case is near
+    /// its 3-month target and the expert review case past it (九.3).
+    pub fn demo_filed_days_ago(target: Stage) -> u64 {
+        use Stage as S;
+        match target {
+            S::Draft | S::Withdrawn | S::Submitted => 0,
+            S::AcceptanceReview => 3,
+            S::NotAccepted => 12,
+            S::Supplementing => 20,
+            S::Lapsed | S::Terminated => 60,
+            S::AgreementDrafting => 9,
+            S::AgreementSent => 12,
+            S::AgreementSigned => 18,
+            S::AgreementEffective => 20,
+            // With the agreement pause (14 days) the 3-month target is about 105 days after
+            // filing: 95 days in leaves about ten days — inside the 15-day warning.
+            S::Evaluation => 95,
+            // 115 days in: past the target.
+            S::ExpertReview => 115,
+            S::Certification => 70,
+            S::Failed => 75,
+            S::Certified => 90,
+        }
+    }
+
     /// Opens a case for `applicant` and drives it to `target` along the normal path (or the
-    /// branch that ends there).
+    /// branch that ends there), each step on the day it would have been taken.
     pub async fn demo_case(&self, cast: &Cast, applicant: usize, target: Stage) -> Result<i64> {
+        let real = self.clock.today();
+        let r = self.demo_case_dated(cast, applicant, target, real).await;
+        self.clock.reset();
+        r
+    }
+
+    async fn demo_case_dated(
+        &self,
+        cast: &Cast,
+        applicant: usize,
+        target: Stage,
+        real: chrono::NaiveDate,
+    ) -> Result<i64> {
         use Stage as S;
         use Transition as T;
+        let filed = real - chrono::Days::new(Self::demo_filed_days_ago(target));
+        // The clock on `offset` days after filing (never after today).
+        let at = |offset: i64| {
+            let d = filed + chrono::TimeDelta::days(offset);
+            self.clock.set_today(d.min(real));
+            d.min(real)
+        };
+        at(-5);
         let appl = &cast.applicants[applicant % cast.applicants.len()];
-        let (uscc, name) = ORGS[applicant % ORGS.len()];
+        let (_, name) = ORGS[applicant % ORGS.len()];
         let c = self.create_case(appl, 2, "initial").await?;
         let id = c.id;
-        self.save_case_draft(appl, id, facts(uscc, name, "initial"))
+        self.save_case_draft(appl, id, facts("", name, "initial"))
             .await?;
         // One document per requirement, filed against it.
         let org = appl.organization_id.ok_or(AppError::Forbidden)?;
@@ -165,12 +221,15 @@ impl App {
         if target == S::Submitted {
             return Ok(id);
         }
+        at(-1);
         self.record_paper_copy(&cast.registrar, id).await?;
-        self.transition_case(&cast.registrar, id, T::File, NOTE)
+        at(0);
+        self.transition_case_with(&cast.registrar, id, T::File, NOTE, Some(cast.lead.user_id))
             .await?;
         if target == S::AcceptanceReview {
             return Ok(id);
         }
+        at(7);
         let weak = matches!(
             target,
             S::Supplementing | S::Lapsed | S::Terminated | S::NotAccepted
@@ -192,26 +251,20 @@ impl App {
                 return Ok(id);
             }
             S::Supplementing | S::Lapsed | S::Terminated => {
-                self.transition_case(&cast.lead, id, T::RequestSupplement, NOTE)
+                let asked = self
+                    .transition_case(&cast.lead, id, T::RequestSupplement, NOTE)
                     .await?;
                 if target != S::Supplementing {
-                    // As if the month had passed: the system lapses it the day after.
-                    let c = crate::cases::today();
-                    let due = zizhi_domain::period::period_end(
-                        c,
-                        zizhi_domain::period::PeriodLength::Months(1),
-                        &self.config.calendar,
-                    )
-                    .last_day;
-                    self.apply(
-                        None,
-                        zizhi_domain::case::Performer::System,
-                        id,
-                        T::MarkLapsed,
-                        "补正期限已过（演示）/ supplement deadline passed (demo)",
-                        due.succ_opt().unwrap_or(due),
-                    )
-                    .await?;
+                    // The month passed without a supplement: the system lapses it the day
+                    // after the deadline.
+                    let due = asked
+                        .supplement_due
+                        .as_deref()
+                        .and_then(zizhi_domain::calendar::parse_date)
+                        .ok_or_else(|| AppError::Internal("supplement deadline".into()))?;
+                    let next = due.succ_opt().unwrap_or(due);
+                    self.clock.set_today(next.min(real));
+                    self.lapse_overdue_supplements(next.min(real)).await?;
                 }
                 if target == S::Terminated {
                     self.transition_case(&cast.lead, id, T::Terminate, NOTE)
@@ -224,46 +277,51 @@ impl App {
         self.transition_case(&cast.lead, id, T::Accept, NOTE)
             .await?;
         let steps = [
-            (S::AgreementDrafting, &cast.lead, T::SendAgreement),
-            (S::AgreementSent, &cast.lead, T::RecordSignedAgreement),
-            (S::AgreementSigned, &cast.finance, T::ApproveAgreement),
-            (S::AgreementEffective, &cast.finance, T::ConfirmPayment),
+            (S::AgreementDrafting, &cast.lead, T::SendAgreement, 8),
+            (S::AgreementSent, &cast.lead, T::RecordSignedAgreement, 15),
+            (S::AgreementSigned, &cast.finance, T::ApproveAgreement, 17),
+            (S::AgreementEffective, &cast.finance, T::ConfirmPayment, 22),
         ];
-        for (at, who, t) in steps {
-            if target == at {
+        for (stop, who, t, day) in steps {
+            if target == stop {
                 return Ok(id);
             }
+            at(day);
             self.transition_case(who, id, t, NOTE).await?;
         }
+        at(23);
         self.assign_team(
             &cast.lead,
             id,
             &[cast.assessor.user_id],
-            &[cast.experts[0].user_id, cast.experts[1].user_id],
+            &cast.experts.iter().map(|e| e.user_id).collect::<Vec<_>>(),
+            Some(cast.experts[0].user_id),
+        )
+        .await?;
+        let plan_day = at(25).to_string();
+        self.record_activity(
+            &cast.lead,
+            id,
+            "plan",
+            &plan_day,
+            "【演示】审核计划：文档审查一天、人员访谈半天、实际操作半天",
+            &[],
         )
         .await?;
         if target == S::Evaluation {
             return Ok(id);
         }
-        let today = crate::cases::today().to_string();
-        self.record_activity(
-            &cast.lead,
-            id,
-            "plan",
-            &today,
-            "【演示】审核计划：文档审查一天、人员访谈半天、实际操作半天",
-            &[],
-        )
-        .await?;
-        for (kind, notes) in [
+        for (kind, notes, day) in [
             (
                 "document_review",
                 "【演示】审查灾难恢复服务过程记录与项目报告",
+                30,
             ),
-            ("interview", "【演示】访谈技术负责人与项目经理"),
-            ("practical_operation", "【演示】演示备份恢复与切换演练"),
+            ("interview", "【演示】访谈技术负责人与项目经理", 31),
+            ("practical_operation", "【演示】演示备份恢复与切换演练", 32),
         ] {
-            self.record_activity(&cast.assessor, id, kind, &today, notes, &[])
+            let held = at(day).to_string();
+            self.record_activity(&cast.assessor, id, kind, &held, notes, &[])
                 .await?;
         }
         for r in &pack.requirements {
@@ -277,26 +335,43 @@ impl App {
             )
             .await?;
         }
+        at(40);
         self.transition_case(&cast.lead, id, T::ConcludeAudit, "【演示】符合二级资质要求")
             .await?;
         if target == S::ExpertReview {
             return Ok(id);
         }
-        let vote = if target == S::Failed { "fail" } else { "pass" };
-        for e in &cast.experts {
-            self.panel_vote(e, id, vote, "【演示】专家评审意见").await?;
+        at(48);
+        // A real panel: the failed case is failed by two of three, with a dissent on record.
+        let votes: [&str; 3] = if target == S::Failed {
+            ["fail", "fail", "pass"]
+        } else {
+            ["pass", "pass", "pass"]
+        };
+        for (e, v) in cast.experts.iter().zip(votes) {
+            let opinion = if v == "pass" {
+                "【演示】证据充分，审核结论合理"
+            } else {
+                "【演示】实际操作记录不足以证明切换能力"
+            };
+            self.panel_vote(e, id, v, opinion).await?;
         }
+        at(50);
         let t = if target == S::Failed {
             T::PanelFail
         } else {
             T::PanelPass
         };
-        self.transition_case(&cast.experts[0], id, t, NOTE).await?;
+        self.transition_case(&cast.experts[0], id, t, "【演示】专家组评审意见")
+            .await?;
         if matches!(target, S::Failed | S::Certification) {
             return Ok(id);
         }
+        at(55);
         let batch = self.create_batch(&cast.officer, &[id]).await?;
+        at(57);
         self.approve_batch(&cast.approver, batch.id).await?;
+        at(60);
         self.issue_batch(&cast.officer, batch.id).await?;
         Ok(id)
     }
@@ -351,8 +426,10 @@ impl App {
                 "certificates need cases to belong to",
             ));
         }
-        let profile = facts(uscc, name, "initial").to_string();
-        let today = crate::cases::today();
+        let mut profile = facts(uscc, name, "initial");
+        profile["as_of"] = serde_json::json!(self.clock.today().to_string());
+        let profile = profile.to_string();
+        let today = self.clock.today();
         let mut tx = self.db.begin().await?;
         let mut ids = Vec::with_capacity(cases);
         for i in 0..cases {

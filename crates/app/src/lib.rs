@@ -10,6 +10,7 @@ pub mod demo;
 pub mod documents;
 pub mod evidence;
 pub mod notify;
+pub mod organizations;
 pub mod policy;
 pub mod secrets;
 pub mod totp;
@@ -43,6 +44,9 @@ pub struct AppConfig {
     pub calendar: zizhi_domain::calendar::HolidayCalendar,
     /// Certificate numbers (placeholders {year} {level} {roman} {category} {serial}).
     pub certificate_template: String,
+    /// The smallest expert panel (专家组) that may conclude. The guide gives no number (5.4):
+    /// a centre setting, default 3.
+    pub panel_min_experts: usize,
 }
 
 impl Default for AppConfig {
@@ -57,6 +61,7 @@ impl Default for AppConfig {
             mail: notify::MailConfig::default(),
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
             certificate_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
+            panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS,
         }
     }
 }

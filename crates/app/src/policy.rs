@@ -1,7 +1,10 @@
 //! Who may do what: the only place that decides. Handlers name an [`Action`]; the policy
 //! answers. The web layer's route × role test enumerates every route against this table.
 
+use zizhi_domain::case::{Performer, Transition};
 use zizhi_domain::roles::Role;
+
+pub use zizhi_domain::panel::Seat;
 
 /// The signed-in person an action is done by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,10 @@ pub enum Action {
         organization_id: i64,
     },
     CreateOrganization,
+    /// Change an organisation's 申请书 facts (address, representative, contacts).
+    EditOrganization {
+        organization_id: i64,
+    },
     ViewAuditLog,
     VerifyAuditChain,
     /// Attach evidence to an organisation's file.
@@ -53,6 +60,62 @@ pub enum Action {
     },
 }
 
+/// What can be done on one case, beyond seeing it. Whether the process allows it *now* (the
+/// stage) is the domain's state machine; whether *this person* may is [`allowed_on_case`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseAction {
+    /// A step of the process (提交, 建档立项, 予以受理, …).
+    Transition(Transition),
+    /// The applicant's facts and the evidence filed per requirement.
+    EditApplication,
+    /// The registrar records the stamped, bound paper copy (5.2).
+    RecordPaperCopy,
+    /// The acceptance review's judgement of one of the five areas (5.2).
+    JudgeReviewArea,
+    /// Seat the project team and the expert panel (5.4).
+    AssignTeam,
+    /// The audit plan, activities and judgements per requirement (5.4).
+    RecordEvaluation,
+    /// One expert's vote (5.4).
+    Vote,
+    /// Hand the case to another project lead (a supervisor's act, with a reason).
+    ReassignLead,
+}
+
+/// The policy for one case: the actor's role, the case's organisation and the actor's seats on
+/// it. The project lead's steps are the *assigned* lead's only; assessors and experts act only
+/// where they are seated; the panel's conclusion is the chair's; applicants only on their own
+/// organisation's cases.
+pub fn allowed_on_case(
+    actor: &Actor,
+    organization_id: i64,
+    seats: &[Seat],
+    action: CaseAction,
+) -> bool {
+    use CaseAction::*;
+    if actor.needs_totp_enrollment {
+        return false;
+    }
+    let role = actor.role;
+    let own = role == Role::Applicant && actor.organization_id == Some(organization_id);
+    let lead = role == Role::ProjectLead && seats.contains(&Seat::Lead);
+    match action {
+        Transition(t) => match t.performer() {
+            Performer::System => false,
+            Performer::Role(Role::Applicant) => own,
+            Performer::Role(Role::ProjectLead) => lead,
+            Performer::Role(Role::Expert) => role == Role::Expert && seats.contains(&Seat::Chair),
+            Performer::Role(r) => role == r,
+        },
+        EditApplication => own,
+        RecordPaperCopy => role == Role::Registrar,
+        JudgeReviewArea | AssignTeam => lead,
+        RecordEvaluation => lead || (role == Role::Assessor && seats.contains(&Seat::Assessor)),
+        Vote => role == Role::Expert && seats.contains(&Seat::Expert),
+        ReassignLead => role == Role::Supervisor,
+    }
+}
+
 /// The policy. Applicants act only within their own organisation.
 pub fn allowed(actor: &Actor, action: &Action) -> bool {
     use Action::*;
@@ -69,6 +132,11 @@ pub fn allowed(actor: &Actor, action: &Action) -> bool {
         ViewOrganization { organization_id } => {
             actor.role.is_staff() || actor.organization_id == Some(*organization_id)
         }
+        EditOrganization { organization_id } => match actor.role {
+            Applicant => actor.organization_id == Some(*organization_id),
+            Registrar | Administrator => true,
+            _ => false,
+        },
         ViewAuditLog | VerifyAuditChain => matches!(actor.role, Administrator | Supervisor),
         // Applicants for their own organisation; the staff who receive and evaluate cases.
         UploadEvidence { organization_id } => match actor.role {
@@ -164,6 +232,125 @@ mod tests {
             &actor(Role::Applicant, Some(8)),
             &Action::ViewEvidence { organization_id: 7 }
         ));
+    }
+
+    fn on_case(role: Role, org: Option<i64>, seats: &[Seat], action: CaseAction) -> bool {
+        allowed_on_case(&actor(role, org), 7, seats, action)
+    }
+
+    /// 5.2–5.4: the lead's steps are the assigned lead's; another project lead is refused.
+    #[test]
+    fn only_the_assigned_lead_takes_the_leads_steps() {
+        use CaseAction::*;
+        for action in [
+            Transition(zizhi_domain::case::Transition::Accept),
+            Transition(zizhi_domain::case::Transition::SendAgreement),
+            Transition(zizhi_domain::case::Transition::ConcludeAudit),
+            JudgeReviewArea,
+            AssignTeam,
+            RecordEvaluation,
+        ] {
+            assert!(
+                on_case(Role::ProjectLead, None, &[Seat::Lead], action),
+                "{action:?}"
+            );
+            assert!(!on_case(Role::ProjectLead, None, &[], action), "{action:?}");
+            // A seat without the role (a lead who became an assessor) is not enough either.
+            assert!(
+                !on_case(Role::Assessor, None, &[Seat::Lead], action),
+                "{action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn assessors_record_evaluation_only_where_seated() {
+        use CaseAction::*;
+        assert!(on_case(
+            Role::Assessor,
+            None,
+            &[Seat::Assessor],
+            RecordEvaluation
+        ));
+        assert!(!on_case(Role::Assessor, None, &[], RecordEvaluation));
+        assert!(!on_case(
+            Role::Assessor,
+            None,
+            &[Seat::Assessor],
+            JudgeReviewArea
+        ));
+        assert!(!on_case(
+            Role::Expert,
+            None,
+            &[Seat::Expert],
+            RecordEvaluation
+        ));
+    }
+
+    /// 5.4: every seated expert votes; only the chair records the panel's conclusion.
+    #[test]
+    fn experts_vote_where_seated_and_the_chair_concludes() {
+        use CaseAction::*;
+        use zizhi_domain::case::Transition as T;
+        assert!(on_case(Role::Expert, None, &[Seat::Expert], Vote));
+        assert!(!on_case(Role::Expert, None, &[], Vote));
+        for t in [T::PanelPass, T::PanelFail, T::PanelReturn] {
+            assert!(on_case(
+                Role::Expert,
+                None,
+                &[Seat::Expert, Seat::Chair],
+                Transition(t)
+            ));
+            assert!(!on_case(Role::Expert, None, &[Seat::Expert], Transition(t)));
+            assert!(!on_case(
+                Role::ProjectLead,
+                None,
+                &[Seat::Lead],
+                Transition(t)
+            ));
+        }
+    }
+
+    #[test]
+    fn applicants_act_on_their_own_cases_and_the_registrar_files_and_returns() {
+        use CaseAction::*;
+        use zizhi_domain::case::Transition as T;
+        assert!(on_case(
+            Role::Applicant,
+            Some(7),
+            &[],
+            Transition(T::Submit)
+        ));
+        assert!(!on_case(
+            Role::Applicant,
+            Some(8),
+            &[],
+            Transition(T::Submit)
+        ));
+        assert!(on_case(Role::Applicant, Some(7), &[], EditApplication));
+        assert!(!on_case(Role::Applicant, Some(8), &[], EditApplication));
+        for t in [T::File, T::ReturnToApplicant] {
+            assert!(on_case(Role::Registrar, None, &[], Transition(t)));
+            assert!(!on_case(
+                Role::ProjectLead,
+                None,
+                &[Seat::Lead],
+                Transition(t)
+            ));
+        }
+        assert!(!on_case(
+            Role::Registrar,
+            None,
+            &[],
+            Transition(T::MarkLapsed)
+        ));
+        for r in Role::ALL {
+            assert_eq!(
+                on_case(r, None, &[], ReassignLead),
+                r == Role::Supervisor,
+                "{r:?}"
+            );
+        }
     }
 
     #[test]

@@ -515,11 +515,22 @@ impl Eval<'_> {
             .filter(|c| c.category == category && c.level == level)
             .collect();
         if let Some(c) = matching.iter().find(|c| c.in_force_on(as_of)) {
+            let (src_zh, src_en) = if c.registered {
+                (
+                    "（本中心证书登记簿核验）",
+                    " (checked against the centre's register)",
+                )
+            } else {
+                (
+                    "（申请单位声明，待评估人员核实）",
+                    " (the applicant's declaration, for the assessors to verify)",
+                )
+            };
             return (
                 Status::Met,
                 Text::new(
                     format!(
-                        "持有{}{}证书 {}，有效期至 {}，于 {} 有效",
+                        "持有{}{}证书 {}，有效期至 {}，于 {} 有效{src_zh}",
                         name.zh,
                         level_zh(level),
                         c.number,
@@ -527,7 +538,7 @@ impl Eval<'_> {
                         day(as_of).zh
                     ),
                     format!(
-                        "holds {} level-{level} certificate {}, valid until {}, in force on {as_of}",
+                        "holds {} level-{level} certificate {}, valid until {}, in force on {as_of}{src_en}",
                         name.en, c.number, c.valid_until
                     ),
                 ),

@@ -178,10 +178,13 @@ pub enum Transition {
     PanelReturn,
     Issue,
     Withdraw,
+    /// The registrar returns a submitted application to the applicant with a reason (退回);
+    /// the round stays on the record and the applicant may submit again.
+    ReturnToApplicant,
 }
 
 impl Transition {
-    pub const ALL: [Transition; 19] = [
+    pub const ALL: [Transition; 20] = [
         Transition::Submit,
         Transition::File,
         Transition::RequestSupplement,
@@ -201,6 +204,7 @@ impl Transition {
         Transition::PanelReturn,
         Transition::Issue,
         Transition::Withdraw,
+        Transition::ReturnToApplicant,
     ];
 
     /// The stored / API name (snake_case).
@@ -226,6 +230,7 @@ impl Transition {
             PanelReturn => "panel_return",
             Issue => "issue",
             Withdraw => "withdraw",
+            ReturnToApplicant => "return_to_applicant",
         }
     }
 
@@ -256,6 +261,7 @@ impl Transition {
             PanelReturn => ("专家组退回", "Panel: return"),
             Issue => ("发证", "Issue"),
             Withdraw => ("撤回申请", "Withdraw"),
+            ReturnToApplicant => ("退回申请单位", "Return to the applicant"),
         };
         Text::new(zh, en)
     }
@@ -266,7 +272,7 @@ impl Transition {
         use Transition::*;
         Performer::Role(match self {
             Submit | Resubmit | Withdraw => Applicant,
-            File => Registrar,
+            File | ReturnToApplicant => Registrar,
             RequestSupplement
             | ExtendSupplement
             | Terminate
@@ -305,6 +311,7 @@ impl Transition {
             (PanelFail, ExpertReview) => Failed,
             (PanelReturn, ExpertReview) => Evaluation,
             (Issue, Certification) => Certified,
+            (ReturnToApplicant, Submitted) => Draft,
             // The applicant may withdraw until the case reaches certification.
             (Withdraw, s) if !s.is_closed() && s != Certification => Withdrawn,
             _ => return None,
@@ -451,6 +458,38 @@ mod tests {
         ]);
         assert_eq!(s, Stage::Certified);
         assert!(s.is_closed());
+    }
+
+    /// 5.2: a submitted application the registrar cannot file (no evidence, no paper copy)
+    /// goes back to the applicant, who amends and submits it again; only from submitted.
+    #[test]
+    fn the_registrar_returns_a_submission_to_the_applicant() {
+        use Transition::*;
+        assert_eq!(run(&[Submit, ReturnToApplicant]), Stage::Draft);
+        assert_eq!(
+            run(&[Submit, ReturnToApplicant, Submit, File]),
+            Stage::AcceptanceReview
+        );
+        assert_eq!(
+            check(
+                ReturnToApplicant,
+                Stage::AcceptanceReview,
+                ReturnToApplicant.performer(),
+                None
+            ),
+            Err(TransitionError::WrongStage {
+                current: Stage::AcceptanceReview
+            })
+        );
+        assert!(matches!(
+            check(
+                ReturnToApplicant,
+                Stage::Submitted,
+                Performer::Role(Role::ProjectLead),
+                None
+            ),
+            Err(TransitionError::WrongRole { .. })
+        ));
     }
 
     #[test]

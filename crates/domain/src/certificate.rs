@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 
 use crate::period::add_months;
 
-/// The default number template: `CNITSEC2026SRV-II-0001`.
-pub const DEFAULT_TEMPLATE: &str = "CNITSEC{year}SRV-{roman}-{serial}";
+/// The default number template: `CNITSEC2026SRV-DR-II-0001` — the year, the category's code
+/// (DR, 灾难恢复类), the level and a serial counted per year, category and level.
+pub const DEFAULT_TEMPLATE: &str = "CNITSEC{year}SRV-{category}-{roman}-{serial}";
 
 /// The last valid day of a certificate issued on `issued` for `years`.
 pub fn valid_until(issued: NaiveDate, years: u32) -> NaiveDate {
@@ -31,7 +32,9 @@ fn roman(level: u8) -> &'static str {
     }
 }
 
-/// Checks a template: known placeholders only, and `{serial}` present (numbers must differ).
+/// Checks a template: known placeholders only, and everything a serial is counted by present
+/// — `{serial}`, `{year}`, `{category}` and `{level}` or `{roman}` — so that two certificates
+/// can never get the same number.
 pub fn check_template(t: &str) -> Result<(), String> {
     let mut rest = t;
     while let Some(i) = rest.find('{') {
@@ -44,8 +47,20 @@ pub fn check_template(t: &str) -> Result<(), String> {
         }
         rest = &rest[end + 1..];
     }
-    if !t.contains("{serial}") {
-        return Err("the template needs {serial}".into());
+    for (needed, what) in [
+        ("{serial}", "{serial}"),
+        ("{year}", "{year} (serials restart each year)"),
+        (
+            "{category}",
+            "{category} (serials are counted per category)",
+        ),
+    ] {
+        if !t.contains(needed) {
+            return Err(format!("the template needs {what}"));
+        }
+    }
+    if !t.contains("{level}") && !t.contains("{roman}") {
+        return Err("the template needs {level} or {roman} (serials are counted per level)".into());
     }
     Ok(())
 }
@@ -90,7 +105,7 @@ mod tests {
     fn numbers_follow_the_template() {
         assert_eq!(
             number(DEFAULT_TEMPLATE, 2026, "DR", 2, 7),
-            "CNITSEC2026SRV-II-0007"
+            "CNITSEC2026SRV-DR-II-0007"
         );
         assert_eq!(
             number("ZZ-{category}{level}-{year}-{serial}", 2026, "DR", 3, 12345),
@@ -99,6 +114,12 @@ mod tests {
         assert!(check_template(DEFAULT_TEMPLATE).is_ok());
         assert!(check_template("X-{year}").is_err());
         assert!(check_template("X-{serial}-{month}").is_err());
+        // Serials restart per year, category and level: a template without one of them
+        // would give two certificates the same number.
+        assert!(check_template("CNITSEC{year}SRV-{roman}-{serial}").is_err());
+        assert!(check_template("{category}-{roman}-{serial}").is_err());
+        assert!(check_template("{year}-{category}-{serial}").is_err());
+        assert!(check_template("{year}-{category}-{level}-{serial}").is_ok());
         assert!(check_template("X-{serial").is_err());
     }
 }

@@ -15,6 +15,7 @@ pub mod gbt20261;
 pub mod gbt20988;
 pub mod lang;
 pub mod money;
+pub mod panel;
 pub mod period;
 pub mod profile;
 pub mod renewal;

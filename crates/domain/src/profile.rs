@@ -41,6 +41,13 @@ impl Category {
             Category::DisasterRecovery => Text::new("灾难恢复类", "disaster recovery"),
         }
     }
+
+    /// The category's code in certificate numbers (`{category}`): DR for 灾难恢复类.
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::DisasterRecovery => "DR",
+        }
+    }
 }
 
 impl fmt::Display for Category {
@@ -213,6 +220,11 @@ pub struct RawCertificate {
     pub number: String,
     pub valid_until: String,
     pub status: String,
+    /// Set by the centre's system, never by the applicant: the certificate was found in the
+    /// centre's own register and its facts were taken from there. Otherwise it is the
+    /// applicant's declaration, for the assessors to verify.
+    #[serde(default)]
+    pub registered: bool,
 }
 
 /// The organisation's declared facts.
@@ -260,6 +272,8 @@ pub struct HeldCertificate {
     pub number: String,
     pub valid_until: NaiveDate,
     pub status: CertificateStatus,
+    /// Read from the centre's register (true) or declared by the applicant (false).
+    pub registered: bool,
 }
 
 impl HeldCertificate {
@@ -449,6 +463,7 @@ impl Profile {
                 category: parse_category(&f("category"), &c.category)?,
                 level: qualification_level(&f("level"), c.level)?,
                 number: non_empty(&f("number"), &c.number)?,
+                registered: c.registered,
                 valid_until: date(&f("valid_until"), &c.valid_until)?,
                 status: CertificateStatus::parse(&c.status).ok_or_else(|| {
                     err(

@@ -152,6 +152,25 @@ pub async fn by_number_with_organization(
     )
 }
 
+/// Sets a certificate's status (`valid`, `suspended`, `revoked`).
+pub async fn set_status(tx: &mut Tx, number: &str, status: &str) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("UPDATE certificate SET status = $2 WHERE number = $1")
+        .bind(number)
+        .bind(status)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A certificate of the register by its number.
+pub async fn by_number(db: &Db, number: &str) -> Result<Option<Certificate>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {CERT} FROM certificate WHERE number = $1"));
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql).bind(number).fetch_optional(p).await)?,
+    )
+}
+
 pub async fn for_case(db: &Db, case_id: i64) -> Result<Option<Certificate>> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {CERT} FROM certificate WHERE case_id = $1"));
     Ok(

@@ -9,6 +9,8 @@ pub struct Member {
     pub user_id: i64,
     /// `assessor` or `expert`.
     pub duty: String,
+    /// The panel's chair (组长), an expert.
+    pub chair: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -31,11 +33,18 @@ pub struct Vote {
     pub at_us: i64,
 }
 
-pub async fn add_member(tx: &mut Tx, case_id: i64, user_id: i64, duty: &str) -> Result<()> {
-    on_tx!(tx, t => sqlx::query("INSERT INTO case_member (case_id, user_id, duty) VALUES ($1, $2, $3)")
+pub async fn add_member(
+    tx: &mut Tx,
+    case_id: i64,
+    user_id: i64,
+    duty: &str,
+    chair: bool,
+) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("INSERT INTO case_member (case_id, user_id, duty, chair) VALUES ($1, $2, $3, $4)")
         .bind(case_id)
         .bind(user_id)
         .bind(duty)
+        .bind(chair)
         .execute(t)
         .await
         .map(|r| r.rows_affected()))
@@ -45,17 +54,18 @@ pub async fn add_member(tx: &mut Tx, case_id: i64, user_id: i64, duty: &str) -> 
 
 pub async fn members(db: &Db, case_id: i64) -> Result<Vec<Member>> {
     Ok(
-        on_pool!(db, p => sqlx::query_as::<_, Member>("SELECT user_id, duty FROM case_member WHERE case_id = $1 ORDER BY id")
+        on_pool!(db, p => sqlx::query_as::<_, Member>("SELECT user_id, duty, chair FROM case_member WHERE case_id = $1 ORDER BY id")
         .bind(case_id)
         .fetch_all(p)
         .await)?,
     )
 }
 
-/// Every case a user sits on, with the duty (for the user's to-do list: one query).
-pub async fn duties_of(db: &Db, user_id: i64) -> Result<Vec<(i64, String)>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, (i64, String)>(
-        "SELECT case_id, duty FROM case_member WHERE user_id = $1")
+/// Every case a user sits on, with the duty and whether as the panel's chair (for the user's
+/// to-do list: one query).
+pub async fn duties_of(db: &Db, user_id: i64) -> Result<Vec<(i64, String, bool)>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, (i64, String, bool)>(
+        "SELECT case_id, duty, chair FROM case_member WHERE user_id = $1")
         .bind(user_id)
         .fetch_all(p)
         .await)?)
@@ -147,4 +157,66 @@ pub async fn evidence_ids(db: &Db, organization_id: i64) -> Result<Vec<i64>> {
         .fetch_all(p)
         .await)?,
     )
+}
+
+/// Makes `user_id` the chair of the case's panel (and nobody else).
+pub async fn set_chair(tx: &mut Tx, case_id: i64, user_id: i64) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("UPDATE case_member SET chair = (user_id = $2) WHERE case_id = $1 AND duty = 'expert'")
+        .bind(case_id)
+        .bind(user_id)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A declared conflict of interest (利益冲突): this person may not act on this organisation's
+/// cases.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Conflict {
+    pub user_id: i64,
+    pub organization_id: i64,
+    pub reason: String,
+    pub declared_by: i64,
+    pub declared_us: i64,
+}
+
+const CONFLICT: &str = "user_id, organization_id, reason, declared_by, declared_us";
+
+pub async fn declare_conflict(
+    tx: &mut Tx,
+    user_id: i64,
+    organization_id: i64,
+    reason: &str,
+    declared_by: i64,
+) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("INSERT INTO conflict_of_interest (user_id, organization_id, reason, declared_by, declared_us) VALUES ($1, $2, $3, $4, $5)")
+        .bind(user_id)
+        .bind(organization_id)
+        .bind(reason)
+        .bind(declared_by)
+        .bind(now_us())
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))
+    .map_err(|e| StoreError::conflict_as(e, "organization_id"))?;
+    Ok(())
+}
+
+/// The declared conflicts with one organisation.
+pub async fn conflicts_with(db: &Db, organization_id: i64) -> Result<Vec<Conflict>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {CONFLICT} FROM conflict_of_interest WHERE organization_id = $1 ORDER BY id"
+    ));
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, Conflict>(sql).bind(organization_id).fetch_all(p).await)?,
+    )
+}
+
+/// One person's declared conflicts.
+pub async fn conflicts_of(db: &Db, user_id: i64) -> Result<Vec<Conflict>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {CONFLICT} FROM conflict_of_interest WHERE user_id = $1 ORDER BY id"
+    ));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Conflict>(sql).bind(user_id).fetch_all(p).await)?)
 }

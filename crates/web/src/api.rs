@@ -30,7 +30,12 @@ fn user_json(u: &User) -> Value {
 }
 
 fn org_json(o: &Organization) -> Value {
-    json!({"id": o.id, "uscc": o.uscc, "name": o.name, "created_us": o.created_us})
+    json!({
+        "id": o.id, "uscc": o.uscc, "name": o.name, "created_us": o.created_us,
+        "address": o.address, "legal_representative": o.legal_representative,
+        "contact_person": o.contact_person, "contact_phone": o.contact_phone,
+        "contact_email": o.contact_email,
+    })
 }
 
 #[derive(Deserialize)]
@@ -164,6 +169,76 @@ pub async fn orgs_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
 pub async fn orgs_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
     let o = st.app.organization(&me(&ctx)?, id).await.or_fail(&ctx)?;
     Ok(Json(org_json(&o)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    address: String,
+    legal_representative: String,
+    contact_person: String,
+    contact_phone: String,
+    contact_email: String,
+}
+
+/// `PUT /api/v1/organizations/{id}/contact`: the 申请书 facts of the organisation.
+pub async fn orgs_contact(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ContactBody>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let o = st
+        .app
+        .set_organization_contact(
+            &a,
+            id,
+            &zizhi_store::organizations::Contact {
+                address: b.address,
+                legal_representative: b.legal_representative,
+                contact_person: b.contact_person,
+                contact_phone: b.contact_phone,
+                contact_email: b.contact_email,
+            },
+        )
+        .await
+        .or_fail(&ctx)?;
+    Ok(Json(org_json(&o)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictBody {
+    #[serde(default)]
+    user_id: Option<i64>,
+    organization_id: i64,
+    reason: String,
+}
+
+/// `POST /api/v1/conflicts`: declare a conflict of interest with an applicant.
+pub async fn conflicts_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    JsonBody(b): JsonBody<ConflictBody>,
+) -> Answer {
+    let a = me(&ctx)?;
+    st.app
+        .declare_conflict(&a, b.user_id, b.organization_id, &b.reason)
+        .await
+        .or_fail(&ctx)?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+/// `GET /api/v1/conflicts`: the caller's own declared conflicts.
+pub async fn conflicts_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
+    let a = me(&ctx)?;
+    let list = st.app.conflicts_of(&a, a.user_id).await.or_fail(&ctx)?;
+    Ok(Json(json!({"conflicts": list.iter().map(|c| json!({
+        "organization_id": c.organization_id, "reason": c.reason,
+        "declared_by": c.declared_by, "declared_us": c.declared_us,
+    })).collect::<Vec<_>>()}))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -473,6 +548,9 @@ pub struct TransitionBody {
     transition: String,
     #[serde(default)]
     note: String,
+    /// Filing (`file`) names the project lead.
+    #[serde(default)]
+    lead_id: Option<i64>,
 }
 
 pub async fn case_transition(
@@ -499,7 +577,7 @@ pub async fn case_transition(
     };
     let c = st
         .app
-        .transition_case(&a, id, t, &b.note)
+        .transition_case_with(&a, id, t, &b.note, b.lead_id)
         .await
         .or_fail(&ctx)?;
     Ok(Json(case_json(&c)).into_response())
@@ -507,9 +585,53 @@ pub async fn case_transition(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct LeadBody {
+    lead_id: i64,
+    reason: String,
+}
+
+/// `PUT /api/v1/cases/{id}/lead`: a supervisor hands the case to another project lead.
+pub async fn case_lead(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<LeadBody>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let c = st
+        .app
+        .reassign_lead(&a, id, b.lead_id, &b.reason)
+        .await
+        .or_fail(&ctx)?;
+    Ok(Json(case_json(&c)).into_response())
+}
+
+/// `GET /api/v1/cases/{id}/panel`: the panel as the caller may see it — votes stay secret
+/// until every seat has voted.
+pub async fn case_panel(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let p = st.app.panel(&a, id).await.or_fail(&ctx)?;
+    let vote = |v: &zizhi_store::evaluation::Vote| json!({"expert_id": v.expert_id, "vote": v.vote, "opinion": v.opinion, "round": v.round, "at_us": v.at_us});
+    Ok(Json(json!({
+        "seats": p.seats,
+        "cast": p.cast,
+        "complete": p.tally.is_some(),
+        "votes": p.votes.iter().map(vote).collect::<Vec<_>>(),
+        "mine": p.mine.as_ref().map(vote),
+        "tally": p.tally.map(|t| json!({"pass": t.pass, "fail": t.fail, "return": t.ret, "seats": t.seats})),
+        "conclusion": p.conclusion.map(|v| v.as_str()),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TeamBody {
     assessors: Vec<i64>,
     experts: Vec<i64>,
+    /// The panel's chair (组长); by default the first expert named, when the panel has none.
+    #[serde(default)]
+    chair: Option<i64>,
 }
 
 pub async fn case_team(
@@ -521,10 +643,10 @@ pub async fn case_team(
     let a = me(&ctx)?;
     let members = st
         .app
-        .assign_team(&a, id, &b.assessors, &b.experts)
+        .assign_team(&a, id, &b.assessors, &b.experts, b.chair)
         .await
         .or_fail(&ctx)?;
-    Ok(Json(json!({"members": members.iter().map(|m| json!({"user_id": m.user_id, "duty": m.duty})).collect::<Vec<_>>()})).into_response())
+    Ok(Json(json!({"members": members.iter().map(|m| json!({"user_id": m.user_id, "duty": m.duty, "chair": m.chair})).collect::<Vec<_>>()})).into_response())
 }
 
 #[derive(Deserialize)]

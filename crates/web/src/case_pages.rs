@@ -20,6 +20,8 @@ use zizhi_domain::profile::{FieldKind, MANDATORY_FIELDS};
 use zizhi_domain::review::{ActivityKind, Area};
 use zizhi_domain::roles::Role;
 
+use zizhi_app::policy::CaseAction;
+
 use crate::AppState;
 use crate::ctx::Ctx;
 use crate::extract::{Form, Me, QueryOf};
@@ -411,6 +413,12 @@ struct CasePage {
     audit_conclusion: Option<String>,
     votes: Vec<VoteView>,
     can_vote: bool,
+    /// Votes cast / seats, or the tally once complete.
+    panel_status: Option<String>,
+    /// Project leads to name when filing.
+    leads: Vec<(i64, String)>,
+    has_chair: bool,
+    panel_min: usize,
 }
 
 /// Lines of `name | level` (or `name | seven element levels`) for the DR projects.
@@ -686,22 +694,22 @@ async fn build_case_page(
     if let Some(l) = c.lead_id {
         team.push((name_of(l), lang.pick("项目负责人", "project lead").into()));
     }
-    team.extend(
-        members
-            .iter()
-            .map(|m| (name_of(m.user_id), duty(&m.duty).to_string())),
-    );
-    let is_lead_here = a.role == Role::ProjectLead && c.lead_id.is_none_or(|l| l == a.user_id);
-    let on_team = c.lead_id == Some(a.user_id)
-        || members
-            .iter()
-            .any(|m| m.user_id == a.user_id && m.duty == "assessor");
+    team.extend(members.iter().map(|m| {
+        let d = if m.chair {
+            lang.pick("专家组组长", "panel chair")
+        } else {
+            duty(&m.duty)
+        };
+        (name_of(m.user_id), d.to_string())
+    }));
     let in_eval = d.stage == Stage::Evaluation;
-    let (assessors, experts) = if staff && in_eval && members.is_empty() && is_lead_here {
+    let can_assign = staff && in_eval && d.may(CaseAction::AssignTeam);
+    let (assessors, experts) = if can_assign {
+        let seated = |uid: i64| members.iter().any(|m| m.user_id == uid);
         let pick = |role: Role| {
             directory
                 .iter()
-                .filter(|(uid, _, r)| *r == role && *uid != a.user_id)
+                .filter(|(uid, _, r)| *r == role && *uid != a.user_id && !seated(*uid))
                 .map(|(uid, n, _)| (*uid, n.clone()))
                 .collect::<Vec<_>>()
         };
@@ -709,6 +717,7 @@ async fn build_case_page(
     } else {
         (Vec::new(), Vec::new())
     };
+    let has_chair = members.iter().any(|m| m.chair);
     let activities = if staff {
         app.activities(a, id)
             .await?
@@ -725,30 +734,59 @@ async fn build_case_page(
     } else {
         Vec::new()
     };
-    let votes_rows = if staff {
-        app.votes(a, id).await?
+    // Votes are secret until every seat has voted (5.4): the app gives each viewer only what
+    // it may see.
+    let panel = if staff && c.dossier_hash.is_some() {
+        Some(app.panel(a, id).await?)
     } else {
-        Vec::new()
+        None
     };
-    let is_expert_here = members
-        .iter()
-        .any(|m| m.user_id == a.user_id && m.duty == "expert");
     let can_vote = d.stage == Stage::ExpertReview
-        && is_expert_here
-        && !votes_rows.iter().any(|v| v.expert_id == a.user_id);
-    let votes = votes_rows
+        && d.may(CaseAction::Vote)
+        && panel.as_ref().is_some_and(|p| p.mine.is_none());
+    let vote_name = |v: &str| {
+        zizhi_domain::panel::Vote::parse(v)
+            .map_or(v.to_string(), |x| x.name().get(lang).to_string())
+    };
+    let votes = panel
+        .as_ref()
+        .map(|p| p.votes.as_slice())
+        .unwrap_or_default()
         .iter()
         .map(|v| VoteView {
             expert: name_of(v.expert_id),
-            vote: match (v.vote.as_str(), lang) {
-                ("pass", Lang::Zh) => "通过".into(),
-                ("fail", Lang::Zh) => "不通过".into(),
-                ("return", Lang::Zh) => "退回补充评估".into(),
-                (x, _) => x.to_string(),
-            },
+            vote: vote_name(&v.vote),
             opinion: v.opinion.clone(),
         })
         .collect();
+    let panel_status = panel.as_ref().map(|p| match (&p.tally, p.conclusion, lang) {
+        (Some(t), Some(k), Lang::Zh) => format!(
+            "全部 {} 位专家已表决：通过 {} 票、不通过 {} 票、退回 {} 票，结论为“{}”（过半数席位决定；专家组组长据此记录结论）",
+            t.seats, t.pass, t.fail, t.ret, k.name().zh
+        ),
+        (Some(t), Some(k), Lang::En) => format!(
+            "All {} experts have voted: {} pass, {} fail, {} return — the conclusion is \"{}\" (more than half of the seats decide; the chair records it)",
+            t.seats, t.pass, t.fail, t.ret, k.name().en
+        ),
+        (_, _, Lang::Zh) => format!(
+            "已表决 {} / {} 位；全部表决前不公开各票和计票结果",
+            p.cast, p.seats
+        ),
+        (_, _, Lang::En) => format!(
+            "{} of {} have voted; the votes stay secret until all have voted",
+            p.cast, p.seats
+        ),
+    });
+    let panel_complete = panel.as_ref().is_some_and(|p| p.tally.is_some());
+    let leads: Vec<(i64, String)> = if d.next.contains(&Transition::File) {
+        directory
+            .iter()
+            .filter(|(_, _, r)| *r == Role::ProjectLead)
+            .map(|(uid, n, _)| (*uid, n.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     let mut ch = chrome(ctx, &format!("/cases/{id}"));
     if let Some((m, err)) = flash {
@@ -787,6 +825,8 @@ async fn build_case_page(
         clock,
         // Issue runs through the certificate desk, never one case on its own; votes and the
         // panel's conclusion have their own form.
+        // Issue runs through the certificate desk, never one case on its own; the panel's
+        // conclusion is offered once every seat has voted.
         next: d
             .next
             .iter()
@@ -795,11 +835,12 @@ async fn build_case_page(
                 !matches!(
                     t,
                     Transition::PanelPass | Transition::PanelFail | Transition::PanelReturn
-                ) || is_expert_here
+                ) || panel_complete
             })
-            .filter(|t| **t != Transition::ConcludeAudit || c.lead_id == Some(a.user_id))
             .map(|t| (t.as_str(), t.name().get(lang).to_string()))
             .collect(),
+        leads,
+        panel_status,
         history: d
             .transitions
             .iter()
@@ -852,13 +893,15 @@ async fn build_case_page(
         complete: done.complete(),
         org_id: c.organization_id,
         org_evidence,
-        can_paper: a.role == Role::Registrar && d.stage == Stage::Submitted,
+        can_paper: d.may(CaseAction::RecordPaperCopy) && d.stage == Stage::Submitted,
         paper_received: c.paper_received_us.is_some(),
         has_areas: !area_rows.is_empty(),
         areas,
-        can_review: a.role == Role::ProjectLead && d.stage == Stage::AcceptanceReview,
+        can_review: d.may(CaseAction::JudgeReviewArea) && d.stage == Stage::AcceptanceReview,
         team,
-        can_assign: !assessors.is_empty() || !experts.is_empty(),
+        can_assign,
+        has_chair,
+        panel_min: app.config.panel_min_experts,
         assessors,
         experts,
         activities,
@@ -866,7 +909,7 @@ async fn build_case_page(
             .iter()
             .map(|k| (k.as_str(), k.name().get(lang).to_string()))
             .collect(),
-        can_record: in_eval && on_team,
+        can_record: in_eval && d.may(CaseAction::RecordEvaluation),
         verdicts: zizhi_app::cases::evaluation::VERDICTS
             .iter()
             .map(|(code, zh, en)| {
@@ -879,7 +922,7 @@ async fn build_case_page(
                 )
             })
             .collect(),
-        today: zizhi_app::cases::today().to_string(),
+        today: st.app.clock.today().to_string(),
         dossier_hash: c.dossier_hash.clone(),
         audit_conclusion: c.audit_conclusion.clone(),
         votes,
@@ -922,6 +965,9 @@ pub struct TransitionForm {
     transition: String,
     #[serde(default)]
     note: String,
+    /// Filing names the project lead.
+    #[serde(default)]
+    lead_id: String,
 }
 
 pub async fn case_transition(
@@ -937,7 +983,21 @@ pub async fn case_transition(
             "未知的操作",
             "unknown step",
         )),
-        Some(t) => st.app.transition_case(&a, id, t, &f.note).await.map(|_| ()),
+        Some(t) => match f.lead_id.trim() {
+            "" => Ok(None),
+            x => x.parse::<i64>().map(Some).map_err(|_| {
+                AppError::invalid("lead_id", "请选择项目负责人", "choose the project lead")
+            }),
+        }
+        .map(|lead| (t, lead)),
+    };
+    let r = match r {
+        Ok((t, lead)) => st
+            .app
+            .transition_case_with(&a, id, t, &f.note, lead)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
     };
     back(&st, &ctx, &a, id, r, "", None).await
 }
@@ -945,7 +1005,6 @@ pub async fn case_transition(
 /// Builds the profile JSON from the form's fields; a malformed number or line names its field.
 fn profile_from_form(form: &Entered) -> Result<Value, AppError> {
     let mut v = json!({
-        "as_of": zizhi_app::cases::today().to_string(),
         "organization": {}, "staff": {}, "track_record": {}, "certificates": [],
     });
     for f in MANDATORY_FIELDS {
@@ -1166,21 +1225,16 @@ pub async fn case_team(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let (assessors, experts) = (form_ids(&pairs, "assessor"), form_ids(&pairs, "expert"));
-    let r = if assessors.is_empty() {
+    let chair = form_ids(&pairs, "chair").first().copied();
+    let r = if assessors.is_empty() && experts.is_empty() {
         Err(AppError::invalid(
             "assessors",
-            "请至少指定一名项目组成员",
-            "name at least one assessor",
-        ))
-    } else if experts.is_empty() {
-        Err(AppError::invalid(
-            "experts",
-            "请至少指定一名专家组成员",
-            "name at least one expert",
+            "请至少指定一名项目组成员或专家",
+            "name at least one assessor or expert",
         ))
     } else {
         st.app
-            .assign_team(&a, id, &assessors, &experts)
+            .assign_team(&a, id, &assessors, &experts, chair)
             .await
             .map(|_| ())
     };

@@ -31,6 +31,8 @@ pub struct Config {
     pub evidence_url: Option<String>,
     /// Certificate numbers: {year} {level} {roman} {category} {serial}.
     pub certificate_number_template: String,
+    /// The smallest expert panel that may conclude (guide 5.4 gives no number; default 3).
+    pub panel_min_experts: u32,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             smtp_url: None,
             evidence_url: None,
             certificate_number_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
+            panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS as u32,
         }
     }
 }
@@ -84,9 +87,11 @@ struct FileConfig {
     smtp_url: Option<String>,
     evidence_url: Option<String>,
     certificate_number_template: Option<String>,
+    panel_min_experts: Option<u32>,
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
+    "panel_min_experts",
     "certificate_number_template",
     "evidence_url",
     "mail_from",
@@ -160,6 +165,9 @@ impl Config {
             if let Some(v) = f.certificate_number_template {
                 c.certificate_number_template = v;
             }
+            if let Some(v) = f.panel_min_experts {
+                c.panel_min_experts = v;
+            }
         }
         for key in KEYS {
             let var = format!("ZIZHI_{}", key.to_ascii_uppercase());
@@ -188,6 +196,10 @@ impl Config {
                 "smtp_url" => c.smtp_url = Some(v.clone()),
                 "evidence_url" => c.evidence_url = Some(v.clone()),
                 "certificate_number_template" => c.certificate_number_template = v.clone(),
+                "panel_min_experts" => {
+                    c.panel_min_experts = u32::try_from(num(key)?)
+                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
+                }
                 _ => unreachable!("KEYS is exhaustive"),
             }
         }
@@ -222,6 +234,9 @@ impl Config {
         if let Some(u) = &self.evidence_url {
             zizhi_store::files::S3Config::parse(u).map_err(|e| bad("evidence_url", e))?;
         }
+        if !(1..=99).contains(&self.panel_min_experts) {
+            return Err(bad("panel_min_experts", "must be 1 to 99"));
+        }
         if self.login_attempts_per_minute == 0 {
             return Err(bad("login_attempts_per_minute", "must be at least 1"));
         }
@@ -254,6 +269,7 @@ impl Config {
             max_evidence_bytes: 1 << 30,
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
             certificate_template: self.certificate_number_template.clone(),
+            panel_min_experts: self.panel_min_experts as usize,
             mail: zizhi_app::notify::MailConfig {
                 from: self.mail_from.clone(),
                 transport: match &self.smtp_url {
@@ -337,6 +353,11 @@ mod tests {
         assert_eq!(
             Config::load(None, &env).unwrap_err().key,
             "certificate_number_template"
+        );
+        let env = |k: &str| (k == "ZIZHI_PANEL_MIN_EXPERTS").then(|| "0".to_string());
+        assert_eq!(
+            Config::load(None, &env).unwrap_err().key,
+            "panel_min_experts"
         );
         let env = |k: &str| (k == "ZIZHI_EVIDENCE_URL").then(|| "s3://bucket".to_string());
         assert_eq!(Config::load(None, &env).unwrap_err().key, "evidence_url");

@@ -114,10 +114,7 @@ impl Server {
         let app = self.state.app.clone();
         tokio::spawn(async move {
             loop {
-                if let Err(e) = app
-                    .lapse_overdue_supplements(zizhi_app::cases::today())
-                    .await
-                {
+                if let Err(e) = app.lapse_overdue_supplements(app.clock.today()).await {
                     eprintln!("lapse check: {e}");
                 }
                 tokio::time::sleep(Duration::from_secs(300)).await;

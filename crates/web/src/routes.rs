@@ -743,6 +743,56 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         (
             r(
+                M::GET,
+                "/api/v1/cases/{id}/panel",
+                Authenticated,
+                "专家组：席位、已表决人数；全部表决后公开各票、意见与计票结果（测评中心工作人员）",
+                "The panel: seats and votes cast; every vote, opinion and the tally once all have voted (centre staff)",
+            ),
+            get(api::case_panel),
+        ),
+        (
+            r(
+                M::PUT,
+                "/api/v1/cases/{id}/lead",
+                Authenticated,
+                "更换项目负责人（监督人员，须写明理由）",
+                "Reassign the project lead (supervisor, with a reason)",
+            ),
+            put(api::case_lead),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/conflicts",
+                Authenticated,
+                "声明与申请单位的利益冲突（本人；监督人员、管理员可为他人登记）",
+                "Declare a conflict of interest with an applicant (one's own; supervisors and administrators for anyone)",
+            ),
+            post(api::conflicts_create),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/conflicts",
+                Authenticated,
+                "本人已声明的利益冲突",
+                "One's declared conflicts of interest",
+            ),
+            get(api::conflicts_list),
+        ),
+        (
+            r(
+                M::PUT,
+                "/api/v1/organizations/{id}/contact",
+                Authenticated,
+                "申请书信息：注册地址、法定代表人、联系人、电话、指定电子邮箱",
+                "The application's facts: address, legal representative, contact, phone, designated e-mail",
+            ),
+            put(api::orgs_contact),
+        ),
+        (
+            r(
                 M::POST,
                 "/api/v1/cases/{id}/votes",
                 Authenticated,

@@ -5,10 +5,9 @@
 
 use chrono::NaiveDate;
 use serde_json::json;
-use zizhi_domain::case::{Performer, Stage, Transition};
+use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::period::{PeriodLength, period_end};
 use zizhi_domain::review::{Area, decision_ready};
-use zizhi_domain::roles::Role;
 use zizhi_store::Tx;
 use zizhi_store::cases::{self as repo, CaseRow};
 use zizhi_store::review::{self as store, AreaRow};
@@ -16,7 +15,7 @@ use zizhi_store::review::{self as store, AreaRow};
 use super::require_stage;
 use super::transition::{Effects, Step};
 use crate::notify::messages;
-use crate::policy::Actor;
+use crate::policy::{Actor, CaseAction};
 use crate::{App, AppError, Result};
 
 impl App {
@@ -30,9 +29,8 @@ impl App {
         opinion: &str,
     ) -> Result<()> {
         let c = self.load(actor, case_id).await?;
-        if actor.role != Role::ProjectLead {
-            return Err(AppError::Forbidden);
-        }
+        self.authorize_case(actor, &c, CaseAction::JudgeReviewArea)
+            .await?;
         require_stage(&c, &[Stage::AcceptanceReview])?;
         let area = Area::parse(area).ok_or_else(|| {
             AppError::invalid(
@@ -92,11 +90,11 @@ impl App {
         for id in &ids {
             self.apply(
                 None,
-                Performer::System,
                 *id,
                 Transition::MarkLapsed,
                 "补正期限已过 / supplement deadline passed",
                 today,
+                None,
             )
             .await?;
         }

@@ -6,7 +6,7 @@
 use chrono::Datelike;
 use chrono::NaiveDate;
 use serde_json::json;
-use zizhi_domain::case::{Performer, Stage, Transition};
+use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::certificate;
 use zizhi_domain::roles::Role;
 use zizhi_store::Tx;
@@ -182,21 +182,14 @@ impl App {
                 "the batch is not approved",
             ));
         }
-        let today = crate::cases::today();
+        let today = self.clock.today();
         for case_id in store::batch_cases(&self.db, id).await? {
             let c = repo::get(&self.db, case_id)
                 .await?
                 .ok_or(AppError::NotFound("case"))?;
             if c.stage == Stage::Certification.as_str() {
-                self.apply(
-                    Some(actor),
-                    Performer::Role(actor.role),
-                    case_id,
-                    Transition::Issue,
-                    "",
-                    today,
-                )
-                .await?;
+                self.apply(Some(actor), case_id, Transition::Issue, "", today, None)
+                    .await?;
             }
         }
         let mut tx = self.db.begin().await?;
@@ -218,7 +211,7 @@ impl App {
         let (cert, organization) = store::by_number_with_organization(&self.db, number.trim())
             .await?
             .ok_or(AppError::NotFound("certificate"))?;
-        let today = crate::cases::today().to_string();
+        let today = self.clock.today().to_string();
         let in_force = cert.status == "valid" && cert.valid_until >= today;
         Ok(Verification {
             certificate: cert,

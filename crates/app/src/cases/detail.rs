@@ -1,11 +1,11 @@
 //! One case for its viewer: rounds, history, clock, and the steps this viewer may take now.
 
-use zizhi_domain::case::{Performer, Stage, Transition};
+use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::clock::{self, Clock, Pause};
 use zizhi_store::cases::{self as repo, CaseRow, PauseRow, Round, TransitionRow};
 
 use super::{date, stage_of};
-use crate::policy::Actor;
+use crate::policy::{Actor, CaseAction, Seat, allowed_on_case};
 use crate::{App, Result};
 
 /// A case with everything its page shows.
@@ -18,8 +18,20 @@ pub struct CaseDetail {
     pub pauses: Vec<PauseRow>,
     /// From filing on.
     pub clock: Option<Clock>,
-    /// The transitions the viewer may perform now.
+    /// The transitions the viewer may perform now (stage × policy with the viewer's seats).
     pub next: Vec<Transition>,
+    /// The viewer's seats on the case.
+    pub seats: Vec<Seat>,
+    /// The viewer, for [`CaseDetail::may`].
+    viewer: Actor,
+}
+
+impl CaseDetail {
+    /// Whether the viewer may do `action` on this case (the policy's answer; the stage is
+    /// checked separately by the page, which shows each form only in its stage).
+    pub fn may(&self, action: CaseAction) -> bool {
+        allowed_on_case(&self.viewer, self.case.organization_id, &self.seats, action)
+    }
 }
 
 impl App {
@@ -45,10 +57,13 @@ impl App {
                 c.closed_on.as_deref().and_then(date),
             )
         });
-        let me = Performer::Role(actor.role);
+        let seats = self.seats(actor, &c).await?;
         let next = Transition::ALL
             .into_iter()
-            .filter(|t| t.performer() == me && t.target(stage).is_some())
+            .filter(|t| {
+                t.target(stage).is_some()
+                    && allowed_on_case(actor, c.organization_id, &seats, CaseAction::Transition(*t))
+            })
             .collect();
         Ok(CaseDetail {
             rounds: repo::rounds(&self.db, id).await?,
@@ -56,6 +71,8 @@ impl App {
             pauses,
             clock,
             next,
+            seats,
+            viewer: actor.clone(),
             stage,
             case: c,
         })

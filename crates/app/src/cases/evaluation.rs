@@ -19,7 +19,7 @@ use zizhi_store::review::{self as store, Activity};
 
 use super::transition::{Effects, Step};
 use crate::cases::require_stage;
-use crate::policy::Actor;
+use crate::policy::{Actor, CaseAction, Seat};
 use crate::{App, AppError, Result};
 
 /// An assessor's verdict on one requirement.
@@ -54,25 +54,59 @@ pub(crate) fn dossier_hash(
 }
 
 impl App {
-    /// The lead assigns assessors and experts. Nobody from the applicant's side (only centre
-    /// staff with the right role), nobody twice, and the lead never on the panel of the case.
+    /// The case's lead seats assessors (项目组) and experts (专家组) and names the panel's chair
+    /// (组长; when none is named and the panel has none yet, the first expert named). Only
+    /// active centre staff of the right role, without a conflict of interest with the
+    /// applicant; nobody twice; the lead never on the panel of its own case.
     pub async fn assign_team(
         &self,
         actor: &Actor,
         case_id: i64,
         assessors: &[i64],
         experts: &[i64],
+        chair: Option<i64>,
     ) -> Result<Vec<Member>> {
-        if actor.role != Role::ProjectLead {
-            return Err(AppError::Forbidden);
-        }
-        let c = repo::get(&self.db, case_id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
+        let c = self.load(actor, case_id).await?;
+        self.authorize_case(actor, &c, CaseAction::AssignTeam)
+            .await?;
         require_stage(&c, &[Stage::Evaluation])?;
-        if c.lead_id.is_some_and(|l| l != actor.user_id) {
-            return Err(AppError::Forbidden);
+        let seated = ev::members(&self.db, case_id).await?;
+        for (ids, field) in [(assessors, "assessors"), (experts, "experts")] {
+            for (i, id) in ids.iter().enumerate() {
+                if ids[..i].contains(id) {
+                    return Err(AppError::invalid(
+                        field,
+                        format!("用户 {id} 重复"),
+                        format!("user {id} is named twice"),
+                    ));
+                }
+                if let Some(m) = seated.iter().find(|m| m.user_id == *id) {
+                    return Err(AppError::invalid(
+                        field,
+                        format!("用户 {id} 已在本项目中（{}）", duty_name(&m.duty).zh),
+                        format!(
+                            "user {id} already sits on this case ({})",
+                            duty_name(&m.duty).en
+                        ),
+                    ));
+                }
+            }
         }
+        if let Some(ch) = chair
+            && !experts.contains(&ch)
+            && !seated.iter().any(|m| m.user_id == ch && m.duty == "expert")
+        {
+            return Err(AppError::invalid(
+                "chair",
+                "专家组组长须为本项目专家组成员",
+                "the chair must be an expert of this case's panel",
+            ));
+        }
+        let chair = chair.or_else(|| {
+            (!seated.iter().any(|m| m.chair))
+                .then(|| experts.first().copied())
+                .flatten()
+        });
         if experts.contains(&actor.user_id) {
             return Err(AppError::invalid(
                 "experts",
@@ -92,40 +126,25 @@ impl App {
             (experts, Role::Expert, "experts"),
         ] {
             for id in ids {
-                let u = users::by_id(&self.db, *id).await?.ok_or_else(|| {
-                    AppError::invalid(
-                        field,
-                        format!("用户 {id} 不存在"),
-                        format!("user {id} does not exist"),
-                    )
-                })?;
-                if u.role != role.as_str() || u.organization_id.is_some() || u.disabled {
-                    return Err(AppError::invalid(
-                        field,
-                        format!("{} 不是在岗的{}", u.username, role.name().zh),
-                        format!("{} is not an active {}", u.username, role.name().en),
-                    ));
-                }
+                self.seatable(*id, role, c.organization_id, field).await?;
             }
         }
         let mut tx = self.db.begin().await?;
-        let mut locked = repo::get_locked(&mut tx, case_id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        locked.lead_id = Some(actor.user_id);
-        repo::update(&mut tx, &locked).await?;
         for a in assessors {
-            ev::add_member(&mut tx, case_id, *a, "assessor").await?;
+            ev::add_member(&mut tx, case_id, *a, "assessor", false).await?;
         }
         for e in experts {
-            ev::add_member(&mut tx, case_id, *e, "expert").await?;
+            ev::add_member(&mut tx, case_id, *e, "expert", false).await?;
+        }
+        if let Some(ch) = chair {
+            ev::set_chair(&mut tx, case_id, ch).await?;
         }
         self.record(
             &mut tx,
             Some(actor),
             "case.assign_team",
             case_id,
-            json!({"assessors": assessors, "experts": experts}),
+            json!({"assessors": assessors, "experts": experts, "chair": chair}),
         )
         .await?;
         tx.commit().await?;
@@ -142,17 +161,9 @@ impl App {
         rationale: &str,
         evidence_ids: &[i64],
     ) -> Result<()> {
-        let c = repo::get(&self.db, case_id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        let members = ev::members(&self.db, case_id).await?;
-        let on_team = c.lead_id == Some(actor.user_id)
-            || members
-                .iter()
-                .any(|m| m.user_id == actor.user_id && m.duty == "assessor");
-        if !on_team {
-            return Err(AppError::Forbidden);
-        }
+        let c = self.load(actor, case_id).await?;
+        self.authorize_case(actor, &c, CaseAction::RecordEvaluation)
+            .await?;
         require_stage(&c, &[Stage::Evaluation])?;
         let pack = pack_of(&c)?;
         if !pack.requirements.iter().any(|r| r.id == requirement_id) {
@@ -239,14 +250,8 @@ impl App {
         evidence_ids: &[i64],
     ) -> Result<i64> {
         let c = self.load(actor, case_id).await?;
-        let members = ev::members(&self.db, case_id).await?;
-        let on_team = c.lead_id == Some(actor.user_id)
-            || members
-                .iter()
-                .any(|m| m.user_id == actor.user_id && m.duty == "assessor");
-        if !on_team {
-            return Err(AppError::Forbidden);
-        }
+        self.authorize_case(actor, &c, CaseAction::RecordEvaluation)
+            .await?;
         require_stage(&c, &[Stage::Evaluation])?;
         let kind = ActivityKind::parse(kind).ok_or_else(|| {
             AppError::invalid(
@@ -262,7 +267,7 @@ impl App {
                 "the date must be YYYY-MM-DD",
             )
         })?;
-        if day > crate::cases::today() && kind != ActivityKind::Plan {
+        if day > self.clock.today() && kind != ActivityKind::Plan {
             return Err(AppError::invalid(
                 "held_on",
                 "评估活动的日期不能晚于今天",
@@ -321,9 +326,6 @@ impl App {
         c: &mut CaseRow,
         fx: &mut Effects,
     ) -> Result<()> {
-        if step.actor.map(|a| a.user_id) != c.lead_id {
-            return Err(AppError::Forbidden);
-        }
         let pack = pack_of(c)?;
         let judged = ev::judgements(&self.db, c.id).await?;
         let missing: Vec<&str> = pack
@@ -339,12 +341,24 @@ impl App {
                 format!("requirements not yet judged: {}", missing.join(", ")),
             ));
         }
+        // The panel must be complete before the dossier goes to it.
         let members = ev::members(&self.db, c.id).await?;
-        if !members.iter().any(|m| m.duty == "expert") {
+        let seats = members.iter().filter(|m| m.duty == "expert").count();
+        let min = self.config.panel_min_experts;
+        if seats < min {
             return Err(AppError::invalid(
                 "experts",
-                "尚未指定专家组成员",
-                "no expert panel assigned",
+                format!("专家组须至少 {min} 人（测评中心设置；指南未规定人数），现有 {seats} 人"),
+                format!(
+                    "the panel needs at least {min} experts (a centre setting; the guide gives no number); it has {seats}"
+                ),
+            ));
+        }
+        if !members.iter().any(|m| m.chair) {
+            return Err(AppError::invalid(
+                "chair",
+                "尚未指定专家组组长",
+                "no panel chair named",
             ));
         }
         let activities = store::activities(&self.db, c.id).await?;
@@ -367,5 +381,13 @@ impl App {
         fx.summary["dossier_hash"] = json!(hash);
         fx.summary["review_round"] = json!(c.review_round);
         Ok(())
+    }
+}
+
+/// A duty on a case, by name.
+fn duty_name(duty: &str) -> zizhi_domain::lang::Text {
+    match duty {
+        "assessor" => Seat::Assessor.name(),
+        _ => Seat::Expert.name(),
     }
 }

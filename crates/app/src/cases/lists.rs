@@ -61,6 +61,8 @@ impl App {
                 .into_iter()
                 .filter(|t| {
                     t.performer() == me
+                        // The lead's steps are the assigned lead's only.
+                        && (actor.role != Role::ProjectLead || c.lead_id == Some(actor.user_id))
                         && !matches!(
                             t,
                             Transition::Withdraw
@@ -73,7 +75,8 @@ impl App {
                 })
                 .map(|t| t.name())
                 .collect();
-            let on = |duty: &str| duties.iter().any(|(id, d)| *id == c.id && d == duty);
+            let on = |duty: &str| duties.iter().any(|(id, d, _)| *id == c.id && d == duty);
+            let chair = duties.iter().any(|(id, _, ch)| *id == c.id && *ch);
             match (actor.role, stage) {
                 (Role::Assessor, Stage::Evaluation) if on("assessor") => {
                     steps.push(Text::new(
@@ -82,11 +85,14 @@ impl App {
                     ));
                 }
                 (Role::Expert, Stage::ExpertReview) if on("expert") => {
-                    steps.push(if voted.contains(&(c.id, c.review_round)) {
-                        Text::new("形成专家评审结论", "record the panel's conclusion")
-                    } else {
-                        Text::new("专家表决", "vote")
-                    });
+                    if !voted.contains(&(c.id, c.review_round)) {
+                        steps.push(Text::new("专家表决", "vote"));
+                    } else if chair {
+                        steps.push(Text::new(
+                            "形成专家评审结论（全部表决后）",
+                            "record the panel's conclusion (once all have voted)",
+                        ));
+                    }
                 }
                 (Role::CertificateOfficer, Stage::Certification) if c.batch_id.is_none() => {
                     steps.push(Text::new("编入证书批次", "put into a certificate batch"));

@@ -35,8 +35,9 @@ use zizhi_domain::profile::{Profile, RawProfile};
 use zizhi_store::Tx;
 use zizhi_store::cases::{self as repo, CaseRow};
 
-use crate::policy::{Action, Actor};
+use crate::policy::{Action, Actor, CaseAction, Seat, allowed_on_case};
 use crate::{App, AppError, Result};
+use zizhi_domain::roles::Role;
 
 pub use detail::CaseDetail;
 pub use lists::DashboardRow;
@@ -184,5 +185,86 @@ impl App {
             )),
             None => Ok(()),
         }
+    }
+
+    /// The actor's seats on a case: its assigned lead, a seat on the team or the panel.
+    pub(crate) async fn seats(&self, actor: &Actor, c: &CaseRow) -> Result<Vec<Seat>> {
+        let mut seats = Vec::new();
+        if c.lead_id == Some(actor.user_id) {
+            seats.push(Seat::Lead);
+        }
+        if matches!(actor.role, Role::Assessor | Role::Expert) {
+            for m in zizhi_store::evaluation::members(&self.db, c.id).await? {
+                if m.user_id == actor.user_id {
+                    seats.push(match m.duty.as_str() {
+                        "assessor" => Seat::Assessor,
+                        _ => Seat::Expert,
+                    });
+                    if m.chair {
+                        seats.push(Seat::Chair);
+                    }
+                }
+            }
+        }
+        Ok(seats)
+    }
+
+    /// Denies unless the policy lets the actor, with its seats on the case, do `action`.
+    pub(crate) async fn authorize_case(
+        &self,
+        actor: &Actor,
+        c: &CaseRow,
+        action: CaseAction,
+    ) -> Result<Vec<Seat>> {
+        let seats = self.seats(actor, c).await?;
+        if allowed_on_case(actor, c.organization_id, &seats, action) {
+            Ok(seats)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// A person the centre may put on a case of `organization_id` in `role`: an active centre
+    /// user of that role who has declared no conflict of interest with the applicant.
+    pub(crate) async fn seatable(
+        &self,
+        user_id: i64,
+        role: Role,
+        organization_id: i64,
+        field: &str,
+    ) -> Result<zizhi_store::users::User> {
+        let u = zizhi_store::users::by_id(&self.db, user_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    field,
+                    format!("用户 {user_id} 不存在"),
+                    format!("user {user_id} does not exist"),
+                )
+            })?;
+        if u.role != role.as_str() || u.organization_id.is_some() || u.disabled {
+            return Err(AppError::invalid(
+                field,
+                format!("{} 不是在岗的{}", u.username, role.name().zh),
+                format!("{} is not an active {}", u.username, role.name().en),
+            ));
+        }
+        // Related to the applicant: employed by it, or a declared conflict of interest.
+        if u.organization_id == Some(organization_id)
+            || zizhi_store::evaluation::conflicts_of(&self.db, user_id)
+                .await?
+                .iter()
+                .any(|c| c.organization_id == organization_id)
+        {
+            return Err(AppError::invalid(
+                field,
+                format!("{} 与申请单位存在利益冲突，不得参与本项目", u.username),
+                format!(
+                    "{} has a conflict of interest with the applicant and may not sit on this case",
+                    u.username
+                ),
+            ));
+        }
+        Ok(u)
     }
 }

@@ -4,19 +4,37 @@
 use serde_json::json;
 use zizhi_domain::case::{Stage, Transition};
 use zizhi_store::Tx;
-use zizhi_store::cases::{self as repo, CaseRow};
+use zizhi_store::cases::CaseRow;
 use zizhi_store::evaluation as ev;
 
 use super::require_stage;
 use super::transition::{Effects, Step};
 use crate::notify::messages;
-use crate::policy::Actor;
+use crate::policy::{Actor, CaseAction};
 use crate::{App, AppError, Result};
+use zizhi_domain::panel::{PanelError, Tally, Vote as PanelVote, check_conclusion};
 
-pub const VOTES: [&str; 3] = ["pass", "fail", "return"];
+/// The panel as the viewer may see it. Votes are secret until every seat has voted: before
+/// that an expert sees only its own vote, and nobody sees the tally; afterwards the votes and
+/// every opinion — dissenting ones included — stay on the record.
+#[derive(Debug, Clone)]
+pub struct PanelView {
+    /// Seated experts.
+    pub seats: usize,
+    /// How many of them have voted this round.
+    pub cast: usize,
+    /// The votes this viewer may see.
+    pub votes: Vec<ev::Vote>,
+    /// Once every seat has voted: the count and the conclusion it gives.
+    pub tally: Option<Tally>,
+    pub conclusion: Option<PanelVote>,
+    /// The viewer's own vote this round, if any.
+    pub mine: Option<ev::Vote>,
+}
 
 impl App {
-    /// A panel member votes on the current review round.
+    /// A seated expert votes on the current review round, with its opinion (专家评审意见).
+    /// Nothing is pre-selected: the vote must be named.
     pub async fn panel_vote(
         &self,
         actor: &Actor,
@@ -24,24 +42,16 @@ impl App {
         vote: &str,
         opinion: &str,
     ) -> Result<()> {
-        let c = repo::get(&self.db, case_id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        let members = ev::members(&self.db, case_id).await?;
-        if !members
-            .iter()
-            .any(|m| m.user_id == actor.user_id && m.duty == "expert")
-        {
-            return Err(AppError::Forbidden);
-        }
+        let c = self.load(actor, case_id).await?;
+        self.authorize_case(actor, &c, CaseAction::Vote).await?;
         require_stage(&c, &[Stage::ExpertReview])?;
-        if !VOTES.contains(&vote) {
-            return Err(AppError::invalid(
+        let vote = PanelVote::parse(vote).ok_or_else(|| {
+            AppError::invalid(
                 "vote",
-                "表决应为 pass、fail 或 return",
-                "vote must be pass, fail or return",
-            ));
-        }
+                "请选择表决意见：pass（通过）、fail（不通过）或 return（退回补充评估）",
+                "choose the vote: pass, fail or return",
+            )
+        })?;
         if opinion.trim().is_empty() {
             return Err(AppError::invalid(
                 "opinion",
@@ -54,7 +64,7 @@ impl App {
             &mut tx,
             case_id,
             actor.user_id,
-            vote,
+            vote.as_str(),
             opinion.trim(),
             c.review_round,
         )
@@ -70,29 +80,57 @@ impl App {
             Some(actor),
             "case.panel_vote",
             case_id,
-            json!({"vote": vote, "round": c.review_round, "dossier_hash": c.dossier_hash}),
+            json!({"vote": vote.as_str(), "round": c.review_round, "dossier_hash": c.dossier_hash}),
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// The votes of the current review round (centre staff).
-    pub async fn votes(
-        &self,
-        actor: &Actor,
-        case_id: i64,
-    ) -> Result<Vec<zizhi_store::evaluation::Vote>> {
+    /// The panel of the current review round as this viewer may see it (centre staff).
+    pub async fn panel(&self, actor: &Actor, case_id: i64) -> Result<PanelView> {
         if !actor.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        let c = repo::get(&self.db, case_id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        Ok(ev::votes(&self.db, case_id, c.review_round).await?)
+        let c = self.load(actor, case_id).await?;
+        self.panel_of(actor, &c).await
     }
 
-    /// A panel member records the conclusion once every member has voted this round.
+    pub(crate) async fn panel_of(&self, actor: &Actor, c: &CaseRow) -> Result<PanelView> {
+        let members = ev::members(&self.db, c.id).await?;
+        let experts: Vec<i64> = members
+            .iter()
+            .filter(|m| m.duty == "expert")
+            .map(|m| m.user_id)
+            .collect();
+        let all: Vec<ev::Vote> = ev::votes(&self.db, c.id, c.review_round)
+            .await?
+            .into_iter()
+            .filter(|v| experts.contains(&v.expert_id))
+            .collect();
+        let mine = all.iter().find(|v| v.expert_id == actor.user_id).cloned();
+        let parsed: Vec<PanelVote> = all
+            .iter()
+            .filter_map(|v| PanelVote::parse(&v.vote))
+            .collect();
+        let tally = Tally::count(experts.len(), &parsed);
+        let complete = tally.conclusion().is_some();
+        Ok(PanelView {
+            seats: experts.len(),
+            cast: all.len(),
+            votes: if complete {
+                all
+            } else {
+                mine.iter().cloned().collect()
+            },
+            tally: complete.then_some(tally),
+            conclusion: tally.conclusion(),
+            mine,
+        })
+    }
+
+    /// The chair records the panel's conclusion with its opinion; the conclusion must be the
+    /// one the votes give (more than half of the seats), on a panel of the centre's size.
     pub(super) async fn on_panel(
         &self,
         _tx: &mut Tx,
@@ -106,27 +144,36 @@ impl App {
             .filter(|m| m.duty == "expert")
             .map(|m| m.user_id)
             .collect();
-        if !step.actor.is_some_and(|a| experts.contains(&a.user_id)) {
-            return Err(AppError::Forbidden);
-        }
-        let votes = ev::votes(&self.db, c.id, c.review_round).await?;
-        let pending: Vec<i64> = experts
-            .iter()
-            .copied()
-            .filter(|e| !votes.iter().any(|v| v.expert_id == *e))
+        let votes: Vec<ev::Vote> = ev::votes(&self.db, c.id, c.review_round)
+            .await?
+            .into_iter()
+            .filter(|v| experts.contains(&v.expert_id))
             .collect();
-        if !pending.is_empty() {
-            return Err(AppError::invalid(
-                "votes",
-                format!("尚有 {} 位专家未表决", pending.len()),
-                format!("{} experts have not voted", pending.len()),
-            ));
-        }
+        let cast: Vec<PanelVote> = votes
+            .iter()
+            .filter_map(|v| PanelVote::parse(&v.vote))
+            .collect();
+        let wanted = match step.t {
+            Transition::PanelPass => PanelVote::Pass,
+            Transition::PanelFail => PanelVote::Fail,
+            _ => PanelVote::Return,
+        };
+        check_conclusion(wanted, experts.len(), self.config.panel_min_experts, &cast).map_err(
+            |e| AppError::Invalid {
+                field: match e {
+                    PanelError::TooSmall { .. } => "experts".into(),
+                    _ => "votes".into(),
+                },
+                problem: e.text(),
+            },
+        )?;
+        let tally = Tally::count(experts.len(), &cast);
         fx.summary["dossier_hash"] = json!(c.dossier_hash);
+        fx.summary["tally"] = json!({"seats": tally.seats, "pass": tally.pass, "fail": tally.fail, "return": tally.ret});
         fx.summary["votes"] = json!(
             votes
                 .iter()
-                .map(|v| json!({"expert_id": v.expert_id, "vote": v.vote}))
+                .map(|v| json!({"expert_id": v.expert_id, "vote": v.vote, "opinion": v.opinion}))
                 .collect::<Vec<_>>()
         );
         match step.t {

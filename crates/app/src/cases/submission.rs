@@ -9,14 +9,13 @@ use zizhi_domain::criteria::Pack;
 use zizhi_domain::fees::ApplicationKind;
 use zizhi_domain::lang::{Lang, Text};
 use zizhi_domain::profile::{Category, MANDATORY_FIELDS, Profile};
-use zizhi_domain::roles::Role;
 use zizhi_store::Tx;
 use zizhi_store::cases::{self as repo, CaseRow, NewCase};
 use zizhi_store::review::{self as store, CaseEvidence};
 
 use super::transition::{Effects, Step};
 use super::{case_facts, packs, parse_profile, require_stage};
-use crate::policy::{Action, Actor};
+use crate::policy::{Action, Actor, CaseAction};
 use crate::{App, AppError, Result};
 
 /// What the applicant still lacks before submitting: the facts (the first field in error) and
@@ -109,9 +108,8 @@ impl App {
         evidence_id: i64,
     ) -> Result<()> {
         let c = self.load(actor, case_id).await?;
-        if actor.role != Role::Applicant {
-            return Err(AppError::Forbidden);
-        }
+        self.authorize_case(actor, &c, CaseAction::EditApplication)
+            .await?;
         require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
         let pack = crate::cases::evaluation::pack_of(&c)?;
         if !pack.requirements.iter().any(|r| r.id == requirement_id) {
@@ -167,10 +165,13 @@ impl App {
         let facts = facts_of(&d.case)?;
         let completeness = completeness_with(&d.case, &linked, &facts)?;
         let pack = crate::cases::evaluation::pack_of(&d.case)?;
+        let today = self.clock.today();
         Ok(Portal {
-            assessment: facts
-                .ok()
-                .map(|p| zizhi_domain::assess::assess(&p, pack, &self.config.calendar)),
+            // The live self-assessment is as of today, whatever day the facts were saved.
+            assessment: facts.ok().map(|mut p| {
+                p.as_of = today;
+                zizhi_domain::assess::assess(&p, pack, &self.config.calendar)
+            }),
             linked,
             completeness,
         })
@@ -229,6 +230,8 @@ impl App {
         raw: serde_json::Value,
     ) -> Result<()> {
         let c = self.editable_facts(actor, id).await?;
+        let mut raw = raw;
+        self.stamp_facts(&c, &mut raw, self.clock.today()).await?;
         parse_profile(&c, &raw)?;
         self.store_facts(actor, id, raw, false).await
     }
@@ -254,16 +257,110 @@ impl App {
         obj.insert("category".into(), json!(c.category));
         obj.insert("level".into(), json!(c.level));
         obj.insert("kind".into(), json!(c.kind));
+        self.stamp_facts(&c, &mut raw, self.clock.today()).await?;
         self.store_facts(actor, id, raw, true).await
+    }
+
+    /// What the centre's system, not the applicant, decides in the facts (refusing what
+    /// contradicts it):
+    /// - the assessment date (`as_of`) is the server's day in China time — the day of saving,
+    ///   and at submission the day of submission (四, 九: renewal timing and fee follow from it);
+    /// - the organisation's name and USCC are the registered organisation's; another USCC is
+    ///   refused (`organization.uscc`);
+    /// - a held certificate this centre issued is read from its register (holder, level,
+    ///   validity, status); another holder's number is refused; any other number stays the
+    ///   applicant's declaration, marked for the assessors to verify (3.1.4).
+    pub(crate) async fn stamp_facts(
+        &self,
+        c: &CaseRow,
+        raw: &mut serde_json::Value,
+        day: chrono::NaiveDate,
+    ) -> Result<()> {
+        let Some(obj) = raw.as_object_mut() else {
+            return Err(AppError::invalid(
+                "profile",
+                "申请资料应为 JSON 对象",
+                "the application facts must be a JSON object",
+            ));
+        };
+        obj.insert("as_of".into(), json!(day.to_string()));
+        let org = zizhi_store::organizations::get(&self.db, c.organization_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        let o = obj.entry("organization").or_insert_with(|| json!({}));
+        let Some(o) = o.as_object_mut() else {
+            return Err(AppError::invalid(
+                "profile.organization",
+                "申请单位信息应为 JSON 对象",
+                "organization must be a JSON object",
+            ));
+        };
+        if let Some(given) = o.get("uscc").and_then(|v| v.as_str())
+            && !given.trim().is_empty()
+            && given.trim().to_ascii_uppercase() != org.uscc
+        {
+            return Err(AppError::invalid(
+                "organization.uscc",
+                format!(
+                    "统一社会信用代码须为本单位登记的 {}，不能填写其他单位的代码 {}",
+                    org.uscc,
+                    given.trim()
+                ),
+                format!(
+                    "the USCC must be your registered organisation's ({}), not {}",
+                    org.uscc,
+                    given.trim()
+                ),
+            ));
+        }
+        o.insert("uscc".into(), json!(org.uscc));
+        o.insert("name".into(), json!(org.name));
+        if let Some(certs) = obj.get_mut("certificates").and_then(|v| v.as_array_mut()) {
+            for (i, cert) in certs.iter_mut().enumerate() {
+                let Some(cert) = cert.as_object_mut() else {
+                    continue;
+                };
+                let number = cert
+                    .get("number")
+                    .and_then(|v| v.as_str())
+                    .map(|n| n.trim().to_string())
+                    .unwrap_or_default();
+                let found = if number.is_empty() {
+                    None
+                } else {
+                    zizhi_store::certificates::by_number(&self.db, &number).await?
+                };
+                match found {
+                    Some(reg) if reg.organization_id != c.organization_id => {
+                        return Err(AppError::invalid(
+                            &format!("certificates[{i}].number"),
+                            format!("证书 {number} 的持证单位不是本单位"),
+                            format!("certificate {number} is held by another organisation"),
+                        ));
+                    }
+                    Some(reg) => {
+                        cert.insert("number".into(), json!(reg.number));
+                        cert.insert("category".into(), json!(reg.category));
+                        cert.insert("level".into(), json!(reg.level));
+                        cert.insert("valid_until".into(), json!(reg.valid_until));
+                        cert.insert("status".into(), json!(reg.status));
+                        cert.insert("registered".into(), json!(true));
+                    }
+                    None => {
+                        cert.insert("registered".into(), json!(false));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The case, when its facts are the actor's to change: the applicant's, in draft or while
     /// supplementing.
     async fn editable_facts(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
         let c = self.load(actor, id).await?;
-        if actor.role != zizhi_domain::roles::Role::Applicant {
-            return Err(AppError::Forbidden);
-        }
+        self.authorize_case(actor, &c, CaseAction::EditApplication)
+            .await?;
         require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
         Ok(c)
     }
@@ -307,6 +404,11 @@ impl App {
             repo::close_pause(tx, c.id, &day).await?;
             return Ok(());
         }
+        // The round is assessed as of the day of submission, by the server (China time), with
+        // the registered identity and the register's certificates of that day.
+        let mut raw: serde_json::Value = serde_json::from_str(&c.profile).unwrap_or(json!({}));
+        self.stamp_facts(c, &mut raw, step.today).await?;
+        c.profile = raw.to_string();
         let profile = case_facts(c)?;
         let pack = Pack::for_level(packs(), profile.category, profile.level)
             .ok_or(AppError::NotFound("criteria pack"))?;

@@ -13,13 +13,15 @@ use zizhi_store::{Tx, users};
 
 use super::{case_facts, stage_of};
 use crate::notify::messages::Mail;
-use crate::policy::Actor;
+use crate::policy::{Actor, CaseAction};
 use crate::{App, AppError, Result};
 
 /// The transition being made, as the stage effects see it.
 pub(crate) struct Step<'a> {
     pub actor: Option<&'a Actor>,
     pub t: Transition,
+    /// Filing names the project lead (建档立项).
+    pub lead_id: Option<i64>,
     pub note: &'a str,
     pub today: NaiveDate,
 }
@@ -41,6 +43,18 @@ impl App {
         t: Transition,
         note: &str,
     ) -> Result<CaseRow> {
+        self.transition_case_with(actor, id, t, note, None).await
+    }
+
+    /// Performs a transition with its extra input: filing (建档立项) names the project lead.
+    pub async fn transition_case_with(
+        &self,
+        actor: &Actor,
+        id: i64,
+        t: Transition,
+        note: &str,
+        lead_id: Option<i64>,
+    ) -> Result<CaseRow> {
         if t == Transition::Issue || t == Transition::MarkLapsed {
             // Issue runs through the batch (App::issue_batch), never one case on its own;
             // lapsing is the system's.
@@ -52,31 +66,44 @@ impl App {
         }
         self.load(actor, id).await?;
         let today = self.clock.today();
-        self.apply(Some(actor), Performer::Role(actor.role), id, t, note, today)
-            .await
+        self.apply(Some(actor), id, t, note, today, lead_id).await
     }
 
     pub(crate) async fn apply(
         &self,
         actor: Option<&Actor>,
-        by: Performer,
         id: i64,
         t: Transition,
         note: &str,
         today: NaiveDate,
+        lead_id: Option<i64>,
     ) -> Result<CaseRow> {
         use Transition::*;
+        // A person acts in their role; without one, the system acts (deadlines).
+        let by = actor.map_or(Performer::System, |a| Performer::Role(a.role));
         let note = note.trim();
         if matches!(
             t,
-            RequestSupplement | NotAccept | Accept | ExtendSupplement | Terminate
+            RequestSupplement
+                | NotAccept
+                | Accept
+                | ExtendSupplement
+                | Terminate
+                | ReturnToApplicant
+                | PanelPass
+                | PanelFail
+                | PanelReturn
         ) && note.is_empty()
         {
-            return Err(AppError::invalid(
-                "note",
-                "请填写审查意见或理由",
-                "write the opinion or the reason",
-            ));
+            let (zh, en) = match t {
+                ReturnToApplicant => ("请写明退回的理由", "give the reason for returning it"),
+                PanelPass | PanelFail | PanelReturn => (
+                    "请填写专家组的评审意见（专家评审意见）",
+                    "write the panel's opinion",
+                ),
+                _ => ("请填写审查意见或理由", "write the opinion or the reason"),
+            };
+            return Err(AppError::invalid("note", zh, en));
         }
         let mut tx = self.db.begin().await?;
         let mut c = repo::get_locked(&mut tx, id)
@@ -116,9 +143,15 @@ impl App {
                 }
             }
         })?;
+        // The policy, with the actor's seats on this case (the system acts by the calendar).
+        if let Some(a) = actor {
+            self.authorize_case(a, &c, CaseAction::Transition(t))
+                .await?;
+        }
         let step = Step {
             actor,
             t,
+            lead_id,
             note,
             today,
         };
@@ -131,7 +164,7 @@ impl App {
             Submit | Resubmit | Withdraw => {
                 self.on_submission(&mut tx, &step, &mut c, &mut fx).await?
             }
-            File => self.on_filing(&mut tx, &step, &mut c, &mut fx).await?,
+            File | ReturnToApplicant => self.on_filing(&mut tx, &step, &mut c, &mut fx).await?,
             RequestSupplement | ExtendSupplement | NotAccept | Accept | Terminate | MarkLapsed => {
                 self.on_acceptance(&mut tx, &step, &mut c, &mut fx).await?
             }
@@ -174,7 +207,8 @@ impl App {
         Ok(c)
     }
 
-    /// Queues an e-mail to the applicant organisation's users, in the change's transaction.
+    /// Queues an e-mail to the applicant, in the change's transaction: to the organisation's
+    /// designated e-mail (申请单位指定电子邮箱, 5.3) and its users, each address once.
     pub(crate) async fn mail_applicant(
         &self,
         tx: &mut Tx,
@@ -182,7 +216,18 @@ impl App {
         m: &Mail,
         attach: &[Attachment],
     ) -> Result<()> {
+        let mut to: Vec<String> = Vec::new();
+        if let Some(o) = zizhi_store::organizations::get(&self.db, c.organization_id).await?
+            && !o.contact_email.is_empty()
+        {
+            to.push(o.contact_email);
+        }
         for email in users::emails_of_organization(&self.db, c.organization_id).await? {
+            if !to.iter().any(|t| t.eq_ignore_ascii_case(&email)) {
+                to.push(email);
+            }
+        }
+        for email in to {
             outbox::enqueue_with(tx, &email, &m.subject, &m.body, attach).await?;
         }
         Ok(())

@@ -13,9 +13,9 @@ use zizhi_domain::review::Area;
 use zizhi_store::Db;
 use zizhi_store::files::FileStore;
 
-const PROFILE: &str = include_str!("../../../../examples/profile.json");
+pub(crate) const PROFILE: &str = include_str!("../../../../examples/profile.json");
 
-async fn apps() -> Vec<App> {
+pub(crate) async fn apps() -> Vec<App> {
     let mut out = Vec::new();
     let name = format!("zizhi_cases_{}", &secrets::token()[..12]);
     let dir = std::env::temp_dir().join(&name);
@@ -34,15 +34,15 @@ async fn apps() -> Vec<App> {
     out
 }
 
-struct People {
-    applicant: Actor,
-    stranger: Actor,
-    registrar: Actor,
-    lead: Actor,
-    finance: Actor,
+pub(crate) struct People {
+    pub applicant: Actor,
+    pub stranger: Actor,
+    pub registrar: Actor,
+    pub lead: Actor,
+    pub finance: Actor,
 }
 
-async fn people(app: &App) -> People {
+pub(crate) async fn people(app: &App) -> People {
     let org = app
         .create_organization(None, "91350100M000100Y43", "示例灾备科技有限公司")
         .await
@@ -79,7 +79,7 @@ async fn people(app: &App) -> People {
     }
 }
 
-fn stage(app_case: &zizhi_store::cases::CaseRow) -> Stage {
+pub(crate) fn stage(app_case: &zizhi_store::cases::CaseRow) -> Stage {
     Stage::parse(&app_case.stage).unwrap()
 }
 
@@ -94,8 +94,10 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
             .transition_case(&p.applicant, c.id, Transition::Submit, "")
             .await
             .unwrap_err();
+        // (The date, name and USCC are the server's: the first missing fact is the
+        // applicant's own.)
         assert!(
-            matches!(e, AppError::Invalid { ref field, .. } if field == "profile.as_of"),
+            matches!(e, AppError::Invalid { ref field, .. } if field == "profile.organization.independent_legal_person"),
             "{e:?}"
         );
         let facts: serde_json::Value = serde_json::from_str(PROFILE).unwrap();
@@ -156,10 +158,26 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
             Err(AppError::WrongStage { .. })
         ));
         link_in_db(&app, c.id, "3.1.1", ev.id, &p.applicant).await;
-        let c = app
+        // Filing names the project lead (建档立项).
+        let e = app
             .transition_case(&p.registrar, c.id, Transition::File, "")
             .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, .. } if field == "lead_id"),
+            "{e:?}"
+        );
+        let c = app
+            .transition_case_with(
+                &p.registrar,
+                c.id,
+                Transition::File,
+                "",
+                Some(p.lead.user_id),
+            )
+            .await
             .unwrap();
+        assert_eq!(c.lead_id, Some(p.lead.user_id));
         assert_eq!(stage(&c), Stage::AcceptanceReview);
         assert_eq!(c.filed_on.as_deref(), Some(today().to_string().as_str()));
         let body = last_mail_body(&app).await;
@@ -395,7 +413,13 @@ async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it
 
 /// Files evidence against a requirement directly in the store (for a case past its draft,
 /// where the applicant no longer may).
-async fn link_in_db(app: &App, case_id: i64, requirement: &str, evidence_id: i64, by: &Actor) {
+pub(crate) async fn link_in_db(
+    app: &App,
+    case_id: i64,
+    requirement: &str,
+    evidence_id: i64,
+    by: &Actor,
+) {
     let mut tx = app.db.begin().await.unwrap();
     zizhi_store::review::link(&mut tx, case_id, requirement, evidence_id, by.user_id)
         .await
@@ -405,7 +429,7 @@ async fn link_in_db(app: &App, case_id: i64, requirement: &str, evidence_id: i64
 
 /// The lead judges the five areas of the current round; `weak` insufficient, the rest
 /// sufficient. Each opinion names its area.
-async fn review(app: &App, p: &People, id: i64, weak: Option<Area>) {
+pub(crate) async fn review(app: &App, p: &People, id: i64, weak: Option<Area>) {
     for a in Area::ALL {
         app.record_review_area(
             &p.lead,
@@ -420,7 +444,7 @@ async fn review(app: &App, p: &People, id: i64, weak: Option<Area>) {
 }
 
 /// The newest pending e-mail's body (claimed, so a later call sees only newer ones).
-async fn last_mail_body(app: &App) -> String {
+pub(crate) async fn last_mail_body(app: &App) -> String {
     let until = zizhi_store::now_us() + 3_600_000_000;
     let mails = zizhi_store::outbox::claim(&app.db, "test", 1000, until)
         .await
@@ -429,7 +453,7 @@ async fn last_mail_body(app: &App) -> String {
 }
 
 /// Draft → filed (in acceptance review), with `facts` as the application.
-async fn filed(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
+pub(crate) async fn filed(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
     let c = app.create_case(&p.applicant, 2, kind).await.unwrap();
     app.save_case_profile(&p.applicant, c.id, facts)
         .await
@@ -448,14 +472,20 @@ async fn filed(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i
         .await
         .unwrap();
     link_in_db(app, c.id, "3.1.1", ev.id, &p.applicant).await;
-    app.transition_case(&p.registrar, c.id, Transition::File, "")
-        .await
-        .unwrap();
+    app.transition_case_with(
+        &p.registrar,
+        c.id,
+        Transition::File,
+        "",
+        Some(p.lead.user_id),
+    )
+    .await
+    .unwrap();
     c.id
 }
 
 /// Draft → accepted.
-async fn accepted(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
+pub(crate) async fn accepted(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
     let id = filed(app, p, facts, kind).await;
     review(app, p, id, None).await;
     app.transition_case(&p.lead, id, Transition::Accept, "予以受理")
@@ -594,6 +624,12 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
             .unwrap()
             .0
             .id;
+        let e3 = app
+            .create_user(None, mk("expert3", "expert"))
+            .await
+            .unwrap()
+            .0
+            .id;
         let assessor = app
             .login("assessor1", "a long password", None)
             .await
@@ -609,6 +645,11 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
             .await
             .unwrap()
             .actor;
+        let expert3 = app
+            .login("expert3", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
         let id = accepted(&app, &p, serde_json::from_str(PROFILE).unwrap(), "initial").await;
         for (who, t) in [
             (&p.lead, Transition::SendAgreement),
@@ -620,7 +661,7 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
         }
         // Conflict of interest and roles.
         let e = app
-            .assign_team(&p.lead, id, &[a1], &[e1, p.lead.user_id])
+            .assign_team(&p.lead, id, &[a1], &[e1, p.lead.user_id], None)
             .await
             .unwrap_err();
         assert!(
@@ -628,15 +669,21 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
             "{e:?}"
         );
         assert!(
-            app.assign_team(&p.lead, id, &[e1], &[e2]).await.is_err(),
+            app.assign_team(&p.lead, id, &[e1], &[e2], None)
+                .await
+                .is_err(),
             "an expert is not an assessor"
         );
-        assert!(app.assign_team(&p.lead, id, &[a1], &[a1]).await.is_err());
+        assert!(
+            app.assign_team(&p.lead, id, &[a1], &[a1], None)
+                .await
+                .is_err()
+        );
         assert!(matches!(
-            app.assign_team(&p.registrar, id, &[a1], &[e1]).await,
+            app.assign_team(&p.registrar, id, &[a1], &[e1], None).await,
             Err(AppError::Forbidden)
         ));
-        app.assign_team(&p.lead, id, &[a1], &[e1, e2])
+        app.assign_team(&p.lead, id, &[a1], &[e1, e2, e3], Some(e1))
             .await
             .unwrap();
 
@@ -759,6 +806,9 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
         app.panel_vote(&expert2, id, "return", "同意退回")
             .await
             .unwrap();
+        app.panel_vote(&expert3, id, "pass", "可以通过（保留意见）")
+            .await
+            .unwrap();
         let c = app
             .transition_case(
                 &expert1,
@@ -795,8 +845,15 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
             .await
             .unwrap();
         app.panel_vote(&expert2, id, "pass", "同意").await.unwrap();
+        app.panel_vote(&expert3, id, "pass", "同意").await.unwrap();
+        // Only the chair records the panel's conclusion.
+        assert!(matches!(
+            app.transition_case(&expert2, id, Transition::PanelPass, "通过")
+                .await,
+            Err(AppError::Forbidden)
+        ));
         let c = app
-            .transition_case(&expert2, id, Transition::PanelPass, "通过")
+            .transition_case(&expert1, id, Transition::PanelPass, "通过")
             .await
             .unwrap();
         assert_eq!(stage(&c), Stage::Certification);
@@ -836,15 +893,13 @@ async fn the_portal_saves_drafts_checks_completeness_and_files_evidence_per_requ
             .as_object_mut()
             .unwrap()
             .remove("dr_technical_staff");
+        // The name is the registered organisation's whatever the form says.
         facts["organization"]["name"] = serde_json::json!("  ");
         app.save_case_draft(&p.applicant, c.id, facts.clone())
             .await
             .unwrap();
         let done = app.completeness(&p.applicant, c.id).await.unwrap();
-        assert_eq!(
-            done.missing_fields,
-            ["organization.name", "staff.dr_technical_staff"]
-        );
+        assert_eq!(done.missing_fields, ["staff.dr_technical_staff"]);
         // Submission validates the whole profile and names the field.
         let e = app
             .transition_case(&p.applicant, c.id, Transition::Submit, "")
@@ -857,7 +912,7 @@ async fn the_portal_saves_drafts_checks_completeness_and_files_evidence_per_requ
         // Filled but wrong: no field missing, the profile's own error is shown.
         facts["organization"]["name"] = serde_json::json!("示例灾备科技有限公司");
         facts["staff"]["dr_technical_staff"] = serde_json::json!(50);
-        facts["organization"]["uscc"] = serde_json::json!("91350100M000100Y44");
+        facts["organization"]["security_service_since"] = serde_json::json!("2099-01-01");
         app.save_case_draft(&p.applicant, c.id, facts.clone())
             .await
             .unwrap();
@@ -865,9 +920,9 @@ async fn the_portal_saves_drafts_checks_completeness_and_files_evidence_per_requ
         assert!(done.missing_fields.is_empty());
         assert_eq!(
             done.facts.as_ref().map(|f| f.0.as_str()),
-            Some("profile.organization.uscc")
+            Some("profile.organization.security_service_since")
         );
-        facts["organization"]["uscc"] = serde_json::json!("91350100M000100Y43");
+        facts["organization"]["security_service_since"] = serde_json::json!("2019-03-01");
         app.save_case_draft(&p.applicant, c.id, facts.clone())
             .await
             .unwrap();
@@ -921,19 +976,25 @@ async fn the_portal_saves_drafts_checks_completeness_and_files_evidence_per_requ
             app.case_evidence(&p.registrar, c.id).await.unwrap().len(),
             pack.requirements.len()
         );
-        // The review areas are the lead's, in acceptance review only.
+        // The review areas are the assigned lead's: before filing names one, nobody's.
         assert!(matches!(
             app.record_review_area(&p.lead, c.id, "basic_capability", true, "ok")
                 .await,
-            Err(AppError::WrongStage { .. })
+            Err(AppError::Forbidden)
         ));
         app.transition_case(&p.applicant, c.id, Transition::Submit, "")
             .await
             .unwrap();
         app.record_paper_copy(&p.registrar, c.id).await.unwrap();
-        app.transition_case(&p.registrar, c.id, Transition::File, "")
-            .await
-            .unwrap();
+        app.transition_case_with(
+            &p.registrar,
+            c.id,
+            Transition::File,
+            "",
+            Some(p.lead.user_id),
+        )
+        .await
+        .unwrap();
         assert!(matches!(
             app.record_review_area(&p.registrar, c.id, "basic_capability", true, "ok")
                 .await,
@@ -963,7 +1024,7 @@ async fn the_portal_saves_drafts_checks_completeness_and_files_evidence_per_requ
 async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
     for app in apps().await {
         let s = app.seed_demo().await.unwrap();
-        assert_eq!(s.users.len(), 13);
+        assert_eq!(s.users.len(), 15);
         for stage in Stage::ALL {
             let (id, _) = s
                 .cases
@@ -1043,7 +1104,7 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
         let todo = app.todo(&expert).await.unwrap();
         let item = todo.iter().find(|(c, _)| c.id == review).unwrap();
         assert!(
-            item.1.iter().any(|t| t.zh.contains("形成专家评审结论")),
+            !item.1.iter().any(|t| t.zh.contains("专家表决")),
             "{:?}",
             item.1
         );

@@ -497,6 +497,8 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.goto(&case_url);
     d.click("#record-paper");
     d.wait_text("#paper", "已收到");
+    // Filing names the project lead.
+    d.select("#lead-file", "【演示】项目负责人");
     d.click("#do-file");
     d.wait_text("#stage", "受理审查");
     shot("04-filed");
@@ -576,7 +578,7 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.sign_in(&base, "demo-lead");
     d.goto(&case_url);
     d.click("#team-form input[name=assessor]");
-    for e in ["评审专家一", "评审专家二"] {
+    for e in ["评审专家一", "评审专家二", "评审专家三"] {
         let id: String = d
             .js(&format!("return Array.from(document.querySelectorAll('#team-form label')).find(l => l.textContent.includes('{e}')).querySelector('input').value;"))
             .as_str()
@@ -585,7 +587,7 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         d.click(&format!("#team-form input[name=expert][value=\"{id}\"]"));
     }
     d.click("#assign");
-    d.wait_text("#team", "评审专家二");
+    d.wait_text("#team", "专家组组长");
     d.type_into("#act-notes", "文档审查一天、人员访谈半天、实际操作半天");
     d.click("#record-activity");
     d.wait_text("#activities", "审核计划");
@@ -599,6 +601,7 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.wait_text("#activities", "实际操作");
     for r in &ids {
         d.select("#j-req", r);
+        d.select("#j-verdict", "符合");
         d.type_into("#j-rationale", "证据与访谈一致");
         d.click("#record-judgement");
         d.wait_text(&format!("[id=\"req-{r}\"]"), "符合");
@@ -613,14 +616,18 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.wait_text("#stage", "专家评审");
     assert_eq!(d.text("#dossier").len(), 64);
 
-    // 10. Both experts vote; the first records the conclusion.
-    for e in ["demo-expert2", "demo-expert1"] {
+    // 10. Every expert votes (nothing pre-selected; each sees only its own vote until all
+    // have voted); the chair, voting last, records the conclusion the votes give.
+    for e in ["demo-expert2", "demo-expert3", "demo-expert1"] {
         d.sign_in(&base, e);
         d.goto(&case_url);
+        d.click("#vote-form input[name=vote][value=pass]");
         d.type_into("#vote-opinion", "同意通过");
         d.click("#cast-vote");
         d.wait_text("#votes", "同意通过");
     }
+    d.wait_text("#panel-status", "全部 3 位专家已表决");
+    d.type_into("#note-panel_pass", "专家组一致认为证据充分、审核结论合理");
     shot("09-panel");
     d.click("#do-panel_pass");
     d.wait_text("#stage", "发证");

@@ -309,6 +309,15 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/api/v1/cases/{id}/activities", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/judgements", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/votes", everyone.clone()),
+        ("GET", "/api/v1/cases/{id}/panel", staff.clone()),
+        ("PUT", "/api/v1/cases/{id}/lead", everyone.clone()),
+        ("POST", "/api/v1/conflicts", everyone.clone()),
+        ("GET", "/api/v1/conflicts", everyone.clone()),
+        (
+            "PUT",
+            "/api/v1/organizations/{id}/contact",
+            everyone.clone(),
+        ),
         ("POST", "/api/v1/batches", everyone.clone()),
         ("POST", "/api/v1/batches/{id}/approve", vec![Approver]),
         (
@@ -1155,6 +1164,8 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
             ("fin", Role::ContractFinance),
             ("ass", Role::Assessor),
             ("exp", Role::Expert),
+            ("exp2", Role::Expert),
+            ("exp3", Role::Expert),
             ("off", Role::CertificateOfficer),
             ("apr", Role::Approver),
         ] {
@@ -1194,7 +1205,9 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        a.transition_case(&reg, c.id, T::File, "ok").await.unwrap();
+        a.transition_case_with(&reg, c.id, T::File, "ok", Some(lead.user_id))
+            .await
+            .unwrap();
         for area in zizhi_domain::review::Area::ALL {
             a.record_review_area(&lead, c.id, area.as_str(), true, "证据充分")
                 .await
@@ -1209,9 +1222,16 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
         ] {
             a.transition_case(actor, c.id, t, "ok").await.unwrap();
         }
-        a.assign_team(&lead, c.id, &[ass.user_id], &[exp.user_id])
-            .await
-            .unwrap();
+        let (exp2, exp3) = (who("exp2").await, who("exp3").await);
+        a.assign_team(
+            &lead,
+            c.id,
+            &[ass.user_id],
+            &[exp.user_id, exp2.user_id, exp3.user_id],
+            Some(exp.user_id),
+        )
+        .await
+        .unwrap();
         for r in zizhi_domain::criteria::Pack::shipped()
             .into_iter()
             .find(|p| p.level == 2)
@@ -1232,7 +1252,9 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
         a.transition_case(&lead, c.id, T::ConcludeAudit, "符合二级要求")
             .await
             .unwrap();
-        a.panel_vote(&exp, c.id, "pass", "同意").await.unwrap();
+        for e in [&exp, &exp2, &exp3] {
+            a.panel_vote(e, c.id, "pass", "同意").await.unwrap();
+        }
         a.transition_case(&exp, c.id, T::PanelPass, "通过")
             .await
             .unwrap();
@@ -1310,7 +1332,12 @@ async fn case_pages_show_the_stage_the_next_steps_and_the_todo_list() {
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("[profile.as_of]"), "{}", r.body);
+        assert!(
+            r.body
+                .contains("[profile.organization.independent_legal_person]"),
+            "{}",
+            r.body
+        );
         let id: i64 = page_path.rsplit('/').next().unwrap().parse().unwrap();
         let applicant = app
             .state
@@ -1411,11 +1438,20 @@ impl Api<'_> {
     }
 
     async fn step(&self, tok: &str, case: i64, t: &str, note: &str) -> Value {
+        let mut body = json!({"transition": t, "note": note});
+        if t == "file" {
+            // Filing names the project lead: the demo's.
+            let lead = zizhi_store::users::by_username(&self.app.state.app.db, "demo-lead")
+                .await
+                .unwrap()
+                .unwrap();
+            body["lead_id"] = json!(lead.id);
+        }
         self.call(
             tok,
             Method::POST,
             &format!("/api/v1/cases/{case}/transitions"),
-            Some(json!({"transition": t, "note": note})),
+            Some(body),
             StatusCode::OK,
         )
         .await
@@ -1574,19 +1610,42 @@ async fn api_accept_to_certificate(api: &Api<'_>, id: i64) -> (i64, String) {
                 .id
         }
     };
-    let (a1, e1, e2) = (
+    let (a1, e1, e2, e3) = (
         uid("demo-assessor").await,
         uid("demo-expert1").await,
         uid("demo-expert2").await,
+        uid("demo-expert3").await,
     );
-    api.call(
-        &lead,
-        Method::POST,
-        &format!("/api/v1/cases/{id}/team"),
-        Some(json!({"assessors": [a1], "experts": [e1, e2]})),
-        StatusCode::OK,
-    )
-    .await;
+    let team = api
+        .call(
+            &lead,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/team"),
+            Some(json!({"assessors": [a1], "experts": [e1, e2, e3]})),
+            StatusCode::OK,
+        )
+        .await;
+    // Without a chair named, the first expert named chairs the panel.
+    assert_eq!(
+        team["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["chair"] == true)
+            .unwrap()["user_id"],
+        e1
+    );
+    // Seating someone again is a clear 422, not a server error.
+    let again = api
+        .call(
+            &lead,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/team"),
+            Some(json!({"assessors": [a1, a1], "experts": []})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_eq!(again["error"]["field"], "assessors", "{again}");
     let today = zizhi_app::cases::today().to_string();
     for (tok, kind) in [
         (&lead, "plan"),
@@ -1643,7 +1702,7 @@ async fn api_accept_to_certificate(api: &Api<'_>, id: i64) -> (i64, String) {
         .step(&lead, id, "conclude_audit", "符合二级资质要求")
         .await;
     assert_eq!(c["stage"], "expert_review");
-    for e in ["demo-expert1", "demo-expert2"] {
+    for e in ["demo-expert1", "demo-expert2", "demo-expert3"] {
         let t = api.token(e).await;
         api.call(
             &t,
