@@ -69,7 +69,8 @@ impl Default for AppConfig {
 /// The application: the database, the evidence store and settings. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct App {
-    pub db: Db,
+    /// Private: the web and the command line reach data only through the use cases.
+    db: Db,
     pub files: FileStore,
     pub config: Arc<AppConfig>,
     /// Today and now in China time; tests and the demo set it.
@@ -133,6 +134,42 @@ impl App {
             config: Arc::new(config),
             clock: clock::Clock::system(),
         }
+    }
+
+    /// The database behind the use cases, for tests and maintenance tools only (pages and API
+    /// handlers go through the use cases).
+    #[doc(hidden)]
+    pub fn store_for_tests(&self) -> &Db {
+        &self.db
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.db.backend()
+    }
+
+    /// Deletes expired sessions (the server's housekeeping).
+    pub async fn purge_expired_sessions(&self) -> Result<()> {
+        zizhi_store::sessions::delete_expired(&self.db).await?;
+        Ok(())
+    }
+
+    /// Whether the demo has been seeded (its administrator exists).
+    pub async fn demo_seeded(&self) -> Result<bool> {
+        Ok(zizhi_store::users::by_username(&self.db, "demo-admin")
+            .await?
+            .is_some())
+    }
+
+    /// The registered organisation with this USCC, if any (the command line's user creation).
+    pub async fn organization_by_uscc(
+        &self,
+        uscc: &str,
+    ) -> Result<Option<zizhi_store::organizations::Organization>> {
+        Ok(zizhi_store::organizations::list(&self.db)
+            .await?
+            .into_iter()
+            .find(|o| o.uscc == uscc))
     }
 
     /// Denies unless the policy allows `action` to `actor`.

@@ -158,7 +158,7 @@ pub fn migrate(place: &Place) -> Result<String, Failure> {
     let c = config(place, None)?;
     runtime()?.block_on(async move {
         let app = open(&c).await?;
-        Ok(format!("migrations applied ({})\n", app.db.backend()))
+        Ok(format!("migrations applied ({})\n", app.backend()))
     })
 }
 
@@ -185,10 +185,11 @@ pub fn admin(place: &Place, command: &AdminCommand) -> Result<String, Failure> {
                                 format!("organization_uscc: {}", e.text().en),
                             )
                         })?;
-                        let existing = zizhi_store::organizations::list(&app.db)
+                        let existing = app
+                            .organization_by_uscc(code.as_str())
                             .await
-                            .map_err(|e| app_failure(e.into()))?;
-                        match existing.into_iter().find(|o| o.uscc == code.as_str()) {
+                            .map_err(app_failure)?;
+                        match existing {
                             Some(o) => Some(o.id),
                             None => {
                                 let name = organization_name.as_deref().ok_or_else(|| {
@@ -272,10 +273,7 @@ pub fn demo(
     runtime()?.block_on(async move {
         let app = open(&c).await?;
         let mut out = String::new();
-        let seeded = zizhi_store::users::by_username(&app.db, "demo-admin")
-            .await
-            .map_err(|e| app_failure(e.into()))?
-            .is_some();
+        let seeded = app.demo_seeded().await.map_err(app_failure)?;
         if seeded {
             out.push_str("演示数据已存在 / demo data is already there\n");
         } else {

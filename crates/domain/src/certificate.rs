@@ -14,6 +14,17 @@ use crate::period::add_months;
 /// (DR, 灾难恢复类), the level and a serial counted per year, category and level.
 pub const DEFAULT_TEMPLATE: &str = "CNITSEC{year}SRV-{category}-{roman}-{serial}";
 
+/// Whether a certificate is in force on `day`: valid status (neither suspended nor revoked, 六)
+/// and not past its last valid day (guide 3.1.4 "资质证书在有效期内"). The one rule for the
+/// register's certificates and the applicant's declared ones.
+pub fn in_force(
+    status: crate::profile::CertificateStatus,
+    valid_until: NaiveDate,
+    day: NaiveDate,
+) -> bool {
+    status == crate::profile::CertificateStatus::Valid && valid_until >= day
+}
+
 /// The last valid day of a certificate issued on `issued` for `years`.
 pub fn valid_until(issued: NaiveDate, years: u32) -> NaiveDate {
     add_months(issued, years * 12)
@@ -99,6 +110,17 @@ mod tests {
             valid_until(parse_date("2026-03-01").unwrap(), 3),
             parse_date("2029-02-28").unwrap()
         );
+    }
+
+    #[test]
+    fn a_certificate_is_in_force_through_its_last_day_unless_suspended_or_revoked() {
+        use crate::profile::CertificateStatus as S;
+        let last = parse_date("2027-08-31").unwrap();
+        assert!(in_force(S::Valid, last, last), "the last day counts");
+        assert!(!in_force(S::Valid, last, last.succ_opt().unwrap()));
+        assert!(!in_force(S::Suspended, last, last));
+        assert!(!in_force(S::Revoked, last, last));
+        assert!(!in_force(S::Expired, last, last));
     }
 
     #[test]

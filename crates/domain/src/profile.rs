@@ -280,7 +280,7 @@ impl HeldCertificate {
     /// A certificate counts on `day` only if valid on that day and neither suspended nor
     /// revoked (guide 3.1.4 "资质证书在有效期内").
     pub fn in_force_on(&self, day: NaiveDate) -> bool {
-        self.status == CertificateStatus::Valid && self.valid_until >= day
+        crate::certificate::in_force(self.status, self.valid_until, day)
     }
 }
 

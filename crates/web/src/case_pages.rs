@@ -415,8 +415,10 @@ struct CasePage {
     can_vote: bool,
     /// Votes cast / seats, or the tally once complete.
     panel_status: Option<String>,
-    /// Project leads to name when filing.
+    /// Project leads to name when filing (or to reassign to).
     leads: Vec<(i64, String)>,
+    /// A supervisor may hand the case to another lead.
+    can_reassign: bool,
     has_chair: bool,
     panel_min: usize,
 }
@@ -515,9 +517,7 @@ async fn build_case_page(
     let lang = ctx.lang;
     let c = &d.case;
     let staff = a.role.is_staff();
-    let certificate = zizhi_store::certificates::for_case(&app.db, id)
-        .await?
-        .map(|c| c.number);
+    let certificate = d.certificate.as_ref().map(|c| c.number.clone());
     let pack = zizhi_app::cases::evaluation::pack_of(c)?;
     let directory = if staff {
         app.staff_directory(a).await?
@@ -778,7 +778,9 @@ async fn build_case_page(
         ),
     });
     let panel_complete = panel.as_ref().is_some_and(|p| p.tally.is_some());
-    let leads: Vec<(i64, String)> = if d.next.contains(&Transition::File) {
+    let can_reassign =
+        d.may(CaseAction::ReassignLead) && c.filed_on.is_some() && !d.stage.is_closed();
+    let leads: Vec<(i64, String)> = if d.next.contains(&Transition::File) || can_reassign {
         directory
             .iter()
             .filter(|(_, _, r)| *r == Role::ProjectLead)
@@ -840,6 +842,7 @@ async fn build_case_page(
             .map(|t| (t.as_str(), t.name().get(lang).to_string()))
             .collect(),
         leads,
+        can_reassign,
         panel_status,
         history: d
             .transitions
@@ -859,23 +862,25 @@ async fn build_case_page(
             .rounds
             .iter()
             .map(|r| {
-                let v: Value = serde_json::from_str(&r.assessment).unwrap_or_default();
-                let s = &v["summary"];
-                let verdict = match (v["eligible"].as_bool(), lang) {
-                    (Some(true), Lang::Zh) => "符合申请的基本条件",
-                    (Some(true), Lang::En) => "meets the conditions to apply",
-                    (_, Lang::Zh) => "不符合申请条件",
-                    (_, Lang::En) => "does not meet the conditions",
+                let report: Option<zizhi_domain::assess::Report> =
+                    serde_json::from_str(&r.assessment).ok();
+                let eligible = report.as_ref().is_some_and(|x| x.eligible);
+                let (met, not_met, review) = report.as_ref().map_or((0, 0, 0), |x| {
+                    (x.summary.met, x.summary.not_met, x.summary.needs_review)
+                });
+                let verdict = match (eligible, lang) {
+                    (true, Lang::Zh) => "符合申请的基本条件",
+                    (true, Lang::En) => "meets the conditions to apply",
+                    (false, Lang::Zh) => "不符合申请条件",
+                    (false, Lang::En) => "does not meet the conditions",
                 };
                 let counts = match lang {
-                    Lang::Zh => format!(
-                        "{verdict}（满足 {}，不满足 {}，待审核 {}）",
-                        s["met"], s["not_met"], s["needs_review"]
-                    ),
-                    Lang::En => format!(
-                        "{verdict} ({} met, {} not met, {} to review)",
-                        s["met"], s["not_met"], s["needs_review"]
-                    ),
+                    Lang::Zh => {
+                        format!("{verdict}（满足 {met}，不满足 {not_met}，待审核 {review}）")
+                    }
+                    Lang::En => {
+                        format!("{verdict} ({met} met, {not_met} not met, {review} to review)")
+                    }
                 };
                 (r.round, fmt_time(r.submitted_us, lang), counts)
             })
@@ -1217,6 +1222,37 @@ fn form_ids(pairs: &[(String, String)], key: &str) -> Vec<i64> {
 }
 
 /// `POST /cases/{id}/team`: repeated `assessor` and `expert` fields.
+#[derive(Deserialize)]
+pub struct LeadForm {
+    #[serde(default)]
+    lead_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /cases/{id}/lead`: a supervisor reassigns the project lead, with a reason.
+pub async fn case_lead(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+    Form(f): Form<LeadForm>,
+) -> Response {
+    let r = match f.lead_id.trim().parse::<i64>() {
+        Ok(lead) => st
+            .app
+            .reassign_lead(&a, id, lead, &f.reason)
+            .await
+            .map(|_| ()),
+        Err(_) => Err(AppError::invalid(
+            "lead_id",
+            "请选择项目负责人",
+            "choose the project lead",
+        )),
+    };
+    back(&st, &ctx, &a, id, r, "", None).await
+}
+
 pub async fn case_team(
     State(st): State<AppState>,
     ctx: Ctx,

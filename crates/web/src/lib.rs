@@ -120,11 +120,11 @@ impl Server {
                 tokio::time::sleep(Duration::from_secs(300)).await;
             }
         });
-        let db = self.state.app.db.clone();
+        let app = self.state.app.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(600)).await;
-                let _ = zizhi_store::sessions::delete_expired(&db).await;
+                let _ = app.purge_expired_sessions().await;
             }
         });
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();

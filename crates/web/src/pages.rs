@@ -778,6 +778,75 @@ struct OrgPage {
     org: OrgView,
     evidence: Vec<EvidenceRow>,
     can_upload: bool,
+    /// The 申请书 facts: (field, label, value), as stored or as just typed.
+    contact: Vec<(&'static str, String, String)>,
+    can_edit_contact: bool,
+    /// The field in error and its message (shown next to the field).
+    contact_error: Option<(String, String)>,
+}
+
+/// The organisation's 申请书 facts as the form posts them.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    legal_representative: String,
+    #[serde(default)]
+    contact_person: String,
+    #[serde(default)]
+    contact_phone: String,
+    #[serde(default)]
+    contact_email: String,
+}
+
+impl ContactForm {
+    fn contact(&self) -> zizhi_store::organizations::Contact {
+        zizhi_store::organizations::Contact {
+            address: self.address.clone(),
+            legal_representative: self.legal_representative.clone(),
+            contact_person: self.contact_person.clone(),
+            contact_phone: self.contact_phone.clone(),
+            contact_email: self.contact_email.clone(),
+        }
+    }
+}
+
+fn contact_rows(
+    c: &zizhi_store::organizations::Contact,
+    lang: Lang,
+) -> Vec<(&'static str, String, String)> {
+    let l = |zh: &str, en: &str| lang.pick(zh, en).to_string();
+    vec![
+        (
+            "address",
+            l("注册地址", "Registered address"),
+            c.address.clone(),
+        ),
+        (
+            "legal_representative",
+            l("法定代表人", "Legal representative"),
+            c.legal_representative.clone(),
+        ),
+        (
+            "contact_person",
+            l("联系人", "Contact person"),
+            c.contact_person.clone(),
+        ),
+        (
+            "contact_phone",
+            l("联系电话", "Contact phone"),
+            c.contact_phone.clone(),
+        ),
+        (
+            "contact_email",
+            l(
+                "指定电子邮箱（受理审查意见、委托协议发往此邮箱）",
+                "Designated e-mail (opinions and the agreement go here)",
+            ),
+            c.contact_email.clone(),
+        ),
+    ]
 }
 
 /// A byte count for people: 1.5 MiB.
@@ -802,17 +871,37 @@ pub async fn org_page(
     Me(a): Me,
     Path(id): Path<i64>,
 ) -> Response {
+    org_page_with(&st, &ctx, &a, id, None, None, StatusCode::OK).await
+}
+
+async fn org_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    id: i64,
+    entered: Option<&ContactForm>,
+    error: Option<(String, String)>,
+    status: StatusCode,
+) -> Response {
     let path = format!("/organizations/{id}");
-    let org = match st.app.organization(&a, id).await {
+    let org = match st.app.organization(a, id).await {
         Ok(o) => o,
         Err(e) => return ctx.fail(e).into_response(),
     };
-    let evidence = match st.app.list_evidence(&a, id).await {
+    let evidence = match st.app.list_evidence(a, id).await {
         Ok(e) => e,
         Err(e) => return ctx.fail(e).into_response(),
     };
+    let stored = zizhi_store::organizations::Contact {
+        address: org.address.clone(),
+        legal_representative: org.legal_representative.clone(),
+        contact_person: org.contact_person.clone(),
+        contact_phone: org.contact_phone.clone(),
+        contact_email: org.contact_email.clone(),
+    };
+    let contact = contact_rows(&entered.map_or(stored, ContactForm::contact), ctx.lang);
     let page = OrgPage {
-        c: chrome(&ctx, &path),
+        c: chrome(ctx, &path),
         org: OrgView {
             id: org.id,
             name: org.name,
@@ -832,13 +921,56 @@ pub async fn org_page(
             })
             .collect(),
         can_upload: allowed(
-            &a,
+            a,
             &Action::UploadEvidence {
                 organization_id: id,
             },
         ),
+        contact,
+        can_edit_contact: allowed(
+            a,
+            &Action::EditOrganization {
+                organization_id: id,
+            },
+        ),
+        contact_error: error,
     };
-    render(&page).into_response()
+    match render(&page) {
+        Ok(html) => (status, html).into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+/// `POST /organizations/{id}/contact`: the 申请书 facts; on a problem the form comes back
+/// with what was typed and the message next to its field.
+pub async fn org_contact(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+    Form(f): Form<ContactForm>,
+) -> Response {
+    match st.app.set_organization_contact(&a, id, &f.contact()).await {
+        Ok(_) => Redirect::to(&format!("/organizations/{id}#contact")).into_response(),
+        Err(e) => {
+            let failure = ctx.fail(e);
+            if failure.status.is_server_error() || failure.status == StatusCode::FORBIDDEN {
+                return failure.into_response();
+            }
+            let field = failure.field.clone().unwrap_or_default();
+            let msg = failure.message.get(ctx.lang).to_string();
+            org_page_with(
+                &st,
+                &ctx,
+                &a,
+                id,
+                Some(&f),
+                Some((field, msg)),
+                failure.status,
+            )
+            .await
+        }
+    }
 }
 
 // ------------------------------------------------------------------------ public verification

@@ -81,7 +81,7 @@ async fn health(axum::extract::State(st): axum::extract::State<AppState>) -> Res
         ],
         format!(
             "{{\"status\":\"ok\",\"database\":\"{}\",\"version\":\"{}\"}}",
-            st.app.db.backend(),
+            st.app.backend(),
             env!("CARGO_PKG_VERSION")
         ),
     )
@@ -286,6 +286,16 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(pages::org_page),
         ),
         (
+            r(
+                M::POST,
+                "/organizations/{id}/contact",
+                Authenticated,
+                "保存申请书信息（地址、法定代表人、联系人、指定电子邮箱）",
+                "Save the application facts (address, representative, contacts, designated e-mail)",
+            ),
+            post(pages::org_contact),
+        ),
+        (
             streaming(r(
                 M::POST,
                 "/organizations/{id}/evidence",
@@ -378,6 +388,16 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "The five areas of the acceptance review (form)",
             ),
             post(case_pages::case_areas),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/lead",
+                Authenticated,
+                "更换项目负责人（监督人员）",
+                "Reassign the project lead (supervisor)",
+            ),
+            post(case_pages::case_lead),
         ),
         (
             r(

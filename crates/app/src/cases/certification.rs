@@ -211,8 +211,13 @@ impl App {
         let (cert, organization) = store::by_number_with_organization(&self.db, number.trim())
             .await?
             .ok_or(AppError::NotFound("certificate"))?;
-        let today = self.clock.today().to_string();
-        let in_force = cert.status == "valid" && cert.valid_until >= today;
+        let in_force = match (
+            zizhi_domain::profile::CertificateStatus::parse(&cert.status),
+            zizhi_domain::calendar::parse_date(&cert.valid_until),
+        ) {
+            (Some(status), Some(until)) => certificate::in_force(status, until, self.clock.today()),
+            _ => false,
+        };
         Ok(Verification {
             certificate: cert,
             organization,

@@ -22,6 +22,8 @@ pub struct CaseDetail {
     pub next: Vec<Transition>,
     /// The viewer's seats on the case.
     pub seats: Vec<Seat>,
+    /// The certificate issued on the case, once issued.
+    pub certificate: Option<zizhi_store::certificates::Certificate>,
     /// The viewer, for [`CaseDetail::may`].
     viewer: Actor,
 }
@@ -72,6 +74,11 @@ impl App {
             clock,
             next,
             seats,
+            certificate: if stage == Stage::Certified {
+                zizhi_store::certificates::for_case(&self.db, id).await?
+            } else {
+                None
+            },
             viewer: actor.clone(),
             stage,
             case: c,

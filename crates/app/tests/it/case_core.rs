@@ -418,7 +418,7 @@ async fn an_application_carries_only_its_own_organisations_identity() {
         let id = filed(&app, &p, facts(), "initial").await;
         let _ = id;
         let mails = zizhi_store::outbox::claim(
-            &app.db,
+            app.store_for_tests(),
             "peek",
             1000,
             zizhi_store::now_us() + 3_600_000_000,
@@ -537,7 +537,7 @@ async fn held_certificates_are_looked_up_in_the_register() {
                 valid_until: "2028-01-09",
             }
         };
-        let mut tx = app.db.begin().await.unwrap();
+        let mut tx = app.store_for_tests().begin().await.unwrap();
         let case_id = zizhi_store::cases::insert(
             &mut tx,
             &zizhi_store::cases::NewCase {
@@ -563,7 +563,7 @@ async fn held_certificates_are_looked_up_in_the_register() {
         }
         tx.commit().await.unwrap();
         // The same number twice is refused by the database.
-        let mut tx = app.db.begin().await.unwrap();
+        let mut tx = app.store_for_tests().begin().await.unwrap();
         assert!(
             zizhi_store::certificates::insert(
                 &mut tx,
@@ -607,7 +607,7 @@ async fn held_certificates_are_looked_up_in_the_register() {
             .unwrap();
         assert!(r314.reason.zh.contains("登记簿核验"), "{}", r314.reason.zh);
         // A revoked certificate in the register is not in force (3.1.4).
-        let mut tx = app.db.begin().await.unwrap();
+        let mut tx = app.store_for_tests().begin().await.unwrap();
         zizhi_store::certificates::set_status(&mut tx, "CNITSEC2025SRV-DR-I-0002", "revoked")
             .await
             .unwrap();
@@ -641,7 +641,7 @@ async fn issued_certificate_numbers_carry_the_category() {
             .iter()
             .find(|(_, st)| *st == Stage::Certified)
             .unwrap();
-        let cert = zizhi_store::certificates::for_case(&app.db, *id)
+        let cert = zizhi_store::certificates::for_case(app.store_for_tests(), *id)
             .await
             .unwrap()
             .unwrap();

@@ -217,7 +217,9 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
         let d = app.case(&p.applicant, c.id).await.unwrap();
         assert!(d.clock.unwrap().paused_now);
         assert_eq!(d.next, vec![Transition::Resubmit, Transition::Withdraw]);
-        let mails = zizhi_store::outbox::counts(&app.db).await.unwrap();
+        let mails = zizhi_store::outbox::counts(app.store_for_tests())
+            .await
+            .unwrap();
         assert!(
             mails.iter().any(|(s, n)| s == "pending" && *n >= 1),
             "the opinion is e-mailed: {mails:?}"
@@ -420,7 +422,7 @@ pub(crate) async fn link_in_db(
     evidence_id: i64,
     by: &Actor,
 ) {
-    let mut tx = app.db.begin().await.unwrap();
+    let mut tx = app.store_for_tests().begin().await.unwrap();
     zizhi_store::review::link(&mut tx, case_id, requirement, evidence_id, by.user_id)
         .await
         .unwrap();
@@ -446,7 +448,7 @@ pub(crate) async fn review(app: &App, p: &People, id: i64, weak: Option<Area>) {
 /// The newest pending e-mail's body (claimed, so a later call sees only newer ones).
 pub(crate) async fn last_mail_body(app: &App) -> String {
     let until = zizhi_store::now_us() + 3_600_000_000;
-    let mails = zizhi_store::outbox::claim(&app.db, "test", 1000, until)
+    let mails = zizhi_store::outbox::claim(app.store_for_tests(), "test", 1000, until)
         .await
         .unwrap();
     mails.into_iter().max_by_key(|m| m.id).unwrap().body
@@ -689,10 +691,12 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
 
         // Every requirement must be judged before the audit is concluded.
         let pack = Pack::shipped().into_iter().find(|x| x.level == 2).unwrap();
-        let evidence =
-            zizhi_store::evaluation::evidence_ids(&app.db, p.applicant.organization_id.unwrap())
-                .await
-                .unwrap();
+        let evidence = zizhi_store::evaluation::evidence_ids(
+            app.store_for_tests(),
+            p.applicant.organization_id.unwrap(),
+        )
+        .await
+        .unwrap();
         for r in &pack.requirements[..pack.requirements.len() - 1] {
             app.record_judgement(&assessor, id, &r.id, "conform", "材料与访谈一致", &evidence)
                 .await
@@ -1031,7 +1035,7 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
                 .iter()
                 .find(|(_, st)| *st == stage)
                 .unwrap_or_else(|| panic!("no demo case in {stage:?}"));
-            let c = zizhi_store::cases::get(&app.db, *id)
+            let c = zizhi_store::cases::get(app.store_for_tests(), *id)
                 .await
                 .unwrap()
                 .unwrap();
@@ -1151,7 +1155,7 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
         // The applicants heard of each step: filing, payment, the panel's conclusion (with the
         // right of appeal when it failed, 七), the lapse and the termination.
         let mails = zizhi_store::outbox::claim(
-            &app.db,
+            app.store_for_tests(),
             "peek",
             100_000,
             zizhi_store::now_us() + 3_600_000_000,

@@ -195,7 +195,9 @@ async fn a_failed_send_is_retried_later_and_audited() {
             0,
             "not due again for 30 s"
         );
-        let counts = zizhi_store::outbox::counts(&app.db).await.unwrap();
+        let counts = zizhi_store::outbox::counts(app.store_for_tests())
+            .await
+            .unwrap();
         assert_eq!(counts, vec![("pending".to_string(), 1)]);
         assert!(
             app.audit_log_unchecked()
@@ -249,7 +251,7 @@ trait AuditActions {
 
 impl AuditActions for App {
     async fn audit_log_unchecked(&self) -> Vec<String> {
-        zizhi_store::audit::list(&self.db, None, 1000)
+        zizhi_store::audit::list(self.store_for_tests(), None, 1000)
             .await
             .unwrap()
             .into_iter()
@@ -267,9 +269,10 @@ async fn the_agreement_is_attached_to_its_e_mail() {
         let (cast, _) = app.demo_cast().await.unwrap();
         let id = app.demo_case(&cast, 0, Stage::AgreementSent).await.unwrap();
         // Look at what was queued (a claim that expires at once, so delivery still takes it).
-        let queued = zizhi_store::outbox::claim(&app.db, "peek", 100, zizhi_store::now_us())
-            .await
-            .unwrap();
+        let queued =
+            zizhi_store::outbox::claim(app.store_for_tests(), "peek", 100, zizhi_store::now_us())
+                .await
+                .unwrap();
         let mail = queued
             .iter()
             .find(|m| m.subject.contains("委托协议"))
@@ -277,7 +280,10 @@ async fn the_agreement_is_attached_to_its_e_mail() {
         let files: Vec<zizhi_store::outbox::Attachment> =
             serde_json::from_str(&mail.attachments).unwrap();
         assert_eq!(files.len(), 1);
-        let c = zizhi_store::cases::get(&app.db, id).await.unwrap().unwrap();
+        let c = zizhi_store::cases::get(app.store_for_tests(), id)
+            .await
+            .unwrap()
+            .unwrap();
         let number = c.agreement_no.clone().unwrap();
         assert_eq!(files[0].name, format!("委托测评协议-{number}.html"));
         assert!(files[0].media_type.starts_with("text/html"));

@@ -198,13 +198,17 @@ impl TestApp {
     }
 
     async fn login(&self, username: &str) -> Browser {
+        self.login_with(username, "a long password").await
+    }
+
+    async fn login_with(&self, username: &str, password: &str) -> Browser {
         let mut b = Browser::default();
         self.get(&mut b, "/login").await;
         let r = self
             .post_form(
                 &mut b,
                 "/login",
-                &[("username", username), ("password", "a long password")],
+                &[("username", username), ("password", password)],
             )
             .await;
         assert_eq!(
@@ -241,6 +245,11 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/organizations", staff.clone()),
         ("POST", "/organizations", vec![Administrator]),
         ("GET", "/organizations/{id}", everyone.clone()),
+        (
+            "POST",
+            "/organizations/{id}/contact",
+            vec![Applicant, Registrar, Administrator],
+        ),
         ("GET", "/cases", everyone.clone()),
         ("POST", "/cases", everyone.clone()),
         ("GET", "/cases/{id}", everyone.clone()),
@@ -250,6 +259,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/cases/{id}/paper-copy", vec![Registrar]),
         ("POST", "/cases/{id}/areas", everyone.clone()),
         ("POST", "/cases/{id}/team", everyone.clone()),
+        ("POST", "/cases/{id}/lead", everyone.clone()),
         ("POST", "/cases/{id}/activities", everyone.clone()),
         ("POST", "/cases/{id}/judgements", everyone.clone()),
         ("POST", "/cases/{id}/votes", everyone.clone()),
@@ -660,7 +670,7 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
         };
         app = TestApp::with_state(
             AppState::new(
-                app.state.app.db.clone(),
+                app.state.app.store_for_tests().clone(),
                 app.state.app.files.clone(),
                 config,
             ),
@@ -1200,7 +1210,7 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
             .finish_evidence(&appl, org.id, up, "m.pdf", None)
             .await
             .unwrap();
-        let mut tx = a.db.begin().await.unwrap();
+        let mut tx = a.store_for_tests().begin().await.unwrap();
         zizhi_store::review::link(&mut tx, c.id, "3.1.1", ev.id, appl.user_id)
             .await
             .unwrap();
@@ -1441,10 +1451,11 @@ impl Api<'_> {
         let mut body = json!({"transition": t, "note": note});
         if t == "file" {
             // Filing names the project lead: the demo's.
-            let lead = zizhi_store::users::by_username(&self.app.state.app.db, "demo-lead")
-                .await
-                .unwrap()
-                .unwrap();
+            let lead =
+                zizhi_store::users::by_username(self.app.state.app.store_for_tests(), "demo-lead")
+                    .await
+                    .unwrap()
+                    .unwrap();
             body["lead_id"] = json!(lead.id);
         }
         self.call(
@@ -1599,7 +1610,7 @@ async fn api_accept_to_certificate(api: &Api<'_>, id: i64) -> (i64, String) {
     let c = api.step(&fin, id, "confirm_payment", "已到账").await;
     assert_eq!(c["stage"], "evaluation");
 
-    let users = api.app.state.app.db.clone();
+    let users = api.app.state.app.store_for_tests().clone();
     let uid = |name: &'static str| {
         let db = users.clone();
         async move {
@@ -1983,5 +1994,132 @@ async fn a_late_maintenance_application_is_still_charged_as_maintenance() {
             .await
             .json();
         assert_eq!(v["in_force"], true);
+    }
+}
+
+/// 5.4 on the page: an expert who has not voted sees no other vote and no tally, and nothing
+/// is pre-selected; the assessor's verdict starts unchosen.
+#[tokio::test]
+async fn the_case_page_keeps_votes_secret_and_preselects_nothing() {
+    for app in test_apps().await {
+        let s = app.state.app.seed_demo().await.unwrap();
+        let review = s
+            .cases
+            .iter()
+            .find(|(_, st)| *st == zizhi_domain::case::Stage::ExpertReview)
+            .unwrap()
+            .0;
+        let expert1 = app
+            .state
+            .app
+            .login("demo-expert1", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        app.state
+            .app
+            .panel_vote(&expert1, review, "fail", "秘密的不通过意见")
+            .await
+            .unwrap();
+        let mut b2 = app
+            .login_with("demo-expert2", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app.get(&mut b2, &format!("/cases/{review}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            !page.body.contains("秘密的不通过意见"),
+            "another's vote leaks"
+        );
+        assert!(page.body.contains("已表决 1 / 3 位"), "{}", page.body);
+        let form = &page.body[page.body.find("id=\"vote-form\"").unwrap()..];
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(!form.contains("checked"), "a vote is pre-selected: {form}");
+        // The one who voted sees its own vote only.
+        let mut b1 = app
+            .login_with("demo-expert1", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app.get(&mut b1, &format!("/cases/{review}")).await;
+        assert!(page.body.contains("秘密的不通过意见"));
+        assert!(!page.body.contains("vote-form"), "no second vote");
+        // The lead sees the count, not the votes.
+        let mut bl = app
+            .login_with("demo-lead", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app.get(&mut bl, &format!("/cases/{review}")).await;
+        assert!(!page.body.contains("秘密的不通过意见"));
+        assert!(
+            !page.body.contains("do-panel_"),
+            "no conclusion before all have voted"
+        );
+        // The assessor's verdict is chosen, never defaulted.
+        let eval = s
+            .cases
+            .iter()
+            .find(|(_, st)| *st == zizhi_domain::case::Stage::Evaluation)
+            .unwrap()
+            .0;
+        let mut ba = app
+            .login_with("demo-assessor", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app.get(&mut ba, &format!("/cases/{eval}")).await;
+        let sel = &page.body[page.body.find("id=\"j-verdict\"").unwrap()..];
+        let sel = &sel[..sel.find("</select>").unwrap()];
+        assert!(
+            sel.contains("<option value=\"\" selected>"),
+            "the verdict starts unchosen: {sel}"
+        );
+    }
+}
+
+/// The organisation's 申请书 facts: a problem is shown next to its field with what was typed.
+#[tokio::test]
+async fn the_contact_form_keeps_what_was_typed_and_names_the_field() {
+    for app in test_apps().await {
+        let org = app
+            .state
+            .app
+            .create_organization(None, "91350100M000100Y43", "示例灾备科技有限公司")
+            .await
+            .unwrap();
+        app.user("appl", Role::Applicant, Some(org.id)).await;
+        let mut b = app.login("appl").await;
+        let path = format!("/organizations/{}", org.id);
+        app.get(&mut b, &path).await;
+        let r = app
+            .post_form(
+                &mut b,
+                &format!("{path}/contact"),
+                &[
+                    ("address", "福州市鼓楼区示例路 1 号"),
+                    ("legal_representative", "张三"),
+                    ("contact_person", "李四"),
+                    ("contact_phone", "0591-12345678"),
+                    ("contact_email", "not-an-address"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("福州市鼓楼区示例路 1 号"), "values kept");
+        assert!(
+            r.body.contains("id=\"c-contact_email-error\""),
+            "the message sits next to the field: {}",
+            r.body
+        );
+        let r = app
+            .post_form(
+                &mut b,
+                &format!("{path}/contact"),
+                &[
+                    ("address", "福州市鼓楼区示例路 1 号"),
+                    ("legal_representative", "张三"),
+                    ("contact_person", "李四"),
+                    ("contact_phone", "0591-12345678"),
+                    ("contact_email", "zizhi@applicant.example"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = app.get(&mut b, &path).await;
+        assert!(page.body.contains("zizhi@applicant.example"));
     }
 }
