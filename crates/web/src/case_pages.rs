@@ -21,6 +21,7 @@ use zizhi_domain::review::{ActivityKind, Area};
 use zizhi_domain::roles::Role;
 
 use zizhi_app::policy::CaseAction;
+use zizhi_domain::panel::Vote as PanelVote;
 
 use crate::AppState;
 use crate::ctx::Ctx;
@@ -777,7 +778,7 @@ async fn build_case_page(
             p.cast, p.seats
         ),
     });
-    let panel_complete = panel.as_ref().is_some_and(|p| p.tally.is_some());
+    let panel_conclusion = panel.as_ref().and_then(|p| p.conclusion);
     let can_reassign =
         d.may(CaseAction::ReassignLead) && c.filed_on.is_some() && !d.stage.is_closed();
     let leads: Vec<(i64, String)> = if d.next.contains(&Transition::File) || can_reassign {
@@ -833,11 +834,12 @@ async fn build_case_page(
             .next
             .iter()
             .filter(|t| **t != Transition::Issue)
-            .filter(|t| {
-                !matches!(
-                    t,
-                    Transition::PanelPass | Transition::PanelFail | Transition::PanelReturn
-                ) || panel_complete
+            .filter(|t| match t {
+                // Only the conclusion the votes give is offered (the app refuses any other).
+                Transition::PanelPass => panel_conclusion == Some(PanelVote::Pass),
+                Transition::PanelFail => panel_conclusion == Some(PanelVote::Fail),
+                Transition::PanelReturn => panel_conclusion == Some(PanelVote::Return),
+                _ => true,
             })
             .map(|t| (t.as_str(), t.name().get(lang).to_string()))
             .collect(),

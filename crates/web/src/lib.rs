@@ -9,6 +9,7 @@ pub mod error;
 pub mod evidence;
 pub mod extract;
 pub mod i18n;
+pub mod openapi;
 pub mod pages;
 pub mod routes;
 

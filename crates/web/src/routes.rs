@@ -1049,23 +1049,26 @@ pub fn openapi_document() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}}))
+            .map(|name| {
+                let ty = if name == "number" { "string" } else { "integer" };
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": ty}})
+            })
             .chain(spec.query.iter().map(|(name, ty, what)| {
                 json!({"name": name, "in": "query", "required": false, "schema": {"type": ty}, "description": what})
             }))
             .collect();
         let mut responses = serde_json::Map::new();
-        let ok = match spec.method {
-            Method::POST
-                if spec.path.ends_with("/verify") || spec.path.contains("reset-password") =>
-            {
-                "200"
-            }
-            Method::POST => "201",
-            Method::DELETE | Method::PUT => "204",
-            _ => "200",
-        };
-        responses.insert(ok.into(), json!({"description": spec.summary.1}));
+        let op = crate::openapi::operation(&spec.method, spec.path).unwrap_or_else(|| {
+            panic!(
+                "{} {} has no entry in openapi::operation",
+                spec.method, spec.path
+            )
+        });
+        let mut ok = json!({"description": spec.summary.1});
+        if let Some(schema) = &op.response {
+            ok["content"] = json!({"application/json": {"schema": schema}});
+        }
+        responses.insert(op.status.to_string(), ok);
         let errors: &[(&str, &str)] = match spec.access {
             Access::Public => &[("422", "Invalid input")],
             Access::Authenticated => &[
@@ -1079,10 +1082,20 @@ pub fn openapi_document() -> Value {
                 ("422", "Invalid input"),
             ],
         };
+        let mut errors = errors.to_vec();
+        if spec.path.contains('{') {
+            errors.push(("404", "Not found"));
+        }
+        if spec.method != Method::GET && spec.access != Access::Public {
+            errors.push((
+                "409",
+                "Conflict: already exists, or not possible in the case's current stage",
+            ));
+        }
         for (code, what) in errors {
             responses.insert((*code).into(), json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
         }
-        let op = json!({
+        let mut doc = json!({
             "summary": spec.summary.1,
             "description": spec.summary.0,
             "operationId": format!("{}_{}", spec.method.as_str().to_lowercase(), spec.path.trim_start_matches("/api/v1/").replace(['/', '{', '}', '.', '-'], "_")),
@@ -1090,10 +1103,14 @@ pub fn openapi_document() -> Value {
             "security": security,
             "responses": responses,
         });
+        if let Some(body) = op.request {
+            doc["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": body}}});
+        }
         let entry = paths
             .entry(spec.path.to_string())
             .or_insert_with(|| json!({}));
-        entry[spec.method.as_str().to_lowercase()] = op;
+        entry[spec.method.as_str().to_lowercase()] = doc;
     }
     json!({
         "openapi": "3.1.0",
@@ -1104,11 +1121,7 @@ pub fn openapi_document() -> Value {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (POST /api/v1/tokens) or a session token (POST /api/v1/session)"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "zizhi_session", "description": "Browser session; unsafe methods need the X-CSRF-Token header"}
             },
-            "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"type": "string"}, "field": {"type": ["string", "null"]}, "message": {"type": "string"},
-                    "message_zh": {"type": "string"}, "message_en": {"type": "string"}}}}}
-            }
+            "schemas": crate::openapi::components(),
         }
     })
 }

@@ -1444,6 +1444,43 @@ impl Api<'_> {
             "{} {method} {path}: {}",
             self.app.backend, r.body
         );
+        // The OpenAPI document says what this operation answers: the same code, and the
+        // fields its schema requires.
+        if status.is_success() {
+            let template: String = path
+                .split('?')
+                .next()
+                .unwrap()
+                .split('/')
+                .map(|seg| {
+                    if seg.parse::<i64>().is_ok() {
+                        "{id}"
+                    } else {
+                        seg
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let op = zizhi_web::openapi::operation(&method, &template)
+                .unwrap_or_else(|| panic!("{method} {template} is not documented"));
+            assert_eq!(
+                op.status,
+                status.as_u16(),
+                "{method} {template}: documented status"
+            );
+            if let Some(schema) = &op.response
+                && let Some(required) = schema["required"].as_array()
+            {
+                let got: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                for f in required {
+                    assert!(
+                        got.get(f.as_str().unwrap()).is_some(),
+                        "{method} {template}: documented field {f} missing in {}",
+                        r.body
+                    );
+                }
+            }
+        }
         serde_json::from_str(&r.body).unwrap_or(Value::Null)
     }
 
