@@ -15,15 +15,24 @@ pub use zizhi_store::organizations::Organization;
 pub use zizhi_store::users::User;
 
 /// A new session: the cookie token and the CSRF token bound to it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewSession {
     pub token: String,
     pub csrf_token: String,
     pub actor: Actor,
 }
 
+/// Without the tokens.
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession")
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Input for creating a user.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct NewUserInput {
     pub username: String,
     pub display_name: String,
@@ -32,6 +41,19 @@ pub struct NewUserInput {
     pub organization_id: Option<i64>,
     /// `None`: generate one and require a change at first sign-in.
     pub password: Option<String>,
+}
+
+/// Without the password.
+impl std::fmt::Debug for NewUserInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUserInput")
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("organization_id", &self.organization_id)
+            .finish_non_exhaustive()
+    }
 }
 
 async fn record(

@@ -148,6 +148,20 @@ fn fail_runtime(zh: impl Into<String>, en: impl Into<String>) -> Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs to standard error: warnings and errors by default, `ZIZHI_LOG=info|debug|trace`
+    // for more. Each request's errors carry its id (also in the X-Request-Id header).
+    let level = match std::env::var("ZIZHI_LOG").as_deref() {
+        Ok("trace") => tracing::Level::TRACE,
+        Ok("debug") => tracing::Level::DEBUG,
+        Ok("info") => tracing::Level::INFO,
+        Ok("error") => tracing::Level::ERROR,
+        _ => tracing::Level::WARN,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let lang = cli.lang.unwrap_or_default();
     match run(&cli, lang) {
         Ok(out) => {

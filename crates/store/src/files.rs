@@ -36,13 +36,26 @@ pub enum FileStore {
 }
 
 /// S3 settings (`s3://ACCESS:SECRET@host:port/bucket?region=…&tls=false`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct S3Config {
     pub endpoint: String,
     pub bucket: String,
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+}
+
+/// Without the secret key.
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"«redacted»")
+            .finish()
+    }
 }
 
 impl S3Config {

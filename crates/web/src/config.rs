@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// Everything `zizhi serve` needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
@@ -53,6 +53,25 @@ impl Default for Config {
             certificate_number_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
             panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS as u32,
         }
+    }
+}
+
+/// Without the secrets in the SMTP and evidence-store addresses.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |u: &Option<String>| u.as_ref().map(|_| "«redacted»");
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("database", &self.database)
+            .field("smtp_url", &redacted(&self.smtp_url))
+            .field("evidence_url", &redacted(&self.evidence_url))
+            .field(
+                "certificate_number_template",
+                &self.certificate_number_template,
+            )
+            .field("panel_min_experts", &self.panel_min_experts)
+            .finish_non_exhaustive()
     }
 }
 
@@ -314,6 +333,25 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn secrets_are_not_debug_printed() {
+        let c = Config {
+            smtp_url: Some("smtps://user:hunter2@mail.example:465".into()),
+            evidence_url: Some("s3://AK:s3cr3t@127.0.0.1:9000/bucket".into()),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+        let s3 =
+            zizhi_store::files::S3Config::parse("s3://AK:s3cr3t@127.0.0.1:9000/bucket").unwrap();
+        assert!(!format!("{s3:?}").contains("s3cr3t"));
+        let t = zizhi_app::notify::parse_smtp_url("smtps://user:hunter2@mail.example:465").unwrap();
+        assert!(!format!("{t:?}").contains("hunter2"));
     }
 
     #[test]

@@ -23,9 +23,11 @@ pub const CSRF_COOKIE: &str = "zizhi_csrf";
 /// Forms larger than this are refused before parsing.
 pub const FORM_LIMIT: usize = 1024 * 1024;
 
-/// What every handler knows about its request.
-#[derive(Debug, Clone)]
+/// What every handler knows about its request. Its `Debug` leaves out the tokens.
+#[derive(Clone)]
 pub struct Ctx {
+    /// Quoted in logs and in the `X-Request-Id` header (and in a server error's body).
+    pub request_id: String,
     pub lang: Lang,
     pub actor: Option<Actor>,
     /// The token forms must echo back.
@@ -40,10 +42,45 @@ pub struct Ctx {
     pub api: bool,
 }
 
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("request_id", &self.request_id)
+            .field("lang", &self.lang)
+            .field("actor", &self.actor.as_ref().map(|a| &a.username))
+            .field("bearer", &self.bearer)
+            .field("api", &self.api)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Ctx {
     pub fn fail(&self, e: zizhi_app::AppError) -> Failure {
+        if !matches!(
+            e,
+            zizhi_app::AppError::Invalid { .. }
+                | zizhi_app::AppError::Forbidden
+                | zizhi_app::AppError::NotFound(_)
+                | zizhi_app::AppError::Unauthenticated
+                | zizhi_app::AppError::TotpRequired
+                | zizhi_app::AppError::Locked { .. }
+                | zizhi_app::AppError::Conflict { .. }
+                | zizhi_app::AppError::WrongStage { .. }
+        ) {
+            tracing::error!(request_id = %self.request_id, error = %e, "internal error");
+        }
         Failure::from_app(e, self.lang, self.api)
     }
+}
+
+/// A request id: the process's random prefix and a counter (cheap, unique per server run).
+pub fn request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let prefix = PREFIX.get_or_init(|| secrets::token()[..8].to_string());
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A cookie's value from the `Cookie` header.
@@ -110,7 +147,9 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
     let headers = req.headers().clone();
     let api = req.uri().path().starts_with("/api/");
     let lang = negotiate(&headers);
+    let rid = request_id();
     let mut ctx = Ctx {
+        request_id: rid.clone(),
         lang,
         actor: None,
         csrf: String::new(),
@@ -143,7 +182,7 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
         Ok::<_, zizhi_app::AppError>(())
     };
     if let Err(e) = lookup.await {
-        return Failure::from_app(e, lang, api).into_response();
+        return ctx.fail(e).into_response();
     }
     if ctx.actor.is_none() && !ctx.bearer {
         // Anonymous forms (sign-in) use a double-submit token kept in its own cookie.
@@ -209,6 +248,9 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
     req.extensions_mut().insert(ctx);
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        h.insert("x-request-id", v);
+    }
     if let Some(c) = new_csrf_cookie {
         h.append(
             header::SET_COOKIE,

@@ -96,8 +96,8 @@ impl Failure {
                     format!("not possible while the case is in stage \"{}\"", current.en),
                 ),
             ),
-            other => {
-                eprintln!("internal error: {other}");
+            _ => {
+                // Logged with the request id by `Ctx::fail`.
                 f(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

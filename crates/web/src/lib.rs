@@ -116,7 +116,7 @@ impl Server {
         tokio::spawn(async move {
             loop {
                 if let Err(e) = app.lapse_overdue_supplements(app.clock.today()).await {
-                    eprintln!("lapse check: {e}");
+                    tracing::warn!(error = %e, "lapse check failed");
                 }
                 tokio::time::sleep(Duration::from_secs(300)).await;
             }

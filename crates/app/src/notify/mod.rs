@@ -20,7 +20,7 @@ use crate::{App, AppError, Result};
 pub mod messages;
 
 /// How mail leaves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Transport {
     /// Write each message as `<id>-<message-id>.eml` into this folder.
     Folder(PathBuf),
@@ -31,6 +31,27 @@ pub enum Transport {
         security: SmtpSecurity,
         credentials: Option<(String, String)>,
     },
+}
+
+/// Without the SMTP password.
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Folder(p) => f.debug_tuple("Folder").field(p).finish(),
+            Transport::Smtp {
+                host,
+                port,
+                security,
+                credentials,
+            } => f
+                .debug_struct("Smtp")
+                .field("host", host)
+                .field("port", port)
+                .field("security", security)
+                .field("user", &credentials.as_ref().map(|(u, _)| u))
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,7 +290,7 @@ impl App {
         tokio::spawn(async move {
             loop {
                 if let Err(e) = app.deliver_due(&worker).await {
-                    eprintln!("mail worker {worker}: {e}");
+                    tracing::warn!(worker = %worker, error = %e, "mail delivery round failed");
                 }
                 tokio::time::sleep(every).await;
             }

@@ -864,6 +864,10 @@ async fn responses_carry_security_headers() {
             set.contains("HttpOnly") && set.contains("SameSite=Lax"),
             "{set}"
         );
+        // Every request has an id to quote (logs carry it with any server error).
+        let again = app.get(&mut Browser::default(), "/login").await;
+        let (a, b) = (&r.headers["x-request-id"], &again.headers["x-request-id"]);
+        assert!(!a.is_empty() && a != b, "{a:?} {b:?}");
         let h = app.get(&mut Browser::default(), "/health").await;
         assert_eq!(h.status, StatusCode::OK);
         assert_eq!(h.json()["database"], app.backend);
