@@ -171,9 +171,50 @@ impl Driver {
         );
     }
 
+    /// Clicks like a person. A click on a button or link loads a new page: this waits until
+    /// the old document is gone and the new one has loaded, so the next find never meets an
+    /// element of the page that is being left (the stale-element race under load). A click on
+    /// a checkbox or radio button changes the page in place.
     fn click(&self, css: &str) {
         let e = self.find(css);
+        let kind = self
+            .js(&format!(
+                "const e = document.querySelector({}); return e ? (e.tagName + ':' + (e.type || '')) : '';",
+                serde_json::to_string(css).unwrap()
+            ))
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let in_place = kind.ends_with(":checkbox") || kind.ends_with(":radio");
+        if in_place {
+            self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
+            return;
+        }
+        self.js("window.__zizhiLeaving = true;");
         self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            // While the navigation runs the script may fail; that is not an answer yet.
+            let v = http(
+                self.addr,
+                "POST",
+                &format!("/session/{}/execute/sync", self.session),
+                Some(
+                    &json!({"script": "return window.__zizhiLeaving === undefined && document.readyState === 'complete';", "args": []}),
+                ),
+            );
+            if v["value"] == json!(true) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure");
+                panic!(
+                    "clicking {css} loaded no new page (screenshot {})",
+                    shot.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn text(&self, css: &str) -> String {
