@@ -1,17 +1,15 @@
 //! zizhi's HTTP interfaces: server-rendered pages (Chinese first, English by choice), the JSON
 //! API under `/api/v1`, configuration and serving.
 
-pub mod api;
-pub mod case_pages;
+pub mod cases;
+pub mod certificates;
 pub mod config;
-pub mod ctx;
-pub mod error;
-pub mod evidence;
-pub mod extract;
-pub mod i18n;
-pub mod openapi;
-pub mod pages;
+pub mod http;
+pub mod platform;
 pub mod routes;
+mod views;
+
+pub use http::{ctx, error, extract, i18n};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -876,7 +876,9 @@ async fn responses_carry_security_headers() {
 
 #[tokio::test]
 async fn the_openapi_document_matches_its_snapshot() {
-    let doc = serde_json::to_string_pretty(&zizhi_web::routes::openapi_document()).unwrap() + "\n";
+    let doc = serde_json::to_string_pretty(&zizhi_web::routes::openapi::openapi_document())
+        .unwrap()
+        + "\n";
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots/openapi.json");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
@@ -1465,7 +1467,7 @@ impl Api<'_> {
                 })
                 .collect::<Vec<_>>()
                 .join("/");
-            let op = zizhi_web::openapi::operation(&method, &template)
+            let op = zizhi_web::routes::openapi::operation(&method, &template)
                 .unwrap_or_else(|| panic!("{method} {template} is not documented"));
             assert_eq!(
                 op.status,

@@ -15,8 +15,8 @@ use zizhi_app::{Actor, secrets};
 use zizhi_domain::lang::Lang;
 
 use crate::AppState;
-use crate::error::Failure;
-use crate::i18n::negotiate;
+use crate::http::error::Failure;
+use crate::http::i18n::negotiate;
 
 pub const SESSION_COOKIE: &str = "zizhi_session";
 pub const CSRF_COOKIE: &str = "zizhi_csrf";

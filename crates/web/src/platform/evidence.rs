@@ -1,20 +1,21 @@
 //! Evidence upload and download, streamed: the body is never held in memory.
 
+use crate::AppState;
+use crate::cases::me;
+use crate::http::ctx::Ctx;
+use crate::http::error::{Answer, OrFail};
+use crate::http::extract::QueryOf;
+use crate::routes::{Access, RouteSpec, r, streaming};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
 use futures_util::StreamExt;
 use serde_json::json;
 use zizhi_app::AppError;
 use zizhi_app::policy::Action;
 use zizhi_store::evidence::Evidence;
-
-use crate::AppState;
-use crate::api::me;
-use crate::ctx::Ctx;
-use crate::error::{Answer, OrFail};
-use crate::extract::QueryOf;
 
 pub fn evidence_json(e: &Evidence) -> serde_json::Value {
     json!({
@@ -241,4 +242,62 @@ pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
         h.insert("x-content-sm3", v);
     }
     Ok(res)
+}
+
+/// This module's route rows.
+pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Method as M;
+    vec![
+        (
+            streaming(r(
+                M::POST,
+                "/organizations/{id}/evidence",
+                Authenticated,
+                "上传证据（表单）",
+                "Upload evidence (form)",
+            )),
+            post(upload_form),
+        ),
+        (
+            streaming(r(
+                M::GET,
+                "/evidence/{id}",
+                Authenticated,
+                "下载证据（校验哈希）",
+                "Download evidence (hash re-checked)",
+            )),
+            get(download),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/organizations/{id}/evidence",
+                Authenticated,
+                "申请单位的证据列表",
+                "An organisation's evidence",
+            ),
+            get(list),
+        ),
+        (
+            streaming(r(
+                M::POST,
+                "/api/v1/organizations/{id}/evidence",
+                Authenticated,
+                "上传证据：请求体即文件，X-File-Name 为文件名",
+                "Upload evidence: the body is the file, X-File-Name its name",
+            )),
+            post(upload_raw),
+        ),
+        (
+            streaming(r(
+                M::GET,
+                "/api/v1/evidence/{id}",
+                Authenticated,
+                "下载证据（校验哈希）",
+                "Download evidence (hash re-checked)",
+            )),
+            get(download),
+        ),
+    ]
 }

@@ -6,6 +6,8 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 
+use crate::routes::{Access, table};
+
 /// One operation's documented success.
 pub struct Op {
     pub status: u16,
@@ -434,5 +436,97 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
             ])),
         ),
         _ => return None,
+    })
+}
+
+/// The OpenAPI 3.1 document of `/api/v1`, generated from the route table.
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (spec, _) in table() {
+        if !spec.path.starts_with("/api/v1") {
+            continue;
+        }
+        let security = match spec.access {
+            Access::Public => json!([]),
+            _ => json!([{"bearer": []}, {"session": []}]),
+        };
+        let params: Vec<Value> = spec
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                let ty = if name == "number" { "string" } else { "integer" };
+                json!({"name": name, "in": "path", "required": true, "schema": {"type": ty}})
+            })
+            .chain(spec.query.iter().map(|(name, ty, what)| {
+                json!({"name": name, "in": "query", "required": false, "schema": {"type": ty}, "description": what})
+            }))
+            .collect();
+        let mut responses = serde_json::Map::new();
+        let op = operation(&spec.method, spec.path).unwrap_or_else(|| {
+            panic!(
+                "{} {} has no entry in openapi::operation",
+                spec.method, spec.path
+            )
+        });
+        let mut ok = json!({"description": spec.summary.1});
+        if let Some(schema) = &op.response {
+            ok["content"] = json!({"application/json": {"schema": schema}});
+        }
+        responses.insert(op.status.to_string(), ok);
+        let errors: &[(&str, &str)] = match spec.access {
+            Access::Public => &[("422", "Invalid input")],
+            Access::Authenticated => &[
+                ("401", "Not signed in"),
+                ("403", "Not allowed"),
+                ("422", "Invalid input"),
+            ],
+            Access::May(_) => &[
+                ("401", "Not signed in"),
+                ("403", "Not allowed"),
+                ("422", "Invalid input"),
+            ],
+        };
+        let mut errors = errors.to_vec();
+        if spec.path.contains('{') {
+            errors.push(("404", "Not found"));
+        }
+        if spec.method != Method::GET && spec.access != Access::Public {
+            errors.push((
+                "409",
+                "Conflict: already exists, or not possible in the case's current stage",
+            ));
+        }
+        for (code, what) in errors {
+            responses.insert((*code).into(), json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
+        }
+        let mut doc = json!({
+            "summary": spec.summary.1,
+            "description": spec.summary.0,
+            "operationId": format!("{}_{}", spec.method.as_str().to_lowercase(), spec.path.trim_start_matches("/api/v1/").replace(['/', '{', '}', '.', '-'], "_")),
+            "parameters": params,
+            "security": security,
+            "responses": responses,
+        });
+        if let Some(body) = op.request {
+            doc["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": body}}});
+        }
+        let entry = paths
+            .entry(spec.path.to_string())
+            .or_insert_with(|| json!({}));
+        entry[spec.method.as_str().to_lowercase()] = doc;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "zizhi API", "version": "v1", "description": "信息安全服务资质认定（灾难恢复类） — JSON API", "license": {"name": "Apache-2.0"}},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "An API token (POST /api/v1/tokens) or a session token (POST /api/v1/session)"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "zizhi_session", "description": "Browser session; unsafe methods need the X-CSRF-Token header"}
+            },
+            "schemas": components(),
+        }
     })
 }

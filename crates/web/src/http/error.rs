@@ -8,7 +8,7 @@ use serde_json::json;
 use zizhi_app::AppError;
 use zizhi_domain::lang::{Lang, Text};
 
-use crate::i18n::{Tr, text};
+use crate::http::i18n::{Tr, text};
 
 #[derive(Debug)]
 pub struct Failure {
@@ -147,11 +147,11 @@ pub type Answer = Result<Response, Failure>;
 
 /// Turns a use case's result into the request's failure (its language and format).
 pub trait OrFail<T> {
-    fn or_fail(self, ctx: &crate::ctx::Ctx) -> Result<T, Failure>;
+    fn or_fail(self, ctx: &crate::http::ctx::Ctx) -> Result<T, Failure>;
 }
 
 impl<T> OrFail<T> for zizhi_app::Result<T> {
-    fn or_fail(self, ctx: &crate::ctx::Ctx) -> Result<T, Failure> {
+    fn or_fail(self, ctx: &crate::http::ctx::Ctx) -> Result<T, Failure> {
         self.map_err(|e| ctx.fail(e))
     }
 }

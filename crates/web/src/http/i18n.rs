@@ -8,7 +8,7 @@ pub const LANG_COOKIE: &str = "zizhi_lang";
 
 /// Picks the language of a request.
 pub fn negotiate(headers: &HeaderMap) -> Lang {
-    if let Some(l) = crate::ctx::cookie(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)) {
+    if let Some(l) = crate::http::ctx::cookie(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)) {
         return l;
     }
     let accept = headers
@@ -290,10 +290,17 @@ mod tests {
     #[test]
     fn every_key_used_in_templates_and_code_has_both_languages() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        // Every file under templates/ and src/, subfolders included.
         let mut sources = Vec::new();
-        for sub in ["templates", "src"] {
-            for e in std::fs::read_dir(dir.join(sub)).unwrap() {
-                sources.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+        let mut dirs = vec![dir.join("templates"), dir.join("src")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    sources.push(std::fs::read_to_string(p).unwrap());
+                }
             }
         }
         let mut checked = 0;

@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use zizhi_domain::lang::{Lang, Text};
 
-use crate::ctx::{Ctx, FORM_LIMIT};
-use crate::error::Failure;
+use crate::http::ctx::{Ctx, FORM_LIMIT};
+use crate::http::error::Failure;
 
 fn ctx_of(ext: &axum::http::Extensions) -> (Lang, bool) {
     ext.get::<Ctx>()

@@ -1,0 +1,74 @@
+//! Cases as the API shows them.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// A case as the API shows it (alone, or in a list with its organisation's name).
+pub(crate) fn case_json(c: &zizhi_store::cases::CaseRow) -> Value {
+    serde_json::to_value(CaseItem::of(c, None)).unwrap_or(Value::Null)
+}
+
+pub(crate) fn clock_json(c: &zizhi_domain::clock::Clock) -> Value {
+    json!({
+        "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
+        "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
+        "target": c.target, "limit": c.limit,
+    })
+}
+
+/// `GET /api/v1/cases?stage=&page=&per_page=`: newest first, 50 a page by default.
+/// A case, serialised straight from the row (a list of 50 builds no intermediate JSON values).
+#[derive(Serialize)]
+pub(crate) struct CaseItem<'a> {
+    id: i64,
+    number: String,
+    organization_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<&'a str>,
+    category: &'a str,
+    level: i32,
+    kind: &'a str,
+    stage: &'a str,
+    stage_name: Option<zizhi_domain::lang::Text>,
+    paper_copy_received: bool,
+    filed_on: Option<&'a str>,
+    supplement_due: Option<&'a str>,
+    closed_on: Option<&'a str>,
+    created_us: i64,
+    agreement_no: Option<&'a str>,
+    fee_cny: Option<i64>,
+}
+
+impl<'a> CaseItem<'a> {
+    pub(crate) fn of(
+        c: &'a zizhi_store::cases::CaseRow,
+        organization: Option<&'a str>,
+    ) -> CaseItem<'a> {
+        CaseItem {
+            id: c.id,
+            number: zizhi_app::cases::case_number(c),
+            organization_id: c.organization_id,
+            organization,
+            category: &c.category,
+            level: c.level,
+            kind: &c.kind,
+            stage: &c.stage,
+            stage_name: zizhi_domain::case::Stage::parse(&c.stage).map(|s| s.name()),
+            paper_copy_received: c.paper_received_us.is_some(),
+            filed_on: c.filed_on.as_deref(),
+            supplement_due: c.supplement_due.as_deref(),
+            closed_on: c.closed_on.as_deref(),
+            created_us: c.created_us,
+            agreement_no: c.agreement_no.as_deref(),
+            fee_cny: c.fee_fen.map(|f| f / 100),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct CaseListJson<'a> {
+    pub(crate) cases: Vec<CaseItem<'a>>,
+    pub(crate) page: i64,
+    pub(crate) per_page: i64,
+    pub(crate) total: i64,
+}

@@ -1,0 +1,412 @@
+//! The list of cases and the staff dashboard (九.3 clocks).
+
+use crate::AppState;
+use crate::cases::json::{CaseItem, CaseListJson, case_json, clock_json};
+use crate::cases::{day, due_class, due_text, kind_name, level_name, me, paren, stage_name};
+use crate::http::ctx::Ctx;
+use crate::http::error::{Answer, OrFail};
+use crate::http::extract::{Form, JsonBody, Me, QueryOf};
+use crate::routes::{Access, RouteSpec, r, with_query};
+use crate::views::{Chrome, chrome, failure_flash, render, with_flash};
+use askama::Template;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use zizhi_app::cases::{DashboardRow, case_number};
+use zizhi_app::policy::{Action, allowed};
+use zizhi_app::{Actor, AppError};
+use zizhi_domain::case::Stage;
+use zizhi_domain::clock::Due;
+use zizhi_domain::lang::Lang;
+
+pub struct CaseRowView {
+    pub id: i64,
+    pub number: String,
+    pub org: String,
+    pub level: String,
+    pub kind: String,
+    pub stage: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    c: Chrome,
+    rows: Vec<CaseRowView>,
+    can_create: bool,
+    stages: Vec<(&'static str, String)>,
+    stage: String,
+    page: i64,
+    pages: i64,
+    total: i64,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    stage: String,
+    page: Option<i64>,
+}
+
+const PER_PAGE: i64 = 50;
+
+async fn cases_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    q: &ListQuery,
+    flash: Option<(String, bool)>,
+    status: StatusCode,
+) -> Response {
+    let stage = Some(q.stage.as_str()).filter(|s| !s.is_empty());
+    let page = q.page.unwrap_or(1);
+    let (list, total) = match st.app.cases_page(a, stage, page, PER_PAGE).await {
+        Ok(l) => l,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let rows = list
+        .iter()
+        .map(|l| CaseRowView {
+            id: l.case.id,
+            number: case_number(&l.case),
+            org: l.org_name.clone(),
+            level: level_name(l.case.level, ctx.lang),
+            kind: kind_name(&l.case.kind, ctx.lang),
+            stage: stage_name(&l.case.stage, ctx.lang),
+        })
+        .collect();
+    let mut ch = chrome(ctx, "/cases");
+    if let Some((m, err)) = flash {
+        ch = with_flash(ch, m, err);
+    }
+    let can_create = a
+        .organization_id
+        .is_some_and(|o| allowed(a, &Action::CreateCase { organization_id: o }));
+    let page_view = CasesPage {
+        c: ch,
+        rows,
+        can_create,
+        stages: Stage::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.name().get(ctx.lang).to_string()))
+            .collect(),
+        stage: q.stage.clone(),
+        page,
+        pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
+        total,
+    };
+    (status, render(&page_view)).into_response()
+}
+
+pub async fn cases_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    QueryOf(q): QueryOf<ListQuery>,
+) -> Response {
+    cases_page_with(&st, &ctx, &a, &q, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct NewCaseForm {
+    level: i64,
+    kind: String,
+}
+
+pub async fn cases_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Form(f): Form<NewCaseForm>,
+) -> Response {
+    match st.app.create_case(&a, f.level, &f.kind).await {
+        Ok(c) => Redirect::to(&format!("/cases/{}", c.id)).into_response(),
+        Err(e) => match failure_flash(&ctx, e) {
+            Ok((msg, status)) => {
+                cases_page_with(
+                    &st,
+                    &ctx,
+                    &a,
+                    &ListQuery::default(),
+                    Some((msg, true)),
+                    status,
+                )
+                .await
+            }
+            Err(r) => *r,
+        },
+    }
+}
+
+pub struct DashView {
+    pub id: i64,
+    pub number: String,
+    pub org: String,
+    pub stage: String,
+    pub running: String,
+    pub target: String,
+    pub target_class: &'static str,
+    pub limit: String,
+    pub limit_class: &'static str,
+    pub paused: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    rows: Vec<DashView>,
+    total: usize,
+    by_stage: Vec<(String, usize)>,
+    overdue: usize,
+    warning: usize,
+}
+
+fn dash_view(r: &DashboardRow, lang: Lang) -> DashView {
+    let (running, target, tc, limit, lc, paused) = match &r.clock {
+        Some(k) => (
+            k.running_days.to_string(),
+            paren(
+                day(&k.target_due.to_string(), lang),
+                due_text(k.target, lang),
+                lang,
+            ),
+            due_class(k.target),
+            paren(
+                day(&k.limit_due.to_string(), lang),
+                due_text(k.limit, lang),
+                lang,
+            ),
+            due_class(k.limit),
+            k.paused_now,
+        ),
+        None => ("—".into(), "—".into(), "", "—".into(), "", false),
+    };
+    DashView {
+        id: r.case.id,
+        number: case_number(&r.case),
+        org: r.org_name.clone(),
+        stage: r.stage.name().get(lang).to_string(),
+        running,
+        target,
+        target_class: tc,
+        limit,
+        limit_class: lc,
+        paused,
+    }
+}
+
+/// How many of the most urgent cases the dashboard lists.
+const DASHBOARD_ROWS: usize = 100;
+
+/// 工作台 (staff): open cases by urgency, with counts per stage.
+pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+    let rows = match st.app.dashboard(&a).await {
+        Ok(r) => r,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let mut by_stage: Vec<(String, usize)> = Vec::new();
+    for s in Stage::ALL {
+        let n = rows.iter().filter(|r| r.stage == s).count();
+        if n > 0 {
+            by_stage.push((s.name().get(ctx.lang).to_string(), n));
+        }
+    }
+    let is =
+        |r: &DashboardRow, f: fn(Due) -> bool| r.clock.is_some_and(|k| f(k.target) || f(k.limit));
+    let overdue = rows
+        .iter()
+        .filter(|r| is(r, |d| matches!(d, Due::Overdue(_))))
+        .count();
+    let warning = rows
+        .iter()
+        .filter(|r| {
+            !is(r, |d| matches!(d, Due::Overdue(_))) && is(r, |d| matches!(d, Due::Warning(_)))
+        })
+        .count();
+    let page = DashboardPage {
+        c: chrome(&ctx, "/dashboard"),
+        // The most urgent first; the counts above cover all of them.
+        rows: rows
+            .iter()
+            .take(DASHBOARD_ROWS)
+            .map(|r| dash_view(r, ctx.lang))
+            .collect(),
+        total: rows.len(),
+        by_stage,
+        overdue,
+        warning,
+    };
+    render(&page).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasesQuery {
+    stage: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+pub async fn api_cases_list(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    QueryOf(q): QueryOf<CasesQuery>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    let (rows, total) = st
+        .app
+        .cases_page(&a, q.stage.as_deref(), page, per_page)
+        .await
+        .or_fail(&ctx)?;
+    let cases: Vec<CaseItem> = rows
+        .iter()
+        .map(|l| CaseItem::of(&l.case, Some(&l.org_name)))
+        .collect();
+    Ok(Json(CaseListJson {
+        cases,
+        page,
+        per_page,
+        total,
+    })
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/dashboard?limit=`: open cases with their clocks, most urgent first (staff);
+/// 100 by default, at most 1000; `total` counts all open cases.
+pub async fn api_dashboard(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    QueryOf(q): QueryOf<DashboardQuery>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ctx.fail(AppError::invalid(
+            "limit",
+            "limit 应在 1 到 1000 之间",
+            "limit must be between 1 and 1000",
+        )));
+    }
+    let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
+    let cases: Vec<Value> = rows
+        .iter()
+        .take(limit)
+        .map(|r| {
+            let mut v = serde_json::to_value(CaseItem::of(&r.case, Some(&r.org_name)))
+                .unwrap_or(Value::Null);
+            v["clock"] = r.clock.as_ref().map_or(Value::Null, clock_json);
+            v
+        })
+        .collect();
+    Ok(Json(json!({"cases": cases, "total": rows.len()})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseBody {
+    level: i64,
+    kind: String,
+}
+
+pub async fn api_cases_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    JsonBody(b): JsonBody<NewCaseBody>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let c = st
+        .app
+        .create_case(&a, b.level, &b.kind)
+        .await
+        .or_fail(&ctx)?;
+    Ok((StatusCode::CREATED, Json(case_json(&c))).into_response())
+}
+
+/// This module's route rows.
+pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Method as M;
+    vec![
+        (
+            r(M::GET, "/cases", Authenticated, "申请案件列表", "Cases"),
+            get(cases_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases",
+                Authenticated,
+                "申请单位新建申请",
+                "An applicant opens an application",
+            ),
+            post(cases_create),
+        ),
+        (
+            r(
+                M::GET,
+                "/dashboard",
+                Authenticated,
+                "工作台：未结案件按紧急程度排列",
+                "Dashboard: open cases by urgency",
+            ),
+            get(dashboard_page),
+        ),
+        (
+            with_query(
+                r(
+                    M::GET,
+                    "/api/v1/cases",
+                    Authenticated,
+                    "案件列表，新的在前，分页（申请单位用户仅限本单位）",
+                    "Cases, newest first, a page at a time (applicants: their own)",
+                ),
+                &[
+                    (
+                        "stage",
+                        "string",
+                        "only cases in this stage, e.g. acceptance_review",
+                    ),
+                    ("page", "integer", "page number from 1 (default 1)"),
+                    ("per_page", "integer", "1–200 (default 50)"),
+                ],
+            ),
+            get(api_cases_list),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases",
+                Authenticated,
+                "申请单位新建申请（草稿）",
+                "An applicant opens an application (draft)",
+            ),
+            post(api_cases_create),
+        ),
+        (
+            with_query(
+                r(
+                    M::GET,
+                    "/api/v1/dashboard",
+                    Authenticated,
+                    "工作台：未结案件及项目周期，最紧急的在前（测评中心工作人员）",
+                    "Dashboard: open cases with their clocks, most urgent first (centre staff)",
+                ),
+                &[("limit", "integer", "1–1000 (default 100); total counts all")],
+            ),
+            get(api_dashboard),
+        ),
+    ]
+}

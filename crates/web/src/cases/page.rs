@@ -1,0 +1,540 @@
+//! One case's page: what the viewer may do (asked of the app), the dossier below.
+
+use crate::AppState;
+use crate::cases::json::{case_json, clock_json};
+use crate::cases::view::{
+    ActivityView, AreaView, CasePage, ClockView, Entered, FieldView, ReqView, VoteView,
+    certificates_text, projects_text, value_text,
+};
+use crate::cases::{day, due_class, due_text, kind_name, level_name, me, stage_name};
+use crate::http::ctx::Ctx;
+use crate::http::error::{Answer, OrFail};
+use crate::http::extract::Me;
+use crate::routes::{Access, RouteSpec, r};
+use crate::views::{chrome, fmt_time, render, with_flash};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use zizhi_app::cases::case_number;
+use zizhi_app::policy::CaseAction;
+use zizhi_app::{Actor, AppError};
+use zizhi_domain::case::{Stage, Transition};
+use zizhi_domain::lang::Lang;
+use zizhi_domain::panel::Vote as PanelVote;
+use zizhi_domain::profile::{FieldKind, MANDATORY_FIELDS};
+use zizhi_domain::review::{ActivityKind, Area};
+use zizhi_domain::roles::Role;
+
+pub(crate) async fn case_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    id: i64,
+    flash: Option<(String, bool)>,
+    status: StatusCode,
+    entered: Option<&Entered>,
+) -> Response {
+    match build_case_page(st, ctx, a, id, flash, entered).await {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+async fn build_case_page(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    id: i64,
+    flash: Option<(String, bool)>,
+    entered: Option<&Entered>,
+) -> Result<CasePage, AppError> {
+    let app = &st.app;
+    let d = app.case(a, id).await?;
+    let lang = ctx.lang;
+    let c = &d.case;
+    let staff = a.role.is_staff();
+    let certificate = d.certificate.as_ref().map(|c| c.number.clone());
+    let pack = zizhi_app::cases::evaluation::pack_of(c)?;
+    let directory = if staff {
+        app.staff_directory(a).await?
+    } else {
+        Vec::new()
+    };
+    let names: HashMap<i64, &str> = directory
+        .iter()
+        .map(|(id, n, _)| (*id, n.as_str()))
+        .collect();
+    let name_of = |uid: i64| {
+        names
+            .get(&uid)
+            .map_or_else(|| format!("#{uid}"), |n| n.to_string())
+    };
+
+    // The portal: facts, live self-assessment, evidence per requirement, completeness.
+    let editing =
+        a.role == Role::Applicant && matches!(d.stage, Stage::Draft | Stage::Supplementing);
+    let profile: Value = serde_json::from_str(&c.profile).unwrap_or_default();
+    let portal = app.portal(&d).await?;
+    let done = &portal.completeness;
+    let fields = MANDATORY_FIELDS
+        .iter()
+        .map(|f| FieldView {
+            path: f.path,
+            label: match lang {
+                Lang::Zh => f.label.0,
+                Lang::En => f.label.1,
+            },
+            input: match f.kind {
+                FieldKind::Text | FieldKind::Amount => "text",
+                FieldKind::Date => "date",
+                FieldKind::Count => "number",
+                FieldKind::YesNo => "yesno",
+            },
+            value: match entered {
+                Some(e) => e.get(f.path).cloned().unwrap_or_default(),
+                None => value_text(zizhi_app::cases::submission::lookup(&profile, f.path)),
+            },
+            missing: done.missing_fields.contains(&f.path),
+        })
+        .collect();
+    let (projects, certificates) = match entered {
+        Some(e) => (
+            e.get("projects").cloned().unwrap_or_default(),
+            e.get("certificates").cloned().unwrap_or_default(),
+        ),
+        None => (projects_text(&profile), certificates_text(&profile)),
+    };
+    let live = portal.assessment.as_ref();
+    let linked = &portal.linked;
+    let judged = if staff {
+        app.judgements(a, id).await?
+    } else {
+        Vec::new()
+    };
+    let verdict_name = |v: &str| {
+        zizhi_app::cases::evaluation::VERDICTS
+            .iter()
+            .find(|(c, _, _)| *c == v)
+            .map_or(v.to_string(), |(_, zh, en)| {
+                match lang {
+                    Lang::Zh => zh,
+                    Lang::En => en,
+                }
+                .to_string()
+            })
+    };
+    let reqs = pack
+        .requirements
+        .iter()
+        .map(|r| {
+            let result = live.and_then(|asm| asm.requirements.iter().find(|x| x.id == r.id));
+            let (status, status_class, reason) = match result {
+                Some(x) => (
+                    x.status.name().get(lang).to_string(),
+                    match x.status {
+                        zizhi_domain::assess::Status::Met => "ok",
+                        zizhi_domain::assess::Status::NotMet => "bad",
+                        zizhi_domain::assess::Status::NeedsReview => "warn",
+                    },
+                    x.reason.get(lang).to_string(),
+                ),
+                None => ("—".into(), "", String::new()),
+            };
+            let judgement = judged
+                .iter()
+                .find(|j| j.requirement_id == r.id)
+                .map(|j| {
+                    format!(
+                        "{}{}{}",
+                        verdict_name(&j.verdict),
+                        lang.pick("：", ": "),
+                        j.rationale
+                    )
+                })
+                .unwrap_or_default();
+            ReqView {
+                id: r.id.clone(),
+                text: r.text.get(lang).to_string(),
+                status,
+                status_class,
+                reason,
+                expected: r
+                    .evidence
+                    .iter()
+                    .map(|e| e.get(lang).to_string())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                filed: linked
+                    .iter()
+                    .filter(|l| l.requirement_id == r.id)
+                    .map(|l| (l.evidence_id, l.original_name.clone()))
+                    .collect(),
+                judgement,
+            }
+        })
+        .collect();
+    let verdict = live.map(|asm| {
+        let fee = asm
+            .fee
+            .as_ref()
+            .map(|f| f.total().display(lang))
+            .unwrap_or_else(|| lang.pick("待公布", "pending").to_string());
+        let kind = kind_name(asm.application_kind.as_str(), lang);
+        match (asm.eligible, lang) {
+            (true, Lang::Zh) => format!("符合申请的基本条件 · 按{kind}收费 {fee}"),
+            (true, Lang::En) => format!("Meets the conditions to apply · charged as {kind}: {fee}"),
+            (false, Lang::Zh) => format!("尚不符合申请条件 · 按{kind}收费 {fee}"),
+            (false, Lang::En) => {
+                format!("Does not yet meet the conditions · charged as {kind}: {fee}")
+            }
+        }
+    });
+    let facts_error = done
+        .facts
+        .as_ref()
+        .map(|(field, problem)| format!("{field}{}{}", lang.pick("：", ": "), problem.get(lang)));
+    let org_evidence = if editing {
+        app.list_evidence(a, c.organization_id)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.original_name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    // Acceptance review: the five areas of the current round.
+    let area_rows = app.review_areas_of(&d).await?;
+    let areas = Area::ALL
+        .iter()
+        .map(|ar| {
+            let row = area_rows.iter().find(|r| r.area == ar.as_str());
+            AreaView {
+                code: ar.as_str(),
+                name: ar.name().get(lang).to_string(),
+                sufficient: row.map(|r| r.sufficient),
+                opinion: row.map(|r| r.opinion.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+
+    // Evaluation and expert review.
+    let members = app.team(a, id).await?;
+    let duty = |d: &str| match (d, lang) {
+        ("expert", Lang::Zh) => "专家组成员",
+        ("expert", Lang::En) => "expert panel",
+        (_, Lang::Zh) => "项目组成员",
+        (_, Lang::En) => "assessor",
+    };
+    let mut team: Vec<(String, String)> = Vec::new();
+    if let Some(l) = c.lead_id {
+        team.push((name_of(l), lang.pick("项目负责人", "project lead").into()));
+    }
+    team.extend(members.iter().map(|m| {
+        let d = if m.chair {
+            lang.pick("专家组组长", "panel chair")
+        } else {
+            duty(&m.duty)
+        };
+        (name_of(m.user_id), d.to_string())
+    }));
+    let in_eval = d.stage == Stage::Evaluation;
+    let can_assign = staff && in_eval && d.may(CaseAction::AssignTeam);
+    let (assessors, experts) = if can_assign {
+        let seated = |uid: i64| members.iter().any(|m| m.user_id == uid);
+        let pick = |role: Role| {
+            directory
+                .iter()
+                .filter(|(uid, _, r)| *r == role && *uid != a.user_id && !seated(*uid))
+                .map(|(uid, n, _)| (*uid, n.clone()))
+                .collect::<Vec<_>>()
+        };
+        (pick(Role::Assessor), pick(Role::Expert))
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let has_chair = members.iter().any(|m| m.chair);
+    let activities = if staff {
+        app.activities(a, id)
+            .await?
+            .into_iter()
+            .map(|x| ActivityView {
+                kind: ActivityKind::parse(&x.kind)
+                    .map_or(x.kind.clone(), |k| k.name().get(lang).to_string()),
+                held_on: day(&x.held_on, lang),
+                notes: x.notes,
+                by: name_of(x.recorded_by),
+                evidence: x.evidence_ids.trim_matches(['[', ']']).to_string(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Votes are secret until every seat has voted (5.4): the app gives each viewer only what
+    // it may see.
+    let panel = if staff && c.dossier_hash.is_some() {
+        Some(app.panel(a, id).await?)
+    } else {
+        None
+    };
+    let can_vote = d.stage == Stage::ExpertReview
+        && d.may(CaseAction::Vote)
+        && panel.as_ref().is_some_and(|p| p.mine.is_none());
+    let vote_name = |v: &str| {
+        zizhi_domain::panel::Vote::parse(v)
+            .map_or(v.to_string(), |x| x.name().get(lang).to_string())
+    };
+    let votes = panel
+        .as_ref()
+        .map(|p| p.votes.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|v| VoteView {
+            expert: name_of(v.expert_id),
+            vote: vote_name(&v.vote),
+            opinion: v.opinion.clone(),
+        })
+        .collect();
+    let panel_status = panel.as_ref().map(|p| match (&p.tally, p.conclusion, lang) {
+        (Some(t), Some(k), Lang::Zh) => format!(
+            "全部 {} 位专家已表决：通过 {} 票、不通过 {} 票、退回 {} 票，结论为“{}”（过半数席位决定；专家组组长据此记录结论）",
+            t.seats, t.pass, t.fail, t.ret, k.name().zh
+        ),
+        (Some(t), Some(k), Lang::En) => format!(
+            "All {} experts have voted: {} pass, {} fail, {} return — the conclusion is \"{}\" (more than half of the seats decide; the chair records it)",
+            t.seats, t.pass, t.fail, t.ret, k.name().en
+        ),
+        (_, _, Lang::Zh) => format!(
+            "已表决 {} / {} 位；全部表决前不公开各票和计票结果",
+            p.cast, p.seats
+        ),
+        (_, _, Lang::En) => format!(
+            "{} of {} have voted; the votes stay secret until all have voted",
+            p.cast, p.seats
+        ),
+    });
+    let panel_conclusion = panel.as_ref().and_then(|p| p.conclusion);
+    let can_reassign =
+        d.may(CaseAction::ReassignLead) && c.filed_on.is_some() && !d.stage.is_closed();
+    let leads: Vec<(i64, String)> = if d.next.contains(&Transition::File) || can_reassign {
+        directory
+            .iter()
+            .filter(|(_, _, r)| *r == Role::ProjectLead)
+            .map(|(uid, n, _)| (*uid, n.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    let mut ch = chrome(ctx, &format!("/cases/{id}"));
+    if let Some((m, err)) = flash {
+        ch = with_flash(ch, m, err);
+    }
+    let clock = d.clock.map(|k| ClockView {
+        running: k.running_days,
+        paused: k.paused_days,
+        paused_now: k.paused_now,
+        target_due: day(&k.target_due.to_string(), lang),
+        limit_due: day(&k.limit_due.to_string(), lang),
+        target: due_text(k.target, lang),
+        limit: due_text(k.limit, lang),
+        target_class: due_class(k.target),
+        limit_class: due_class(k.limit),
+    });
+    Ok(CasePage {
+        c: ch,
+        id,
+        number: case_number(c),
+        org: app
+            .organization(a, c.organization_id)
+            .await
+            .map(|o| o.name)
+            .unwrap_or_default(),
+        stage: d.stage.name().get(lang).to_string(),
+        stage_code: d.stage.as_str(),
+        level: level_name(c.level, lang),
+        kind: kind_name(&c.kind, lang),
+        supplement_due: c.supplement_due.as_deref().map(|s| day(s, lang)),
+        fee: c
+            .fee_fen
+            .map(|f| zizhi_domain::money::Cny::from_fen(f).display(lang)),
+        agreement: c.agreement_no.clone(),
+        certificate,
+        clock,
+        // Issue runs through the certificate desk, never one case on its own; votes and the
+        // panel's conclusion have their own form.
+        // Issue runs through the certificate desk, never one case on its own; the panel's
+        // conclusion is offered once every seat has voted.
+        next: d
+            .next
+            .iter()
+            .filter(|t| **t != Transition::Issue)
+            .filter(|t| match t {
+                // Only the conclusion the votes give is offered (the app refuses any other).
+                Transition::PanelPass => panel_conclusion == Some(PanelVote::Pass),
+                Transition::PanelFail => panel_conclusion == Some(PanelVote::Fail),
+                Transition::PanelReturn => panel_conclusion == Some(PanelVote::Return),
+                _ => true,
+            })
+            .map(|t| (t.as_str(), t.name().get(lang).to_string()))
+            .collect(),
+        leads,
+        can_reassign,
+        panel_status,
+        history: d
+            .transitions
+            .iter()
+            .map(|t| {
+                let label = Transition::parse(&t.transition)
+                    .map_or(t.transition.clone(), |x| x.name().get(lang).to_string());
+                (
+                    fmt_time(t.at_us, lang),
+                    label,
+                    stage_name(&t.to_stage, lang),
+                    t.note.clone(),
+                )
+            })
+            .collect(),
+        rounds: d
+            .rounds
+            .iter()
+            .map(|r| {
+                let report: Option<zizhi_domain::assess::Report> =
+                    serde_json::from_str(&r.assessment).ok();
+                let eligible = report.as_ref().is_some_and(|x| x.eligible);
+                let (met, not_met, review) = report.as_ref().map_or((0, 0, 0), |x| {
+                    (x.summary.met, x.summary.not_met, x.summary.needs_review)
+                });
+                let verdict = match (eligible, lang) {
+                    (true, Lang::Zh) => "符合申请的基本条件",
+                    (true, Lang::En) => "meets the conditions to apply",
+                    (false, Lang::Zh) => "不符合申请条件",
+                    (false, Lang::En) => "does not meet the conditions",
+                };
+                let counts = match lang {
+                    Lang::Zh => {
+                        format!("{verdict}（满足 {met}，不满足 {not_met}，待审核 {review}）")
+                    }
+                    Lang::En => {
+                        format!("{verdict} ({met} met, {not_met} not met, {review} to review)")
+                    }
+                };
+                (r.round, fmt_time(r.submitted_us, lang), counts)
+            })
+            .collect(),
+        is_staff: staff,
+        editing,
+        fields,
+        projects,
+        certificates,
+        verdict,
+        facts_error,
+        reqs,
+        missing_count: done.missing_fields.len(),
+        without_evidence: done.without_evidence.clone(),
+        complete: done.complete(),
+        org_id: c.organization_id,
+        org_evidence,
+        can_paper: d.may(CaseAction::RecordPaperCopy) && d.stage == Stage::Submitted,
+        paper_received: c.paper_received_us.is_some(),
+        has_areas: !area_rows.is_empty(),
+        areas,
+        can_review: d.may(CaseAction::JudgeReviewArea) && d.stage == Stage::AcceptanceReview,
+        team,
+        can_assign,
+        has_chair,
+        panel_min: app.config.panel_min_experts,
+        assessors,
+        experts,
+        activities,
+        activity_kinds: ActivityKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.name().get(lang).to_string()))
+            .collect(),
+        can_record: in_eval && d.may(CaseAction::RecordEvaluation),
+        verdicts: zizhi_app::cases::evaluation::VERDICTS
+            .iter()
+            .map(|(code, zh, en)| {
+                (
+                    *code,
+                    match lang {
+                        Lang::Zh => zh.to_string(),
+                        Lang::En => en.to_string(),
+                    },
+                )
+            })
+            .collect(),
+        today: st.app.clock.today().to_string(),
+        dossier_hash: c.dossier_hash.clone(),
+        audit_conclusion: c.audit_conclusion.clone(),
+        votes,
+        can_vote,
+    })
+}
+
+pub async fn case_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
+    case_page_with(&st, &ctx, &a, id, None, StatusCode::OK, None).await
+}
+
+pub async fn api_case_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let d = st.app.case(&a, id).await.or_fail(&ctx)?;
+    let mut v = case_json(&d.case);
+    v["next"] = json!(d.next.iter().map(|t| t.as_str()).collect::<Vec<_>>());
+    v["clock"] = d.clock.as_ref().map_or(Value::Null, clock_json);
+    v["rounds"] =
+        json!(d.rounds.iter().map(|r| json!({
+        "round": r.round, "submitted_by": r.submitted_by, "submitted_us": r.submitted_us,
+        "profile": serde_json::from_str::<Value>(&r.profile).unwrap_or(Value::Null),
+        "assessment": serde_json::from_str::<Value>(&r.assessment).unwrap_or(Value::Null),
+    })).collect::<Vec<_>>());
+    v["history"] = json!(
+        d.transitions
+            .iter()
+            .map(|t| json!({
+                "transition": t.transition, "from": t.from_stage, "to": t.to_stage,
+                "actor_id": t.actor_id, "note": t.note, "at_us": t.at_us,
+            }))
+            .collect::<Vec<_>>()
+    );
+    v["profile"] = serde_json::from_str(&d.case.profile).unwrap_or(Value::Null);
+    Ok(Json(v).into_response())
+}
+
+/// This module's route rows.
+pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Method as M;
+    vec![
+        (
+            r(
+                M::GET,
+                "/cases/{id}",
+                Authenticated,
+                "案件页：阶段、周期、流程跟踪、下一步",
+                "A case: stage, clock, history, next steps",
+            ),
+            get(case_page),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/cases/{id}",
+                Authenticated,
+                "案件详情：阶段、各轮提交、流程记录、项目周期",
+                "A case: stage, rounds, history, project clock",
+            ),
+            get(api_case_get),
+        ),
+    ]
+}

@@ -1,0 +1,253 @@
+//! The certificate desk (5.5): batches made, approved by another person, issued.
+
+use crate::AppState;
+use crate::cases::{form_ids, me, stage_name};
+use crate::certificates::verify::certificate_json;
+use crate::http::ctx::Ctx;
+use crate::http::error::{Answer, OrFail};
+use crate::http::extract::{Form, JsonBody, Me};
+use crate::routes::{Access, RouteSpec, r};
+use crate::views::{Chrome, chrome, failure_flash, render, with_flash};
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use serde::Deserialize;
+use serde_json::json;
+use zizhi_app::cases::case_number;
+use zizhi_app::{Actor, AppError};
+use zizhi_domain::lang::Lang;
+use zizhi_domain::roles::Role;
+
+pub struct BatchView {
+    pub id: i64,
+    pub status: String,
+    pub status_code: String,
+    pub cases: Vec<(i64, String, String)>,
+    pub can_approve: bool,
+    pub can_issue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "batches.html")]
+struct BatchesPage {
+    c: Chrome,
+    waiting: Vec<(i64, String)>,
+    batches: Vec<BatchView>,
+    officer: bool,
+}
+
+async fn batches_page_with(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    flash: Option<(String, bool)>,
+    status: StatusCode,
+) -> Response {
+    let (waiting, batches) = match st.app.certificate_desk(a).await {
+        Ok(x) => x,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let lang = ctx.lang;
+    let mut ch = chrome(ctx, "/batches");
+    if let Some((m, err)) = flash {
+        ch = with_flash(ch, m, err);
+    }
+    let page = BatchesPage {
+        c: ch,
+        waiting: waiting.iter().map(|c| (c.id, case_number(c))).collect(),
+        batches: batches
+            .into_iter()
+            .map(|(b, cases)| BatchView {
+                id: b.id,
+                status: match (b.status.as_str(), lang) {
+                    ("open", Lang::Zh) => "待审批".into(),
+                    ("open", Lang::En) => "awaiting approval".into(),
+                    ("approved", Lang::Zh) => "已审批，待发证".into(),
+                    ("approved", Lang::En) => "approved, to issue".into(),
+                    ("issued", Lang::Zh) => "已发证".into(),
+                    ("issued", Lang::En) => "issued".into(),
+                    (s, _) => s.to_string(),
+                },
+                can_approve: b.status == "open"
+                    && a.role == Role::Approver
+                    && b.created_by != a.user_id,
+                can_issue: b.status == "approved" && a.role == Role::CertificateOfficer,
+                status_code: b.status,
+                cases: cases
+                    .iter()
+                    .map(|c| (c.id, case_number(c), stage_name(&c.stage, lang)))
+                    .collect(),
+            })
+            .collect(),
+        officer: a.role == Role::CertificateOfficer,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn batches_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+    batches_page_with(&st, &ctx, &a, None, StatusCode::OK).await
+}
+
+async fn desk_back(st: &AppState, ctx: &Ctx, a: &Actor, r: Result<(), AppError>) -> Response {
+    match r {
+        Ok(()) => Redirect::to("/batches").into_response(),
+        Err(e) => match failure_flash(ctx, e) {
+            Ok((msg, status)) => batches_page_with(st, ctx, a, Some((msg, true)), status).await,
+            Err(r) => *r,
+        },
+    }
+}
+
+pub async fn batches_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let r = st
+        .app
+        .create_batch(&a, &form_ids(&pairs, "case"))
+        .await
+        .map(|_| ());
+    desk_back(&st, &ctx, &a, r).await
+}
+
+pub async fn batch_approve(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
+    let r = st.app.approve_batch(&a, id).await;
+    desk_back(&st, &ctx, &a, r).await
+}
+
+pub async fn batch_issue(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
+    let r = st.app.issue_batch(&a, id).await.map(|_| ());
+    desk_back(&st, &ctx, &a, r).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    case_ids: Vec<i64>,
+}
+
+pub async fn api_batch_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    JsonBody(b): JsonBody<BatchBody>,
+) -> Answer {
+    let a = me(&ctx)?;
+    let batch = st.app.create_batch(&a, &b.case_ids).await.or_fail(&ctx)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": batch.id, "status": batch.status})),
+    )
+        .into_response())
+}
+
+pub async fn api_batch_approve(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+) -> Answer {
+    let a = me(&ctx)?;
+    st.app.approve_batch(&a, id).await.or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn api_batch_issue(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let a = me(&ctx)?;
+    let certs = st.app.issue_batch(&a, id).await.or_fail(&ctx)?;
+    Ok(
+        Json(json!({"certificates": certs.iter().map(certificate_json).collect::<Vec<_>>()}))
+            .into_response(),
+    )
+}
+
+/// This module's route rows.
+pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Method as M;
+    vec![
+        (
+            r(
+                M::GET,
+                "/batches",
+                Authenticated,
+                "证书批次（制证与审批）",
+                "Certificate batches (officer and approver)",
+            ),
+            get(batches_page),
+        ),
+        (
+            r(
+                M::POST,
+                "/batches",
+                Authenticated,
+                "建立证书批次（表单）",
+                "Build a certificate batch (form)",
+            ),
+            post(batches_create),
+        ),
+        (
+            r(
+                M::POST,
+                "/batches/{id}/approve",
+                Authenticated,
+                "审批证书批次（表单）",
+                "Approve a batch (form)",
+            ),
+            post(batch_approve),
+        ),
+        (
+            r(
+                M::POST,
+                "/batches/{id}/issue",
+                Authenticated,
+                "发放批次中的证书（表单）",
+                "Issue a batch (form)",
+            ),
+            post(batch_issue),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/batches",
+                Authenticated,
+                "制证工作人员建立证书批次",
+                "The certificate officer builds a batch",
+            ),
+            post(api_batch_create),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/batches/{id}/approve",
+                Authenticated,
+                "审批人审批批次（不得审批本人建立的批次）",
+                "An approver approves a batch (not one they made)",
+            ),
+            post(api_batch_approve),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/batches/{id}/issue",
+                Authenticated,
+                "发放批次中的证书",
+                "Issue the batch's certificates",
+            ),
+            post(api_batch_issue),
+        ),
+    ]
+}

@@ -1,0 +1,4 @@
+//! Certificates (5.5): the certificate desk and public verification.
+
+pub mod desk;
+pub mod verify;

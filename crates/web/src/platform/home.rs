@@ -1,0 +1,86 @@
+//! The home page: each role's 待办.
+
+use crate::AppState;
+use crate::http::ctx::Ctx;
+use crate::http::extract::Me;
+use crate::platform::organizations::OrgView;
+use crate::routes::{Access, RouteSpec, r};
+use crate::views::{Chrome, chrome, fmt_time, render, role_name};
+use askama::Template;
+use axum::extract::State;
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+
+use zizhi_domain::roles::Role;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    todo: Vec<(i64, String, String, String)>,
+    name: String,
+    role: String,
+    must_change: bool,
+    needs_totp: bool,
+    is_admin: bool,
+    org: Option<OrgView>,
+}
+
+pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+    let org = match a.organization_id {
+        Some(id) => match st.app.organization(&a, id).await {
+            Ok(o) => Some(OrgView {
+                id: o.id,
+                name: o.name,
+                uscc: o.uscc,
+                created: fmt_time(o.created_us, ctx.lang),
+            }),
+            Err(e) => return ctx.fail(e).into_response(),
+        },
+        None => None,
+    };
+    // 待办: cases waiting for a step of this role.
+    let todo = match st.app.todo(&a).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|(c, next)| {
+                let steps: Vec<String> = next.iter().map(|t| t.get(ctx.lang).to_string()).collect();
+                (
+                    c.id,
+                    zizhi_app::cases::case_number(&c),
+                    crate::cases::stage_name(&c.stage, ctx.lang),
+                    steps.join(" / "),
+                )
+            })
+            .collect(),
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let page = HomePage {
+        todo,
+        c: chrome(&ctx, "/"),
+        name: a.display_name.clone(),
+        role: role_name(a.role, ctx.lang),
+        must_change: ctx.must_change_password,
+        needs_totp: a.needs_totp_enrollment,
+        is_admin: a.role == Role::Administrator,
+        org,
+    };
+    render(&page).into_response()
+}
+
+/// This module's route rows.
+pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Method as M;
+    vec![(
+        r(
+            M::GET,
+            "/",
+            Authenticated,
+            "待办（各角色首页）",
+            "Home (to-do) per role",
+        ),
+        get(home),
+    )]
+}

@@ -1,0 +1,11 @@
+//! The platform around the cases: signing in, accounts, users, organisations, evidence, the
+//! audit log, and static assets.
+
+pub mod account;
+pub mod assets;
+pub mod audit;
+pub mod evidence;
+pub mod home;
+pub mod organizations;
+pub mod session;
+pub mod users;

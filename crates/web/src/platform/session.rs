@@ -1,0 +1,271 @@
+//! Signing in and out (pages and `/api/v1/session`), `/api/v1/me`, the language switch.
+
+use crate::AppState;
+use crate::cases::me;
+use crate::http::ctx::{CSRF_COOKIE, Ctx, SESSION_COOKIE, set_cookie};
+use crate::http::error::{Answer, Failure, OrFail};
+use crate::http::extract::{ClientIp, Form, JsonBody};
+use crate::http::i18n::{LANG_COOKIE, Tr};
+use crate::routes::{Access, RouteSpec, r};
+use crate::views::{Chrome, chrome, render, with_flash};
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, delete, get, post};
+use serde::Deserialize;
+use serde_json::json;
+use zizhi_app::AppError;
+use zizhi_domain::lang::Lang;
+
+/// Only local paths are followed after sign-in or a language switch.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    next: String,
+    username: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    if ctx.actor.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let page = LoginPage {
+        c: chrome(&ctx, "/login"),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+    };
+    render(&page).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    totp: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login_submit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let fail_page = |key: &str, status: StatusCode| {
+        let t = Tr { lang: ctx.lang };
+        let page = LoginPage {
+            c: with_flash(chrome(&ctx, "/login"), t.get(key), true),
+            next: safe_next(Some(&f.next)),
+            username: f.username.clone(),
+        };
+        (status, render(&page)).into_response()
+    };
+    if let Some(ip) = ip
+        && !st.limiter.allow(ip, st.config.login_attempts_per_minute)
+    {
+        return fail_page("login.rate_limited", StatusCode::TOO_MANY_REQUESTS);
+    }
+    let totp = (!f.totp.trim().is_empty()).then_some(f.totp.trim());
+    match st.app.login(&f.username, &f.password, totp).await {
+        Ok(s) => {
+            let mut res = Redirect::to(&safe_next(Some(&f.next))).into_response();
+            let h = res.headers_mut();
+            let max_age = st.config.session_idle_minutes * 60;
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &s.token,
+                    Some(max_age),
+                    st.config.secure_cookies,
+                ),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(CSRF_COOKIE, "", Some(0), st.config.secure_cookies),
+            );
+            res
+        }
+        Err(AppError::Unauthenticated) => fail_page("login.failed", StatusCode::UNAUTHORIZED),
+        Err(AppError::TotpRequired) => fail_page("login.totp_required", StatusCode::UNAUTHORIZED),
+        Err(AppError::Invalid { .. }) => fail_page("login.totp_required", StatusCode::UNAUTHORIZED),
+        Err(AppError::Locked { .. }) => fail_page("login.locked", StatusCode::LOCKED),
+        Err(e) => ctx.fail(e).into_response(),
+    }
+}
+
+pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Response {
+    if let (Some(a), Some(token)) = (&ctx.actor, &ctx.session_token)
+        && let Err(e) = st.app.logout(a, token).await
+    {
+        return ctx.fail(e).into_response();
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), st.config.secure_cookies),
+    );
+    res
+}
+
+pub async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = match Lang::parse(&code) {
+        Some(Lang::En) => "en",
+        _ => "zh",
+    };
+    let mut res = Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
+        ))
+        .expect("ascii"),
+    );
+    res
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+    #[serde(default)]
+    totp: Option<String>,
+}
+
+pub async fn api_session_create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    JsonBody(b): JsonBody<LoginBody>,
+) -> Answer {
+    if let Some(ip) = ip
+        && !st.limiter.allow(ip, st.config.login_attempts_per_minute)
+    {
+        let t = crate::http::i18n::text("login.rate_limited").unwrap_or_default();
+        return Err(Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            zizhi_domain::lang::Text::new(t.0, t.1),
+            ctx.lang,
+            true,
+        ));
+    }
+    let s = st
+        .app
+        .login(&b.username, &b.password, b.totp.as_deref())
+        .await
+        .or_fail(&ctx)?;
+    Ok((
+            StatusCode::CREATED,
+            Json(json!({"token": s.token, "csrf_token": s.csrf_token, "user": {"id": s.actor.user_id, "username": s.actor.username, "role": s.actor.role.as_str()}})),
+        )
+            .into_response())
+}
+
+pub async fn api_session_delete(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+) -> Answer {
+    let a = me(&ctx)?;
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string)
+        .or(ctx.session_token.clone());
+    if let Some(t) = token
+        && let Err(e) = st.app.logout(&a, &t).await
+    {
+        return Err(ctx.fail(e));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn api_me_get(ctx: Ctx) -> Answer {
+    let a = me(&ctx)?;
+    Ok(Json(json!({
+        "id": a.user_id, "username": a.username, "display_name": a.display_name,
+        "role": a.role.as_str(), "organization_id": a.organization_id,
+        "must_change_password": ctx.must_change_password, "totp_enabled": ctx.totp_enabled,
+    }))
+    .into_response())
+}
+
+/// This module's route rows.
+pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Method as M;
+    vec![
+        (
+            r(M::GET, "/login", Public, "登录页", "Sign-in page"),
+            get(login_page),
+        ),
+        (
+            r(M::POST, "/login", Public, "登录", "Sign in"),
+            post(login_submit),
+        ),
+        (
+            r(
+                M::GET,
+                "/lang/{code}",
+                Public,
+                "切换语言",
+                "Switch language",
+            ),
+            get(set_lang),
+        ),
+        (
+            r(M::POST, "/logout", Authenticated, "退出", "Sign out"),
+            post(logout),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/session",
+                Public,
+                "登录，返回令牌",
+                "Sign in; returns a token",
+            ),
+            post(api_session_create),
+        ),
+        (
+            r(
+                M::DELETE,
+                "/api/v1/session",
+                Authenticated,
+                "退出",
+                "Sign out",
+            ),
+            delete(api_session_delete),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/me",
+                Authenticated,
+                "当前用户",
+                "The signed-in user",
+            ),
+            get(api_me_get),
+        ),
+    ]
+}

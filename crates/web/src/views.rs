@@ -1,0 +1,94 @@
+//! The page chrome every page shares (header, user bar, flash), rendering, and times.
+
+use crate::http::ctx::Ctx;
+use crate::http::error::Failure;
+use crate::http::i18n::Tr;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use zizhi_app::AppError;
+use zizhi_app::policy::{Action, allowed};
+use zizhi_domain::lang::Lang;
+use zizhi_domain::roles::Role;
+
+/// The user bar and navigation.
+pub struct UserBar {
+    pub display_name: String,
+    pub role: String,
+    pub can_users: bool,
+    pub can_orgs: bool,
+    pub can_audit: bool,
+    /// Centre staff see the dashboard (工作台).
+    pub is_staff: bool,
+    /// Certificate officers and approvers see the certificate desk.
+    pub can_batches: bool,
+}
+
+/// What the base layout needs.
+pub struct Chrome {
+    pub t: Tr,
+    pub csrf: String,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub flash: Option<String>,
+    pub flash_error: bool,
+}
+
+pub(crate) fn role_name(role: Role, lang: Lang) -> String {
+    role.name().get(lang).to_string()
+}
+
+pub(crate) fn chrome(ctx: &Ctx, path: &str) -> Chrome {
+    Chrome {
+        t: Tr { lang: ctx.lang },
+        csrf: ctx.csrf.clone(),
+        user: ctx.actor.as_ref().map(|a| UserBar {
+            display_name: a.display_name.clone(),
+            role: role_name(a.role, ctx.lang),
+            can_users: allowed(a, &Action::ListUsers),
+            can_orgs: allowed(a, &Action::ListOrganizations),
+            can_audit: allowed(a, &Action::ViewAuditLog),
+            is_staff: a.role.is_staff(),
+            can_batches: matches!(a.role, Role::CertificateOfficer | Role::Approver),
+        }),
+        path: path.to_string(),
+        flash: None,
+        flash_error: false,
+    }
+}
+
+pub(crate) fn with_flash(mut c: Chrome, msg: impl Into<String>, error: bool) -> Chrome {
+    c.flash = Some(msg.into());
+    c.flash_error = error;
+    c
+}
+
+pub(crate) fn render(t: &impl Template) -> Result<Html<String>, Failure> {
+    t.render().map(Html).map_err(|e| {
+        Failure::from_app(
+            AppError::Internal(format!("template: {e}")),
+            Lang::Zh,
+            false,
+        )
+    })
+}
+
+pub(crate) fn fmt_time(us: i64, lang: Lang) -> String {
+    let dt = chrono::DateTime::from_timestamp_micros(us)
+        .unwrap_or_default()
+        .with_timezone(&zizhi_domain::period::china_standard_time());
+    match lang {
+        Lang::Zh => dt.format("%Y年%-m月%-d日 %H:%M:%S").to_string(),
+        Lang::En => dt.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}
+
+/// A flash message for a failed action, on the same page.
+pub(crate) fn failure_flash(ctx: &Ctx, e: AppError) -> Result<(String, StatusCode), Box<Response>> {
+    let f = ctx.fail(e);
+    if f.status.is_server_error() || f.status == StatusCode::FORBIDDEN {
+        return Err(Box::new(f.into_response()));
+    }
+    let field = f.field.map(|x| format!(" [{x}]")).unwrap_or_default();
+    Ok((format!("{}{field}", f.message.get(ctx.lang)), f.status))
+}
