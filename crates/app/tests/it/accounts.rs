@@ -1,26 +1,15 @@
 //! Account use cases on SQLite and (with ZIZHI_TEST_POSTGRES_URL) PostgreSQL.
 
 use zizhi_app::accounts::NewUserInput;
-use zizhi_app::{App, AppConfig, AppError, secrets, totp};
-use zizhi_store::Db;
+use zizhi_app::{App, AppConfig, AppError, totp};
 
 async fn apps() -> Vec<App> {
     let mut out = Vec::new();
-    let name = format!("zizhi_app_{}", &secrets::token()[..12]);
-    let dir = std::env::temp_dir().join(&name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    let files = zizhi_store::files::FileStore::open(&dir.join("evidence"))
-        .await
-        .unwrap();
-    out.push(App::new(db, files.clone(), AppConfig::default()));
-    if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
-        let db = Db::connect_pg_schema(&url, &name).await.unwrap();
-        db.migrate().await.unwrap();
-        out.push(App::new(db, files, AppConfig::default()));
+    for b in zizhi_testkit::backends("zizhi_app").await {
+        let files = zizhi_store::files::FileStore::open(&b.dir.join("evidence"))
+            .await
+            .unwrap();
+        out.push(App::new(b.db, files, AppConfig::default()));
     }
     out
 }

@@ -5,31 +5,20 @@
 
 use zizhi_app::accounts::NewUserInput;
 use zizhi_app::cases::today;
-use zizhi_app::{Actor, App, AppConfig, AppError, secrets};
+use zizhi_app::{Actor, App, AppConfig, AppError};
 use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::criteria::Pack;
 use zizhi_domain::period::{PeriodLength, period_end};
 use zizhi_domain::review::Area;
-use zizhi_store::Db;
 use zizhi_store::files::FileStore;
 
 pub(crate) const PROFILE: &str = include_str!("../../../../examples/profile.json");
 
 pub(crate) async fn apps() -> Vec<App> {
     let mut out = Vec::new();
-    let name = format!("zizhi_cases_{}", &secrets::token()[..12]);
-    let dir = std::env::temp_dir().join(&name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let files = FileStore::open(&dir.join("evidence")).await.unwrap();
-    let db = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    out.push(App::new(db, files.clone(), AppConfig::default()));
-    if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
-        let db = Db::connect_pg_schema(&url, &name).await.unwrap();
-        db.migrate().await.unwrap();
-        out.push(App::new(db, files, AppConfig::default()));
+    for b in zizhi_testkit::backends("zizhi_cases").await {
+        let files = FileStore::open(&b.dir.join("evidence")).await.unwrap();
+        out.push(App::new(b.db, files, AppConfig::default()));
     }
     out
 }

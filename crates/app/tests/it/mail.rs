@@ -7,40 +7,22 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use zizhi_app::accounts::NewUserInput;
 use zizhi_app::notify::{MailConfig, Transport};
-use zizhi_app::{App, AppConfig, secrets};
-use zizhi_store::Db;
+use zizhi_app::{App, AppConfig};
 use zizhi_store::files::FileStore;
 
 async fn apps(transport: impl Fn(&PathBuf) -> Transport) -> Vec<(App, PathBuf)> {
     let mut out = Vec::new();
-    let name = format!("zizhi_mail_{}", &secrets::token()[..12]);
-    let dir = std::env::temp_dir().join(&name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let files = FileStore::open(&dir.join("evidence")).await.unwrap();
-    let config = |sub: &str| {
-        let d = dir.join(sub);
-        (
-            AppConfig {
-                mail: MailConfig {
-                    from: "资质认定 <noreply@example.test>".into(),
-                    transport: transport(&d),
-                },
-                ..AppConfig::default()
+    for b in zizhi_testkit::backends("zizhi_mail").await {
+        let files = FileStore::open(&b.dir.join("evidence")).await.unwrap();
+        let outbox = b.dir.join("outbox");
+        let config = AppConfig {
+            mail: MailConfig {
+                from: "资质认定 <noreply@example.test>".into(),
+                transport: transport(&outbox),
             },
-            d,
-        )
-    };
-    let db = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    let (c, d) = config("outbox-sqlite");
-    out.push((App::new(db, files.clone(), c), d));
-    if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
-        let db = Db::connect_pg_schema(&url, &name).await.unwrap();
-        db.migrate().await.unwrap();
-        let (c, d) = config("outbox-pg");
-        out.push((App::new(db, files, c), d));
+            ..AppConfig::default()
+        };
+        out.push((App::new(b.db, files, config), outbox));
     }
     out
 }

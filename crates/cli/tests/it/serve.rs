@@ -7,13 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use zizhi_testkit::free_port;
 
 /// Starts the server; returns it and the bootstrap password (first start only).
 fn serve(data: &Path, port: u16) -> (Child, Option<String>) {

@@ -18,16 +18,9 @@ impl Drop for S3Server {
     }
 }
 
-/// A directory no other test uses: tests start in parallel, often within the same
-/// microsecond, so the clock alone is not enough.
+/// A directory no other test uses (not created: the store creates it).
 fn unique(p: &str) -> std::path::PathBuf {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    std::env::temp_dir().join(format!(
-        "{p}-{}-{}-{n}",
-        std::process::id(),
-        zizhi_store::now_us()
-    ))
+    std::env::temp_dir().join(zizhi_testkit::unique(p))
 }
 
 /// Every backend available: local always, S3 when s3s-fs runs.

@@ -5,32 +5,13 @@ use serde_json::json;
 use zizhi_store::audit::{self, NewEvent};
 use zizhi_store::{Db, StoreError, organizations, users};
 
-fn unique(prefix: &str) -> String {
-    let mut b = [0u8; 6];
-    getrandom::fill(&mut b).unwrap();
-    format!("{prefix}_{}", hex_lower(&b))
-}
-
-fn hex_lower(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// Every backend available to this test run, freshly migrated.
 async fn backends() -> Vec<Db> {
-    let mut out = Vec::new();
-    let dir = std::env::temp_dir().join(unique("zizhi_store"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
+    zizhi_testkit::backends("zizhi_store")
         .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    out.push(db);
-    if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
-        let db = Db::connect_pg_schema(&url, &unique("t")).await.unwrap();
-        db.migrate().await.unwrap();
-        out.push(db);
-    }
-    out
+        .into_iter()
+        .map(|b| b.db)
+        .collect()
 }
 
 fn event(n: i64) -> NewEvent {

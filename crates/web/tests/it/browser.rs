@@ -93,13 +93,7 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use zizhi_testkit::free_port;
 
 impl Driver {
     fn start(profile: &std::path::Path) -> Option<Driver> {

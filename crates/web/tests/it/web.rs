@@ -70,18 +70,8 @@ impl Browser {
 
 async fn test_apps() -> Vec<TestApp> {
     let mut out = Vec::new();
-    let name = format!("zizhi_web_{}", &secrets::token()[..12]);
-    let dir = std::env::temp_dir().join(&name);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    out.push(TestApp::new(db, "sqlite", dir.clone()).await);
-    if let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") {
-        let db = Db::connect_pg_schema(&url, &name).await.unwrap();
-        db.migrate().await.unwrap();
-        out.push(TestApp::new(db, "postgres", dir).await);
+    for b in zizhi_testkit::backends("zizhi_web").await {
+        out.push(TestApp::new(b.db, b.name, b.dir).await);
     }
     out
 }
