@@ -1,8 +1,8 @@
 //! Filing and the acceptance review (5.2): the paper copy, the five areas.
 
 use crate::AppState;
+use crate::cases::back;
 use crate::cases::view::Entered;
-use crate::cases::{back, me};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me};
@@ -79,9 +79,9 @@ pub async fn case_areas(
 pub async fn api_case_paper_copy(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
 ) -> Answer {
-    let a = me(&ctx)?;
     st.app.record_paper_copy(&a, id).await.or_fail(&ctx)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -98,10 +98,10 @@ pub struct AreaBody {
 pub async fn api_case_review_area(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<AreaBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     st.app
         .record_review_area(&a, id, &b.area, b.sufficient, &b.opinion)
         .await
@@ -112,9 +112,9 @@ pub async fn api_case_review_area(
 pub async fn api_case_review_areas(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let rows = st.app.review_areas(&a, id).await.or_fail(&ctx)?;
     Ok(Json(json!({"areas": rows.iter().map(|r| json!({
         "round": r.round, "area": r.area, "sufficient": r.sufficient, "opinion": r.opinion,

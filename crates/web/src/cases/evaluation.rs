@@ -1,7 +1,7 @@
 //! Evaluation (5.4): the team and panel, activities, judgements.
 
 use crate::AppState;
-use crate::cases::{back, evidence_list, form_ids, me};
+use crate::cases::{back, evidence_list, form_ids};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me};
@@ -106,10 +106,10 @@ pub struct TeamBody {
 pub async fn api_case_team(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<TeamBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let members = st
         .app
         .assign_team(&a, id, &b.assessors, &b.experts, b.chair)
@@ -131,10 +131,10 @@ pub struct JudgementBody {
 pub async fn api_case_judgement(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<JudgementBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     st.app
         .record_judgement(
             &a,
@@ -152,9 +152,9 @@ pub async fn api_case_judgement(
 pub async fn api_case_judgements(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let list = st.app.judgements(&a, id).await.or_fail(&ctx)?;
     Ok(Json(json!({"judgements": list.iter().map(|j| json!({
             "requirement_id": j.requirement_id, "verdict": j.verdict, "rationale": j.rationale,
@@ -178,10 +178,10 @@ pub struct ActivityBody {
 pub async fn api_case_activity(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<ActivityBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let aid = st
         .app
         .record_activity(&a, id, &b.kind, &b.held_on, &b.notes, &b.evidence_ids)
@@ -193,9 +193,9 @@ pub async fn api_case_activity(
 pub async fn api_case_activities(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let rows = st.app.activities(&a, id).await.or_fail(&ctx)?;
     Ok(Json(json!({"activities": rows.iter().map(|r| json!({
         "id": r.id, "kind": r.kind, "held_on": r.held_on, "notes": r.notes,

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::cases::json::{CaseItem, CaseListJson, case_json, clock_json};
-use crate::cases::{day, due_class, due_text, kind_name, level_name, me, paren, stage_name};
+use crate::cases::{day, due_class, due_text, kind_name, level_name, paren, stage_name};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me, QueryOf};
@@ -255,9 +255,9 @@ pub struct CasesQuery {
 pub async fn api_cases_list(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     QueryOf(q): QueryOf<CasesQuery>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
     let (rows, total) = st
@@ -289,9 +289,9 @@ pub struct DashboardQuery {
 pub async fn api_dashboard(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     QueryOf(q): QueryOf<DashboardQuery>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ctx.fail(AppError::invalid(
@@ -324,9 +324,9 @@ pub struct NewCaseBody {
 pub async fn api_cases_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     JsonBody(b): JsonBody<NewCaseBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let c = st
         .app
         .create_case(&a, b.level, &b.kind)

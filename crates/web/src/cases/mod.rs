@@ -16,7 +16,6 @@ use crate::AppState;
 use crate::cases::page::case_page_with;
 use crate::cases::view::Entered;
 use crate::http::ctx::Ctx;
-use crate::http::error::Failure;
 use crate::views::failure_flash;
 use axum::response::{IntoResponse, Redirect, Response};
 use zizhi_app::{Actor, AppError};
@@ -116,10 +115,4 @@ pub(crate) fn evidence_list(s: &str) -> Result<Vec<i64>, AppError> {
             })
         })
         .collect()
-}
-
-pub(crate) fn me(ctx: &Ctx) -> Result<Actor, Failure> {
-    ctx.actor
-        .clone()
-        .ok_or_else(|| ctx.fail(AppError::Unauthenticated))
 }

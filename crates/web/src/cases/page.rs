@@ -6,7 +6,7 @@ use crate::cases::view::{
     ActivityView, AreaView, CasePage, ClockView, Entered, FieldView, ReqView, VoteView,
     certificates_text, projects_text, value_text,
 };
-use crate::cases::{day, due_class, due_text, kind_name, level_name, me, stage_name};
+use crate::cases::{day, due_class, due_text, kind_name, level_name, stage_name};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::Me;
@@ -486,8 +486,12 @@ pub async fn case_page(
     case_page_with(&st, &ctx, &a, id, None, StatusCode::OK, None).await
 }
 
-pub async fn api_case_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
-    let a = me(&ctx)?;
+pub async fn api_case_get(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
     let d = st.app.case(&a, id).await.or_fail(&ctx)?;
     let mut v = case_json(&d.case);
     v["next"] = json!(d.next.iter().map(|t| t.as_str()).collect::<Vec<_>>());

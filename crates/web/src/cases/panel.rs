@@ -1,7 +1,7 @@
 //! The expert panel (5.4): votes, secret until all have voted.
 
 use crate::AppState;
-use crate::cases::{back, me};
+use crate::cases::back;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me};
@@ -33,8 +33,12 @@ pub async fn case_vote(
 
 /// `GET /api/v1/cases/{id}/panel`: the panel as the caller may see it — votes stay secret
 /// until every seat has voted.
-pub async fn api_case_panel(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
-    let a = me(&ctx)?;
+pub async fn api_case_panel(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
     let p = st.app.panel(&a, id).await.or_fail(&ctx)?;
     let vote = |v: &zizhi_store::evaluation::Vote| json!({"expert_id": v.expert_id, "vote": v.vote, "opinion": v.opinion, "round": v.round, "at_us": v.at_us});
     Ok(Json(json!({
@@ -59,10 +63,10 @@ pub struct VoteBody {
 pub async fn api_case_vote(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<VoteBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     st.app
         .panel_vote(&a, id, &b.vote, &b.opinion)
         .await

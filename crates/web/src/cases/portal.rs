@@ -1,8 +1,8 @@
 //! The applicant's portal (5.1–5.2): the facts form, evidence per requirement, completeness.
 
 use crate::AppState;
+use crate::cases::back;
 use crate::cases::view::{ELEMENTS, Entered};
-use crate::cases::{back, me};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me};
@@ -166,10 +166,10 @@ pub async fn case_link(
 pub async fn api_case_profile(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<Value>,
 ) -> Answer {
-    let a = me(&ctx)?;
     st.app.save_case_profile(&a, id, b).await.or_fail(&ctx)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -185,10 +185,10 @@ pub struct LinkBody {
 pub async fn api_case_link_evidence(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<LinkBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     st.app
         .link_case_evidence(&a, id, &b.requirement_id, b.evidence_id)
         .await
@@ -199,9 +199,9 @@ pub async fn api_case_link_evidence(
 pub async fn api_case_evidence(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let list = st.app.case_evidence(&a, id).await.or_fail(&ctx)?;
     Ok(Json(json!({"evidence": list.iter().map(|e| json!({
         "requirement_id": e.requirement_id, "evidence_id": e.evidence_id, "name": e.original_name,
@@ -215,9 +215,9 @@ pub async fn api_case_evidence(
 pub async fn api_case_completeness(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let c = st.app.completeness(&a, id).await.or_fail(&ctx)?;
     Ok(Json(json!({
         "complete": c.complete(),

@@ -1,8 +1,8 @@
 //! The steps of the process (transitions) and the lead's reassignment.
 
 use crate::AppState;
+use crate::cases::back;
 use crate::cases::json::case_json;
-use crate::cases::{back, me};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me};
@@ -104,10 +104,10 @@ pub struct TransitionBody {
 pub async fn api_case_transition(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<TransitionBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let Some(t) = zizhi_domain::case::Transition::parse(&b.transition) else {
         let all: Vec<&str> = zizhi_domain::case::Transition::ALL
             .iter()
@@ -142,10 +142,10 @@ pub struct LeadBody {
 pub async fn api_case_lead(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<LeadBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let c = st
         .app
         .reassign_lead(&a, id, b.lead_id, &b.reason)

@@ -1,7 +1,7 @@
 //! The certificate desk (5.5): batches made, approved by another person, issued.
 
 use crate::AppState;
-use crate::cases::{form_ids, me, stage_name};
+use crate::cases::{form_ids, stage_name};
 use crate::certificates::verify::certificate_json;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
@@ -144,9 +144,9 @@ pub struct BatchBody {
 pub async fn api_batch_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     JsonBody(b): JsonBody<BatchBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let batch = st.app.create_batch(&a, &b.case_ids).await.or_fail(&ctx)?;
     Ok((
         StatusCode::CREATED,
@@ -158,15 +158,19 @@ pub async fn api_batch_create(
 pub async fn api_batch_approve(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
 ) -> Answer {
-    let a = me(&ctx)?;
     st.app.approve_batch(&a, id).await.or_fail(&ctx)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn api_batch_issue(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
-    let a = me(&ctx)?;
+pub async fn api_batch_issue(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
     let certs = st.app.issue_batch(&a, id).await.or_fail(&ctx)?;
     Ok(
         Json(json!({"certificates": certs.iter().map(certificate_json).collect::<Vec<_>>()}))

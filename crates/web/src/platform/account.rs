@@ -1,7 +1,6 @@
 //! One's own account: password, second factor, API tokens.
 
 use crate::AppState;
-use crate::cases::me;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me};
@@ -161,9 +160,9 @@ fn thirty() -> i64 {
 pub async fn api_tokens_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     JsonBody(b): JsonBody<TokenBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let token = st
         .app
         .create_api_token(&a, &b.label, b.days)

@@ -1,7 +1,6 @@
 //! The audit log and its chain check (administrators and supervisors).
 
 use crate::AppState;
-use crate::cases::me;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::Me;
@@ -123,11 +122,12 @@ struct EventJson {
 pub async fn api_audit_list(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Query(q): Query<AuditQuery>,
 ) -> Answer {
     let events = st
         .app
-        .audit_log(&me(&ctx)?, q.before, q.limit.unwrap_or(100))
+        .audit_log(&a, q.before, q.limit.unwrap_or(100))
         .await
         .or_fail(&ctx)?;
     Ok(Json(json!({"events": events.into_iter().map(|e| EventJson {
@@ -139,8 +139,8 @@ pub async fn api_audit_list(
     .into_response())
 }
 
-pub async fn api_audit_verify(State(st): State<AppState>, ctx: Ctx) -> Answer {
-    let v = st.app.verify_audit(Some(&me(&ctx)?)).await.or_fail(&ctx)?;
+pub async fn api_audit_verify(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+    let v = st.app.verify_audit(Some(&a)).await.or_fail(&ctx)?;
     Ok(Json(json!({
         "events": v.events, "head": v.head, "intact": v.first_break.is_none(),
         "first_break": v.first_break.map(|(seq, reason)| json!({"seq": seq, "reason": reason})),

@@ -1,10 +1,9 @@
 //! Evidence upload and download, streamed: the body is never held in memory.
 
 use crate::AppState;
-use crate::cases::me;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
-use crate::http::extract::QueryOf;
+use crate::http::extract::{Me, QueryOf};
 use crate::routes::{Access, RouteSpec, r, streaming};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -57,10 +56,10 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
 pub async fn upload_raw(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(org): Path<i64>,
     req: Request,
 ) -> Answer {
-    let a = me(&ctx)?;
     let mut upload = match st.app.begin_evidence(&a, org).await {
         Ok(u) => u,
         Err(e) => return Err(ctx.fail(e)),
@@ -110,12 +109,12 @@ pub struct UploadTarget {
 pub async fn upload_form(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(org): Path<i64>,
     QueryOf(target): QueryOf<UploadTarget>,
     req: Request,
 ) -> Answer {
     let _ = &target.csrf;
-    let a = me(&ctx)?;
     if let Err(e) = st.app.authorize(
         &a,
         &Action::UploadEvidence {
@@ -191,8 +190,7 @@ pub async fn upload_form(
     Ok(axum::response::Redirect::to(&back).into_response())
 }
 
-pub async fn list(State(st): State<AppState>, ctx: Ctx, Path(org): Path<i64>) -> Answer {
-    let a = me(&ctx)?;
+pub async fn list(State(st): State<AppState>, ctx: Ctx, Me(a): Me, Path(org): Path<i64>) -> Answer {
     let list = st.app.list_evidence(&a, org).await.or_fail(&ctx)?;
     Ok(
         axum::Json(json!({"evidence": list.iter().map(evidence_json).collect::<Vec<_>>()}))
@@ -201,8 +199,12 @@ pub async fn list(State(st): State<AppState>, ctx: Ctx, Path(org): Path<i64>) ->
 }
 
 /// Downloads after re-checking the hash; streamed in 256 KiB reads.
-pub async fn download(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
-    let a = me(&ctx)?;
+pub async fn download(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
     let (ev, bytes) = match st.app.open_evidence(&a, id).await {
         Ok(x) => x,
         Err(e) => return Err(ctx.fail(e)),

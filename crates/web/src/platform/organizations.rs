@@ -2,7 +2,6 @@
 //! declared conflicts of interest.
 
 use crate::AppState;
-use crate::cases::me;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me};
@@ -322,16 +321,21 @@ fn org_json(o: &Organization) -> Value {
     })
 }
 
-pub async fn api_orgs_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
-    let orgs = st.app.list_organizations(&me(&ctx)?).await.or_fail(&ctx)?;
+pub async fn api_orgs_list(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+    let orgs = st.app.list_organizations(&a).await.or_fail(&ctx)?;
     Ok(
         Json(json!({"organizations": orgs.iter().map(org_json).collect::<Vec<_>>()}))
             .into_response(),
     )
 }
 
-pub async fn api_orgs_get(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
-    let o = st.app.organization(&me(&ctx)?, id).await.or_fail(&ctx)?;
+pub async fn api_orgs_get(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
+    let o = st.app.organization(&a, id).await.or_fail(&ctx)?;
     Ok(Json(org_json(&o)).into_response())
 }
 
@@ -349,10 +353,10 @@ pub struct ContactBody {
 pub async fn api_orgs_contact(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     Path(id): Path<i64>,
     JsonBody(b): JsonBody<ContactBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let o = st
         .app
         .set_organization_contact(
@@ -384,9 +388,9 @@ pub struct ConflictBody {
 pub async fn api_conflicts_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     JsonBody(b): JsonBody<ConflictBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     st.app
         .declare_conflict(&a, b.user_id, b.organization_id, &b.reason)
         .await
@@ -395,8 +399,7 @@ pub async fn api_conflicts_create(
 }
 
 /// `GET /api/v1/conflicts`: the caller's own declared conflicts.
-pub async fn api_conflicts_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
-    let a = me(&ctx)?;
+pub async fn api_conflicts_list(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
     let list = st.app.conflicts_of(&a, a.user_id).await.or_fail(&ctx)?;
     Ok(Json(json!({"conflicts": list.iter().map(|c| json!({
         "organization_id": c.organization_id, "reason": c.reason,
@@ -415,9 +418,9 @@ pub struct NewOrgBody {
 pub async fn api_orgs_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     JsonBody(b): JsonBody<NewOrgBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let o = st
         .app
         .create_organization(Some(&a), &b.uscc, &b.name)

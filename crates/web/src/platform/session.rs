@@ -1,10 +1,9 @@
 //! Signing in and out (pages and `/api/v1/session`), `/api/v1/me`, the language switch.
 
 use crate::AppState;
-use crate::cases::me;
 use crate::http::ctx::{CSRF_COOKIE, Ctx, SESSION_COOKIE, set_cookie};
 use crate::http::error::{Answer, Failure, OrFail};
-use crate::http::extract::{ClientIp, Form, JsonBody};
+use crate::http::extract::{ClientIp, Form, JsonBody, Me};
 use crate::http::i18n::{LANG_COOKIE, Tr};
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{Chrome, chrome, render, with_flash};
@@ -183,9 +182,9 @@ pub async fn api_session_create(
 pub async fn api_session_delete(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     headers: axum::http::HeaderMap,
 ) -> Answer {
-    let a = me(&ctx)?;
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -200,8 +199,7 @@ pub async fn api_session_delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn api_me_get(ctx: Ctx) -> Answer {
-    let a = me(&ctx)?;
+pub async fn api_me_get(ctx: Ctx, Me(a): Me) -> Answer {
     Ok(Json(json!({
         "id": a.user_id, "username": a.username, "display_name": a.display_name,
         "role": a.role.as_str(), "organization_id": a.organization_id,

@@ -1,7 +1,6 @@
 //! User accounts (administrators): list, create, reset passwords, disable and enable.
 
 use crate::AppState;
-use crate::cases::me;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me};
@@ -212,8 +211,8 @@ fn user_json(u: &User) -> Value {
     })
 }
 
-pub async fn api_users_list(State(st): State<AppState>, ctx: Ctx) -> Answer {
-    let users = st.app.list_users(&me(&ctx)?).await.or_fail(&ctx)?;
+pub async fn api_users_list(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+    let users = st.app.list_users(&a).await.or_fail(&ctx)?;
     Ok(Json(json!({"users": users.iter().map(user_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -233,9 +232,9 @@ pub struct NewUserBody {
 pub async fn api_users_create(
     State(st): State<AppState>,
     ctx: Ctx,
+    Me(a): Me,
     JsonBody(b): JsonBody<NewUserBody>,
 ) -> Answer {
-    let a = me(&ctx)?;
     let input = NewUserInput {
         username: b.username,
         display_name: b.display_name,
@@ -252,8 +251,12 @@ pub async fn api_users_create(
         .into_response())
 }
 
-pub async fn api_users_reset(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
-    let a = me(&ctx)?;
+pub async fn api_users_reset(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
     let r = async {
         let u = st.app.user(&a, id).await?;
         st.app.reset_password(Some(&a), &u.username).await
