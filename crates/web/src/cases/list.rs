@@ -61,13 +61,14 @@ async fn cases_page_with(
     q: &ListQuery,
     flash: Option<(String, bool)>,
     status: StatusCode,
-) -> Response {
+) -> Answer {
     let stage = Some(q.stage.as_str()).filter(|s| !s.is_empty());
     let page = q.page.unwrap_or(1);
-    let (list, total) = match st.app.cases_page(a, stage, page, PER_PAGE).await {
-        Ok(l) => l,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
+    let (list, total) = st
+        .app
+        .cases_page(a, stage, page, PER_PAGE)
+        .await
+        .or_fail(ctx)?;
     let rows = list
         .iter()
         .map(|l| CaseRowView {
@@ -99,7 +100,7 @@ async fn cases_page_with(
         pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
         total,
     };
-    (status, render(&page_view)).into_response()
+    Ok((status, render(&page_view)).into_response())
 }
 
 pub async fn cases_page(
@@ -108,7 +109,9 @@ pub async fn cases_page(
     Me(a): Me,
     QueryOf(q): QueryOf<ListQuery>,
 ) -> Response {
-    cases_page_with(&st, &ctx, &a, &q, None, StatusCode::OK).await
+    cases_page_with(&st, &ctx, &a, &q, None, StatusCode::OK)
+        .await
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -126,17 +129,16 @@ pub async fn cases_create(
     match st.app.create_case(&a, f.level, &f.kind).await {
         Ok(c) => Redirect::to(&format!("/cases/{}", c.id)).into_response(),
         Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => {
-                cases_page_with(
-                    &st,
-                    &ctx,
-                    &a,
-                    &ListQuery::default(),
-                    Some((msg, true)),
-                    status,
-                )
-                .await
-            }
+            Ok((msg, status)) => cases_page_with(
+                &st,
+                &ctx,
+                &a,
+                &ListQuery::default(),
+                Some((msg, true)),
+                status,
+            )
+            .await
+            .into_response(),
             Err(r) => *r,
         },
     }
@@ -204,11 +206,8 @@ fn dash_view(r: &DashboardRow, lang: Lang) -> DashView {
 const DASHBOARD_ROWS: usize = 100;
 
 /// 工作台 (staff): open cases by urgency, with counts per stage.
-pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
-    let rows = match st.app.dashboard(&a).await {
-        Ok(r) => r,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
+pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+    let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
     let mut by_stage: Vec<(String, usize)> = Vec::new();
     for s in Stage::ALL {
         let n = rows.iter().filter(|r| r.stage == s).count();
@@ -241,7 +240,7 @@ pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> 
         overdue,
         warning,
     };
-    render(&page).into_response()
+    Ok(render(&page).into_response())
 }
 
 #[derive(Deserialize)]

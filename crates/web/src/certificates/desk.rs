@@ -45,11 +45,8 @@ async fn batches_page_with(
     a: &Actor,
     flash: Option<(String, bool)>,
     status: StatusCode,
-) -> Response {
-    let (waiting, batches) = match st.app.certificate_desk(a).await {
-        Ok(x) => x,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
+) -> Answer {
+    let (waiting, batches) = st.app.certificate_desk(a).await.or_fail(ctx)?;
     let lang = ctx.lang;
     let mut ch = chrome(ctx, "/batches");
     if let Some((m, err)) = flash {
@@ -84,18 +81,22 @@ async fn batches_page_with(
             .collect(),
         officer: a.role == Role::CertificateOfficer,
     };
-    (status, render(&page)).into_response()
+    Ok((status, render(&page)).into_response())
 }
 
 pub async fn batches_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
-    batches_page_with(&st, &ctx, &a, None, StatusCode::OK).await
+    batches_page_with(&st, &ctx, &a, None, StatusCode::OK)
+        .await
+        .into_response()
 }
 
 async fn desk_back(st: &AppState, ctx: &Ctx, a: &Actor, r: Result<(), AppError>) -> Response {
     match r {
         Ok(()) => Redirect::to("/batches").into_response(),
         Err(e) => match failure_flash(ctx, e) {
-            Ok((msg, status)) => batches_page_with(st, ctx, a, Some((msg, true)), status).await,
+            Ok((msg, status)) => batches_page_with(st, ctx, a, Some((msg, true)), status)
+                .await
+                .into_response(),
             Err(r) => *r,
         },
     }

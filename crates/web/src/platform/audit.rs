@@ -49,11 +49,8 @@ async fn audit_page_with(
     a: &Actor,
     before: Option<i64>,
     flash: Option<(String, bool)>,
-) -> Response {
-    let events = match st.app.audit_log(a, before, AUDIT_PAGE).await {
-        Ok(e) => e,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
+) -> Answer {
+    let events = st.app.audit_log(a, before, AUDIT_PAGE).await.or_fail(ctx)?;
     let older = (events.len() as i64 == AUDIT_PAGE).then(|| events.last().map_or(0, |e| e.seq));
     let mut c = chrome(ctx, "/audit");
     if let Some((m, err)) = flash {
@@ -75,7 +72,7 @@ async fn audit_page_with(
             .collect(),
         older,
     };
-    render(&page).into_response()
+    Ok(render(&page).into_response())
 }
 
 pub async fn audit_page(
@@ -84,17 +81,17 @@ pub async fn audit_page(
     Me(a): Me,
     Query(q): Query<BeforeQuery>,
 ) -> Response {
-    audit_page_with(&st, &ctx, &a, q.before, None).await
+    audit_page_with(&st, &ctx, &a, q.before, None)
+        .await
+        .into_response()
 }
 
-pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
     let t = Tr { lang: ctx.lang };
-    let flash = match st.app.verify_audit(Some(&a)).await {
-        Ok(v) => match v.first_break {
-            None => (format!("{} {}", t.get("audit.ok"), v.events), false),
-            Some((seq, why)) => (format!("{} {seq} — {why}", t.get("audit.broken")), true),
-        },
-        Err(e) => return ctx.fail(e).into_response(),
+    let v = st.app.verify_audit(Some(&a)).await.or_fail(&ctx)?;
+    let flash = match v.first_break {
+        None => (format!("{} {}", t.get("audit.ok"), v.events), false),
+        Some((seq, why)) => (format!("{} {seq} — {why}", t.get("audit.broken")), true),
     };
     audit_page_with(&st, &ctx, &a, None, Some(flash)).await
 }

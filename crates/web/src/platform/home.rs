@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use crate::http::ctx::Ctx;
+use crate::http::error::{Answer, OrFail};
 use crate::http::extract::Me;
 use crate::platform::organizations::OrgView;
 use crate::routes::{Access, RouteSpec, r};
@@ -9,7 +10,7 @@ use crate::views::{Chrome, chrome, fmt_time, render, role_name};
 use askama::Template;
 use axum::extract::State;
 use axum::http::Method;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get};
 
 use zizhi_domain::roles::Role;
@@ -27,35 +28,36 @@ struct HomePage {
     org: Option<OrgView>,
 }
 
-pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
     let org = match a.organization_id {
-        Some(id) => match st.app.organization(&a, id).await {
-            Ok(o) => Some(OrgView {
+        Some(id) => {
+            let o = st.app.organization(&a, id).await.or_fail(&ctx)?;
+            Some(OrgView {
                 id: o.id,
                 name: o.name,
                 uscc: o.uscc,
                 created: fmt_time(o.created_us, ctx.lang),
-            }),
-            Err(e) => return ctx.fail(e).into_response(),
-        },
+            })
+        }
         None => None,
     };
     // 待办: cases waiting for a step of this role.
-    let todo = match st.app.todo(&a).await {
-        Ok(list) => list
-            .into_iter()
-            .map(|(c, next)| {
-                let steps: Vec<String> = next.iter().map(|t| t.get(ctx.lang).to_string()).collect();
-                (
-                    c.id,
-                    zizhi_app::cases::case_number(&c),
-                    crate::cases::stage_name(&c.stage, ctx.lang),
-                    steps.join(" / "),
-                )
-            })
-            .collect(),
-        Err(e) => return ctx.fail(e).into_response(),
-    };
+    let todo = st
+        .app
+        .todo(&a)
+        .await
+        .or_fail(&ctx)?
+        .into_iter()
+        .map(|(c, next)| {
+            let steps: Vec<String> = next.iter().map(|t| t.get(ctx.lang).to_string()).collect();
+            (
+                c.id,
+                zizhi_app::cases::case_number(&c),
+                crate::cases::stage_name(&c.stage, ctx.lang),
+                steps.join(" / "),
+            )
+        })
+        .collect();
     let page = HomePage {
         todo,
         c: chrome(&ctx, "/"),
@@ -66,7 +68,7 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
         is_admin: a.role == Role::Administrator,
         org,
     };
-    render(&page).into_response()
+    Ok(render(&page).into_response())
 }
 
 /// This module's route rows.

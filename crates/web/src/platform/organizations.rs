@@ -41,11 +41,8 @@ async fn orgs_page_with(
     a: &Actor,
     flash: Option<(String, bool)>,
     status: StatusCode,
-) -> Response {
-    let orgs = match st.app.list_organizations(a).await {
-        Ok(o) => o,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
+) -> Answer {
+    let orgs = st.app.list_organizations(a).await.or_fail(ctx)?;
     let mut c = chrome(ctx, "/organizations");
     if let Some((m, err)) = flash {
         c = with_flash(c, m, err);
@@ -63,11 +60,13 @@ async fn orgs_page_with(
             .collect(),
         can_create: allowed(a, &Action::CreateOrganization),
     };
-    (status, render(&page)).into_response()
+    Ok((status, render(&page)).into_response())
 }
 
 pub async fn orgs_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
-    orgs_page_with(&st, &ctx, &a, None, StatusCode::OK).await
+    orgs_page_with(&st, &ctx, &a, None, StatusCode::OK)
+        .await
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -83,18 +82,19 @@ pub async fn orgs_create(
     Form(f): Form<NewOrgForm>,
 ) -> Response {
     match st.app.create_organization(Some(&a), &f.uscc, &f.name).await {
-        Ok(o) => {
-            orgs_page_with(
-                &st,
-                &ctx,
-                &a,
-                Some((format!("{} {}", o.name, o.uscc), false)),
-                StatusCode::CREATED,
-            )
-            .await
-        }
+        Ok(o) => orgs_page_with(
+            &st,
+            &ctx,
+            &a,
+            Some((format!("{} {}", o.name, o.uscc), false)),
+            StatusCode::CREATED,
+        )
+        .await
+        .into_response(),
         Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => orgs_page_with(&st, &ctx, &a, Some((msg, true)), status).await,
+            Ok((msg, status)) => orgs_page_with(&st, &ctx, &a, Some((msg, true)), status)
+                .await
+                .into_response(),
             Err(r) => *r,
         },
     }
@@ -210,7 +210,9 @@ pub async fn org_page(
     Me(a): Me,
     Path(id): Path<i64>,
 ) -> Response {
-    org_page_with(&st, &ctx, &a, id, None, None, StatusCode::OK).await
+    org_page_with(&st, &ctx, &a, id, None, None, StatusCode::OK)
+        .await
+        .into_response()
 }
 
 async fn org_page_with(
@@ -221,16 +223,10 @@ async fn org_page_with(
     entered: Option<&ContactForm>,
     error: Option<(String, String)>,
     status: StatusCode,
-) -> Response {
+) -> Answer {
     let path = format!("/organizations/{id}");
-    let org = match st.app.organization(a, id).await {
-        Ok(o) => o,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
-    let evidence = match st.app.list_evidence(a, id).await {
-        Ok(e) => e,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
+    let org = st.app.organization(a, id).await.or_fail(ctx)?;
+    let evidence = st.app.list_evidence(a, id).await.or_fail(ctx)?;
     let stored = zizhi_store::organizations::Contact {
         address: org.address.clone(),
         legal_representative: org.legal_representative.clone(),
@@ -274,10 +270,10 @@ async fn org_page_with(
         ),
         contact_error: error,
     };
-    match render(&page) {
+    Ok(match render(&page) {
         Ok(html) => (status, html).into_response(),
         Err(f) => f.into_response(),
-    }
+    })
 }
 
 /// `POST /organizations/{id}/contact`: the 申请书 facts; on a problem the form comes back
@@ -308,6 +304,7 @@ pub async fn org_contact(
                 failure.status,
             )
             .await
+            .into_response()
         }
     }
 }

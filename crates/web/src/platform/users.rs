@@ -48,15 +48,9 @@ async fn users_page_with(
     a: &Actor,
     flash: Option<(String, bool)>,
     status: StatusCode,
-) -> Response {
-    let users = match st.app.list_users(a).await {
-        Ok(u) => u,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
-    let orgs = match st.app.list_organizations(a).await {
-        Ok(o) => o,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
+) -> Answer {
+    let users = st.app.list_users(a).await.or_fail(ctx)?;
+    let orgs = st.app.list_organizations(a).await.or_fail(ctx)?;
     let now = now_us();
     let mut c = chrome(ctx, "/users");
     if let Some((m, err)) = flash {
@@ -91,11 +85,13 @@ async fn users_page_with(
             })
             .collect(),
     };
-    (status, render(&page)).into_response()
+    Ok((status, render(&page)).into_response())
 }
 
 pub async fn users_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
-    users_page_with(&st, &ctx, &a, None, StatusCode::OK).await
+    users_page_with(&st, &ctx, &a, None, StatusCode::OK)
+        .await
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -146,10 +142,14 @@ pub async fn users_create(
                 pw.unwrap_or_default(),
                 u.username
             );
-            users_page_with(&st, &ctx, &a, Some((msg, false)), StatusCode::CREATED).await
+            users_page_with(&st, &ctx, &a, Some((msg, false)), StatusCode::CREATED)
+                .await
+                .into_response()
         }
         Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => users_page_with(&st, &ctx, &a, Some((msg, true)), status).await,
+            Ok((msg, status)) => users_page_with(&st, &ctx, &a, Some((msg, true)), status)
+                .await
+                .into_response(),
             Err(r) => *r,
         },
     }
@@ -160,26 +160,29 @@ pub async fn user_reset(
     ctx: Ctx,
     Me(a): Me,
     Path(id): Path<i64>,
-) -> Response {
-    let user = match st.app.user(&a, id).await {
-        Ok(u) => u,
-        Err(e) => return ctx.fail(e).into_response(),
-    };
-    match st.app.reset_password(Some(&a), &user.username).await {
-        Ok(pw) => {
-            let t = Tr { lang: ctx.lang };
-            let msg = format!("{} {pw} — {}", t.get("users.reset_done"), user.username);
-            users_page_with(&st, &ctx, &a, Some((msg, false)), StatusCode::OK).await
-        }
-        Err(e) => ctx.fail(e).into_response(),
-    }
+) -> Answer {
+    let user = st.app.user(&a, id).await.or_fail(&ctx)?;
+    Ok(
+        match st.app.reset_password(Some(&a), &user.username).await {
+            Ok(pw) => {
+                let t = Tr { lang: ctx.lang };
+                let msg = format!("{} {pw} — {}", t.get("users.reset_done"), user.username);
+                users_page_with(&st, &ctx, &a, Some((msg, false)), StatusCode::OK)
+                    .await
+                    .into_response()
+            }
+            Err(e) => ctx.fail(e).into_response(),
+        },
+    )
 }
 
 async fn user_set_disabled(st: AppState, ctx: Ctx, a: Actor, id: i64, disabled: bool) -> Response {
     match st.app.set_disabled(&a, id, disabled).await {
         Ok(()) => Redirect::to("/users").into_response(),
         Err(e) => match failure_flash(&ctx, e) {
-            Ok((msg, status)) => users_page_with(&st, &ctx, &a, Some((msg, true)), status).await,
+            Ok((msg, status)) => users_page_with(&st, &ctx, &a, Some((msg, true)), status)
+                .await
+                .into_response(),
             Err(r) => *r,
         },
     }
