@@ -96,18 +96,25 @@ impl App {
         self.panel_of(actor, &c).await
     }
 
-    pub(crate) async fn panel_of(&self, actor: &Actor, c: &CaseRow) -> Result<PanelView> {
-        let members = ev::members(&self.db, c.id).await?;
-        let experts: Vec<i64> = members
-            .iter()
+    /// The seated experts and their votes of the current review round (votes of anyone no
+    /// longer seated do not count).
+    async fn seated_votes(&self, c: &CaseRow) -> Result<(Vec<i64>, Vec<ev::Vote>)> {
+        let experts: Vec<i64> = ev::members(&self.db, c.id)
+            .await?
+            .into_iter()
             .filter(|m| m.duty == "expert")
             .map(|m| m.user_id)
             .collect();
-        let all: Vec<ev::Vote> = ev::votes(&self.db, c.id, c.review_round)
+        let votes = ev::votes(&self.db, c.id, c.review_round)
             .await?
             .into_iter()
             .filter(|v| experts.contains(&v.expert_id))
             .collect();
+        Ok((experts, votes))
+    }
+
+    pub(crate) async fn panel_of(&self, actor: &Actor, c: &CaseRow) -> Result<PanelView> {
+        let (experts, all) = self.seated_votes(c).await?;
         let mine = all.iter().find(|v| v.expert_id == actor.user_id).cloned();
         let parsed: Vec<PanelVote> = all
             .iter()
@@ -138,17 +145,7 @@ impl App {
         c: &mut CaseRow,
         fx: &mut Effects,
     ) -> Result<()> {
-        let members = ev::members(&self.db, c.id).await?;
-        let experts: Vec<i64> = members
-            .iter()
-            .filter(|m| m.duty == "expert")
-            .map(|m| m.user_id)
-            .collect();
-        let votes: Vec<ev::Vote> = ev::votes(&self.db, c.id, c.review_round)
-            .await?
-            .into_iter()
-            .filter(|v| experts.contains(&v.expert_id))
-            .collect();
+        let (experts, votes) = self.seated_votes(c).await?;
         let cast: Vec<PanelVote> = votes
             .iter()
             .filter_map(|v| PanelVote::parse(&v.vote))
