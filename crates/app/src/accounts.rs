@@ -2,8 +2,6 @@
 
 use serde_json::json;
 use zizhi_domain::roles::Role;
-use zizhi_domain::uscc::Uscc;
-use zizhi_store::audit;
 use zizhi_store::{Tx, now_us, organizations, outbox, sessions, users};
 
 use crate::policy::{Action, Actor};
@@ -378,67 +376,6 @@ impl App {
         Ok(users::list(&self.db).await?)
     }
 
-    /// Registers an applicant organisation under a validated USCC.
-    pub async fn create_organization(
-        &self,
-        actor: Option<&Actor>,
-        uscc: &str,
-        name: &str,
-    ) -> Result<Organization> {
-        if let Some(a) = actor {
-            self.authorize(a, &Action::CreateOrganization)?;
-        }
-        let code = Uscc::parse(uscc).map_err(|e| AppError::Invalid {
-            field: "uscc".into(),
-            problem: e.text(),
-        })?;
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(AppError::invalid(
-                "name",
-                "单位名称不能为空",
-                "the name must not be empty",
-            ));
-        }
-        let mut tx = self.db.begin().await?;
-        let org = organizations::insert(&mut tx, code.as_str(), name)
-            .await
-            .map_err(|e| match AppError::from_store(e) {
-                AppError::Conflict { .. } => AppError::Conflict {
-                    field: "uscc".into(),
-                },
-                other => other,
-            })?;
-        record(
-            &mut tx,
-            actor,
-            "organization.create",
-            "organization",
-            org.id,
-            json!({"after": {"uscc": org.uscc, "name": org.name}}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(org)
-    }
-
-    pub async fn list_organizations(&self, actor: &Actor) -> Result<Vec<Organization>> {
-        self.authorize(actor, &Action::ListOrganizations)?;
-        Ok(organizations::list(&self.db).await?)
-    }
-
-    pub async fn organization(&self, actor: &Actor, id: i64) -> Result<Organization> {
-        self.authorize(
-            actor,
-            &Action::ViewOrganization {
-                organization_id: id,
-            },
-        )?;
-        organizations::get(&self.db, id)
-            .await?
-            .ok_or(AppError::NotFound("organization"))
-    }
-
     /// Signs in: password, then the TOTP code when the user has one. Failures count towards
     /// a lock-out; every attempt on an existing account is audited.
     pub async fn login(
@@ -640,23 +577,5 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    pub async fn audit_log(
-        &self,
-        actor: &Actor,
-        before_seq: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Event>> {
-        self.authorize(actor, &Action::ViewAuditLog)?;
-        Ok(audit::list(&self.db, before_seq, limit.clamp(1, 500)).await?)
-    }
-
-    /// Verifies the chain (`None` actor = the command line).
-    pub async fn verify_audit(&self, actor: Option<&Actor>) -> Result<Verification> {
-        if let Some(a) = actor {
-            self.authorize(a, &Action::VerifyAuditChain)?;
-        }
-        Ok(audit::verify(&self.db).await?)
     }
 }

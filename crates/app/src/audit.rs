@@ -2,10 +2,11 @@
 //! transaction, so a committed change always has its event and a rolled-back one never does.
 
 use zizhi_store::Tx;
-use zizhi_store::audit::{self, NewEvent};
+use zizhi_store::audit::{self, Event, NewEvent, Verification};
 
-use crate::Result;
+use crate::policy::Action;
 use crate::policy::Actor;
+use crate::{App, Result};
 
 /// Who acted: a signed-in person, or the system (a background job, named).
 #[derive(Debug, Clone, Copy)]
@@ -52,4 +53,24 @@ pub(crate) async fn record<'a>(
     )
     .await?;
     Ok(())
+}
+
+impl App {
+    pub async fn audit_log(
+        &self,
+        actor: &Actor,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Event>> {
+        self.authorize(actor, &Action::ViewAuditLog)?;
+        Ok(audit::list(&self.db, before_seq, limit.clamp(1, 500)).await?)
+    }
+
+    /// Verifies the chain (`None` actor = the command line).
+    pub async fn verify_audit(&self, actor: Option<&Actor>) -> Result<Verification> {
+        if let Some(a) = actor {
+            self.authorize(a, &Action::VerifyAuditChain)?;
+        }
+        Ok(audit::verify(&self.db).await?)
+    }
 }

@@ -5,6 +5,7 @@
 
 use serde_json::json;
 use zizhi_domain::roles::Role;
+use zizhi_domain::uscc::Uscc;
 use zizhi_store::evaluation as ev;
 use zizhi_store::organizations::{self as repo, Contact, Organization};
 
@@ -175,5 +176,66 @@ impl App {
             return Err(AppError::Forbidden);
         }
         Ok(ev::conflicts_of(&self.db, user_id).await?)
+    }
+
+    /// Registers an applicant organisation under a validated USCC.
+    pub async fn create_organization(
+        &self,
+        actor: Option<&Actor>,
+        uscc: &str,
+        name: &str,
+    ) -> Result<Organization> {
+        if let Some(a) = actor {
+            self.authorize(a, &Action::CreateOrganization)?;
+        }
+        let code = Uscc::parse(uscc).map_err(|e| AppError::Invalid {
+            field: "uscc".into(),
+            problem: e.text(),
+        })?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AppError::invalid(
+                "name",
+                "单位名称不能为空",
+                "the name must not be empty",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let org = repo::insert(&mut tx, code.as_str(), name)
+            .await
+            .map_err(|e| match AppError::from_store(e) {
+                AppError::Conflict { .. } => AppError::Conflict {
+                    field: "uscc".into(),
+                },
+                other => other,
+            })?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "organization.create",
+            "organization",
+            org.id,
+            json!({"after": {"uscc": org.uscc, "name": org.name}}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    pub async fn list_organizations(&self, actor: &Actor) -> Result<Vec<Organization>> {
+        self.authorize(actor, &Action::ListOrganizations)?;
+        Ok(repo::list(&self.db).await?)
+    }
+
+    pub async fn organization(&self, actor: &Actor, id: i64) -> Result<Organization> {
+        self.authorize(
+            actor,
+            &Action::ViewOrganization {
+                organization_id: id,
+            },
+        )?;
+        repo::get(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))
     }
 }

@@ -10,6 +10,44 @@ use chrono::NaiveDate;
 
 use crate::period::add_months;
 
+/// A batch of certificates (5.5: 按批次制作证书): made by the certificate officer, approved by
+/// another person, then issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchStatus {
+    Open,
+    Approved,
+    Issued,
+}
+
+impl BatchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Open => "open",
+            BatchStatus::Approved => "approved",
+            BatchStatus::Issued => "issued",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BatchStatus> {
+        [
+            BatchStatus::Open,
+            BatchStatus::Approved,
+            BatchStatus::Issued,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
+    }
+
+    pub fn name(self) -> crate::lang::Text {
+        use crate::lang::Text;
+        match self {
+            BatchStatus::Open => Text::new("待审批", "awaiting approval"),
+            BatchStatus::Approved => Text::new("已审批，待发证", "approved, to issue"),
+            BatchStatus::Issued => Text::new("已发证", "issued"),
+        }
+    }
+}
+
 /// The default number template: `CNITSEC2026SRV-DR-II-0001` — the year, the category's code
 /// (DR, 灾难恢复类), the level and a serial counted per year, category and level.
 pub const DEFAULT_TEMPLATE: &str = "CNITSEC{year}SRV-{category}-{roman}-{serial}";

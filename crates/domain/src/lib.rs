@@ -11,6 +11,7 @@ pub mod certificate;
 pub mod clock;
 pub mod criteria;
 pub mod fees;
+pub mod form;
 pub mod gbt20261;
 pub mod gbt20988;
 pub mod lang;

@@ -124,6 +124,50 @@ pub fn decision_ready(t: Transition, judged: &[(Area, bool)]) -> Result<(), Revi
     Ok(())
 }
 
+/// An assessor's judgement of one requirement (5.4: 符合程度).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// 符合
+    Conform,
+    /// 部分符合
+    Partial,
+    /// 不符合
+    Nonconform,
+    /// 不适用
+    NotApplicable,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Conform,
+        Verdict::Partial,
+        Verdict::Nonconform,
+        Verdict::NotApplicable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Conform => "conform",
+            Verdict::Partial => "partial",
+            Verdict::Nonconform => "nonconform",
+            Verdict::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn name(self) -> Text {
+        match self {
+            Verdict::Conform => Text::new("符合", "conforms"),
+            Verdict::Partial => Text::new("部分符合", "partly conforms"),
+            Verdict::Nonconform => Text::new("不符合", "does not conform"),
+            Verdict::NotApplicable => Text::new("不适用", "not applicable"),
+        }
+    }
+}
+
 /// An evaluation activity (5.4), or the audit plan that comes before them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActivityKind {

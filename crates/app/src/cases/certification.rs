@@ -7,7 +7,7 @@ use chrono::Datelike;
 use chrono::NaiveDate;
 use serde_json::json;
 use zizhi_domain::case::{Stage, Transition};
-use zizhi_domain::certificate;
+use zizhi_domain::certificate::{self, BatchStatus};
 use zizhi_domain::roles::Role;
 use zizhi_store::Tx;
 use zizhi_store::cases::{self as repo, CaseRow};
@@ -153,14 +153,20 @@ impl App {
         if b.created_by == actor.user_id {
             return Err(AppError::Forbidden);
         }
-        if b.status != "open" {
+        if BatchStatus::parse(&b.status) != Some(BatchStatus::Open) {
             return Err(AppError::invalid(
                 "batch",
                 format!("批次状态为 {}，不能审批", b.status),
                 format!("the batch is {}, not open", b.status),
             ));
         }
-        store::set_batch(&mut tx, id, "approved", Some(actor.user_id)).await?;
+        store::set_batch(
+            &mut tx,
+            id,
+            BatchStatus::Approved.as_str(),
+            Some(actor.user_id),
+        )
+        .await?;
         self.audit_batch(&mut tx, actor, "batch.approve", id, json!({}))
             .await?;
         tx.commit().await?;
@@ -175,7 +181,7 @@ impl App {
         let b = store::batch(&self.db, id)
             .await?
             .ok_or(AppError::NotFound("batch"))?;
-        if b.status != "approved" {
+        if BatchStatus::parse(&b.status) != Some(BatchStatus::Approved) {
             return Err(AppError::invalid(
                 "batch",
                 "批次尚未审批",
@@ -193,7 +199,7 @@ impl App {
             }
         }
         let mut tx = self.db.begin().await?;
-        store::set_batch(&mut tx, id, "issued", None).await?;
+        store::set_batch(&mut tx, id, BatchStatus::Issued.as_str(), None).await?;
         self.audit_batch(&mut tx, actor, "batch.issue", id, json!({}))
             .await?;
         tx.commit().await?;
@@ -279,7 +285,7 @@ impl App {
             Some(b) => store::batch_locked(tx, b).await?,
             None => None,
         };
-        if batch.is_none_or(|b| b.status != "approved") {
+        if batch.is_none_or(|b| BatchStatus::parse(&b.status) != Some(BatchStatus::Approved)) {
             return Err(AppError::invalid(
                 "batch",
                 "案件须在已审批的证书批次中",

@@ -13,7 +13,7 @@ use zizhi_store::cases::{self as repo, CaseRow};
 use zizhi_store::evaluation::{self as ev, Judgement, Member};
 use zizhi_store::users;
 
-use zizhi_domain::review::{ActivityKind, audit_ready};
+use zizhi_domain::review::{ActivityKind, Verdict, audit_ready};
 use zizhi_store::Tx;
 use zizhi_store::review::{self as store, Activity};
 
@@ -21,14 +21,6 @@ use super::transition::{Effects, Step};
 use crate::cases::require_stage;
 use crate::policy::{Actor, CaseAction, Seat};
 use crate::{App, AppError, Result};
-
-/// An assessor's verdict on one requirement.
-pub const VERDICTS: [(&str, &str, &str); 4] = [
-    ("conform", "符合", "conforms"),
-    ("partial", "部分符合", "partly conforms"),
-    ("nonconform", "不符合", "does not conform"),
-    ("not_applicable", "不适用", "not applicable"),
-];
 
 pub fn pack_of(c: &CaseRow) -> Result<&'static Pack> {
     let level = u8::try_from(c.level).map_err(|_| AppError::Internal("level".into()))?;
@@ -173,7 +165,7 @@ impl App {
                 format!("no requirement {requirement_id} in the pack"),
             ));
         }
-        if !VERDICTS.iter().any(|(v, _, _)| *v == verdict) {
+        if Verdict::parse(verdict).is_none() {
             return Err(AppError::invalid(
                 "verdict",
                 "判定应为 conform、partial、nonconform 或 not_applicable",

@@ -117,16 +117,8 @@ async fn build_case_page(
         Vec::new()
     };
     let verdict_name = |v: &str| {
-        zizhi_app::cases::evaluation::VERDICTS
-            .iter()
-            .find(|(c, _, _)| *c == v)
-            .map_or(v.to_string(), |(_, zh, en)| {
-                match lang {
-                    Lang::Zh => zh,
-                    Lang::En => en,
-                }
-                .to_string()
-            })
+        zizhi_domain::review::Verdict::parse(v)
+            .map_or(v.to_string(), |x| x.name().get(lang).to_string())
     };
     let reqs = pack
         .requirements
@@ -457,17 +449,9 @@ async fn build_case_page(
             .map(|k| (k.as_str(), k.name().get(lang).to_string()))
             .collect(),
         can_record: in_eval && d.may(CaseAction::RecordEvaluation),
-        verdicts: zizhi_app::cases::evaluation::VERDICTS
+        verdicts: zizhi_domain::review::Verdict::ALL
             .iter()
-            .map(|(code, zh, en)| {
-                (
-                    *code,
-                    match lang {
-                        Lang::Zh => zh.to_string(),
-                        Lang::En => en.to_string(),
-                    },
-                )
-            })
+            .map(|v| (v.as_str(), v.name().get(lang).to_string()))
             .collect(),
         today: st.app.clock.today().to_string(),
         dossier_hash: c.dossier_hash.clone(),

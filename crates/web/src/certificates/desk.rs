@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 use zizhi_app::cases::case_number;
 use zizhi_app::{Actor, AppError};
-use zizhi_domain::lang::Lang;
+use zizhi_domain::certificate::BatchStatus;
 use zizhi_domain::roles::Role;
 
 pub struct BatchView {
@@ -59,19 +59,13 @@ async fn batches_page_with(
             .into_iter()
             .map(|(b, cases)| BatchView {
                 id: b.id,
-                status: match (b.status.as_str(), lang) {
-                    ("open", Lang::Zh) => "待审批".into(),
-                    ("open", Lang::En) => "awaiting approval".into(),
-                    ("approved", Lang::Zh) => "已审批，待发证".into(),
-                    ("approved", Lang::En) => "approved, to issue".into(),
-                    ("issued", Lang::Zh) => "已发证".into(),
-                    ("issued", Lang::En) => "issued".into(),
-                    (s, _) => s.to_string(),
-                },
-                can_approve: b.status == "open"
+                status: BatchStatus::parse(&b.status)
+                    .map_or(b.status.clone(), |x| x.name().get(lang).to_string()),
+                can_approve: BatchStatus::parse(&b.status) == Some(BatchStatus::Open)
                     && a.role == Role::Approver
                     && b.created_by != a.user_id,
-                can_issue: b.status == "approved" && a.role == Role::CertificateOfficer,
+                can_issue: BatchStatus::parse(&b.status) == Some(BatchStatus::Approved)
+                    && a.role == Role::CertificateOfficer,
                 status_code: b.status,
                 cases: cases
                     .iter()
