@@ -147,6 +147,22 @@ impl Stage {
     }
 }
 
+/// Stored stages read back typed (the database's CHECK constraint allows only these).
+impl TryFrom<String> for Stage {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Stage, String> {
+        Stage::parse(&s).ok_or_else(|| format!("unknown stage \"{s}\""))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Stage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Stage, D::Error> {
+        let s = String::deserialize(d)?;
+        Stage::try_from(s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Who acts: a role, or the system (deadlines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Performer {

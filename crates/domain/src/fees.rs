@@ -50,6 +50,15 @@ impl ApplicationKind {
     }
 }
 
+/// Stored kinds read back typed.
+impl TryFrom<String> for ApplicationKind {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<ApplicationKind, String> {
+        ApplicationKind::parse(&s).ok_or_else(|| format!("unknown application kind \"{s}\""))
+    }
+}
+
 /// One fee: the audit fee (审核费用) plus the three-year annual fee (三年年金).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fee {

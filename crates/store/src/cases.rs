@@ -2,6 +2,8 @@
 //! clock pauses. Dates (China Standard Time calendar days) are stored as `YYYY-MM-DD` text.
 
 use sqlx::FromRow;
+use zizhi_domain::case::Stage;
+use zizhi_domain::fees::ApplicationKind;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
@@ -13,8 +15,10 @@ pub struct CaseRow {
     pub organization_id: i64,
     pub category: String,
     pub level: i32,
-    pub kind: String,
-    pub stage: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ApplicationKind,
+    #[sqlx(try_from = "String")]
+    pub stage: Stage,
     /// The applicant's facts as JSON (the self-assessment profile); empty in lists.
     #[serde(default)]
     pub profile: String,
@@ -246,7 +250,7 @@ pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
     on_tx!(tx, t => sqlx::query(
         "UPDATE application_case SET stage = $2, profile = $3, paper_received_us = $4, filed_on = $5, supplement_due = $6, closed_on = $7, agreement_no = $8, fee_fen = $9, lead_id = $10, audit_conclusion = $11, dossier_hash = $12, review_round = $13, batch_id = $14 WHERE id = $1")
         .bind(c.id)
-        .bind(&c.stage)
+        .bind(c.stage.as_str())
         .bind(&c.profile)
         .bind(c.paper_received_us)
         .bind(&c.filed_on)

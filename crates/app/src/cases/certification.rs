@@ -113,7 +113,7 @@ impl App {
             let mut c = repo::get_locked(&mut tx, *id)
                 .await?
                 .ok_or(AppError::NotFound("case"))?;
-            let stage = Stage::parse(&c.stage).ok_or_else(|| AppError::Internal("stage".into()))?;
+            let stage = c.stage;
             if stage != Stage::Certification {
                 return Err(AppError::WrongStage {
                     current: stage.name(),
@@ -193,7 +193,7 @@ impl App {
             let c = repo::get(&self.db, case_id)
                 .await?
                 .ok_or(AppError::NotFound("case"))?;
-            if c.stage == Stage::Certification.as_str() {
+            if c.stage == Stage::Certification {
                 self.apply(Some(actor), case_id, Transition::Issue, "", today, None)
                     .await?;
             }

@@ -89,7 +89,7 @@ impl App {
                 "give the reason for the reassignment",
             ));
         }
-        if c.filed_on.is_none() || Stage::parse(&c.stage).is_none_or(|s| s.is_closed()) {
+        if c.filed_on.is_none() || c.stage.is_closed() {
             return Err(AppError::WrongStage {
                 current: super::stage_of(&c)?.name(),
             });

@@ -54,9 +54,7 @@ impl App {
         };
         let mut out = Vec::new();
         for c in waiting {
-            let Some(stage) = Stage::parse(&c.stage) else {
-                continue;
-            };
+            let stage = c.stage;
             let mut steps: Vec<Text> = Transition::ALL
                 .into_iter()
                 .filter(|t| {
@@ -200,18 +198,18 @@ impl App {
         let today = self.clock.today();
         let mut out: Vec<DashboardRow> = rows
             .into_iter()
-            .filter_map(|l| {
-                let stage = Stage::parse(&l.case.stage)?;
+            .map(|l| {
+                let stage = l.case.stage;
                 let clock = l.case.filed_on.as_deref().and_then(date).map(|filed| {
                     let ps = pauses.get(&l.case.id).map_or(&[][..], |v| v.as_slice());
                     clock::compute(filed, ps, today, None)
                 });
-                Some(DashboardRow {
+                DashboardRow {
                     case: l.case,
                     org_name: l.org_name,
                     stage,
                     clock,
-                })
+                }
             })
             .collect();
         out.sort_by_key(|r| (r.urgency(), r.case.id));
@@ -231,8 +229,8 @@ mod tests {
                 organization_id: 1,
                 category: "disaster_recovery".into(),
                 level: 2,
-                kind: "initial".into(),
-                stage: "evaluation".into(),
+                kind: zizhi_domain::fees::ApplicationKind::Initial,
+                stage: Stage::Evaluation,
                 profile: String::new(),
                 paper_received_us: None,
                 filed_on: filed.map(str::to_string),

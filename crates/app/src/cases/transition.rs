@@ -180,7 +180,7 @@ impl App {
             }
             Issue => self.on_issue(&mut tx, &step, &mut c, &mut fx).await?,
         }
-        c.stage = to.as_str().to_string();
+        c.stage = to;
         repo::update(&mut tx, &c).await?;
         repo::add_transition(
             &mut tx,

@@ -76,8 +76,8 @@ async fn cases_page_with(
             number: case_number(&l.case),
             org: l.org_name.clone(),
             level: level_name(l.case.level, ctx.lang),
-            kind: kind_name(&l.case.kind, ctx.lang),
-            stage: stage_name(&l.case.stage, ctx.lang),
+            kind: kind_name(l.case.kind.as_str(), ctx.lang),
+            stage: stage_name(l.case.stage.as_str(), ctx.lang),
         })
         .collect();
     let mut ch = chrome(ctx, "/cases");

@@ -350,7 +350,7 @@ async fn build_case_page(
         stage: d.stage.name().get(lang).to_string(),
         stage_code: d.stage.as_str(),
         level: level_name(c.level, lang),
-        kind: kind_name(&c.kind, lang),
+        kind: kind_name(c.kind.as_str(), lang),
         supplement_due: c.supplement_due.as_deref().map(|s| day(s, lang)),
         fee: c
             .fee_fen

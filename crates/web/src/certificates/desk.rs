@@ -69,7 +69,7 @@ async fn batches_page_with(
                 status_code: b.status,
                 cases: cases
                     .iter()
-                    .map(|c| (c.id, case_number(c), stage_name(&c.stage, lang)))
+                    .map(|c| (c.id, case_number(c), stage_name(c.stage.as_str(), lang)))
                     .collect(),
             })
             .collect(),

@@ -53,7 +53,7 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
             (
                 c.id,
                 zizhi_app::cases::case_number(&c),
-                crate::cases::stage_name(&c.stage, ctx.lang),
+                crate::cases::stage_name(c.stage.as_str(), ctx.lang),
                 steps.join(" / "),
             )
         })
