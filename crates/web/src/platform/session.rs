@@ -18,11 +18,59 @@ use serde_json::json;
 use zizhi_app::AppError;
 use zizhi_domain::lang::Lang;
 
-/// Only local paths are followed after sign-in or a language switch.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
+/// The one check for every redirect that a request names (`next` after sign-in or a language
+/// switch): only a path of this site. Browsers read a URL the WHATWG way — they drop tabs and
+/// newlines anywhere, trim leading control characters and spaces, and treat `\\` as `/` — so
+/// `/\t/example.com` or `/\\example.com` would leave the site as `//example.com`. Anything with a
+/// control character, whitespace or a backslash, or whose second character could start an
+/// authority, falls back to the home page. (A control character in a `Location` header would
+/// also make the response itself invalid.)
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    let Some(n) = next else {
+        return "/".to_string();
+    };
+    let bad_char = |c: char| c.is_control() || c.is_whitespace() || c == '\\';
+    let ok =
+        n.starts_with('/') && !n.starts_with("//") && !n.chars().any(bad_char) && n.len() <= 2048;
+    if ok { n.to_string() } else { "/".to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    /// Hostile `next` values (as they arrive, percent-decoded) never leave the site.
+    #[test]
+    fn only_same_site_paths_are_followed() {
+        for bad in [
+            "//example.com",
+            "/\t/example.com",
+            "/\n/example.com",
+            "/\r\n/example.com",
+            "/\\example.com",
+            "\\\\example.com",
+            "/\\/example.com",
+            " /example.com",
+            "\u{0}/x",
+            "/\u{b}/example.com",
+            "/ /example.com",
+            "/\u{a0}/example.com",
+            "https://example.com",
+            "javascript:alert(1)",
+            "example.com",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        for good in [
+            "/",
+            "/cases/7",
+            "/cases?page=2&stage=draft",
+            "/verify/CNITSEC2026SRV-DR-II-0001",
+        ] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
 

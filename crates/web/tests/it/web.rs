@@ -2156,3 +2156,37 @@ async fn the_contact_form_keeps_what_was_typed_and_names_the_field() {
         assert!(page.body.contains("zizhi@applicant.example"));
     }
 }
+
+/// Issue 9: after signing in, a hostile `next` (a tab or newline that browsers drop, a
+/// backslash they read as a slash) leads home, never off the site and never to a 500.
+#[tokio::test]
+async fn sign_in_never_redirects_off_the_site() {
+    for app in test_apps().await {
+        app.user("reg", Role::Registrar, None).await;
+        for next in [
+            "/\t/example.com",
+            "/\n/example.com",
+            "/\\example.com",
+            "//example.com",
+        ] {
+            let mut b = Browser::default();
+            app.get(&mut b, "/login").await;
+            let r = app
+                .post_form(
+                    &mut b,
+                    "/login",
+                    &[
+                        ("username", "reg"),
+                        ("password", "a long password"),
+                        ("next", next),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}: {}", r.body);
+            assert_eq!(r.headers[header::LOCATION], "/", "{next:?}");
+        }
+        let mut b = Browser::default();
+        let r = app.get(&mut b, "/lang/en?next=/%0d%0aSet-Cookie:x=1").await;
+        assert_eq!(r.headers[header::LOCATION], "/");
+    }
+}
