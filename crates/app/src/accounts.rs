@@ -272,7 +272,7 @@ impl App {
         let hash = hash_password_async(&password).await?;
         let mut tx = self.db.begin().await?;
         users::set_password(&mut tx, u.id, &hash, true).await?;
-        sessions::delete_for_user(&mut tx, u.id).await?;
+        sessions::delete_for_user(&mut tx, u.id, None).await?;
         record(
             &mut tx,
             actor,
@@ -297,7 +297,15 @@ impl App {
     }
 
     /// Changes one's own password after checking the current one; other sessions end.
-    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
+    /// Changes one's own password; every other session and every API token of the user ends
+    /// (`keep_session`: the session that made the change stays signed in).
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
         self.authorize(actor, &Action::ManageOwnAccount)?;
         let u = users::by_id(&self.db, actor.user_id)
             .await?
@@ -320,6 +328,7 @@ impl App {
         let hash = hash_password_async(new).await?;
         let mut tx = self.db.begin().await?;
         users::set_password(&mut tx, u.id, &hash, false).await?;
+        sessions::delete_for_user(&mut tx, u.id, keep_session).await?;
         record(
             &mut tx,
             Some(actor),
@@ -348,7 +357,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         users::set_disabled(&mut tx, u.id, disabled).await?;
         if disabled {
-            sessions::delete_for_user(&mut tx, u.id).await?;
+            sessions::delete_for_user(&mut tx, u.id, None).await?;
         }
         record(
             &mut tx,

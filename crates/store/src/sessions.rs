@@ -77,18 +77,33 @@ pub async fn touch(db: &Db, token: &str, expires_us: i64) -> Result<()> {
     Ok(())
 }
 
+/// Ends the session or API token with this token (signing out with either).
 pub async fn delete(tx: &mut Tx, token: &str) -> Result<()> {
+    let h = token_hash(token);
     on_tx!(tx, c => sqlx::query("DELETE FROM session WHERE token_hash = $1")
-        .bind(token_hash(token))
+        .bind(&h)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query("DELETE FROM api_token WHERE token_hash = $1")
+        .bind(&h)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-/// Ends every session of a user (password reset, disabling).
-pub async fn delete_for_user(tx: &mut Tx, user_id: i64) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1")
+/// Ends every session and API token of a user (password change or reset, disabling), but the
+/// session `keep` when given (the one that changed its own password).
+pub async fn delete_for_user(tx: &mut Tx, user_id: i64, keep: Option<&str>) -> Result<()> {
+    let keep = keep.map(token_hash).unwrap_or_default();
+    on_tx!(tx, c => sqlx::query("DELETE FROM session WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(&keep)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, c => sqlx::query("DELETE FROM api_token WHERE user_id = $1")
         .bind(user_id)
         .execute(c)
         .await

@@ -187,3 +187,59 @@ async fn sessions_end_on_logout_and_on_password_reset() {
         assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
     }
 }
+
+/// Issue 9: an API token dies with a password change, a reset or disabling (and re-enabling
+/// brings none back); signing out with a token ends that token; changing one's own password ends
+/// the other sessions but not the one that made the change.
+#[tokio::test]
+async fn tokens_and_other_sessions_end_with_the_password() {
+    for app in apps().await {
+        let (admin, _) = app
+            .create_user(None, staff("adm", "administrator"))
+            .await
+            .unwrap();
+        let _ = admin;
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        let admin = app
+            .login("adm", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        let here = app.login("lead", "a long password", None).await.unwrap();
+        let there = app.login("lead", "a long password", None).await.unwrap();
+        let lead = here.actor.clone();
+        let token = app.create_api_token(&lead, "ci", 30).await.unwrap();
+        assert!(app.api_actor(&token).await.unwrap().is_some());
+        // Own password change: the other session and the token end, this session stays.
+        app.change_password(
+            &lead,
+            "a long password",
+            "another long password",
+            Some(&here.token),
+        )
+        .await
+        .unwrap();
+        assert!(app.session(&here.token).await.unwrap().is_some());
+        assert!(app.session(&there.token).await.unwrap().is_none());
+        assert!(app.api_actor(&token).await.unwrap().is_none());
+        // Signing out with a token ends that token.
+        let t2 = app.create_api_token(&lead, "ci2", 30).await.unwrap();
+        app.logout(&lead, &t2).await.unwrap();
+        assert!(app.api_actor(&t2).await.unwrap().is_none());
+        // A reset by the administrator ends everything.
+        let t3 = app.create_api_token(&lead, "ci3", 30).await.unwrap();
+        app.reset_password(Some(&admin), "lead").await.unwrap();
+        assert!(app.api_actor(&t3).await.unwrap().is_none());
+        assert!(app.session(&here.token).await.unwrap().is_none());
+        // Disabling ends tokens too, and enabling again brings none back.
+        let pw = app.reset_password(Some(&admin), "lead").await.unwrap();
+        let again = app.login("lead", &pw, None).await.unwrap();
+        let t4 = app.create_api_token(&again.actor, "ci4", 30).await.unwrap();
+        app.set_disabled(&admin, lead.user_id, true).await.unwrap();
+        app.set_disabled(&admin, lead.user_id, false).await.unwrap();
+        assert!(app.api_actor(&t4).await.unwrap().is_none());
+        assert!(app.session(&again.token).await.unwrap().is_none());
+    }
+}

@@ -65,7 +65,12 @@ pub async fn account_password(
 ) -> Response {
     let r = st
         .app
-        .change_password(&a, &f.current_password, &f.new_password)
+        .change_password(
+            &a,
+            &f.current_password,
+            &f.new_password,
+            ctx.session_token.as_deref(),
+        )
         .await;
     let mut ctx = ctx.clone();
     ctx.must_change_password &= r.is_err();
