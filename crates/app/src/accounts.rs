@@ -426,37 +426,58 @@ impl App {
                 None => AppError::Unauthenticated,
             });
         }
+        // The second factor: a wrong code counts toward the lock-out like a wrong password, and
+        // a code is accepted once (its time step is used up).
+        let mut totp_step = None;
         if let Some(secret) = &u.totp_secret {
             let key = totp::base32_decode(secret)
                 .ok_or_else(|| AppError::Internal("stored TOTP secret is not base32".into()))?;
             match totp_code {
                 None | Some("") => return Err(AppError::TotpRequired),
-                Some(code) if !totp::verify(&key, code, totp::now_unix()) => {
-                    let mut tx = self.db.begin().await?;
-                    users::record_failure(&mut tx, u.id, None).await?;
-                    record(
-                        &mut tx,
-                        None,
-                        "user.login_failed",
-                        "user",
-                        u.id,
-                        json!({"username": u.username, "reason": "totp"}),
-                    )
-                    .await?;
-                    tx.commit().await?;
-                    return Err(AppError::invalid(
-                        "totp",
-                        "动态验证码不正确",
-                        "the one-time code is wrong",
-                    ));
-                }
-                Some(_) => {}
+                Some(code) => match totp::matching_step(&key, code, totp::now_unix()) {
+                    Some(step) => totp_step = Some(step),
+                    None => {
+                        let failures = u.failed_logins + 1;
+                        let lock = (failures >= self.config.lockout_threshold)
+                            .then(|| now + self.config.lockout_seconds * 1_000_000);
+                        let mut tx = self.db.begin().await?;
+                        users::record_failure(&mut tx, u.id, lock).await?;
+                        record(
+                            &mut tx,
+                            None,
+                            "user.login_failed",
+                            "user",
+                            u.id,
+                            json!({"username": u.username, "reason": "totp", "failed_logins": failures, "locked_until_us": lock}),
+                        )
+                        .await?;
+                        tx.commit().await?;
+                        return Err(match lock {
+                            Some(until_us) => AppError::Locked { until_us },
+                            None => AppError::invalid(
+                                "totp",
+                                "动态验证码不正确",
+                                "the one-time code is wrong",
+                            ),
+                        });
+                    }
+                },
             }
         }
         let actor = self.actor_for(&u)?;
         let token = secrets::token();
         let csrf_token = secrets::token();
         let mut tx = self.db.begin().await?;
+        if let Some(step) = totp_step
+            && !users::claim_totp_step(&mut tx, u.id, i64::try_from(step).unwrap_or(i64::MAX))
+                .await?
+        {
+            return Err(AppError::invalid(
+                "totp",
+                "该动态验证码已使用过，请等待下一个验证码",
+                "this one-time code was used already; wait for the next one",
+            ));
+        }
         users::record_success(&mut tx, u.id).await?;
         sessions::insert(
             &mut tx,

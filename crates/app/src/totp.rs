@@ -64,14 +64,20 @@ pub fn code_at(secret: &[u8], counter: u64) -> String {
 
 /// Whether `code` is valid at `unix_seconds`, allowing one step of clock drift either way.
 pub fn verify(secret: &[u8], code: &str, unix_seconds: u64) -> bool {
+    matching_step(secret, code, unix_seconds).is_some()
+}
+
+/// The time step (of now, the one before or the one after) whose code `code` is: the sign-in
+/// remembers it, so that the same code is not accepted twice.
+pub fn matching_step(secret: &[u8], code: &str, unix_seconds: u64) -> Option<u64> {
     let code = code.trim();
     if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
     let step = unix_seconds / STEP;
     [step.saturating_sub(1), step, step + 1]
-        .iter()
-        .any(|s| constant_time_eq(code_at(secret, *s).as_bytes(), code.as_bytes()))
+        .into_iter()
+        .find(|s| constant_time_eq(code_at(secret, *s).as_bytes(), code.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

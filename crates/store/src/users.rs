@@ -89,6 +89,19 @@ pub async fn record_failure(tx: &mut Tx, id: i64, lock_until_us: Option<i64>) ->
     Ok(())
 }
 
+/// Uses up a second-factor time step: true when it is later than the last one used (a code is
+/// accepted once).
+pub async fn claim_totp_step(tx: &mut Tx, id: i64, step: i64) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE app_user SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)")
+        .bind(id)
+        .bind(step)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
 pub async fn record_success(tx: &mut Tx, id: i64) -> Result<()> {
     on_tx!(tx, c => sqlx::query("UPDATE app_user SET failed_logins = 0, locked_until_us = NULL WHERE id = $1")
         .bind(id)

@@ -243,3 +243,68 @@ async fn tokens_and_other_sessions_end_with_the_password() {
         assert!(app.session(&again.token).await.unwrap().is_none());
     }
 }
+
+/// Issue 9: a one-time code is accepted once, and wrong codes count toward the lock-out (the
+/// right password alone cannot be used to guess the second factor).
+#[tokio::test]
+async fn second_factor_codes_are_used_once_and_guessing_locks() {
+    for app in apps().await {
+        app.create_user(None, staff("exp", "expert")).await.unwrap();
+        let s = app.login("exp", "a long password", None).await.unwrap();
+        let (secret, _) = app.new_totp_secret(&s.actor);
+        let key = totp::base32_decode(&secret).unwrap();
+        let now = totp::now_unix() / 30;
+        app.confirm_totp(&s.actor, &secret, &totp::code_at(&key, now))
+            .await
+            .unwrap();
+        // The code of the next step (accepted within the window), then the same code again.
+        let code = totp::code_at(&key, now + 1);
+        app.login("exp", "a long password", Some(&code))
+            .await
+            .unwrap();
+        let again = app
+            .login("exp", "a long password", Some(&code))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(again, AppError::Invalid { ref field, .. } if field == "totp"),
+            "{again:?}"
+        );
+        // An earlier step's code is refused too once a later one was used.
+        assert!(
+            app.login("exp", "a long password", Some(&totp::code_at(&key, now)))
+                .await
+                .is_err()
+        );
+        // Wrong codes with the right password lock the account at the threshold (5).
+        let wrong = |i: u64| {
+            let c = totp::code_at(&key, now + 1000 + i);
+            if [now.saturating_sub(1), now, now + 1]
+                .iter()
+                .any(|s| totp::code_at(&key, *s) == c)
+            {
+                "000000".to_string()
+            } else {
+                c
+            }
+        };
+        let mut locked = false;
+        for i in 0..5 {
+            if let Err(AppError::Locked { .. }) =
+                app.login("exp", "a long password", Some(&wrong(i))).await
+            {
+                locked = true;
+            }
+        }
+        assert!(locked, "guessing the code locks the account");
+        assert!(matches!(
+            app.login(
+                "exp",
+                "a long password",
+                Some(&totp::code_at(&key, now + 1))
+            )
+            .await,
+            Err(AppError::Locked { .. })
+        ));
+    }
+}
