@@ -133,6 +133,9 @@ impl DashboardRow {
     }
 }
 
+/// The highest page number a list accepts.
+pub const MAX_PAGE: i64 = 1_000_000;
+
 impl App {
     /// A page of the cases the actor may see, newest first, optionally in one stage.
     pub async fn cases_page(
@@ -159,11 +162,12 @@ impl App {
                 "per_page must be between 1 and 200",
             ));
         }
-        if page < 1 {
+        // Bounded, so that the offset cannot overflow (a huge page was a 500 on PostgreSQL).
+        if !(1..=MAX_PAGE).contains(&page) {
             return Err(AppError::invalid(
                 "page",
-                "页码从 1 开始",
-                "pages start at 1",
+                format!("页码应在 1 到 {MAX_PAGE} 之间"),
+                format!("page must be between 1 and {MAX_PAGE}"),
             ));
         }
         let filter = repo::Filter {

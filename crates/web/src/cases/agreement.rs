@@ -2,9 +2,9 @@
 
 use crate::AppState;
 use crate::http::ctx::Ctx;
-use crate::http::extract::Me;
+use crate::http::extract::{Me, Path};
 use crate::routes::{Access, RouteSpec, r};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};

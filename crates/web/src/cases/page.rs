@@ -9,11 +9,11 @@ use crate::cases::view::{
 use crate::cases::{day, due_class, due_text, kind_name, level_name, stage_name};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
-use crate::http::extract::Me;
+use crate::http::extract::{Me, Path};
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{chrome, fmt_time, render, with_flash};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};

@@ -3,11 +3,12 @@
 use crate::AppState;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
+use crate::http::extract::Path;
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{Chrome, chrome, render};
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};

@@ -47,6 +47,26 @@ fn shape_error(path: String, msg: String, lang: Lang, api: bool) -> Failure {
     }
 }
 
+/// A path parameter (`/cases/{id}`): a value that does not parse is a 404 in the request's
+/// format (JSON for the API), not axum's plain-text rejection — no such case can exist.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        let (lang, api) = ctx_of(&parts.extensions);
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(_) => Err(Failure::from_app(
+                zizhi_app::AppError::NotFound("path"),
+                lang,
+                api,
+            )),
+        }
+    }
+}
+
 /// An urlencoded form.
 pub struct Form<T>(pub T);
 

@@ -3,10 +3,10 @@
 use crate::AppState;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
-use crate::http::extract::{Me, QueryOf};
+use crate::http::extract::{Me, Path, QueryOf};
 use crate::routes::{Access, RouteSpec, r, streaming};
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};

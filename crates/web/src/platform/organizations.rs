@@ -4,12 +4,12 @@
 use crate::AppState;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
-use crate::http::extract::{Form, JsonBody, Me};
+use crate::http::extract::{Form, JsonBody, Me, Path};
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{Chrome, chrome, failure_flash, fmt_time, render, with_flash};
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post, put};

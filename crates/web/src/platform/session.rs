@@ -3,13 +3,13 @@
 use crate::AppState;
 use crate::http::ctx::{CSRF_COOKIE, Ctx, SESSION_COOKIE, set_cookie};
 use crate::http::error::{Answer, Failure, OrFail};
-use crate::http::extract::{ClientIp, Form, JsonBody, Me};
+use crate::http::extract::{ClientIp, Form, JsonBody, Me, Path};
 use crate::http::i18n::{LANG_COOKIE, Tr};
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{Chrome, chrome, render, with_flash};
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, delete, get, post};

@@ -2190,3 +2190,44 @@ async fn sign_in_never_redirects_off_the_site() {
         assert_eq!(r.headers[header::LOCATION], "/");
     }
 }
+
+/// Issue 9: bad input is never a server error — a huge page number, a path parameter that does
+/// not parse (answered in the API's JSON format).
+#[tokio::test]
+async fn huge_pages_and_unparsable_paths_are_client_errors() {
+    for app in test_apps().await {
+        app.state.app.demo_cast().await.unwrap();
+        let api = Api { app: &app };
+        let lead = api.token("demo-lead").await;
+        let e = api
+            .call(
+                &lead,
+                Method::GET,
+                "/api/v1/cases?page=9223372036854775807",
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        assert_eq!(e["error"]["field"], "page", "{e}");
+        let e = api
+            .call(
+                &lead,
+                Method::GET,
+                "/api/v1/cases/not-a-number",
+                None,
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+        assert_eq!(e["error"]["code"], "not_found", "{e}");
+        let e = api
+            .call(
+                &lead,
+                Method::GET,
+                "/api/v1/cases/99999999999999999999999",
+                None,
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+        assert!(e["error"].is_object(), "{e}");
+    }
+}
