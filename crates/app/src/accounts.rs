@@ -498,7 +498,8 @@ impl App {
 
     /// The actor and CSRF token of a live session; slides its idle expiry.
     pub async fn session(&self, token: &str) -> Result<Option<(Actor, String, User)>> {
-        let Some(s) = sessions::session_user(&self.db, token).await? else {
+        let created_after = now_us() - self.config.session_absolute_seconds * 1_000_000;
+        let Some(s) = sessions::session_user(&self.db, token, created_after).await? else {
             return Ok(None);
         };
         let u = s.user;

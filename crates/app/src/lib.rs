@@ -32,6 +32,8 @@ pub struct AppConfig {
     pub lockout_seconds: i64,
     /// Idle lifetime of a session, in seconds.
     pub session_idle_seconds: i64,
+    /// Absolute lifetime of a session, however active (a centre setting, default 12 hours).
+    pub session_absolute_seconds: i64,
     /// The largest evidence file accepted, in bytes.
     pub max_evidence_bytes: u64,
     /// Staff must enrol a TOTP second factor before doing anything else.
@@ -55,6 +57,7 @@ impl Default for AppConfig {
             lockout_threshold: 5,
             lockout_seconds: 15 * 60,
             session_idle_seconds: 8 * 3600,
+            session_absolute_seconds: 12 * 3600,
             max_evidence_bytes: 1 << 30,
             require_totp_for_staff: false,
             totp_issuer: "zizhi".into(),

@@ -53,15 +53,22 @@ fn user_columns() -> String {
 }
 
 /// The live session of a cookie (or bearer) token, with its user.
-pub async fn session_user(db: &Db, token: &str) -> Result<Option<TokenUser>> {
+/// The live session's user: not idle past its expiry, and begun after `created_after_us` (the
+/// absolute lifetime).
+pub async fn session_user(
+    db: &Db,
+    token: &str,
+    created_after_us: i64,
+) -> Result<Option<TokenUser>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {}, s.csrf_token, s.expires_us FROM session s JOIN app_user u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_us > $2",
+         WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
         user_columns()
     ));
     Ok(on_pool!(db, p => sqlx::query_as::<_, TokenUser>(sql)
         .bind(token_hash(token))
         .bind(now_us())
+        .bind(created_after_us)
         .fetch_optional(p)
         .await)?)
 }

@@ -13,10 +13,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite:…` or `postgres://…`; default: `sqlite:<data_dir>/zizhi.db`.
     pub database: Option<String>,
-    /// Mark cookies `Secure` (behind HTTPS).
-    pub secure_cookies: bool,
+    /// Mark cookies `Secure` (behind HTTPS). Unset: on, unless the server listens on loopback
+    /// only (development, tests) — see [`Config::cookies_secure`].
+    pub secure_cookies: Option<bool>,
     pub require_totp_for_staff: bool,
     pub session_idle_minutes: i64,
+    /// A session ends this long after sign-in, however active (default 12 h).
+    pub session_absolute_hours: i64,
     pub lockout_threshold: i32,
     pub lockout_minutes: i64,
     /// Sign-in attempts per client address per minute.
@@ -41,9 +44,10 @@ impl Default for Config {
             data_dir: PathBuf::from("zizhi-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: None,
-            secure_cookies: false,
+            secure_cookies: None,
             require_totp_for_staff: false,
             session_idle_minutes: 8 * 60,
+            session_absolute_hours: 12,
             lockout_threshold: 5,
             lockout_minutes: 15,
             login_attempts_per_minute: 20,
@@ -99,6 +103,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     require_totp_for_staff: Option<bool>,
     session_idle_minutes: Option<i64>,
+    session_absolute_hours: Option<i64>,
     lockout_threshold: Option<i32>,
     lockout_minutes: Option<i64>,
     login_attempts_per_minute: Option<u32>,
@@ -109,7 +114,8 @@ struct FileConfig {
     panel_min_experts: Option<u32>,
 }
 
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 15] = [
+    "session_absolute_hours",
     "panel_min_experts",
     "certificate_number_template",
     "evidence_url",
@@ -155,13 +161,16 @@ impl Config {
                 c.database = Some(v);
             }
             if let Some(v) = f.secure_cookies {
-                c.secure_cookies = v;
+                c.secure_cookies = Some(v);
             }
             if let Some(v) = f.require_totp_for_staff {
                 c.require_totp_for_staff = v;
             }
             if let Some(v) = f.session_idle_minutes {
                 c.session_idle_minutes = v;
+            }
+            if let Some(v) = f.session_absolute_hours {
+                c.session_absolute_hours = v;
             }
             if let Some(v) = f.lockout_threshold {
                 c.lockout_threshold = v;
@@ -205,9 +214,10 @@ impl Config {
                 "data_dir" => c.data_dir = PathBuf::from(v.clone()),
                 "listen" => c.listen = parse_listen(key, &v)?,
                 "database" => c.database = Some(v.clone()),
-                "secure_cookies" => c.secure_cookies = flag(key)?,
+                "secure_cookies" => c.secure_cookies = Some(flag(key)?),
                 "require_totp_for_staff" => c.require_totp_for_staff = flag(key)?,
                 "session_idle_minutes" => c.session_idle_minutes = num(key)?,
+                "session_absolute_hours" => c.session_absolute_hours = num(key)?,
                 "lockout_threshold" => c.lockout_threshold = num(key)? as i32,
                 "lockout_minutes" => c.lockout_minutes = num(key)?,
                 "login_attempts_per_minute" => c.login_attempts_per_minute = num(key)? as u32,
@@ -226,7 +236,17 @@ impl Config {
         Ok(c)
     }
 
+    /// Whether cookies carry `Secure`: as set, or — when unset — on unless the server listens on
+    /// a loopback address only (a centre's server is reached over HTTPS).
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or(!self.listen.ip().is_loopback())
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=24 * 30).contains(&self.session_absolute_hours) {
+            return Err(bad("session_absolute_hours", "must be 1 to 720 (30 days)"));
+        }
         if !(5..=7 * 24 * 60).contains(&self.session_idle_minutes) {
             return Err(bad("session_idle_minutes", "must be 5 to 10080 (one week)"));
         }
@@ -285,6 +305,7 @@ impl Config {
             lockout_threshold: self.lockout_threshold,
             lockout_seconds: self.lockout_minutes * 60,
             session_idle_seconds: self.session_idle_minutes * 60,
+            session_absolute_seconds: self.session_absolute_hours * 3600,
             max_evidence_bytes: 1 << 30,
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
             certificate_template: self.certificate_number_template.clone(),
@@ -333,6 +354,24 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_the_server_listens_on_loopback_only() {
+        assert!(
+            !Config::default().cookies_secure(),
+            "127.0.0.1: development"
+        );
+        let mut c = Config {
+            listen: "0.0.0.0:8080".parse().unwrap(),
+            ..Config::default()
+        };
+        assert!(c.cookies_secure());
+        c.secure_cookies = Some(false);
+        assert!(!c.cookies_secure(), "an explicit setting wins");
+        c.listen = "127.0.0.1:8080".parse().unwrap();
+        c.secure_cookies = Some(true);
+        assert!(c.cookies_secure());
     }
 
     #[test]

@@ -308,3 +308,38 @@ async fn second_factor_codes_are_used_once_and_guessing_locks() {
         ));
     }
 }
+
+/// Issue 9: a session has an absolute lifetime besides its idle timeout (a centre setting,
+/// default 12 hours): past it, however active, it is over.
+#[tokio::test]
+async fn a_session_ends_after_its_absolute_lifetime() {
+    for b in zizhi_testkit::backends("zizhi_abs").await {
+        let files = zizhi_store::files::FileStore::open(&b.dir.join("evidence"))
+            .await
+            .unwrap();
+        let app = App::new(
+            b.db,
+            files,
+            AppConfig {
+                session_absolute_seconds: 0,
+                ..AppConfig::default()
+            },
+        );
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        let s = app.login("lead", "a long password", None).await.unwrap();
+        assert!(
+            app.session(&s.token).await.unwrap().is_none(),
+            "a lifetime of 0 ends the session at once"
+        );
+        assert_eq!(AppConfig::default().session_absolute_seconds, 12 * 3600);
+    }
+    for app in apps().await {
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        let s = app.login("lead", "a long password", None).await.unwrap();
+        assert!(app.session(&s.token).await.unwrap().is_some());
+    }
+}

@@ -254,7 +254,7 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
     if let Some(c) = new_csrf_cookie {
         h.append(
             header::SET_COOKIE,
-            set_cookie(CSRF_COOKIE, &c, None, st.config.secure_cookies),
+            set_cookie(CSRF_COOKIE, &c, None, st.config.cookies_secure()),
         );
     }
     h.entry(header::CACHE_CONTROL)

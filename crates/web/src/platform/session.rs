@@ -141,12 +141,12 @@ pub async fn login_submit(
                     SESSION_COOKIE,
                     &s.token,
                     Some(max_age),
-                    st.config.secure_cookies,
+                    st.config.cookies_secure(),
                 ),
             );
             h.append(
                 header::SET_COOKIE,
-                set_cookie(CSRF_COOKIE, "", Some(0), st.config.secure_cookies),
+                set_cookie(CSRF_COOKIE, "", Some(0), st.config.cookies_secure()),
             );
             res
         }
@@ -167,7 +167,7 @@ pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Response {
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", Some(0), st.config.secure_cookies),
+        set_cookie(SESSION_COOKIE, "", Some(0), st.config.cookies_secure()),
     );
     res
 }
