@@ -180,6 +180,7 @@ impl App {
         let username = input.username.trim();
         validate_username(username)?;
         let display_name = input.display_name.trim();
+        crate::limits::bounded("display_name", display_name, crate::limits::NAME)?;
         if display_name.is_empty() {
             return Err(AppError::invalid(
                 "display_name",
@@ -536,6 +537,7 @@ impl App {
 
     /// Issues an API token for the caller (shown once).
     pub async fn create_api_token(&self, actor: &Actor, label: &str, days: i64) -> Result<String> {
+        crate::limits::bounded("label", label.trim(), crate::limits::NAME)?;
         self.authorize(actor, &Action::ManageOwnAccount)?;
         if !(1..=366).contains(&days) {
             return Err(AppError::invalid(

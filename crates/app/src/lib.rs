@@ -9,6 +9,7 @@ pub mod clock;
 pub mod demo;
 pub mod documents;
 pub mod evidence;
+pub mod limits;
 pub mod notify;
 pub mod organizations;
 pub mod policy;

@@ -193,6 +193,7 @@ impl App {
             problem: e.text(),
         })?;
         let name = name.trim();
+        crate::limits::bounded("name", name, crate::limits::NAME)?;
         if name.is_empty() {
             return Err(AppError::invalid(
                 "name",

@@ -40,6 +40,7 @@ impl App {
             )
         })?;
         let opinion = opinion.trim();
+        crate::limits::bounded("opinion", opinion, crate::limits::TEXT)?;
         if opinion.is_empty() {
             return Err(AppError::invalid(
                 "opinion",

@@ -172,6 +172,7 @@ impl App {
                 "verdict must be conform, partial, nonconform or not_applicable",
             ));
         }
+        crate::limits::bounded("rationale", rationale.trim(), crate::limits::TEXT)?;
         if rationale.trim().is_empty() {
             return Err(AppError::invalid(
                 "rationale",
@@ -267,6 +268,7 @@ impl App {
             ));
         }
         let notes = notes.trim();
+        crate::limits::bounded("notes", notes, crate::limits::TEXT)?;
         if notes.is_empty() {
             return Err(AppError::invalid(
                 "notes",

@@ -82,6 +82,7 @@ impl App {
         self.authorize_case(actor, &c, CaseAction::ReassignLead)
             .await?;
         let reason = reason.trim();
+        crate::limits::bounded("reason", reason, crate::limits::TEXT)?;
         if reason.is_empty() {
             return Err(AppError::invalid(
                 "reason",

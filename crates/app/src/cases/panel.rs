@@ -52,6 +52,7 @@ impl App {
                 "choose the vote: pass, fail or return",
             )
         })?;
+        crate::limits::bounded("opinion", opinion.trim(), crate::limits::TEXT)?;
         if opinion.trim().is_empty() {
             return Err(AppError::invalid(
                 "opinion",

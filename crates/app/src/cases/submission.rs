@@ -372,11 +372,22 @@ impl App {
         raw: serde_json::Value,
         draft: bool,
     ) -> Result<()> {
+        let text = raw.to_string();
+        if text.len() > crate::limits::FACTS_BYTES {
+            return Err(AppError::invalid(
+                "profile",
+                format!("申请资料不能超过 {} KB", crate::limits::FACTS_BYTES / 1024),
+                format!(
+                    "the application facts are at most {} KB",
+                    crate::limits::FACTS_BYTES / 1024
+                ),
+            ));
+        }
         let mut tx = self.db.begin().await?;
         let mut locked = repo::get_locked(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
-        locked.profile = raw.to_string();
+        locked.profile = text;
         repo::update(&mut tx, &locked).await?;
         self.record(
             &mut tx,

@@ -82,6 +82,7 @@ impl App {
         // A person acts in their role; without one, the system acts (deadlines).
         let by = actor.map_or(Performer::System, |a| Performer::Role(a.role));
         let note = note.trim();
+        crate::limits::bounded("note", note, crate::limits::TEXT)?;
         if matches!(
             t,
             RequestSupplement

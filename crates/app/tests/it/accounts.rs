@@ -343,3 +343,47 @@ async fn a_session_ends_after_its_absolute_lifetime() {
         assert!(app.session(&s.token).await.unwrap().is_some());
     }
 }
+
+/// Issue 9: names and texts are bounded, the field named (a 900 KB name was accepted).
+#[tokio::test]
+async fn names_and_texts_have_length_limits() {
+    use zizhi_app::limits::NAME;
+    for app in apps().await {
+        let long = "名".repeat(NAME + 1);
+        let e = app
+            .create_organization(None, "91350100M000100Y43", &long)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, .. } if field == "name"),
+            "{e:?}"
+        );
+        let at_limit = "名".repeat(NAME);
+        app.create_organization(None, "91350100M000100Y43", &at_limit)
+            .await
+            .unwrap();
+        let mut u = staff("lead", "project_lead");
+        u.display_name = "x".repeat(900_000);
+        let e = app.create_user(None, u).await.unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, .. } if field == "display_name"),
+            "{e:?}"
+        );
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        let lead = app
+            .login("lead", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        let e = app
+            .create_api_token(&lead, &"t".repeat(NAME + 1), 30)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, .. } if field == "label"),
+            "{e:?}"
+        );
+    }
+}
