@@ -121,6 +121,7 @@ impl App {
             needs_totp_enrollment: self.config.require_totp_for_staff
                 && role.is_staff()
                 && u.totp_secret.is_none(),
+            must_change_password: u.must_change_password,
         })
     }
 

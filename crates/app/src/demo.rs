@@ -62,6 +62,7 @@ fn actor(u: &crate::accounts::User) -> Result<Actor> {
         role: Role::parse(&u.role).ok_or_else(|| AppError::Internal("role".into()))?,
         organization_id: u.organization_id,
         needs_totp_enrollment: false,
+        must_change_password: u.must_change_password,
     })
 }
 

@@ -17,6 +17,8 @@ pub struct Actor {
     pub organization_id: Option<i64>,
     /// Staff who must enrol a second factor first (`require_totp_for_staff`).
     pub needs_totp_enrollment: bool,
+    /// Signed in with a one-time password: it must be changed before anything else.
+    pub must_change_password: bool,
 }
 
 /// Everything a user can ask zizhi to do on the platform.
@@ -93,7 +95,7 @@ pub fn allowed_on_case(
     action: CaseAction,
 ) -> bool {
     use CaseAction::*;
-    if actor.needs_totp_enrollment {
+    if actor.needs_totp_enrollment || actor.must_change_password {
         return false;
     }
     let role = actor.role;
@@ -120,7 +122,9 @@ pub fn allowed_on_case(
 pub fn allowed(actor: &Actor, action: &Action) -> bool {
     use Action::*;
     use Role::*;
-    if actor.needs_totp_enrollment {
+    // A one-time password is changed, and a required second factor enrolled, before anything
+    // else.
+    if actor.needs_totp_enrollment || actor.must_change_password {
         return matches!(action, ViewHome | ManageOwnAccount);
     }
     match action {
@@ -165,6 +169,7 @@ mod tests {
             role,
             organization_id: org,
             needs_totp_enrollment: false,
+            must_change_password: false,
         }
     }
 
@@ -194,6 +199,23 @@ mod tests {
         assert!(allowed(
             &actor(Role::Registrar, None),
             &Action::ViewOrganization { organization_id: 8 }
+        ));
+    }
+
+    #[test]
+    fn a_one_time_password_is_changed_before_anything_else() {
+        let mut a = actor(Role::Administrator, None);
+        a.must_change_password = true;
+        assert!(allowed(&a, &Action::ManageOwnAccount));
+        assert!(allowed(&a, &Action::ViewHome));
+        assert!(!allowed(&a, &Action::ListUsers));
+        let mut lead = actor(Role::ProjectLead, None);
+        lead.must_change_password = true;
+        assert!(!allowed_on_case(
+            &lead,
+            7,
+            &[Seat::Lead],
+            CaseAction::JudgeReviewArea
         ));
     }
 

@@ -184,6 +184,7 @@ impl App {
         if !actor.role.is_staff() {
             return Err(AppError::Forbidden);
         }
+        listed_organization(actor)?;
         let filter = repo::Filter {
             organization_id: None,
             stage: None,

@@ -68,6 +68,11 @@ pub(crate) fn stage_of(c: &CaseRow) -> Result<Stage> {
 
 /// Whose cases a list shows the actor: all for centre staff, an applicant's own organisation's.
 fn listed_organization(actor: &Actor) -> Result<Option<i64>> {
+    // Lists are work: not before a one-time password is changed or a required second factor
+    // enrolled.
+    if actor.must_change_password || actor.needs_totp_enrollment {
+        return Err(AppError::Forbidden);
+    }
     if actor.role.is_staff() {
         Ok(None)
     } else {

@@ -33,10 +33,26 @@ async fn the_first_start_creates_one_administrator_with_a_one_time_password() {
         assert!(app.bootstrap_admin().await.unwrap().is_none(), "only once");
         let s = app.login("admin", &password, None).await.unwrap();
         assert_eq!(s.actor.role, zizhi_domain::roles::Role::Administrator);
-        let users = app.list_users(&s.actor).await.unwrap();
-        assert!(users[0].must_change_password);
+        assert!(s.actor.must_change_password);
+        // Nothing else before the one-time password is changed (issue 9).
+        assert!(matches!(
+            app.list_users(&s.actor).await,
+            Err(AppError::Forbidden)
+        ));
+        app.change_password(
+            &s.actor,
+            &password,
+            "the administrator's own",
+            Some(&s.token),
+        )
+        .await
+        .unwrap();
+        let (actor, _, _) = app.session(&s.token).await.unwrap().unwrap();
+        assert!(!actor.must_change_password);
+        let users = app.list_users(&actor).await.unwrap();
+        assert!(!users[0].must_change_password);
         let v = app.verify_audit(None).await.unwrap();
-        assert_eq!(v.events, 2, "user.create and user.login");
+        assert_eq!(v.events, 3, "user.create, user.login, user.change_password");
         assert_eq!(v.first_break, None);
     }
 }
@@ -156,7 +172,13 @@ async fn applicants_belong_to_a_registered_organisation_with_a_valid_uscc() {
             .await
             .unwrap();
         assert!(u.must_change_password);
-        let s = app.login("app1", &pw.unwrap(), None).await.unwrap();
+        let pw = pw.unwrap();
+        let s = app.login("app1", &pw, None).await.unwrap();
+        app.change_password(&s.actor, &pw, "the applicant's own", Some(&s.token))
+            .await
+            .unwrap();
+        let (actor, _, _) = app.session(&s.token).await.unwrap().unwrap();
+        let s = zizhi_app::accounts::NewSession { actor, ..s };
         assert!(app.organization(&s.actor, org.id).await.is_ok());
         assert!(matches!(
             app.organization(&s.actor, org.id + 1).await,

@@ -106,6 +106,20 @@ fn a_server_killed_mid_upload_leaves_no_half_recorded_evidence() {
     assert_eq!(status, 201, "{body}");
     let admin = json_field(&body, "token");
     let auth = |t: &str| ("Authorization", format!("Bearer {t}"));
+    // The one-time password is changed before anything else.
+    let (status, body) = request(port, "GET", "/api/v1/organizations", &[auth(&admin)], b"");
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = request(
+        port,
+        "PUT",
+        "/api/v1/me/password",
+        &[auth(&admin), ("Content-Type", "application/json".into())],
+        format!(
+            "{{\"current_password\":\"{password}\",\"new_password\":\"the administrator's own\"}}"
+        )
+        .as_bytes(),
+    );
+    assert_eq!(status, 204, "{body}");
     let (status, body) = request(
         port,
         "POST",

@@ -36,6 +36,8 @@ pub struct Ctx {
     pub session_token: Option<String>,
     /// Authenticated by `Authorization: Bearer` (no cookies, so no CSRF).
     pub bearer: bool,
+    /// The bearer token itself (a session or API token), when one authenticated the request.
+    pub bearer_token: Option<String>,
     pub must_change_password: bool,
     pub totp_enabled: bool,
     /// The request is for the JSON API: errors are JSON.
@@ -155,6 +157,7 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
         csrf: String::new(),
         session_token: None,
         bearer: false,
+        bearer_token: None,
         must_change_password: false,
         totp_enabled: false,
         api,
@@ -163,6 +166,7 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
     let lookup = async {
         if let Some(token) = bearer(&headers) {
             ctx.bearer = true;
+            ctx.bearer_token = Some(token.clone());
             if let Some(a) = st.app.api_actor(&token).await? {
                 ctx.actor = Some(a);
             } else if let Some((a, _, u)) = st.app.session(&token).await? {

@@ -29,7 +29,10 @@ struct HomePage {
 }
 
 pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+    // With a one-time password, the home page only asks for the change (nothing else is
+    // allowed until then).
     let org = match a.organization_id {
+        Some(_) if a.must_change_password => None,
         Some(id) => {
             let o = st.app.organization(&a, id).await.or_fail(&ctx)?;
             Some(OrgView {
@@ -42,11 +45,12 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
         None => None,
     };
     // 待办: cases waiting for a step of this role.
-    let todo = st
-        .app
-        .todo(&a)
-        .await
-        .or_fail(&ctx)?
+    let waiting = if a.must_change_password {
+        Vec::new()
+    } else {
+        st.app.todo(&a).await.or_fail(&ctx)?
+    };
+    let todo = waiting
         .into_iter()
         .map(|(c, next)| {
             let steps: Vec<String> = next.iter().map(|t| t.get(ctx.lang).to_string()).collect();

@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::Deserialize;
 use serde_json::json;
 use zizhi_app::AppError;
@@ -256,6 +256,33 @@ pub async fn api_me_get(ctx: Ctx, Me(a): Me) -> Answer {
     .into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// `PUT /api/v1/me/password`: change one's own password (a one-time password must be changed
+/// before anything else); every other session and API token of the user ends, the one calling
+/// stays.
+pub async fn api_me_password(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    JsonBody(b): JsonBody<PasswordBody>,
+) -> Answer {
+    let keep = ctx
+        .session_token
+        .clone()
+        .or_else(|| ctx.bearer_token.clone());
+    st.app
+        .change_password(&a, &b.current_password, &b.new_password, keep.as_deref())
+        .await
+        .or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// This module's route rows.
 pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Access::*;
@@ -312,6 +339,16 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "The signed-in user",
             ),
             get(api_me_get),
+        ),
+        (
+            r(
+                M::PUT,
+                "/api/v1/me/password",
+                Authenticated,
+                "修改本人密码（一次性密码须先修改）",
+                "Change one's own password (a one-time password first of all)",
+            ),
+            put(api_me_password),
         ),
     ]
 }

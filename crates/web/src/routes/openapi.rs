@@ -148,6 +148,14 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
                 ("totp_enabled", boolean()),
             ])),
         ),
+        ("PUT", "/api/v1/me/password") => op(
+            204,
+            Some(obj(&[
+                ("current_password", text(), true),
+                ("new_password", text(), true),
+            ])),
+            None,
+        ),
         ("POST", "/api/v1/tokens") => op(
             201,
             Some(obj(&[("label", text(), true), ("days", int(), false)])),

@@ -269,6 +269,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/audit/verify", vec![Administrator, Supervisor]),
         ("DELETE", "/api/v1/session", everyone.clone()),
         ("GET", "/api/v1/me", everyone.clone()),
+        ("PUT", "/api/v1/me/password", everyone.clone()),
         ("POST", "/api/v1/tokens", everyone.clone()),
         ("GET", "/api/v1/users", vec![Administrator]),
         ("POST", "/api/v1/users", vec![Administrator]),
