@@ -19,6 +19,14 @@ pub enum BatchStatus {
     Issued,
 }
 
+impl TryFrom<String> for BatchStatus {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<BatchStatus, String> {
+        BatchStatus::parse(&s).ok_or_else(|| format!("unknown batch status \"{s}\""))
+    }
+}
+
 impl BatchStatus {
     pub fn as_str(self) -> &'static str {
         match self {

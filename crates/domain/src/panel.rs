@@ -45,6 +45,14 @@ pub enum Vote {
     Return,
 }
 
+impl TryFrom<String> for Vote {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Vote, String> {
+        Vote::parse(&s).ok_or_else(|| format!("unknown vote \"{s}\""))
+    }
+}
+
 impl Vote {
     pub const ALL: [Vote; 3] = [Vote::Pass, Vote::Fail, Vote::Return];
 

@@ -137,6 +137,14 @@ pub enum Verdict {
     NotApplicable,
 }
 
+impl TryFrom<String> for Verdict {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Verdict, String> {
+        Verdict::parse(&s).ok_or_else(|| format!("unknown verdict \"{s}\""))
+    }
+}
+
 impl Verdict {
     pub const ALL: [Verdict; 4] = [
         Verdict::Conform,

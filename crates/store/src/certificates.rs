@@ -1,14 +1,15 @@
 //! Certificate batches, certificates and serial counters.
 
 use sqlx::FromRow;
+use zizhi_domain::certificate::BatchStatus;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Batch {
     pub id: i64,
-    /// `open`, `approved` or `issued`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: BatchStatus,
     pub created_by: i64,
     pub approved_by: Option<i64>,
     pub created_us: i64,

@@ -1,6 +1,8 @@
 //! The evaluation team, judgements per requirement, and the expert panel's votes.
 
 use sqlx::FromRow;
+use zizhi_domain::panel::Vote as PanelVote;
+use zizhi_domain::review::Verdict;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
@@ -16,7 +18,8 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Judgement {
     pub requirement_id: String,
-    pub verdict: String,
+    #[sqlx(try_from = "String")]
+    pub verdict: Verdict,
     pub rationale: String,
     /// JSON array of evidence ids.
     pub evidence_ids: String,
@@ -27,7 +30,8 @@ pub struct Judgement {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Vote {
     pub expert_id: i64,
-    pub vote: String,
+    #[sqlx(try_from = "String")]
+    pub vote: PanelVote,
     pub opinion: String,
     pub round: i32,
     pub at_us: i64,

@@ -153,11 +153,11 @@ impl App {
         if b.created_by == actor.user_id {
             return Err(AppError::Forbidden);
         }
-        if BatchStatus::parse(&b.status) != Some(BatchStatus::Open) {
+        if b.status != BatchStatus::Open {
             return Err(AppError::invalid(
                 "batch",
-                format!("批次状态为 {}，不能审批", b.status),
-                format!("the batch is {}, not open", b.status),
+                format!("批次状态为“{}”，不能审批", b.status.name().zh),
+                format!("the batch is {}, not open", b.status.name().en),
             ));
         }
         store::set_batch(
@@ -181,7 +181,7 @@ impl App {
         let b = store::batch(&self.db, id)
             .await?
             .ok_or(AppError::NotFound("batch"))?;
-        if BatchStatus::parse(&b.status) != Some(BatchStatus::Approved) {
+        if b.status != BatchStatus::Approved {
             return Err(AppError::invalid(
                 "batch",
                 "批次尚未审批",
@@ -285,7 +285,7 @@ impl App {
             Some(b) => store::batch_locked(tx, b).await?,
             None => None,
         };
-        if batch.is_none_or(|b| BatchStatus::parse(&b.status) != Some(BatchStatus::Approved)) {
+        if batch.is_none_or(|b| b.status != BatchStatus::Approved) {
             return Err(AppError::invalid(
                 "batch",
                 "案件须在已审批的证书批次中",

@@ -38,7 +38,7 @@ pub(crate) fn dossier_hash(
 ) -> String {
     let doc = json!({
         "profile": serde_json::from_str::<serde_json::Value>(profile).unwrap_or(serde_json::Value::Null),
-        "judgements": judgements.iter().map(|j| json!([j.requirement_id, j.verdict, j.rationale, j.evidence_ids])).collect::<Vec<_>>(),
+        "judgements": judgements.iter().map(|j| json!([j.requirement_id, j.verdict.as_str(), j.rationale, j.evidence_ids])).collect::<Vec<_>>(),
         "activities": activities.iter().map(|a| json!([a.kind, a.held_on, a.notes, a.evidence_ids])).collect::<Vec<_>>(),
         "conclusion": conclusion,
     });

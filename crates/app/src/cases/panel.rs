@@ -117,10 +117,7 @@ impl App {
     pub(crate) async fn panel_of(&self, actor: &Actor, c: &CaseRow) -> Result<PanelView> {
         let (experts, all) = self.seated_votes(c).await?;
         let mine = all.iter().find(|v| v.expert_id == actor.user_id).cloned();
-        let parsed: Vec<PanelVote> = all
-            .iter()
-            .filter_map(|v| PanelVote::parse(&v.vote))
-            .collect();
+        let parsed: Vec<PanelVote> = all.iter().map(|v| v.vote).collect();
         let tally = Tally::count(experts.len(), &parsed);
         let complete = tally.conclusion().is_some();
         Ok(PanelView {
@@ -147,10 +144,7 @@ impl App {
         fx: &mut Effects,
     ) -> Result<()> {
         let (experts, votes) = self.seated_votes(c).await?;
-        let cast: Vec<PanelVote> = votes
-            .iter()
-            .filter_map(|v| PanelVote::parse(&v.vote))
-            .collect();
+        let cast: Vec<PanelVote> = votes.iter().map(|v| v.vote).collect();
         let wanted = match step.t {
             Transition::PanelPass => PanelVote::Pass,
             Transition::PanelFail => PanelVote::Fail,
@@ -171,7 +165,7 @@ impl App {
         fx.summary["votes"] = json!(
             votes
                 .iter()
-                .map(|v| json!({"expert_id": v.expert_id, "vote": v.vote, "opinion": v.opinion}))
+                .map(|v| json!({"expert_id": v.expert_id, "vote": v.vote.as_str(), "opinion": v.opinion}))
                 .collect::<Vec<_>>()
         );
         match step.t {

@@ -157,7 +157,7 @@ pub async fn api_case_judgements(
 ) -> Answer {
     let list = st.app.judgements(&a, id).await.or_fail(&ctx)?;
     Ok(Json(json!({"judgements": list.iter().map(|j| json!({
-            "requirement_id": j.requirement_id, "verdict": j.verdict, "rationale": j.rationale,
+            "requirement_id": j.requirement_id, "verdict": j.verdict.as_str(), "rationale": j.rationale,
             "evidence_ids": serde_json::from_str::<Value>(&j.evidence_ids).unwrap_or(Value::Null),
             "assessor_id": j.assessor_id, "at_us": j.at_us,
         })).collect::<Vec<_>>()}))

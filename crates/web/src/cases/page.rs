@@ -143,7 +143,7 @@ async fn build_case_page(
                 .map(|j| {
                     format!(
                         "{}{}{}",
-                        verdict_name(&j.verdict),
+                        verdict_name(j.verdict.as_str()),
                         lang.pick("：", ": "),
                         j.rationale
                     )
@@ -277,10 +277,6 @@ async fn build_case_page(
     let can_vote = d.stage == Stage::ExpertReview
         && d.may(CaseAction::Vote)
         && panel.as_ref().is_some_and(|p| p.mine.is_none());
-    let vote_name = |v: &str| {
-        zizhi_domain::panel::Vote::parse(v)
-            .map_or(v.to_string(), |x| x.name().get(lang).to_string())
-    };
     let votes = panel
         .as_ref()
         .map(|p| p.votes.as_slice())
@@ -288,7 +284,7 @@ async fn build_case_page(
         .iter()
         .map(|v| VoteView {
             expert: name_of(v.expert_id),
-            vote: vote_name(&v.vote),
+            vote: v.vote.name().get(lang).to_string(),
             opinion: v.opinion.clone(),
         })
         .collect();

@@ -40,7 +40,7 @@ pub async fn api_case_panel(
     Path(id): Path<i64>,
 ) -> Answer {
     let p = st.app.panel(&a, id).await.or_fail(&ctx)?;
-    let vote = |v: &zizhi_store::evaluation::Vote| json!({"expert_id": v.expert_id, "vote": v.vote, "opinion": v.opinion, "round": v.round, "at_us": v.at_us});
+    let vote = |v: &zizhi_store::evaluation::Vote| json!({"expert_id": v.expert_id, "vote": v.vote.as_str(), "opinion": v.opinion, "round": v.round, "at_us": v.at_us});
     Ok(Json(json!({
         "seats": p.seats,
         "cast": p.cast,

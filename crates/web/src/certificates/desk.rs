@@ -59,14 +59,12 @@ async fn batches_page_with(
             .into_iter()
             .map(|(b, cases)| BatchView {
                 id: b.id,
-                status: BatchStatus::parse(&b.status)
-                    .map_or(b.status.clone(), |x| x.name().get(lang).to_string()),
-                can_approve: BatchStatus::parse(&b.status) == Some(BatchStatus::Open)
+                status: b.status.name().get(lang).to_string(),
+                can_approve: b.status == BatchStatus::Open
                     && a.role == Role::Approver
                     && b.created_by != a.user_id,
-                can_issue: BatchStatus::parse(&b.status) == Some(BatchStatus::Approved)
-                    && a.role == Role::CertificateOfficer,
-                status_code: b.status,
+                can_issue: b.status == BatchStatus::Approved && a.role == Role::CertificateOfficer,
+                status_code: b.status.as_str().to_string(),
                 cases: cases
                     .iter()
                     .map(|c| (c.id, case_number(c), stage_name(c.stage.as_str(), lang)))
@@ -145,7 +143,7 @@ pub async fn api_batch_create(
     let batch = st.app.create_batch(&a, &b.case_ids).await.or_fail(&ctx)?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": batch.id, "status": batch.status})),
+        Json(json!({"id": batch.id, "status": batch.status.as_str()})),
     )
         .into_response())
 }
