@@ -389,6 +389,36 @@ impl App {
 
     /// Signs in: password, then the TOTP code when the user has one. Failures count towards
     /// a lock-out; every attempt on an existing account is audited.
+    /// Counts a failed sign-in (a wrong password or second-factor code), locks the account at
+    /// the threshold, audits it, and gives the error to answer: locked, or `otherwise`.
+    async fn login_failed(
+        &self,
+        u: &User,
+        now: i64,
+        reason: &str,
+        otherwise: AppError,
+    ) -> Result<AppError> {
+        let failures = u.failed_logins + 1;
+        let lock = (failures >= self.config.lockout_threshold)
+            .then(|| now + self.config.lockout_seconds * 1_000_000);
+        let mut tx = self.db.begin().await?;
+        users::record_failure(&mut tx, u.id, lock).await?;
+        record(
+            &mut tx,
+            None,
+            "user.login_failed",
+            "user",
+            u.id,
+            json!({"username": u.username, "reason": reason, "failed_logins": failures, "locked_until_us": lock}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(match lock {
+            Some(until_us) => AppError::Locked { until_us },
+            None => otherwise,
+        })
+    }
+
     pub async fn login(
         &self,
         username: &str,
@@ -408,25 +438,9 @@ impl App {
         }
         let password_ok = verify_password_async(password, &u.password_hash).await && !u.disabled;
         if !password_ok {
-            let failures = u.failed_logins + 1;
-            let lock = (failures >= self.config.lockout_threshold)
-                .then(|| now + self.config.lockout_seconds * 1_000_000);
-            let mut tx = self.db.begin().await?;
-            users::record_failure(&mut tx, u.id, lock).await?;
-            record(
-                &mut tx,
-                None,
-                "user.login_failed",
-                "user",
-                u.id,
-                json!({"username": u.username, "failed_logins": failures, "locked_until_us": lock}),
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(match lock {
-                Some(until_us) => AppError::Locked { until_us },
-                None => AppError::Unauthenticated,
-            });
+            return Err(self
+                .login_failed(&u, now, "password", AppError::Unauthenticated)
+                .await?);
         }
         // The second factor: a wrong code counts toward the lock-out like a wrong password, and
         // a code is accepted once (its time step is used up).
@@ -439,29 +453,12 @@ impl App {
                 Some(code) => match totp::matching_step(&key, code, totp::now_unix()) {
                     Some(step) => totp_step = Some(step),
                     None => {
-                        let failures = u.failed_logins + 1;
-                        let lock = (failures >= self.config.lockout_threshold)
-                            .then(|| now + self.config.lockout_seconds * 1_000_000);
-                        let mut tx = self.db.begin().await?;
-                        users::record_failure(&mut tx, u.id, lock).await?;
-                        record(
-                            &mut tx,
-                            None,
-                            "user.login_failed",
-                            "user",
-                            u.id,
-                            json!({"username": u.username, "reason": "totp", "failed_logins": failures, "locked_until_us": lock}),
-                        )
-                        .await?;
-                        tx.commit().await?;
-                        return Err(match lock {
-                            Some(until_us) => AppError::Locked { until_us },
-                            None => AppError::invalid(
-                                "totp",
-                                "动态验证码不正确",
-                                "the one-time code is wrong",
-                            ),
-                        });
+                        let wrong = AppError::invalid(
+                            "totp",
+                            "动态验证码不正确",
+                            "the one-time code is wrong",
+                        );
+                        return Err(self.login_failed(&u, now, "totp", wrong).await?);
                     }
                 },
             }
