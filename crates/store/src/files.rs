@@ -28,6 +28,8 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Vec<u8>>> + Send
 pub enum FileStore {
     Local {
         root: PathBuf,
+        /// This process's own directory for uploads in flight (`tmp/<pid>-<random>`).
+        tmp: PathBuf,
     },
     S3 {
         store: Arc<AmazonS3>,
@@ -185,6 +187,13 @@ fn object_key(sha256: &str) -> String {
     format!("objects/{}/{}/{sha256}", &sha256[..2], &sha256[2..4])
 }
 
+/// Whether a process with this id runs on this machine (Linux: `/proc/<pid>`). Where that
+/// cannot be told, every process counts as alive, so nothing of another's is removed.
+fn process_alive(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
 fn random_name() -> Result<String, FileError> {
     let mut name = [0u8; 16];
     getrandom::fill(&mut name).map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -192,16 +201,38 @@ fn random_name() -> Result<String, FileError> {
 }
 
 impl FileStore {
-    /// Opens (creating) a local store and removes leftovers of interrupted uploads.
+    /// Opens (creating) a local store. Uploads in flight belong to their process: each process
+    /// writes under its own `tmp/<pid>-<random>`, and opening removes only the leftovers of
+    /// processes that are gone (another server on the same data directory keeps its uploads).
     pub async fn open(root: &Path) -> Result<FileStore, FileError> {
         fs::create_dir_all(root.join("objects")).await?;
-        let tmp = root.join("tmp");
-        if fs::try_exists(&tmp).await? {
-            fs::remove_dir_all(&tmp).await?;
+        let all = root.join("tmp");
+        fs::create_dir_all(&all).await?;
+        let mut entries = fs::read_dir(&all).await?;
+        while let Some(e) = entries.next_entry().await? {
+            let name = e.file_name().to_string_lossy().to_string();
+            let owner = name
+                .split_once('-')
+                .and_then(|(pid, _)| pid.parse::<u32>().ok());
+            let gone = match owner {
+                Some(pid) => !process_alive(pid),
+                // A file of the older flat layout: its process is long gone.
+                None => true,
+            };
+            if gone {
+                let p = e.path();
+                if e.file_type().await?.is_dir() {
+                    let _ = fs::remove_dir_all(&p).await;
+                } else {
+                    let _ = fs::remove_file(&p).await;
+                }
+            }
         }
+        let tmp = all.join(format!("{}-{}", std::process::id(), random_name()?));
         fs::create_dir_all(&tmp).await?;
         Ok(FileStore::Local {
             root: root.to_path_buf(),
+            tmp,
         })
     }
 
@@ -225,7 +256,7 @@ impl FileStore {
     /// A short description for logs and the health endpoint.
     pub fn describe(&self) -> String {
         match self {
-            FileStore::Local { root } => format!("local:{}", root.display()),
+            FileStore::Local { root, .. } => format!("local:{}", root.display()),
             FileStore::S3 { bucket, .. } => format!("s3:{bucket}"),
         }
     }
@@ -233,7 +264,7 @@ impl FileStore {
     /// The local root (local stores only).
     pub fn root(&self) -> Option<&Path> {
         match self {
-            FileStore::Local { root } => Some(root),
+            FileStore::Local { root, .. } => Some(root),
             FileStore::S3 { .. } => None,
         }
     }
@@ -241,8 +272,8 @@ impl FileStore {
     /// Starts an upload of at most `limit` bytes.
     pub async fn begin(&self, limit: u64) -> Result<Upload, FileError> {
         let sink = match self {
-            FileStore::Local { root } => {
-                let tmp = root.join("tmp").join(random_name()?);
+            FileStore::Local { root, tmp } => {
+                let tmp = tmp.join(random_name()?);
                 let file = fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
@@ -277,7 +308,7 @@ impl FileStore {
     /// An object's bytes, after re-checking that they hash to its name; and its size.
     pub async fn open_verified(&self, sha256: &str) -> Result<(ByteStream, u64), FileError> {
         match self {
-            FileStore::Local { root } => {
+            FileStore::Local { root, .. } => {
                 let path = root.join(object_key(sha256));
                 let mut f = fs::File::open(&path).await.map_err(|e| match e.kind() {
                     std::io::ErrorKind::NotFound => FileError::Missing(sha256.to_string()),
@@ -342,7 +373,9 @@ impl FileStore {
     #[doc(hidden)]
     pub async fn corrupt_for_tests(&self, sha256: &str, bytes: &[u8]) -> Result<(), FileError> {
         match self {
-            FileStore::Local { root } => Ok(fs::write(root.join(object_key(sha256)), bytes).await?),
+            FileStore::Local { root, .. } => {
+                Ok(fs::write(root.join(object_key(sha256)), bytes).await?)
+            }
             FileStore::S3 { store, .. } => {
                 store
                     .put(&ObjectPath::from(object_key(sha256)), bytes.to_vec().into())
@@ -355,7 +388,9 @@ impl FileStore {
     /// Whether an object exists (tests and checks).
     pub async fn exists(&self, sha256: &str) -> Result<bool, FileError> {
         match self {
-            FileStore::Local { root } => Ok(fs::try_exists(root.join(object_key(sha256))).await?),
+            FileStore::Local { root, .. } => {
+                Ok(fs::try_exists(root.join(object_key(sha256))).await?)
+            }
             FileStore::S3 { store, .. } => {
                 match store.head(&ObjectPath::from(object_key(sha256))).await {
                     Ok(_) => Ok(true),

@@ -175,10 +175,23 @@ fn a_server_killed_mid_upload_leaves_no_half_recorded_evidence() {
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"evidence\":[]"), "{body}");
+    // Only the new server's own (empty) upload directory is left: the killed one's is swept.
+    let files: usize = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                std::fs::read_dir(&p).unwrap().count()
+            } else {
+                1
+            }
+        })
+        .sum();
+    assert_eq!(files, 0, "leftovers swept at start-up");
     assert_eq!(
         std::fs::read_dir(&tmp).unwrap().count(),
-        0,
-        "leftovers swept at start-up"
+        1,
+        "the new server's own"
     );
     assert_eq!(
         std::fs::read_dir(data.join("evidence/objects"))

@@ -23,6 +23,17 @@ fn unique(p: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(zizhi_testkit::unique(p))
 }
 
+/// Files (not directories) anywhere under `dir`.
+fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            if p.is_dir() { files_under(&p) } else { 1 }
+        })
+        .sum()
+}
+
 /// Every backend available: local always, S3 when s3s-fs runs.
 async fn stores() -> (Vec<FileStore>, Option<S3Server>) {
     let mut out = vec![FileStore::open(&unique("zizhi-files")).await.unwrap()];
@@ -158,12 +169,37 @@ async fn an_abandoned_or_oversized_upload_leaves_no_object() {
         assert!(!store.exists(sha_partial).await.unwrap());
         if let Some(root) = store.root() {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            assert_eq!(std::fs::read_dir(root.join("tmp")).unwrap().count(), 0);
+            assert_eq!(files_under(&root.join("tmp")), 0);
             assert_eq!(std::fs::read_dir(root.join("objects")).unwrap().count(), 0);
             // Leftovers from a crash are swept at the next open.
             std::fs::write(root.join("tmp").join("crashed"), b"x").unwrap();
             FileStore::open(root).await.unwrap();
-            assert_eq!(std::fs::read_dir(root.join("tmp")).unwrap().count(), 0);
+            assert_eq!(files_under(&root.join("tmp")), 0);
         }
     }
+}
+
+/// Issue 9: a second server on the same data directory leaves the first one's uploads in
+/// flight alone; only the leftovers of processes that are gone are removed.
+#[tokio::test]
+async fn a_second_server_keeps_the_first_ones_uploads_in_flight() {
+    let root = unique("zizhi-two");
+    let first = FileStore::open(&root).await.unwrap();
+    let mut u = first.begin(1 << 20).await.unwrap();
+    u.write(b"half of it").await.unwrap();
+    // A leftover of a process that no longer runs (pid 0 is never a user process) and one
+    // of the older flat layout.
+    let stale = root.join("tmp").join("0-deadbeef");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("x"), b"old").unwrap();
+    std::fs::write(root.join("tmp").join("0123abcd"), b"old flat").unwrap();
+    let _second = FileStore::open(&root).await.unwrap();
+    u.write(b" and the rest").await.unwrap();
+    let s = u.finish().await.unwrap();
+    assert_eq!(
+        read_all(&first, &s.sha256).await.unwrap(),
+        b"half of it and the rest"
+    );
+    assert!(!stale.exists(), "a dead process's leftovers are removed");
+    assert!(!root.join("tmp").join("0123abcd").exists());
 }
