@@ -4,7 +4,7 @@ use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::clock::{self, Clock, Pause};
 use zizhi_store::cases::{self as repo, CaseRow, PauseRow, Round, TransitionRow};
 
-use super::{date, stage_of};
+use super::date;
 use crate::policy::{Actor, CaseAction, Seat, allowed_on_case};
 use crate::{App, Result};
 
@@ -40,7 +40,7 @@ impl App {
     /// One case with its rounds, history, clock and the viewer's next steps.
     pub async fn case(&self, actor: &Actor, id: i64) -> Result<CaseDetail> {
         let c = self.load(actor, id).await?;
-        let stage = stage_of(&c)?;
+        let stage = c.stage;
         let pauses = repo::pauses(&self.db, id).await?;
         let clock = c.filed_on.as_deref().and_then(date).map(|filed| {
             let ps: Vec<Pause> = pauses

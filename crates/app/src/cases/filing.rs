@@ -92,7 +92,7 @@ impl App {
         }
         if c.filed_on.is_none() || c.stage.is_closed() {
             return Err(AppError::WrongStage {
-                current: super::stage_of(&c)?.name(),
+                current: c.stage.name(),
             });
         }
         let lead = self

@@ -62,10 +62,6 @@ pub(crate) fn packs() -> &'static [Pack] {
     PACKS.get_or_init(Pack::shipped)
 }
 
-pub(crate) fn stage_of(c: &CaseRow) -> Result<Stage> {
-    Ok(c.stage)
-}
-
 /// Whose cases a list shows the actor: all for centre staff, an applicant's own organisation's.
 fn listed_organization(actor: &Actor) -> Result<Option<i64>> {
     // Lists are work: not before a one-time password is changed or a required second factor
@@ -82,7 +78,7 @@ fn listed_organization(actor: &Actor) -> Result<Option<i64>> {
 
 /// The case's stage when it is one of `allowed`; otherwise 409 naming the current stage.
 pub(crate) fn require_stage(c: &CaseRow, allowed: &[Stage]) -> Result<Stage> {
-    let s = stage_of(c)?;
+    let s = c.stage;
     if allowed.contains(&s) {
         Ok(s)
     } else {

@@ -11,7 +11,7 @@ use zizhi_store::cases::{self as repo, CaseRow};
 use zizhi_store::outbox::{self, Attachment};
 use zizhi_store::{Tx, users};
 
-use super::{case_facts, stage_of};
+use super::case_facts;
 use crate::notify::messages::Mail;
 use crate::policy::{Actor, CaseAction};
 use crate::{App, AppError, Result};
@@ -110,7 +110,7 @@ impl App {
         let mut c = repo::get_locked(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
-        let from = stage_of(&c)?;
+        let from = c.stage;
         if let Some(a) = actor
             && a.role == zizhi_domain::roles::Role::Applicant
             && a.organization_id != Some(c.organization_id)

@@ -216,11 +216,9 @@ async fn sessions_end_on_logout_and_on_password_reset() {
 #[tokio::test]
 async fn tokens_and_other_sessions_end_with_the_password() {
     for app in apps().await {
-        let (admin, _) = app
-            .create_user(None, staff("adm", "administrator"))
+        app.create_user(None, staff("adm", "administrator"))
             .await
             .unwrap();
-        let _ = admin;
         app.create_user(None, staff("lead", "project_lead"))
             .await
             .unwrap();

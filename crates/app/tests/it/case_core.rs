@@ -284,7 +284,6 @@ async fn only_the_assigned_lead_decides_and_reassignment_is_a_supervisors_act() 
             Err(AppError::Forbidden)
         ));
         let id2 = filed(&app, &p, facts(), "initial").await;
-        let _ = id2;
         let lead3 = user(&app, "lead3", "project_lead", None).await;
         app.declare_conflict(&sup, Some(lead3.user_id), org, "亲属任职")
             .await
@@ -415,8 +414,7 @@ async fn an_application_carries_only_its_own_organisations_identity() {
             .await
             .unwrap();
         assert_eq!(o.legal_representative, "张三");
-        let id = filed(&app, &p, facts(), "initial").await;
-        let _ = id;
+        filed(&app, &p, facts(), "initial").await;
         let mails = zizhi_store::outbox::claim(
             app.store_for_tests(),
             "peek",
