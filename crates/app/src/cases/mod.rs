@@ -49,13 +49,6 @@ pub fn case_number(c: &CaseRow) -> String {
     format!("ZZ-{year}-{:05}", c.id)
 }
 
-/// Today in China Standard Time.
-pub fn today() -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&china_standard_time())
-        .date_naive()
-}
-
 /// The shipped packs, parsed once.
 pub(crate) fn packs() -> &'static [Pack] {
     static PACKS: std::sync::OnceLock<Vec<Pack>> = std::sync::OnceLock::new();

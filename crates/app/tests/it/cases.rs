@@ -4,7 +4,6 @@
 //! wrong stages refused.
 
 use zizhi_app::accounts::NewUserInput;
-use zizhi_app::cases::today;
 use zizhi_app::{Actor, App, AppConfig, AppError};
 use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::criteria::Pack;
@@ -168,7 +167,10 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
             .unwrap();
         assert_eq!(c.lead_id, Some(p.lead.user_id));
         assert_eq!(stage(&c), Stage::AcceptanceReview);
-        assert_eq!(c.filed_on.as_deref(), Some(today().to_string().as_str()));
+        assert_eq!(
+            c.filed_on.as_deref(),
+            Some(app.clock.today().to_string().as_str())
+        );
         let body = last_mail_body(&app).await;
         assert!(
             body.contains("建档立项") && body.contains("ZZ-"),
@@ -201,7 +203,12 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
             .await
             .unwrap();
         assert_eq!(stage(&c), Stage::Supplementing);
-        let due = period_end(today(), PeriodLength::Months(1), &app.config.calendar).last_day;
+        let due = period_end(
+            app.clock.today(),
+            PeriodLength::Months(1),
+            &app.config.calendar,
+        )
+        .last_day;
         assert_eq!(c.supplement_due.as_deref(), Some(due.to_string().as_str()));
         let d = app.case(&p.applicant, c.id).await.unwrap();
         assert!(d.clock.unwrap().paused_now);
@@ -566,12 +573,14 @@ async fn an_on_time_maintenance_application_is_charged_the_maintenance_fee() {
         let mut facts: serde_json::Value = serde_json::from_str(PROFILE).unwrap();
         facts["kind"] = serde_json::json!("maintenance");
         // Level-2 certificate valid well beyond six months from today: on time.
-        let until = today()
+        let until = app
+            .clock
+            .today()
             .checked_add_months(chrono::Months::new(12))
             .unwrap()
             .to_string();
         facts["certificates"] = serde_json::json!([{"category": "disaster_recovery", "level": 2, "number": "N-2", "valid_until": until, "status": "valid"}]);
-        facts["as_of"] = serde_json::json!(today().to_string());
+        facts["as_of"] = serde_json::json!(app.clock.today().to_string());
         let id = accepted(&app, &p, facts, "maintenance").await;
         let c = app
             .transition_case(&p.lead, id, Transition::SendAgreement, "维持申请协议")
@@ -726,7 +735,7 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
             matches!(e, AppError::Invalid { ref field, ref problem } if field == "activities" && problem.zh.contains("审核计划")),
             "{e:?}"
         );
-        let day = today().to_string();
+        let day = app.clock.today().to_string();
         app.record_activity(&p.lead, id, "plan", &day, "文档审查、访谈、演示各一天", &[])
             .await
             .unwrap();
@@ -749,7 +758,7 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
         assert!(
             matches!(app.record_activity(&assessor, id, "interview", "2026-13-01", "x", &[]).await, Err(AppError::Invalid { ref field, .. }) if field == "held_on")
         );
-        let tomorrow = (today() + chrono::Days::new(1)).to_string();
+        let tomorrow = (app.clock.today() + chrono::Days::new(1)).to_string();
         assert!(
             matches!(app.record_activity(&assessor, id, "interview", &tomorrow, "x", &[]).await, Err(AppError::Invalid { ref field, .. }) if field == "held_on"),
             "an activity is not dated in the future"

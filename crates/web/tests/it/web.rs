@@ -1249,7 +1249,7 @@ async fn anyone_can_verify_an_issued_certificate_without_signing_in() {
                 .await
                 .unwrap();
         }
-        let today = zizhi_app::cases::today().to_string();
+        let today = a.clock.today().to_string();
         a.record_activity(&lead, c.id, "plan", &today, "审核计划", &[])
             .await
             .unwrap();
@@ -1691,7 +1691,7 @@ async fn api_accept_to_certificate(api: &Api<'_>, id: i64) -> (i64, String) {
         )
         .await;
     assert_eq!(again["error"]["field"], "assessors", "{again}");
-    let today = zizhi_app::cases::today().to_string();
+    let today = api.app.state.app.clock.today().to_string();
     for (tok, kind) in [
         (&lead, "plan"),
         (&ass, "document_review"),
@@ -1983,7 +1983,7 @@ async fn a_late_maintenance_application_is_still_charged_as_maintenance() {
         let api = Api { app: &app };
         // The level-2 certificate expires in two months: later than the six months before
         // expiry the guide asks for (§四), but not six months past it, so still maintenance.
-        let today = zizhi_app::cases::today();
+        let today = app.state.app.clock.today();
         let expiry = zizhi_domain::period::add_months(today, 2);
         let mut facts: Value =
             serde_json::from_str(include_str!("../../../../examples/profile.json")).unwrap();
