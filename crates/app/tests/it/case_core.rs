@@ -8,7 +8,7 @@ use zizhi_app::{Actor, App, AppError};
 use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::criteria::Pack;
 
-use super::cases::{PROFILE, People, accepted, apps, filed, link_in_db, people, stage};
+use super::cases::{PROFILE, People, accepted, apps, filed, link_in_db, paid, people, stage};
 
 async fn user(app: &App, name: &str, role: &str, org: Option<i64>) -> Actor {
     app.create_user(
@@ -43,15 +43,7 @@ fn field_of(e: &AppError) -> &str {
 
 /// A case in evaluation, paid, with the plan, an activity and every requirement judged.
 async fn ready_to_conclude(app: &App, p: &People, assessor: &Actor) -> i64 {
-    let id = accepted(app, p, facts(), "initial").await;
-    for (who, t) in [
-        (&p.lead, Transition::SendAgreement),
-        (&p.lead, Transition::RecordSignedAgreement),
-        (&p.finance, Transition::ApproveAgreement),
-        (&p.finance, Transition::ConfirmPayment),
-    ] {
-        app.transition_case(who, id, t, "ok").await.unwrap();
-    }
+    let id = paid(app, p, facts(), "initial").await;
     app.assign_team(&p.lead, id, &[assessor.user_id], &[], None)
         .await
         .unwrap();

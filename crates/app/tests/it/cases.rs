@@ -492,6 +492,20 @@ pub(crate) async fn accepted(app: &App, p: &People, facts: serde_json::Value, ki
     id
 }
 
+/// Draft → accepted → agreement sent, signed, approved and paid: in evaluation (5.3).
+pub(crate) async fn paid(app: &App, p: &People, facts: serde_json::Value, kind: &str) -> i64 {
+    let id = accepted(app, p, facts, kind).await;
+    for (who, t) in [
+        (&p.lead, Transition::SendAgreement),
+        (&p.lead, Transition::RecordSignedAgreement),
+        (&p.finance, Transition::ApproveAgreement),
+        (&p.finance, Transition::ConfirmPayment),
+    ] {
+        app.transition_case(who, id, t, "ok").await.unwrap();
+    }
+    id
+}
+
 #[tokio::test]
 async fn the_agreement_carries_the_fee_and_pauses_the_clock_until_payment() {
     for app in apps().await {
@@ -650,15 +664,7 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
             .await
             .unwrap()
             .actor;
-        let id = accepted(&app, &p, serde_json::from_str(PROFILE).unwrap(), "initial").await;
-        for (who, t) in [
-            (&p.lead, Transition::SendAgreement),
-            (&p.lead, Transition::RecordSignedAgreement),
-            (&p.finance, Transition::ApproveAgreement),
-            (&p.finance, Transition::ConfirmPayment),
-        ] {
-            app.transition_case(who, id, t, "ok").await.unwrap();
-        }
+        let id = paid(&app, &p, serde_json::from_str(PROFILE).unwrap(), "initial").await;
         // Conflict of interest and roles.
         let e = app
             .assign_team(&p.lead, id, &[a1], &[e1, p.lead.user_id], None)
