@@ -2,10 +2,10 @@
 
 use serde_json::json;
 use zizhi_domain::roles::Role;
-use zizhi_store::{Tx, now_us, organizations, outbox, sessions, users};
+use zizhi_store::{Tx, now_us, organizations, outbox, sessions, throttle, users};
 
 use crate::policy::{Action, Actor};
-use crate::secrets::{self, check_password_strength, hash_password_async, verify_password_async};
+use crate::secrets::{self, hash_password_async, verify_password_async};
 use crate::{App, AppError, Result, totp};
 
 pub use zizhi_store::audit::{Event, Verification};
@@ -63,6 +63,15 @@ async fn record(
     summary: serde_json::Value,
 ) -> Result<()> {
     crate::audit::record(tx, actor, action, object_type, object_id, summary).await
+}
+
+/// The answer to a wrong second-factor code (TOTP or recovery code).
+fn wrong_code() -> AppError {
+    AppError::invalid(
+        "totp",
+        "动态验证码或恢复码不正确",
+        "the one-time code or recovery code is wrong",
+    )
 }
 
 fn role_of(u: &User) -> Result<Role> {
@@ -229,7 +238,7 @@ impl App {
             ));
         }
         let password = input.password.as_deref().unwrap_or_default();
-        check_password_strength("password", password)?;
+        crate::passwords::check("password", password, &[username, input.email.trim()])?;
         let hash = hash_password_async(password).await?;
         let mut tx = self.db.begin().await?;
         let u = users::insert(
@@ -275,6 +284,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         users::set_password(&mut tx, u.id, &hash, true).await?;
         sessions::delete_for_user(&mut tx, u.id, None).await?;
+        throttle::clear_all(&mut tx, &u.username.to_lowercase()).await?;
         record(
             &mut tx,
             actor,
@@ -312,14 +322,14 @@ impl App {
         let u = users::by_id(&self.db, actor.user_id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        if !verify_password_async(current, &u.password_hash).await {
+        if !verify_password_async(current, &u.password_hash).await? {
             return Err(AppError::invalid(
                 "current_password",
                 "当前密码不正确",
                 "the current password is wrong",
             ));
         }
-        check_password_strength("new_password", new)?;
+        crate::passwords::check("new_password", new, &[&u.username, &u.email])?;
         if new == current {
             return Err(AppError::invalid(
                 "new_password",
@@ -382,85 +392,132 @@ impl App {
             .ok_or(AppError::NotFound("user"))
     }
 
+    /// Names whose sign-in is locked now from some address, with the number of addresses
+    /// (administrators).
+    pub async fn locked_sign_ins(
+        &self,
+        actor: &Actor,
+    ) -> Result<std::collections::HashMap<String, i64>> {
+        self.authorize(actor, &Action::ListUsers)?;
+        Ok(throttle::locked_names(&self.db)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
         self.authorize(actor, &Action::ListUsers)?;
         Ok(users::list(&self.db).await?)
     }
 
-    /// Signs in: password, then the TOTP code when the user has one. Failures count towards
-    /// a lock-out; every attempt on an existing account is audited.
-    /// Counts a failed sign-in (a wrong password or second-factor code), locks the account at
-    /// the threshold, audits it, and gives the error to answer: locked, or `otherwise`.
+    /// Counts a failed sign-in for the pair (name typed, address) and locks the pair at the
+    /// threshold, with back-off: the first lock lasts `lockout_seconds`, each failure after it
+    /// doubles the lock, up to a day. An existing account also counts the failure and audits
+    /// it. The answer stays the same whatever happened.
     async fn login_failed(
         &self,
-        u: &User,
-        now: i64,
+        key: &str,
+        address: &str,
+        user: Option<&User>,
         reason: &str,
-        otherwise: AppError,
-    ) -> Result<AppError> {
-        let failures = u.failed_logins + 1;
-        let lock = (failures >= self.config.lockout_threshold)
-            .then(|| now + self.config.lockout_seconds * 1_000_000);
+    ) -> Result<()> {
+        let threshold = self.config.lockout_threshold;
+        let base = self.config.lockout_seconds;
+        let now = now_us();
         let mut tx = self.db.begin().await?;
-        users::record_failure(&mut tx, u.id, lock).await?;
-        record(
-            &mut tx,
-            None,
-            "user.login_failed",
-            "user",
-            u.id,
-            json!({"username": u.username, "reason": reason, "failed_logins": failures, "locked_until_us": lock}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(match lock {
-            Some(until_us) => AppError::Locked { until_us },
-            None => otherwise,
+        let (failures, lock) = throttle::record_failure(&mut tx, key, address, |n| {
+            (n >= threshold).then(|| {
+                let doublings = u32::try_from(n - threshold).unwrap_or(0).min(16);
+                let seconds = base.saturating_mul(1 << doublings).min(86_400);
+                now + seconds * 1_000_000
+            })
         })
+        .await?;
+        if let Some(u) = user {
+            users::record_failure(&mut tx, u.id, None).await?;
+            record(
+                &mut tx,
+                None,
+                "user.login_failed",
+                "user",
+                u.id,
+                json!({"username": u.username, "reason": reason, "address": address, "failures": failures, "locked_until_us": lock}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
+    /// Signs in with no known client address (the command line, tests): see [`App::login_from`].
     pub async fn login(
         &self,
         username: &str,
         password: &str,
-        totp_code: Option<&str>,
+        second_factor: Option<&str>,
     ) -> Result<NewSession> {
-        let Some(u) = users::by_username(&self.db, username.trim()).await? else {
+        self.login_from(username, password, second_factor, None)
+            .await
+    }
+
+    /// Signs in: the password, then the second factor when the user has one (a TOTP code, or a
+    /// recovery code instead). A wrong password, an unknown name, a disabled account and a
+    /// locked (name, address) pair all get the same answer, [`AppError::Unauthenticated`]; a
+    /// wrong second factor counts like a wrong password, and a code is accepted once.
+    pub async fn login_from(
+        &self,
+        username: &str,
+        password: &str,
+        second_factor: Option<&str>,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<NewSession> {
+        let username = username.trim();
+        // The pair a failure counts against: the name as typed (bounded, case folded) and the
+        // client's address.
+        let key: String = username.to_lowercase().chars().take(64).collect();
+        let address = address.map_or_else(|| "-".to_string(), |a| a.to_string());
+        let now = now_us();
+        if let Some(t) = throttle::get(&self.db, &key, &address).await?
+            && t.locked_until_us.is_some_and(|until| until > now)
+        {
+            return Err(AppError::Unauthenticated);
+        }
+        let user = if username.len() <= 64 {
+            users::by_username(&self.db, username).await?
+        } else {
+            None
+        };
+        let Some(u) = user else {
             // Same work as for a real user, so timing does not reveal who exists.
-            secrets::verify_against_dummy(password).await;
+            secrets::verify_against_dummy(password).await?;
+            self.login_failed(&key, &address, None, "unknown").await?;
             return Err(AppError::Unauthenticated);
         };
-        let now = now_us();
-        if let Some(until) = u.locked_until_us
-            && until > now
-        {
-            return Err(AppError::Locked { until_us: until });
-        }
-        let password_ok = verify_password_async(password, &u.password_hash).await && !u.disabled;
+        let password_ok = verify_password_async(password, &u.password_hash).await? && !u.disabled;
         if !password_ok {
-            return Err(self
-                .login_failed(&u, now, "password", AppError::Unauthenticated)
-                .await?);
+            self.login_failed(&key, &address, Some(&u), "password")
+                .await?;
+            return Err(AppError::Unauthenticated);
         }
-        // The second factor: a wrong code counts toward the lock-out like a wrong password, and
-        // a code is accepted once (its time step is used up).
+        // The second factor: a TOTP code (its time step is then used up) or a recovery code
+        // (used up too).
         let mut totp_step = None;
+        let mut recovery = None;
         if let Some(secret) = &u.totp_secret {
-            let key = totp::base32_decode(secret)
+            let key_bytes = totp::base32_decode(secret)
                 .ok_or_else(|| AppError::Internal("stored TOTP secret is not base32".into()))?;
-            match totp_code {
-                None | Some("") => return Err(AppError::TotpRequired),
-                Some(code) => match totp::matching_step(&key, code, totp::now_unix()) {
-                    Some(step) => totp_step = Some(step),
-                    None => {
-                        let wrong = AppError::invalid(
-                            "totp",
-                            "动态验证码不正确",
-                            "the one-time code is wrong",
-                        );
-                        return Err(self.login_failed(&u, now, "totp", wrong).await?);
-                    }
-                },
+            let code = second_factor.map(str::trim).unwrap_or_default();
+            if code.is_empty() {
+                return Err(AppError::TotpRequired);
+            }
+            if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+                totp_step = totp::matching_step(&key_bytes, code, totp::now_unix());
+            } else {
+                recovery = Some(secrets::recovery_code_hash(code));
+            }
+            if totp_step.is_none() && recovery.is_none() {
+                self.login_failed(&key, &address, Some(&u), "totp").await?;
+                return Err(wrong_code());
             }
         }
         let actor = self.actor_for(&u)?;
@@ -477,7 +534,16 @@ impl App {
                 "this one-time code was used already; wait for the next one",
             ));
         }
+        if let Some(h) = &recovery
+            && !users::use_recovery_code(&mut tx, u.id, h).await?
+        {
+            drop(tx);
+            self.login_failed(&key, &address, Some(&u), "recovery_code")
+                .await?;
+            return Err(wrong_code());
+        }
         users::record_success(&mut tx, u.id).await?;
+        throttle::clear(&mut tx, &key, &address).await?;
         sessions::insert(
             &mut tx,
             &token,
@@ -486,7 +552,12 @@ impl App {
             now + self.config.session_idle_seconds * 1_000_000,
         )
         .await?;
-        record(&mut tx, Some(&actor), "user.login", "user", u.id, json!({})).await?;
+        let how = if recovery.is_some() {
+            json!({"second_factor": "recovery_code"})
+        } else {
+            json!({})
+        };
+        record(&mut tx, Some(&actor), "user.login", "user", u.id, how).await?;
         tx.commit().await?;
         Ok(NewSession {
             token,
@@ -567,12 +638,78 @@ impl App {
         Ok(token)
     }
 
-    /// The actor of a bearer API token.
+    /// The actor of a bearer API token; notes when the token was last used (at most once a
+    /// minute, not on every request).
     pub async fn api_actor(&self, token: &str) -> Result<Option<Actor>> {
         match sessions::api_token_user(&self.db, token).await? {
-            Some(t) if !t.user.disabled => Ok(Some(self.actor_for(&t.user)?)),
+            Some(t) if !t.user.disabled => {
+                if t.last_used_us.is_none_or(|at| now_us() - at > 60_000_000) {
+                    sessions::touch_api_token(&self.db, token).await?;
+                }
+                Ok(Some(self.actor_for(&t.user)?))
+            }
             _ => Ok(None),
         }
+    }
+
+    /// The caller's live API tokens (label, created, last used; never the secret).
+    pub async fn api_tokens(&self, actor: &Actor) -> Result<Vec<sessions::ApiToken>> {
+        self.authorize(actor, &Action::ManageOwnAccount)?;
+        Ok(sessions::api_tokens_of(&self.db, actor.user_id).await?)
+    }
+
+    /// Revokes one of the caller's API tokens (404 when the caller has none with that id).
+    pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<()> {
+        self.authorize(actor, &Action::ManageOwnAccount)?;
+        let mut tx = self.db.begin().await?;
+        let label = sessions::revoke_api_token(&mut tx, actor.user_id, id)
+            .await?
+            .ok_or(AppError::NotFound("api_token"))?;
+        record(
+            &mut tx,
+            Some(actor),
+            "api_token.revoke",
+            "user",
+            actor.user_id,
+            json!({"token_id": id, "label": label}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// New recovery codes for the caller's second factor, shown once: the old ones stop
+    /// working. Only for a user with a second factor.
+    pub async fn new_recovery_codes(&self, actor: &Actor) -> Result<Vec<String>> {
+        self.authorize(actor, &Action::ManageOwnAccount)?;
+        let u = users::by_id(&self.db, actor.user_id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        if u.totp_secret.is_none() {
+            return Err(AppError::invalid(
+                "totp",
+                "请先启用动态验证码，再生成恢复码",
+                "enable the one-time code first, then make recovery codes",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let codes = store_recovery_codes(&mut tx, u.id).await?;
+        record(
+            &mut tx,
+            Some(actor),
+            "user.recovery_codes",
+            "user",
+            u.id,
+            json!({"count": codes.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    /// How many unused recovery codes the caller has left.
+    pub async fn recovery_codes_left(&self, actor: &Actor) -> Result<i64> {
+        Ok(users::recovery_codes_left(&self.db, actor.user_id).await?)
     }
 
     /// Starts TOTP enrolment: a new secret (base32) and its otpauth URI. Nothing is stored
@@ -583,7 +720,14 @@ impl App {
         (secret, uri)
     }
 
-    pub async fn confirm_totp(&self, actor: &Actor, secret_b32: &str, code: &str) -> Result<()> {
+    /// Enables the second factor once `code` proves the app has the secret; returns the first
+    /// recovery codes, to be shown once.
+    pub async fn confirm_totp(
+        &self,
+        actor: &Actor,
+        secret_b32: &str,
+        code: &str,
+    ) -> Result<Vec<String>> {
         self.authorize(actor, &Action::ManageOwnAccount)?;
         let key = totp::base32_decode(secret_b32)
             .filter(|k| k.len() >= 10)
@@ -597,16 +741,28 @@ impl App {
         }
         let mut tx = self.db.begin().await?;
         users::set_totp(&mut tx, actor.user_id, Some(secret_b32)).await?;
+        let codes = store_recovery_codes(&mut tx, actor.user_id).await?;
         record(
             &mut tx,
             Some(actor),
             "user.enable_totp",
             "user",
             actor.user_id,
-            json!({}),
+            json!({"recovery_codes": codes.len()}),
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(codes)
     }
+}
+
+/// Makes and stores (hashed) a user's new recovery codes, replacing the old ones.
+async fn store_recovery_codes(tx: &mut Tx, user_id: i64) -> Result<Vec<String>> {
+    let codes = secrets::recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| secrets::recovery_code_hash(c))
+        .collect();
+    users::replace_recovery_codes(tx, user_id, &hashes).await?;
+    Ok(codes)
 }

@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod limits;
 pub mod notify;
 pub mod organizations;
+pub mod passwords;
 pub mod policy;
 pub mod secrets;
 pub mod totp;
@@ -27,9 +28,10 @@ pub use policy::{Action, Actor};
 /// Settings the use cases need.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
-    /// Consecutive failed sign-ins before the account is locked.
+    /// Failed sign-ins from one address for one name before that pair is locked.
     pub lockout_threshold: i32,
-    /// How long a lock lasts, in seconds.
+    /// How long the first lock lasts, in seconds; each further failure after a lock doubles
+    /// it, up to a day.
     pub lockout_seconds: i64,
     /// Idle lifetime of a session, in seconds.
     pub session_idle_seconds: i64,
@@ -60,7 +62,7 @@ impl Default for AppConfig {
             session_idle_seconds: 8 * 3600,
             session_absolute_seconds: 12 * 3600,
             max_evidence_bytes: 1 << 30,
-            require_totp_for_staff: false,
+            require_totp_for_staff: true,
             totp_issuer: "zizhi".into(),
             mail: notify::MailConfig::default(),
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
@@ -90,8 +92,9 @@ pub enum AppError {
     /// The password was right; a TOTP code is needed.
     #[error("second factor required")]
     TotpRequired,
-    #[error("account locked until {until_us}")]
-    Locked { until_us: i64 },
+    /// Too much work queued (password hashing): try again shortly (HTTP 429).
+    #[error("busy")]
+    Busy,
     #[error("forbidden")]
     Forbidden,
     #[error("not found: {0}")]

@@ -26,52 +26,80 @@ pub fn generated_password() -> String {
         .collect()
 }
 
-/// The smallest acceptable password length.
-pub const MIN_PASSWORD_LEN: usize = 10;
-
-/// Checks a chosen password.
-pub fn check_password_strength(field: &str, password: &str) -> Result<()> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::invalid(
-            field,
-            format!("密码至少 {MIN_PASSWORD_LEN} 个字符"),
-            format!("the password needs at least {MIN_PASSWORD_LEN} characters"),
-        ));
-    }
-    Ok(())
-}
-
 /// The argon2id working memory, owned by the hasher thread and reused by every hash.
 type Work = Vec<Block>;
 type Job = Box<dyn FnOnce(&mut Work) + Send>;
 
-/// Runs `f` on the one password-hashing thread with its working memory. argon2id needs 19 MiB
-/// per hash; allocating it per call left a fresh 19 MiB resident after every verification
-/// (glibc serves the large aligned allocation from new pages once the first free raised its
-/// mmap threshold). One buffer reused by one thread keeps the footprint fixed, and hashing never
-/// blocks the async runtime.
-pub async fn on_hasher<T: Send + 'static>(f: impl FnOnce(&mut Work) -> T + Send + 'static) -> T {
-    static SENDER: std::sync::OnceLock<std::sync::mpsc::Sender<Job>> = std::sync::OnceLock::new();
-    let sender = SENDER.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+/// The password-hashing pool: a few threads, each owning its argon2id working memory, fed
+/// from a bounded queue. argon2id needs 19 MiB per hash; allocating it per call left a fresh
+/// 19 MiB resident after every verification, so each thread reuses one buffer. Hashing never
+/// blocks the async runtime, and when the queue is full the caller is refused at once
+/// ([`AppError::Busy`], HTTP 429) instead of waiting behind a flood of sign-ins.
+struct Pool {
+    sender: std::sync::mpsc::SyncSender<Job>,
+}
+
+static POOL: std::sync::OnceLock<Pool> = std::sync::OnceLock::new();
+
+/// The default number of hashing threads: the machine's cores, at most 4.
+pub fn default_hash_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(4))
+}
+
+/// The default number of hashing jobs that may wait for a thread.
+pub const DEFAULT_HASH_QUEUE: usize = 32;
+
+/// Sizes the pool (the server calls this once at start; the first call wins). Without it the
+/// pool starts with the defaults on first use.
+pub fn configure_hasher(threads: usize, queue: usize) {
+    let _ = POOL.get_or_init(|| start_pool(threads, queue));
+}
+
+fn start_pool(threads: usize, queue: usize) -> Pool {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(queue.max(1));
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    for i in 0..threads.max(1) {
+        let rx = rx.clone();
         std::thread::Builder::new()
-            .name("zizhi-hasher".into())
+            .name(format!("zizhi-hasher-{i}"))
             .spawn(move || {
                 let mut work: Work = Vec::new();
-                for job in rx {
-                    job(&mut work);
+                loop {
+                    // The lock is held only while taking a job, not while hashing.
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(&mut work),
+                        Err(_) => return,
+                    }
                 }
             })
-            .expect("the hasher thread starts");
-        tx
-    });
+            .expect("a hasher thread starts");
+    }
+    Pool { sender: tx }
+}
+
+/// Runs `f` on a hashing thread with its working memory; [`AppError::Busy`] at once when the
+/// queue is full.
+pub async fn on_hasher<T: Send + 'static>(
+    f: impl FnOnce(&mut Work) -> T + Send + 'static,
+) -> Result<T> {
+    let pool = POOL.get_or_init(|| start_pool(default_hash_threads(), DEFAULT_HASH_QUEUE));
     let (tx, rx) = tokio::sync::oneshot::channel();
-    sender
-        .send(Box::new(move |work: &mut Work| {
-            let _ = tx.send(f(work));
-        }))
-        .expect("the hasher thread runs for the life of the process");
-    rx.await.expect("the hasher thread answers every job")
+    let job: Job = Box::new(move |work: &mut Work| {
+        let _ = tx.send(f(work));
+    });
+    match pool.sender.try_send(job) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::TrySendError::Full(_)) => return Err(AppError::Busy),
+        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+            return Err(AppError::Internal("the hashing threads are gone".into()));
+        }
+    }
+    rx.await
+        .map_err(|_| AppError::Internal("a hashing thread dropped its job".into()))
 }
 
 /// Computes an argon2 output into `out` using `work` as memory (grown once as needed).
@@ -156,21 +184,21 @@ pub fn verify_with(work: &mut Work, password: &str, phc: &str) -> bool {
     Output::new(&out).is_ok_and(|o| &o == expected)
 }
 
-/// An argon2id PHC string, computed on the hasher thread.
+/// An argon2id PHC string, computed on the hashing pool.
 pub async fn hash_password_async(password: &str) -> Result<String> {
     let p = password.to_string();
-    on_hasher(move |w| hash_with(w, &p)).await
+    on_hasher(move |w| hash_with(w, &p)).await?
 }
 
-/// Verification on the hasher thread.
-pub async fn verify_password_async(password: &str, phc: &str) -> bool {
+/// Verification on the hashing pool (`Err(Busy)` when its queue is full).
+pub async fn verify_password_async(password: &str, phc: &str) -> Result<bool> {
     let (p, h) = (password.to_string(), phc.to_string());
     on_hasher(move |w| verify_with(w, &p, &h)).await
 }
 
 /// The same work as a real verification, against a hash no password matches (unknown users),
 /// so that timing does not reveal who has an account.
-pub async fn verify_against_dummy(password: &str) {
+pub async fn verify_against_dummy(password: &str) -> Result<()> {
     let p = password.to_string();
     on_hasher(move |w| {
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -179,7 +207,29 @@ pub async fn verify_against_dummy(password: &str) {
             .clone();
         let _ = verify_with(w, &p, &dummy);
     })
-    .await;
+    .await
+}
+
+/// The stored form of a recovery code: SM3 of the code without separators, upper-case. A
+/// recovery code carries 50 random bits, so a plain hash is enough.
+pub fn recovery_code_hash(code: &str) -> String {
+    use sm3::Digest;
+    let canonical: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    hex::encode(sm3::Sm3::digest(canonical.as_bytes()))
+}
+
+/// Ten new recovery codes, `XXXXX-XXXXX` in base32 (no 0/1/8/9 look-alikes to misread).
+pub fn recovery_codes() -> Vec<String> {
+    (0..10)
+        .map(|_| {
+            let s = crate::totp::base32_encode(&random_bytes(7));
+            format!("{}-{}", &s[..5], &s[5..10])
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -230,12 +280,67 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn hashing_runs_on_the_hasher_thread() {
-        let name = on_hasher(|_| std::thread::current().name().map(str::to_string)).await;
-        assert_eq!(name.as_deref(), Some("zizhi-hasher"));
+    async fn hashing_runs_on_the_hashing_pool() {
+        let name = on_hasher(|_| std::thread::current().name().map(str::to_string))
+            .await
+            .unwrap();
+        assert!(name.unwrap().starts_with("zizhi-hasher-"));
         let h = hash_password_async("correct horse battery").await.unwrap();
-        assert!(verify_password_async("correct horse battery", &h).await);
-        assert!(!verify_password_async("wrong horse battery", &h).await);
+        assert!(
+            verify_password_async("correct horse battery", &h)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password_async("wrong horse battery", &h)
+                .await
+                .unwrap()
+        );
+    }
+
+    /// A full queue refuses at once instead of waiting (the sign-in answers 429 before any
+    /// hashing).
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let pool = start_pool(1, 1);
+        let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        // One job occupies the thread, one waits in the queue of one.
+        pool.sender
+            .try_send(Box::new(move |_| {
+                started_tx.send(()).unwrap();
+                let _ = hold_rx.recv();
+            }))
+            .unwrap_or_else(|_| panic!("the first job is taken"));
+        started_rx.recv().unwrap();
+        assert!(
+            pool.sender.try_send(Box::new(|_| {})).is_ok(),
+            "one may wait"
+        );
+        assert!(matches!(
+            pool.sender.try_send(Box::new(|_| {})),
+            Err(std::sync::mpsc::TrySendError::Full(_))
+        ));
+        hold_tx.send(()).unwrap();
+    }
+
+    #[test]
+    fn recovery_codes_are_distinct_and_hash_without_their_separator_or_case() {
+        let codes = recovery_codes();
+        assert_eq!(codes.len(), 10);
+        let distinct: std::collections::HashSet<_> = codes.iter().collect();
+        assert_eq!(distinct.len(), 10);
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 11 && c.as_bytes()[5] == b'-')
+        );
+        let c = &codes[0];
+        assert_eq!(
+            recovery_code_hash(c),
+            recovery_code_hash(&c.replace('-', "").to_lowercase())
+        );
+        assert_ne!(recovery_code_hash(c), recovery_code_hash(&codes[1]));
     }
 
     #[test]
@@ -244,11 +349,6 @@ mod tests {
         assert_ne!(token(), token());
         let p = generated_password();
         assert_eq!(p.chars().count(), 16);
-        assert!(check_password_strength("password", &p).is_ok());
-        assert!(check_password_strength("password", "short").is_err());
-        assert!(
-            check_password_strength("password", "0123456789").is_ok(),
-            "10 counts"
-        );
+        assert!(crate::passwords::check("password", &p, &["admin"]).is_ok());
     }
 }

@@ -12,6 +12,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod review;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 use std::str::FromStr;

@@ -42,6 +42,8 @@ pub struct TokenUser {
     /// The session's CSRF token (none for API tokens).
     pub csrf_token: Option<String>,
     pub expires_us: i64,
+    /// When an API token was last used (none for sessions).
+    pub last_used_us: Option<i64>,
 }
 
 fn user_columns() -> String {
@@ -61,7 +63,7 @@ pub async fn session_user(
     created_after_us: i64,
 ) -> Result<Option<TokenUser>> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {}, s.csrf_token, s.expires_us FROM session s JOIN app_user u ON u.id = s.user_id
+        "SELECT {}, s.csrf_token, s.expires_us, CAST(NULL AS BIGINT) AS last_used_us FROM session s JOIN app_user u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
         user_columns()
     ));
@@ -151,7 +153,7 @@ pub async fn insert_api_token(
 /// The live API token's user.
 pub async fn api_token_user(db: &Db, token: &str) -> Result<Option<TokenUser>> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us FROM api_token a JOIN app_user u ON u.id = a.user_id
+        "SELECT {}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us, a.last_used_us FROM api_token a JOIN app_user u ON u.id = a.user_id
          WHERE a.token_hash = $1 AND a.expires_us > $2",
         user_columns()
     ));
@@ -160,4 +162,47 @@ pub async fn api_token_user(db: &Db, token: &str) -> Result<Option<TokenUser>> {
         .bind(now_us())
         .fetch_optional(p)
         .await)?)
+}
+
+/// An API token as its owner sees it (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub label: String,
+    pub created_us: i64,
+    pub expires_us: i64,
+    pub last_used_us: Option<i64>,
+}
+
+/// A user's live API tokens, newest first.
+pub async fn api_tokens_of(db: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, ApiToken>(
+        "SELECT id, label, created_us, expires_us, last_used_us FROM api_token
+         WHERE user_id = $1 AND expires_us > $2 ORDER BY id DESC")
+        .bind(user_id)
+        .bind(now_us())
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Revokes one of a user's API tokens; the label of the revoked token, `None` when the user
+/// has no token with that id.
+pub async fn revoke_api_token(tx: &mut Tx, user_id: i64, id: i64) -> Result<Option<String>> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, String>(
+        "DELETE FROM api_token WHERE user_id = $1 AND id = $2 RETURNING label")
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// Notes that an API token was used now.
+pub async fn touch_api_token(db: &Db, token: &str) -> Result<()> {
+    on_pool!(db, p => sqlx::query("UPDATE api_token SET last_used_us = $2 WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .bind(now_us())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }

@@ -152,3 +152,46 @@ pub async fn emails_of_organization(db: &Db, organization_id: i64) -> Result<Vec
         .fetch_all(p)
         .await)?)
 }
+
+/// Replaces a user's recovery codes with these (their SM3 hashes).
+pub async fn replace_recovery_codes(tx: &mut Tx, id: i64, code_hashes: &[String]) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM recovery_code WHERE user_id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let now = now_us();
+    for h in code_hashes {
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO recovery_code (user_id, code_hash, created_us) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(h)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Uses up an unused recovery code: true when there was one with this hash.
+pub async fn use_recovery_code(tx: &mut Tx, id: i64, code_hash: &str) -> Result<bool> {
+    let n = on_tx!(tx, c => sqlx::query(
+        "UPDATE recovery_code SET used_us = $3 WHERE user_id = $1 AND code_hash = $2 AND used_us IS NULL")
+        .bind(id)
+        .bind(code_hash)
+        .bind(now_us())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// How many unused recovery codes a user has left.
+pub async fn recovery_codes_left(db: &Db, id: i64) -> Result<i64> {
+    Ok(on_pool!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM recovery_code WHERE user_id = $1 AND used_us IS NULL")
+        .bind(id)
+        .fetch_one(p)
+        .await)?)
+}

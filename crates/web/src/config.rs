@@ -1,7 +1,7 @@
 //! Server configuration: defaults, then a TOML file, then `ZIZHI_…` environment variables,
 //! then command-line flags. Invalid configuration stops start-up with the key named.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -36,6 +36,79 @@ pub struct Config {
     pub certificate_number_template: String,
     /// The smallest expert panel that may conclude (guide 5.4 gives no number; default 3).
     pub panel_min_experts: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks).
+    /// Empty (the default): the connection's own address is the client, and the header is
+    /// ignored, since anyone can send it.
+    pub trusted_proxies: Vec<Cidr>,
+    /// Threads that hash passwords (default: the machine's cores, at most 4).
+    pub password_hash_threads: u32,
+    /// Sign-ins that may wait for a hashing thread; beyond that the answer is 429 at once.
+    pub password_hash_queue: u32,
+}
+
+/// An address block such as `10.0.0.0/8` or `::1` (a single address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let s = s.trim();
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Cidr { addr, prefix })
+    }
+
+    /// Whether `ip` is in the block (an IPv4 address seen as `::ffff:a.b.c.d` counts as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let (a, b, bits) = match (self.addr, ip) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                (u128::from(u32::from(a)), u128::from(u32::from(b)), 32u32)
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b), 128u32),
+            _ => return false,
+        };
+        let shift = bits - u32::from(self.prefix);
+        if shift >= 128 {
+            return true;
+        }
+        (a >> shift) == (b >> shift)
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+fn parse_cidrs(key: &str, items: &[String]) -> Result<Vec<Cidr>, ConfigError> {
+    items
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            Cidr::parse(s).ok_or_else(|| {
+                bad(
+                    key,
+                    format!("\"{s}\" is not an address or block like 10.0.0.0/8"),
+                )
+            })
+        })
+        .collect()
 }
 
 impl Default for Config {
@@ -45,7 +118,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: None,
             secure_cookies: None,
-            require_totp_for_staff: false,
+            require_totp_for_staff: true,
             session_idle_minutes: 8 * 60,
             session_absolute_hours: 12,
             lockout_threshold: 5,
@@ -56,6 +129,9 @@ impl Default for Config {
             evidence_url: None,
             certificate_number_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
             panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS as u32,
+            trusted_proxies: Vec::new(),
+            password_hash_threads: zizhi_app::secrets::default_hash_threads() as u32,
+            password_hash_queue: zizhi_app::secrets::DEFAULT_HASH_QUEUE as u32,
         }
     }
 }
@@ -75,6 +151,7 @@ impl std::fmt::Debug for Config {
                 &self.certificate_number_template,
             )
             .field("panel_min_experts", &self.panel_min_experts)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -112,9 +189,15 @@ struct FileConfig {
     evidence_url: Option<String>,
     certificate_number_template: Option<String>,
     panel_min_experts: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
+    password_hash_threads: Option<u32>,
+    password_hash_queue: Option<u32>,
 }
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 18] = [
+    "trusted_proxies",
+    "password_hash_threads",
+    "password_hash_queue",
     "session_absolute_hours",
     "panel_min_experts",
     "certificate_number_template",
@@ -196,6 +279,15 @@ impl Config {
             if let Some(v) = f.panel_min_experts {
                 c.panel_min_experts = v;
             }
+            if let Some(v) = f.trusted_proxies {
+                c.trusted_proxies = parse_cidrs("trusted_proxies", &v)?;
+            }
+            if let Some(v) = f.password_hash_threads {
+                c.password_hash_threads = v;
+            }
+            if let Some(v) = f.password_hash_queue {
+                c.password_hash_queue = v;
+            }
         }
         for key in KEYS {
             let var = format!("ZIZHI_{}", key.to_ascii_uppercase());
@@ -227,6 +319,18 @@ impl Config {
                 "certificate_number_template" => c.certificate_number_template = v.clone(),
                 "panel_min_experts" => {
                     c.panel_min_experts = u32::try_from(num(key)?)
+                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
+                }
+                "trusted_proxies" => {
+                    let items: Vec<String> = v.split(',').map(str::to_string).collect();
+                    c.trusted_proxies = parse_cidrs(key, &items)?;
+                }
+                "password_hash_threads" => {
+                    c.password_hash_threads = u32::try_from(num(key)?)
+                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
+                }
+                "password_hash_queue" => {
+                    c.password_hash_queue = u32::try_from(num(key)?)
                         .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
                 }
                 _ => unreachable!("KEYS is exhaustive"),
@@ -275,6 +379,12 @@ impl Config {
         }
         if !(1..=99).contains(&self.panel_min_experts) {
             return Err(bad("panel_min_experts", "must be 1 to 99"));
+        }
+        if !(1..=64).contains(&self.password_hash_threads) {
+            return Err(bad("password_hash_threads", "must be 1 to 64"));
+        }
+        if !(1..=10_000).contains(&self.password_hash_queue) {
+            return Err(bad("password_hash_queue", "must be 1 to 10000"));
         }
         if self.login_attempts_per_minute == 0 {
             return Err(bad("login_attempts_per_minute", "must be at least 1"));
@@ -372,6 +482,42 @@ mod tests {
         c.listen = "127.0.0.1:8080".parse().unwrap();
         c.secure_cookies = Some(true);
         assert!(c.cookies_secure());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_blocks() {
+        let env = |k: &str| {
+            (k == "ZIZHI_TRUSTED_PROXIES").then(|| "10.0.0.0/8, 192.168.1.7,::1".to_string())
+        };
+        let c = Config::load(None, &env).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(c.trusted_proxies[0].contains(ip("10.255.0.1")));
+        assert!(
+            c.trusted_proxies[0].contains(ip("::ffff:10.1.2.3")),
+            "mapped"
+        );
+        assert!(!c.trusted_proxies[0].contains(ip("11.0.0.1")));
+        assert!(c.trusted_proxies[1].contains(ip("192.168.1.7")));
+        assert!(!c.trusted_proxies[1].contains(ip("192.168.1.8")));
+        assert!(c.trusted_proxies[2].contains(ip("::1")));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        for bad in ["10.0.0.0/33", "example.com", "10.0.0.0/x"] {
+            let env = |k: &str| (k == "ZIZHI_TRUSTED_PROXIES").then(|| bad.to_string());
+            assert_eq!(
+                Config::load(None, &env).unwrap_err().key,
+                "trusted_proxies",
+                "{bad}"
+            );
+        }
+        assert!(
+            Config::default().trusted_proxies.is_empty(),
+            "none by default"
+        );
+        assert!(
+            Config::default().require_totp_for_staff,
+            "staff 2FA on by default"
+        );
     }
 
     #[test]

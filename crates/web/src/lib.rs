@@ -33,6 +33,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, files: FileStore, config: Config) -> AppState {
+        zizhi_app::secrets::configure_hasher(
+            config.password_hash_threads as usize,
+            config.password_hash_queue as usize,
+        );
         AppState {
             app: App::new(db, files, config.app_config()),
             config: Arc::new(config),

@@ -1,5 +1,6 @@
 //! Account use cases on SQLite and (with ZIZHI_TEST_POSTGRES_URL) PostgreSQL.
 
+use crate::without_staff_second_factor;
 use zizhi_app::accounts::NewUserInput;
 use zizhi_app::{App, AppConfig, AppError, totp};
 
@@ -9,7 +10,7 @@ async fn apps() -> Vec<App> {
         let files = zizhi_store::files::FileStore::open(&b.dir.join("evidence"))
             .await
             .unwrap();
-        out.push(App::new(b.db, files, AppConfig::default()));
+        out.push(App::new(b.db, files, without_staff_second_factor()));
     }
     out
 }
@@ -57,28 +58,278 @@ async fn the_first_start_creates_one_administrator_with_a_one_time_password() {
     }
 }
 
+fn ip(s: &str) -> Option<std::net::IpAddr> {
+    Some(s.parse().unwrap())
+}
+
+/// Issue 9: five wrong passwords from one address lock that (name, address) pair — even the
+/// right password is refused from there — but not the owner signing in from elsewhere; and the
+/// answer is the same for a wrong password, an unknown name and a locked pair.
 #[tokio::test]
-async fn five_wrong_passwords_lock_the_account_even_against_the_right_one() {
+async fn five_wrong_passwords_lock_the_name_from_that_address_only() {
     for app in apps().await {
         app.create_user(None, staff("lead", "project_lead"))
             .await
             .unwrap();
-        for _ in 0..4 {
+        let attacker = ip("203.0.113.66");
+        for _ in 0..5 {
             assert!(matches!(
-                app.login("lead", "wrong password", None).await,
+                app.login_from("lead", "wrong password", None, attacker)
+                    .await,
                 Err(AppError::Unauthenticated)
             ));
         }
+        // Locked from there: the right password gets the very same answer.
         assert!(matches!(
-            app.login("lead", "wrong password", None).await,
-            Err(AppError::Locked { .. })
+            app.login_from("lead", "a long password", None, attacker)
+                .await,
+            Err(AppError::Unauthenticated)
         ));
+        // The owner, elsewhere, is not locked out.
+        app.login_from("lead", "a long password", None, ip("198.51.100.7"))
+            .await
+            .expect("another address signs in");
+        // The case of the name does not open another pair.
         assert!(matches!(
-            app.login("lead", "a long password", None).await,
-            Err(AppError::Locked { .. })
+            app.login_from("LEAD", "a long password", None, attacker)
+                .await,
+            Err(AppError::Unauthenticated)
         ));
+        // Names that do not exist are counted and locked the same way.
+        for _ in 0..6 {
+            assert!(matches!(
+                app.login_from("nobody", "wrong password", None, attacker)
+                    .await,
+                Err(AppError::Unauthenticated)
+            ));
+        }
         let log = app.verify_audit(None).await.unwrap();
-        assert_eq!(log.events, 6, "create + five failures");
+        assert_eq!(
+            log.events, 7,
+            "create + five failures + one sign-in (unknown names are not audited)"
+        );
+    }
+}
+
+/// Issue 9: the lock backs off — the first lasts `lockout_seconds`, each failure after a lock
+/// doubles it; four failures do not lock (the threshold, 5, is included).
+#[tokio::test]
+async fn the_lock_doubles_with_each_failure_after_it() {
+    for app in apps().await {
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        let from = ip("203.0.113.66");
+        let db = app.store_for_tests().clone();
+        let lock = || async {
+            zizhi_store::throttle::get(&db, "lead", "203.0.113.66")
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        for _ in 0..4 {
+            let _ = app.login_from("lead", "wrong password", None, from).await;
+        }
+        assert_eq!(lock().await.locked_until_us, None, "four failures: no lock");
+        let _ = app.login_from("lead", "wrong password", None, from).await;
+        let base = app.config.lockout_seconds * 1_000_000;
+        let now = zizhi_store::now_us();
+        let first = lock().await.locked_until_us.unwrap() - now;
+        assert!((base - 5_000_000..=base).contains(&first), "{first}");
+        // Let the lock run out (rewinding it), fail once more: twice as long.
+        let mut tx = db.begin().await.unwrap();
+        zizhi_store::throttle::record_failure(&mut tx, "lead", "203.0.113.66", |_| Some(0))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(lock().await.failures, 6);
+        let _ = app.login_from("lead", "wrong password", None, from).await;
+        let second = lock().await.locked_until_us.unwrap() - zizhi_store::now_us();
+        assert!(
+            (4 * base - 5_000_000..=4 * base).contains(&second),
+            "the seventh failure is the third past the threshold: 4× ({second})"
+        );
+        // A password reset forgets the locks.
+        app.reset_password(None, "lead").await.unwrap();
+        assert!(
+            zizhi_store::throttle::get(&db, "lead", "203.0.113.66")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+/// Issue 9: a password a person chooses has at least 12 characters and is not the username,
+/// the e-mail address or a common password; the refusal names the field.
+#[tokio::test]
+async fn chosen_passwords_follow_the_rules() {
+    for app in apps().await {
+        let field_of = |e: AppError| match e {
+            AppError::Invalid { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        for bad in [
+            "eleven char",
+            "zhangsan2026",
+            "qwertyuiop123",
+            "            ",
+        ] {
+            let mut u = staff("zhangsan", "expert");
+            u.password = Some(bad.into());
+            let e = app.create_user(None, u).await.unwrap_err();
+            assert_eq!(field_of(e), "password", "{bad:?}");
+        }
+        let mut u = staff("zhangsan", "expert");
+        u.password = Some("twelve chars".into());
+        app.create_user(None, u)
+            .await
+            .expect("12 characters are enough");
+        let s = app.login("zhangsan", "twelve chars", None).await.unwrap();
+        let e = app
+            .change_password(&s.actor, "twelve chars", "zhangsan@example.test", None)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(e), "new_password");
+        let e = app
+            .change_password(&s.actor, "twelve chars", "Password2026!", None)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(e), "new_password");
+    }
+}
+
+/// Issue 9: staff need a second factor by default: until they enrol one they can only manage
+/// their own account.
+#[tokio::test]
+async fn staff_need_a_second_factor_by_default() {
+    assert!(AppConfig::default().require_totp_for_staff);
+    for b in zizhi_testkit::backends("zizhi_staff2fa").await {
+        let files = zizhi_store::files::FileStore::open(&b.dir.join("evidence"))
+            .await
+            .unwrap();
+        let app = App::new(b.db, files, AppConfig::default());
+        app.create_user(None, staff("sup", "supervisor"))
+            .await
+            .unwrap();
+        let s = app.login("sup", "a long password", None).await.unwrap();
+        assert!(s.actor.needs_totp_enrollment);
+        assert!(matches!(
+            app.cases_page(&s.actor, None, 1, 20).await,
+            Err(AppError::Forbidden)
+        ));
+        let (secret, _) = app.new_totp_secret(&s.actor);
+        let key = totp::base32_decode(&secret).unwrap();
+        let codes = app
+            .confirm_totp(
+                &s.actor,
+                &secret,
+                &totp::code_at(&key, totp::now_unix() / 30),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            codes.len(),
+            10,
+            "recovery codes come with the second factor"
+        );
+        let s = app
+            .login("sup", "a long password", Some(&codes[0]))
+            .await
+            .unwrap();
+        assert!(!s.actor.needs_totp_enrollment);
+        app.cases_page(&s.actor, None, 1, 20)
+            .await
+            .expect("enrolled staff work");
+    }
+}
+
+/// Issue 9: recovery codes stand in for the TOTP code, each once; new ones replace the old.
+#[tokio::test]
+async fn a_recovery_code_works_once_and_new_ones_replace_the_old() {
+    for app in apps().await {
+        app.create_user(None, staff("exp", "expert")).await.unwrap();
+        let s = app.login("exp", "a long password", None).await.unwrap();
+        assert!(
+            app.new_recovery_codes(&s.actor).await.is_err(),
+            "no recovery codes without a second factor"
+        );
+        let (secret, _) = app.new_totp_secret(&s.actor);
+        let key = totp::base32_decode(&secret).unwrap();
+        let codes = app
+            .confirm_totp(
+                &s.actor,
+                &secret,
+                &totp::code_at(&key, totp::now_unix() / 30),
+            )
+            .await
+            .unwrap();
+        assert_eq!(app.recovery_codes_left(&s.actor).await.unwrap(), 10);
+        // Typed in lower case without the dash, it still works — once.
+        let typed = codes[3].replace('-', "").to_lowercase();
+        let s = app
+            .login("exp", "a long password", Some(&typed))
+            .await
+            .unwrap();
+        assert_eq!(app.recovery_codes_left(&s.actor).await.unwrap(), 9);
+        assert!(matches!(
+            app.login("exp", "a long password", Some(&codes[3])).await,
+            Err(AppError::Invalid { ref field, .. }) if field == "totp"
+        ));
+        assert!(matches!(
+            app.login("exp", "a long password", Some("AAAAA-AAAAA"))
+                .await,
+            Err(AppError::Invalid { .. })
+        ));
+        let fresh = app.new_recovery_codes(&s.actor).await.unwrap();
+        assert!(
+            app.login("exp", "a long password", Some(&codes[4]))
+                .await
+                .is_err(),
+            "the old codes stop working"
+        );
+        app.login("exp", "a long password", Some(&fresh[0]))
+            .await
+            .unwrap();
+    }
+}
+
+/// Issue 9: API tokens are listed (label, created, last used) and revoked one by one; nobody
+/// revokes another user's token.
+#[tokio::test]
+async fn api_tokens_are_listed_and_revoked_one_by_one() {
+    for app in apps().await {
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        app.create_user(None, staff("other", "project_lead"))
+            .await
+            .unwrap();
+        let s = app.login("lead", "a long password", None).await.unwrap();
+        let o = app.login("other", "a long password", None).await.unwrap();
+        let t1 = app.create_api_token(&s.actor, "ci", 30).await.unwrap();
+        let t2 = app.create_api_token(&s.actor, "script", 7).await.unwrap();
+        let list = app.api_tokens(&s.actor).await.unwrap();
+        assert_eq!(
+            list.iter().map(|t| t.label.as_str()).collect::<Vec<_>>(),
+            ["script", "ci"]
+        );
+        assert!(list.iter().all(|t| t.last_used_us.is_none()));
+        assert!(app.api_actor(&t1).await.unwrap().is_some());
+        let list = app.api_tokens(&s.actor).await.unwrap();
+        let ci = list.iter().find(|t| t.label == "ci").unwrap();
+        assert!(ci.last_used_us.is_some(), "use is noted");
+        assert!(matches!(
+            app.revoke_api_token(&o.actor, ci.id).await,
+            Err(AppError::NotFound(_))
+        ));
+        app.revoke_api_token(&s.actor, ci.id).await.unwrap();
+        assert!(app.api_actor(&t1).await.unwrap().is_none(), "revoked");
+        assert!(
+            app.api_actor(&t2).await.unwrap().is_some(),
+            "the other stays"
+        );
+        assert_eq!(app.api_tokens(&s.actor).await.unwrap().len(), 1);
     }
 }
 
@@ -296,7 +547,8 @@ async fn second_factor_codes_are_used_once_and_guessing_locks() {
                 .await
                 .is_err()
         );
-        // Wrong codes with the right password lock the account at the threshold (5).
+        // Wrong codes with the right password count toward the lock (threshold 5): then even
+        // the right code is refused, with the same answer as a wrong password.
         let wrong = |i: u64| {
             let c = totp::code_at(&key, now + 1000 + i);
             if [now.saturating_sub(1), now, now + 1]
@@ -308,15 +560,13 @@ async fn second_factor_codes_are_used_once_and_guessing_locks() {
                 c
             }
         };
-        let mut locked = false;
         for i in 0..5 {
-            if let Err(AppError::Locked { .. }) =
-                app.login("exp", "a long password", Some(&wrong(i))).await
-            {
-                locked = true;
-            }
+            assert!(
+                app.login("exp", "a long password", Some(&wrong(i)))
+                    .await
+                    .is_err()
+            );
         }
-        assert!(locked, "guessing the code locks the account");
         assert!(matches!(
             app.login(
                 "exp",
@@ -324,7 +574,7 @@ async fn second_factor_codes_are_used_once_and_guessing_locks() {
                 Some(&totp::code_at(&key, now + 1))
             )
             .await,
-            Err(AppError::Locked { .. })
+            Err(AppError::Unauthenticated)
         ));
     }
 }
@@ -342,7 +592,7 @@ async fn a_session_ends_after_its_absolute_lifetime() {
             files,
             AppConfig {
                 session_absolute_seconds: 0,
-                ..AppConfig::default()
+                ..without_staff_second_factor()
             },
         );
         app.create_user(None, staff("lead", "project_lead"))

@@ -3,8 +3,9 @@
 //! clock pause, resubmission, acceptance, lapse and termination, withdrawal; wrong roles and
 //! wrong stages refused.
 
+use crate::without_staff_second_factor;
 use zizhi_app::accounts::NewUserInput;
-use zizhi_app::{Actor, App, AppConfig, AppError};
+use zizhi_app::{Actor, App, AppError};
 use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::criteria::Pack;
 use zizhi_domain::period::{PeriodLength, period_end};
@@ -17,7 +18,7 @@ pub(crate) async fn apps() -> Vec<App> {
     let mut out = Vec::new();
     for b in zizhi_testkit::backends("zizhi_cases").await {
         let files = FileStore::open(&b.dir.join("evidence")).await.unwrap();
-        out.push(App::new(b.db, files, AppConfig::default()));
+        out.push(App::new(b.db, files, without_staff_second_factor()));
     }
     out
 }

@@ -1,6 +1,7 @@
 //! Notifications: outbox folder, SMTP, retries, and exclusive claiming by concurrent workers.
 //! On SQLite and (with ZIZHI_TEST_POSTGRES_URL) PostgreSQL.
 
+use crate::without_staff_second_factor;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -20,7 +21,7 @@ async fn apps(transport: impl Fn(&PathBuf) -> Transport) -> Vec<(App, PathBuf)> 
                 from: "资质认定 <noreply@example.test>".into(),
                 transport: transport(&outbox),
             },
-            ..AppConfig::default()
+            ..without_staff_second_factor()
         };
         out.push((App::new(b.db, files, config), outbox));
     }

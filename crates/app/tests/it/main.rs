@@ -4,3 +4,12 @@ mod accounts;
 mod case_core;
 mod cases;
 mod mail;
+
+/// The settings for tests of other rules: staff need no second factor here (the default is on;
+/// `accounts::staff_need_a_second_factor_by_default` pins that).
+pub fn without_staff_second_factor() -> zizhi_app::AppConfig {
+    zizhi_app::AppConfig {
+        require_totp_for_staff: false,
+        ..zizhi_app::AppConfig::default()
+    }
+}

@@ -65,7 +65,7 @@ impl Ctx {
                 | zizhi_app::AppError::NotFound(_)
                 | zizhi_app::AppError::Unauthenticated
                 | zizhi_app::AppError::TotpRequired
-                | zizhi_app::AppError::Locked { .. }
+                | zizhi_app::AppError::Busy
                 | zizhi_app::AppError::Conflict { .. }
                 | zizhi_app::AppError::WrongStage { .. }
         ) {

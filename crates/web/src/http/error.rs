@@ -70,7 +70,7 @@ impl Failure {
                 "totp_required",
                 t("login.totp_required"),
             ),
-            AppError::Locked { .. } => f(StatusCode::LOCKED, "locked", t("login.locked")),
+            AppError::Busy => f(StatusCode::TOO_MANY_REQUESTS, "busy", t("login.busy")),
             AppError::Forbidden => f(StatusCode::FORBIDDEN, "forbidden", t("error.forbidden")),
             AppError::NotFound(_) => f(StatusCode::NOT_FOUND, "not_found", t("error.not_found")),
             AppError::Invalid { field, problem } => Failure {
@@ -119,13 +119,26 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
+        let mut res = self.body();
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
+        res
+    }
+}
+
+impl Failure {
+    fn body(&self) -> Response {
         if self.api {
             let body = json!({"error": {
                 "code": self.code,
                 "field": self.field,
                 "message": self.message.get(self.lang),
-                "message_zh": self.message.zh,
-                "message_en": self.message.en,
+                "message_zh": &self.message.zh,
+                "message_en": &self.message.en,
             }});
             return (self.status, Json(body)).into_response();
         }

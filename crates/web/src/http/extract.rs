@@ -135,16 +135,61 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// The client's address, when the server was started with connect info.
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+/// The client's address: the connection's peer, unless the peer is a trusted proxy
+/// (`trusted_proxies`); then `X-Forwarded-For` is read from the right, skipping trusted
+/// proxies, and the first other address is the client. Without trusted proxies the header is
+/// ignored, since any client can send it.
+pub(crate) fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: &[&str],
+    trusted: &[crate::config::Cidr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return Some(peer);
+    }
+    let hops = forwarded_for
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            // An unreadable entry: stop at the last address known.
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+impl FromRequestParts<crate::AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        st: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        Ok(ClientIp(client_ip(
+            peer,
+            &forwarded,
+            &st.config.trusted_proxies,
+        )))
     }
 }
 
@@ -197,5 +242,44 @@ impl<S: Send + Sync> FromRequestParts<S> for Me {
             .and_then(|c| c.actor.clone())
             .map(Me)
             .ok_or_else(|| Failure::from_app(zizhi_app::AppError::Unauthenticated, lang, api))
+    }
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use super::client_ip;
+    use crate::config::Cidr;
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let ip = |s: &str| Some(s.parse().unwrap());
+        let proxy = [Cidr::parse("10.0.0.0/8").unwrap()];
+        // No trusted proxies: the header is ignored.
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &["1.2.3.4"], &[]),
+            ip("203.0.113.9")
+        );
+        // A client that is not a trusted proxy cannot choose its address.
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &["1.2.3.4"], &proxy),
+            ip("203.0.113.9")
+        );
+        // Behind the proxy: the right-most address that is not a trusted proxy.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["6.6.6.6, 198.51.100.7, 10.0.0.5"], &proxy),
+            ip("198.51.100.7"),
+            "a forged left-most entry is not believed"
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["6.6.6.6", "198.51.100.7"], &proxy),
+            ip("198.51.100.7"),
+            "several headers read as one list"
+        );
+        assert_eq!(client_ip(ip("10.0.0.2"), &[], &proxy), ip("10.0.0.2"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["garbage"], &proxy),
+            ip("10.0.0.2")
+        );
+        assert_eq!(client_ip(None, &["1.2.3.4"], &proxy), None);
     }
 }

@@ -101,16 +101,23 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "login.username" => ("用户名", "Username"),
         "login.password" => ("密码", "Password"),
         "login.totp" => (
-            "动态验证码（已启用双因素认证时填写）",
-            "One-time code (if two-factor is on)",
+            "动态验证码或恢复码（已启用双因素认证时填写）",
+            "One-time code or recovery code (if two-factor is on)",
         ),
         "login.submit" => ("登录", "Sign in"),
-        "login.failed" => ("用户名或密码不正确", "Wrong username or password"),
-        "login.locked" => (
-            "登录失败次数过多，账号已暂时锁定，请稍后再试",
-            "Too many failed attempts: the account is locked for a while",
+        "login.failed" => (
+            "用户名或密码不正确；若多次失败，请稍后再试",
+            "Wrong username or password; after repeated failures, wait a while and try again",
+        ),
+        "login.busy" => (
+            "登录请求过多，请几秒后再试",
+            "Too many sign-ins at once: try again in a few seconds",
         ),
         "login.totp_required" => ("请输入动态验证码", "Enter your one-time code"),
+        "login.totp_wrong" => (
+            "动态验证码或恢复码不正确",
+            "The one-time code or recovery code is wrong",
+        ),
         "login.rate_limited" => (
             "尝试过于频繁，请一分钟后再试",
             "Too many attempts: try again in a minute",
@@ -150,7 +157,10 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "users.status" => ("状态", "Status"),
         "users.active" => ("正常", "Active"),
         "users.disabled" => ("已停用", "Disabled"),
-        "users.locked" => ("已锁定", "Locked"),
+        "users.locked" => (
+            "登录已暂时锁定，来源地址数：",
+            "Sign-in locked for a while; addresses: ",
+        ),
         "users.totp" => ("双因素", "2FA"),
         "users.reset" => ("重置密码", "Reset password"),
         "users.disable" => ("停用", "Disable"),
@@ -242,8 +252,8 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "account.password" => ("修改密码", "Change password"),
         "account.current" => ("当前密码", "Current password"),
         "account.new" => (
-            "新密码（至少 10 个字符）",
-            "New password (10 characters or more)",
+            "新密码（至少 12 个字符，不能是用户名、电子邮箱或常见密码）",
+            "New password (12 characters or more; not your username, e-mail or a common password)",
         ),
         "account.changed" => ("密码已修改", "Password changed"),
         "account.totp" => ("双因素认证（TOTP）", "Two-factor authentication (TOTP)"),
@@ -262,6 +272,27 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "account.token_done" => (
             "令牌（仅显示一次，请妥善保存）：",
             "Token (shown once; keep it safe):",
+        ),
+        "account.token_none" => ("暂无有效的 API 令牌", "No live API tokens"),
+        "account.token_created" => ("生成时间", "Created"),
+        "account.token_last_used" => ("最近使用", "Last used"),
+        "account.token_expires" => ("到期", "Expires"),
+        "account.token_never" => ("从未使用", "Never"),
+        "account.token_revoke" => ("吊销", "Revoke"),
+        "account.token_revoked" => ("令牌已吊销", "The token is revoked"),
+        "account.recovery" => ("恢复码", "Recovery codes"),
+        "account.recovery_left" => ("未使用的恢复码数量：", "Unused recovery codes: "),
+        "account.recovery_help" => (
+            "手机丢失时，可在登录页的动态验证码一栏输入一个恢复码；每个恢复码只能使用一次。",
+            "If you lose your phone, enter one recovery code in the one-time code field when signing in; each works once.",
+        ),
+        "account.recovery_new" => (
+            "生成新的恢复码（旧的作废）",
+            "Make new recovery codes (the old ones stop working)",
+        ),
+        "account.recovery_shown" => (
+            "恢复码（仅显示这一次，请打印或抄写后妥善保存）：",
+            "Recovery codes (shown this once: print or copy them and keep them safe):",
         ),
         "common.submit" => ("提交", "Submit"),
         "common.save" => ("保存", "Save"),

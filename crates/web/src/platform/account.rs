@@ -3,16 +3,16 @@
 use crate::AppState;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
-use crate::http::extract::{Form, JsonBody, Me};
+use crate::http::extract::{Form, JsonBody, Me, Path};
 use crate::http::i18n::Tr;
 use crate::routes::{Access, RouteSpec, r};
-use crate::views::{Chrome, chrome, failure_flash, render, with_flash};
+use crate::views::{Chrome, chrome, failure_flash, fmt_time, render, with_flash};
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use serde::Deserialize;
 use serde_json::json;
 use zizhi_app::{Actor, AppError};
@@ -24,31 +24,78 @@ struct AccountPage {
     totp_enabled: bool,
     totp_secret: String,
     totp_uri: String,
+    /// Recovery codes just made (shown this once).
+    recovery_codes: Vec<String>,
+    recovery_left: i64,
+    tokens: Vec<TokenRow>,
 }
 
-fn account_page_with(
+/// One live API token on the account page.
+struct TokenRow {
+    id: i64,
+    label: String,
+    created: String,
+    last_used: String,
+    expires: String,
+}
+
+/// What an action leaves on the account page: its message (or error) and recovery codes to
+/// show once.
+#[derive(Default)]
+struct Shown {
+    flash: Option<(String, bool)>,
+    recovery_codes: Vec<String>,
+}
+
+async fn account_page_with(
     st: &AppState,
     ctx: &Ctx,
     a: &Actor,
-    flash: Option<(String, bool)>,
+    shown: Shown,
     status: StatusCode,
 ) -> Response {
     let (secret, uri) = st.app.new_totp_secret(a);
     let mut c = chrome(ctx, "/account");
-    if let Some((m, err)) = flash {
+    if let Some((m, err)) = shown.flash {
         c = with_flash(c, m, err);
     }
+    let t = Tr { lang: ctx.lang };
+    let loaded = async {
+        let tokens = st.app.api_tokens(a).await?;
+        let left = st.app.recovery_codes_left(a).await?;
+        Ok::<_, AppError>((tokens, left))
+    };
+    let (tokens, recovery_left) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return ctx.fail(e).into_response(),
+    };
+    let tokens = tokens
+        .into_iter()
+        .map(|k| TokenRow {
+            id: k.id,
+            label: k.label,
+            created: fmt_time(k.created_us, ctx.lang),
+            last_used: k.last_used_us.map_or_else(
+                || t.get("account.token_never").to_string(),
+                |u| fmt_time(u, ctx.lang),
+            ),
+            expires: fmt_time(k.expires_us, ctx.lang),
+        })
+        .collect();
     let page = AccountPage {
         c,
         totp_enabled: ctx.totp_enabled,
         totp_secret: secret,
         totp_uri: uri,
+        recovery_codes: shown.recovery_codes,
+        recovery_left,
+        tokens,
     };
     (status, render(&page)).into_response()
 }
 
 pub async fn account_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
-    account_page_with(&st, &ctx, &a, None, StatusCode::OK)
+    account_page_with(&st, &ctx, &a, Shown::default(), StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -80,23 +127,40 @@ pub async fn account_password(
         &ctx,
         &a,
         r.map(|()| (t.get("account.changed").to_string(), StatusCode::OK)),
+        Vec::new(),
     )
+    .await
 }
 
-/// The account page after an action: its success message, or what went wrong.
-fn account_outcome(
+/// The account page after an action: its success message (and recovery codes to show once),
+/// or what went wrong.
+async fn account_outcome(
     st: &AppState,
     ctx: &Ctx,
     a: &Actor,
     outcome: Result<(String, StatusCode), AppError>,
+    recovery_codes: Vec<String>,
 ) -> Response {
-    match outcome {
-        Ok((msg, status)) => account_page_with(st, ctx, a, Some((msg, false)), status),
+    let (shown, status) = match outcome {
+        Ok((msg, status)) => (
+            Shown {
+                flash: Some((msg, false)),
+                recovery_codes,
+            },
+            status,
+        ),
         Err(e) => match failure_flash(ctx, e) {
-            Ok((msg, status)) => account_page_with(st, ctx, a, Some((msg, true)), status),
-            Err(r) => *r,
+            Ok((msg, status)) => (
+                Shown {
+                    flash: Some((msg, true)),
+                    recovery_codes: Vec::new(),
+                },
+                status,
+            ),
+            Err(r) => return *r,
         },
-    }
+    };
+    account_page_with(st, ctx, a, shown, status).await
 }
 
 #[derive(Deserialize)]
@@ -115,12 +179,46 @@ pub async fn account_totp(
     let mut ctx = ctx.clone();
     ctx.totp_enabled |= r.is_ok();
     let t = Tr { lang: ctx.lang };
+    let (r, codes) = match r {
+        Ok(codes) => (
+            Ok((t.get("account.totp_done").to_string(), StatusCode::OK)),
+            codes,
+        ),
+        Err(e) => (Err(e), Vec::new()),
+    };
+    account_outcome(&st, &ctx, &a, r, codes).await
+}
+
+/// New recovery codes (the old ones stop working), shown once on the page.
+pub async fn account_recovery_codes(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
+    let t = Tr { lang: ctx.lang };
+    let (r, codes) = match st.app.new_recovery_codes(&a).await {
+        Ok(codes) => (
+            Ok((t.get("account.recovery_shown").to_string(), StatusCode::OK)),
+            codes,
+        ),
+        Err(e) => (Err(e), Vec::new()),
+    };
+    account_outcome(&st, &ctx, &a, r, codes).await
+}
+
+/// Revokes one of one's API tokens from the account page.
+pub async fn account_token_revoke(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Response {
+    let t = Tr { lang: ctx.lang };
+    let r = st.app.revoke_api_token(&a, id).await;
     account_outcome(
         &st,
         &ctx,
         &a,
-        r.map(|()| (t.get("account.totp_done").to_string(), StatusCode::OK)),
+        r.map(|()| (t.get("account.token_revoked").to_string(), StatusCode::OK)),
+        Vec::new(),
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -147,7 +245,9 @@ pub async fn account_token(
                 StatusCode::CREATED,
             )
         }),
+        Vec::new(),
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -178,6 +278,37 @@ pub async fn api_tokens_create(
         Json(json!({"token": token, "days": b.days})),
     )
         .into_response())
+}
+
+/// `GET /api/v1/tokens`: the caller's live API tokens (never their secrets).
+pub async fn api_tokens_list(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+    let tokens = st.app.api_tokens(&a).await.or_fail(&ctx)?;
+    let items: Vec<_> = tokens
+        .into_iter()
+        .map(|k| {
+            json!({"id": k.id, "label": k.label, "created_us": k.created_us,
+                   "expires_us": k.expires_us, "last_used_us": k.last_used_us})
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+/// `DELETE /api/v1/tokens/{id}`: revokes one of the caller's API tokens.
+pub async fn api_tokens_revoke(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
+    st.app.revoke_api_token(&a, id).await.or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/v1/me/recovery-codes`: new recovery codes, returned once; the old ones stop
+/// working.
+pub async fn api_recovery_codes(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+    let codes = st.app.new_recovery_codes(&a).await.or_fail(&ctx)?;
+    Ok((StatusCode::CREATED, Json(json!({ "codes": codes }))).into_response())
 }
 
 /// This module's route rows.
@@ -218,6 +349,56 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "Create an API token",
             ),
             post(account_token),
+        ),
+        (
+            r(
+                M::POST,
+                "/account/tokens/{id}/revoke",
+                Authenticated,
+                "吊销 API 令牌",
+                "Revoke an API token",
+            ),
+            post(account_token_revoke),
+        ),
+        (
+            r(
+                M::POST,
+                "/account/recovery-codes",
+                Authenticated,
+                "生成新的恢复码",
+                "Make new recovery codes",
+            ),
+            post(account_recovery_codes),
+        ),
+        (
+            r(
+                M::GET,
+                "/api/v1/tokens",
+                Authenticated,
+                "本人的 API 令牌",
+                "One's own API tokens",
+            ),
+            get(api_tokens_list),
+        ),
+        (
+            r(
+                M::DELETE,
+                "/api/v1/tokens/{id}",
+                Authenticated,
+                "吊销本人的一个 API 令牌",
+                "Revoke one of one's API tokens",
+            ),
+            delete(api_tokens_revoke),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/me/recovery-codes",
+                Authenticated,
+                "生成新的恢复码（旧的作废）",
+                "New recovery codes (the old ones stop working)",
+            ),
+            post(api_recovery_codes),
         ),
         (
             r(

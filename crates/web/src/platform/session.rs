@@ -130,7 +130,7 @@ pub async fn login_submit(
         return fail_page("login.rate_limited", StatusCode::TOO_MANY_REQUESTS);
     }
     let totp = (!f.totp.trim().is_empty()).then_some(f.totp.trim());
-    match st.app.login(&f.username, &f.password, totp).await {
+    match st.app.login_from(&f.username, &f.password, totp, ip).await {
         Ok(s) => {
             let mut res = Redirect::to(&safe_next(Some(&f.next))).into_response();
             let h = res.headers_mut();
@@ -152,8 +152,13 @@ pub async fn login_submit(
         }
         Err(AppError::Unauthenticated) => fail_page("login.failed", StatusCode::UNAUTHORIZED),
         Err(AppError::TotpRequired) => fail_page("login.totp_required", StatusCode::UNAUTHORIZED),
-        Err(AppError::Invalid { .. }) => fail_page("login.totp_required", StatusCode::UNAUTHORIZED),
-        Err(AppError::Locked { .. }) => fail_page("login.locked", StatusCode::LOCKED),
+        Err(AppError::Invalid { .. }) => fail_page("login.totp_wrong", StatusCode::UNAUTHORIZED),
+        Err(AppError::Busy) => {
+            let mut res = fail_page("login.busy", StatusCode::TOO_MANY_REQUESTS);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            res
+        }
         Err(e) => ctx.fail(e).into_response(),
     }
 }
@@ -217,7 +222,7 @@ pub async fn api_session_create(
     }
     let s = st
         .app
-        .login(&b.username, &b.password, b.totp.as_deref())
+        .login_from(&b.username, &b.password, b.totp.as_deref(), ip)
         .await
         .or_fail(&ctx)?;
     Ok((

@@ -20,7 +20,6 @@ use zizhi_app::accounts::{NewUserInput, User};
 use zizhi_app::policy::Action;
 use zizhi_app::{Actor, AppError};
 use zizhi_domain::roles::Role;
-use zizhi_store::now_us;
 
 pub struct UserRow {
     pub id: i64,
@@ -29,7 +28,8 @@ pub struct UserRow {
     pub role: String,
     pub email: String,
     pub disabled: bool,
-    pub locked: bool,
+    /// Addresses from which sign-in as this user is locked now.
+    pub locked_from: i64,
     pub totp: bool,
 }
 
@@ -51,7 +51,7 @@ async fn users_page_with(
 ) -> Answer {
     let users = st.app.list_users(a).await.or_fail(ctx)?;
     let orgs = st.app.list_organizations(a).await.or_fail(ctx)?;
-    let now = now_us();
+    let locked = st.app.locked_sign_ins(a).await.or_fail(ctx)?;
     let mut c = chrome(ctx, "/users");
     if let Some((m, err)) = flash {
         c = with_flash(c, m, err);
@@ -63,7 +63,7 @@ async fn users_page_with(
             .map(|u| UserRow {
                 id: u.id,
                 role: Role::parse(&u.role).map_or(u.role.clone(), |r| role_name(r, ctx.lang)),
-                locked: u.locked_until_us.is_some_and(|t| t > now),
+                locked_from: locked.get(&u.username.to_lowercase()).copied().unwrap_or(0),
                 totp: u.totp_secret.is_some(),
                 username: u.username,
                 display_name: u.display_name,

@@ -161,6 +161,24 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
             Some(obj(&[("label", text(), true), ("days", int(), false)])),
             Some(out(&[("token", text()), ("days", int())])),
         ),
+        ("GET", "/api/v1/tokens") => op(
+            200,
+            None,
+            Some(out(&[(
+                "items",
+                list(out(&[
+                    ("id", int()),
+                    ("label", text()),
+                    ("created_us", int()),
+                    ("expires_us", int()),
+                    ("last_used_us", nullable("integer")),
+                ])),
+            )])),
+        ),
+        ("DELETE", "/api/v1/tokens/{id}") => op(204, None, None),
+        ("POST", "/api/v1/me/recovery-codes") => {
+            op(201, None, Some(out(&[("codes", list(text()))])))
+        }
         ("GET", "/api/v1/users") => op(200, None, Some(out(&[("users", list(r("User")))]))),
         ("POST", "/api/v1/users") => op(
             201,

@@ -85,6 +85,9 @@ impl TestApp {
         let config = Config {
             data_dir: dir,
             login_attempts_per_minute: 10_000,
+            // These tests exercise other rules; `staff_must_enrol_a_second_factor_by_default`
+            // covers the default (on).
+            require_totp_for_staff: false,
             ..Config::default()
         };
         TestApp::with_state(AppState::new(db, files, config), backend)
@@ -227,6 +230,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/account/password", everyone.clone()),
         ("POST", "/account/totp", everyone.clone()),
         ("POST", "/account/tokens", everyone.clone()),
+        ("POST", "/account/tokens/{id}/revoke", everyone.clone()),
+        ("POST", "/account/recovery-codes", everyone.clone()),
         ("GET", "/users", vec![Administrator]),
         ("POST", "/users", vec![Administrator]),
         ("POST", "/users/{id}/reset-password", vec![Administrator]),
@@ -271,6 +276,9 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/api/v1/me", everyone.clone()),
         ("PUT", "/api/v1/me/password", everyone.clone()),
         ("POST", "/api/v1/tokens", everyone.clone()),
+        ("GET", "/api/v1/tokens", everyone.clone()),
+        ("DELETE", "/api/v1/tokens/{id}", everyone.clone()),
+        ("POST", "/api/v1/me/recovery-codes", everyone.clone()),
         ("GET", "/api/v1/users", vec![Administrator]),
         ("POST", "/api/v1/users", vec![Administrator]),
         (
@@ -616,39 +624,343 @@ async fn administrators_create_users_and_see_the_one_time_password_once() {
     }
 }
 
+impl TestApp {
+    /// The same application with other settings (same database and evidence store).
+    fn reconfigured(self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
+        TestApp::with_state(
+            AppState::new(
+                self.state.app.store_for_tests().clone(),
+                self.state.app.files.clone(),
+                config,
+            ),
+            self.backend,
+        )
+    }
+
+    /// Signs in on the page with an `X-Forwarded-For` header.
+    async fn login_via(&self, forwarded_for: &str, username: &str, password: &str) -> Resp {
+        let mut b = Browser::default();
+        self.get(&mut b, "/login").await;
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("username", username),
+                ("password", password),
+                ("csrf", &b.csrf),
+            ])
+            .finish();
+        let req = Request::post("/login")
+            .header(header::COOKIE, b.cookie_header())
+            .header(header::HOST, "zizhi.test")
+            .header(header::ORIGIN, "http://zizhi.test")
+            .header("x-forwarded-for", forwarded_for)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+}
+
+/// The flash message of a page (what the person reads).
+fn flash(body: &str) -> String {
+    let i = body
+        .find("class=\"flash")
+        .unwrap_or_else(|| panic!("no flash: {body}"));
+    let j = body[i..].find("</").unwrap();
+    body[i..i + j].to_string()
+}
+
+/// Issue 9: five wrong passwords lock the (name, address) pair, not the account: behind a
+/// trusted proxy the client's address comes from `X-Forwarded-For`, and the owner signs in from
+/// elsewhere. A wrong password, an unknown name and a locked pair get the same answer.
 #[tokio::test]
-async fn five_failed_sign_ins_lock_the_account() {
+async fn failed_sign_ins_lock_the_name_from_that_address_only() {
+    for app in test_apps().await {
+        let app = app.reconfigured(|c| {
+            c.trusted_proxies = vec![zizhi_web::config::Cidr::parse("127.0.0.1").unwrap()];
+        });
+        app.user("sup1", Role::Supervisor, None).await;
+        let wrong = app
+            .login_via("203.0.113.66", "sup1", "wrong password!")
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        for _ in 0..4 {
+            app.login_via("203.0.113.66", "sup1", "wrong password!")
+                .await;
+        }
+        let locked = app
+            .login_via("203.0.113.66", "sup1", "a long password")
+            .await;
+        let unknown = app
+            .login_via("203.0.113.67", "nobody", "a long password")
+            .await;
+        assert_eq!(locked.status, StatusCode::UNAUTHORIZED, "not 423");
+        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(flash(&locked.body), flash(&wrong.body));
+        assert_eq!(flash(&unknown.body), flash(&wrong.body));
+        assert!(flash(&wrong.body).contains("用户名或密码不正确"));
+        // The API answers alike: the same code and message.
+        let api = |name: &'static str, pw: &'static str| {
+            app.api(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                Some(json!({"username": name, "password": pw})),
+            )
+        };
+        let a = api("nobody", "a long password").await;
+        let b = api("sup1", "wrong password!").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(a.body, b.body);
+        // The owner, from another address, is not locked out.
+        let ok = app
+            .login_via("198.51.100.7", "sup1", "a long password")
+            .await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        // The administrator sees the lock on the users page.
+        app.user("admin1", Role::Administrator, None).await;
+        let mut adm = app.login("admin1").await;
+        let page = app.get(&mut adm, "/users").await;
+        assert!(
+            page.body.contains("登录已暂时锁定，来源地址数：1"),
+            "{}",
+            page.body
+        );
+    }
+}
+
+/// Issue 9: without trusted proxies `X-Forwarded-For` is ignored (anyone can send it): a client
+/// cannot pick a fresh address for each guess.
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
     for app in test_apps().await {
         app.user("sup1", Role::Supervisor, None).await;
-        let mut b = Browser::default();
-        app.get(&mut b, "/login").await;
-        for _ in 0..4 {
-            let r = app
-                .post_form(
-                    &mut b,
-                    "/login",
-                    &[("username", "sup1"), ("password", "wrong password!")],
-                )
+        for i in 0..5 {
+            app.login_via(&format!("203.0.113.{i}"), "sup1", "wrong password!")
                 .await;
-            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-            assert!(r.body.contains("用户名或密码不正确"));
         }
         let r = app
-            .post_form(
-                &mut b,
-                "/login",
-                &[("username", "sup1"), ("password", "wrong password!")],
-            )
+            .login_via("198.51.100.7", "sup1", "a long password")
             .await;
-        assert_eq!(r.status, StatusCode::LOCKED);
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "still the same peer");
+    }
+}
+
+/// Issue 9: staff enrol a second factor before anything else, by default.
+#[tokio::test]
+async fn staff_must_enrol_a_second_factor_by_default() {
+    for app in test_apps().await {
+        let app = app
+            .reconfigured(|c| c.require_totp_for_staff = Config::default().require_totp_for_staff);
+        app.user("sup1", Role::Supervisor, None).await;
+        let mut b = app.login("sup1").await;
+        assert_eq!(
+            app.get(&mut b, "/cases").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(app.get(&mut b, "/account").await.status, StatusCode::OK);
+        let org = app
+            .state
+            .app
+            .create_organization(None, "91350100M000100Y43", "示例灾备")
+            .await
+            .unwrap();
+        app.user("app1", Role::Applicant, Some(org.id)).await;
+        let mut a = app.login("app1").await;
+        assert_eq!(
+            app.get(&mut a, "/cases").await.status,
+            StatusCode::OK,
+            "applicants need none"
+        );
+    }
+}
+
+/// Issue 9: the account page lists live API tokens (label, created, last used) and revokes
+/// them one by one; the API does the same; a revoked token stops working at once.
+#[tokio::test]
+async fn api_tokens_are_listed_and_revoked_on_the_page_and_over_the_api() {
+    for app in test_apps().await {
+        app.user("lead1", Role::ProjectLead, None).await;
+        let mut b = app.login("lead1").await;
         let r = app
             .post_form(
                 &mut b,
-                "/login",
-                &[("username", "sup1"), ("password", "a long password")],
+                "/account/tokens",
+                &[("label", "夜间同步"), ("days", "30")],
             )
             .await;
-        assert_eq!(r.status, StatusCode::LOCKED);
+        assert_eq!(r.status, StatusCode::CREATED);
+        let i = r.body.find("请妥善保存）： ").unwrap() + "请妥善保存）： ".len();
+        let token = r.body[i..i + 64].to_string();
+        let page = app.get(&mut b, "/account").await;
+        assert!(
+            page.body.contains("夜间同步") && page.body.contains("从未使用"),
+            "{}",
+            page.body
+        );
+        // Used once: the page shows when.
+        assert_eq!(
+            app.api(Method::GET, "/api/v1/me", Some(&token), None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let list = app
+            .api(Method::GET, "/api/v1/tokens", Some(&token), None)
+            .await
+            .json();
+        let item = &list["items"][0];
+        assert_eq!(item["label"], "夜间同步");
+        assert!(item["last_used_us"].is_i64());
+        assert!(
+            item.get("token").is_none() && !list.to_string().contains(&token),
+            "never the secret"
+        );
+        let id = item["id"].as_i64().unwrap();
+        let page = app.get(&mut b, "/account").await;
+        assert!(!page.body.contains("从未使用"));
+        // Another user cannot revoke it.
+        app.user("lead2", Role::ProjectLead, None).await;
+        let other = app
+            .api(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                Some(json!({"username": "lead2", "password": "a long password"})),
+            )
+            .await
+            .json();
+        let other = other["token"].as_str().unwrap();
+        let r = app
+            .api(
+                Method::DELETE,
+                &format!("/api/v1/tokens/{id}"),
+                Some(other),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // The owner revokes it on the page.
+        let r = app
+            .post_form(&mut b, &format!("/account/tokens/{id}/revoke"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("令牌已吊销"));
+        assert_eq!(
+            app.api(Method::GET, "/api/v1/me", Some(&token), None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        // Over the API: create, revoke, gone.
+        let t2 = app
+            .api(
+                Method::POST,
+                "/api/v1/tokens",
+                Some(other),
+                Some(json!({"label": "ci"})),
+            )
+            .await
+            .json();
+        let t2 = t2["token"].as_str().unwrap().to_string();
+        let list = app
+            .api(Method::GET, "/api/v1/tokens", Some(&t2), None)
+            .await
+            .json();
+        let id2 = list["items"][0]["id"].as_i64().unwrap();
+        let r = app
+            .api(
+                Method::DELETE,
+                &format!("/api/v1/tokens/{id2}"),
+                Some(&t2),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            app.api(Method::GET, "/api/v1/me", Some(&t2), None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        let r = app
+            .api(Method::DELETE, "/api/v1/tokens/x", Some(other), None)
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(r.json()["error"].is_object(), "JSON error for a bad id");
+    }
+}
+
+/// Issue 9: recovery codes are shown once when the second factor is turned on, stand in for a
+/// code at sign-in once each, and can be renewed (the old ones stop working).
+#[tokio::test]
+async fn recovery_codes_are_shown_once_and_work_once() {
+    for app in test_apps().await {
+        app.user("exp1", Role::Expert, None).await;
+        let mut b = app.login("exp1").await;
+        let page = app.get(&mut b, "/account").await;
+        let i = page.body.find("id=\"totp-secret\">").unwrap() + "id=\"totp-secret\">".len();
+        let secret = page.body[i..].split('<').next().unwrap().to_string();
+        let key = zizhi_app::totp::base32_decode(&secret).unwrap();
+        let code = zizhi_app::totp::code_at(&key, zizhi_app::totp::now_unix() / 30);
+        let r = app
+            .post_form(
+                &mut b,
+                "/account/totp",
+                &[("secret", &secret), ("code", &code)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let list = r
+            .body
+            .split("id=\"recovery-codes\">")
+            .nth(1)
+            .unwrap()
+            .split("</ol>")
+            .next()
+            .unwrap();
+        let codes: Vec<String> = list
+            .split("<li>")
+            .skip(1)
+            .map(|c| c.split("</li>").next().unwrap().to_string())
+            .collect();
+        assert_eq!(codes.len(), 10);
+        let again = app.get(&mut b, "/account").await;
+        assert!(!again.body.contains(&codes[0]), "shown once");
+        assert!(again.body.contains("id=\"recovery-left\">10<"));
+        // Sign in with a recovery code in the code field, then it is used up.
+        let signin = |code: String| {
+            app.api(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                Some(json!({"username": "exp1", "password": "a long password", "totp": code})),
+            )
+        };
+        assert_eq!(signin(codes[0].clone()).await.status, StatusCode::CREATED);
+        let r = signin(codes[0].clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["field"], "totp");
+        // New codes over the API; the old ones stop working.
+        let tok = signin(codes[1].clone()).await.json()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let fresh = app
+            .api(Method::POST, "/api/v1/me/recovery-codes", Some(&tok), None)
+            .await;
+        assert_eq!(fresh.status, StatusCode::CREATED);
+        let fresh = fresh.json()["codes"].as_array().unwrap().clone();
+        assert_eq!(fresh.len(), 10);
+        assert_eq!(
+            signin(codes[2].clone()).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            signin(fresh[0].as_str().unwrap().to_string()).await.status,
+            StatusCode::CREATED
+        );
     }
 }
 
