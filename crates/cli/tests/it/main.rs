@@ -1,4 +1,5 @@
 //! The crate's integration tests, in one binary (one link step on a 2-core machine).
 
 mod cli;
+mod schemathesis;
 mod serve;

@@ -42,7 +42,7 @@ fn serve(data: &Path, port: u16) -> (Child, Option<String>) {
     (child, password)
 }
 
-fn request(
+pub(crate) fn request(
     port: u16,
     method: &str,
     path: &str,
@@ -71,7 +71,7 @@ fn request(
     )
 }
 
-fn wait_healthy(port: u16) {
+pub(crate) fn wait_healthy(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
         assert!(Instant::now() < deadline, "server did not come up");
@@ -80,7 +80,7 @@ fn wait_healthy(port: u16) {
     assert_eq!(request(port, "GET", "/health", &[], b"").0, 200);
 }
 
-fn json_field(body: &str, key: &str) -> String {
+pub(crate) fn json_field(body: &str, key: &str) -> String {
     let v: serde_json::Value =
         serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
     v[key]

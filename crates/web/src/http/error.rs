@@ -168,3 +168,16 @@ impl<T> OrFail<T> for zizhi_app::Result<T> {
         self.map_err(|e| ctx.fail(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 9: a full hashing queue is 429 with `Retry-After`, before any hashing.
+    #[test]
+    fn busy_is_429_with_retry_after() {
+        let r = Failure::from_app(AppError::Busy, Lang::Zh, true).into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "5");
+    }
+}

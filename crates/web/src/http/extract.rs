@@ -47,6 +47,60 @@ fn shape_error(path: String, msg: String, lang: Lang, api: bool) -> Failure {
     }
 }
 
+/// The refusal of text holding a NUL character: no field may carry one (PostgreSQL cannot store
+/// it, and no person types it).
+fn nul_failure(field: String, lang: Lang, api: bool) -> Failure {
+    Failure {
+        field: Some(field),
+        ..Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Text::new("不能包含空字符（NUL）", "must not contain a NUL character"),
+            lang,
+            api,
+        )
+    }
+}
+
+/// The first form field (name or value) holding a NUL character.
+fn nul_in_form(bytes: &[u8]) -> Option<String> {
+    form_urlencoded::parse(bytes)
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| k.replace('\0', "").to_string())
+}
+
+/// The path (`a.b[0]`) of the first JSON string or key holding a NUL character. Only JSON text
+/// with an escaped NUL (`\u0000`) is parsed a second time to find it.
+fn nul_in_json(bytes: &[u8]) -> Option<String> {
+    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0').then(|| path.to_string()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| walk(x, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| {
+                let p = if path.is_empty() {
+                    k.replace('\0', "")
+                } else {
+                    format!("{path}.{}", k.replace('\0', ""))
+                };
+                if k.contains('\0') {
+                    Some(p)
+                } else {
+                    walk(x, &p)
+                }
+            }),
+            _ => None,
+        }
+    }
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    walk(&v, "").map(|p| if p.is_empty() { "body".into() } else { p })
+}
+
 /// A path parameter (`/cases/{id}`): a value that does not parse is a 404 in the request's
 /// format (JSON for the API), not axum's plain-text rejection — no such case can exist.
 pub struct Path<T>(pub T);
@@ -56,9 +110,11 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
         let (lang, api) = ctx_of(&parts.extensions);
+        // A NUL character can name nothing that exists.
+        let nul = parts.uri.path().contains("%00");
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(v)) => Ok(Path(v)),
-            Err(_) => Err(Failure::from_app(
+            Ok(axum::extract::Path(v)) if !nul => Ok(Path(v)),
+            _ => Err(Failure::from_app(
                 zizhi_app::AppError::NotFound("path"),
                 lang,
                 api,
@@ -84,6 +140,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
                 api,
             )
         })?;
+        if let Some(field) = nul_in_form(&bytes) {
+            return Err(nul_failure(field, lang, api));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
         serde_path_to_error::deserialize(de)
             .map(Form)
@@ -108,6 +167,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 api,
             )
         })?;
+        if let Some(field) = nul_in_json(&bytes) {
+            return Err(nul_failure(field, lang, api));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de)
             .map(JsonBody)
@@ -219,6 +281,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryOf<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
         let (lang, api) = ctx_of(&parts.extensions);
         let q = parts.uri.query().unwrap_or("");
+        if let Some(field) = nul_in_form(q.as_bytes()) {
+            return Err(nul_failure(field, lang, api));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(QueryOf)
@@ -281,5 +346,30 @@ mod client_ip_tests {
             ip("10.0.0.2")
         );
         assert_eq!(client_ip(None, &["1.2.3.4"], &proxy), None);
+    }
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use super::{nul_in_form, nul_in_json};
+
+    #[test]
+    fn a_nul_character_is_found_and_named() {
+        assert_eq!(
+            nul_in_json(br#"{"label": "S\u0000x"}"#).as_deref(),
+            Some("label")
+        );
+        assert_eq!(
+            nul_in_json(br#"{"a": {"b": ["ok", "x\u0000"]}}"#).as_deref(),
+            Some("a.b[1]")
+        );
+        assert_eq!(
+            nul_in_json(br#"{"label": "S\\u0000x"}"#),
+            None,
+            "an escaped backslash"
+        );
+        assert_eq!(nul_in_json(br#"{"label": "fine"}"#), None);
+        assert_eq!(nul_in_form(b"label=a%00b&days=3").as_deref(), Some("label"));
+        assert_eq!(nul_in_form(b"label=ab&days=3"), None);
     }
 }
