@@ -65,6 +65,24 @@ async fn record(
     crate::audit::record(tx, actor, action, object_type, object_id, summary).await
 }
 
+/// A user who signs in with a password (and, for staff, a second factor).
+pub const SIGN_IN_PASSWORD: &str = "password";
+/// A user who signs in only through the centre's OpenID Connect provider (no local password;
+/// the provider is responsible for the second factor).
+pub const SIGN_IN_OIDC: &str = "oidc";
+
+/// Refuses password work for a single sign-on user, naming `field`.
+fn not_for_sso(u: &User, field: &str) -> Result<()> {
+    if u.sign_in == SIGN_IN_OIDC {
+        return Err(AppError::invalid(
+            field,
+            "该账号通过单点登录（OpenID Connect）登录，密码由身份提供方管理",
+            "this account signs in through single sign-on (OpenID Connect); its password is kept by the identity provider",
+        ));
+    }
+    Ok(())
+}
+
 /// The answer to a wrong second-factor code (TOTP or recovery code).
 fn wrong_code() -> AppError {
     AppError::invalid(
@@ -129,6 +147,7 @@ impl App {
             organization_id: u.organization_id,
             needs_totp_enrollment: self.config.require_totp_for_staff
                 && role.is_staff()
+                && u.sign_in != SIGN_IN_OIDC
                 && u.totp_secret.is_none(),
             must_change_password: u.must_change_password,
         })
@@ -251,6 +270,7 @@ impl App {
                 organization_id: input.organization_id,
                 password_hash: &hash,
                 must_change_password: must_change,
+                sign_in: SIGN_IN_PASSWORD,
             },
         )
         .await
@@ -279,6 +299,7 @@ impl App {
         let u = users::by_username(&self.db, username)
             .await?
             .ok_or(AppError::NotFound("user"))?;
+        not_for_sso(&u, "username")?;
         let password = secrets::generated_password();
         let hash = hash_password_async(&password).await?;
         let mut tx = self.db.begin().await?;
@@ -322,6 +343,7 @@ impl App {
         let u = users::by_id(&self.db, actor.user_id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
+        not_for_sso(&u, "current_password")?;
         if !verify_password_async(current, &u.password_hash).await? {
             return Err(AppError::invalid(
                 "current_password",
@@ -493,7 +515,10 @@ impl App {
             self.login_failed(&key, &address, None, "unknown").await?;
             return Err(AppError::Unauthenticated);
         };
-        let password_ok = verify_password_async(password, &u.password_hash).await? && !u.disabled;
+        // A single sign-on user has no local password ("!" never verifies): the same answer.
+        let password_ok = verify_password_async(password, &u.password_hash).await?
+            && !u.disabled
+            && u.sign_in == SIGN_IN_PASSWORD;
         if !password_ok {
             self.login_failed(&key, &address, Some(&u), "password")
                 .await?;
@@ -520,9 +545,6 @@ impl App {
                 return Err(wrong_code());
             }
         }
-        let actor = self.actor_for(&u)?;
-        let token = secrets::token();
-        let csrf_token = secrets::token();
         let mut tx = self.db.begin().await?;
         if let Some(step) = totp_step
             && !users::claim_totp_step(&mut tx, u.id, i64::try_from(step).unwrap_or(i64::MAX))
@@ -542,21 +564,36 @@ impl App {
                 .await?;
             return Err(wrong_code());
         }
-        users::record_success(&mut tx, u.id).await?;
         throttle::clear(&mut tx, &key, &address).await?;
-        sessions::insert(
-            &mut tx,
-            &token,
-            u.id,
-            &csrf_token,
-            now + self.config.session_idle_seconds * 1_000_000,
-        )
-        .await?;
         let how = if recovery.is_some() {
             json!({"second_factor": "recovery_code"})
         } else {
             json!({})
         };
+        let session = self.open_session(tx, &u, how).await?;
+        Ok(session)
+    }
+
+    /// Opens a session for a user whose sign-in succeeded (any way), audited with `how`, and
+    /// commits `tx`.
+    pub(crate) async fn open_session(
+        &self,
+        mut tx: Tx,
+        u: &User,
+        how: serde_json::Value,
+    ) -> Result<NewSession> {
+        let actor = self.actor_for(u)?;
+        let token = secrets::token();
+        let csrf_token = secrets::token();
+        users::record_success(&mut tx, u.id).await?;
+        sessions::insert(
+            &mut tx,
+            &token,
+            u.id,
+            &csrf_token,
+            now_us() + self.config.session_idle_seconds * 1_000_000,
+        )
+        .await?;
         record(&mut tx, Some(&actor), "user.login", "user", u.id, how).await?;
         tx.commit().await?;
         Ok(NewSession {

@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod policy;
 pub mod secrets;
+pub mod sso;
 pub mod totp;
 
 use std::sync::Arc;
@@ -123,7 +124,7 @@ impl AppError {
     }
 
     /// Store conflicts become field conflicts; other store errors stay internal.
-    fn from_store(e: StoreError) -> AppError {
+    pub(crate) fn from_store(e: StoreError) -> AppError {
         match e {
             StoreError::Conflict(field) => AppError::Conflict { field },
             other => AppError::Store(other),

@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
-pub(crate) const COLUMNS: &str = "id, username, display_name, email, role, organization_id, password_hash, totp_secret, must_change_password, failed_logins, locked_until_us, disabled, created_us";
+pub(crate) const COLUMNS: &str = "id, username, display_name, email, role, organization_id, password_hash, totp_secret, must_change_password, failed_logins, locked_until_us, disabled, created_us, sign_in";
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct User {
@@ -21,6 +21,8 @@ pub struct User {
     pub locked_until_us: Option<i64>,
     pub disabled: bool,
     pub created_us: i64,
+    /// `password` or `oidc` (single sign-on only, no local password).
+    pub sign_in: String,
 }
 
 #[derive(Debug, Clone)]
@@ -32,13 +34,15 @@ pub struct NewUser<'a> {
     pub organization_id: Option<i64>,
     pub password_hash: &'a str,
     pub must_change_password: bool,
+    /// `password` or `oidc`.
+    pub sign_in: &'a str,
 }
 
 pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> Result<User> {
     let now = now_us();
     let sql = sqlx::AssertSqlSafe(format!(
-        "INSERT INTO app_user (username, display_name, email, role, organization_id, password_hash, must_change_password, created_us)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        "INSERT INTO app_user (username, display_name, email, role, organization_id, password_hash, must_change_password, created_us, sign_in)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
     ));
     on_tx!(tx, c => sqlx::query_as::<_, User>(sql)
         .bind(u.username)
@@ -49,6 +53,7 @@ pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> Result<User> {
         .bind(u.password_hash)
         .bind(u.must_change_password)
         .bind(now)
+        .bind(u.sign_in)
         .fetch_one(c)
         .await)
     .map_err(|e| StoreError::conflict_as(e, "username"))
@@ -194,4 +199,56 @@ pub async fn recovery_codes_left(db: &Db, id: i64) -> Result<i64> {
         .bind(id)
         .fetch_one(p)
         .await)?)
+}
+
+/// The user linked to an identity at an OpenID Connect provider.
+pub async fn by_oidc(db: &Db, issuer: &str, subject: &str) -> Result<Option<User>> {
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {cols} FROM oidc_identity o JOIN app_user u ON u.id = o.user_id
+         WHERE o.issuer = $1 AND o.subject = $2"
+    ));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(sql)
+        .bind(issuer)
+        .bind(subject)
+        .fetch_optional(p)
+        .await)?)
+}
+
+/// Links an identity at an OpenID Connect provider to a user.
+pub async fn link_oidc(tx: &mut Tx, issuer: &str, subject: &str, user_id: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO oidc_identity (issuer, subject, user_id, created_us) VALUES ($1, $2, $3, $4)")
+        .bind(issuer)
+        .bind(subject)
+        .bind(user_id)
+        .bind(now_us())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Updates what the identity provider says about a single sign-on user.
+pub async fn set_profile(
+    tx: &mut Tx,
+    id: i64,
+    display_name: &str,
+    email: &str,
+    role: &str,
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE app_user SET display_name = $2, email = $3, role = $4 WHERE id = $1")
+        .bind(id)
+        .bind(display_name)
+        .bind(email)
+        .bind(role)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }

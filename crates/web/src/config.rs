@@ -44,6 +44,40 @@ pub struct Config {
     pub password_hash_threads: u32,
     /// Sign-ins that may wait for a hashing thread; beyond that the answer is 429 at once.
     pub password_hash_queue: u32,
+    /// Single sign-on for staff: the OpenID Connect provider's issuer URL (unset: off).
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
+    pub oidc_client_secret: Option<String>,
+    /// This server's callback as registered at the provider: `https://…/login/oidc/callback`.
+    pub oidc_redirect_url: Option<String>,
+    /// The ID-token claim naming the staff role (a role name, or a list holding one).
+    pub oidc_role_claim: String,
+    /// The scopes asked for, space-separated (`openid` first).
+    pub oidc_scopes: String,
+}
+
+/// The single sign-on settings in effect (all required ones present).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub redirect_url: String,
+    pub role_claim: String,
+    pub scopes: Vec<String>,
+}
+
+/// Without the client secret.
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("redirect_url", &self.redirect_url)
+            .field("role_claim", &self.role_claim)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An address block such as `10.0.0.0/8` or `::1` (a single address).
@@ -132,6 +166,12 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             password_hash_threads: zizhi_app::secrets::default_hash_threads() as u32,
             password_hash_queue: zizhi_app::secrets::DEFAULT_HASH_QUEUE as u32,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_redirect_url: None,
+            oidc_role_claim: "zizhi_role".into(),
+            oidc_scopes: "openid profile email".into(),
         }
     }
 }
@@ -140,6 +180,7 @@ impl Default for Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let redacted = |u: &Option<String>| u.as_ref().map(|_| "«redacted»");
+        let oidc_secret = redacted(&self.oidc_client_secret);
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
@@ -152,6 +193,8 @@ impl std::fmt::Debug for Config {
             )
             .field("panel_min_experts", &self.panel_min_experts)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_secret", &oidc_secret)
             .finish_non_exhaustive()
     }
 }
@@ -192,9 +235,21 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     password_hash_threads: Option<u32>,
     password_hash_queue: Option<u32>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_redirect_url: Option<String>,
+    oidc_role_claim: Option<String>,
+    oidc_scopes: Option<String>,
 }
 
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 24] = [
+    "oidc_issuer",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_redirect_url",
+    "oidc_role_claim",
+    "oidc_scopes",
     "trusted_proxies",
     "password_hash_threads",
     "password_hash_queue",
@@ -288,6 +343,24 @@ impl Config {
             if let Some(v) = f.password_hash_queue {
                 c.password_hash_queue = v;
             }
+            if f.oidc_issuer.is_some() {
+                c.oidc_issuer = f.oidc_issuer;
+            }
+            if f.oidc_client_id.is_some() {
+                c.oidc_client_id = f.oidc_client_id;
+            }
+            if f.oidc_client_secret.is_some() {
+                c.oidc_client_secret = f.oidc_client_secret;
+            }
+            if f.oidc_redirect_url.is_some() {
+                c.oidc_redirect_url = f.oidc_redirect_url;
+            }
+            if let Some(v) = f.oidc_role_claim {
+                c.oidc_role_claim = v;
+            }
+            if let Some(v) = f.oidc_scopes {
+                c.oidc_scopes = v;
+            }
         }
         for key in KEYS {
             let var = format!("ZIZHI_{}", key.to_ascii_uppercase());
@@ -333,6 +406,12 @@ impl Config {
                     c.password_hash_queue = u32::try_from(num(key)?)
                         .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
                 }
+                "oidc_issuer" => c.oidc_issuer = Some(v.clone()),
+                "oidc_client_id" => c.oidc_client_id = Some(v.clone()),
+                "oidc_client_secret" => c.oidc_client_secret = Some(v.clone()),
+                "oidc_redirect_url" => c.oidc_redirect_url = Some(v.clone()),
+                "oidc_role_claim" => c.oidc_role_claim = v.clone(),
+                "oidc_scopes" => c.oidc_scopes = v.clone(),
                 _ => unreachable!("KEYS is exhaustive"),
             }
         }
@@ -380,6 +459,7 @@ impl Config {
         if !(1..=99).contains(&self.panel_min_experts) {
             return Err(bad("panel_min_experts", "must be 1 to 99"));
         }
+        self.oidc()?;
         if !(1..=64).contains(&self.password_hash_threads) {
             return Err(bad("password_hash_threads", "must be 1 to 64"));
         }
@@ -400,6 +480,55 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// Single sign-on, when configured: issuer, client id and redirect URL are all needed, and
+    /// the URLs must be http(s).
+    pub fn oidc(&self) -> Result<Option<OidcSettings>, ConfigError> {
+        let Some(issuer) = &self.oidc_issuer else {
+            return Ok(None);
+        };
+        let url_ok = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+        if !url_ok(issuer) {
+            return Err(bad(
+                "oidc_issuer",
+                format!("\"{issuer}\" is not an http(s) URL"),
+            ));
+        }
+        let client_id = self
+            .oidc_client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| bad("oidc_client_id", "needed with oidc_issuer"))?;
+        let redirect_url = self
+            .oidc_redirect_url
+            .clone()
+            .ok_or_else(|| bad("oidc_redirect_url", "needed with oidc_issuer"))?;
+        if !url_ok(&redirect_url) || !redirect_url.ends_with("/login/oidc/callback") {
+            return Err(bad(
+                "oidc_redirect_url",
+                format!("\"{redirect_url}\" must be this server's http(s)://…/login/oidc/callback"),
+            ));
+        }
+        let scopes: Vec<String> = self
+            .oidc_scopes
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if !scopes.iter().any(|s| s == "openid") {
+            return Err(bad("oidc_scopes", "must include openid"));
+        }
+        if self.oidc_role_claim.trim().is_empty() {
+            return Err(bad("oidc_role_claim", "must name a claim"));
+        }
+        Ok(Some(OidcSettings {
+            issuer: issuer.clone(),
+            client_id,
+            client_secret: self.oidc_client_secret.clone(),
+            redirect_url,
+            role_claim: self.oidc_role_claim.trim().to_string(),
+            scopes,
+        }))
     }
 
     /// The database URL in effect.
@@ -518,6 +647,37 @@ mod tests {
             Config::default().require_totp_for_staff,
             "staff 2FA on by default"
         );
+    }
+
+    #[test]
+    fn single_sign_on_needs_its_settings_together() {
+        assert_eq!(Config::default().oidc().unwrap(), None, "off by default");
+        let env = |k: &str| (k == "ZIZHI_OIDC_ISSUER").then(|| "https://idp.example".to_string());
+        assert_eq!(Config::load(None, &env).unwrap_err().key, "oidc_client_id");
+        let env = |k: &str| match k {
+            "ZIZHI_OIDC_ISSUER" => Some("https://idp.example".to_string()),
+            "ZIZHI_OIDC_CLIENT_ID" => Some("zizhi".to_string()),
+            "ZIZHI_OIDC_REDIRECT_URL" => Some("https://zizhi.example/elsewhere".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            Config::load(None, &env).unwrap_err().key,
+            "oidc_redirect_url"
+        );
+        let env = |k: &str| match k {
+            "ZIZHI_OIDC_ISSUER" => Some("https://idp.example".to_string()),
+            "ZIZHI_OIDC_CLIENT_ID" => Some("zizhi".to_string()),
+            "ZIZHI_OIDC_CLIENT_SECRET" => Some("s3cr3t-oidc".to_string()),
+            "ZIZHI_OIDC_REDIRECT_URL" => {
+                Some("https://zizhi.example/login/oidc/callback".to_string())
+            }
+            _ => None,
+        };
+        let c = Config::load(None, &env).unwrap();
+        let o = c.oidc().unwrap().unwrap();
+        assert_eq!(o.role_claim, "zizhi_role");
+        assert_eq!(o.scopes, ["openid", "profile", "email"]);
+        assert!(!format!("{c:?}").contains("s3cr3t-oidc"));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct AppState {
     pub app: App,
     pub config: Arc<Config>,
     pub limiter: Arc<ctx::LoginLimiter>,
+    /// Staff single sign-on, when configured (validated with the configuration).
+    pub oidc: Option<Arc<config::OidcSettings>>,
 }
 
 impl AppState {
@@ -37,10 +39,12 @@ impl AppState {
             config.password_hash_threads as usize,
             config.password_hash_queue as usize,
         );
+        let oidc = config.oidc().ok().flatten().map(Arc::new);
         AppState {
             app: App::new(db, files, config.app_config()),
             config: Arc::new(config),
             limiter: Arc::new(ctx::LoginLimiter::default()),
+            oidc,
         }
     }
 }

@@ -182,6 +182,7 @@ async fn duplicates_are_reported_as_conflicts_naming_the_field() {
             organization_id: Some(org2.id),
             password_hash: "x",
             must_change_password: false,
+            sign_in: "password",
         };
         let u = users::insert(&mut tx, &nu).await.unwrap();
         assert!(!u.must_change_password && !u.disabled);

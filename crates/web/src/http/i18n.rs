@@ -109,6 +109,12 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "用户名或密码不正确；若多次失败，请稍后再试",
             "Wrong username or password; after repeated failures, wait a while and try again",
         ),
+        "login.sso" => ("测评中心工作人员单点登录", "Centre staff: single sign-on"),
+        "login.sso_hint" => (
+            "测评中心工作人员也可通过本中心的统一身份认证登录：",
+            "Centre staff may also sign in through the centre's identity provider:",
+        ),
+        "login.sso_failed" => ("单点登录未成功：", "Single sign-on did not succeed: "),
         "login.busy" => (
             "登录请求过多，请几秒后再试",
             "Too many sign-ins at once: try again in a few seconds",

@@ -8,4 +8,5 @@ pub mod evidence;
 pub mod home;
 pub mod organizations;
 pub mod session;
+pub mod sso;
 pub mod users;

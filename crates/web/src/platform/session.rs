@@ -76,18 +76,24 @@ mod tests {
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage {
-    c: Chrome,
-    next: String,
-    username: String,
+pub(crate) struct LoginPage {
+    pub(crate) c: Chrome,
+    pub(crate) next: String,
+    pub(crate) username: String,
+    /// Staff single sign-on is configured: offer it.
+    pub(crate) sso: bool,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
-    next: Option<String>,
+    pub(crate) next: Option<String>,
 }
 
-pub async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> Response {
     if ctx.actor.is_some() {
         return Redirect::to("/").into_response();
     }
@@ -95,6 +101,7 @@ pub async fn login_page(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
         c: chrome(&ctx, "/login"),
         next: safe_next(q.next.as_deref()),
         username: String::new(),
+        sso: st.oidc.is_some(),
     };
     render(&page).into_response()
 }
@@ -121,6 +128,7 @@ pub async fn login_submit(
             c: with_flash(chrome(&ctx, "/login"), t.get(key), true),
             next: safe_next(Some(&f.next)),
             username: f.username.clone(),
+            sso: st.oidc.is_some(),
         };
         (status, render(&page)).into_response()
     };
@@ -131,25 +139,7 @@ pub async fn login_submit(
     }
     let totp = (!f.totp.trim().is_empty()).then_some(f.totp.trim());
     match st.app.login_from(&f.username, &f.password, totp, ip).await {
-        Ok(s) => {
-            let mut res = Redirect::to(&safe_next(Some(&f.next))).into_response();
-            let h = res.headers_mut();
-            let max_age = st.config.session_idle_minutes * 60;
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(
-                    SESSION_COOKIE,
-                    &s.token,
-                    Some(max_age),
-                    st.config.cookies_secure(),
-                ),
-            );
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(CSRF_COOKIE, "", Some(0), st.config.cookies_secure()),
-            );
-            res
-        }
+        Ok(s) => signed_in(&st, &s.token, &f.next),
         Err(AppError::Unauthenticated) => fail_page("login.failed", StatusCode::UNAUTHORIZED),
         Err(AppError::TotpRequired) => fail_page("login.totp_required", StatusCode::UNAUTHORIZED),
         Err(AppError::Invalid { .. }) => fail_page("login.totp_wrong", StatusCode::UNAUTHORIZED),
@@ -161,6 +151,28 @@ pub async fn login_submit(
         }
         Err(e) => ctx.fail(e).into_response(),
     }
+}
+
+/// The answer to a successful sign-in (password or single sign-on): the session cookie, the
+/// pre-sign-in CSRF cookie cleared, and on to `next` (same-site only).
+pub(crate) fn signed_in(st: &AppState, token: &str, next: &str) -> Response {
+    let mut res = Redirect::to(&safe_next(Some(next))).into_response();
+    let h = res.headers_mut();
+    let max_age = st.config.session_idle_minutes * 60;
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            token,
+            Some(max_age),
+            st.config.cookies_secure(),
+        ),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(CSRF_COOKIE, "", Some(0), st.config.cookies_secure()),
+    );
+    res
 }
 
 pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Response {

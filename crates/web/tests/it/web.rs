@@ -2598,3 +2598,7 @@ async fn huge_pages_and_unparsable_paths_are_client_errors() {
         assert!(e["error"].is_object(), "{e}");
     }
 }
+
+// Single sign-on, with the helpers above.
+#[path = "oidc.rs"]
+mod oidc;
