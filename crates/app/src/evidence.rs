@@ -11,7 +11,7 @@ use zizhi_store::organizations;
 use crate::policy::{Action, Actor};
 use crate::{App, AppError, Result};
 
-fn file_error(e: FileError) -> AppError {
+pub(crate) fn file_error(e: FileError) -> AppError {
     match e {
         FileError::TooLarge(n) => AppError::invalid(
             "file",

@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod policy;
 pub mod secrets;
+pub mod signing;
 pub mod sso;
 pub mod totp;
 
@@ -82,6 +83,8 @@ pub struct App {
     pub config: Arc<AppConfig>,
     /// Today and now in China time; tests and the demo set it.
     pub clock: clock::Clock,
+    /// Fonts, the centre's name, the public address and the signing key of certificates.
+    pub documents: Arc<documents::certificate::DocumentSettings>,
 }
 
 /// Why an action did not happen. Every variant carries what the user needs to fix it.
@@ -141,7 +144,15 @@ impl App {
             files,
             config: Arc::new(config),
             clock: clock::Clock::system(),
+            documents: Arc::new(documents::certificate::DocumentSettings::default()),
         }
+    }
+
+    /// The same application with these document settings (the server: the data directory's
+    /// signing key, the configured fonts, name and address).
+    pub fn with_documents(mut self, d: documents::certificate::DocumentSettings) -> App {
+        self.documents = Arc::new(d);
+        self
     }
 
     /// The database behind the use cases, for tests and maintenance tools only (pages and API

@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: server::AuditCommand,
     },
+    /// Certificates: check a certificate PDF offline.
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
     /// Self-assess an applicant profile (JSON file, or - for standard input) before applying.
     Assess {
         /// The profile: a JSON file, or - for standard input.
@@ -98,6 +103,105 @@ enum Command {
         #[arg(long)]
         days: Option<u32>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum CertificateCommand {
+    /// Check a certificate PDF against its SM2 signature and the centre's public key: exit 0
+    /// valid, 1 not (altered, unknown key, not a zizhi certificate), 2 unusable input.
+    Verify {
+        /// The certificate PDF.
+        file: String,
+        /// The public key(s), PEM (e.g. saved from /.well-known/zizhi-signing-keys.pem);
+        /// default: the keys in the data directory's `signing/`.
+        #[arg(long)]
+        key: Option<String>,
+        /// The data directory whose keys to use without --key (default ./zizhi-data). Also
+        /// ZIZHI_DATA_DIR.
+        #[arg(long, env = "ZIZHI_DATA_DIR")]
+        data_dir: Option<std::path::PathBuf>,
+    },
+}
+
+/// `zizhi certificate verify`.
+fn verify_certificate_file(
+    file: &str,
+    key: Option<&str>,
+    data_dir: Option<&std::path::Path>,
+) -> Result<String, Failure> {
+    use zizhi_app::signing::{PdfCheck, PublicKey, check_pdf, public_keys_in};
+    let pdf = std::fs::read(file).map_err(|e| {
+        fail(
+            format!("无法读取文件 {file}：{e}"),
+            format!("cannot read file {file}: {e}"),
+        )
+    })?;
+    if !pdf.starts_with(b"%PDF-") {
+        return Err(fail(
+            format!("{file} 不是 PDF 文件"),
+            format!("{file} is not a PDF file"),
+        ));
+    }
+    let keys = match key {
+        Some(k) => {
+            let text = std::fs::read_to_string(k).map_err(|e| {
+                fail(
+                    format!("无法读取公钥文件 {k}：{e}"),
+                    format!("cannot read key file {k}: {e}"),
+                )
+            })?;
+            let keys = PublicKey::all_from_pem(&text);
+            if keys.is_empty() {
+                return Err(fail(
+                    format!("{k} 中没有 SM2 公钥（PEM）"),
+                    format!("{k} holds no SM2 public key (PEM)"),
+                ));
+            }
+            keys
+        }
+        None => {
+            let dir = data_dir.map_or_else(
+                || std::path::PathBuf::from("zizhi-data"),
+                |d| d.to_path_buf(),
+            );
+            let keys = public_keys_in(&dir);
+            if keys.is_empty() {
+                return Err(fail(
+                    format!(
+                        "数据目录 {} 中没有签名公钥；请用 --key 指定（可从 /.well-known/zizhi-signing-keys.pem 下载）",
+                        dir.display()
+                    ),
+                    format!(
+                        "no signing keys in {}; give --key (e.g. saved from /.well-known/zizhi-signing-keys.pem)",
+                        dir.display()
+                    ),
+                ));
+            }
+            keys
+        }
+    };
+    match check_pdf(&pdf, &keys) {
+        PdfCheck::Valid { record, key_id } => Ok(format!(
+            "有效 / valid: {} — {}（{}）, {} – {}, key {key_id}\n",
+            record.number, record.holder, record.uscc, record.issued_on, record.valid_until
+        )),
+        PdfCheck::Altered => Err(fail_runtime(
+            "无效：文件已被改动（与签名时的内容不一致）",
+            "invalid: the file was altered (it is not the content that was signed)",
+        )),
+        PdfCheck::UnknownKey(id) => Err(fail_runtime(
+            format!("无效：签名所用的密钥 {id} 不在给定的公钥中"),
+            format!("invalid: the signing key {id} is not among the given public keys"),
+        )),
+        PdfCheck::BadSignature => Err(fail_runtime(
+            "无效：签名与证书记录不符",
+            "invalid: the signature does not match the certificate's record",
+        )),
+        PdfCheck::NotZizhi(why) => Err(fail_runtime(
+            format!("无效：不是本系统签发的证书（{why}）"),
+            format!("invalid: not a zizhi certificate ({why})"),
+        )),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +331,14 @@ fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
             bench_cases,
             bench_certificates,
         } => server::demo(place, *bench_cases, *bench_certificates),
+        Command::Certificate {
+            command:
+                CertificateCommand::Verify {
+                    file,
+                    key,
+                    data_dir,
+                },
+        } => verify_certificate_file(file, key.as_deref(), data_dir.as_deref()),
         Command::Assess { profile, format } => {
             let (name, src) = read_input(profile)?;
             let raw = parse_profile_json(&name, &src)?;

@@ -122,7 +122,10 @@ async fn open(c: &Config) -> Result<App, Failure> {
         .evidence_store()
         .await
         .map_err(|e| fail_runtime(format!("证据存储无法打开：{e}"), e))?;
-    Ok(App::new(db, files, c.app_config()))
+    let documents = c
+        .documents()
+        .map_err(|e| fail_runtime(format!("证书签名密钥无法打开：{e}"), e))?;
+    Ok(App::new(db, files, c.app_config()).with_documents(documents))
 }
 
 fn app_failure(e: AppError) -> Failure {

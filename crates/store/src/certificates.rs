@@ -187,3 +187,63 @@ pub async fn batches(db: &Db, limit: i64) -> Result<Vec<Batch>> {
         .fetch_all(p)
         .await)?)
 }
+
+/// A certificate's signed document.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Seal {
+    pub certificate_id: i64,
+    pub pdf_sha256: String,
+    pub pdf_sm3: String,
+    pub record: String,
+    pub signature: String,
+    pub key_id: String,
+    pub sealed_us: i64,
+}
+
+/// Keeps a certificate's signed document (once: a repeat is a no-op).
+pub async fn insert_seal(tx: &mut Tx, s: &Seal) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO certificate_seal (certificate_id, pdf_sha256, pdf_sm3, record, signature, key_id, sealed_us)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (certificate_id) DO NOTHING")
+        .bind(s.certificate_id)
+        .bind(&s.pdf_sha256)
+        .bind(&s.pdf_sm3)
+        .bind(&s.record)
+        .bind(&s.signature)
+        .bind(&s.key_id)
+        .bind(s.sealed_us)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn seal_of(db: &Db, certificate_id: i64) -> Result<Option<Seal>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Seal>(
+        "SELECT certificate_id, pdf_sha256, pdf_sm3, record, signature, key_id, sealed_us
+         FROM certificate_seal WHERE certificate_id = $1")
+        .bind(certificate_id)
+        .fetch_optional(p)
+        .await)?)
+}
+
+/// Registers a signing key's public half (once).
+pub async fn register_key(db: &Db, id: &str, public_pem: &str) -> Result<()> {
+    on_pool!(db, p => sqlx::query(
+        "INSERT INTO signing_key (id, public_pem, created_us) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        .bind(id)
+        .bind(public_pem)
+        .bind(crate::now_us())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Every signing key's public PEM, oldest first.
+pub async fn signing_keys(db: &Db) -> Result<Vec<(String, String)>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, (String, String)>(
+        "SELECT id, public_pem FROM signing_key ORDER BY created_us, id")
+        .fetch_all(p)
+        .await)?)
+}

@@ -54,6 +54,16 @@ pub struct Config {
     pub oidc_role_claim: String,
     /// The scopes asked for, space-separated (`openid` first).
     pub oidc_scopes: String,
+    /// Where the CJK fonts are (Debian `fonts-noto-cjk`: Noto Serif CJK).
+    pub font_dir: PathBuf,
+    /// The certificate signing key (hex of an SM2 secret); default: `<data_dir>/signing/`,
+    /// created at first start.
+    pub signing_key_file: Option<PathBuf>,
+    /// The issuer printed on certificates.
+    pub centre_name: String,
+    /// The address the public reaches this server at (the QR code on a certificate opens
+    /// `{public_url}/verify/{number}`); default `http://{listen}`.
+    pub public_url: Option<String>,
 }
 
 /// The single sign-on settings in effect (all required ones present).
@@ -172,6 +182,10 @@ impl Default for Config {
             oidc_redirect_url: None,
             oidc_role_claim: "zizhi_role".into(),
             oidc_scopes: "openid profile email".into(),
+            font_dir: PathBuf::from(zizhi_docs_font_dir()),
+            signing_key_file: None,
+            centre_name: "中国信息安全测评中心".into(),
+            public_url: None,
         }
     }
 }
@@ -241,9 +255,22 @@ struct FileConfig {
     oidc_redirect_url: Option<String>,
     oidc_role_claim: Option<String>,
     oidc_scopes: Option<String>,
+    font_dir: Option<PathBuf>,
+    signing_key_file: Option<PathBuf>,
+    centre_name: Option<String>,
+    public_url: Option<String>,
 }
 
-const KEYS: [&str; 24] = [
+/// Debian's `fonts-noto-cjk` directory.
+fn zizhi_docs_font_dir() -> &'static str {
+    "/usr/share/fonts/opentype/noto"
+}
+
+const KEYS: [&str; 28] = [
+    "font_dir",
+    "signing_key_file",
+    "centre_name",
+    "public_url",
     "oidc_issuer",
     "oidc_client_id",
     "oidc_client_secret",
@@ -361,6 +388,18 @@ impl Config {
             if let Some(v) = f.oidc_scopes {
                 c.oidc_scopes = v;
             }
+            if let Some(v) = f.font_dir {
+                c.font_dir = v;
+            }
+            if f.signing_key_file.is_some() {
+                c.signing_key_file = f.signing_key_file;
+            }
+            if let Some(v) = f.centre_name {
+                c.centre_name = v;
+            }
+            if f.public_url.is_some() {
+                c.public_url = f.public_url;
+            }
         }
         for key in KEYS {
             let var = format!("ZIZHI_{}", key.to_ascii_uppercase());
@@ -412,6 +451,10 @@ impl Config {
                 "oidc_redirect_url" => c.oidc_redirect_url = Some(v.clone()),
                 "oidc_role_claim" => c.oidc_role_claim = v.clone(),
                 "oidc_scopes" => c.oidc_scopes = v.clone(),
+                "font_dir" => c.font_dir = PathBuf::from(v.clone()),
+                "signing_key_file" => c.signing_key_file = Some(PathBuf::from(v.clone())),
+                "centre_name" => c.centre_name = v.clone(),
+                "public_url" => c.public_url = Some(v.clone()),
                 _ => unreachable!("KEYS is exhaustive"),
             }
         }
@@ -460,6 +503,14 @@ impl Config {
             return Err(bad("panel_min_experts", "must be 1 to 99"));
         }
         self.oidc()?;
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err(bad("public_url", format!("\"{u}\" is not an http(s) URL")));
+        }
+        if self.centre_name.trim().is_empty() {
+            return Err(bad("centre_name", "must not be empty"));
+        }
         if !(1..=64).contains(&self.password_hash_threads) {
             return Err(bad("password_hash_threads", "must be 1 to 64"));
         }
@@ -529,6 +580,23 @@ impl Config {
             role_claim: self.oidc_role_claim.trim().to_string(),
             scopes,
         }))
+    }
+
+    /// The certificate documents' settings: the signing key (read, or created at first start
+    /// in the data directory), the fonts, the centre's name and the public address.
+    pub fn documents(&self) -> Result<zizhi_app::documents::certificate::DocumentSettings, String> {
+        let signer =
+            zizhi_app::signing::Signer::open(&self.data_dir, self.signing_key_file.as_deref())
+                .map_err(|e| format!("signing key: {e}"))?;
+        Ok(zizhi_app::documents::certificate::DocumentSettings {
+            font_dir: self.font_dir.clone(),
+            centre_name: self.centre_name.clone(),
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen)),
+            signer: std::sync::Arc::new(signer),
+        })
     }
 
     /// The database URL in effect.

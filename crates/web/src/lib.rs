@@ -40,8 +40,15 @@ impl AppState {
             config.password_hash_queue as usize,
         );
         let oidc = config.oidc().ok().flatten().map(Arc::new);
+        let mut app = App::new(db, files, config.app_config());
+        // `start` checks the documents' settings first, so a server never falls back to a key
+        // of its own; tests may.
+        match config.documents() {
+            Ok(d) => app = app.with_documents(d),
+            Err(e) => tracing::error!(error = %e, "certificate documents: a temporary key is used"),
+        }
         AppState {
-            app: App::new(db, files, config.app_config()),
+            app,
             config: Arc::new(config),
             limiter: Arc::new(ctx::LoginLimiter::default()),
             oidc,
@@ -94,6 +101,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let files = config.evidence_store().await?;
+    config.documents()?;
     let state = AppState::new(db, files, config);
     let bootstrap = state
         .app

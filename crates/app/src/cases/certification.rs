@@ -81,6 +81,9 @@ pub struct Verification {
     pub organization: String,
     /// In force today (status valid and not past its last day).
     pub in_force: bool,
+    /// The kept record is signed by one of the centre's keys and says what the certificate
+    /// says (`None`: no signed document yet).
+    pub signature_valid: Option<bool>,
 }
 
 impl App {
@@ -189,27 +192,41 @@ impl App {
             ));
         }
         let today = self.clock.today();
+        // Every holder's name must print (no blank boxes): checked for the whole batch before
+        // any certificate is issued.
+        let mut pending = Vec::new();
         for case_id in store::batch_cases(&self.db, id).await? {
             let c = repo::get(&self.db, case_id)
                 .await?
                 .ok_or(AppError::NotFound("case"))?;
             if c.stage == Stage::Certification {
-                self.apply(Some(actor), case_id, Transition::Issue, "", today, None)
-                    .await?;
+                pending.push(c);
             }
         }
+        let mut names = Vec::new();
+        for c in &pending {
+            names.push(crate::cases::case_facts(c)?.organization.name);
+        }
+        self.check_printable(&names).await?;
+        for c in &pending {
+            self.apply(Some(actor), c.id, Transition::Issue, "", today, None)
+                .await?;
+        }
+        // Each certificate's signed PDF (made once; a repeat after an interruption makes the
+        // missing ones).
+        let mut issued = Vec::new();
+        for case_id in store::batch_cases(&self.db, id).await? {
+            if let Some(c) = store::for_case(&self.db, case_id).await? {
+                issued.push(c);
+            }
+        }
+        self.seal_certificates(Some(actor), &issued).await?;
         let mut tx = self.db.begin().await?;
         store::set_batch(&mut tx, id, BatchStatus::Issued.as_str(), None).await?;
         self.audit_batch(&mut tx, actor, "batch.issue", id, json!({}))
             .await?;
         tx.commit().await?;
-        let mut out = Vec::new();
-        for case_id in store::batch_cases(&self.db, id).await? {
-            if let Some(c) = store::for_case(&self.db, case_id).await? {
-                out.push(c);
-            }
-        }
-        Ok(out)
+        Ok(issued)
     }
 
     /// Public verification of a certificate number (no sign-in).
@@ -224,10 +241,12 @@ impl App {
             (Some(status), Some(until)) => certificate::in_force(status, until, self.clock.today()),
             _ => false,
         };
+        let signature_valid = self.seal_check(&cert).await?;
         Ok(Verification {
             certificate: cert,
             organization,
             in_force,
+            signature_valid,
         })
     }
 }

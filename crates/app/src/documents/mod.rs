@@ -2,3 +2,4 @@
 //! here when they are built.
 
 pub mod agreement;
+pub mod certificate;

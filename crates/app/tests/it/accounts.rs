@@ -657,3 +657,31 @@ async fn names_and_texts_have_length_limits() {
         );
     }
 }
+
+/// Issue 10 (5.5): a name with a character the certificate font cannot draw is refused before
+/// issue, naming the character — never printed as a blank box.
+#[tokio::test]
+async fn a_name_the_certificate_font_cannot_print_is_refused_by_character() {
+    if zizhi_docs::Fonts::load(&zizhi_docs::Fonts::default_dir()).is_err() {
+        assert!(std::env::var("ZIZHI_REQUIRE_FONTS").as_deref() != Ok("1"));
+        return;
+    }
+    let app = apps().await.remove(0);
+    app.check_printable(&["福建鑫淼𰻞灾备有限公司".to_string()])
+        .await
+        .expect("rare characters the font has are fine");
+    match app
+        .check_printable(&["福建\u{31350}灾备有限公司".to_string()])
+        .await
+    {
+        Err(AppError::Invalid { field, problem }) => {
+            assert_eq!(field, "holder");
+            assert!(
+                problem.zh.contains("\u{31350}") && problem.zh.contains("U+31350"),
+                "{}",
+                problem.zh
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

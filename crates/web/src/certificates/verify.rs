@@ -3,13 +3,13 @@
 use crate::AppState;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
-use crate::http::extract::Path;
+use crate::http::extract::{Me, Path};
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{Chrome, chrome, render};
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
@@ -27,6 +27,9 @@ pub struct CertView {
     pub valid_until: String,
     pub status: String,
     pub in_force: bool,
+    /// The signed record checked against the centre's keys: Some(true) valid, Some(false)
+    /// not, None no signed document.
+    pub signature: Option<bool>,
 }
 
 #[derive(Template)]
@@ -71,6 +74,7 @@ pub async fn verify_page(
                     uscc: c.uscc,
                     status: status_text,
                     in_force: v.in_force,
+                    signature: v.signature_valid,
                 }),
                 StatusCode::OK,
             )
@@ -102,7 +106,70 @@ pub async fn api_certificate_get(
     let v = st.app.verify_certificate(&number).await.or_fail(&ctx)?;
     let mut j = certificate_json(&v.certificate);
     j["in_force"] = json!(v.in_force);
+    j["signature_valid"] = json!(v.signature_valid);
+    j["pdf"] = json!(format!("/certificates/{}.pdf", v.certificate.number));
     Ok(Json(j).into_response())
+}
+
+fn pdf_response(bytes: Vec<u8>, file: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{file}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET /certificates/{number}.pdf`: the signed certificate, for its holder and centre staff.
+pub async fn certificate_pdf(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(file): Path<String>,
+) -> Answer {
+    let Some(number) = file.strip_suffix(".pdf") else {
+        return Err(ctx.fail(AppError::NotFound("certificate")));
+    };
+    // Only the certificate-number alphabet reaches the header.
+    if !number
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ctx.fail(AppError::NotFound("certificate")));
+    }
+    let bytes = st.app.certificate_pdf(&a, number).await.or_fail(&ctx)?;
+    Ok(pdf_response(bytes, &file))
+}
+
+/// `GET /batches/{id}/certificates.pdf`: a batch's certificates in one PDF, for printing.
+pub async fn batch_pdf(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
+    let bytes = st.app.batch_pdf(&a, id).await.or_fail(&ctx)?;
+    Ok(pdf_response(bytes, &format!("batch-{id}.pdf")))
+}
+
+/// `GET /.well-known/zizhi-signing-keys.pem`: every public key that signs certificates (SM2,
+/// distinguishing id 1234567812345678), for checking a certificate PDF offline.
+pub async fn signing_keys(State(st): State<AppState>, ctx: Ctx) -> Answer {
+    let pem = st.app.signing_keys_pem().await.or_fail(&ctx)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/x-pem-file; charset=utf-8",
+        )],
+        pem,
+    )
+        .into_response())
 }
 
 /// This module's route rows.
@@ -119,6 +186,36 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "Verify a certificate (public)",
             ),
             get(api_certificate_get),
+        ),
+        (
+            r(
+                M::GET,
+                "/certificates/{file}",
+                Authenticated,
+                "下载证书 PDF（持证单位与测评中心人员）：/certificates/{证书编号}.pdf",
+                "Download a certificate's PDF (holder and centre staff): /certificates/{number}.pdf",
+            ),
+            get(certificate_pdf),
+        ),
+        (
+            r(
+                M::GET,
+                "/batches/{id}/certificates.pdf",
+                Authenticated,
+                "打印批次的全部证书（一个 PDF）",
+                "Print a batch's certificates (one PDF)",
+            ),
+            get(batch_pdf),
+        ),
+        (
+            r(
+                M::GET,
+                "/.well-known/zizhi-signing-keys.pem",
+                Public,
+                "证书签名公钥（SM2）",
+                "Certificate signing public keys (SM2)",
+            ),
+            get(signing_keys),
         ),
         (
             r(

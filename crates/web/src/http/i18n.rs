@@ -300,6 +300,16 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "恢复码（仅显示这一次，请打印或抄写后妥善保存）：",
             "Recovery codes (shown this once: print or copy them and keep them safe):",
         ),
+        "verify.signature" => ("电子签名", "Signature"),
+        "verify.signature_ok" => (
+            "已核验：证书记录由测评中心的 SM2 密钥签名，与本页信息一致",
+            "Checked: the certificate's record is signed with the centre's SM2 key and matches this page",
+        ),
+        "verify.signature_bad" => (
+            "签名核验未通过，请联系测评中心",
+            "The signature does not check out: contact the centre",
+        ),
+        "verify.signature_none" => ("暂无签名证书文件", "No signed certificate document yet"),
         "common.submit" => ("提交", "Submit"),
         "common.save" => ("保存", "Save"),
         "common.error" => ("出错了", "Something went wrong"),

@@ -108,13 +108,9 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        let body = String::from_utf8(
-            to_bytes(res.into_body(), usize::MAX)
-                .await
-                .unwrap()
-                .to_vec(),
-        )
-        .unwrap();
+        // Lossy: a PDF body is not UTF-8 (its tests read the bytes themselves).
+        let body = String::from_utf8_lossy(&to_bytes(res.into_body(), usize::MAX).await.unwrap())
+            .into_owned();
         Resp {
             status,
             headers,
@@ -263,6 +259,12 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/batches", vec![CertificateOfficer, Approver]),
         ("POST", "/batches", vec![CertificateOfficer]),
         ("POST", "/batches/{id}/approve", vec![Approver]),
+        (
+            "GET",
+            "/batches/{id}/certificates.pdf",
+            vec![CertificateOfficer, Approver],
+        ),
+        ("GET", "/certificates/{file}", everyone.clone()),
         ("POST", "/batches/{id}/issue", vec![CertificateOfficer]),
         (
             "POST",
@@ -2602,3 +2604,145 @@ async fn huge_pages_and_unparsable_paths_are_client_errors() {
 // Single sign-on, with the helpers above.
 #[path = "oidc.rs"]
 mod oidc;
+
+/// Issue 10: an issued certificate has its signed PDF — downloadable by its holder and the
+/// centre's staff only, checked on `/verify`, its public key published — and a batch prints as
+/// one PDF.
+#[tokio::test]
+async fn issued_certificates_have_signed_pdfs_for_the_holder_and_staff() {
+    if zizhi_docs::Fonts::load(&zizhi_docs::Fonts::default_dir()).is_err() {
+        assert!(std::env::var("ZIZHI_REQUIRE_FONTS").as_deref() != Ok("1"));
+        return;
+    }
+    for app in test_apps().await {
+        let seeded = app.state.app.seed_demo().await.unwrap();
+        let db = app.state.app.store_for_tests().clone();
+        let (case_id, _) = seeded
+            .cases
+            .iter()
+            .find(|(_, s)| *s == zizhi_domain::case::Stage::Certified)
+            .unwrap();
+        let cert = zizhi_store::certificates::for_case(&db, *case_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let n = cert.number.clone();
+        // The public check says the signature holds.
+        let mut anon = Browser::default();
+        let page = app.get(&mut anon, &format!("/verify/{n}")).await;
+        assert!(page.body.contains("已核验"), "{}", page.body);
+        let j = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/certificates/{n}"),
+                None,
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(j["signature_valid"], true);
+        // The published keys verify the PDF.
+        let keys = app
+            .get(&mut anon, "/.well-known/zizhi-signing-keys.pem")
+            .await;
+        assert_eq!(keys.status, StatusCode::OK);
+        let keys = zizhi_app::signing::PublicKey::all_from_pem(&keys.body);
+        assert_eq!(keys.len(), 1);
+        // Anonymous: no PDF.
+        let r = app.get(&mut anon, &format!("/certificates/{n}.pdf")).await;
+        assert!(
+            r.status == StatusCode::UNAUTHORIZED || r.status.is_redirection(),
+            "{}",
+            r.status
+        );
+        // The holder's own user gets it; another applicant does not learn it exists.
+        let users = zizhi_store::users::list(&db).await.unwrap();
+        let holder_user = users
+            .iter()
+            .find(|u| u.organization_id == Some(cert.organization_id))
+            .unwrap();
+        let stranger = users
+            .iter()
+            .find(|u| {
+                u.organization_id.is_some() && u.organization_id != Some(cert.organization_id)
+            })
+            .unwrap();
+        let pdf_of = |who: &str| {
+            let who = who.to_string();
+            let n = n.clone();
+            let app = &app;
+            async move {
+                let t = app
+                    .api(
+                        Method::POST,
+                        "/api/v1/session",
+                        None,
+                        Some(json!({"username": who, "password": zizhi_app::demo::DEMO_PASSWORD})),
+                    )
+                    .await
+                    .json()["token"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                let req = Request::get(format!("/certificates/{n}.pdf"))
+                    .header(header::HOST, "zizhi.test")
+                    .header(header::AUTHORIZATION, format!("Bearer {t}"))
+                    .body(Body::empty())
+                    .unwrap();
+                let mut req = req;
+                req.extensions_mut()
+                    .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+                let res = app.router.clone().oneshot(req).await.unwrap();
+                let status = res.status();
+                let ct = res
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .map(|v| v.to_str().unwrap().to_string());
+                let bytes = to_bytes(res.into_body(), usize::MAX)
+                    .await
+                    .unwrap()
+                    .to_vec();
+                (status, ct, bytes)
+            }
+        };
+        let (status, ct, pdf) = pdf_of(&holder_user.username).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ct.as_deref(), Some("application/pdf"));
+        match zizhi_app::signing::check_pdf(&pdf, &keys) {
+            zizhi_app::signing::PdfCheck::Valid { record, .. } => {
+                assert_eq!(record.number, n);
+                assert_eq!(record.holder, cert.holder);
+            }
+            other => panic!("{other:?}"),
+        }
+        let (status, _, _) = pdf_of(&stranger.username).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, staff_pdf) = pdf_of("demo-supervisor").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(staff_pdf, pdf, "the document as issued, not a new one");
+
+        // The batch prints as one PDF for the certificate officer.
+        let app = app.reconfigured(|c| c.require_totp_for_staff = false);
+        let mut officer = app
+            .login_with("demo-officer", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let batch = zizhi_store::cases::get(&db, *case_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .batch_id
+            .unwrap();
+        let r = app
+            .get(&mut officer, &format!("/batches/{batch}/certificates.pdf"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers[header::CONTENT_TYPE], "application/pdf");
+        let mut holder = app
+            .login_with(&holder_user.username, zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let r = app
+            .get(&mut holder, &format!("/batches/{batch}/certificates.pdf"))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}

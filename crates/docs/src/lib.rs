@@ -1,0 +1,27 @@
+//! zizhi's documents (issue 10): the certificate as a PDF/A-2b page in the centre's layout, in
+//! Chinese, with the CJK fonts embedded (subsetted) and a QR code that opens the public check,
+//! and the seal — a fixed-length slot in the PDF's metadata that carries the certificate's
+//! signed record, so that the file alone can be checked offline.
+//!
+//! Fixed-position drawing with krilla (82 crates, no layout engine): a certificate is a fixed
+//! layout, so typst's layout (380 crates, ~4 min more of CI's cold build) buys nothing here.
+
+pub mod certificate;
+pub mod fonts;
+pub mod seal;
+
+pub use certificate::{CertificateDoc, certificates_pdf};
+pub use fonts::{Fonts, missing_glyphs};
+
+/// Why a document could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// The fonts are not where the configuration says (Debian: `fonts-noto-cjk`).
+    #[error("font {path}: {problem}")]
+    Font { path: String, problem: String },
+    /// Characters the fonts cannot draw: printing them would leave blank boxes.
+    #[error("no glyph for {0:?}")]
+    MissingGlyphs(Vec<char>),
+    #[error("pdf: {0}")]
+    Pdf(String),
+}
