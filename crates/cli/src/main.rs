@@ -121,6 +121,102 @@ enum CertificateCommand {
         #[arg(long, env = "ZIZHI_DATA_DIR")]
         data_dir: Option<std::path::PathBuf>,
     },
+    /// A new signing key in the data directory's `signing/` (used from the next start); the
+    /// old keys stay there and in the published key file, so old certificates keep verifying.
+    RotateKey {
+        #[arg(long, env = "ZIZHI_DATA_DIR")]
+        data_dir: Option<std::path::PathBuf>,
+    },
+    /// Print specimen certificates (marked 样本, unsigned) to check the layout and fonts, and
+    /// time it: one certificate at a time, then all in one PDF.
+    Sample {
+        /// Where to write the PDF of all specimens.
+        #[arg(long)]
+        out: String,
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// The fonts' directory (default: Debian's fonts-noto-cjk). Also ZIZHI_FONT_DIR.
+        #[arg(long, env = "ZIZHI_FONT_DIR")]
+        font_dir: Option<std::path::PathBuf>,
+    },
+}
+
+fn rotate_key(data_dir: Option<&std::path::Path>) -> Result<String, Failure> {
+    let dir = data_dir.map_or_else(
+        || std::path::PathBuf::from("zizhi-data"),
+        |d| d.to_path_buf(),
+    );
+    let s = zizhi_app::signing::Signer::create_in(&dir.join("signing")).map_err(|e| {
+        fail_runtime(
+            format!("无法生成签名密钥：{e}"),
+            format!("cannot make a signing key: {e}"),
+        )
+    })?;
+    Ok(format!(
+        "新签名密钥 / new signing key {} in {}; 重启服务后启用 / used from the next start; 旧密钥保留用于核验 / old keys stay for verification\n",
+        s.public().id,
+        dir.join("signing").display()
+    ))
+}
+
+fn sample_certificates(
+    out: &str,
+    count: usize,
+    font_dir: Option<&std::path::Path>,
+) -> Result<String, Failure> {
+    use std::time::Instant;
+    if !(1..=10_000).contains(&count) {
+        return Err(fail(
+            "--count 应为 1 至 10000",
+            "--count must be 1 to 10000",
+        ));
+    }
+    let dir = font_dir.map_or_else(zizhi_docs::Fonts::default_dir, |d| d.to_path_buf());
+    let t0 = Instant::now();
+    let fonts = zizhi_docs::Fonts::load(&dir)
+        .map_err(|e| fail_runtime(format!("字体无法读取：{e}"), format!("fonts: {e}")))?;
+    let fonts_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let docs: Vec<zizhi_docs::CertificateDoc> = (1..=count)
+        .map(|i| zizhi_docs::CertificateDoc {
+            number: format!("SAMPLE2026SRV-DR-II-{i:04}"),
+            holder: format!("【样本】福建鑫淼灾备技术有限公司（第 {i} 份）"),
+            uscc: "91350100M000100Y43".into(),
+            category: "灾难恢复类".into(),
+            level: "二级".into(),
+            issued_on: "2026年11月28日".into(),
+            issued_ymd: (2026, 11, 28),
+            valid_until: "2029年11月27日".into(),
+            centre: "中国信息安全测评中心".into(),
+            verify_url: format!("https://zizhi.example/verify/SAMPLE2026SRV-DR-II-{i:04}"),
+        })
+        .collect();
+    let render = |d: &[zizhi_docs::CertificateDoc], sealed: bool| {
+        zizhi_docs::certificates_pdf(&fonts, d, sealed)
+            .map_err(|e| fail_runtime(format!("无法生成 PDF：{e}"), format!("pdf: {e}")))
+    };
+    let mut each = Vec::new();
+    for d in docs.iter().take(20) {
+        let t = Instant::now();
+        render(std::slice::from_ref(d), true)?;
+        each.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    each.sort_by(f64::total_cmp);
+    let t = Instant::now();
+    let pdf = render(&docs, false)?;
+    let batch_ms = t.elapsed().as_secs_f64() * 1000.0;
+    std::fs::write(out, &pdf).map_err(|e| {
+        fail_runtime(
+            format!("无法写入 {out}：{e}"),
+            format!("cannot write {out}: {e}"),
+        )
+    })?;
+    Ok(format!(
+        "fonts read in {fonts_ms:.0} ms; one certificate: median {:.1} ms, max {:.1} ms ({} runs); {count} certificates in one PDF: {batch_ms:.0} ms, {} bytes → {out}\n",
+        each[each.len() / 2],
+        each[each.len() - 1],
+        each.len(),
+        pdf.len()
+    ))
 }
 
 /// `zizhi certificate verify`.
@@ -339,6 +435,17 @@ fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
                     data_dir,
                 },
         } => verify_certificate_file(file, key.as_deref(), data_dir.as_deref()),
+        Command::Certificate {
+            command: CertificateCommand::RotateKey { data_dir },
+        } => rotate_key(data_dir.as_deref()),
+        Command::Certificate {
+            command:
+                CertificateCommand::Sample {
+                    out,
+                    count,
+                    font_dir,
+                },
+        } => sample_certificates(out, *count, font_dir.as_deref()),
         Command::Assess { profile, format } => {
             let (name, src) = read_input(profile)?;
             let raw = parse_profile_json(&name, &src)?;

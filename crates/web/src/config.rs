@@ -596,6 +596,7 @@ impl Config {
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", self.listen)),
             signer: std::sync::Arc::new(signer),
+            checked: Default::default(),
         })
     }
 

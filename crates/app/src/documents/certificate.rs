@@ -45,6 +45,9 @@ pub struct DocumentSettings {
     /// `https://…` without a trailing slash: the QR code opens `{public_url}/verify/{number}`.
     pub public_url: String,
     pub signer: Arc<Signer>,
+    /// Signatures already checked (a record, its signature and its key never change), so that
+    /// `/verify` does the SM2 arithmetic once per certificate, not once per request.
+    pub checked: Arc<std::sync::Mutex<std::collections::HashMap<String, bool>>>,
 }
 
 impl Default for DocumentSettings {
@@ -54,6 +57,7 @@ impl Default for DocumentSettings {
             centre_name: "中国信息安全测评中心".into(),
             public_url: "http://127.0.0.1:8080".into(),
             signer: Arc::new(Signer::generate()),
+            checked: Default::default(),
         }
     }
 }
@@ -295,15 +299,37 @@ impl App {
         let Some(seal) = store::seal_of(&self.db, c.id).await? else {
             return Ok(None);
         };
-        let keys: Vec<PublicKey> = store::signing_keys(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|(_, pem)| PublicKey::from_pem(&pem).ok())
-            .collect();
-        let signed = keys
-            .iter()
-            .find(|k| k.id == seal.key_id)
-            .is_some_and(|k| k.verifies(seal.record.as_bytes(), &seal.signature));
+        let memo = hex::encode(sm3::Sm3::digest(format!(
+            "{}\n{}\n{}",
+            seal.key_id, seal.signature, seal.record
+        )));
+        let known = self
+            .documents
+            .checked
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&memo).copied());
+        let signed = match known {
+            Some(v) => v,
+            None => {
+                let keys: Vec<PublicKey> = store::signing_keys(&self.db)
+                    .await?
+                    .into_iter()
+                    .filter_map(|(_, pem)| PublicKey::from_pem(&pem).ok())
+                    .collect();
+                let v = keys
+                    .iter()
+                    .find(|k| k.id == seal.key_id)
+                    .is_some_and(|k| k.verifies(seal.record.as_bytes(), &seal.signature));
+                if let Ok(mut m) = self.documents.checked.lock() {
+                    if m.len() > 100_000 {
+                        m.clear();
+                    }
+                    m.insert(memo, v);
+                }
+                v
+            }
+        };
         let matches = Record::parse(&seal.record).is_some_and(|r| {
             r.number == c.number
                 && r.holder == c.holder
