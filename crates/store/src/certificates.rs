@@ -247,3 +247,54 @@ pub async fn signing_keys(db: &Db) -> Result<Vec<(String, String)>> {
         .fetch_all(p)
         .await)?)
 }
+
+/// What the public register is searched by (empty / 0: any).
+#[derive(Debug, Clone, Default)]
+pub struct RegistryFilter<'a> {
+    /// A certificate number or USCC (exact), or part of the holder's name.
+    pub q: &'a str,
+    pub level: i32,
+    /// `valid`, `expired` (valid but past its last day), `suspended` or `revoked`.
+    pub status: &'a str,
+    pub year: i32,
+    /// Today (ISO), for what counts as expired.
+    pub today: &'a str,
+}
+
+/// A page of the public register, newest first (`limit` rows from `offset`).
+pub async fn registry(
+    db: &Db,
+    f: &RegistryFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Certificate>> {
+    // One SQL text for every filter combination: an unused filter is '' or 0.
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {CERT} FROM certificate
+         WHERE ($1 = '' OR number = $1 OR uscc = $1 OR holder LIKE $2 ESCAPE '!')
+           AND ($3 = 0 OR level = $3)
+           AND ($4 = '' OR (CASE WHEN status = 'valid' AND valid_until < $5 THEN 'expired' ELSE status END) = $4)
+           AND ($6 = '' OR issued_on LIKE $6)
+         ORDER BY issued_on DESC, id DESC LIMIT $7 OFFSET $8"
+    ));
+    let like = format!(
+        "%{}%",
+        f.q.replace('!', "!!").replace('%', "!%").replace('_', "!_")
+    );
+    let year = if f.year > 0 {
+        format!("{:04}-%", f.year)
+    } else {
+        String::new()
+    };
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql)
+        .bind(f.q)
+        .bind(&like)
+        .bind(f.level)
+        .bind(f.status)
+        .bind(f.today)
+        .bind(&year)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)?)
+}

@@ -322,3 +322,111 @@ impl App {
         Ok(())
     }
 }
+
+/// A search of the public register (guide 5.5: the centre announces each holder).
+#[derive(Debug, Clone, Default)]
+pub struct RegistryQuery {
+    /// A certificate number or USCC, or part of a holder's name.
+    pub q: String,
+    pub level: Option<i64>,
+    /// `valid` (有效), `suspended` (暂停), `revoked` (撤销) or `expired` (过期).
+    pub status: Option<String>,
+    /// The year of issue.
+    pub year: Option<i64>,
+    pub page: i64,
+}
+
+/// One page of the register.
+#[derive(Debug, Clone)]
+pub struct RegistryPage {
+    pub certificates: Vec<(Certificate, &'static str)>,
+    pub page: i64,
+    pub per_page: i64,
+    pub has_next: bool,
+}
+
+/// The register's statuses (the guide's words: 有效, 暂停, 撤销, 过期).
+pub const REGISTRY_STATUSES: [&str; 4] = ["valid", "suspended", "revoked", "expired"];
+
+/// A certificate's status in the register today: `expired` once past its last day.
+pub fn registry_status(c: &Certificate, today: NaiveDate) -> &'static str {
+    match c.status.as_str() {
+        "suspended" => "suspended",
+        "revoked" => "revoked",
+        _ => match zizhi_domain::calendar::parse_date(&c.valid_until) {
+            Some(until) if until < today => "expired",
+            _ => "valid",
+        },
+    }
+}
+
+impl App {
+    /// Searches the public register (anyone, no sign-in): 50 a page, newest first.
+    pub async fn registry(&self, q: &RegistryQuery) -> Result<RegistryPage> {
+        const PER_PAGE: i64 = 50;
+        let text = q.q.trim();
+        crate::limits::bounded("q", text, crate::limits::NAME)?;
+        if let Some(l) = q.level
+            && !(1..=5).contains(&l)
+        {
+            return Err(AppError::invalid(
+                "level",
+                "资质级别应为 1 至 5",
+                "the level is 1 to 5",
+            ));
+        }
+        if let Some(s) = &q.status
+            && !REGISTRY_STATUSES.contains(&s.as_str())
+        {
+            return Err(AppError::invalid(
+                "status",
+                format!("状态应为 {}", REGISTRY_STATUSES.join("、")),
+                format!("the status is one of {}", REGISTRY_STATUSES.join(", ")),
+            ));
+        }
+        if let Some(y) = q.year
+            && !(2000..=2100).contains(&y)
+        {
+            return Err(AppError::invalid(
+                "year",
+                "年份应在 2000 至 2100 之间",
+                "the year is 2000 to 2100",
+            ));
+        }
+        if !(1..=crate::cases::lists::MAX_PAGE).contains(&q.page) {
+            return Err(AppError::invalid(
+                "page",
+                format!("页码应在 1 到 {} 之间", crate::cases::lists::MAX_PAGE),
+                format!(
+                    "page must be between 1 and {}",
+                    crate::cases::lists::MAX_PAGE
+                ),
+            ));
+        }
+        let today = self.clock.today();
+        let today_s = today.to_string();
+        let filter = store::RegistryFilter {
+            q: text,
+            level: q.level.map_or(0, |l| l as i32),
+            status: q.status.as_deref().unwrap_or(""),
+            year: q.year.map_or(0, |y| y as i32),
+            today: &today_s,
+        };
+        let mut rows =
+            store::registry(&self.db, &filter, PER_PAGE + 1, (q.page - 1) * PER_PAGE).await?;
+        let has_next = rows.len() as i64 > PER_PAGE;
+        rows.truncate(PER_PAGE as usize);
+        Ok(RegistryPage {
+            certificates: rows
+                .into_iter()
+                .map(|c| {
+                    let s = registry_status(&c, today);
+                    (c, s)
+                })
+                .collect(),
+            page: q.page,
+            per_page: PER_PAGE,
+            has_next,
+        })
+    }
+}

@@ -1,4 +1,5 @@
 //! Certificates (5.5): the certificate desk and public verification.
 
 pub mod desk;
+pub mod registry;
 pub mod verify;

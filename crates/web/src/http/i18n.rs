@@ -300,6 +300,26 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "恢复码（仅显示这一次，请打印或抄写后妥善保存）：",
             "Recovery codes (shown this once: print or copy them and keep them safe):",
         ),
+        "registry.title" => (
+            "信息安全服务资质证书名录",
+            "Register of information security service qualifications",
+        ),
+        "registry.intro" => (
+            "测评中心颁发的灾难恢复类资质证书。可按单位名称、统一社会信用代码或证书编号检索。",
+            "Disaster-recovery qualification certificates issued by the centre. Search by holder name, USCC or certificate number.",
+        ),
+        "registry.q" => (
+            "单位名称、统一社会信用代码或证书编号",
+            "Holder name, USCC or certificate number",
+        ),
+        "registry.any" => ("不限", "Any"),
+        "registry.year" => ("发证年份", "Year of issue"),
+        "registry.search" => ("检索", "Search"),
+        "registry.none" => ("没有符合条件的证书", "No certificate matches"),
+        "registry.sign_in" => (
+            "申请单位与测评中心人员登录",
+            "Applicants and centre staff: sign in",
+        ),
         "verify.signature" => ("电子签名", "Signature"),
         "verify.signature_ok" => (
             "已核验：证书记录由测评中心的 SM2 密钥签名，与本页信息一致",

@@ -3,7 +3,6 @@
 use crate::AppState;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
-use crate::http::extract::Me;
 use crate::platform::organizations::OrgView;
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{Chrome, chrome, fmt_time, render, role_name};
@@ -28,7 +27,13 @@ struct HomePage {
     org: Option<OrgView>,
 }
 
-pub async fn home(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+/// `GET /`: the signed-in person's 待办; anyone else sees the public register.
+pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Answer {
+    let Some(a) = ctx.actor.clone() else {
+        return Ok(
+            crate::certificates::registry::registry_page_for(&st, &ctx, Default::default()).await,
+        );
+    };
     // With a one-time password, the home page only asks for the change (nothing else is
     // allowed until then).
     let org = match a.organization_id {
@@ -83,9 +88,9 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(
             M::GET,
             "/",
-            Authenticated,
-            "待办（各角色首页）",
-            "Home (to-do) per role",
+            Public,
+            "首页：登录后为各角色的待办，未登录为证书公开名录",
+            "Home: each role's to-do when signed in, the public register otherwise",
         ),
         get(home),
     )]

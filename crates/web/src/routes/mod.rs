@@ -147,6 +147,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         crate::platform::account::routes(),
         crate::platform::assets::routes(),
         crate::certificates::verify::routes(),
+        crate::certificates::registry::routes(),
         crate::certificates::desk::routes(),
         crate::cases::list::routes(),
         crate::cases::page::routes(),

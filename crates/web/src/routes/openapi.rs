@@ -176,6 +176,16 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
             )])),
         ),
         ("DELETE", "/api/v1/tokens/{id}") => op(204, None, None),
+        ("GET", "/api/v1/registry") => op(
+            200,
+            None,
+            Some(out(&[
+                ("items", list(r("Certificate"))),
+                ("page", int()),
+                ("per_page", int()),
+                ("has_next", boolean()),
+            ])),
+        ),
         ("POST", "/api/v1/me/recovery-codes") => {
             op(201, None, Some(out(&[("codes", list(text()))])))
         }

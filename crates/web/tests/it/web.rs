@@ -221,7 +221,6 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
     let everyone: Vec<Role> = Role::ALL.to_vec();
     let expected: Vec<(&str, &str, Vec<Role>)> = vec![
         ("POST", "/logout", everyone.clone()),
-        ("GET", "/", everyone.clone()),
         ("GET", "/account", everyone.clone()),
         ("POST", "/account/password", everyone.clone()),
         ("POST", "/account/totp", everyone.clone()),
@@ -500,9 +499,14 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
 async fn signing_in_is_chinese_by_default_and_english_on_request() {
     for app in test_apps().await {
         let mut b = Browser::default();
+        // Not signed in, the home page is the public register; a page that needs a session
+        // sends the person to sign in and back.
         let r = app.get(&mut b, "/").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("信息安全服务资质证书名录"));
+        let r = app.get(&mut b, "/cases").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert_eq!(r.headers[header::LOCATION], "/login?next=%2F");
+        assert_eq!(r.headers[header::LOCATION], "/login?next=%2Fcases");
         let r = app.get(&mut b, "/login").await;
         assert!(r.body.contains("<html lang=\"zh-CN\">") && r.body.contains("用户名"));
         let r = app.get(&mut b, "/lang/en?next=/login").await;
@@ -1286,7 +1290,7 @@ async fn two_servers_on_one_database_serve_the_same_sessions() {
     let r = b.post_form(&mut browser, "/logout", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        a.get(&mut browser, "/").await.status,
+        a.get(&mut browser, "/cases").await.status,
         StatusCode::SEE_OTHER,
         "signed out everywhere"
     );
@@ -2744,5 +2748,105 @@ async fn issued_certificates_have_signed_pdfs_for_the_holder_and_staff() {
             .get(&mut holder, &format!("/batches/{batch}/certificates.pdf"))
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}
+
+/// Issue 10 (5.5): the public register — the home page of anyone not signed in — finds
+/// certificates by holder name (a part), USCC or number, filters by level, status and year,
+/// pages, and answers bad input with the field named; the JSON says the same.
+#[tokio::test]
+async fn the_public_register_finds_certificates() {
+    for app in test_apps().await {
+        let a = &app.state.app;
+        a.seed_demo().await.unwrap();
+        a.seed_bench(2, 119).await.unwrap();
+        let mut anon = Browser::default();
+        let home = app.get(&mut anon, "/").await;
+        assert_eq!(home.status, StatusCode::OK, "not a redirect to sign-in");
+        assert!(home.body.contains("id=\"registry-search\""));
+        let api = |q: &str| {
+            let q = q.to_string();
+            let app = &app;
+            async move {
+                app.api(Method::GET, &format!("/api/v1/registry?{q}"), None, None)
+                    .await
+            }
+        };
+        let all = api("").await.json();
+        assert_eq!(all["items"].as_array().unwrap().len(), 50);
+        assert_eq!(all["has_next"], true);
+        let third = api("page=3").await.json();
+        assert_eq!(
+            third["items"].as_array().unwrap().len(),
+            20,
+            "120 = 50 + 50 + 20"
+        );
+        assert_eq!(third["has_next"], false);
+        let first = &all["items"][0];
+        let number = first["number"].as_str().unwrap().to_string();
+        let holder = first["holder"].as_str().unwrap().to_string();
+        let uscc = first["uscc"].as_str().unwrap().to_string();
+        // By number: exactly that one.
+        let by_number = api(&format!("q={number}")).await.json();
+        assert_eq!(by_number["items"].as_array().unwrap().len(), 1);
+        // By USCC and by a part of the name: all of the holder's.
+        let by_uscc = api(&format!("q={uscc}")).await.json();
+        assert_eq!(by_uscc["items"][0]["uscc"], uscc.as_str());
+        let part: String = holder.chars().skip(4).take(3).collect();
+        let enc: String = form_urlencoded::byte_serialize(part.as_bytes()).collect();
+        let by_part = api(&format!("q={enc}")).await.json();
+        assert!(!by_part["items"].as_array().unwrap().is_empty(), "{part}");
+        // A wildcard is a character, not "everything".
+        assert!(
+            api("q=%25").await.json()["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            api("q=_").await.json()["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        // Filters: level 3 has none; the bench spreads issue dates over ~3 years, so some are
+        // expired and none of this year's are.
+        assert!(
+            api("level=3").await.json()["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        let year = zizhi_domain::calendar::parse_date(first["issued_on"].as_str().unwrap())
+            .map(|d| chrono::Datelike::year(&d))
+            .unwrap();
+        let this_year = api(&format!("year={year}&status=valid")).await.json();
+        assert!(!this_year["items"].as_array().unwrap().is_empty());
+        for item in this_year["items"].as_array().unwrap() {
+            assert!(
+                item["issued_on"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&year.to_string())
+            );
+            assert_eq!(item["status"], "valid");
+        }
+        // Bad input names the field (API and page).
+        let r = api("level=x").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["field"], "level");
+        let r = api("status=bogus").await;
+        assert_eq!(r.json()["error"]["field"], "status");
+        let r = api("page=0").await;
+        assert_eq!(r.json()["error"]["field"], "page");
+        let page = app.get(&mut anon, "/registry?year=19").await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.body.contains("[year]") && page.body.contains("value=\"19\""),
+            "the value stays"
+        );
+        // The page lists and links each certificate to its check.
+        let page = app.get(&mut anon, &format!("/registry?q={number}")).await;
+        assert!(page.body.contains(&format!("href=\"/verify/{number}\"")));
     }
 }
