@@ -3,6 +3,7 @@
 //! transaction and writes the audit event in that same transaction.
 
 pub mod accounts;
+pub mod announcements;
 mod audit;
 pub mod cases;
 pub mod clock;

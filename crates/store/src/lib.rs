@@ -2,6 +2,7 @@
 //! the same SQL text for both (`$n` placeholders), one migrations folder per backend with the
 //! same versions, repositories, and the SM3 audit chain. Handlers never see SQL.
 
+pub mod announcements;
 pub mod audit;
 pub mod cases;
 pub mod certificates;

@@ -223,6 +223,8 @@ impl App {
         self.seal_certificates(Some(actor), &issued).await?;
         let mut tx = self.db.begin().await?;
         store::set_batch(&mut tx, id, BatchStatus::Issued.as_str(), None).await?;
+        // The batch's 公告 as a draft, for a second person to approve (5.5).
+        crate::announcements::draft(&mut tx, actor, id, &issued).await?;
         self.audit_batch(&mut tx, actor, "batch.issue", id, json!({}))
             .await?;
         tx.commit().await?;

@@ -300,6 +300,19 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "恢复码（仅显示这一次，请打印或抄写后妥善保存）：",
             "Recovery codes (shown this once: print or copy them and keep them safe):",
         ),
+        "ann.title" => ("公告", "Announcements"),
+        "ann.feed" => ("Atom 订阅", "Atom feed"),
+        "ann.none" => ("暂无公告", "No announcements yet"),
+        "ann.published" => ("发布日期：", "Published: "),
+        "ann.draft" => (
+            "草稿：待审批人审批后发布",
+            "Draft: published once an approver approves it",
+        ),
+        "ann.approve" => ("审批并发布", "Approve and publish"),
+        "ann.article" => (
+            "公众号文章（HTML 文件）",
+            "Official-account article (HTML file)",
+        ),
         "registry.title" => (
             "信息安全服务资质证书名录",
             "Register of information security service qualifications",

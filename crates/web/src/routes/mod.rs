@@ -148,6 +148,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         crate::platform::assets::routes(),
         crate::certificates::verify::routes(),
         crate::certificates::registry::routes(),
+        crate::certificates::announcements::routes(),
         crate::certificates::desk::routes(),
         crate::cases::list::routes(),
         crate::cases::page::routes(),

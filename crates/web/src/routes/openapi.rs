@@ -176,6 +176,14 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
             )])),
         ),
         ("DELETE", "/api/v1/tokens/{id}") => op(204, None, None),
+        ("GET", "/api/v1/announcements") => op(
+            200,
+            None,
+            Some(out(&[("items", list(json!({"type": "object"})))])),
+        ),
+        ("POST", "/api/v1/announcements/{id}/approve") => {
+            op(200, None, Some(json!({"type": "object"})))
+        }
         ("GET", "/api/v1/registry") => op(
             200,
             None,

@@ -351,7 +351,10 @@ fn a_person_signs_in_switches_language_and_creates_a_user() {
     let d = Driver::start(&dir.join("profile")).expect("chromedriver starts");
     // Anyone not signed in lands on the public register (issue 10), and signs in from there.
     d.goto(&format!("{base}/"));
-    assert!(d.source().contains("信息安全服务资质证书名录"), "the register, in Chinese");
+    assert!(
+        d.source().contains("信息安全服务资质证书名录"),
+        "the register, in Chinese"
+    );
     d.screenshot("00-registry-zh");
     d.click("#registry-sign-in");
     d.wait_text("h1", "登录");

@@ -264,6 +264,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             vec![CertificateOfficer, Approver],
         ),
         ("GET", "/certificates/{file}", everyone.clone()),
+        ("POST", "/announcements/{id}/approve", vec![Approver]),
         ("POST", "/batches/{id}/issue", vec![CertificateOfficer]),
         (
             "POST",
@@ -278,6 +279,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("PUT", "/api/v1/me/password", everyone.clone()),
         ("POST", "/api/v1/tokens", everyone.clone()),
         ("GET", "/api/v1/tokens", everyone.clone()),
+        ("POST", "/api/v1/announcements/{id}/approve", vec![Approver]),
         ("DELETE", "/api/v1/tokens/{id}", everyone.clone()),
         ("POST", "/api/v1/me/recovery-codes", everyone.clone()),
         ("GET", "/api/v1/users", vec![Administrator]),
@@ -2848,5 +2850,137 @@ async fn the_public_register_finds_certificates() {
         // The page lists and links each certificate to its check.
         let page = app.get(&mut anon, &format!("/registry?q={number}")).await;
         assert!(page.body.contains(&format!("href=\"/verify/{number}\"")));
+    }
+}
+
+/// Issue 10 (5.5): issuing a batch drafts its 公告; only an approver publishes it (with the
+/// date); the public sees it on /announcements, in the Atom feed and as a self-contained article.
+#[tokio::test]
+async fn issuing_drafts_an_announcement_that_an_approver_publishes() {
+    if zizhi_docs::Fonts::load(&zizhi_docs::Fonts::default_dir()).is_err() {
+        assert!(std::env::var("ZIZHI_REQUIRE_FONTS").as_deref() != Ok("1"));
+        return;
+    }
+    for app in test_apps().await {
+        let app = app.reconfigured(|c| c.require_totp_for_staff = false);
+        app.state.app.seed_demo().await.unwrap();
+        let token = |who: &'static str| {
+            let app = &app;
+            async move {
+                app.api(
+                    Method::POST,
+                    "/api/v1/session",
+                    None,
+                    Some(json!({"username": who, "password": zizhi_app::demo::DEMO_PASSWORD})),
+                )
+                .await
+                .json()["token"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }
+        };
+        // A draft: hidden from the public, seen by staff.
+        let public = app
+            .api(Method::GET, "/api/v1/announcements", None, None)
+            .await
+            .json();
+        assert!(public["items"].as_array().unwrap().is_empty(), "{public}");
+        let officer = token("demo-officer").await;
+        let staff = app
+            .api(Method::GET, "/api/v1/announcements", Some(&officer), None)
+            .await
+            .json();
+        let draft = &staff["items"][0];
+        assert!(draft["published_on"].is_null());
+        let id = draft["id"].as_i64().unwrap();
+        let holder = draft["items"][0]["holder"].as_str().unwrap().to_string();
+        let mut anon = Browser::default();
+        assert_eq!(
+            app.get(&mut anon, &format!("/announcements/{id}"))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        // Only an approver publishes it.
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/announcements/{id}/approve"),
+                Some(&officer),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let approver = token("demo-approver").await;
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/announcements/{id}/approve"),
+                Some(&approver),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            r.json()["published_on"],
+            app.state.app.clock.today().to_string().as_str()
+        );
+        let again = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/announcements/{id}/approve"),
+                Some(&approver),
+                None,
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Public now: the page, the feed, the article.
+        let page = app.get(&mut anon, "/announcements").await;
+        assert!(
+            page.body.contains(&holder) && page.body.contains("发布日期"),
+            "{}",
+            page.body
+        );
+        let feed = app.get(&mut anon, "/announcements.atom").await;
+        assert_eq!(
+            feed.headers[header::CONTENT_TYPE],
+            "application/atom+xml; charset=utf-8"
+        );
+        assert!(
+            feed.body
+                .contains("<feed xmlns=\"http://www.w3.org/2005/Atom\"")
+        );
+        assert!(feed.body.contains(&holder));
+        if let Ok(python) = std::env::var("ZIZHI_PYTHON") {
+            let dir = zizhi_testkit::temp_dir("zizhi_atom");
+            let f = dir.join("feed.xml");
+            std::fs::write(&f, &feed.body).unwrap();
+            let out = std::process::Command::new(python)
+                .args([
+                    "-c",
+                    "import sys, feedparser; d = feedparser.parse(sys.argv[1]); assert not d.bozo, d.bozo_exception; assert d.version == 'atom10', d.version; assert len(d.entries) == 1; print(d.entries[0].title)",
+                ])
+                .arg(&f)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(String::from_utf8_lossy(&out.stdout).contains("信息安全服务资质认定公告"));
+        }
+        let art = app
+            .get(&mut anon, &format!("/announcements/{id}/article.html"))
+            .await;
+        assert_eq!(art.status, StatusCode::OK);
+        assert!(art.body.contains(&holder) && art.body.contains("style=\""));
+        assert!(
+            !art.body.contains("<script")
+                && !art.body.contains("<link")
+                && !art.body.contains("src="),
+            "self-contained"
+        );
     }
 }
