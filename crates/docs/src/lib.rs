@@ -9,6 +9,7 @@
 pub mod certificate;
 pub mod fonts;
 pub mod seal;
+pub mod sheet;
 
 pub use certificate::{CertificateDoc, certificates_pdf};
 pub use fonts::{Fonts, missing_glyphs};

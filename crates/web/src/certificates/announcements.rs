@@ -270,6 +270,29 @@ pub async fn article(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) 
         .into_response())
 }
 
+/// `GET /announcements/{id}/magazine.xlsx`: the list for 《中国信息安全》.
+pub async fn magazine(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Answer {
+    let bytes = st
+        .app
+        .announcement_xlsx(ctx.actor.as_ref(), id)
+        .await
+        .or_fail(&ctx)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"announcement-{id}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// This module's route rows.
 pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Access::*;
@@ -308,6 +331,16 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "The official-account article (one HTML file)",
             ),
             get(article),
+        ),
+        (
+            r(
+                M::GET,
+                "/announcements/{id}/magazine.xlsx",
+                Public,
+                "《中国信息安全》刊登清单（xlsx）",
+                "The list for the magazine (xlsx)",
+            ),
+            get(magazine),
         ),
         (
             r(

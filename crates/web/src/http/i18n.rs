@@ -309,6 +309,10 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "Draft: published once an approver approves it",
         ),
         "ann.approve" => ("审批并发布", "Approve and publish"),
+        "ann.magazine" => (
+            "《中国信息安全》刊登清单（Excel）",
+            "List for the magazine (Excel)",
+        ),
         "ann.article" => (
             "公众号文章（HTML 文件）",
             "Official-account article (HTML file)",
