@@ -8,6 +8,7 @@
 
 pub mod certificate;
 pub mod fonts;
+pub mod letter;
 pub mod seal;
 pub mod sheet;
 

@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod evaluation;
 pub mod evidence;
 pub mod files;
+pub mod letters;
 pub mod organizations;
 pub mod outbox;
 pub mod review;

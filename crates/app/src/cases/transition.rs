@@ -205,6 +205,8 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        // The step's formal letter, if it has one (after the step: the step stands either way).
+        self.letter_after(actor, &c, t, note).await;
         Ok(c)
     }
 

@@ -3,3 +3,4 @@
 
 pub mod agreement;
 pub mod certificate;
+pub mod letters;

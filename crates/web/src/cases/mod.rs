@@ -5,6 +5,7 @@ pub mod acceptance;
 pub mod agreement;
 pub mod evaluation;
 pub mod json;
+pub mod letters;
 pub mod list;
 pub mod page;
 pub mod panel;

@@ -334,7 +334,21 @@ async fn build_case_page(
         target_class: due_class(k.target),
         limit_class: due_class(k.limit),
     });
+    let letters = app
+        .case_letters(a, id)
+        .await?
+        .into_iter()
+        .map(|l| {
+            (
+                l.id,
+                l.title,
+                crate::views::fmt_time(l.created_us, lang),
+                l.signed_by,
+            )
+        })
+        .collect();
     Ok(CasePage {
+        letters,
         c: ch,
         id,
         number: case_number(c),

@@ -78,6 +78,8 @@ pub(crate) struct CasePage {
     pub(crate) clock: Option<ClockView>,
     pub(crate) next: Vec<(&'static str, String)>,
     pub(crate) history: Vec<(String, String, String, String)>,
+    /// The case's formal letters: (id, title, date, signed by).
+    pub(crate) letters: Vec<(i64, String, String, String)>,
     pub(crate) rounds: Vec<(i32, String, String)>,
     pub(crate) is_staff: bool,
     // The applicant's portal

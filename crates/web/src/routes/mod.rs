@@ -158,6 +158,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         crate::cases::evaluation::routes(),
         crate::cases::panel::routes(),
         crate::cases::agreement::routes(),
+        crate::cases::letters::routes(),
         crate::platform::evidence::routes(),
     ]
     .into_iter()

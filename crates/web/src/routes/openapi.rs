@@ -176,6 +176,23 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
             )])),
         ),
         ("DELETE", "/api/v1/tokens/{id}") => op(204, None, None),
+        ("GET", "/api/v1/cases/{id}/letters") => op(
+            200,
+            None,
+            Some(out(&[(
+                "items",
+                list(out(&[
+                    ("id", int()),
+                    ("kind", text()),
+                    ("title", text()),
+                    ("signed_by", text()),
+                    ("created_us", int()),
+                    ("pdf_sha256", text()),
+                    ("pdf_sm3", text()),
+                    ("download", text()),
+                ])),
+            )])),
+        ),
         ("GET", "/api/v1/announcements") => op(
             200,
             None,

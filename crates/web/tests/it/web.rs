@@ -264,6 +264,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             vec![CertificateOfficer, Approver],
         ),
         ("GET", "/certificates/{file}", everyone.clone()),
+        ("GET", "/cases/{id}/letters/{letter}", everyone.clone()),
+        ("GET", "/api/v1/cases/{id}/letters", everyone.clone()),
         ("POST", "/announcements/{id}/approve", vec![Approver]),
         ("POST", "/batches/{id}/issue", vec![CertificateOfficer]),
         (
@@ -2981,6 +2983,124 @@ async fn issuing_drafts_an_announcement_that_an_approver_publishes() {
                 && !art.body.contains("<link")
                 && !art.body.contains("src="),
             "self-contained"
+        );
+    }
+}
+
+/// Issue 10 (5.2–5.5): each formal step makes its letter — a PDF with the case number, the date
+/// and who signed it — listed and downloadable for those who may see the case, and kept by its
+/// hash; a decision against the applicant names the right of appeal (七).
+#[tokio::test]
+async fn each_formal_step_makes_its_letter() {
+    if zizhi_docs::Fonts::load(&zizhi_docs::Fonts::default_dir()).is_err() {
+        assert!(std::env::var("ZIZHI_REQUIRE_FONTS").as_deref() != Ok("1"));
+        return;
+    }
+    use zizhi_domain::case::Stage;
+    for app in test_apps().await {
+        let seeded = app.state.app.seed_demo().await.unwrap();
+        let db = app.state.app.store_for_tests().clone();
+        let case_of = |s: Stage| seeded.cases.iter().find(|(_, x)| *x == s).unwrap().0;
+        let kinds = |id: i64| {
+            let db = db.clone();
+            async move {
+                zizhi_store::letters::of_case(&db, id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|l| l.kind)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let certified = case_of(Stage::Certified);
+        let k = kinds(certified).await;
+        for want in [
+            "acceptance",
+            "audit_conclusion",
+            "panel_opinion",
+            "certificate_notice",
+        ] {
+            assert!(k.iter().any(|x| x == want), "{want} in {k:?}");
+        }
+        assert!(
+            kinds(case_of(Stage::NotAccepted))
+                .await
+                .contains(&"non_acceptance".to_string())
+        );
+        assert!(
+            kinds(case_of(Stage::Supplementing))
+                .await
+                .contains(&"supplement".to_string())
+        );
+
+        // The holder's applicant lists and downloads them; the bytes are the ones kept.
+        let c = zizhi_store::cases::get(&db, case_of(Stage::NotAccepted))
+            .await
+            .unwrap()
+            .unwrap();
+        let users = zizhi_store::users::list(&db).await.unwrap();
+        let holder = users
+            .iter()
+            .find(|u| u.organization_id == Some(c.organization_id))
+            .unwrap();
+        let mut b = app
+            .login_with(&holder.username, zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app.get(&mut b, &format!("/cases/{}", c.id)).await;
+        assert!(
+            page.body.contains("不予受理决定书"),
+            "listed on the case page"
+        );
+        let letter = zizhi_store::letters::of_case(&db, c.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.kind == "non_acceptance")
+            .unwrap();
+        let mut req = Request::get(format!("/cases/{}/letters/{}", c.id, letter.id))
+            .header(header::HOST, "zizhi.test")
+            .header(header::COOKIE, b.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        let res = app.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let pdf = to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        use sha2::Digest;
+        assert_eq!(hex::encode(sha2::Sha256::digest(&pdf)), letter.pdf_sha256);
+        let dir = zizhi_testkit::temp_dir("zizhi_letter");
+        let f = dir.join("l.pdf");
+        std::fs::write(&f, &pdf).unwrap();
+        if let Ok(out) = std::process::Command::new("pdftotext")
+            .arg(&f)
+            .arg("-")
+            .output()
+        {
+            let text = String::from_utf8_lossy(&out.stdout).replace(['\n', ' '], "");
+            assert!(text.contains("不予受理决定书"), "{text}");
+            assert!(text.contains(&zizhi_app::cases::case_number(&c)), "{text}");
+            assert!(text.contains("申诉"), "the right of appeal: {text}");
+            assert!(text.contains("签发人"), "{text}");
+        }
+        // Another applicant sees nothing of it.
+        let other = users
+            .iter()
+            .find(|u| u.organization_id.is_some() && u.organization_id != Some(c.organization_id))
+            .unwrap();
+        let mut o = app
+            .login_with(&other.username, zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let r = app
+            .get(&mut o, &format!("/cases/{}/letters/{}", c.id, letter.id))
+            .await;
+        assert!(
+            r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN,
+            "{}",
+            r.status
         );
     }
 }
