@@ -17,12 +17,15 @@ pub struct Mail {
     pub attachments: String,
 }
 
-/// A text document attached to a message.
+/// A document attached to a message: text, or binary (a PDF) as base64.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Attachment {
     pub name: String,
     pub media_type: String,
     pub content: String,
+    /// `content` is base64 (standard alphabet) of the bytes.
+    #[serde(default)]
+    pub base64: bool,
 }
 
 /// Queues a message inside the transaction of the change that causes it.

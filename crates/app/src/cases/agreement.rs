@@ -68,6 +68,7 @@ impl App {
                     name: format!("委托测评协议-{number}.html"),
                     media_type: "text/html; charset=utf-8".into(),
                     content: doc,
+                    base64: false,
                 });
                 fx.mail = Some(messages::agreement_sent(
                     &number,

@@ -165,6 +165,26 @@ impl App {
         let mut tx = self.db.begin().await?;
         let letter =
             store::insert(&mut tx, c.id, kind, title, &stored.sha256, &sm3, &signer).await?;
+        // The letter goes to the applicant by e-mail, as a PDF attachment.
+        let number = crate::cases::case_number(c);
+        let attachment = zizhi_store::outbox::Attachment {
+            name: format!("{title}-{number}.pdf"),
+            media_type: "application/pdf".into(),
+            content: {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(&pdf)
+            },
+            base64: true,
+        };
+        let mail = crate::notify::messages::Mail {
+            subject: format!("【资质认定】{title}（{number}）/ Formal letter"),
+            body: format!(
+                "{org}：\n\n附件为测评中心就案件 {number} 出具的《{title}》（PDF），亦可在系统的案件页“正式文书”中下载。\n\nAttached is the centre's formal letter for case {number} (PDF); it can also be downloaded from the case page.\n",
+                org = facts.organization.name
+            ),
+        };
+        self.mail_applicant(&mut tx, c, &mail, &[attachment])
+            .await?;
         crate::audit::record(
             &mut tx,
             actor,

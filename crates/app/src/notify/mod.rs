@@ -165,9 +165,15 @@ fn build(from: &str, m: &Mail) -> std::result::Result<Message, String> {
             .media_type
             .parse()
             .map_err(|e| format!("attachment {}: {e}", f.name))?;
-        parts = parts.singlepart(
-            lettre::message::Attachment::new(f.name).body(f.content.into_bytes(), media),
-        );
+        let bytes = if f.base64 {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .decode(f.content.as_bytes())
+                .map_err(|e| format!("attachment {}: {e}", f.name))?
+        } else {
+            f.content.into_bytes()
+        };
+        parts = parts.singlepart(lettre::message::Attachment::new(f.name).body(bytes, media));
     }
     builder.multipart(parts).map_err(|e| e.to_string())
 }
@@ -312,6 +318,32 @@ pub fn check_from(from: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A letter travels as its PDF bytes (base64 in the outbox, decoded into the message).
+    #[test]
+    fn a_binary_attachment_is_sent_as_its_bytes() {
+        use base64::Engine;
+        let pdf = b"%PDF-1.7\n\x00\xff binary".to_vec();
+        let files = vec![zizhi_store::outbox::Attachment {
+            name: "letter.pdf".into(),
+            media_type: "application/pdf".into(),
+            content: base64::engine::general_purpose::STANDARD.encode(&pdf),
+            base64: true,
+        }];
+        let m = zizhi_store::outbox::Mail {
+            id: 1,
+            recipient: "a@example.test".into(),
+            subject: "s".into(),
+            body: "b".into(),
+            attempts: 0,
+            attachments: serde_json::to_string(&files).unwrap(),
+        };
+        let msg = build("资质认定 <noreply@example.test>", &m).unwrap();
+        let text = String::from_utf8_lossy(&msg.formatted()).to_string();
+        assert!(text.contains("application/pdf"), "{text}");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&pdf);
+        assert!(text.contains(&encoded), "the PDF's bytes, once encoded: {text}");
+    }
 
     #[test]
     fn smtp_urls_parse_with_their_defaults() {

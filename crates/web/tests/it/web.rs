@@ -3086,6 +3086,30 @@ async fn each_formal_step_makes_its_letter() {
             assert!(text.contains("申诉"), "the right of appeal: {text}");
             assert!(text.contains("签发人"), "{text}");
         }
+        // It went to the applicant by e-mail, as the PDF itself.
+        let mails = zizhi_store::outbox::claim(&db, "test", 100_000, i64::MAX)
+            .await
+            .unwrap();
+        let mail = mails
+            .iter()
+            .find(|m| {
+                m.subject.contains("不予受理决定书")
+                    && m.subject.contains(&zizhi_app::cases::case_number(&c))
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "the letter's e-mail among {:?}",
+                    mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+                )
+            });
+        let files: Vec<zizhi_store::outbox::Attachment> =
+            serde_json::from_str(&mail.attachments).unwrap();
+        assert_eq!(files[0].media_type, "application/pdf");
+        use base64::Engine;
+        let sent = base64::engine::general_purpose::STANDARD
+            .decode(&files[0].content)
+            .unwrap();
+        assert_eq!(sent, pdf, "the same bytes as kept");
         // Another applicant sees nothing of it.
         let other = users
             .iter()
