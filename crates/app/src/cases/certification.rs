@@ -84,6 +84,9 @@ pub struct Verification {
     /// The kept record is signed by one of the centre's keys and says what the certificate
     /// says (`None`: no signed document yet).
     pub signature_valid: Option<bool>,
+    /// The status history, oldest first: (ISO date, status) — issued (valid), then expired the
+    /// day after its last day once that has passed. Sanctions (issue 11) will add theirs.
+    pub history: Vec<(String, &'static str)>,
 }
 
 impl App {
@@ -244,7 +247,16 @@ impl App {
             _ => false,
         };
         let signature_valid = self.seal_check(&cert).await?;
+        let today = self.clock.today();
+        let mut history = vec![(cert.issued_on.clone(), "valid")];
+        if let Some(until) = zizhi_domain::calendar::parse_date(&cert.valid_until)
+            && until < today
+            && let Some(next) = until.succ_opt()
+        {
+            history.push((next.to_string(), "expired"));
+        }
         Ok(Verification {
+            history,
             certificate: cert,
             organization,
             in_force,

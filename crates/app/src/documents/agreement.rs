@@ -12,6 +12,9 @@ use zizhi_store::cases::CaseRow;
 use crate::policy::Actor;
 use crate::{App, AppError, Result};
 
+/// A letter's table: header and rows.
+pub type LetterTable = (Vec<String>, Vec<Vec<String>>);
+
 /// The document's style: inline in the e-mailed file, served as `/static/agreement.css` for the
 /// page (whose Content-Security-Policy allows no inline styles).
 pub const AGREEMENT_CSS: &str = include_str!("../../templates/agreement.css");
@@ -38,6 +41,31 @@ pub struct AgreementDoc {
 impl AgreementDoc {
     fn p<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         if self.zh { zh } else { en }
+    }
+
+    /// The agreement as a letter (the PDF kept with the case and e-mailed): reference line,
+    /// clauses and the fee table, in Chinese.
+    pub fn as_letter(&self) -> (String, Vec<String>, LetterTable) {
+        let reference = format!("协议编号：{} · 案件编号：{}", self.number, self.case_number);
+        let clauses = vec![
+            format!("委托方（甲方）：{}（统一社会信用代码 {}）", self.org, self.uscc),
+            "受托方（乙方）：中国信息安全测评中心".to_string(),
+            format!("一、委托事项：甲方委托乙方对其开展信息安全服务资质认定（{}）评估，申请类型为{}。", self.level, self.kind),
+            "二、委托测评费用（依据收费标准，指南第九章）见下表。".to_string(),
+            "三、本协议经乙方合同管理审批生效，甲方支付委托测评费用后，项目进入评估阶段（指南 5.3）。".to_string(),
+            "四、项目实施周期原则上为三个月，最长不超过六个月，不含补充资料、协议审批生效及支付费用的时间（指南九.3）。".to_string(),
+            "五、甲方保证所提交资料真实、准确、完整；乙方对甲方资料负有保密义务。".to_string(),
+            "六、甲方在本协议上加盖公章后寄回乙方；本协议一式两份，双方各执一份。".to_string(),
+        ];
+        let table = (
+            vec!["费用项目".to_string(), "金额".to_string()],
+            vec![
+                vec!["审核费用".to_string(), self.audit.clone()],
+                vec!["三年年金".to_string(), self.annual.clone()],
+                vec!["合计".to_string(), self.total.clone()],
+            ],
+        );
+        (reference, clauses, table)
     }
 
     /// The document as a standalone HTML page.

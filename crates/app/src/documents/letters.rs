@@ -28,6 +28,7 @@ fn letter_of(t: Transition) -> Option<(&'static str, &'static str)> {
         ConcludeAudit => ("audit_conclusion", "审核结论报告"),
         PanelPass | PanelFail | PanelReturn => ("panel_opinion", "专家评审意见"),
         Issue => ("certificate_notice", "证书颁发通知"),
+        SendAgreement => ("agreement", "委托测评协议"),
         _ => return None,
     })
 }
@@ -65,7 +66,22 @@ impl App {
         let signer = actor.map_or_else(|| "系统".to_string(), |a| a.display_name.clone());
         let mut paragraphs = Vec::new();
         let mut table = None;
+        let mut reference = format!("案件编号：{}", crate::cases::case_number(c));
         match t {
+            SendAgreement => {
+                let report = crate::cases::agreement::last_report(self, c.id).await?;
+                let doc = crate::documents::agreement::agreement(
+                    c,
+                    &report,
+                    &date_text(today, Lang::Zh),
+                    Lang::Zh,
+                    None,
+                )?;
+                let (r, clauses, fee) = doc.as_letter();
+                reference = r;
+                paragraphs = clauses;
+                table = Some(fee);
+            }
             Accept => {
                 paragraphs.push(format!("贵单位提交的信息安全服务资质（{qualification}）认定申请材料，经审查符合受理条件，测评中心决定予以受理。"));
                 paragraphs.push(format!("审查意见：{note}"));
@@ -131,7 +147,7 @@ impl App {
         let doc = LetterDoc {
             centre: self.documents.centre_name.clone(),
             title: title.to_string(),
-            reference: format!("案件编号：{}", crate::cases::case_number(c)),
+            reference,
             addressee: facts.organization.name.clone(),
             paragraphs,
             table,

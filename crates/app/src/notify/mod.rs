@@ -342,7 +342,10 @@ mod tests {
         let text = String::from_utf8_lossy(&msg.formatted()).to_string();
         assert!(text.contains("application/pdf"), "{text}");
         let encoded = base64::engine::general_purpose::STANDARD.encode(&pdf);
-        assert!(text.contains(&encoded), "the PDF's bytes, once encoded: {text}");
+        assert!(
+            text.contains(&encoded),
+            "the PDF's bytes, once encoded: {text}"
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct CertView {
     /// The signed record checked against the centre's keys: Some(true) valid, Some(false)
     /// not, None no signed document.
     pub signature: Option<bool>,
+    /// The certificate's status history: (date, status), oldest first.
+    pub history: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -75,6 +77,17 @@ pub async fn verify_page(
                     status: status_text,
                     in_force: v.in_force,
                     signature: v.signature_valid,
+                    history: v
+                        .history
+                        .iter()
+                        .map(|(day, status)| {
+                            (
+                                d(day),
+                                crate::certificates::registry::status_name(status, lang)
+                                    .to_string(),
+                            )
+                        })
+                        .collect(),
                 }),
                 StatusCode::OK,
             )

@@ -341,6 +341,7 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "Applicants and centre staff: sign in",
         ),
         "verify.signature" => ("电子签名", "Signature"),
+        "verify.history" => ("状态记录", "Status history"),
         "verify.signature_ok" => (
             "已核验：证书记录由测评中心的 SM2 密钥签名，与本页信息一致",
             "Checked: the certificate's record is signed with the centre's SM2 key and matches this page",

@@ -2639,6 +2639,10 @@ async fn issued_certificates_have_signed_pdfs_for_the_holder_and_staff() {
         let mut anon = Browser::default();
         let page = app.get(&mut anon, &format!("/verify/{n}")).await;
         assert!(page.body.contains("已核验"), "{}", page.body);
+        assert!(
+            page.body.contains("id=\"status-history\""),
+            "the status history"
+        );
         let j = app
             .api(
                 Method::GET,
