@@ -261,17 +261,39 @@ pub struct RegistryFilter<'a> {
     pub today: &'a str,
 }
 
-/// A page of the public register, newest first (`limit` rows from `offset`).
+/// A page of the public register, newest first (`limit` rows from `offset`). A text that is a
+/// certificate number or USCC is found through their indexes; only otherwise is it looked for
+/// in the holders' names.
 pub async fn registry(
     db: &Db,
     f: &RegistryFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Certificate>> {
-    // One SQL text for every filter combination: an unused filter is '' or 0.
+    const EXACT: &str = "(number = $1 OR uscc = $1)";
+    if !f.q.is_empty() {
+        let exact = !registry_query(db, f, EXACT, 1, 0).await?.is_empty();
+        let how = if exact {
+            EXACT
+        } else {
+            "holder LIKE $2 ESCAPE '!'"
+        };
+        return registry_query(db, f, how, limit, offset).await;
+    }
+    registry_query(db, f, "$1 = ''", limit, offset).await
+}
+
+/// One SQL text per way of matching the text; an unused filter is '' or 0.
+async fn registry_query(
+    db: &Db,
+    f: &RegistryFilter<'_>,
+    text_match: &'static str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Certificate>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {CERT} FROM certificate
-         WHERE ($1 = '' OR number = $1 OR uscc = $1 OR holder LIKE $2 ESCAPE '!')
+         WHERE {text_match} AND ($2 = $2)
            AND ($3 = 0 OR level = $3)
            AND ($4 = '' OR (CASE WHEN status = 'valid' AND valid_until < $5 THEN 'expired' ELSE status END) = $4)
            AND ($6 = '' OR issued_on LIKE $6)

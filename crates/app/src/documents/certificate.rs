@@ -36,6 +36,9 @@ fn ymd(s: &str) -> (u16, u8, u8) {
     })
 }
 
+/// Checked seals by certificate id: (signature holds, the sealed record).
+pub type SealMemo = Arc<std::sync::Mutex<std::collections::HashMap<i64, (bool, Option<Record>)>>>;
+
 /// Where the documents come from: the fonts' directory, the centre's name, the public address
 /// the QR code points to, and the signing key.
 #[derive(Debug, Clone)]
@@ -45,9 +48,10 @@ pub struct DocumentSettings {
     /// `https://…` without a trailing slash: the QR code opens `{public_url}/verify/{number}`.
     pub public_url: String,
     pub signer: Arc<Signer>,
-    /// Signatures already checked (a record, its signature and its key never change), so that
-    /// `/verify` does the SM2 arithmetic once per certificate, not once per request.
-    pub checked: Arc<std::sync::Mutex<std::collections::HashMap<String, bool>>>,
+    /// Seals already checked, by certificate id (a seal never changes): whether its signature
+    /// holds, and its record — so `/verify` does the SM2 arithmetic and reads the seal once per
+    /// certificate, not once per request.
+    pub checked: SealMemo,
 }
 
 impl Default for DocumentSettings {
@@ -294,43 +298,42 @@ impl App {
     }
 
     /// Whether a certificate's kept record is signed by a known key and says what the
-    /// certificate says. `None` when the certificate has no document yet.
+    /// certificate says. `None` when the certificate has no document yet. A seal never changes,
+    /// so its SM2 check is done once and remembered with its record; the record is compared with
+    /// the certificate's row on every request (a changed row shows at once).
     pub(crate) async fn seal_check(&self, c: &Certificate) -> Result<Option<bool>> {
-        let Some(seal) = store::seal_of(&self.db, c.id).await? else {
-            return Ok(None);
-        };
-        let memo = hex::encode(sm3::Sm3::digest(format!(
-            "{}\n{}\n{}",
-            seal.key_id, seal.signature, seal.record
-        )));
         let known = self
             .documents
             .checked
             .lock()
             .ok()
-            .and_then(|m| m.get(&memo).copied());
-        let signed = match known {
-            Some(v) => v,
+            .and_then(|m| m.get(&c.id).cloned());
+        let (signed, record) = match known {
+            Some(k) => k,
             None => {
+                let Some(seal) = store::seal_of(&self.db, c.id).await? else {
+                    return Ok(None);
+                };
                 let keys: Vec<PublicKey> = store::signing_keys(&self.db)
                     .await?
                     .into_iter()
                     .filter_map(|(_, pem)| PublicKey::from_pem(&pem).ok())
                     .collect();
-                let v = keys
+                let signed = keys
                     .iter()
                     .find(|k| k.id == seal.key_id)
                     .is_some_and(|k| k.verifies(seal.record.as_bytes(), &seal.signature));
+                let record = Record::parse(&seal.record);
                 if let Ok(mut m) = self.documents.checked.lock() {
-                    if m.len() > 100_000 {
+                    if m.len() > 10_000 {
                         m.clear();
                     }
-                    m.insert(memo, v);
+                    m.insert(c.id, (signed, record.clone()));
                 }
-                v
+                (signed, record)
             }
         };
-        let matches = Record::parse(&seal.record).is_some_and(|r| {
+        let matches = record.is_some_and(|r| {
             r.number == c.number
                 && r.holder == c.holder
                 && r.uscc == c.uscc
