@@ -442,13 +442,19 @@ pub(crate) async fn review(app: &App, p: &People, id: i64, weak: Option<Area>) {
     }
 }
 
-/// The newest pending e-mail's body (claimed, so a later call sees only newer ones).
+/// The newest pending step notice's body (claimed, so a later call sees only newer ones); the
+/// formal letter that follows a step in its own e-mail is not a notice.
 pub(crate) async fn last_mail_body(app: &App) -> String {
     let until = zizhi_store::now_us() + 3_600_000_000;
     let mails = zizhi_store::outbox::claim(app.store_for_tests(), "test", 1000, until)
         .await
         .unwrap();
-    mails.into_iter().max_by_key(|m| m.id).unwrap().body
+    mails
+        .into_iter()
+        .filter(|m| !m.subject.ends_with("/ Formal letter"))
+        .max_by_key(|m| m.id)
+        .unwrap()
+        .body
 }
 
 /// Draft → filed (in acceptance review), with `facts` as the application.

@@ -290,8 +290,8 @@ async fn the_agreement_is_attached_to_its_e_mail() {
             .collect();
         let eml = emls
             .iter()
-            .find(|e| e.contains("multipart/mixed"))
-            .expect("a multipart message");
+            .find(|e| e.contains("multipart/mixed") && e.contains("text/html"))
+            .expect("a multipart message with the agreement");
         assert!(eml.contains("Content-Disposition: attachment"), "{eml}");
         assert!(eml.contains("text/html"), "{eml}");
     }
