@@ -272,13 +272,14 @@ pub async fn registry(
 ) -> Result<Vec<Certificate>> {
     const EXACT: &str = "(number = $1 OR uscc = $1)";
     if !f.q.is_empty() {
-        let exact = !registry_query(db, f, EXACT, 1, 0).await?.is_empty();
-        let how = if exact {
-            EXACT
-        } else {
-            "holder LIKE $2 ESCAPE '!'"
-        };
-        return registry_query(db, f, how, limit, offset).await;
+        let exact = registry_query(db, f, EXACT, limit, offset).await?;
+        // Past the last page of exact matches there is nothing more (not a name search).
+        if !exact.is_empty()
+            || (offset > 0 && !registry_query(db, f, EXACT, 1, 0).await?.is_empty())
+        {
+            return Ok(exact);
+        }
+        return registry_query(db, f, "holder LIKE $2 ESCAPE '!'", limit, offset).await;
     }
     registry_query(db, f, "$1 = ''", limit, offset).await
 }

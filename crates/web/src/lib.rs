@@ -34,19 +34,28 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state for tests and tools: the documents' settings from the configuration, or — if
+    /// they cannot be read — a temporary signing key (`start` never falls back: it fails).
     pub fn new(db: Db, files: FileStore, config: Config) -> AppState {
+        let documents = config.documents().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "certificate documents: a temporary key is used");
+            zizhi_app::documents::certificate::DocumentSettings::default()
+        });
+        AppState::with_documents(db, files, config, documents)
+    }
+
+    pub fn with_documents(
+        db: Db,
+        files: FileStore,
+        config: Config,
+        documents: zizhi_app::documents::certificate::DocumentSettings,
+    ) -> AppState {
         zizhi_app::secrets::configure_hasher(
             config.password_hash_threads as usize,
             config.password_hash_queue as usize,
         );
         let oidc = config.oidc().ok().flatten().map(Arc::new);
-        let mut app = App::new(db, files, config.app_config());
-        // `start` checks the documents' settings first, so a server never falls back to a key
-        // of its own; tests may.
-        match config.documents() {
-            Ok(d) => app = app.with_documents(d),
-            Err(e) => tracing::error!(error = %e, "certificate documents: a temporary key is used"),
-        }
+        let app = App::new(db, files, config.app_config()).with_documents(documents);
         AppState {
             app,
             config: Arc::new(config),
@@ -101,8 +110,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let files = config.evidence_store().await?;
-    config.documents()?;
-    let state = AppState::new(db, files, config);
+    let documents = config.documents()?;
+    let state = AppState::with_documents(db, files, config, documents);
     let bootstrap = state
         .app
         .bootstrap_admin()

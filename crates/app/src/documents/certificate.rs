@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use serde_json::json;
 use sm3::Digest;
 use zizhi_docs::{CertificateDoc, Fonts};
@@ -13,6 +12,7 @@ use zizhi_domain::lang::{Lang, date_str_text, level_zh};
 use zizhi_domain::roles::Role;
 use zizhi_store::certificates::{self as store, Certificate, Seal};
 
+use super::blocking;
 use crate::policy::Actor;
 use crate::signing::{PublicKey, Record, Signer, seal_payload};
 use crate::{App, AppError, Result};
@@ -52,17 +52,36 @@ pub struct DocumentSettings {
     /// holds, and its record — so `/verify` does the SM2 arithmetic and reads the seal once per
     /// certificate, not once per request.
     pub checked: SealMemo,
+    /// The signer's public key is in the database (registered once per process).
+    registered: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl DocumentSettings {
+    pub fn new(
+        font_dir: std::path::PathBuf,
+        centre_name: String,
+        public_url: String,
+        signer: Signer,
+    ) -> DocumentSettings {
+        DocumentSettings {
+            font_dir,
+            centre_name,
+            public_url,
+            signer: Arc::new(signer),
+            checked: Default::default(),
+            registered: Default::default(),
+        }
+    }
 }
 
 impl Default for DocumentSettings {
     fn default() -> Self {
-        DocumentSettings {
-            font_dir: Fonts::default_dir(),
-            centre_name: "中国信息安全测评中心".into(),
-            public_url: "http://127.0.0.1:8080".into(),
-            signer: Arc::new(Signer::generate()),
-            checked: Default::default(),
-        }
+        DocumentSettings::new(
+            Fonts::default_dir(),
+            "中国信息安全测评中心".into(),
+            "http://127.0.0.1:8080".into(),
+            Signer::generate(),
+        )
     }
 }
 
@@ -88,12 +107,6 @@ fn doc_error(e: zizhi_docs::DocError) -> AppError {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Internal(format!("documents: {e}")))
-}
-
 impl App {
     fn certificate_doc(&self, c: &Certificate) -> CertificateDoc {
         let d = &self.documents;
@@ -109,13 +122,6 @@ impl App {
             centre: d.centre_name.clone(),
             verify_url: format!("{}/verify/{}", d.public_url.trim_end_matches('/'), c.number),
         }
-    }
-
-    async fn fonts(&self) -> Result<Fonts> {
-        let dir = self.documents.font_dir.clone();
-        blocking(move || Fonts::load(&dir))
-            .await?
-            .map_err(|e| AppError::Internal(format!("documents: {e}")))
     }
 
     /// Before issuing: every character the certificates will print has a glyph (guide 5.5; a
@@ -152,8 +158,8 @@ impl App {
         if todo.is_empty() {
             return Ok(());
         }
+        self.register_signing_key().await?;
         let signer = self.documents.signer.clone();
-        store::register_key(&self.db, &signer.public().id, &signer.public().pem).await?;
         let fonts = self.fonts().await?;
         for c in todo {
             let doc = self.certificate_doc(&c);
@@ -180,13 +186,7 @@ impl App {
                 Ok::<_, AppError>((sealed, record, signature))
             })
             .await??;
-            let mut up = self
-                .files
-                .begin(u64::MAX)
-                .await
-                .map_err(crate::evidence::file_error)?;
-            up.write(&pdf).await.map_err(crate::evidence::file_error)?;
-            let stored = up.finish().await.map_err(crate::evidence::file_error)?;
+            let stored = self.keep_document(&pdf).await?;
             let mut tx = self.db.begin().await?;
             store::insert_seal(
                 &mut tx,
@@ -243,16 +243,7 @@ impl App {
                     .ok_or(AppError::NotFound("certificate"))?
             }
         };
-        let (mut stream, size) = self
-            .files
-            .open_verified(&seal.pdf_sha256)
-            .await
-            .map_err(crate::evidence::file_error)?;
-        let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        while let Some(chunk) = stream.next().await {
-            out.extend_from_slice(&chunk.map_err(|e| AppError::Internal(e.to_string()))?);
-        }
-        Ok(out)
+        self.kept_document(&seal.pdf_sha256).await
     }
 
     /// A batch's certificates in one PDF, for printing (certificate officer and approver).
@@ -284,10 +275,22 @@ impl App {
             .await?
     }
 
+    /// Puts the signer's public key in the database, once per process (every server publishes
+    /// and checks with every key ever used).
+    async fn register_signing_key(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let d = &self.documents;
+        if !d.registered.load(Ordering::Acquire) {
+            let p = d.signer.public();
+            store::register_key(&self.db, &p.id, &p.pem).await?;
+            d.registered.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+
     /// The public keys that verify certificates (every key ever used), as PEM.
     pub async fn signing_keys_pem(&self) -> Result<String> {
-        let signer = &self.documents.signer;
-        store::register_key(&self.db, &signer.public().id, &signer.public().pem).await?;
+        self.register_signing_key().await?;
         Ok(store::signing_keys(&self.db)
             .await?
             .into_iter()

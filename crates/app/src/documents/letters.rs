@@ -6,7 +6,6 @@
 //! correction is a new letter). Made after the step's transaction: a letter that cannot be made
 //! (fonts missing) is logged and the step stands.
 
-use futures_util::StreamExt;
 use serde_json::json;
 use sm3::Digest;
 use zizhi_docs::letter::LetterDoc;
@@ -162,22 +161,12 @@ impl App {
                 )
             },
         };
-        let dir = self.documents.font_dir.clone();
-        let pdf = tokio::task::spawn_blocking(move || {
-            let fonts = zizhi_docs::Fonts::load(&dir)?;
-            zizhi_docs::letter::letter_pdf(&fonts, &doc)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(format!("letter: {e}")))?;
+        let fonts = self.fonts().await?;
+        let pdf = super::blocking(move || zizhi_docs::letter::letter_pdf(&fonts, &doc))
+            .await?
+            .map_err(|e| AppError::Internal(format!("letter: {e}")))?;
         let sm3 = hex::encode(sm3::Sm3::digest(&pdf));
-        let mut up = self
-            .files
-            .begin(u64::MAX)
-            .await
-            .map_err(crate::evidence::file_error)?;
-        up.write(&pdf).await.map_err(crate::evidence::file_error)?;
-        let stored = up.finish().await.map_err(crate::evidence::file_error)?;
+        let stored = self.keep_document(&pdf).await?;
         let mut tx = self.db.begin().await?;
         let letter =
             store::insert(&mut tx, c.id, kind, title, &stored.sha256, &sm3, &signer).await?;
@@ -233,15 +222,7 @@ impl App {
             .into_iter()
             .find(|l| l.id == id)
             .ok_or(AppError::NotFound("letter"))?;
-        let (mut stream, _) = self
-            .files
-            .open_verified(&letter.pdf_sha256)
-            .await
-            .map_err(crate::evidence::file_error)?;
-        let mut out = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            out.extend_from_slice(&chunk.map_err(|e| AppError::Internal(e.to_string()))?);
-        }
-        Ok((letter, out))
+        let bytes = self.kept_document(&letter.pdf_sha256).await?;
+        Ok((letter, bytes))
     }
 }

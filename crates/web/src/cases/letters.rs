@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{Method, header};
+use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get};
 use serde_json::json;
@@ -21,18 +21,10 @@ pub async fn letter_pdf(
     Path((id, letter)): Path<(i64, i64)>,
 ) -> Answer {
     let (l, bytes) = st.app.letter_pdf(&a, id, letter).await.or_fail(&ctx)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"letter-{}-{}.pdf\"", id, l.id),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
+    Ok(crate::certificates::verify::pdf_response(
         bytes,
-    )
-        .into_response())
+        &format!("letter-{id}-{}.pdf", l.id),
+    ))
 }
 
 /// `GET /api/v1/cases/{id}/letters`.

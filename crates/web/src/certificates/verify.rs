@@ -124,7 +124,8 @@ pub async fn api_certificate_get(
     Ok(Json(j).into_response())
 }
 
-fn pdf_response(bytes: Vec<u8>, file: &str) -> Response {
+/// A PDF to show in the browser (and save as `file`), never cached by a shared cache.
+pub(crate) fn pdf_response(bytes: Vec<u8>, file: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
