@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod policy;
 pub mod secrets;
+pub mod signin;
 pub mod signing;
 pub mod sso;
 pub mod totp;

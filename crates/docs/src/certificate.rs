@@ -36,6 +36,25 @@ pub struct CertificateDoc {
     pub verify_url: String,
 }
 
+impl CertificateDoc {
+    /// Specimen `i` (marked 样本): to check the layout and fonts, and to time the rendering.
+    pub fn specimen(i: usize) -> CertificateDoc {
+        let number = format!("SAMPLE2026SRV-DR-II-{i:04}");
+        CertificateDoc {
+            verify_url: format!("https://zizhi.example/verify/{number}"),
+            number,
+            holder: format!("【样本】福建鑫淼灾备技术有限公司（第 {i} 份）"),
+            uscc: "91350100M000100Y43".into(),
+            category: "灾难恢复类".into(),
+            level: "二级".into(),
+            issued_on: "2026年11月28日".into(),
+            issued_ymd: (2026, 11, 28),
+            valid_until: "2029年11月27日".into(),
+            centre: "中国信息安全测评中心".into(),
+        }
+    }
+}
+
 /// A4 landscape, in points.
 const W: f32 = 841.89;
 const H: f32 = 595.28;
@@ -257,19 +276,14 @@ pub fn certificates_pdf(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::tool;
 
     pub(crate) fn sample() -> CertificateDoc {
         CertificateDoc {
             number: "CNITSEC2026SRV-DR-II-0001".into(),
             holder: "福建示例灾备技术有限公司".into(),
-            uscc: "91350100M000100Y43".into(),
-            category: "灾难恢复类".into(),
-            level: "二级".into(),
-            issued_on: "2026年11月28日".into(),
-            issued_ymd: (2026, 11, 28),
-            valid_until: "2029年11月27日".into(),
-            centre: "中国信息安全测评中心".into(),
             verify_url: "https://zizhi.example/verify/CNITSEC2026SRV-DR-II-0001".into(),
+            ..CertificateDoc::specimen(1)
         }
     }
 
@@ -282,20 +296,6 @@ mod tests {
                     "{e}"
                 );
                 eprintln!("fonts-noto-cjk not installed: skipped ({e})");
-                None
-            }
-        }
-    }
-
-    /// A poppler tool's output; required where the fonts are (CI installs both).
-    fn tool(name: &str, args: &[&str]) -> Option<String> {
-        match std::process::Command::new(name).args(args).output() {
-            Ok(out) => Some(String::from_utf8_lossy(&out.stdout).to_string()),
-            Err(e) => {
-                assert!(
-                    std::env::var("ZIZHI_REQUIRE_FONTS").as_deref() != Ok("1"),
-                    "{name}: {e} (poppler-utils)"
-                );
                 None
             }
         }

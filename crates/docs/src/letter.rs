@@ -396,12 +396,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("l.pdf");
         std::fs::write(&path, &pdf).unwrap();
-        if let Ok(out) = std::process::Command::new("pdftotext")
-            .arg(&path)
-            .arg("-")
-            .output()
-        {
-            let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(text) = crate::testing::tool("pdftotext", &[path.to_str().unwrap(), "-"]) {
             assert!(
                 text.contains("审核结论报告") && text.contains("ZZ-2026-00003"),
                 "{text}"

@@ -27,3 +27,21 @@ pub enum DocError {
     #[error("pdf: {0}")]
     Pdf(String),
 }
+
+/// What the tests of this crate share.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A poppler tool's output; required where the fonts are (CI installs both).
+    pub(crate) fn tool(name: &str, args: &[&str]) -> Option<String> {
+        match std::process::Command::new(name).args(args).output() {
+            Ok(out) => Some(String::from_utf8_lossy(&out.stdout).to_string()),
+            Err(e) => {
+                assert!(
+                    std::env::var("ZIZHI_REQUIRE_FONTS").as_deref() != Ok("1"),
+                    "{name}: {e} (poppler-utils)"
+                );
+                None
+            }
+        }
+    }
+}
