@@ -27,7 +27,9 @@ struct TestApp {
 struct Resp {
     status: StatusCode,
     headers: axum::http::HeaderMap,
+    /// The body as text (lossy: a PDF or a sheet is read from `bytes`).
     body: String,
+    bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -108,13 +110,16 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        // Lossy: a PDF body is not UTF-8 (its tests read the bytes themselves).
-        let body = String::from_utf8_lossy(&to_bytes(res.into_body(), usize::MAX).await.unwrap())
-            .into_owned();
+        let bytes = to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         Resp {
             status,
             headers,
             body,
+            bytes,
         }
     }
 
@@ -184,6 +189,20 @@ impl TestApp {
             password: Some("a long password".into()),
         };
         self.state.app.create_user(None, input).await.unwrap().0.id
+    }
+
+    /// A session token from `POST /api/v1/session`.
+    async fn token(&self, username: &str, password: &str) -> String {
+        let r = self
+            .api(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{username}: {}", r.body);
+        r.json()["token"].as_str().unwrap().to_string()
     }
 
     async fn login(&self, username: &str) -> Browser {
@@ -908,16 +927,7 @@ async fn api_tokens_are_listed_and_revoked_on_the_page_and_over_the_api() {
 async fn a_nul_character_is_refused_naming_the_field() {
     for app in test_apps().await {
         app.user("lead1", Role::ProjectLead, None).await;
-        let s = app
-            .api(
-                Method::POST,
-                "/api/v1/session",
-                None,
-                Some(json!({"username": "lead1", "password": "a long password"})),
-            )
-            .await
-            .json();
-        let tok = s["token"].as_str().unwrap();
+        let tok = &app.token("lead1", "a long password").await;
         let r = app
             .api(
                 Method::POST,
@@ -1788,18 +1798,9 @@ struct Api<'a> {
 }
 
 impl Api<'_> {
+    /// A demo user's session token.
     async fn token(&self, user: &str) -> String {
-        let r = self
-            .app
-            .api(
-                Method::POST,
-                "/api/v1/session",
-                None,
-                Some(json!({"username": user, "password": zizhi_app::demo::DEMO_PASSWORD})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        r.json()["token"].as_str().unwrap().to_string()
+        self.app.token(user, zizhi_app::demo::DEMO_PASSWORD).await
     }
 
     /// A call that must answer `status`; returns the JSON body (or Null).
@@ -2684,37 +2685,20 @@ async fn issued_certificates_have_signed_pdfs_for_the_holder_and_staff() {
             let n = n.clone();
             let app = &app;
             async move {
-                let t = app
+                let t = app.token(&who, zizhi_app::demo::DEMO_PASSWORD).await;
+                let r = app
                     .api(
-                        Method::POST,
-                        "/api/v1/session",
+                        Method::GET,
+                        &format!("/certificates/{n}.pdf"),
+                        Some(&t),
                         None,
-                        Some(json!({"username": who, "password": zizhi_app::demo::DEMO_PASSWORD})),
                     )
-                    .await
-                    .json()["token"]
-                    .as_str()
-                    .unwrap()
-                    .to_string();
-                let req = Request::get(format!("/certificates/{n}.pdf"))
-                    .header(header::HOST, "zizhi.test")
-                    .header(header::AUTHORIZATION, format!("Bearer {t}"))
-                    .body(Body::empty())
-                    .unwrap();
-                let mut req = req;
-                req.extensions_mut()
-                    .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-                let res = app.router.clone().oneshot(req).await.unwrap();
-                let status = res.status();
-                let ct = res
-                    .headers()
+                    .await;
+                let ct = r
+                    .headers
                     .get(header::CONTENT_TYPE)
                     .map(|v| v.to_str().unwrap().to_string());
-                let bytes = to_bytes(res.into_body(), usize::MAX)
-                    .await
-                    .unwrap()
-                    .to_vec();
-                (status, ct, bytes)
+                (r.status, ct, r.bytes)
             }
         };
         let (status, ct, pdf) = pdf_of(&holder_user.username).await;
@@ -2870,29 +2854,15 @@ async fn issuing_drafts_an_announcement_that_an_approver_publishes() {
     for app in test_apps().await {
         let app = app.reconfigured(|c| c.require_totp_for_staff = false);
         app.state.app.seed_demo().await.unwrap();
-        let token = |who: &'static str| {
-            let app = &app;
-            async move {
-                app.api(
-                    Method::POST,
-                    "/api/v1/session",
-                    None,
-                    Some(json!({"username": who, "password": zizhi_app::demo::DEMO_PASSWORD})),
-                )
-                .await
-                .json()["token"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            }
-        };
         // A draft: hidden from the public, seen by staff.
         let public = app
             .api(Method::GET, "/api/v1/announcements", None, None)
             .await
             .json();
         assert!(public["items"].as_array().unwrap().is_empty(), "{public}");
-        let officer = token("demo-officer").await;
+        let officer = app
+            .token("demo-officer", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
         let staff = app
             .api(Method::GET, "/api/v1/announcements", Some(&officer), None)
             .await
@@ -2918,7 +2888,9 @@ async fn issuing_drafts_an_announcement_that_an_approver_publishes() {
             )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let approver = token("demo-approver").await;
+        let approver = app
+            .token("demo-approver", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
         let r = app
             .api(
                 Method::POST,
@@ -2988,6 +2960,17 @@ async fn issuing_drafts_an_announcement_that_an_approver_publishes() {
                 && !art.body.contains("src="),
             "self-contained"
         );
+        // The magazine's list reads back as a sheet (calamine), the holder in its row.
+        let sheet = app
+            .get(&mut anon, &format!("/announcements/{id}/magazine.xlsx"))
+            .await;
+        assert_eq!(sheet.status, StatusCode::OK);
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::Xlsx::new(std::io::Cursor::new(sheet.bytes)).unwrap();
+        let range = wb.worksheet_range("证书清单").unwrap();
+        assert_eq!(range.get_value((2, 1)).unwrap().to_string(), "单位名称");
+        assert_eq!(range.get_value((3, 1)).unwrap().to_string(), holder);
     }
 }
 
@@ -3061,29 +3044,25 @@ async fn each_formal_step_makes_its_letter() {
             .into_iter()
             .find(|l| l.kind == "non_acceptance")
             .unwrap();
-        let mut req = Request::get(format!("/cases/{}/letters/{}", c.id, letter.id))
-            .header(header::HOST, "zizhi.test")
-            .header(header::COOKIE, b.cookie_header())
-            .body(Body::empty())
-            .unwrap();
-        req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-        let res = app.router.clone().oneshot(req).await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        let pdf = to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap()
-            .to_vec();
+        let r = app
+            .get(&mut b, &format!("/cases/{}/letters/{}", c.id, letter.id))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let pdf = r.bytes;
         use sha2::Digest;
         assert_eq!(hex::encode(sha2::Sha256::digest(&pdf)), letter.pdf_sha256);
         let dir = zizhi_testkit::temp_dir("zizhi_letter");
         let f = dir.join("l.pdf");
         std::fs::write(&f, &pdf).unwrap();
-        if let Ok(out) = std::process::Command::new("pdftotext")
+        let out = std::process::Command::new("pdftotext")
             .arg(&f)
             .arg("-")
-            .output()
-        {
+            .output();
+        assert!(
+            out.is_ok() || std::env::var("ZIZHI_REQUIRE_FONTS").as_deref() != Ok("1"),
+            "pdftotext (poppler-utils)"
+        );
+        if let Ok(out) = out {
             let text = String::from_utf8_lossy(&out.stdout).replace(['\n', ' '], "");
             assert!(text.contains("不予受理决定书"), "{text}");
             assert!(text.contains(&zizhi_app::cases::case_number(&c)), "{text}");
