@@ -404,8 +404,10 @@ pub struct BenchSeeded {
 impl App {
     /// Bulk demo rows for benchmarks: `cases` cases spread over the stages (written straight
     /// to the store, without the per-step history of `seed_demo`) and `certificates`
-    /// certificates numbered `DEMO-CNITSEC{year}SRV-II-{serial}`, all under the first demo
-    /// organisation. Needs `demo_cast` (or `seed_demo`) first.
+    /// certificates numbered `DEMO-CNITSEC{year}SRV-II-{serial}`, issued in order over the
+    /// last ~1000 days, all under the first demo organisation: the first with its name and
+    /// USCC, the others with names and USCCs of their own, as a register holds. Needs
+    /// `demo_cast` (or `seed_demo`) first.
     pub async fn seed_bench(&self, cases: usize, certificates: usize) -> Result<BenchSeeded> {
         use zizhi_store::cases as repo;
         use zizhi_store::certificates as certs;
@@ -459,22 +461,26 @@ impl App {
             ids.push(row.id);
         }
         let mut sample = None;
+        let mut holders = BenchHolders::default();
         for i in 0..certificates {
-            let issued = today - chrono::Days::new((i % 1000) as u64);
+            // Issued in order over the last ~1000 days, the newest last.
+            let back = (certificates - 1 - i) * 1000 / certificates.max(1);
+            let issued = today - chrono::Days::new(back as u64);
             let number = format!(
                 "DEMO-CNITSEC{}SRV-II-{:06}",
                 chrono::Datelike::year(&issued),
                 i + 1
             );
             let valid = zizhi_domain::certificate::valid_until(issued, 3);
+            holders.next(i);
             certs::insert(
                 &mut tx,
                 &certs::NewCertificate {
                     number: &number,
                     case_id: ids.get(i % ids.len().max(1)).copied().unwrap_or(1),
                     organization_id: org.id,
-                    holder: name,
-                    uscc,
+                    holder: if i == 0 { name } else { &holders.name },
+                    uscc: if i == 0 { uscc } else { &holders.uscc },
                     category: "disaster_recovery",
                     level: 2,
                     issued_on: &issued.to_string(),
@@ -492,5 +498,56 @@ impl App {
             certificates,
             sample_certificate: sample,
         })
+    }
+}
+
+/// Holder names for bench certificates, so that a search of the register by part of a name
+/// meets what a real register holds: a place, a two-word trade name, a trade and a company
+/// form, ~1.3 million combinations (the first certificate keeps the demo organisation's name).
+#[derive(Default)]
+struct BenchHolders {
+    name: String,
+    /// A valid USCC of the holder (check character computed), one per certificate.
+    uscc: String,
+}
+
+impl BenchHolders {
+    const PLACES: [&str; 16] = [
+        "北京", "上海", "广州", "深圳", "杭州", "南京", "成都", "武汉", "西安", "福州", "厦门",
+        "天津", "重庆", "长沙", "济南", "沈阳",
+    ];
+    const WORDS: [&str; 32] = [
+        "华信", "天融", "安恒", "启明", "星辰", "中科", "云端", "数安", "容备", "恒远", "博通",
+        "致远", "鼎信", "宏图", "瑞达", "金盾", "龙腾", "汇智", "联创", "卓越", "盛世", "光大",
+        "长城", "海量", "方舟", "灵犀", "锐捷", "浩瀚", "明德", "宇宙", "蓝海", "泰山",
+    ];
+    const TRADES: [&str; 5] = ["数据", "信息技术", "灾备", "网络安全", "云计算"];
+    const FORMS: [&str; 2] = ["有限公司", "股份有限公司"];
+
+    fn next(&mut self, i: usize) {
+        let mut n = i;
+        let mut pick = |len: usize| {
+            let k = n % len;
+            n /= len;
+            k
+        };
+        let (p, w1, w2, t, f) = (
+            pick(Self::PLACES.len()),
+            pick(Self::WORDS.len()),
+            pick(Self::WORDS.len()),
+            pick(Self::TRADES.len()),
+            pick(Self::FORMS.len()),
+        );
+        let first17 = format!("91110000MA{:07}", i % 10_000_000);
+        let check = zizhi_domain::uscc::check_char(&first17).expect("17 code characters");
+        self.uscc = format!("{first17}{check}");
+        self.name = format!(
+            "{}{}{}{}{}",
+            Self::PLACES[p],
+            Self::WORDS[w1],
+            Self::WORDS[w2],
+            Self::TRADES[t],
+            Self::FORMS[f]
+        );
     }
 }

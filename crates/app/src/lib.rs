@@ -10,11 +10,13 @@ pub mod clock;
 pub mod demo;
 pub mod documents;
 pub mod evidence;
+pub mod jobs;
 pub mod limits;
 pub mod notify;
 pub mod organizations;
 pub mod passwords;
 pub mod policy;
+pub mod sanctions;
 pub mod secrets;
 pub mod signin;
 pub mod signing;
@@ -56,6 +58,9 @@ pub struct AppConfig {
     /// The smallest expert panel (专家组) that may conclude. The guide gives no number (5.4):
     /// a centre setting, default 3.
     pub panel_min_experts: usize,
+    /// Days a holder has to rectify (限期整改, 暂停证书). The guide (六) gives no period: a
+    /// centre setting, default 30.
+    pub rectification_days: u32,
 }
 
 impl Default for AppConfig {
@@ -72,6 +77,7 @@ impl Default for AppConfig {
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
             certificate_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
             panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS,
+            rectification_days: zizhi_domain::sanction::DEFAULT_RECTIFICATION_DAYS,
         }
     }
 }

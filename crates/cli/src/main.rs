@@ -66,6 +66,13 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         bench_certificates: usize,
     },
+    /// Scheduled jobs.
+    Jobs {
+        #[command(flatten)]
+        place: server::Place,
+        #[command(subcommand)]
+        command: server::JobsCommand,
+    },
     /// The audit chain.
     Audit {
         #[command(flatten)]
@@ -228,6 +235,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
         Command::Migrate { place } => server::migrate(place),
         Command::Admin { place, command } => server::admin(place, command),
         Command::Audit { place, command } => server::audit(place, command),
+        Command::Jobs { place, command } => server::jobs(place, command),
         Command::Demo {
             place,
             bench_cases,

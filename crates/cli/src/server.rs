@@ -57,6 +57,13 @@ pub enum AdminCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Run each scheduled job once (lapsed supplements, overdue rectifications), as the
+    /// scheduler inside `zizhi serve` does: for cron, or when no server runs.
+    RunOnce,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the whole chain; exit 1 and report the first break when it is broken.
     Verify,
@@ -316,5 +323,31 @@ pub fn demo(
         }
         out.push_str("\n启动 / start: zizhi serve (same --data-dir / --database)\n");
         Ok(out)
+    })
+}
+
+/// `zizhi jobs run-once`: each job whose lease this process wins, and what it did.
+pub fn jobs(place: &Place, command: &JobsCommand) -> Result<String, Failure> {
+    let c = config(place, None)?;
+    runtime()?.block_on(async move {
+        let app = open(&c).await?;
+        match command {
+            JobsCommand::RunOnce => {
+                let runner = format!("cli-{}", std::process::id());
+                let runs = app.run_jobs_once(&runner).await.map_err(app_failure)?;
+                let mut out = String::new();
+                for r in runs {
+                    match (r.done, r.held_by) {
+                        (Some(n), _) => out.push_str(&format!("{}: {n}\n", r.job)),
+                        (None, by) => out.push_str(&format!(
+                            "{}: skipped, another runner holds it ({})\n",
+                            r.job,
+                            by.unwrap_or_default()
+                        )),
+                    }
+                }
+                Ok(out)
+            }
+        }
     })
 }

@@ -22,6 +22,7 @@ pub mod profile;
 pub mod renewal;
 pub mod review;
 pub mod roles;
+pub mod sanction;
 mod source;
 pub mod uscc;
 

@@ -28,9 +28,13 @@ pub struct Certificate {
     pub issued_on: String,
     pub valid_until: String,
     pub status: String,
+    /// Changes of status after issue (suspended, lifted, revoked; see `sanctions`).
+    pub status_changes: i32,
 }
 
-const CERT: &str = "id, number, case_id, organization_id, holder, uscc, category, level, issued_on, valid_until, status";
+const CERT: &str = "id, number, case_id, organization_id, holder, uscc, category, level, issued_on, valid_until, status, status_changes";
+/// `CERT` of a certificate named `c` in a join.
+const CERT_C: &str = "c.id, c.number, c.case_id, c.organization_id, c.holder, c.uscc, c.category, c.level, c.issued_on, c.valid_until, c.status, c.status_changes";
 
 pub async fn new_batch(tx: &mut Tx, created_by: i64) -> Result<Batch> {
     let now = now_us();
@@ -111,7 +115,7 @@ pub async fn insert(tx: &mut Tx, c: &NewCertificate<'_>) -> Result<Certificate> 
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'valid', $10) RETURNING {CERT}"
     ));
     let now = now_us();
-    on_tx!(tx, t => sqlx::query_as::<_, Certificate>(sql)
+    let cert = on_tx!(tx, t => sqlx::query_as::<_, Certificate>(sql)
         .bind(c.number)
         .bind(c.case_id)
         .bind(c.organization_id)
@@ -124,7 +128,116 @@ pub async fn insert(tx: &mut Tx, c: &NewCertificate<'_>) -> Result<Certificate> 
         .bind(now)
         .fetch_one(t)
         .await)
-    .map_err(|e| StoreError::conflict_as(e, "number"))
+    .map_err(|e| StoreError::conflict_as(e, "number"))?;
+    index_name(tx, cert.id, &cert.holder).await?;
+    Ok(cert)
+}
+
+/// The holder's name as the register's name index holds it: its letters and digits only, in
+/// lower case, as overlapping pairs of characters separated by spaces, then its last character
+/// alone. A part of a name of two or more characters is then the phrase of its own pairs, and a
+/// single character the prefix of a pair or of the last character (`NameQuery`). Spaces and
+/// punctuation do not count: "科技（北京）" is found by "科技北京".
+pub fn name_grams(name: &str) -> String {
+    let chars = name_chars(name);
+    let mut out = String::with_capacity(chars.len() * 8);
+    for pair in chars.windows(2) {
+        out.push(pair[0]);
+        out.push(pair[1]);
+        out.push(' ');
+    }
+    if let Some(last) = chars.last() {
+        out.push(*last);
+    }
+    out
+}
+
+fn name_chars(s: &str) -> Vec<char> {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// A part of a holder's name as a query of the name index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameQuery {
+    /// Two or more characters: the consecutive pairs, separated by spaces.
+    Phrase(String),
+    /// One character: any pair (or last character) that starts with it.
+    Prefix(char),
+}
+
+impl NameQuery {
+    /// `None` when the text has no letter or digit (it is then looked for as written).
+    pub fn of(text: &str) -> Option<NameQuery> {
+        let chars = name_chars(text);
+        match chars.len() {
+            0 => None,
+            1 => Some(NameQuery::Prefix(chars[0])),
+            _ => Some(NameQuery::Phrase(
+                chars
+                    .windows(2)
+                    .map(|p| [p[0], p[1]].iter().collect::<String>())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )),
+        }
+    }
+
+    /// The FTS5 query (SQLite). The characters are letters and digits, so a double-quoted
+    /// string needs no escaping.
+    fn fts5(&self) -> String {
+        match self {
+            NameQuery::Phrase(p) => format!("\"{p}\""),
+            NameQuery::Prefix(c) => format!("\"{c}\" *"),
+        }
+    }
+
+    /// The tsquery function and its text (PostgreSQL, configuration `simple`).
+    fn tsquery(&self) -> (&'static str, String) {
+        match self {
+            NameQuery::Phrase(p) => ("phraseto_tsquery", p.clone()),
+            NameQuery::Prefix(c) => ("to_tsquery", format!("{c}:*")),
+        }
+    }
+}
+
+/// Writes a certificate's name into the register's name index (in the certificate's
+/// transaction).
+async fn index_name(tx: &mut Tx, id: i64, holder: &str) -> Result<()> {
+    let grams = name_grams(holder);
+    match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query("INSERT INTO certificate_name (rowid, grams) VALUES ($1, $2)")
+                .bind(id)
+                .bind(&grams)
+                .execute(&mut **t)
+                .await?;
+        }
+        Tx::Pg(t) => {
+            sqlx::query(
+                "UPDATE certificate SET name_grams = to_tsvector('simple', $2) WHERE id = $1",
+            )
+            .bind(id)
+            .bind(&grams)
+            .execute(&mut **t)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Indexes the names of the certificates issued before the name index existed (the store task
+/// `certificate_name` of migration 0018), in one transaction.
+pub(crate) async fn index_all_names(tx: &mut Tx) -> Result<()> {
+    let rows: Vec<(i64, String)> = on_tx!(tx, t => sqlx::query_as("SELECT id, holder FROM certificate ORDER BY id")
+        .fetch_all(t)
+        .await)?;
+    for (id, holder) in rows {
+        index_name(tx, id, &holder).await?;
+    }
+    Ok(())
 }
 
 /// A certificate with its holder organisation's current name, in one query (the public
@@ -139,13 +252,8 @@ pub async fn by_number_with_organization(
         cert: Certificate,
         org_name: String,
     }
-    let cols: String = CERT
-        .split(", ")
-        .map(|c| format!("c.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {cols}, o.name AS org_name FROM certificate c JOIN organization o ON o.id = c.organization_id WHERE c.number = $1"
+        "SELECT {CERT_C}, o.name AS org_name FROM certificate c JOIN organization o ON o.id = c.organization_id WHERE c.number = $1"
     ));
     Ok(
         on_pool!(db, p => sqlx::query_as::<_, WithOrg>(sql).bind(number).fetch_optional(p).await)?
@@ -261,27 +369,97 @@ pub struct RegistryFilter<'a> {
     pub today: &'a str,
 }
 
-/// A page of the public register, newest first (`limit` rows from `offset`). A text that is a
-/// certificate number or USCC is found through their indexes; only otherwise is it looked for
-/// in the holders' names.
+/// A page of the public register, newest first (latest issued; `limit` rows from `offset`). A
+/// text that is a certificate number or USCC is found through their indexes; only otherwise is
+/// it looked for in the holders' names, through the name index (`name_grams`).
 pub async fn registry(
     db: &Db,
     f: &RegistryFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Certificate>> {
-    const EXACT: &str = "(number = $1 OR uscc = $1)";
     if !f.q.is_empty() {
-        let exact = registry_query(db, f, EXACT, limit, offset).await?;
-        // Past the last page of exact matches there is nothing more (not a name search).
-        if !exact.is_empty()
-            || (offset > 0 && !registry_query(db, f, EXACT, 1, 0).await?.is_empty())
-        {
-            return Ok(exact);
+        // Each through its own index (one query with OR would sort all of a USCC's rows).
+        for exact in ["number = $1", "uscc = $1"] {
+            let rows = registry_query(db, f, exact, limit, offset).await?;
+            // Past the last page of exact matches there is nothing more (not a name search).
+            if !rows.is_empty()
+                || (offset > 0 && !registry_query(db, f, exact, 1, 0).await?.is_empty())
+            {
+                return Ok(rows);
+            }
         }
-        return registry_query(db, f, "holder LIKE $2 ESCAPE '!'", limit, offset).await;
+        return match NameQuery::of(f.q) {
+            Some(name) => registry_by_name(db, f, &name, limit, offset).await,
+            // Only punctuation: looked for as written.
+            None => registry_query(db, f, "holder LIKE $2 ESCAPE '!'", limit, offset).await,
+        };
     }
     registry_query(db, f, "$1 = ''", limit, offset).await
+}
+
+/// The filters of the register other than the text, on a certificate `c` ($n from $3).
+const REGISTRY_FILTERS: &str = "($3 = 0 OR c.level = $3)
+           AND ($4 = '' OR (CASE WHEN c.status = 'valid' AND c.valid_until < $5 THEN 'expired' ELSE c.status END) = $4)
+           AND ($6 = '' OR c.issued_on LIKE $6)";
+
+/// A page of the register found by part of the holders' names, through the name index in the
+/// order of issue, so a page stops reading at its last row.
+async fn registry_by_name(
+    db: &Db,
+    f: &RegistryFilter<'_>,
+    name: &NameQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Certificate>> {
+    let year = year_pattern(f.year);
+    match db {
+        Db::Sqlite(p) => {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {CERT_C} FROM certificate_name n JOIN certificate c ON c.id = n.rowid
+                 WHERE certificate_name MATCH $1 AND ($2 = $2) AND {REGISTRY_FILTERS}
+                 ORDER BY n.rowid DESC LIMIT $7 OFFSET $8"
+            ));
+            Ok(sqlx::query_as::<_, Certificate>(sql)
+                .bind(name.fts5())
+                .bind("")
+                .bind(f.level)
+                .bind(f.status)
+                .bind(f.today)
+                .bind(&year)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(p)
+                .await?)
+        }
+        Db::Pg(p) => {
+            let (function, text) = name.tsquery();
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {CERT_C} FROM certificate c
+                 WHERE c.name_grams @@ {function}('simple', $1) AND ($2 = $2) AND {REGISTRY_FILTERS}
+                 ORDER BY c.id DESC LIMIT $7 OFFSET $8"
+            ));
+            Ok(sqlx::query_as::<_, Certificate>(sql)
+                .bind(text)
+                .bind("")
+                .bind(f.level)
+                .bind(f.status)
+                .bind(f.today)
+                .bind(&year)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(p)
+                .await?)
+        }
+    }
+}
+
+fn year_pattern(year: i32) -> String {
+    if year > 0 {
+        format!("{year:04}-%")
+    } else {
+        String::new()
+    }
 }
 
 /// One SQL text per way of matching the text; an unused filter is '' or 0.
@@ -293,22 +471,15 @@ async fn registry_query(
     offset: i64,
 ) -> Result<Vec<Certificate>> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {CERT} FROM certificate
-         WHERE {text_match} AND ($2 = $2)
-           AND ($3 = 0 OR level = $3)
-           AND ($4 = '' OR (CASE WHEN status = 'valid' AND valid_until < $5 THEN 'expired' ELSE status END) = $4)
-           AND ($6 = '' OR issued_on LIKE $6)
-         ORDER BY issued_on DESC, id DESC LIMIT $7 OFFSET $8"
+        "SELECT {CERT} FROM certificate c
+         WHERE {text_match} AND ($2 = $2) AND {REGISTRY_FILTERS}
+         ORDER BY c.id DESC LIMIT $7 OFFSET $8"
     ));
     let like = format!(
         "%{}%",
         f.q.replace('!', "!!").replace('%', "!%").replace('_', "!_")
     );
-    let year = if f.year > 0 {
-        format!("{:04}-%", f.year)
-    } else {
-        String::new()
-    };
+    let year = year_pattern(f.year);
     Ok(on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql)
         .bind(f.q)
         .bind(&like)

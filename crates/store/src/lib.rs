@@ -9,10 +9,12 @@ pub mod certificates;
 pub mod evaluation;
 pub mod evidence;
 pub mod files;
+pub mod jobs;
 pub mod letters;
 pub mod organizations;
 pub mod outbox;
 pub mod review;
+pub mod sanctions;
 pub mod sessions;
 pub mod throttle;
 pub mod users;
@@ -162,6 +164,30 @@ impl Db {
         match self {
             Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
             Db::Pg(p) => PG_MIGRATIONS.run(p).await?,
+        }
+        self.run_store_tasks().await
+    }
+
+    /// The work a migration left to the store (table `store_task`), each in one transaction
+    /// with the removal of its row, so an interrupted start-up does it again.
+    async fn run_store_tasks(&self) -> Result<()> {
+        let tasks: Vec<String> = on_pool!(self, p => sqlx::query_scalar("SELECT name FROM store_task ORDER BY name")
+            .fetch_all(p)
+            .await)?;
+        for task in tasks {
+            let mut tx = self.begin().await?;
+            match task.as_str() {
+                "certificate_name" => certificates::index_all_names(&mut tx).await?,
+                // Only a newer zizhi's migration writes another, and the migrator refuses a
+                // database migrated by a newer zizhi before this point.
+                _ => continue,
+            }
+            on_tx!(&mut tx, t => sqlx::query("DELETE FROM store_task WHERE name = $1")
+                .bind(&task)
+                .execute(t)
+                .await
+                .map(|r| r.rows_affected()))?;
+            tx.commit().await?;
         }
         Ok(())
     }

@@ -132,14 +132,20 @@ impl Server {
         let _mail = self
             .state
             .app
-            .spawn_mail_worker(worker, Duration::from_secs(2));
-        // The system lapses cases whose supplement deadline passed (idempotent: a second server
-        // finds the case lapsed already).
+            .spawn_mail_worker(worker.clone(), Duration::from_secs(2));
+        // The scheduler (issue 11): lapsed supplements, overdue rectifications. Each job takes
+        // its lease first, so several servers on one database run it once per period.
         let app = self.state.app.clone();
+        let runner = worker.clone();
         tokio::spawn(async move {
             loop {
-                if let Err(e) = app.lapse_overdue_supplements(app.clock.today()).await {
-                    tracing::warn!(error = %e, "lapse check failed");
+                match app.run_jobs_once(&runner).await {
+                    Ok(runs) => {
+                        for r in runs.iter().filter(|r| r.done.is_some_and(|n| n > 0)) {
+                            tracing::info!(job = r.job, done = r.done, "scheduled job ran");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "scheduled jobs failed"),
                 }
                 tokio::time::sleep(Duration::from_secs(300)).await;
             }

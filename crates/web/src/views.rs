@@ -22,6 +22,8 @@ pub struct UserBar {
     pub is_staff: bool,
     /// Certificate officers and approvers see the certificate desk.
     pub can_batches: bool,
+    /// The supervision department, approvers and holders see sanctions (处置).
+    pub can_sanctions: bool,
 }
 
 /// What the base layout needs.
@@ -50,6 +52,10 @@ pub(crate) fn chrome(ctx: &Ctx, path: &str) -> Chrome {
             can_audit: allowed(a, &Action::ViewAuditLog),
             is_staff: a.role.is_staff(),
             can_batches: matches!(a.role, Role::CertificateOfficer | Role::Approver),
+            can_sanctions: matches!(
+                a.role,
+                Role::Supervisor | Role::Approver | Role::Administrator | Role::Applicant
+            ),
         }),
         path: path.to_string(),
         flash: None,

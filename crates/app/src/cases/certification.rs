@@ -85,7 +85,8 @@ pub struct Verification {
     /// says (`None`: no signed document yet).
     pub signature_valid: Option<bool>,
     /// The status history, oldest first: (ISO date, status) — issued (valid), then expired the
-    /// day after its last day once that has passed. Sanctions (issue 11) will add theirs.
+    /// day after its last day once that has passed; suspensions, lifts and revocations (六)
+    /// on their days.
     pub history: Vec<(String, &'static str)>,
 }
 
@@ -249,8 +250,20 @@ impl App {
         let signature_valid = self.seal_check(&cert).await?;
         let today = self.clock.today();
         let mut history = vec![(cert.issued_on.clone(), "valid")];
+        // Suspended, valid again, revoked (六), each on its day.
+        let events = if cert.status_changes > 0 {
+            zizhi_store::sanctions::status_events(&self.db, cert.id).await?
+        } else {
+            Vec::new()
+        };
+        for (on, status, _) in events {
+            if let Some(s) = zizhi_domain::profile::CertificateStatus::parse(&status) {
+                history.push((on, s.as_str()));
+            }
+        }
         if let Some(until) = zizhi_domain::calendar::parse_date(&cert.valid_until)
             && until < today
+            && cert.status != "revoked"
             && let Some(next) = until.succ_opt()
         {
             history.push((next.to_string(), "expired"));

@@ -219,13 +219,26 @@ impl App {
         m: &Mail,
         attach: &[Attachment],
     ) -> Result<()> {
+        self.mail_organization(tx, c.organization_id, m, attach)
+            .await
+    }
+
+    /// Queues an e-mail to an organisation: its designated e-mail and its users, each address
+    /// once, in the caller's transaction.
+    pub(crate) async fn mail_organization(
+        &self,
+        tx: &mut Tx,
+        organization_id: i64,
+        m: &Mail,
+        attach: &[Attachment],
+    ) -> Result<()> {
         let mut to: Vec<String> = Vec::new();
-        if let Some(o) = zizhi_store::organizations::get(&self.db, c.organization_id).await?
+        if let Some(o) = zizhi_store::organizations::get(&self.db, organization_id).await?
             && !o.contact_email.is_empty()
         {
             to.push(o.contact_email);
         }
-        for email in users::emails_of_organization(&self.db, c.organization_id).await? {
+        for email in users::emails_of_organization(&self.db, organization_id).await? {
             if !to.iter().any(|t| t.eq_ignore_ascii_case(&email)) {
                 to.push(email);
             }

@@ -153,3 +153,64 @@ pub fn certificate_issued(level: u8, number: &str, valid_until: &str) -> Mail {
         ),
     )
 }
+
+/// 六: a sanction takes effect against the holder's certificate (a warning, a rectification
+/// demand, a suspension or a revocation), with the violation, the reasoning and any deadline.
+pub fn sanction_in_force(
+    measure: zizhi_domain::sanction::Measure,
+    number: &str,
+    violation: &str,
+    reasoning: &str,
+    rectify_by: Option<NaiveDate>,
+) -> Mail {
+    let m = measure.name();
+    let (due_zh, due_en) = match rectify_by {
+        Some(d) => (
+            format!(
+                "请于 {} 前在系统中提交整改情况及证据，经监督部门核验。\n",
+                date_text(d, Lang::Zh)
+            ),
+            format!(
+                "Send your rectification and its evidence in the system by {d}; the supervision department verifies it.\n"
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
+    mail(
+        format!("【资质认定】处置决定：{} / Sanction: {}", m.zh, m.en),
+        format!(
+            "贵单位的资质证书 {number} 受到处置：{mz}（指南 六）。\n违规事实：{violation}\n处置理由：{reasoning}\n{due_zh}对处置不服的，可依指南 七 提出申诉。\n\nYour certificate {number} is sanctioned: {me} (guide 六).\nViolation: {violation}\nReasoning: {reasoning}\n{due_en}You may appeal (guide 七).\n",
+            mz = m.zh,
+            me = m.en,
+        ),
+    )
+}
+
+/// 六: the supervisor's verdict on a rectification; an accepted one ends a suspension.
+pub fn rectification_verdict(number: &str, accepted: bool, lifted: bool, note: &str) -> Mail {
+    let (zh, en) = match (accepted, lifted) {
+        (true, true) => (
+            "整改已通过核验，证书暂停已解除",
+            "rectification verified, suspension lifted",
+        ),
+        (true, false) => ("整改已通过核验", "rectification verified"),
+        (false, _) => (
+            "整改未通过核验，请补充后重新提交",
+            "rectification not accepted; send it again",
+        ),
+    };
+    mail(
+        format!("【资质认定】{zh} / {en}"),
+        format!("证书 {number}：{zh}。\n{note}\n\nCertificate {number}: {en}.\n{note}\n"),
+    )
+}
+
+/// 六: the rectification period ended without a verified rectification.
+pub fn rectification_overdue(number: &str, due: &str) -> Mail {
+    mail(
+        "【资质认定】整改逾期 / Rectification overdue",
+        format!(
+            "证书 {number} 的整改期限已于 {due} 届满，尚未提交或通过核验。监督部门可进一步处置（暂停或取消证书，指南 六）。\n\nThe rectification period of certificate {number} ended on {due} without a verified rectification. The supervision department may take further measures (suspension or revocation, guide 六).\n"
+        ),
+    )
+}

@@ -4,6 +4,7 @@ mod accounts;
 mod case_core;
 mod cases;
 mod mail;
+mod sanctions;
 
 /// The settings for tests of other rules: staff need no second factor here (the default is on;
 /// `accounts::staff_need_a_second_factor_by_default` pins that).

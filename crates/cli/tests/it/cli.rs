@@ -344,5 +344,13 @@ fn demo_seeds_every_stage_once_and_says_so_the_second_time() {
     );
     let o = zizhi(&["audit", "verify", "--data-dir", d], None);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The scheduled jobs from the command line (cron): each runs, nothing is due in the demo.
+    let o = zizhi(&["jobs", "run-once", "--data-dir", d], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("lapse_supplements: ") && out.contains("escalate_rectifications: 0"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

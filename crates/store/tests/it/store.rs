@@ -193,3 +193,150 @@ async fn duplicates_are_reported_as_conflicts_naming_the_field() {
         drop(tx);
     }
 }
+
+/// Issue 10 (5.5): the register finds a certificate by any part of its holder's name through
+/// the name index — one character, two, a longer run — ignoring case, spaces and punctuation,
+/// newest first; characters that are in the name but not next to each other do not match; the
+/// names of certificates issued before the index existed are indexed at the next start-up.
+#[tokio::test]
+async fn the_register_finds_any_part_of_a_holders_name() {
+    use zizhi_store::certificates::{self as certs, NameQuery, RegistryFilter};
+    assert_eq!(certs::name_grams("华为 (Tech)"), "华为 为t te ec ch h");
+    assert_eq!(certs::name_grams("A"), "a");
+    assert_eq!(certs::name_grams("（）"), "");
+    assert_eq!(NameQuery::of("（）"), None);
+    assert_eq!(NameQuery::of("华"), Some(NameQuery::Prefix('华')));
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        let user = users::insert(
+            &mut tx,
+            &users::NewUser {
+                username: "alice",
+                display_name: "爱丽丝",
+                email: "alice@example.test",
+                role: "applicant",
+                organization_id: Some(org.id),
+                password_hash: "x",
+                must_change_password: false,
+                sign_in: "password",
+            },
+        )
+        .await
+        .unwrap();
+        let case = zizhi_store::cases::insert(
+            &mut tx,
+            &zizhi_store::cases::NewCase {
+                organization_id: org.id,
+                category: "disaster_recovery",
+                level: 2,
+                kind: "initial",
+                stage: "certified",
+                profile: "{}",
+                created_by: user.id,
+            },
+        )
+        .await
+        .unwrap();
+        let names = [
+            "北京数据科技有限公司",
+            "灾备科技（北京）有限公司",
+            "ZIZHI Recovery 股份有限公司",
+            "上海北京路服务部",
+        ];
+        for (i, holder) in names.iter().enumerate() {
+            certs::insert(
+                &mut tx,
+                &certs::NewCertificate {
+                    number: &format!("N-{i}"),
+                    case_id: case.id,
+                    organization_id: org.id,
+                    holder,
+                    uscc: "91350100M000100Y43",
+                    category: "disaster_recovery",
+                    level: 2,
+                    issued_on: "2026-01-05",
+                    valid_until: "2029-01-04",
+                },
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let find = |q: &'static str| {
+            let db = db.clone();
+            async move {
+                let f = RegistryFilter {
+                    q,
+                    today: "2026-06-01",
+                    ..Default::default()
+                };
+                certs::registry(&db, &f, 50, 0)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| c.number)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let b = db.backend();
+        assert_eq!(
+            find("北京").await,
+            ["N-3", "N-1", "N-0"],
+            "{b}: newest first"
+        );
+        assert_eq!(
+            find("京").await,
+            ["N-3", "N-1", "N-0"],
+            "{b}: one character"
+        );
+        assert_eq!(find("司").await, ["N-2", "N-1", "N-0"], "{b}: the last one");
+        assert_eq!(find("数据科技有限").await, ["N-0"], "{b}");
+        assert_eq!(find("科技北京").await, ["N-1"], "{b}: punctuation ignored");
+        assert!(
+            find("北京科技").await.is_empty(),
+            "{b}: not next to each other"
+        );
+        assert_eq!(find("recovery 股份").await, ["N-2"], "{b}: case and spaces");
+        assert_eq!(find("o").await, ["N-2"], "{b}");
+        assert!(find("公司北").await.is_empty(), "{b}: across two names");
+        assert_eq!(find("N-2").await, ["N-2"], "{b}: a number is exact");
+        // Filters apply to a name search too.
+        let f = RegistryFilter {
+            q: "北京",
+            level: 3,
+            today: "2026-06-01",
+            ..Default::default()
+        };
+        assert!(certs::registry(&db, &f, 50, 0).await.unwrap().is_empty());
+        // A page stops where asked.
+        let f = RegistryFilter {
+            q: "北京",
+            today: "2026-06-01",
+            ..Default::default()
+        };
+        let second: Vec<_> = certs::registry(&db, &f, 2, 2).await.unwrap();
+        assert_eq!(second.len(), 1, "{b}");
+        assert_eq!(second[0].number, "N-0");
+
+        // Certificates that predate the index: emptied here, then indexed by the store task
+        // at the next start-up (migrate).
+        let forget = match &db {
+            Db::Sqlite(_) => "DELETE FROM certificate_name",
+            Db::Pg(_) => "UPDATE certificate SET name_grams = NULL",
+        };
+        for sql in [
+            forget,
+            "INSERT INTO store_task (name) VALUES ('certificate_name')",
+        ] {
+            zizhi_store::on_pool!(&db, p => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected())).unwrap();
+        }
+        assert!(find("北京").await.is_empty(), "{b}: the index is empty");
+        db.migrate().await.unwrap();
+        assert_eq!(find("北京").await, ["N-3", "N-1", "N-0"], "{b}");
+        db.migrate().await.unwrap();
+        assert_eq!(find("北京").await, ["N-3", "N-1", "N-0"], "{b}: once");
+    }
+}

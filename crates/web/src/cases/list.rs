@@ -166,6 +166,8 @@ struct DashboardPage {
     by_stage: Vec<(String, usize)>,
     overdue: usize,
     warning: usize,
+    /// Overdue rectifications (六), above everything, for escalation.
+    overdue_rectifications: Vec<crate::certificates::sanctions::Row>,
 }
 
 fn dash_view(r: &DashboardRow, lang: Lang) -> DashView {
@@ -227,7 +229,20 @@ pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> 
             !is(r, |d| matches!(d, Due::Overdue(_))) && is(r, |d| matches!(d, Due::Warning(_)))
         })
         .count();
+    let overdue_rectifications = match a.role {
+        zizhi_domain::roles::Role::Supervisor => st
+            .app
+            .sanctions(&a)
+            .await
+            .or_fail(&ctx)?
+            .iter()
+            .filter(|v| v.overdue)
+            .map(|v| crate::certificates::sanctions::row_of(v, ctx.lang))
+            .collect(),
+        _ => Vec::new(),
+    };
     let page = DashboardPage {
+        overdue_rectifications,
         c: chrome(&ctx, "/dashboard"),
         // The most urgent first; the counts above cover all of them.
         rows: rows

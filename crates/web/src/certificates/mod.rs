@@ -1,6 +1,8 @@
-//! Certificates (5.5): the certificate desk and public verification.
+//! Certificates (5.5): the certificate desk, public verification, the register, announcements
+//! and sanctions (六).
 
 pub mod announcements;
 pub mod desk;
 pub mod registry;
+pub mod sanctions;
 pub mod verify;

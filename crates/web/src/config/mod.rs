@@ -39,6 +39,9 @@ pub struct Config {
     pub certificate_number_template: String,
     /// The smallest expert panel that may conclude (guide 5.4 gives no number; default 3).
     pub panel_min_experts: u32,
+    /// Days a holder has to rectify after a 限期整改 or a suspension (guide 六 gives no period;
+    /// default 30), a Civil Code period over the holiday calendar.
+    pub rectification_days: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks).
     /// Empty (the default): the connection's own address is the client, and the header is
     /// ignored, since anyone can send it.
@@ -126,6 +129,7 @@ impl Default for Config {
             evidence_url: None,
             certificate_number_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
             panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS as u32,
+            rectification_days: zizhi_domain::sanction::DEFAULT_RECTIFICATION_DAYS,
             trusted_proxies: Vec::new(),
             password_hash_threads: zizhi_app::secrets::default_hash_threads() as u32,
             password_hash_queue: zizhi_app::secrets::DEFAULT_HASH_QUEUE as u32,
@@ -159,6 +163,7 @@ impl std::fmt::Debug for Config {
                 &self.certificate_number_template,
             )
             .field("panel_min_experts", &self.panel_min_experts)
+            .field("rectification_days", &self.rectification_days)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("oidc_issuer", &self.oidc_issuer)
             .field("oidc_client_secret", &oidc_secret)
@@ -199,6 +204,7 @@ struct FileConfig {
     evidence_url: Option<String>,
     certificate_number_template: Option<String>,
     panel_min_experts: Option<u32>,
+    rectification_days: Option<u32>,
     trusted_proxies: Option<Vec<String>>,
     password_hash_threads: Option<u32>,
     password_hash_queue: Option<u32>,
@@ -219,7 +225,7 @@ fn zizhi_docs_font_dir() -> &'static str {
     "/usr/share/fonts/opentype/noto"
 }
 
-const KEYS: [&str; 28] = [
+const KEYS: [&str; 29] = [
     "font_dir",
     "signing_key_file",
     "centre_name",
@@ -235,6 +241,7 @@ const KEYS: [&str; 28] = [
     "password_hash_queue",
     "session_absolute_hours",
     "panel_min_experts",
+    "rectification_days",
     "certificate_number_template",
     "evidence_url",
     "mail_from",
@@ -314,6 +321,9 @@ impl Config {
             if let Some(v) = f.panel_min_experts {
                 c.panel_min_experts = v;
             }
+            if let Some(v) = f.rectification_days {
+                c.rectification_days = v;
+            }
             if let Some(v) = f.trusted_proxies {
                 c.trusted_proxies = parse_cidrs("trusted_proxies", &v)?;
             }
@@ -386,6 +396,10 @@ impl Config {
                     c.panel_min_experts = u32::try_from(num(key)?)
                         .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
                 }
+                "rectification_days" => {
+                    c.rectification_days = u32::try_from(num(key)?)
+                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
+                }
                 "trusted_proxies" => {
                     let items: Vec<String> = v.split(',').map(str::to_string).collect();
                     c.trusted_proxies = parse_cidrs(key, &items)?;
@@ -454,6 +468,9 @@ impl Config {
         }
         if !(1..=99).contains(&self.panel_min_experts) {
             return Err(bad("panel_min_experts", "must be 1 to 99"));
+        }
+        if !(1..=365).contains(&self.rectification_days) {
+            return Err(bad("rectification_days", "must be 1 to 365"));
         }
         self.oidc()?;
         if let Some(u) = &self.public_url
@@ -569,6 +586,7 @@ impl Config {
             calendar: zizhi_domain::calendar::HolidayCalendar::shipped(),
             certificate_template: self.certificate_number_template.clone(),
             panel_min_experts: self.panel_min_experts as usize,
+            rectification_days: self.rectification_days,
             mail: zizhi_app::notify::MailConfig {
                 from: self.mail_from.clone(),
                 transport: match &self.smtp_url {

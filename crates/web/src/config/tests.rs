@@ -150,6 +150,11 @@ fn invalid_configuration_names_the_key() {
         Config::load(None, &env).unwrap_err().key,
         "panel_min_experts"
     );
+    let env = |k: &str| (k == "ZIZHI_RECTIFICATION_DAYS").then(|| "0".to_string());
+    assert_eq!(
+        Config::load(None, &env).unwrap_err().key,
+        "rectification_days"
+    );
     let env = |k: &str| (k == "ZIZHI_EVIDENCE_URL").then(|| "s3://bucket".to_string());
     assert_eq!(Config::load(None, &env).unwrap_err().key, "evidence_url");
     let env = |k: &str| (k == "ZIZHI_SMTP_URL").then(|| "smtp://".to_string());

@@ -25,6 +25,8 @@ struct HomePage {
     needs_totp: bool,
     is_admin: bool,
     org: Option<OrgView>,
+    /// Sanctions waiting for this person, overdue rectifications first (六).
+    sanctions: Vec<crate::certificates::sanctions::Row>,
 }
 
 /// `GET /`: the signed-in person's 待办; anyone else sees the public register.
@@ -67,7 +69,19 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Answer {
             )
         })
         .collect();
+    let sanctions = if a.must_change_password {
+        Vec::new()
+    } else {
+        st.app
+            .sanction_todo(&a)
+            .await
+            .or_fail(&ctx)?
+            .iter()
+            .map(|v| crate::certificates::sanctions::row_of(v, ctx.lang))
+            .collect()
+    };
     let page = HomePage {
+        sanctions,
         todo,
         c: chrome(&ctx, "/"),
         name: a.display_name.clone(),

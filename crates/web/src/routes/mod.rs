@@ -150,6 +150,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         crate::certificates::registry::routes(),
         crate::certificates::announcements::routes(),
         crate::certificates::desk::routes(),
+        crate::certificates::sanctions::routes(),
         crate::cases::list::routes(),
         crate::cases::page::routes(),
         crate::cases::transitions::routes(),

@@ -101,6 +101,18 @@ pub fn components() -> Value {
             ("size", int()), ("sha256", text()), ("sm3", text()), ("uploaded_by", int()),
             ("uploaded_us", int()), ("download", text()),
         ]),
+        "Sanction": out(&[
+            ("id", int()), ("certificate_number", text()), ("holder", text()),
+            ("organization_id", int()),
+            ("measure", json!({"enum": ["warning", "rectification", "suspension", "revocation"]})),
+            ("measure_name", text_pair.clone()), ("state", text()), ("state_name", text_pair.clone()),
+            ("violation", text()), ("evidence", text()), ("reasoning", text()),
+            ("proposed_by", int()), ("proposed_on", text()), ("decided_by", nullable("integer")),
+            ("decided_on", nullable("string")), ("decision_note", text()),
+            ("rectification_days", nullable("integer")), ("rectify_by", nullable("string")),
+            ("overdue", boolean()), ("closed_on", nullable("string")),
+            ("rectifications", list(json!({"type": "object"}))),
+        ]),
         "Vote": out(&[("expert_id", int()), ("vote", json!({"enum": ["pass", "fail", "return"]})),
             ("opinion", text()), ("round", int()), ("at_us", int())]),
     })
@@ -201,6 +213,45 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
         ("POST", "/api/v1/announcements/{id}/approve") => {
             op(200, None, Some(json!({"type": "object"})))
         }
+        ("GET", "/api/v1/sanctions") => op(200, None, Some(out(&[("items", list(r("Sanction")))]))),
+        ("POST", "/api/v1/sanctions") => op(
+            201,
+            Some(obj(&[
+                ("certificate_number", text(), true),
+                (
+                    "measure",
+                    json!({"enum": ["warning", "rectification", "suspension", "revocation"]}),
+                    true,
+                ),
+                ("violation", text(), true),
+                ("evidence", text(), true),
+                ("reasoning", text(), true),
+                ("rectification_days", nullable("integer"), false),
+            ])),
+            Some(r("Sanction")),
+        ),
+        ("GET", "/api/v1/sanctions/{id}") => op(200, None, Some(r("Sanction"))),
+        ("POST", "/api/v1/sanctions/{id}/decision") => op(
+            200,
+            Some(obj(&[
+                ("confirm", boolean(), true),
+                ("note", text(), false),
+            ])),
+            Some(r("Sanction")),
+        ),
+        ("POST", "/api/v1/sanctions/{id}/rectifications") => op(
+            201,
+            Some(obj(&[
+                ("account", text(), true),
+                ("evidence_ids", list(int()), false),
+            ])),
+            Some(r("Sanction")),
+        ),
+        ("POST", "/api/v1/sanctions/{id}/verdict") => op(
+            200,
+            Some(obj(&[("accept", boolean(), true), ("note", text(), false)])),
+            Some(r("Sanction")),
+        ),
         ("GET", "/api/v1/registry") => op(
             200,
             None,

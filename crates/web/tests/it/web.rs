@@ -358,6 +358,30 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             "/api/v1/batches/{id}/issue",
             vec![CertificateOfficer],
         ),
+        (
+            "GET",
+            "/sanctions",
+            vec![Supervisor, Approver, Administrator, Applicant],
+        ),
+        ("POST", "/sanctions", vec![Supervisor]),
+        ("GET", "/sanctions/{id}", everyone.clone()),
+        ("POST", "/sanctions/{id}/decision", vec![Approver]),
+        ("POST", "/sanctions/{id}/rectifications", everyone.clone()),
+        ("POST", "/sanctions/{id}/verdict", vec![Supervisor]),
+        (
+            "GET",
+            "/api/v1/sanctions",
+            vec![Supervisor, Approver, Administrator, Applicant],
+        ),
+        ("POST", "/api/v1/sanctions", vec![Supervisor]),
+        ("GET", "/api/v1/sanctions/{id}", everyone.clone()),
+        ("POST", "/api/v1/sanctions/{id}/decision", vec![Approver]),
+        (
+            "POST",
+            "/api/v1/sanctions/{id}/rectifications",
+            everyone.clone(),
+        ),
+        ("POST", "/api/v1/sanctions/{id}/verdict", vec![Supervisor]),
         ("GET", "/api/v1/audit", vec![Administrator, Supervisor]),
         (
             "POST",
@@ -3109,5 +3133,214 @@ async fn each_formal_step_makes_its_letter() {
             "{}",
             r.status
         );
+    }
+}
+
+/// Issue 11 (六), over the API: a certificate goes warning → rectification overdue (escalated
+/// by the scheduled job) → suspension (in force once an approver confirms; the register,
+/// `/verify` and the API show it at once) → a verified rectification → lifted, with the whole
+/// status history on its page; bad input gets a 4xx naming its field. The pages: the propose
+/// form keeps its values and shows the error next to the field.
+#[tokio::test]
+async fn a_certificate_goes_from_warning_to_suspension_and_back_over_the_api() {
+    for app in test_apps().await {
+        let a = &app.state.app;
+        a.clock
+            .set_today(zizhi_domain::calendar::parse_date("2026-09-01").unwrap());
+        let org = a
+            .create_organization(None, "91350100M000100Y43", "示例灾备科技有限公司")
+            .await
+            .unwrap();
+        let holder_id = app.user("holder", Role::Applicant, Some(org.id)).await;
+        app.user("sup", Role::Supervisor, None).await;
+        app.user("appr", Role::Approver, None).await;
+        let db = a.store_for_tests();
+        let mut tx = db.begin().await.unwrap();
+        let case = zizhi_store::cases::insert(
+            &mut tx,
+            &zizhi_store::cases::NewCase {
+                organization_id: org.id,
+                category: "disaster_recovery",
+                level: 2,
+                kind: "initial",
+                stage: "certified",
+                profile: "{}",
+                created_by: holder_id,
+            },
+        )
+        .await
+        .unwrap();
+        let n = "CNITSEC2026SRV-DR-II-0007";
+        zizhi_store::certificates::insert(
+            &mut tx,
+            &zizhi_store::certificates::NewCertificate {
+                number: n,
+                case_id: case.id,
+                organization_id: org.id,
+                holder: &org.name,
+                uscc: &org.uscc,
+                category: "disaster_recovery",
+                level: 2,
+                issued_on: "2026-09-01",
+                valid_until: "2029-08-31",
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let sup = app.token("sup", "a long password").await;
+        let appr = app.token("appr", "a long password").await;
+        let holder = app.token("holder", "a long password").await;
+        let post = |token: &str, path: &str, body: Value| {
+            let (token, path) = (token.to_string(), path.to_string());
+            let app = &app;
+            async move { app.api(Method::POST, &path, Some(&token), Some(body)).await }
+        };
+        let proposal = |measure: &str, days: Option<u32>| {
+            json!({"certificate_number": n, "measure": measure, "violation": "超范围承接项目",
+                   "evidence": "检查记录", "reasoning": "首次发现", "rectification_days": days})
+        };
+        let status = || async {
+            let r = app
+                .api(
+                    Method::GET,
+                    &format!("/api/v1/certificates/{n}"),
+                    None,
+                    None,
+                )
+                .await;
+            r.json()["status"].as_str().unwrap().to_string()
+        };
+        // Bad input: a 4xx naming the field.
+        let r = post(&sup, "/api/v1/sanctions", json!({"certificate_number": n})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["error"]["field"], "measure");
+        let r = post(&holder, "/api/v1/sanctions", proposal("warning", None)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        let r = post(&sup, "/api/v1/sanctions", proposal("warning", None)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["state"], "effective");
+        let r = post(
+            &sup,
+            "/api/v1/sanctions",
+            proposal("rectification", Some(29)),
+        )
+        .await;
+        let rect = r.json();
+        assert_eq!(rect["rectify_by"], "2026-09-30");
+        // The holder sees the demand in its list and on its home page's 待办.
+        let mine = app
+            .api(Method::GET, "/api/v1/sanctions", Some(&holder), None)
+            .await
+            .json();
+        assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+        a.clock
+            .set_today(zizhi_domain::calendar::parse_date("2026-10-01").unwrap());
+        a.run_jobs_once("test").await.unwrap();
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/sanctions/{}", rect["id"]),
+                Some(&sup),
+                None,
+            )
+            .await;
+        assert_eq!(r.json()["overdue"], true);
+
+        let r = post(&sup, "/api/v1/sanctions", proposal("suspension", Some(30))).await;
+        let susp = r.json();
+        let sid = susp["id"].as_i64().unwrap();
+        assert_eq!(susp["state"], "proposed");
+        assert_eq!(status().await, "valid", "not before the approver confirms");
+        let r = post(
+            &sup,
+            &format!("/api/v1/sanctions/{sid}/decision"),
+            json!({"confirm": true}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = post(
+            &appr,
+            &format!("/api/v1/sanctions/{sid}/decision"),
+            json!({"confirm": true, "note": "同意"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(status().await, "suspended");
+        let reg = app
+            .api(Method::GET, &format!("/api/v1/registry?q={n}"), None, None)
+            .await
+            .json();
+        assert_eq!(reg["items"][0]["status"], "suspended");
+        let mut anon = Browser::default();
+        let page = app.get(&mut anon, &format!("/verify/{n}")).await;
+        assert!(
+            page.body.contains("2026-10-01") || page.body.contains("2026年10月1日"),
+            "the day it was suspended"
+        );
+
+        let r = post(
+            &holder,
+            &format!("/api/v1/sanctions/{sid}/rectifications"),
+            json!({"account": ""}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["field"], "account");
+        let r = post(
+            &holder,
+            &format!("/api/v1/sanctions/{sid}/rectifications"),
+            json!({"account": "已停止超范围承接"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = post(
+            &sup,
+            &format!("/api/v1/sanctions/{sid}/verdict"),
+            json!({"accept": true, "note": "整改到位"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["state"], "rectified");
+        assert_eq!(status().await, "valid");
+        let history: Vec<_> = a
+            .verify_certificate(n)
+            .await
+            .unwrap()
+            .history
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        assert_eq!(history, ["valid", "suspended", "valid"]);
+
+        // Pages: the supervisor's form keeps the values and names the field.
+        let mut b = app.login("sup").await;
+        let page = app.get(&mut b, "/sanctions").await;
+        assert!(page.body.contains("id=\"propose\""));
+        let r = app
+            .post_form(
+                &mut b,
+                "/sanctions",
+                &[
+                    ("certificate_number", "NO-SUCH-1"),
+                    ("measure", "warning"),
+                    ("violation", "事实甲"),
+                    ("evidence", "证据乙"),
+                    ("reasoning", "理由丙"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains("id=\"p-certificate_number-error\""),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("value=\"NO-SUCH-1\"") && r.body.contains("事实甲"));
+        let mut hb = app.login("holder").await;
+        let page = app.get(&mut hb, &format!("/sanctions/{sid}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("已停止超范围承接"));
     }
 }
