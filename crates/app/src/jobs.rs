@@ -1,5 +1,6 @@
 //! Scheduled work (issue 11), run by the scheduler inside `zizhi serve` every few minutes and
-//! by `zizhi jobs run-once` (from cron): lapsed supplements (5.2), overdue rectifications (六).
+//! by `zizhi jobs run-once` (from cron): lapsed supplements (5.2), overdue rectifications (六),
+//! expiry and renewal reminders (四).
 //! Each job takes a lease first, so that several servers on one PostgreSQL run it once; each
 //! is idempotent (a second run finds nothing to do) and what it changes is audited.
 
@@ -8,7 +9,12 @@ use serde_json::json;
 use crate::{App, Result};
 
 /// The jobs, in the order they run.
-pub const JOBS: [&str; 2] = ["lapse_supplements", "escalate_rectifications"];
+pub const JOBS: [&str; 4] = [
+    "lapse_supplements",
+    "escalate_rectifications",
+    "expire_certificates",
+    "remind_renewals",
+];
 
 /// How long a won lease keeps other runners off the job (the scheduler's period).
 pub const LEASE_SECONDS: i64 = 240;
@@ -47,7 +53,9 @@ impl App {
             }
             let done = match job {
                 "lapse_supplements" => self.lapse_overdue_supplements(self.clock.today()).await?,
-                _ => self.escalate_overdue_rectifications().await?,
+                "escalate_rectifications" => self.escalate_overdue_rectifications().await?,
+                "expire_certificates" => self.expire_certificates().await?,
+                _ => self.remind_renewals().await?,
             };
             if done > 0 {
                 let mut tx = self.db.begin().await?;

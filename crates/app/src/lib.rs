@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod announcements;
+pub mod appeals;
 mod audit;
 pub mod cases;
 pub mod clock;
@@ -16,6 +17,7 @@ pub mod notify;
 pub mod organizations;
 pub mod passwords;
 pub mod policy;
+pub mod renewals;
 pub mod sanctions;
 pub mod secrets;
 pub mod signin;
@@ -61,6 +63,12 @@ pub struct AppConfig {
     /// Days a holder has to rectify (限期整改, 暂停证书). The guide (六) gives no period: a
     /// centre setting, default 30.
     pub rectification_days: u32,
+    /// Days to file an appeal after the decision (申诉, 七). The guide gives no window: a
+    /// centre setting, default 60.
+    pub appeal_window_days: u32,
+    /// Months before expiry at which holders are reminded to apply for maintenance (四):
+    /// default 9, 7 and 6.
+    pub renewal_reminder_months: Vec<u32>,
 }
 
 impl Default for AppConfig {
@@ -78,6 +86,8 @@ impl Default for AppConfig {
             certificate_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
             panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS,
             rectification_days: zizhi_domain::sanction::DEFAULT_RECTIFICATION_DAYS,
+            appeal_window_days: zizhi_domain::appeal::DEFAULT_APPEAL_WINDOW_DAYS,
+            renewal_reminder_months: renewals::DEFAULT_REMINDER_MONTHS.to_vec(),
         }
     }
 }

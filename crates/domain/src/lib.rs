@@ -4,6 +4,7 @@
 //! (`shared/reference/000_68ac6249915c8519.txt`) is the source of every rule; section numbers
 //! are quoted where a rule is implemented.
 
+pub mod appeal;
 pub mod assess;
 pub mod calendar;
 pub mod case;

@@ -96,10 +96,13 @@ pub enum SanctionState {
     /// Superseded by a heavier measure on the same certificate (已升级处置): an overdue
     /// rectification followed by a suspension, anything open when the certificate is revoked.
     Superseded,
+    /// Withdrawn after an appeal overturned it (已撤销, 七); a suspension or revocation it
+    /// made is undone.
+    Withdrawn,
 }
 
 impl SanctionState {
-    pub const ALL: [SanctionState; 7] = [
+    pub const ALL: [SanctionState; 8] = [
         SanctionState::Proposed,
         SanctionState::Declined,
         SanctionState::Effective,
@@ -107,6 +110,7 @@ impl SanctionState {
         SanctionState::RectificationSubmitted,
         SanctionState::Rectified,
         SanctionState::Superseded,
+        SanctionState::Withdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +122,7 @@ impl SanctionState {
             SanctionState::RectificationSubmitted => "rectification_submitted",
             SanctionState::Rectified => "rectified",
             SanctionState::Superseded => "superseded",
+            SanctionState::Withdrawn => "withdrawn",
         }
     }
 
@@ -136,6 +141,7 @@ impl SanctionState {
             }
             SanctionState::Rectified => Text::new("整改已通过", "Rectified"),
             SanctionState::Superseded => Text::new("已升级处置", "Superseded"),
+            SanctionState::Withdrawn => Text::new("已撤销（申诉）", "Withdrawn (appeal)"),
         }
     }
 

@@ -221,6 +221,16 @@ pub async fn verify(db: &Db) -> Result<Verification> {
     })
 }
 
+/// The people who acted on an object (its audit events' actors), each once.
+pub async fn actors_on(db: &Db, object_type: &str, object_id: &str) -> Result<Vec<i64>> {
+    Ok(on_pool!(db, p => sqlx::query_scalar(
+        "SELECT DISTINCT actor_id FROM audit_event WHERE object_type = $1 AND object_id = $2 AND actor_id IS NOT NULL")
+        .bind(object_type)
+        .bind(object_id)
+        .fetch_all(p)
+        .await)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,7 +58,28 @@ pub async fn add_member(
 
 pub async fn members(db: &Db, case_id: i64) -> Result<Vec<Member>> {
     Ok(
-        on_pool!(db, p => sqlx::query_as::<_, Member>("SELECT user_id, duty, chair FROM case_member WHERE case_id = $1 ORDER BY id")
+        on_pool!(db, p => sqlx::query_as::<_, Member>("SELECT user_id, duty, chair FROM case_member WHERE case_id = $1 AND NOT released ORDER BY id")
+        .bind(case_id)
+        .fetch_all(p)
+        .await)?,
+    )
+}
+
+/// Stands the case's expert panel down (an appeal reopened the case for a fresh panel): its
+/// members stay on record, may not sit on the case again, and no longer count.
+pub async fn release_experts(tx: &mut Tx, case_id: i64) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("UPDATE case_member SET released = TRUE, chair = FALSE WHERE case_id = $1 AND duty = 'expert'")
+        .bind(case_id)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Everyone who ever sat on the case, stood down or not.
+pub async fn ever_members(db: &Db, case_id: i64) -> Result<Vec<i64>> {
+    Ok(
+        on_pool!(db, p => sqlx::query_scalar("SELECT user_id FROM case_member WHERE case_id = $1 ORDER BY id")
         .bind(case_id)
         .fetch_all(p)
         .await)?,
@@ -69,7 +90,7 @@ pub async fn members(db: &Db, case_id: i64) -> Result<Vec<Member>> {
 /// to-do list: one query).
 pub async fn duties_of(db: &Db, user_id: i64) -> Result<Vec<(i64, String, bool)>> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, (i64, String, bool)>(
-        "SELECT case_id, duty, chair FROM case_member WHERE user_id = $1")
+        "SELECT case_id, duty, chair FROM case_member WHERE user_id = $1 AND NOT released")
         .bind(user_id)
         .fetch_all(p)
         .await)?)
@@ -165,7 +186,7 @@ pub async fn evidence_ids(db: &Db, organization_id: i64) -> Result<Vec<i64>> {
 
 /// Makes `user_id` the chair of the case's panel (and nobody else).
 pub async fn set_chair(tx: &mut Tx, case_id: i64, user_id: i64) -> Result<()> {
-    on_tx!(tx, t => sqlx::query("UPDATE case_member SET chair = (user_id = $2) WHERE case_id = $1 AND duty = 'expert'")
+    on_tx!(tx, t => sqlx::query("UPDATE case_member SET chair = (user_id = $2) WHERE case_id = $1 AND duty = 'expert' AND NOT released")
         .bind(case_id)
         .bind(user_id)
         .execute(t)

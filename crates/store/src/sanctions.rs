@@ -301,3 +301,41 @@ pub async fn status_events(
         .fetch_all(p)
         .await)?)
 }
+
+/// Certificates valid or suspended whose last valid day is from `from` to `to` (ISO dates,
+/// inclusive): the candidates for a renewal reminder or, with `to` before today, for expiry.
+pub async fn certificates_ending(
+    db: &Db,
+    from: &str,
+    to: &str,
+) -> Result<Vec<crate::certificates::Certificate>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM certificate c WHERE c.valid_until >= $1 AND c.valid_until <= $2 AND c.status IN ('valid', 'suspended') ORDER BY c.valid_until, c.id",
+        crate::certificates::CERT_C
+    ));
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, crate::certificates::Certificate>(sql)
+        .bind(from)
+        .bind(to)
+        .fetch_all(p)
+        .await)?,
+    )
+}
+
+/// Records a reminder of a certificate; false when it was sent already.
+pub async fn claim_reminder(
+    tx: &mut Tx,
+    certificate_id: i64,
+    kind: &str,
+    on: &str,
+) -> Result<bool> {
+    let n = on_tx!(tx, t => sqlx::query(
+        "INSERT INTO certificate_reminder (certificate_id, kind, sent_on) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(certificate_id)
+        .bind(kind)
+        .bind(on)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}

@@ -263,7 +263,7 @@ impl App {
         }
         if let Some(until) = zizhi_domain::calendar::parse_date(&cert.valid_until)
             && until < today
-            && cert.status != "revoked"
+            && (cert.status == "valid" || cert.status == "suspended")
             && let Some(next) = until.succ_opt()
         {
             history.push((next.to_string(), "expired"));

@@ -61,8 +61,16 @@ impl App {
         let c = self.load(actor, case_id).await?;
         self.authorize_case(actor, &c, CaseAction::AssignTeam)
             .await?;
-        require_stage(&c, &[Stage::Evaluation])?;
         let seated = ev::members(&self.db, case_id).await?;
+        // In expert review only a fresh panel is seated, after an appeal stood the last one
+        // down (七); otherwise the team is seated during evaluation.
+        let reseating = c.stage == Stage::ExpertReview
+            && assessors.is_empty()
+            && !seated.iter().any(|m| m.duty == "expert");
+        if !reseating {
+            require_stage(&c, &[Stage::Evaluation])?;
+        }
+        let before = ev::ever_members(&self.db, case_id).await?;
         for (ids, field) in [(assessors, "assessors"), (experts, "experts")] {
             for (i, id) in ids.iter().enumerate() {
                 if ids[..i].contains(id) {
@@ -70,6 +78,15 @@ impl App {
                         field,
                         format!("用户 {id} 重复"),
                         format!("user {id} is named twice"),
+                    ));
+                }
+                if !seated.iter().any(|m| m.user_id == *id) && before.contains(id) {
+                    return Err(AppError::invalid(
+                        field,
+                        format!("用户 {id} 曾在本案件被撤换的专家组中，不能再任"),
+                        format!(
+                            "user {id} sat on this case's stood-down panel and may not sit again"
+                        ),
                     ));
                 }
                 if let Some(m) = seated.iter().find(|m| m.user_id == *id) {

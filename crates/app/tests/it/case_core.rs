@@ -10,7 +10,7 @@ use zizhi_domain::criteria::Pack;
 
 use super::cases::{PROFILE, People, accepted, apps, filed, link_in_db, paid, people, stage};
 
-async fn user(app: &App, name: &str, role: &str, org: Option<i64>) -> Actor {
+pub(crate) async fn user(app: &App, name: &str, role: &str, org: Option<i64>) -> Actor {
     app.create_user(
         None,
         NewUserInput {
@@ -34,7 +34,7 @@ fn facts() -> serde_json::Value {
     serde_json::from_str(PROFILE).unwrap()
 }
 
-fn field_of(e: &AppError) -> &str {
+pub(crate) fn field_of(e: &AppError) -> &str {
     match e {
         AppError::Invalid { field, .. } => field,
         _ => panic!("expected a field error, got {e:?}"),
@@ -42,7 +42,7 @@ fn field_of(e: &AppError) -> &str {
 }
 
 /// A case in evaluation, paid, with the plan, an activity and every requirement judged.
-async fn ready_to_conclude(app: &App, p: &People, assessor: &Actor) -> i64 {
+pub(crate) async fn ready_to_conclude(app: &App, p: &People, assessor: &Actor) -> i64 {
     let id = paid(app, p, facts(), "initial").await;
     app.assign_team(&p.lead, id, &[assessor.user_id], &[], None)
         .await

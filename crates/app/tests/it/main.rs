@@ -1,6 +1,7 @@
 //! The crate's integration tests, in one binary (one link step on a 2-core machine).
 
 mod accounts;
+mod appeals;
 mod case_core;
 mod cases;
 mod mail;

@@ -23,14 +23,14 @@ fn field_of(e: &AppError) -> &str {
     }
 }
 
-struct Cast {
-    supervisor: Actor,
-    approver: Actor,
-    holder: Actor,
+pub(crate) struct Cast {
+    pub supervisor: Actor,
+    pub approver: Actor,
+    pub holder: Actor,
     /// An applicant of another organisation.
-    stranger: Actor,
-    lead: Actor,
-    cert: Certificate,
+    pub stranger: Actor,
+    pub lead: Actor,
+    pub cert: Certificate,
 }
 
 async fn user(app: &App, name: &str, role: &str, org: Option<i64>) -> Actor {
@@ -55,7 +55,7 @@ async fn user(app: &App, name: &str, role: &str, org: Option<i64>) -> Actor {
 
 /// A holder with a certificate issued on `today` (valid three years), the other
 /// organisation's applicant and the centre's people.
-async fn cast(app: &App, today: &str) -> Cast {
+pub(crate) async fn cast(app: &App, today: &str) -> Cast {
     app.clock.set_today(day(today));
     let org = app
         .create_organization(None, "91350100M000100Y43", "示例灾备科技有限公司")
@@ -110,7 +110,7 @@ async fn cast(app: &App, today: &str) -> Cast {
     }
 }
 
-fn proposal(number: &str, measure: &str) -> Proposal {
+pub(crate) fn proposal(number: &str, measure: &str) -> Proposal {
     Proposal {
         certificate_number: number.into(),
         measure: measure.into(),
@@ -451,5 +451,71 @@ async fn scheduled_jobs_run_once_under_a_lease() {
                 .sanction
                 .overdue_noted
         );
+    }
+}
+
+/// 四: reminders at 9, 7 and 6 months before expiry (the centre's default), each once, from its
+/// day exactly; on the day after its last valid day the certificate becomes expired, once, with
+/// the change in its history, and can no longer be sanctioned.
+#[tokio::test]
+async fn renewal_reminders_fall_due_on_their_day_and_certificates_expire_the_day_after() {
+    for app in apps().await {
+        let c = cast(&app, "2026-09-01").await;
+        assert_eq!(c.cert.valid_until, "2029-08-31");
+        let at = |d: &str| app.clock.set_today(day(d));
+        at("2028-11-29");
+        assert_eq!(app.remind_renewals().await.unwrap(), 0, "a day early");
+        at("2028-11-30");
+        assert_eq!(
+            app.remind_renewals().await.unwrap(),
+            1,
+            "nine months before"
+        );
+        assert!(
+            super::cases::last_mail_body(&app)
+                .await
+                .contains("2029-02-28")
+        );
+        assert_eq!(app.remind_renewals().await.unwrap(), 0, "once");
+        at("2029-01-30");
+        assert_eq!(app.remind_renewals().await.unwrap(), 0);
+        at("2029-01-31");
+        assert_eq!(
+            app.remind_renewals().await.unwrap(),
+            1,
+            "seven months before"
+        );
+        at("2029-02-28");
+        assert_eq!(app.remind_renewals().await.unwrap(), 1, "six months before");
+        at("2029-08-31");
+        assert_eq!(
+            app.expire_certificates().await.unwrap(),
+            0,
+            "the last day counts"
+        );
+        assert!(
+            app.verify_certificate(&c.cert.number)
+                .await
+                .unwrap()
+                .in_force
+        );
+        at("2029-09-01");
+        assert_eq!(app.expire_certificates().await.unwrap(), 1);
+        assert_eq!(app.expire_certificates().await.unwrap(), 0, "once");
+        let v = app.verify_certificate(&c.cert.number).await.unwrap();
+        assert_eq!(v.certificate.status, "expired");
+        assert_eq!(
+            v.history,
+            [
+                ("2026-09-01".to_string(), "valid"),
+                ("2029-09-01".to_string(), "expired")
+            ]
+        );
+        assert!(super::cases::last_mail_body(&app).await.contains("过期"));
+        let e = app
+            .propose_sanction(&c.supervisor, &proposal(&c.cert.number, "warning"))
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "certificate_number");
     }
 }

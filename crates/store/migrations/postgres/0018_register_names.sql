@@ -1,8 +1,8 @@
 -- The register's search by part of a holder's name (issue 10, guide 5.5) over a million
--- certificates. The name is indexed as its overlapping pairs of characters, then its last
--- character alone (store::certificates::name_grams), so that a part of two or more characters
--- is a phrase of consecutive pairs and one character is the prefix of a pair: a substring
--- search through the index, newest certificate first.
+-- certificates. The name is indexed as its overlapping runs of three characters, then its last
+-- two and its last one (store::certificates::name_grams), so that a part of three or more
+-- characters is a phrase of consecutive runs and one or two characters the prefix of a token: a
+-- substring search through the index, newest certificate first.
 ALTER TABLE certificate ADD COLUMN name_grams tsvector;
 CREATE INDEX certificate_name ON certificate USING GIN (name_grams);
 

@@ -201,11 +201,20 @@ async fn duplicates_are_reported_as_conflicts_naming_the_field() {
 #[tokio::test]
 async fn the_register_finds_any_part_of_a_holders_name() {
     use zizhi_store::certificates::{self as certs, NameQuery, RegistryFilter};
-    assert_eq!(certs::name_grams("华为 (Tech)"), "华为 为t te ec ch h");
+    assert_eq!(certs::name_grams("华为 (Tech)"), "华为t 为te tec ech ch h");
+    assert_eq!(certs::name_grams("AB"), "ab b");
     assert_eq!(certs::name_grams("A"), "a");
     assert_eq!(certs::name_grams("（）"), "");
     assert_eq!(NameQuery::of("（）"), None);
-    assert_eq!(NameQuery::of("华"), Some(NameQuery::Prefix('华')));
+    assert_eq!(NameQuery::of("华"), Some(NameQuery::Prefix("华".into())));
+    assert_eq!(
+        NameQuery::of("华 为"),
+        Some(NameQuery::Prefix("华为".into()))
+    );
+    assert_eq!(
+        NameQuery::of("华为T"),
+        Some(NameQuery::Phrase("华为t".into()))
+    );
     for db in backends().await {
         let mut tx = db.begin().await.unwrap();
         let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
@@ -293,6 +302,14 @@ async fn the_register_finds_any_part_of_a_holders_name() {
             "{b}: one character"
         );
         assert_eq!(find("司").await, ["N-2", "N-1", "N-0"], "{b}: the last one");
+        assert_eq!(
+            find("公司").await,
+            ["N-2", "N-1", "N-0"],
+            "{b}: the last two"
+        );
+        assert_eq!(find("京路").await, ["N-3"], "{b}: two in the middle");
+        assert_eq!(find("服务部").await, ["N-3"], "{b}: the last three");
+        assert_eq!(find("北京数").await, ["N-0"], "{b}: the first three");
         assert_eq!(find("数据科技有限").await, ["N-0"], "{b}");
         assert_eq!(find("科技北京").await, ["N-1"], "{b}: punctuation ignored");
         assert!(

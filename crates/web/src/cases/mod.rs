@@ -3,6 +3,7 @@
 
 pub mod acceptance;
 pub mod agreement;
+pub mod appeals;
 pub mod evaluation;
 pub mod json;
 pub mod letters;

@@ -42,6 +42,10 @@ pub struct Config {
     /// Days a holder has to rectify after a 限期整改 or a suspension (guide 六 gives no period;
     /// default 30), a Civil Code period over the holiday calendar.
     pub rectification_days: u32,
+    /// Days to file an appeal after the decision (guide 七 gives no window; default 60).
+    pub appeal_window_days: u32,
+    /// Months before expiry at which holders are reminded to renew (default 9, 7, 6).
+    pub renewal_reminder_months: Vec<u32>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks).
     /// Empty (the default): the connection's own address is the client, and the header is
     /// ignored, since anyone can send it.
@@ -130,6 +134,8 @@ impl Default for Config {
             certificate_number_template: zizhi_domain::certificate::DEFAULT_TEMPLATE.into(),
             panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS as u32,
             rectification_days: zizhi_domain::sanction::DEFAULT_RECTIFICATION_DAYS,
+            appeal_window_days: zizhi_domain::appeal::DEFAULT_APPEAL_WINDOW_DAYS,
+            renewal_reminder_months: zizhi_app::renewals::DEFAULT_REMINDER_MONTHS.to_vec(),
             trusted_proxies: Vec::new(),
             password_hash_threads: zizhi_app::secrets::default_hash_threads() as u32,
             password_hash_queue: zizhi_app::secrets::DEFAULT_HASH_QUEUE as u32,
@@ -164,6 +170,8 @@ impl std::fmt::Debug for Config {
             )
             .field("panel_min_experts", &self.panel_min_experts)
             .field("rectification_days", &self.rectification_days)
+            .field("appeal_window_days", &self.appeal_window_days)
+            .field("renewal_reminder_months", &self.renewal_reminder_months)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("oidc_issuer", &self.oidc_issuer)
             .field("oidc_client_secret", &oidc_secret)
@@ -205,6 +213,8 @@ struct FileConfig {
     certificate_number_template: Option<String>,
     panel_min_experts: Option<u32>,
     rectification_days: Option<u32>,
+    appeal_window_days: Option<u32>,
+    renewal_reminder_months: Option<Vec<u32>>,
     trusted_proxies: Option<Vec<String>>,
     password_hash_threads: Option<u32>,
     password_hash_queue: Option<u32>,
@@ -225,7 +235,7 @@ fn zizhi_docs_font_dir() -> &'static str {
     "/usr/share/fonts/opentype/noto"
 }
 
-const KEYS: [&str; 29] = [
+const KEYS: [&str; 31] = [
     "font_dir",
     "signing_key_file",
     "centre_name",
@@ -242,6 +252,8 @@ const KEYS: [&str; 29] = [
     "session_absolute_hours",
     "panel_min_experts",
     "rectification_days",
+    "appeal_window_days",
+    "renewal_reminder_months",
     "certificate_number_template",
     "evidence_url",
     "mail_from",
@@ -324,6 +336,12 @@ impl Config {
             if let Some(v) = f.rectification_days {
                 c.rectification_days = v;
             }
+            if let Some(v) = f.appeal_window_days {
+                c.appeal_window_days = v;
+            }
+            if let Some(v) = f.renewal_reminder_months {
+                c.renewal_reminder_months = v;
+            }
             if let Some(v) = f.trusted_proxies {
                 c.trusted_proxies = parse_cidrs("trusted_proxies", &v)?;
             }
@@ -400,6 +418,22 @@ impl Config {
                     c.rectification_days = u32::try_from(num(key)?)
                         .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
                 }
+                "renewal_reminder_months" => {
+                    let mut months = Vec::new();
+                    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                        months.push(part.parse::<u32>().map_err(|_| {
+                            bad(
+                                key,
+                                format!("{var}=\"{v}\" is not a list of months, e.g. 9,7,6"),
+                            )
+                        })?);
+                    }
+                    c.renewal_reminder_months = months;
+                }
+                "appeal_window_days" => {
+                    c.appeal_window_days = u32::try_from(num(key)?)
+                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
+                }
                 "trusted_proxies" => {
                     let items: Vec<String> = v.split(',').map(str::to_string).collect();
                     c.trusted_proxies = parse_cidrs(key, &items)?;
@@ -471,6 +505,19 @@ impl Config {
         }
         if !(1..=365).contains(&self.rectification_days) {
             return Err(bad("rectification_days", "must be 1 to 365"));
+        }
+        if !(1..=3650).contains(&self.appeal_window_days) {
+            return Err(bad("appeal_window_days", "must be 1 to 3650"));
+        }
+        if self
+            .renewal_reminder_months
+            .iter()
+            .any(|m| !(1..=36).contains(m))
+        {
+            return Err(bad(
+                "renewal_reminder_months",
+                "each must be 1 to 36 months (an empty list sends none)",
+            ));
         }
         self.oidc()?;
         if let Some(u) = &self.public_url
@@ -587,6 +634,8 @@ impl Config {
             certificate_template: self.certificate_number_template.clone(),
             panel_min_experts: self.panel_min_experts as usize,
             rectification_days: self.rectification_days,
+            appeal_window_days: self.appeal_window_days,
+            renewal_reminder_months: self.renewal_reminder_months.clone(),
             mail: zizhi_app::notify::MailConfig {
                 from: self.mail_from.clone(),
                 transport: match &self.smtp_url {

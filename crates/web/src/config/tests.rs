@@ -150,6 +150,21 @@ fn invalid_configuration_names_the_key() {
         Config::load(None, &env).unwrap_err().key,
         "panel_min_experts"
     );
+    let env = |k: &str| (k == "ZIZHI_RENEWAL_REMINDER_MONTHS").then(|| "9,x".to_string());
+    assert_eq!(
+        Config::load(None, &env).unwrap_err().key,
+        "renewal_reminder_months"
+    );
+    let env = |k: &str| (k == "ZIZHI_RENEWAL_REMINDER_MONTHS").then(|| "12, 3".to_string());
+    assert_eq!(
+        Config::load(None, &env).unwrap().renewal_reminder_months,
+        [12, 3]
+    );
+    let env = |k: &str| (k == "ZIZHI_APPEAL_WINDOW_DAYS").then(|| "0".to_string());
+    assert_eq!(
+        Config::load(None, &env).unwrap_err().key,
+        "appeal_window_days"
+    );
     let env = |k: &str| (k == "ZIZHI_RECTIFICATION_DAYS").then(|| "0".to_string());
     assert_eq!(
         Config::load(None, &env).unwrap_err().key,

@@ -27,6 +27,10 @@ struct HomePage {
     org: Option<OrgView>,
     /// Sanctions waiting for this person, overdue rectifications first (六).
     sanctions: Vec<crate::certificates::sanctions::Row>,
+    /// Appeals to assign or to investigate (七).
+    appeals: Vec<crate::cases::appeals::Row>,
+    /// The holder's certificates due for maintenance (四): number, valid until, apply by.
+    renewals: Vec<(String, String, String)>,
 }
 
 /// `GET /`: the signed-in person's 待办; anyone else sees the public register.
@@ -80,7 +84,37 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Answer {
             .map(|v| crate::certificates::sanctions::row_of(v, ctx.lang))
             .collect()
     };
+    let appeals = if a.must_change_password {
+        Vec::new()
+    } else {
+        st.app
+            .appeal_todo(&a)
+            .await
+            .or_fail(&ctx)?
+            .iter()
+            .map(|x| crate::cases::appeals::row_of(x, ctx.lang))
+            .collect()
+    };
+    let renewals = if a.must_change_password {
+        Vec::new()
+    } else {
+        st.app
+            .renewal_todo(&a)
+            .await
+            .or_fail(&ctx)?
+            .into_iter()
+            .map(|(c, due)| {
+                (
+                    c.number,
+                    zizhi_domain::lang::date_str_text(&c.valid_until, ctx.lang),
+                    zizhi_domain::lang::date_str_text(&due.to_string(), ctx.lang),
+                )
+            })
+            .collect()
+    };
     let page = HomePage {
+        renewals,
+        appeals,
         sanctions,
         todo,
         c: chrome(&ctx, "/"),

@@ -160,6 +160,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         crate::cases::panel::routes(),
         crate::cases::agreement::routes(),
         crate::cases::letters::routes(),
+        crate::cases::appeals::routes(),
         crate::platform::evidence::routes(),
     ]
     .into_iter()

@@ -101,6 +101,15 @@ pub fn components() -> Value {
             ("size", int()), ("sha256", text()), ("sm3", text()), ("uploaded_by", int()),
             ("uploaded_us", int()), ("download", text()),
         ]),
+        "Appeal": out(&[
+            ("id", int()), ("organization_id", int()),
+            ("subject", json!({"enum": ["not_accepted", "failed_review", "sanction"]})),
+            ("case_id", nullable("integer")), ("sanction_id", nullable("integer")),
+            ("grounds", text()), ("evidence_ids", list(int())), ("filed_by", int()),
+            ("filed_on", text()), ("state", text()), ("state_name", text_pair.clone()),
+            ("investigator_id", nullable("integer")), ("findings", text()),
+            ("reopened_at", nullable("string")), ("concluded_on", nullable("string")),
+        ]),
         "Sanction": out(&[
             ("id", int()), ("certificate_number", text()), ("holder", text()),
             ("organization_id", int()),
@@ -213,6 +222,37 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
         ("POST", "/api/v1/announcements/{id}/approve") => {
             op(200, None, Some(json!({"type": "object"})))
         }
+        ("GET", "/api/v1/appeals") => op(200, None, Some(out(&[("items", list(r("Appeal")))]))),
+        ("POST", "/api/v1/appeals") => op(
+            201,
+            Some(obj(&[
+                (
+                    "subject",
+                    json!({"enum": ["not_accepted", "failed_review", "sanction"]}),
+                    true,
+                ),
+                ("case_id", nullable("integer"), false),
+                ("sanction_id", nullable("integer"), false),
+                ("grounds", text(), true),
+                ("evidence_ids", list(int()), false),
+            ])),
+            Some(r("Appeal")),
+        ),
+        ("GET", "/api/v1/appeals/{id}") => op(200, None, Some(r("Appeal"))),
+        ("POST", "/api/v1/appeals/{id}/investigator") => op(
+            200,
+            Some(obj(&[("investigator_id", int(), true)])),
+            Some(r("Appeal")),
+        ),
+        ("POST", "/api/v1/appeals/{id}/conclusion") => op(
+            200,
+            Some(obj(&[
+                ("outcome", json!({"enum": ["upheld", "overturned"]}), true),
+                ("findings", text(), true),
+                ("reopen_at", nullable("string"), false),
+            ])),
+            Some(r("Appeal")),
+        ),
         ("GET", "/api/v1/sanctions") => op(200, None, Some(out(&[("items", list(r("Sanction")))]))),
         ("POST", "/api/v1/sanctions") => op(
             201,

@@ -1,0 +1,169 @@
+//! Renewal reminders and expiry (维持, guide 四): a maintenance application is due at least six
+//! months before a certificate expires (`domain::renewal`). The holder is reminded by e-mail and
+//! in its 待办 at the centre's `renewal_reminder_months` before expiry (default 9, 7 and 6), and
+//! a certificate past its last valid day becomes 过期 (expired) with the change in its history.
+//! Both run in the scheduled jobs; each reminder and each expiry happens once.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use zizhi_domain::period::{add_months, sub_months};
+use zizhi_store::sanctions as store;
+
+use crate::notify::messages::Mail;
+use crate::{App, Result};
+
+/// The centre's default: reminders 9, 7 and 6 months before expiry (the last is the guide's
+/// due date for an on-time maintenance application, 四).
+pub const DEFAULT_REMINDER_MONTHS: [u32; 3] = [9, 7, 6];
+
+fn reminder_mail(number: &str, until: &str, due_by: NaiveDate) -> Mail {
+    Mail {
+        subject: "【资质认定】证书即将到期，请提交维持申请 / Your certificate expires soon".into(),
+        body: format!(
+            "贵单位的资质证书 {number} 有效期至 {until}。维持申请须至少在有效期届满前六个月提交（即 {due_by} 前，指南 四），并提交近三年的资料信息；逾期提交的按逾期维持处理，届满六个月后提交的视作初次申请。\n\nYour certificate {number} is valid until {until}. A maintenance application is due at least six months before expiry (by {due_by}, guide 四), with the last three years' materials; a later one is late, and one filed more than six months after expiry is an initial application.\n"
+        ),
+    }
+}
+
+fn expired_mail(number: &str, until: &str) -> Mail {
+    Mail {
+        subject: "【资质认定】证书已过期 / Your certificate has expired".into(),
+        body: format!(
+            "贵单位的资质证书 {number} 有效期已于 {until} 届满，证书状态为“过期”。届满后六个月内仍可提交维持申请，之后视作初次申请（指南 四）。\n\nYour certificate {number} expired after {until}; its status is now expired. A maintenance application may still be filed within six months; after that it is an initial application (guide 四).\n"
+        ),
+    }
+}
+
+impl App {
+    /// Sends the renewal reminders due today (each once). Returns how many were sent.
+    pub async fn remind_renewals(&self) -> Result<usize> {
+        let today = self.clock.today();
+        let Some(&furthest) = self.config.renewal_reminder_months.iter().max() else {
+            return Ok(0);
+        };
+        // A month of slack: month ends clamp (31 August less nine months is 30 November), so
+        // each certificate is judged below on its own dates.
+        let until = add_months(today, furthest + 1).to_string();
+        let mut sent = 0;
+        for c in store::certificates_ending(&self.db, &today.to_string(), &until).await? {
+            let Some(valid_until) = zizhi_domain::calendar::parse_date(&c.valid_until) else {
+                continue;
+            };
+            // The nearest reminder that is due: one e-mail even when several fall due at once.
+            let Some(months) = self
+                .config
+                .renewal_reminder_months
+                .iter()
+                .copied()
+                .filter(|m| today >= sub_months(valid_until, *m))
+                .min()
+            else {
+                continue;
+            };
+            let mut tx = self.db.begin().await?;
+            if !store::claim_reminder(
+                &mut tx,
+                c.id,
+                &format!("months_{months}"),
+                &today.to_string(),
+            )
+            .await?
+            {
+                continue;
+            }
+            let due_by = sub_months(valid_until, 6);
+            self.mail_organization(
+                &mut tx,
+                c.organization_id,
+                &reminder_mail(&c.number, &c.valid_until, due_by),
+                &[],
+            )
+            .await?;
+            crate::audit::record(
+                &mut tx,
+                None,
+                "certificate.renewal_reminder",
+                "certificate",
+                &c.number,
+                json!({"months_before_expiry": months, "valid_until": c.valid_until}),
+            )
+            .await?;
+            tx.commit().await?;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+
+    /// Certificates past their last valid day become expired (过期), each once, with the
+    /// change in its history and an e-mail to the holder. Returns how many.
+    pub async fn expire_certificates(&self) -> Result<usize> {
+        let today = self.clock.today();
+        let yesterday = today.pred_opt().unwrap_or(today).to_string();
+        let mut n = 0;
+        for c in store::certificates_ending(&self.db, "0000-01-01", &yesterday).await? {
+            let mut tx = self.db.begin().await?;
+            if !store::claim_reminder(&mut tx, c.id, "expired", &today.to_string()).await? {
+                continue;
+            }
+            let day_after = zizhi_domain::calendar::parse_date(&c.valid_until)
+                .and_then(|d| d.succ_opt())
+                .map_or_else(|| today.to_string(), |d| d.to_string());
+            store::change_status(&mut tx, c.id, &day_after, "expired", None).await?;
+            self.mail_organization(
+                &mut tx,
+                c.organization_id,
+                &expired_mail(&c.number, &c.valid_until),
+                &[],
+            )
+            .await?;
+            crate::audit::record(
+                &mut tx,
+                None,
+                "certificate.expire",
+                "certificate",
+                &c.number,
+                json!({"valid_until": c.valid_until}),
+            )
+            .await?;
+            tx.commit().await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl App {
+    /// The holder's certificates due for a maintenance application (its 待办): valid or
+    /// suspended, expiring within the furthest reminder, or expired within the six months in
+    /// which maintenance is still possible (四), with the last day of an on-time application.
+    pub async fn renewal_todo(
+        &self,
+        actor: &crate::Actor,
+    ) -> Result<Vec<(zizhi_store::certificates::Certificate, NaiveDate)>> {
+        let Some(org) = actor.organization_id else {
+            return Ok(Vec::new());
+        };
+        let today = self.clock.today();
+        let furthest = self
+            .config
+            .renewal_reminder_months
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0);
+        let mut out = Vec::new();
+        for c in zizhi_store::certificates::of_organization(&self.db, org).await? {
+            let Some(valid_until) = zizhi_domain::calendar::parse_date(&c.valid_until) else {
+                continue;
+            };
+            let open = matches!(c.status.as_str(), "valid" | "suspended" | "expired");
+            if open
+                && sub_months(valid_until, furthest) <= today
+                && add_months(valid_until, 6) >= today
+            {
+                out.push((c, sub_months(valid_until, 6)));
+            }
+        }
+        Ok(out)
+    }
+}
