@@ -34,6 +34,9 @@ fn expired_mail(number: &str, until: &str) -> Mail {
     }
 }
 
+/// Certificates read a page at a time by the jobs, so that a backlog never sits in memory.
+const PAGE: i64 = 500;
+
 impl App {
     /// Sends the renewal reminders due today (each once). Returns how many were sent.
     pub async fn remind_renewals(&self) -> Result<usize> {
@@ -43,55 +46,72 @@ impl App {
         };
         // A month of slack: month ends clamp (31 August less nine months is 30 November), so
         // each certificate is judged below on its own dates.
+        let from = today.to_string();
         let until = add_months(today, furthest + 1).to_string();
         let mut sent = 0;
-        for c in store::certificates_ending(&self.db, &today.to_string(), &until).await? {
-            let Some(valid_until) = zizhi_domain::calendar::parse_date(&c.valid_until) else {
-                continue;
-            };
-            // The nearest reminder that is due: one e-mail even when several fall due at once.
-            let Some(months) = self
-                .config
-                .renewal_reminder_months
-                .iter()
-                .copied()
-                .filter(|m| today >= sub_months(valid_until, *m))
-                .min()
-            else {
-                continue;
-            };
-            let mut tx = self.db.begin().await?;
-            if !store::claim_reminder(
-                &mut tx,
-                c.id,
-                &format!("months_{months}"),
-                &today.to_string(),
-            )
-            .await?
-            {
-                continue;
+        let mut after = (String::new(), 0i64);
+        loop {
+            let page =
+                store::certificates_ending(&self.db, &from, &until, (&after.0, after.1), PAGE)
+                    .await?;
+            let full = page.len() as i64 == PAGE;
+            for c in page {
+                after = (c.valid_until.clone(), c.id);
+                if self.remind_one(&c, today).await? {
+                    sent += 1;
+                }
             }
-            let due_by = sub_months(valid_until, 6);
-            self.mail_organization(
-                &mut tx,
-                c.organization_id,
-                &reminder_mail(&c.number, &c.valid_until, due_by),
-                &[],
-            )
-            .await?;
-            crate::audit::record(
-                &mut tx,
-                None,
-                "certificate.renewal_reminder",
-                "certificate",
-                &c.number,
-                json!({"months_before_expiry": months, "valid_until": c.valid_until}),
-            )
-            .await?;
-            tx.commit().await?;
-            sent += 1;
+            if !full {
+                return Ok(sent);
+            }
         }
-        Ok(sent)
+    }
+
+    async fn remind_one(
+        &self,
+        c: &zizhi_store::certificates::Certificate,
+        today: NaiveDate,
+    ) -> Result<bool> {
+        let Some(valid_until) = zizhi_domain::calendar::parse_date(&c.valid_until) else {
+            return Ok(false);
+        };
+        // The nearest reminder that is due: one e-mail even when several fall due at once.
+        let Some(months) = self
+            .config
+            .renewal_reminder_months
+            .iter()
+            .copied()
+            .filter(|m| today >= sub_months(valid_until, *m))
+            .min()
+        else {
+            return Ok(false);
+        };
+        let mut tx = self.db.begin().await?;
+        if !store::claim_reminder(
+            &mut tx,
+            c.id,
+            &format!("months_{months}"),
+            &today.to_string(),
+        )
+        .await?
+        {
+            return Ok(false);
+        }
+        let due_by = sub_months(valid_until, 6);
+        let m = reminder_mail(&c.number, &c.valid_until, due_by);
+        self.mail_organization(&mut tx, c.organization_id, &m, &[])
+            .await?;
+        crate::audit::record(
+            &mut tx,
+            None,
+            "certificate.renewal_reminder",
+            "certificate",
+            &c.number,
+            json!({"months_before_expiry": months, "valid_until": c.valid_until}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Certificates past their last valid day become expired (过期), each once, with the
@@ -100,35 +120,38 @@ impl App {
         let today = self.clock.today();
         let yesterday = today.pred_opt().unwrap_or(today).to_string();
         let mut n = 0;
-        for c in store::certificates_ending(&self.db, "0000-01-01", &yesterday).await? {
-            let mut tx = self.db.begin().await?;
-            if !store::claim_reminder(&mut tx, c.id, "expired", &today.to_string()).await? {
-                continue;
+        loop {
+            // Each expired certificate leaves the set, so the first page is always the next.
+            let page =
+                store::certificates_ending(&self.db, "0000-01-01", &yesterday, ("", 0), PAGE)
+                    .await?;
+            let full = page.len() as i64 == PAGE;
+            for c in page {
+                let mut tx = self.db.begin().await?;
+                let day_after = zizhi_domain::calendar::parse_date(&c.valid_until)
+                    .and_then(|d| d.succ_opt())
+                    .map_or_else(|| today.to_string(), |d| d.to_string());
+                store::claim_reminder(&mut tx, c.id, "expired", &today.to_string()).await?;
+                store::change_status(&mut tx, c.id, &day_after, "expired", None).await?;
+                let m = expired_mail(&c.number, &c.valid_until);
+                self.mail_organization(&mut tx, c.organization_id, &m, &[])
+                    .await?;
+                crate::audit::record(
+                    &mut tx,
+                    None,
+                    "certificate.expire",
+                    "certificate",
+                    &c.number,
+                    json!({"valid_until": c.valid_until}),
+                )
+                .await?;
+                tx.commit().await?;
+                n += 1;
             }
-            let day_after = zizhi_domain::calendar::parse_date(&c.valid_until)
-                .and_then(|d| d.succ_opt())
-                .map_or_else(|| today.to_string(), |d| d.to_string());
-            store::change_status(&mut tx, c.id, &day_after, "expired", None).await?;
-            self.mail_organization(
-                &mut tx,
-                c.organization_id,
-                &expired_mail(&c.number, &c.valid_until),
-                &[],
-            )
-            .await?;
-            crate::audit::record(
-                &mut tx,
-                None,
-                "certificate.expire",
-                "certificate",
-                &c.number,
-                json!({"valid_until": c.valid_until}),
-            )
-            .await?;
-            tx.commit().await?;
-            n += 1;
+            if !full {
+                return Ok(n);
+            }
         }
-        Ok(n)
     }
 }
 

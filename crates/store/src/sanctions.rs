@@ -302,21 +302,30 @@ pub async fn status_events(
         .await)?)
 }
 
-/// Certificates valid or suspended whose last valid day is from `from` to `to` (ISO dates,
-/// inclusive): the candidates for a renewal reminder or, with `to` before today, for expiry.
+/// Up to `limit` certificates valid or suspended whose last valid day is from `from` to `to`
+/// (ISO dates, inclusive), after the position `after` = (last valid day, id) of the previous
+/// page: the candidates for a renewal reminder or, with `to` before today, for expiry, read a
+/// page at a time so that a backlog never sits in memory.
 pub async fn certificates_ending(
     db: &Db,
     from: &str,
     to: &str,
+    after: (&str, i64),
+    limit: i64,
 ) -> Result<Vec<crate::certificates::Certificate>> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {} FROM certificate c WHERE c.valid_until >= $1 AND c.valid_until <= $2 AND c.status IN ('valid', 'suspended') ORDER BY c.valid_until, c.id",
+        "SELECT {} FROM certificate c WHERE c.valid_until >= $1 AND c.valid_until <= $2
+           AND (c.valid_until > $3 OR (c.valid_until = $3 AND c.id > $4))
+           AND c.status IN ('valid', 'suspended') ORDER BY c.valid_until, c.id LIMIT $5",
         crate::certificates::CERT_C
     ));
     Ok(
         on_pool!(db, p => sqlx::query_as::<_, crate::certificates::Certificate>(sql)
         .bind(from)
         .bind(to)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(limit)
         .fetch_all(p)
         .await)?,
     )
