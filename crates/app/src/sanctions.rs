@@ -74,6 +74,22 @@ fn register_status(status: &str, valid_until: &str, today: NaiveDate) -> Certifi
     }
 }
 
+/// Refuses a measure the certificate's status today rules out (六), naming the certificate.
+fn sanctionable(
+    measure: Measure,
+    cert: &zizhi_store::certificates::Certificate,
+    today: NaiveDate,
+) -> Result<()> {
+    let status = register_status(&cert.status, &cert.valid_until, today);
+    match rules::refusal(measure, status) {
+        Some(why) => Err(AppError::Invalid {
+            field: "certificate_number".into(),
+            problem: why,
+        }),
+        None => Ok(()),
+    }
+}
+
 fn wrong_state(s: &Sanction, wanted: &str, wanted_en: &str) -> AppError {
     let now = s.state.name();
     AppError::invalid(
@@ -134,13 +150,7 @@ impl App {
                 )
             })?;
         let today = self.clock.today();
-        let status = register_status(&cert.status, &cert.valid_until, today);
-        if let Some(why) = rules::refusal(measure, status) {
-            return Err(AppError::Invalid {
-                field: "certificate_number".into(),
-                problem: why,
-            });
-        }
+        sanctionable(measure, &cert, today)?;
         let state = if measure.needs_confirmation() {
             SanctionState::Proposed
         } else {
@@ -265,13 +275,7 @@ impl App {
             let cert = zizhi_store::certificates::by_number(&self.db, &s.number)
                 .await?
                 .ok_or(AppError::NotFound("certificate"))?;
-            let status = register_status(&cert.status, &cert.valid_until, today);
-            if let Some(why) = rules::refusal(s.measure, status) {
-                return Err(AppError::Invalid {
-                    field: "certificate_number".into(),
-                    problem: why,
-                });
-            }
+            sanctionable(s.measure, &cert, today)?;
             s.state = SanctionState::in_force(s.measure);
             // The rectification period runs from the day the measure takes effect.
             if let Some(days) = s.rectification_days {

@@ -420,46 +420,42 @@ async fn registry_by_name(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Certificate>> {
-    let year = year_pattern(f.year);
-    match db {
-        Db::Sqlite(p) => {
-            let sql = sqlx::AssertSqlSafe(format!(
+    // The same filters and order; only the index and its query differ by backend.
+    let (sql, text) = match db {
+        Db::Sqlite(_) => (
+            format!(
                 "SELECT {CERT_C} FROM certificate_name n JOIN certificate c ON c.id = n.rowid
                  WHERE certificate_name MATCH $1 AND ($2 = $2) AND {REGISTRY_FILTERS}
                  ORDER BY n.rowid DESC LIMIT $7 OFFSET $8"
-            ));
-            Ok(sqlx::query_as::<_, Certificate>(sql)
-                .bind(name.fts5())
-                .bind("")
-                .bind(f.level)
-                .bind(f.status)
-                .bind(f.today)
-                .bind(&year)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(p)
-                .await?)
-        }
-        Db::Pg(p) => {
+            ),
+            name.fts5(),
+        ),
+        Db::Pg(_) => {
             let (function, text) = name.tsquery();
-            let sql = sqlx::AssertSqlSafe(format!(
-                "SELECT {CERT_C} FROM certificate c
-                 WHERE c.name_grams @@ {function}('simple', $1) AND ($2 = $2) AND {REGISTRY_FILTERS}
-                 ORDER BY c.id DESC LIMIT $7 OFFSET $8"
-            ));
-            Ok(sqlx::query_as::<_, Certificate>(sql)
-                .bind(text)
-                .bind("")
-                .bind(f.level)
-                .bind(f.status)
-                .bind(f.today)
-                .bind(&year)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(p)
-                .await?)
+            (
+                format!(
+                    "SELECT {CERT_C} FROM certificate c
+                     WHERE c.name_grams @@ {function}('simple', $1) AND ($2 = $2) AND {REGISTRY_FILTERS}
+                     ORDER BY c.id DESC LIMIT $7 OFFSET $8"
+                ),
+                text,
+            )
         }
-    }
+    };
+    let year = year_pattern(f.year);
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, Certificate>(sqlx::AssertSqlSafe(sql))
+        .bind(&text)
+        .bind("")
+        .bind(f.level)
+        .bind(f.status)
+        .bind(f.today)
+        .bind(&year)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)?,
+    )
 }
 
 fn year_pattern(year: i32) -> String {

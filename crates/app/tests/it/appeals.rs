@@ -328,6 +328,5 @@ async fn an_overturned_revocation_is_withdrawn_and_the_certificate_restored() {
                 .state,
             zizhi_domain::sanction::SanctionState::Withdrawn
         );
-        let _ = &c.lead;
     }
 }

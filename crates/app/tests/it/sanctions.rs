@@ -4,23 +4,16 @@
 //! (with ZIZHI_TEST_POSTGRES_URL) PostgreSQL.
 
 use chrono::NaiveDate;
-use zizhi_app::accounts::NewUserInput;
 use zizhi_app::sanctions::Proposal;
 use zizhi_app::{Actor, App, AppError};
 use zizhi_domain::sanction::SanctionState;
 use zizhi_store::certificates::Certificate;
 
+use super::case_core::{field_of, user};
 use super::cases::apps;
 
 fn day(s: &str) -> NaiveDate {
     zizhi_domain::calendar::parse_date(s).unwrap()
-}
-
-fn field_of(e: &AppError) -> &str {
-    match e {
-        AppError::Invalid { field, .. } => field,
-        _ => panic!("expected a field error, got {e:?}"),
-    }
 }
 
 pub(crate) struct Cast {
@@ -31,26 +24,6 @@ pub(crate) struct Cast {
     pub stranger: Actor,
     pub lead: Actor,
     pub cert: Certificate,
-}
-
-async fn user(app: &App, name: &str, role: &str, org: Option<i64>) -> Actor {
-    app.create_user(
-        None,
-        NewUserInput {
-            username: name.into(),
-            display_name: name.into(),
-            email: format!("{name}@example.test"),
-            role: role.into(),
-            organization_id: org,
-            password: Some("a long password".into()),
-        },
-    )
-    .await
-    .unwrap();
-    app.login(name, "a long password", None)
-        .await
-        .unwrap()
-        .actor
 }
 
 /// A holder with a certificate issued on `today` (valid three years), the other
