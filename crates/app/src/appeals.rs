@@ -571,9 +571,18 @@ impl App {
             .collect())
     }
 
-    /// True while an appeal about the case (or a sanction of its certificate) is open: the
-    /// case is on legal hold, and nothing of it may be disposed of.
+    /// True while an appeal about the case (or a sanction of its certificate) or a complaint
+    /// about its certificate is open: the case is on legal hold, and nothing of it may be
+    /// disposed of.
     pub async fn on_legal_hold(&self, case_id: i64) -> Result<bool> {
-        Ok(!store::open_on_case(&self.db, case_id).await?.is_empty())
+        if !store::open_on_case(&self.db, case_id).await?.is_empty() {
+            return Ok(true);
+        }
+        Ok(
+            match zizhi_store::certificates::for_case(&self.db, case_id).await? {
+                Some(c) => zizhi_store::complaints::open_on_certificate(&self.db, c.id).await?,
+                None => false,
+            },
+        )
     }
 }

@@ -8,6 +8,7 @@ pub mod appeals;
 mod audit;
 pub mod cases;
 pub mod clock;
+pub mod complaints;
 pub mod demo;
 pub mod documents;
 pub mod evidence;
@@ -69,6 +70,9 @@ pub struct AppConfig {
     /// Months before expiry at which holders are reminded to apply for maintenance (四):
     /// default 9, 7 and 6.
     pub renewal_reminder_months: Vec<u32>,
+    /// Complaints the public form accepts from one client address per hour (投诉, 七). The
+    /// guide gives no number: a centre setting, default 5.
+    pub complaints_per_hour: u32,
 }
 
 impl Default for AppConfig {
@@ -88,6 +92,7 @@ impl Default for AppConfig {
             rectification_days: zizhi_domain::sanction::DEFAULT_RECTIFICATION_DAYS,
             appeal_window_days: zizhi_domain::appeal::DEFAULT_APPEAL_WINDOW_DAYS,
             renewal_reminder_months: renewals::DEFAULT_REMINDER_MONTHS.to_vec(),
+            complaints_per_hour: complaints::DEFAULT_COMPLAINTS_PER_HOUR,
         }
     }
 }
@@ -117,6 +122,9 @@ pub enum AppError {
     /// Too much work queued (password hashing): try again shortly (HTTP 429).
     #[error("busy")]
     Busy,
+    /// Over a rate limit (the public complaint form): what the limit is (HTTP 429).
+    #[error("too frequent: {}", .0.en)]
+    TooFrequent(Text),
     #[error("forbidden")]
     Forbidden,
     #[error("not found: {0}")]

@@ -7,6 +7,7 @@ pub mod appeals;
 pub mod audit;
 pub mod cases;
 pub mod certificates;
+pub mod complaints;
 pub mod evaluation;
 pub mod evidence;
 pub mod files;

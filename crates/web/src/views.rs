@@ -24,6 +24,13 @@ pub struct UserBar {
     pub can_batches: bool,
     /// The supervision department, approvers and holders see sanctions (处置).
     pub can_sanctions: bool,
+    /// Where complaints are (投诉): the lodged ones for the supervision department and
+    /// approvers, the organisation's own register for applicants.
+    pub complaints_href: Option<String>,
+    /// The supervision department (监督部门).
+    pub supervises: bool,
+    /// An applicant's own organisation.
+    pub own_org: Option<i64>,
 }
 
 /// What the base layout needs.
@@ -56,6 +63,13 @@ pub(crate) fn chrome(ctx: &Ctx, path: &str) -> Chrome {
                 a.role,
                 Role::Supervisor | Role::Approver | Role::Administrator | Role::Applicant
             ),
+            supervises: a.role == Role::Supervisor,
+            own_org: a.organization_id.filter(|_| a.role == Role::Applicant),
+            complaints_href: match (a.role, a.organization_id) {
+                (Role::Supervisor | Role::Approver, _) => Some("/complaints".into()),
+                (Role::Applicant, Some(org)) => Some(format!("/organizations/{org}/complaints")),
+                _ => None,
+            },
         }),
         path: path.to_string(),
         flash: None,

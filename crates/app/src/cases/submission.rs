@@ -74,14 +74,87 @@ fn completeness_with(
     let without_evidence = pack
         .requirements
         .iter()
-        .filter(|r| !linked.iter().any(|l| l.requirement_id == r.id))
-        .map(|r| r.id.clone())
+        .map(|r| r.id.as_str())
+        .chain(maintenance_slot_ids(c.kind).iter().copied())
+        .filter(|id| !linked.iter().any(|l| l.requirement_id == *id))
+        .map(str::to_string)
         .collect();
     Ok(Completeness {
         missing_fields,
         facts,
         without_evidence,
     })
+}
+
+/// One of the three yearly slots of a maintenance application's materials (维持申请需要提交近
+/// 三年的资料信息, guide 四): evidence is filed against it as against a requirement, and the
+/// application is not complete without all three. The guide names no list of documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceSlot {
+    /// `maint-1` (the earliest year) to `maint-3` (the year up to the day).
+    pub id: String,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+}
+
+impl MaintenanceSlot {
+    pub fn text(&self) -> Text {
+        Text::new(
+            format!("近三年的资料信息（指南 四）：{} 至 {}", self.from, self.to),
+            format!(
+                "The last three years' materials (guide 四): {} to {}",
+                self.from, self.to
+            ),
+        )
+    }
+
+    pub fn expected() -> Text {
+        Text::new(
+            "该年度的资料信息，如完成的灾难恢复服务项目、人员和财务变化、投诉处理情况（指南未列明具体清单）",
+            "that year's materials, e.g. disaster recovery services delivered, changes of staff and finances, complaints handled (the guide gives no list)",
+        )
+    }
+}
+
+/// The yearly slots of a maintenance application as of `day` (none for an initial one): the
+/// three years before `day`, each a year long, the last ending on `day`.
+pub fn maintenance_slots(kind: ApplicationKind, day: chrono::NaiveDate) -> Vec<MaintenanceSlot> {
+    if kind != ApplicationKind::Maintenance {
+        return Vec::new();
+    }
+    (1..=3u32)
+        .map(|k| {
+            let end = zizhi_domain::period::sub_months(day, 12 * (3 - k));
+            let start = zizhi_domain::period::sub_months(day, 12 * (4 - k)) + chrono::Days::new(1);
+            MaintenanceSlot {
+                id: maintenance_slot_ids(kind)[k as usize - 1].to_string(),
+                from: start,
+                to: end,
+            }
+        })
+        .collect()
+}
+
+/// The ids of the yearly slots (they do not depend on the day; their periods do).
+pub fn maintenance_slot_ids(kind: ApplicationKind) -> &'static [&'static str] {
+    match kind {
+        ApplicationKind::Maintenance => &["maint-1", "maint-2", "maint-3"],
+        ApplicationKind::Initial => &[],
+    }
+}
+
+/// Whether `id` names a yearly slot of a maintenance application.
+fn is_maintenance_slot(kind: ApplicationKind, id: &str) -> bool {
+    maintenance_slot_ids(kind).contains(&id)
+}
+
+/// The starting facts of a maintenance application.
+struct Prefill {
+    profile: serde_json::Value,
+    /// The held certificate's number.
+    certificate: String,
+    /// The application that earned it.
+    from_case: i64,
 }
 
 /// What the portal shows of a case: the evidence filed per requirement, the completeness check
@@ -112,7 +185,9 @@ impl App {
             .await?;
         require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
         let pack = crate::cases::evaluation::pack_of(&c)?;
-        if !pack.requirements.iter().any(|r| r.id == requirement_id) {
+        if !pack.requirements.iter().any(|r| r.id == requirement_id)
+            && !is_maintenance_slot(c.kind, requirement_id)
+        {
             return Err(AppError::invalid(
                 "requirement_id",
                 format!("准则包中没有要求 {requirement_id}"),
@@ -203,6 +278,15 @@ impl App {
                     format!("no criteria pack for level {level}"),
                 )
             })?;
+        // A maintenance application starts from the held certificate and the facts of the
+        // application that earned it (四: 维持申请流程与首次申请流程一致).
+        let prefill = match kind {
+            ApplicationKind::Maintenance => self.maintenance_prefill(org, level).await?,
+            ApplicationKind::Initial => None,
+        };
+        let profile = prefill
+            .as_ref()
+            .map_or_else(|| "{}".to_string(), |p| p.profile.to_string());
         let mut tx = self.db.begin().await?;
         let row = repo::insert(
             &mut tx,
@@ -212,14 +296,72 @@ impl App {
                 level: i32::from(level),
                 kind: kind.as_str(),
                 stage: Stage::Draft.as_str(),
-                profile: "{}",
+                profile: &profile,
                 created_by: actor.user_id,
             },
         )
         .await?;
-        self.record(&mut tx, Some(actor), "case.create", row.id, json!({"after": {"organization_id": org, "level": level, "kind": kind.as_str(), "stage": "draft"}})).await?;
+        let prefilled = prefill
+            .as_ref()
+            .map(|p| json!({"certificate": p.certificate, "from_case": p.from_case}));
+        self.record(&mut tx, Some(actor), "case.create", row.id, json!({"after": {"organization_id": org, "level": level, "kind": kind.as_str(), "stage": "draft"}, "prefilled": prefilled})).await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    /// What a maintenance application of `level` starts from: the organisation's latest
+    /// certificate of that level in the centre's register that can still be maintained (not
+    /// revoked; 四), and the facts of the application that earned it, with the held
+    /// certificate read from the register. `None` when the register has none (the applicant
+    /// may still declare one; the self-assessment then says whether it counts). Evidence is
+    /// not carried over: the three years' materials are current ones, and the earlier files
+    /// stay in the organisation's file, one choice away.
+    async fn maintenance_prefill(&self, org: i64, level: u8) -> Result<Option<Prefill>> {
+        let held = zizhi_store::certificates::of_organization(&self.db, org)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.category == Category::DisasterRecovery.as_str()
+                    && c.level == i32::from(level)
+                    && c.status != "revoked"
+            })
+            .max_by(|a, b| (&a.valid_until, a.id).cmp(&(&b.valid_until, b.id)));
+        let Some(cert) = held else {
+            return Ok(None);
+        };
+        let Some(source) = repo::get(&self.db, cert.case_id).await? else {
+            return Ok(None);
+        };
+        let mut raw: serde_json::Value =
+            serde_json::from_str(&source.profile).unwrap_or_else(|_| json!({}));
+        if !raw.is_object() {
+            raw = json!({});
+        }
+        let obj = raw.as_object_mut().expect("an object");
+        obj.insert("kind".into(), json!(ApplicationKind::Maintenance.as_str()));
+        obj.insert("level".into(), json!(level));
+        obj.insert(
+            "category".into(),
+            json!(Category::DisasterRecovery.as_str()),
+        );
+        let certs = obj.entry("certificates").or_insert_with(|| json!([]));
+        if !certs.is_array() {
+            *certs = json!([]);
+        }
+        let list = certs.as_array_mut().expect("an array");
+        if !list
+            .iter()
+            .any(|x| x.get("number").and_then(|n| n.as_str()) == Some(cert.number.as_str()))
+        {
+            list.push(json!({"number": cert.number}));
+        }
+        self.stamp_facts(&source, &mut raw, self.clock.today())
+            .await?;
+        Ok(Some(Prefill {
+            profile: raw,
+            certificate: cert.number,
+            from_case: source.id,
+        }))
     }
 
     /// Saves the applicant's facts (draft or supplementing), validated as a whole profile.

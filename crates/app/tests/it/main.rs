@@ -4,6 +4,7 @@ mod accounts;
 mod appeals;
 mod case_core;
 mod cases;
+mod complaints;
 mod mail;
 mod sanctions;
 

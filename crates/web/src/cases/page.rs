@@ -120,7 +120,7 @@ async fn build_case_page(
         zizhi_domain::review::Verdict::parse(v)
             .map_or(v.to_string(), |x| x.name().get(lang).to_string())
     };
-    let reqs = pack
+    let mut reqs: Vec<ReqView> = pack
         .requirements
         .iter()
         .map(|r| {
@@ -170,6 +170,34 @@ async fn build_case_page(
             }
         })
         .collect();
+    // A maintenance application's three yearly slots (四), over the three years up to its
+    // assessment day (the day of saving, or of submission).
+    let as_of = profile
+        .get("as_of")
+        .and_then(|v| v.as_str())
+        .and_then(zizhi_domain::calendar::parse_date)
+        .filter(|_| !editing)
+        .unwrap_or_else(|| app.clock.today());
+    reqs.extend(
+        zizhi_app::cases::submission::maintenance_slots(c.kind, as_of)
+            .into_iter()
+            .map(|slot| ReqView {
+                text: slot.text().get(lang).to_string(),
+                status: "—".into(),
+                status_class: "",
+                reason: String::new(),
+                expected: zizhi_app::cases::submission::MaintenanceSlot::expected()
+                    .get(lang)
+                    .to_string(),
+                filed: linked
+                    .iter()
+                    .filter(|l| l.requirement_id == slot.id)
+                    .map(|l| (l.evidence_id, l.original_name.clone()))
+                    .collect(),
+                judgement: String::new(),
+                id: slot.id,
+            }),
+    );
     let verdict = live.map(|asm| {
         let fee = asm
             .fee

@@ -2,6 +2,7 @@
 //! and sanctions (六).
 
 pub mod announcements;
+pub mod complaints;
 pub mod desk;
 pub mod registry;
 pub mod sanctions;

@@ -268,8 +268,24 @@ async fn list_page_with(
     Ok(render(&page).into_response())
 }
 
-pub async fn list_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
-    list_page_with(&st, &ctx, &a, ProposalForm::default(), None).await
+/// `?certificate=` fills the proposal's certificate number (from a complaint's page).
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    certificate: String,
+}
+
+pub async fn list_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Answer {
+    let form = ProposalForm {
+        certificate_number: q.certificate,
+        ..ProposalForm::default()
+    };
+    list_page_with(&st, &ctx, &a, form, None).await
 }
 
 pub async fn propose_form(

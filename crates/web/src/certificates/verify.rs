@@ -54,13 +54,12 @@ pub async fn verify_page(
             let lang = ctx.lang;
             let d = |s: &str| zizhi_domain::lang::date_str_text(s, lang);
             let level = u8::try_from(c.level).unwrap_or(0);
-            let status_text = match (c.status.as_str(), v.in_force, lang) {
-                ("valid", true, Lang::Zh) => "有效".to_string(),
-                ("valid", true, Lang::En) => "valid".to_string(),
-                ("valid", false, Lang::Zh) => "已过期".to_string(),
-                ("valid", false, Lang::En) => "expired".to_string(),
-                (other, _, _) => other.to_string(),
-            };
+            // A valid certificate past its last day is expired before the job marks it.
+            let status_text = match (c.status.as_str(), v.in_force) {
+                ("valid", false) => crate::certificates::registry::status_name("expired", lang),
+                (other, _) => crate::certificates::registry::status_name(other, lang),
+            }
+            .to_string();
             (
                 Some(CertView {
                     category: zizhi_domain::profile::Category::parse(&c.category)

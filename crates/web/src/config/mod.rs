@@ -44,6 +44,9 @@ pub struct Config {
     pub rectification_days: u32,
     /// Days to file an appeal after the decision (guide 七 gives no window; default 60).
     pub appeal_window_days: u32,
+    /// Complaints the public form takes from one client address per hour (guide 七 gives no
+    /// number; default 5).
+    pub complaints_per_hour: u32,
     /// Months before expiry at which holders are reminded to renew (default 9, 7, 6).
     pub renewal_reminder_months: Vec<u32>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks).
@@ -135,6 +138,7 @@ impl Default for Config {
             panel_min_experts: zizhi_domain::panel::DEFAULT_PANEL_MIN_EXPERTS as u32,
             rectification_days: zizhi_domain::sanction::DEFAULT_RECTIFICATION_DAYS,
             appeal_window_days: zizhi_domain::appeal::DEFAULT_APPEAL_WINDOW_DAYS,
+            complaints_per_hour: zizhi_app::complaints::DEFAULT_COMPLAINTS_PER_HOUR,
             renewal_reminder_months: zizhi_app::renewals::DEFAULT_REMINDER_MONTHS.to_vec(),
             trusted_proxies: Vec::new(),
             password_hash_threads: zizhi_app::secrets::default_hash_threads() as u32,
@@ -171,6 +175,7 @@ impl std::fmt::Debug for Config {
             .field("panel_min_experts", &self.panel_min_experts)
             .field("rectification_days", &self.rectification_days)
             .field("appeal_window_days", &self.appeal_window_days)
+            .field("complaints_per_hour", &self.complaints_per_hour)
             .field("renewal_reminder_months", &self.renewal_reminder_months)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("oidc_issuer", &self.oidc_issuer)
@@ -214,6 +219,7 @@ struct FileConfig {
     panel_min_experts: Option<u32>,
     rectification_days: Option<u32>,
     appeal_window_days: Option<u32>,
+    complaints_per_hour: Option<u32>,
     renewal_reminder_months: Option<Vec<u32>>,
     trusted_proxies: Option<Vec<String>>,
     password_hash_threads: Option<u32>,
@@ -235,7 +241,7 @@ fn zizhi_docs_font_dir() -> &'static str {
     "/usr/share/fonts/opentype/noto"
 }
 
-const KEYS: [&str; 31] = [
+const KEYS: [&str; 32] = [
     "font_dir",
     "signing_key_file",
     "centre_name",
@@ -253,6 +259,7 @@ const KEYS: [&str; 31] = [
     "panel_min_experts",
     "rectification_days",
     "appeal_window_days",
+    "complaints_per_hour",
     "renewal_reminder_months",
     "certificate_number_template",
     "evidence_url",
@@ -338,6 +345,9 @@ impl Config {
             }
             if let Some(v) = f.appeal_window_days {
                 c.appeal_window_days = v;
+            }
+            if let Some(v) = f.complaints_per_hour {
+                c.complaints_per_hour = v;
             }
             if let Some(v) = f.renewal_reminder_months {
                 c.renewal_reminder_months = v;
@@ -434,6 +444,10 @@ impl Config {
                     c.appeal_window_days = u32::try_from(num(key)?)
                         .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
                 }
+                "complaints_per_hour" => {
+                    c.complaints_per_hour = u32::try_from(num(key)?)
+                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
+                }
                 "trusted_proxies" => {
                     let items: Vec<String> = v.split(',').map(str::to_string).collect();
                     c.trusted_proxies = parse_cidrs(key, &items)?;
@@ -508,6 +522,9 @@ impl Config {
         }
         if !(1..=3650).contains(&self.appeal_window_days) {
             return Err(bad("appeal_window_days", "must be 1 to 3650"));
+        }
+        if !(1..=10_000).contains(&self.complaints_per_hour) {
+            return Err(bad("complaints_per_hour", "must be 1 to 10000"));
         }
         if self
             .renewal_reminder_months
@@ -635,6 +652,7 @@ impl Config {
             panel_min_experts: self.panel_min_experts as usize,
             rectification_days: self.rectification_days,
             appeal_window_days: self.appeal_window_days,
+            complaints_per_hour: self.complaints_per_hour,
             renewal_reminder_months: self.renewal_reminder_months.clone(),
             mail: zizhi_app::notify::MailConfig {
                 from: self.mail_from.clone(),

@@ -160,6 +160,13 @@ fn invalid_configuration_names_the_key() {
         Config::load(None, &env).unwrap().renewal_reminder_months,
         [12, 3]
     );
+    let env = |k: &str| (k == "ZIZHI_COMPLAINTS_PER_HOUR").then(|| "0".to_string());
+    assert_eq!(
+        Config::load(None, &env).unwrap_err().key,
+        "complaints_per_hour"
+    );
+    let env = |k: &str| (k == "ZIZHI_COMPLAINTS_PER_HOUR").then(|| "1".to_string());
+    assert_eq!(Config::load(None, &env).unwrap().complaints_per_hour, 1);
     let env = |k: &str| (k == "ZIZHI_APPEAL_WINDOW_DAYS").then(|| "0".to_string());
     assert_eq!(
         Config::load(None, &env).unwrap_err().key,

@@ -71,6 +71,7 @@ impl Failure {
                 t("login.totp_required"),
             ),
             AppError::Busy => f(StatusCode::TOO_MANY_REQUESTS, "busy", t("login.busy")),
+            AppError::TooFrequent(why) => f(StatusCode::TOO_MANY_REQUESTS, "rate_limited", why),
             AppError::Forbidden => f(StatusCode::FORBIDDEN, "forbidden", t("error.forbidden")),
             AppError::NotFound(_) => f(StatusCode::NOT_FOUND, "not_found", t("error.not_found")),
             AppError::Invalid { field, problem } => Failure {

@@ -31,6 +31,8 @@ struct HomePage {
     appeals: Vec<crate::cases::appeals::Row>,
     /// The holder's certificates due for maintenance (四): number, valid until, apply by.
     renewals: Vec<(String, String, String)>,
+    /// Complaints lodged with the centre still open (监督部门, 七).
+    complaints: i64,
 }
 
 /// `GET /`: the signed-in person's 待办; anyone else sees the public register.
@@ -112,7 +114,13 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Answer {
             })
             .collect()
     };
+    let complaints = if a.must_change_password {
+        0
+    } else {
+        st.app.complaint_todo(&a).await.or_fail(&ctx)?
+    };
     let page = HomePage {
+        complaints,
         renewals,
         appeals,
         sanctions,

@@ -151,6 +151,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         crate::certificates::announcements::routes(),
         crate::certificates::desk::routes(),
         crate::certificates::sanctions::routes(),
+        crate::certificates::complaints::routes(),
         crate::cases::list::routes(),
         crate::cases::page::routes(),
         crate::cases::transitions::routes(),

@@ -110,6 +110,24 @@ pub fn components() -> Value {
             ("investigator_id", nullable("integer")), ("findings", text()),
             ("reopened_at", nullable("string")), ("concluded_on", nullable("string")),
         ]),
+        "Complaint": out(&[
+            ("id", int()), ("certificate_number", text()), ("holder", text()),
+            ("organization_id", int()), ("complainant", text()), ("email", text()),
+            ("phone", text()), ("content", text()), ("received_on", text()),
+            ("state", json!({"enum": ["open", "closed"]})), ("finding", text()),
+            ("founded", nullable("boolean")), ("closed_on", nullable("string")),
+        ]),
+        "ComplaintRecord": out(&[
+            ("id", int()), ("organization_id", int()), ("received_on", text()),
+            ("source", text()), ("content", text()), ("handling", text()),
+            ("prevention", text()), ("closed_on", nullable("string")),
+        ]),
+        "ComplaintRegister": out(&[
+            ("organization_id", int()),
+            ("records", list(r("ComplaintRecord"))),
+            ("inspections", list(out(&[("id", int()), ("inspected_on", text()),
+                ("inspector", text()), ("reason", text())]))),
+        ]),
         "Sanction": out(&[
             ("id", int()), ("certificate_number", text()), ("holder", text()),
             ("organization_id", int()),
@@ -252,6 +270,44 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
                 ("reopen_at", nullable("string"), false),
             ])),
             Some(r("Appeal")),
+        ),
+        ("GET", "/api/v1/complaints") => {
+            op(200, None, Some(out(&[("items", list(r("Complaint")))])))
+        }
+        ("GET", "/api/v1/complaints/{id}") => op(200, None, Some(r("Complaint"))),
+        ("POST", "/api/v1/complaints/{id}/closing") => op(
+            200,
+            Some(obj(&[
+                ("founded", boolean(), true),
+                ("finding", text(), true),
+            ])),
+            Some(r("Complaint")),
+        ),
+        ("GET", "/api/v1/organizations/{id}/complaints") => {
+            op(200, None, Some(r("ComplaintRegister")))
+        }
+        ("POST", "/api/v1/organizations/{id}/complaints") => op(
+            201,
+            Some(obj(&[
+                ("received_on", text(), true),
+                ("source", text(), true),
+                ("content", text(), true),
+            ])),
+            Some(r("ComplaintRecord")),
+        ),
+        ("POST", "/api/v1/organizations/{id}/complaints/{record}") => op(
+            200,
+            Some(obj(&[
+                ("handling", text(), true),
+                ("prevention", text(), true),
+                ("close", boolean(), false),
+            ])),
+            Some(r("ComplaintRecord")),
+        ),
+        ("POST", "/api/v1/organizations/{id}/complaints/inspection") => op(
+            201,
+            Some(obj(&[("reason", text(), true)])),
+            Some(r("ComplaintRegister")),
         ),
         ("GET", "/api/v1/sanctions") => op(200, None, Some(out(&[("items", list(r("Sanction")))]))),
         ("POST", "/api/v1/sanctions") => op(

@@ -734,3 +734,190 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     );
     shot("13-case-en");
 }
+
+/// Issue 11 through the pages, as the supervision department, the approver, the holder and an
+/// investigator see them (screenshots `target/screenshots/after-*.png`): the supervisor
+/// proposes a suspension, the approver confirms it, the register shows 暂停; the holder finds
+/// the demand in its 待办 and appeals against it; the supervisor assigns an investigator
+/// (the approver, who confirmed it, is not offered); the investigator overturns it; the
+/// holder sees the appeal concluded and the certificate valid again.
+#[test]
+fn a_sanction_and_an_appeal_walk_through_the_pages() {
+    if !browser_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("zizhi-after-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = zizhi_web::Config {
+        data_dir: dir.join("data"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        require_totp_for_staff: false,
+        ..Default::default()
+    };
+    let number = "CNITSEC2026SRV-DR-II-0042";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        std::fs::create_dir_all(&config.data_dir).unwrap();
+        let db = zizhi_store::Db::connect(&config.database_url())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let files = config.evidence_store().await.unwrap();
+        let app = zizhi_app::App::new(db.clone(), files, config.app_config());
+        app.demo_cast().await.unwrap();
+        app.create_user(
+            None,
+            zizhi_app::accounts::NewUserInput {
+                username: "demo-investigator".into(),
+                display_name: "调查人员".into(),
+                email: "investigator@example.test".into(),
+                role: "supervisor".into(),
+                organization_id: None,
+                password: Some(zizhi_app::demo::DEMO_PASSWORD.into()),
+            },
+        )
+        .await
+        .unwrap();
+        // The demo applicant's organisation holds a certificate issued today.
+        let holder = zizhi_store::users::by_username(&db, "demo-applicant1")
+            .await
+            .unwrap()
+            .unwrap();
+        let org_id = holder.organization_id.unwrap();
+        let org = zizhi_store::organizations::get(&db, org_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let today = app.clock.today();
+        let until = zizhi_domain::certificate::valid_until(today, 3).to_string();
+        let mut tx = db.begin().await.unwrap();
+        let case = zizhi_store::cases::insert(
+            &mut tx,
+            &zizhi_store::cases::NewCase {
+                organization_id: org_id,
+                category: "disaster_recovery",
+                level: 2,
+                kind: "initial",
+                stage: "certified",
+                profile: "{}",
+                created_by: holder.id,
+            },
+        )
+        .await
+        .unwrap();
+        zizhi_store::certificates::insert(
+            &mut tx,
+            &zizhi_store::certificates::NewCertificate {
+                number,
+                case_id: case.id,
+                organization_id: org_id,
+                holder: &org.name,
+                uscc: &org.uscc,
+                category: "disaster_recovery",
+                level: 2,
+                issued_on: &today.to_string(),
+                valid_until: &until,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    });
+    let server = rt.block_on(zizhi_web::start(config)).unwrap();
+    let base = format!("http://{}", server.addr);
+    rt.spawn(server.run());
+    let d = Driver::start(&dir.join("profile")).expect("chromedriver starts");
+    let shot = |name: &str| {
+        d.screenshot(&format!("after-{name}"));
+    };
+    let here = || {
+        d.cmd("GET", "/url", None)
+            .as_str()
+            .unwrap()
+            .split('#')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+
+    // 1. The supervisor proposes a suspension; a missing reasoning is named next to its field.
+    d.sign_in(&base, "demo-supervisor");
+    d.click("#nav-sanctions");
+    d.type_into("#p-certificate_number", number);
+    d.select("#p-measure", "暂停证书");
+    d.type_into("#p-violation", "超出资质级别承接灾难恢复服务项目");
+    d.type_into("#p-evidence", "2026 年监督检查记录第 3 号");
+    d.click("#propose-submit");
+    d.wait_text("#p-reasoning-error", "不能为空");
+    assert_eq!(
+        d.js("return document.querySelector('#p-violation').value;"),
+        json!("超出资质级别承接灾难恢复服务项目"),
+        "the values are kept"
+    );
+    d.type_into("#p-reasoning", "情节严重，暂停证书并限期整改");
+    d.click("#propose-submit");
+    d.wait_text("#sanction-state", "待确认");
+    let sanction_url = here();
+    let sanction_id = sanction_url.rsplit('/').next().unwrap().to_string();
+    shot("1-proposed");
+
+    // 2. The approver confirms it; the register shows it suspended at once.
+    d.sign_in(&base, "demo-approver");
+    d.goto(&sanction_url);
+    d.type_into("#d-note", "同意暂停");
+    d.click("#confirm");
+    d.wait_text("#sanction-state", "待整改");
+    d.goto(&format!("{base}/verify/{number}"));
+    d.wait_text("#certificate", "暂停");
+    shot("2-suspended");
+
+    // 3. The holder sees the demand in its 待办 and appeals against it.
+    d.sign_in(&base, "demo-applicant1");
+    assert!(d.text("#sanction-todo").contains(number));
+    d.goto(&sanction_url);
+    d.wait_text("#sanction-state", "待整改");
+    assert!(d.source().contains("id=\"rectify\""));
+    d.click("#nav-appeals");
+    d.select("#a-subject", "处置决定");
+    d.type_into("#a-target", &sanction_id);
+    d.type_into(
+        "#a-grounds",
+        "检查所涉项目系客户分包，未超出资质级别，请求撤销暂停决定",
+    );
+    d.click("#file-appeal-submit");
+    d.wait_text("#appeal-state", "待指派调查人");
+    let appeal_url = here();
+    shot("3-appealed");
+
+    // 4. The supervisor assigns an investigator who took no part (not the approver).
+    d.sign_in(&base, "demo-supervisor");
+    assert!(d.text("#appeal-todo").contains("处置决定"));
+    d.goto(&appeal_url);
+    let offered = d.text("#investigator");
+    assert!(!offered.contains("审批人"), "{offered}");
+    d.js("const s = document.querySelector('#investigator'); for (const o of s.options) { if (o.text.includes('调查人员')) { s.value = o.value; } }");
+    d.click("#assign-submit");
+    d.wait_text("#appeal-state", "调查中");
+
+    // 5. The investigator overturns it: the sanction is withdrawn, the certificate valid.
+    d.sign_in(&base, "demo-investigator");
+    assert!(d.text("#appeal-todo").contains("处置决定"));
+    d.goto(&appeal_url);
+    d.type_into("#f-findings", "经核查，所涉项目为分包，未超出资质级别");
+    d.click("#overturn");
+    d.wait_text("#appeal-state", "撤销原决定");
+    shot("4-overturned");
+
+    // 6. The holder sees the outcome.
+    d.sign_in(&base, "demo-applicant1");
+    d.goto(&appeal_url);
+    d.wait_text("#appeal-findings", "未超出资质级别");
+    d.goto(&sanction_url);
+    d.wait_text("#sanction-state", "已撤销（申诉）");
+    d.goto(&format!("{base}/verify/{number}"));
+    d.wait_text("#verdict", "有效");
+    let history = d.text("#status-history");
+    assert!(history.contains("暂停"), "{history}");
+    shot("5-restored");
+}
