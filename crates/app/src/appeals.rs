@@ -426,13 +426,15 @@ impl App {
                 _ => {}
             }
             zizhi_store::cases::update(&mut tx, &c).await?;
+            // Open again, it leaves the archive (八) until it closes anew.
+            let left_archive = zizhi_store::archive::reopen(&mut tx, case_id).await?;
             crate::audit::record(
                 &mut tx,
                 actor,
                 "case.reopen",
                 "case",
                 case_id,
-                json!({"appeal": a.id, "from": from.as_str(), "to": stage.as_str(), "review_round": c.review_round}),
+                json!({"appeal": a.id, "from": from.as_str(), "to": stage.as_str(), "review_round": c.review_round, "left_archive": left_archive}),
             )
             .await?;
         }
@@ -569,20 +571,5 @@ impl App {
                         && a.investigator_id == Some(actor.user_id))
             })
             .collect())
-    }
-
-    /// True while an appeal about the case (or a sanction of its certificate) or a complaint
-    /// about its certificate is open: the case is on legal hold, and nothing of it may be
-    /// disposed of.
-    pub async fn on_legal_hold(&self, case_id: i64) -> Result<bool> {
-        if !store::open_on_case(&self.db, case_id).await?.is_empty() {
-            return Ok(true);
-        }
-        Ok(
-            match zizhi_store::certificates::for_case(&self.db, case_id).await? {
-                Some(c) => zizhi_store::complaints::open_on_certificate(&self.db, c.id).await?,
-                None => false,
-            },
-        )
     }
 }

@@ -153,11 +153,15 @@ impl App {
                 organization_id: ev.organization_id,
             },
         )?;
-        let (file, size) = self
-            .files
-            .open_verified(&ev.sha256)
-            .await
-            .map_err(|e| AppError::Internal(format!("evidence {id}: {e}")))?;
+        let (file, size) = match self.files.open_verified(&ev.sha256).await {
+            Ok(x) => x,
+            Err(zizhi_store::files::FileError::Missing(_))
+                if zizhi_store::archive::evidence_disposed(&self.db, id).await? =>
+            {
+                return Err(AppError::Disposed);
+            }
+            Err(e) => return Err(AppError::Internal(format!("evidence {id}: {e}"))),
+        };
         if size != ev.size as u64 {
             return Err(AppError::Internal(format!(
                 "evidence {id}: size {size} differs from the record's {}",

@@ -9,11 +9,13 @@ use serde_json::json;
 use crate::{App, Result};
 
 /// The jobs, in the order they run.
-pub const JOBS: [&str; 4] = [
+pub const JOBS: [&str; 5] = [
     "lapse_supplements",
     "escalate_rectifications",
     "expire_certificates",
     "remind_renewals",
+    // After expiry, so that a certificate that ended today is archived today (八).
+    "archive_cases",
 ];
 
 /// How long a won lease keeps other runners off the job (the scheduler's period).
@@ -55,6 +57,7 @@ impl App {
                 "lapse_supplements" => self.lapse_overdue_supplements(self.clock.today()).await?,
                 "escalate_rectifications" => self.escalate_overdue_rectifications().await?,
                 "expire_certificates" => self.expire_certificates().await?,
+                "archive_cases" => self.archive_closed_cases().await?,
                 _ => self.remind_renewals().await?,
             };
             if done > 0 {

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod announcements;
 pub mod appeals;
+pub mod archive;
 mod audit;
 pub mod cases;
 pub mod clock;
@@ -73,6 +74,8 @@ pub struct AppConfig {
     /// Complaints the public form accepts from one client address per hour (投诉, 七). The
     /// guide gives no number: a centre setting, default 5.
     pub complaints_per_hour: u32,
+    /// Years a closed case's file is kept from archiving (档案, guide 八: 六年).
+    pub retention_years: u32,
 }
 
 impl Default for AppConfig {
@@ -93,6 +96,7 @@ impl Default for AppConfig {
             appeal_window_days: zizhi_domain::appeal::DEFAULT_APPEAL_WINDOW_DAYS,
             renewal_reminder_months: renewals::DEFAULT_REMINDER_MONTHS.to_vec(),
             complaints_per_hour: complaints::DEFAULT_COMPLAINTS_PER_HOUR,
+            retention_years: archive::DEFAULT_RETENTION_YEARS,
         }
     }
 }
@@ -129,6 +133,9 @@ pub enum AppError {
     Forbidden,
     #[error("not found: {0}")]
     NotFound(&'static str),
+    /// Destroyed after its retention (档案, 八): HTTP 410.
+    #[error("disposed of after retention")]
+    Disposed,
     /// Bad input: the field and the problem.
     #[error("invalid {field}: {}", problem.en)]
     Invalid { field: String, problem: Text },

@@ -385,6 +385,26 @@ impl FileStore {
         }
     }
 
+    /// Destroys an object's bytes (disposal after retention, guide 八); gone already is fine.
+    /// Only `App::approve_disposal` calls this, after checking that nothing kept refers to it.
+    pub async fn delete(&self, sha256: &str) -> Result<(), FileError> {
+        match self {
+            FileStore::Local { root, .. } => {
+                match fs::remove_file(root.join(object_key(sha256))).await {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            FileStore::S3 { store, .. } => {
+                match store.delete(&ObjectPath::from(object_key(sha256))).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+
     /// Whether an object exists (tests and checks).
     pub async fn exists(&self, sha256: &str) -> Result<bool, FileError> {
         match self {

@@ -4,6 +4,7 @@
 
 pub mod announcements;
 pub mod appeals;
+pub mod archive;
 pub mod audit;
 pub mod cases;
 pub mod certificates;

@@ -29,6 +29,8 @@ pub struct UserBar {
     pub complaints_href: Option<String>,
     /// The supervision department (监督部门).
     pub supervises: bool,
+    /// Supervisors and approvers see the archive (档案).
+    pub archives: bool,
     /// An applicant's own organisation.
     pub own_org: Option<i64>,
 }
@@ -64,6 +66,7 @@ pub(crate) fn chrome(ctx: &Ctx, path: &str) -> Chrome {
                 Role::Supervisor | Role::Approver | Role::Administrator | Role::Applicant
             ),
             supervises: a.role == Role::Supervisor,
+            archives: matches!(a.role, Role::Supervisor | Role::Approver),
             own_org: a.organization_id.filter(|_| a.role == Role::Applicant),
             complaints_href: match (a.role, a.organization_id) {
                 (Role::Supervisor | Role::Approver, _) => Some("/complaints".into()),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod appeals;
+mod archive;
 mod case_core;
 mod cases;
 mod complaints;

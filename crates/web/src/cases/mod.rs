@@ -4,6 +4,7 @@
 pub mod acceptance;
 pub mod agreement;
 pub mod appeals;
+pub mod archive;
 pub mod evaluation;
 pub mod json;
 pub mod letters;

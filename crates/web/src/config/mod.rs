@@ -47,6 +47,8 @@ pub struct Config {
     /// Complaints the public form takes from one client address per hour (guide 七 gives no
     /// number; default 5).
     pub complaints_per_hour: u32,
+    /// Years a closed case's file is kept (guide 八: six).
+    pub retention_years: u32,
     /// Months before expiry at which holders are reminded to renew (default 9, 7, 6).
     pub renewal_reminder_months: Vec<u32>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks).
@@ -139,6 +141,7 @@ impl Default for Config {
             rectification_days: zizhi_domain::sanction::DEFAULT_RECTIFICATION_DAYS,
             appeal_window_days: zizhi_domain::appeal::DEFAULT_APPEAL_WINDOW_DAYS,
             complaints_per_hour: zizhi_app::complaints::DEFAULT_COMPLAINTS_PER_HOUR,
+            retention_years: zizhi_app::archive::DEFAULT_RETENTION_YEARS,
             renewal_reminder_months: zizhi_app::renewals::DEFAULT_REMINDER_MONTHS.to_vec(),
             trusted_proxies: Vec::new(),
             password_hash_threads: zizhi_app::secrets::default_hash_threads() as u32,
@@ -176,6 +179,7 @@ impl std::fmt::Debug for Config {
             .field("rectification_days", &self.rectification_days)
             .field("appeal_window_days", &self.appeal_window_days)
             .field("complaints_per_hour", &self.complaints_per_hour)
+            .field("retention_years", &self.retention_years)
             .field("renewal_reminder_months", &self.renewal_reminder_months)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("oidc_issuer", &self.oidc_issuer)
@@ -220,6 +224,7 @@ struct FileConfig {
     rectification_days: Option<u32>,
     appeal_window_days: Option<u32>,
     complaints_per_hour: Option<u32>,
+    retention_years: Option<u32>,
     renewal_reminder_months: Option<Vec<u32>>,
     trusted_proxies: Option<Vec<String>>,
     password_hash_threads: Option<u32>,
@@ -241,7 +246,7 @@ fn zizhi_docs_font_dir() -> &'static str {
     "/usr/share/fonts/opentype/noto"
 }
 
-const KEYS: [&str; 32] = [
+const KEYS: [&str; 33] = [
     "font_dir",
     "signing_key_file",
     "centre_name",
@@ -260,6 +265,7 @@ const KEYS: [&str; 32] = [
     "rectification_days",
     "appeal_window_days",
     "complaints_per_hour",
+    "retention_years",
     "renewal_reminder_months",
     "certificate_number_template",
     "evidence_url",
@@ -348,6 +354,9 @@ impl Config {
             }
             if let Some(v) = f.complaints_per_hour {
                 c.complaints_per_hour = v;
+            }
+            if let Some(v) = f.retention_years {
+                c.retention_years = v;
             }
             if let Some(v) = f.renewal_reminder_months {
                 c.renewal_reminder_months = v;
@@ -448,6 +457,10 @@ impl Config {
                     c.complaints_per_hour = u32::try_from(num(key)?)
                         .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
                 }
+                "retention_years" => {
+                    c.retention_years = u32::try_from(num(key)?)
+                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
+                }
                 "trusted_proxies" => {
                     let items: Vec<String> = v.split(',').map(str::to_string).collect();
                     c.trusted_proxies = parse_cidrs(key, &items)?;
@@ -525,6 +538,13 @@ impl Config {
         }
         if !(1..=10_000).contains(&self.complaints_per_hour) {
             return Err(bad("complaints_per_hour", "must be 1 to 10000"));
+        }
+        // The guide keeps files six years (八); a shorter period would break it.
+        if !(6..=100).contains(&self.retention_years) {
+            return Err(bad(
+                "retention_years",
+                "must be 6 to 100 (the guide keeps project files six years, 八)",
+            ));
         }
         if self
             .renewal_reminder_months
@@ -653,6 +673,7 @@ impl Config {
             rectification_days: self.rectification_days,
             appeal_window_days: self.appeal_window_days,
             complaints_per_hour: self.complaints_per_hour,
+            retention_years: self.retention_years,
             renewal_reminder_months: self.renewal_reminder_months.clone(),
             mail: zizhi_app::notify::MailConfig {
                 from: self.mail_from.clone(),

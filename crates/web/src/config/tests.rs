@@ -160,6 +160,10 @@ fn invalid_configuration_names_the_key() {
         Config::load(None, &env).unwrap().renewal_reminder_months,
         [12, 3]
     );
+    let env = |k: &str| (k == "ZIZHI_RETENTION_YEARS").then(|| "5".to_string());
+    assert_eq!(Config::load(None, &env).unwrap_err().key, "retention_years");
+    let env = |k: &str| (k == "ZIZHI_RETENTION_YEARS").then(|| "6".to_string());
+    assert_eq!(Config::load(None, &env).unwrap().retention_years, 6);
     let env = |k: &str| (k == "ZIZHI_COMPLAINTS_PER_HOUR").then(|| "0".to_string());
     assert_eq!(
         Config::load(None, &env).unwrap_err().key,

@@ -74,6 +74,14 @@ impl Failure {
             AppError::TooFrequent(why) => f(StatusCode::TOO_MANY_REQUESTS, "rate_limited", why),
             AppError::Forbidden => f(StatusCode::FORBIDDEN, "forbidden", t("error.forbidden")),
             AppError::NotFound(_) => f(StatusCode::NOT_FOUND, "not_found", t("error.not_found")),
+            AppError::Disposed => f(
+                StatusCode::GONE,
+                "disposed",
+                Text::new(
+                    "该文件已在档案保管期满后按规定销毁（指南 八）",
+                    "this file was disposed of after its retention period (guide 八)",
+                ),
+            ),
             AppError::Invalid { field, problem } => Failure {
                 field: Some(field),
                 ..f(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problem)

@@ -162,6 +162,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         crate::cases::agreement::routes(),
         crate::cases::letters::routes(),
         crate::cases::appeals::routes(),
+        crate::cases::archive::routes(),
         crate::platform::evidence::routes(),
     ]
     .into_iter()

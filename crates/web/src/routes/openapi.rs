@@ -110,6 +110,18 @@ pub fn components() -> Value {
             ("investigator_id", nullable("integer")), ("findings", text()),
             ("reopened_at", nullable("string")), ("concluded_on", nullable("string")),
         ]),
+        "CaseArchive": out(&[
+            ("case_id", int()), ("archived_on", nullable("string")),
+            ("retain_until", nullable("string")), ("disposed_on", nullable("string")),
+            ("on_hold", boolean()), ("held_because", list(json!({"type": "object"}))),
+            ("holds", list(json!({"type": "object"}))),
+        ]),
+        "Disposal": out(&[
+            ("id", int()), ("state", json!({"enum": ["proposed", "declined", "carried_out"]})),
+            ("case_ids", list(int())), ("proposed_by", int()), ("proposed_on", text()),
+            ("decided_by", nullable("integer")), ("decided_on", nullable("string")),
+            ("note", text()), ("destroyed", list(json!({"type": "object"}))),
+        ]),
         "Complaint": out(&[
             ("id", int()), ("certificate_number", text()), ("holder", text()),
             ("organization_id", int()), ("complainant", text()), ("email", text()),
@@ -270,6 +282,47 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
                 ("reopen_at", nullable("string"), false),
             ])),
             Some(r("Appeal")),
+        ),
+        ("GET", "/api/v1/cases/{id}/archive") => op(200, None, Some(r("CaseArchive"))),
+        ("POST", "/api/v1/cases/{id}/holds") => op(
+            201,
+            Some(obj(&[("reason", text(), true)])),
+            Some(r("CaseArchive")),
+        ),
+        ("POST", "/api/v1/holds/{id}/release") => op(
+            200,
+            Some(obj(&[("note", text(), true)])),
+            Some(r("CaseArchive")),
+        ),
+        ("GET", "/api/v1/archive/due") => op(
+            200,
+            None,
+            Some(out(&[(
+                "items",
+                list(out(&[
+                    ("case_id", int()),
+                    ("number", text()),
+                    ("holder", text()),
+                    ("archived_on", text()),
+                    ("retain_until", text()),
+                    ("on_hold", boolean()),
+                    ("held_because", list(json!({"type": "object"}))),
+                ])),
+            )])),
+        ),
+        ("GET", "/api/v1/disposals") => op(200, None, Some(out(&[("items", list(r("Disposal")))]))),
+        ("POST", "/api/v1/disposals") => op(
+            201,
+            Some(obj(&[("case_ids", list(int()), true)])),
+            Some(r("Disposal")),
+        ),
+        ("POST", "/api/v1/disposals/{id}/decision") => op(
+            200,
+            Some(obj(&[
+                ("approve", boolean(), true),
+                ("note", text(), false),
+            ])),
+            Some(r("Disposal")),
         ),
         ("GET", "/api/v1/complaints") => {
             op(200, None, Some(out(&[("items", list(r("Complaint")))])))

@@ -382,6 +382,19 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             everyone.clone(),
         ),
         ("POST", "/api/v1/sanctions/{id}/verdict", vec![Supervisor]),
+        ("GET", "/archive", vec![Supervisor, Approver]),
+        ("POST", "/archive/disposals", vec![Supervisor]),
+        ("POST", "/archive/disposals/{id}/decision", vec![Approver]),
+        ("GET", "/cases/{id}/archive", staff.clone()),
+        ("POST", "/cases/{id}/holds", vec![Supervisor]),
+        ("POST", "/cases/{id}/holds/{hold}/release", vec![Supervisor]),
+        ("GET", "/api/v1/cases/{id}/archive", staff.clone()),
+        ("POST", "/api/v1/cases/{id}/holds", vec![Supervisor]),
+        ("POST", "/api/v1/holds/{id}/release", vec![Supervisor]),
+        ("GET", "/api/v1/archive/due", vec![Supervisor, Approver]),
+        ("GET", "/api/v1/disposals", vec![Supervisor, Approver]),
+        ("POST", "/api/v1/disposals", vec![Supervisor]),
+        ("POST", "/api/v1/disposals/{id}/decision", vec![Approver]),
         ("GET", "/complaints", vec![Supervisor, Approver]),
         ("GET", "/complaints/{id}", vec![Supervisor, Approver]),
         ("POST", "/complaints/{id}/closing", vec![Supervisor]),
@@ -536,7 +549,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             };
             let concrete = path
                 .replace("{id}", &id.to_string())
-                .replace("{record}", "999999");
+                .replace("{record}", "999999")
+                .replace("{hold}", "999999");
             for (role, name, browser) in sessions.iter_mut() {
                 let r = if path.starts_with("/api/") {
                     let m = Method::from_bytes(method.as_bytes()).unwrap();
@@ -3650,6 +3664,10 @@ async fn a_failed_review_is_appealed_overturned_reopened_and_certified_over_the_
             .step(&chair, id, "panel_fail", "实际操作演示未通过")
             .await;
         assert_eq!(c["stage"], "failed");
+        // Closed, it is archived (八) ...
+        assert_eq!(app.state.app.archive_closed_cases().await.unwrap(), 1);
+        let db = app.state.app.store_for_tests().clone();
+        assert!(zizhi_store::archive::get(&db, id).await.unwrap().is_some());
 
         let filed = api
             .call(
@@ -3726,6 +3744,8 @@ async fn a_failed_review_is_appealed_overturned_reopened_and_certified_over_the_
             )
             .await;
         assert_eq!(c["stage"], "expert_review", "{c}");
+        // ... and reopened, it leaves the archive.
+        assert!(zizhi_store::archive::get(&db, id).await.unwrap().is_none());
 
         // A fresh panel: the old one's experts may not sit again.
         let lead = api.token("demo-lead").await;
@@ -3781,5 +3801,140 @@ async fn a_failed_review_is_appealed_overturned_reopened_and_certified_over_the_
             .await
             .json();
         assert_eq!(v["in_force"], true);
+    }
+}
+
+/// Issue 12 (八), over the API and the pages: a withdrawn case is archived by the scheduled
+/// job; past its retention the supervisor sees it due; a hold (422 without a reason) keeps it
+/// off a disposal list until released; the approver approves the list and the case's own file
+/// is destroyed, which the disposal records by hash.
+#[tokio::test]
+async fn a_file_past_retention_is_held_released_and_disposed_of_by_two_people() {
+    for app in test_apps().await {
+        let a = &app.state.app;
+        let org = holder_with_certificate(&app, "CNITSEC2026SRV-DR-II-0011").await;
+        let holder = a
+            .login("holder", "a long password", None)
+            .await
+            .unwrap()
+            .actor;
+        let case = a.create_case(&holder, 2, "initial").await.unwrap();
+        let mut up = a.begin_evidence(&holder, org).await.unwrap();
+        a.write_evidence(&mut up, b"only this case").await.unwrap();
+        let ev = a
+            .finish_evidence(&holder, org, up, "old.pdf", None)
+            .await
+            .unwrap();
+        a.link_case_evidence(&holder, case.id, "3.1.1", ev.id)
+            .await
+            .unwrap();
+        a.transition_case(
+            &holder,
+            case.id,
+            zizhi_domain::case::Transition::Withdraw,
+            "不再申请",
+        )
+        .await
+        .unwrap();
+        assert_eq!(a.archive_closed_cases().await.unwrap(), 1);
+        let sup = app.token("sup", "a long password").await;
+        let appr = app.token("appr", "a long password").await;
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/cases/{}/archive", case.id),
+                Some(&sup),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["archived_on"], "2026-09-01");
+        assert_eq!(r.json()["retain_until"], "2032-09-01");
+        a.clock
+            .set_today(zizhi_domain::calendar::parse_date("2032-09-02").unwrap());
+        let r = app
+            .api(Method::GET, "/api/v1/archive/due", Some(&sup), None)
+            .await;
+        assert_eq!(r.json()["items"][0]["case_id"], case.id);
+        let holds_path = format!("/api/v1/cases/{}/holds", case.id);
+        let hold = |reason: &str| {
+            app.api(
+                Method::POST,
+                &holds_path,
+                Some(&sup),
+                Some(json!({"reason": reason})),
+            )
+        };
+        let r = hold("").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["field"], "reason");
+        let r = hold("纪检调查需要").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["on_hold"], true);
+        let hold_id = r.json()["holds"][0]["id"].as_i64().unwrap();
+        let propose = || {
+            app.api(
+                Method::POST,
+                "/api/v1/disposals",
+                Some(&sup),
+                Some(json!({"case_ids": [case.id]})),
+            )
+        };
+        let r = propose().await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["field"], "case_ids");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/holds/{hold_id}/release"),
+                Some(&sup),
+                Some(json!({"note": "调查结束"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["on_hold"], false);
+        // The pages show it due, and the case's file with its released hold.
+        let mut sb = app.login("sup").await;
+        let page = app.get(&mut sb, "/archive").await;
+        assert!(
+            page.body.contains(&format!("id=\"due-{}\"", case.id)),
+            "{}",
+            page.body
+        );
+        let page = app
+            .get(&mut sb, &format!("/cases/{}/archive", case.id))
+            .await;
+        assert!(page.body.contains("纪检调查需要") && page.body.contains("调查结束"));
+        let r = propose().await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let did = r.json()["id"].as_i64().unwrap();
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/disposals/{did}/decision"),
+                Some(&sup),
+                Some(json!({"approve": true})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/disposals/{did}/decision"),
+                Some(&appr),
+                Some(json!({"approve": true, "note": "同意"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["state"], "carried_out");
+        assert_eq!(
+            r.json()["destroyed"][0]["objects"][0]["sha256"],
+            ev.sha256.as_str()
+        );
+        assert!(!a.files.exists(&ev.sha256).await.unwrap());
+        let mut hb = app.login("holder").await;
+        let r = app.get(&mut hb, &format!("/evidence/{}", ev.id)).await;
+        assert_eq!(r.status, StatusCode::GONE, "{}", r.body);
+        assert!(r.body.contains("销毁"));
     }
 }
