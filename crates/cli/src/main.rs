@@ -73,6 +73,13 @@ enum Command {
         #[command(subcommand)]
         command: server::JobsCommand,
     },
+    /// The project archive (八): archival packages.
+    Archive {
+        #[command(flatten)]
+        place: server::Place,
+        #[command(subcommand)]
+        command: server::ArchiveCommand,
+    },
     /// The audit chain.
     Audit {
         #[command(flatten)]
@@ -235,6 +242,7 @@ fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
         Command::Migrate { place } => server::migrate(place),
         Command::Admin { place, command } => server::admin(place, command),
         Command::Audit { place, command } => server::audit(place, command),
+        Command::Archive { place, command } => server::archive(place, command),
         Command::Jobs { place, command } => server::jobs(place, command),
         Command::Demo {
             place,

@@ -64,6 +64,21 @@ pub enum JobsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Write a case's archival package (BagIt 1.0, SHA-256 and SM3 manifests) into DIR.
+    Export {
+        /// The case: its number (ZZ-2026-00001) or id.
+        case: String,
+        /// The directory to create (must not exist, or be empty).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Check an archival package without the database: both manifests, the tag manifests,
+    /// the Payload-Oxum and each audit event's hash. Exit 1 and list the problems if any.
+    Verify { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the whole chain; exit 1 and report the first break when it is broken.
     Verify,
@@ -324,6 +339,57 @@ pub fn demo(
         out.push_str("\n启动 / start: zizhi serve (same --data-dir / --database)\n");
         Ok(out)
     })
+}
+
+/// The case id in `ZZ-2026-00001` or `1`.
+fn case_id_of(s: &str) -> Result<i64, Failure> {
+    let digits = s.trim().rsplit('-').next().unwrap_or_default();
+    digits.parse::<i64>().map_err(|_| {
+        fail(
+            format!("案件应为案件编号（如 ZZ-2026-00001）或编号中的序号：{s}"),
+            format!("the case is its number (e.g. ZZ-2026-00001) or id: {s}"),
+        )
+    })
+}
+
+/// `zizhi archive export|verify`.
+pub fn archive(place: &Place, command: &ArchiveCommand) -> Result<String, Failure> {
+    match command {
+        ArchiveCommand::Verify { dir } => {
+            let check = zizhi_app::bag::verify_bag(dir).map_err(|e| {
+                fail(
+                    format!("无法读取档案包：{e}"),
+                    format!("cannot read the package: {e}"),
+                )
+            })?;
+            if check.problems.is_empty() {
+                Ok(format!(
+                    "valid: {} payload files, {} audit events, both manifests (sha256, sm3) match\n",
+                    check.files, check.events
+                ))
+            } else {
+                let list = check.problems.join("\n");
+                Err(fail_runtime(
+                    format!("档案包校验不通过：\n{list}"),
+                    format!("the package does not verify:\n{list}"),
+                ))
+            }
+        }
+        ArchiveCommand::Export { case, to } => {
+            let id = case_id_of(case)?;
+            let c = config(place, None)?;
+            runtime()?.block_on(async move {
+                let app = open(&c).await?;
+                let b = app.export_case_bag(id, to).await.map_err(app_failure)?;
+                Ok(format!(
+                    "{}: {} payload files, {} bytes\n",
+                    b.dir.display(),
+                    b.files,
+                    b.bytes
+                ))
+            })
+        }
+    }
 }
 
 /// `zizhi jobs run-once`: each job whose lease this process wins, and what it did.

@@ -150,6 +150,36 @@ pub async fn list(db: &Db, before_seq: Option<i64>, limit: i64) -> Result<Vec<Ev
         .await)?)
 }
 
+/// The events about one object (e.g. `case`, `42`), oldest first: an archival package
+/// carries them with their hashes.
+pub async fn for_object(db: &Db, object_type: &str, object_id: &str) -> Result<Vec<Event>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Event>(
+        "SELECT seq, at_us, actor_id, actor, action, object_type, object_id, summary, prev_hash, hash
+         FROM audit_event WHERE object_type = $1 AND object_id = $2 ORDER BY seq")
+        .bind(object_type)
+        .bind(object_id)
+        .fetch_all(p)
+        .await)?)
+}
+
+/// The hash an event must carry: SM3 over its previous hash and its canonical bytes. An
+/// event taken out of the chain (an archival package) is checked with this.
+pub fn event_hash(e: &Event) -> String {
+    chain_hash(
+        &e.prev_hash,
+        e.seq,
+        e.at_us,
+        &NewEventRef {
+            actor_id: e.actor_id,
+            actor: &e.actor,
+            action: &e.action,
+            object_type: &e.object_type,
+            object_id: &e.object_id,
+            summary: &e.summary,
+        },
+    )
+}
+
 /// The result of checking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {

@@ -354,3 +354,87 @@ fn demo_seeds_every_stage_once_and_says_so_the_second_time() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 12 (八): `zizhi archive export` writes a certified case's file as a BagIt 1.0 bag
+/// (evidence, letters, the certificate, audit events); `zizhi archive verify` accepts it and
+/// the Python `bagit` tool validates it (when ZIZHI_PYTHON is set, as `.ci/run` does); a
+/// changed payload byte fails both, naming the file; bad input exits 2.
+#[test]
+fn a_case_file_exports_as_a_bag_that_validates_and_tampering_is_caught() {
+    let dir = std::env::temp_dir().join(format!("zizhi-bag-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("data");
+    let d = data.to_str().unwrap();
+    let o = zizhi(&["demo", "--data-dir", d], None);
+    assert!(o.status.success(), "{}", err(&o));
+    // The demo's certified case is /cases/12.
+    let bag = dir.join("bag");
+    let b = bag.to_str().unwrap();
+    let o = zizhi(
+        &["archive", "export", "12", "--to", b, "--data-dir", d],
+        None,
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    assert!(info.contains("External-Identifier: ZZ-") && info.contains("Payload-Oxum: "));
+    for part in [
+        "data/case.json",
+        "data/audit.jsonl",
+        "data/rounds/round-1.json",
+    ] {
+        assert!(bag.join(part).is_file(), "{part}");
+    }
+    let pdfs = std::fs::read_dir(bag.join("data/letters")).unwrap().count();
+    assert!(pdfs >= 1, "the case's letters are in the bag");
+    let manifest = std::fs::read_to_string(bag.join("manifest-sm3.txt")).unwrap();
+    assert!(manifest.contains("data/certificate/"), "{manifest}");
+    let o = zizhi(&["archive", "verify", b], None);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("valid"), "{}", out(&o));
+    let python = std::env::var("ZIZHI_PYTHON").ok();
+    let bagit = |path: &str| {
+        python.as_ref().map(|py| {
+            Command::new(py)
+                .args(["-m", "bagit", "--validate", path])
+                .output()
+                .expect("python runs")
+        })
+    };
+    if let Some(v) = bagit(b) {
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    }
+    // A changed byte of the payload is found by both.
+    let case_json = bag.join("data/case.json");
+    let mut bytes = std::fs::read(&case_json).unwrap();
+    bytes[2] ^= 0x20;
+    std::fs::write(&case_json, bytes).unwrap();
+    let o = zizhi(&["archive", "verify", b], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("data/case.json"), "{}", err(&o));
+    if let Some(v) = bagit(b) {
+        assert!(!v.status.success());
+    }
+    // Bad input: an existing bag as the target, an unknown case, not a bag.
+    let o = zizhi(
+        &["archive", "export", "12", "--to", b, "--data-dir", d],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let other = dir.join("other");
+    let o = zizhi(
+        &[
+            "archive",
+            "export",
+            "ZZ-2026-99999",
+            "--to",
+            other.to_str().unwrap(),
+            "--data-dir",
+            d,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let o = zizhi(&["archive", "verify", d], None);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
