@@ -393,6 +393,7 @@ impl App {
             }
         }
         let mut tx = self.db.begin().await?;
+        store::lock_objects(&mut tx).await?;
         let mut d = store::disposal_locked(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("disposal"))?;
@@ -451,14 +452,15 @@ impl App {
             json!({"case_ids": ids, "destroyed": serde_json::from_str::<serde_json::Value>(&d.destroyed).unwrap_or_default(), "note": d.note}),
         )
         .await?;
-        tx.commit().await?;
-        // The bytes go once the record says so; a failure here leaves bytes no row needs,
-        // which a later disposal of nothing cannot reach but the record names.
+        // The bytes go under the objects lock, so that no upload of the same content can
+        // refer to them meanwhile; the record commits right after. Bytes that cannot be
+        // deleted stay (the record names them) and are reported in the log.
         for sha in doomed {
             if let Err(e) = self.files.delete(&sha).await {
                 tracing::warn!(object = %sha, error = %e, "disposal: could not delete an object");
             }
         }
+        tx.commit().await?;
         Ok(d)
     }
 

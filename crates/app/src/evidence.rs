@@ -120,6 +120,22 @@ impl App {
             actor.user_id,
         )
         .await?;
+        // Identical bytes stored earlier may have been removed (disposal, orphan clean-up)
+        // between storing and this insert; the insert waited for that removal's lock, so
+        // checking now is enough.
+        if !stored.new_object
+            && !self
+                .files
+                .exists(&stored.sha256)
+                .await
+                .map_err(file_error)?
+        {
+            return Err(AppError::invalid(
+                "file",
+                "文件保存时恰逢同内容文件被清理，请重新上传",
+                "identical stored bytes were removed while this upload was saved; upload it again",
+            ));
+        }
         crate::audit::record(
             &mut tx,
             actor,
@@ -131,6 +147,45 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(ev)
+    }
+
+    /// Removes stored objects no row refers to, older than `min_age` (bytes written by an
+    /// upload whose row never committed, e.g. a crash in between). Younger ones may belong to
+    /// an upload of another server that is about to insert its row, and are left. Each
+    /// removal re-checks under the objects lock. Returns how many went.
+    pub async fn remove_orphan_objects(&self, min_age: std::time::Duration) -> Result<usize> {
+        let referenced: std::collections::HashSet<String> = zizhi_store::backup::objects(&self.db)
+            .await?
+            .into_iter()
+            .collect();
+        let now = std::time::SystemTime::now();
+        let mut n = 0;
+        for (sha, at) in self.files.list_objects().await.map_err(file_error)? {
+            let old = now.duration_since(at).unwrap_or_default() >= min_age;
+            if !old || referenced.contains(&sha) {
+                continue;
+            }
+            let mut tx = self.db.begin().await?;
+            zizhi_store::archive::lock_objects(&mut tx).await?;
+            if zizhi_store::archive::object_references(&mut tx, &sha)
+                .await?
+                .is_empty()
+            {
+                self.files.delete(&sha).await.map_err(file_error)?;
+                crate::audit::record(
+                    &mut tx,
+                    None,
+                    "evidence.remove_orphan",
+                    "object",
+                    &sha,
+                    json!({"stored_us": at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)}),
+                )
+                .await?;
+                n += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(n)
     }
 
     pub async fn list_evidence(

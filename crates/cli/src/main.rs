@@ -73,6 +73,22 @@ enum Command {
         #[command(subcommand)]
         command: server::JobsCommand,
     },
+    /// Back up the database and the evidence into a directory, while the server runs.
+    Backup {
+        #[command(flatten)]
+        place: server::Place,
+        /// The backup directory (kept between backups: objects are copied only once).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Restore a backup into a new data directory (or an empty --database), then check rows,
+    /// the audit chain and every object's hash.
+    Restore {
+        #[command(flatten)]
+        place: server::Place,
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// The project archive (八): archival packages.
     Archive {
         #[command(flatten)]
@@ -243,6 +259,8 @@ fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
         Command::Admin { place, command } => server::admin(place, command),
         Command::Audit { place, command } => server::audit(place, command),
         Command::Archive { place, command } => server::archive(place, command),
+        Command::Backup { place, to } => server::backup(place, to),
+        Command::Restore { place, from } => server::restore(place, from),
         Command::Jobs { place, command } => server::jobs(place, command),
         Command::Demo {
             place,

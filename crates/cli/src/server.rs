@@ -341,6 +341,110 @@ pub fn demo(
     })
 }
 
+/// `zizhi backup --to DIR`: a consistent backup while the server runs.
+pub fn backup(place: &Place, to: &std::path::Path) -> Result<String, Failure> {
+    if to.to_string_lossy().contains("://") {
+        return Err(fail(
+            "备份目标须为本机目录（s3:// 目标尚未支持；可将目录同步到对象存储）",
+            "the backup target is a local directory (s3:// targets are not supported yet; sync the directory to object storage)",
+        ));
+    }
+    let c = config(place, None)?;
+    runtime()?.block_on(async move {
+        let app = open(&c).await?;
+        let started = std::time::Instant::now();
+        let r = app.backup_to(to).await.map_err(app_failure)?;
+        // The certificate signing keys of the data directory go with it (a configured
+        // signing_key_file lives elsewhere and is backed up with the configuration).
+        copy_keys(&c.data_dir.join("signing"), &to.join("keys"))?;
+        let m = &r.manifest;
+        let rows: i64 = m.rows.values().sum();
+        Ok(format!(
+            "backup {} ({}, schema {}): {} rows in {} tables, audit head {}, {} objects ({} new, {} bytes copied, {} disposed of), {:.1} s\n",
+            to.display(),
+            m.backend,
+            m.schema_version,
+            rows,
+            m.rows.len(),
+            m.audit_head.as_ref().map_or("-".to_string(), |h| format!("{} {}", h.0, h.1)),
+            m.objects.len(),
+            r.new_objects,
+            r.bytes_copied,
+            m.disposed.len(),
+            started.elapsed().as_secs_f64()
+        ))
+    })
+}
+
+/// Copies the signing key files (old keys stay for verification) from one directory to
+/// another, leaving files already there.
+fn copy_keys(from: &std::path::Path, to: &std::path::Path) -> Result<(), Failure> {
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    let bad = |e: std::io::Error| {
+        fail_runtime(
+            format!("签名密钥无法复制：{e}"),
+            format!("the signing keys cannot be copied: {e}"),
+        )
+    };
+    std::fs::create_dir_all(to).map_err(bad)?;
+    for e in entries {
+        let e = e.map_err(bad)?;
+        let target = to.join(e.file_name());
+        if e.file_type().map_err(bad)?.is_file() && !target.exists() {
+            std::fs::copy(e.path(), &target).map_err(bad)?;
+        }
+    }
+    Ok(())
+}
+
+/// `zizhi restore --from DIR`: into a new data directory (or an empty `--database`), then the
+/// checks; exit 1 listing every mismatch.
+pub fn restore(place: &Place, from: &std::path::Path) -> Result<String, Failure> {
+    let c = config(place, None)?;
+    runtime()?.block_on(async move {
+        let started = std::time::Instant::now();
+        let m = zizhi_app::backup::read_backup(from)
+            .await
+            .map_err(app_failure)?;
+        std::fs::create_dir_all(&c.data_dir).map_err(|e| {
+            fail_runtime(
+                format!("无法创建数据目录：{e}"),
+                format!("cannot create the data directory: {e}"),
+            )
+        })?;
+        let db = zizhi_app::backup::restore_database(from, &m, &c.database_url())
+            .await
+            .map_err(app_failure)?;
+        copy_keys(&from.join("keys"), &c.data_dir.join("signing"))?;
+        let files = c
+            .evidence_store()
+            .await
+            .map_err(|e| fail_runtime(format!("证据存储无法打开：{e}"), e))?;
+        let app = App::new(db, files, c.app_config());
+        let check = app
+            .restore_objects_and_check(from, &m)
+            .await
+            .map_err(app_failure)?;
+        if !check.problems.is_empty() {
+            let list = check.problems.join("\n");
+            return Err(fail_runtime(
+                format!("恢复后的校验不通过：\n{list}"),
+                format!("the restored data does not check out:\n{list}"),
+            ));
+        }
+        Ok(format!(
+            "restored into {}: {} tables as in the backup, audit chain intact ({} events), {} objects verified, {:.1} s\n",
+            c.database_url(),
+            m.rows.len(),
+            check.audit_events,
+            check.objects,
+            started.elapsed().as_secs_f64()
+        ))
+    })
+}
+
 /// The case id in `ZZ-2026-00001` or `1`.
 fn case_id_of(s: &str) -> Result<i64, Failure> {
     let digits = s.trim().rsplit('-').next().unwrap_or_default();

@@ -360,3 +360,35 @@ pub async fn evidence_disposed(db: &Db, evidence_id: i64) -> Result<bool> {
         .await)?
         > 0)
 }
+
+/// Whether every reference to an object is from a disposed case's file (its bytes were
+/// destroyed on purpose, 八), read outside a transaction (backups, checks).
+pub async fn disposed_only(db: &Db, sha256: &str) -> Result<bool> {
+    let refs: Vec<(Option<i64>,)> = on_pool!(db, p => sqlx::query_as::<_, (Option<i64>,)>(
+        "SELECT l.case_id FROM evidence e LEFT JOIN case_evidence l ON l.evidence_id = e.id WHERE e.sha256 = $1
+         UNION ALL
+         SELECT case_id FROM case_letter WHERE pdf_sha256 = $1
+         UNION ALL
+         SELECT t.case_id FROM certificate_seal s JOIN certificate t ON t.id = s.certificate_id WHERE s.pdf_sha256 = $1")
+        .bind(sha256)
+        .fetch_all(p)
+        .await)?;
+    let gone: Vec<i64> = on_pool!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT case_id FROM archive_record WHERE disposed_on IS NOT NULL")
+        .fetch_all(p)
+        .await)?;
+    Ok(!refs.is_empty() && refs.iter().all(|(c,)| c.is_some_and(|c| gone.contains(&c))))
+}
+
+/// Serialises the removal of stored objects with the insertion of rows that refer to them:
+/// whoever deletes bytes holds this inside its transaction, and an upload's row insert waits
+/// for it (PostgreSQL: a table lock that conflicts with INSERT; SQLite: the write lock every
+/// write transaction already holds).
+pub async fn lock_objects(tx: &mut Tx) -> Result<()> {
+    if let Tx::Pg(t) = tx {
+        sqlx::query("LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}

@@ -385,6 +385,49 @@ impl FileStore {
         }
     }
 
+    /// Every stored object with the time it was stored (for the clean-up of objects whose
+    /// row never committed).
+    pub async fn list_objects(&self) -> Result<Vec<(String, std::time::SystemTime)>, FileError> {
+        let mut out = Vec::new();
+        match self {
+            FileStore::Local { root, .. } => {
+                let mut dirs = vec![root.join("objects")];
+                while let Some(dir) = dirs.pop() {
+                    let mut entries = match fs::read_dir(&dir).await {
+                        Ok(e) => e,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    while let Some(e) = entries.next_entry().await? {
+                        let t = e.file_type().await?;
+                        if t.is_dir() {
+                            dirs.push(e.path());
+                        } else {
+                            let name = e.file_name().to_string_lossy().to_string();
+                            if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                                out.push((name, e.metadata().await?.modified()?));
+                            }
+                        }
+                    }
+                }
+            }
+            FileStore::S3 { store, .. } => {
+                use object_store::ObjectStore as _;
+                let prefix = ObjectPath::from("objects");
+                let mut list = store.list(Some(&prefix));
+                while let Some(meta) = list.next().await {
+                    let meta = meta?;
+                    if let Some(name) = meta.location.filename()
+                        && name.len() == 64
+                    {
+                        out.push((name.to_string(), meta.last_modified.into()));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Destroys an object's bytes (disposal after retention, guide 八); gone already is fine.
     /// Only `App::approve_disposal` calls this, after checking that nothing kept refers to it.
     pub async fn delete(&self, sha256: &str) -> Result<(), FileError> {

@@ -6,6 +6,7 @@ pub mod announcements;
 pub mod appeals;
 pub mod archive;
 pub mod audit;
+pub mod backup;
 pub mod cases;
 pub mod certificates;
 pub mod complaints;
@@ -117,7 +118,11 @@ impl Db {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                // FULL: a commit is on disk (the WAL fsynced) before it is acknowledged, so an
+                // acknowledged state change survives an OS crash or power loss, not only a
+                // crash of zizhi (issue 12). Measured on this machine: 0.2 ms a commit
+                // against 0.025 ms with NORMAL (README, 数据与备份).
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 // A page of the register or a list is up to a few hundred rows: handed back in

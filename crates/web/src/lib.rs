@@ -150,6 +150,16 @@ impl Server {
                 tokio::time::sleep(Duration::from_secs(300)).await;
             }
         });
+        // Stored bytes whose row never committed (a crash in between), once at start; an hour
+        // old at least, so another server's upload in flight is left alone (issue 12).
+        let app = self.state.app.clone();
+        tokio::spawn(async move {
+            match app.remove_orphan_objects(Duration::from_secs(3600)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "orphaned evidence objects removed"),
+                Err(e) => tracing::warn!(error = %e, "orphaned evidence clean-up failed"),
+            }
+        });
         let app = self.state.app.clone();
         tokio::spawn(async move {
             loop {

@@ -3,6 +3,7 @@
 mod accounts;
 mod appeals;
 mod archive;
+mod backup;
 mod case_core;
 mod cases;
 mod complaints;
