@@ -135,10 +135,21 @@ impl HashThread {
         }
     }
 
+    /// A hash not wanted (restoring objects: only the SHA-256 name is checked): its digest is
+    /// empty.
+    fn none() -> HashThread {
+        HashThread {
+            chunks: None,
+            done: None,
+        }
+    }
+
     /// Waits for the digest (off the async runtime).
     async fn finish(&mut self) -> Result<String, FileError> {
         drop(self.chunks.take());
-        let handle = self.done.take().expect("joined once");
+        let Some(handle) = self.done.take() else {
+            return Ok(String::new());
+        };
         tokio::task::spawn_blocking(move || handle.join())
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?
@@ -181,6 +192,37 @@ pub enum FileError {
     Corrupted(String),
     #[error("no object {0}")]
     Missing(String),
+}
+
+/// Copies `src` to `part` hashing it, then renames `part` to `dest` if the bytes hash to
+/// `sha256` (blocking).
+fn copy_verified(src: &Path, part: &Path, dest: &Path, sha256: &str) -> Result<u64, FileError> {
+    use std::io::{Read, Write};
+    let mut f = std::fs::File::open(src).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => FileError::Missing(sha256.to_string()),
+        _ => FileError::Io(e),
+    })?;
+    let mut out = std::fs::File::create(part)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 4 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        size += n as u64;
+    }
+    out.sync_all()?;
+    drop(out);
+    if hex::encode(h.finalize()) != sha256 {
+        let _ = std::fs::remove_file(part);
+        return Err(FileError::Corrupted(sha256.to_string()));
+    }
+    std::fs::rename(part, dest)?;
+    Ok(size)
 }
 
 fn object_key(sha256: &str) -> String {
@@ -267,6 +309,127 @@ impl FileStore {
             FileStore::Local { root, .. } => Some(root),
             FileStore::S3 { .. } => None,
         }
+    }
+
+    /// Starts putting back an object of a backup: like an upload, but only the SHA-256 (its
+    /// name) is computed; the SM3 of the result is empty.
+    pub async fn begin_import(&self) -> Result<Upload, FileError> {
+        let mut up = self.begin(u64::MAX).await?;
+        up.sm3 = HashThread::none();
+        Ok(up)
+    }
+
+    /// Puts a file back as an object (restoring a backup): hashed with SHA-256 on the way in
+    /// and stored under that name. Returns the SHA-256.
+    pub async fn import_file(&self, path: &Path) -> Result<String, FileError> {
+        if let FileStore::Local { root, tmp } = self {
+            let (src, part, root) = (path.to_path_buf(), tmp.join(random_name()?), root.clone());
+            return tokio::task::spawn_blocking(move || -> Result<String, FileError> {
+                use std::io::{Read, Write};
+                let mut f = std::fs::File::open(&src)?;
+                let mut out = std::fs::File::create(&part)?;
+                let mut h = Sha256::new();
+                let mut buf = vec![0u8; 4 << 20];
+                loop {
+                    let n = f.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                    out.write_all(&buf[..n])?;
+                }
+                out.sync_all()?;
+                drop(out);
+                let sha = hex::encode(h.finalize());
+                let dest = root.join(object_key(&sha));
+                if let Some(dir) = dest.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::rename(&part, &dest)?;
+                Ok(sha)
+            })
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        let mut f = fs::File::open(path).await?;
+        let mut up = self.begin_import().await?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            up.write(&buf[..n]).await?;
+        }
+        Ok(up.finish().await?.sha256)
+    }
+
+    /// Copies an object into a file at `dest` in one pass, checking on the way that its bytes
+    /// hash to its name (written to `dest.part`, renamed when they do). Returns its size.
+    pub async fn copy_out(&self, sha256: &str, dest: &Path) -> Result<u64, FileError> {
+        let part = dest.with_extension("part");
+        if let FileStore::Local { root, .. } = self {
+            // One blocking task per object with plain reads and writes: no hop to the blocking
+            // pool per chunk, and the hashing off the async threads.
+            let (src, part, dest, sha) = (
+                root.join(object_key(sha256)),
+                part.clone(),
+                dest.to_path_buf(),
+                sha256.to_string(),
+            );
+            return tokio::task::spawn_blocking(move || copy_verified(&src, &part, &dest, &sha))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        }
+        let mut out = fs::File::create(&part).await?;
+        let mut h = Sha256::new();
+        let mut size = 0u64;
+        match self {
+            FileStore::Local { root, .. } => {
+                let mut f = fs::File::open(root.join(object_key(sha256)))
+                    .await
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::NotFound => FileError::Missing(sha256.to_string()),
+                        _ => FileError::Io(e),
+                    })?;
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    let n = f.read(&mut buf).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                    size += n as u64;
+                    out.write_all(&buf[..n]).await?;
+                }
+            }
+            FileStore::S3 { store, .. } => {
+                let get = store
+                    .get(&ObjectPath::from(object_key(sha256)))
+                    .await
+                    .map_err(|e| match e {
+                        object_store::Error::NotFound { .. } => {
+                            FileError::Missing(sha256.to_string())
+                        }
+                        other => FileError::Object(other),
+                    })?;
+                let mut s = get.into_stream();
+                while let Some(chunk) = s.next().await {
+                    let chunk = chunk?;
+                    h.update(&chunk);
+                    size += chunk.len() as u64;
+                    out.write_all(&chunk).await?;
+                }
+            }
+        }
+        out.sync_all().await?;
+        drop(out);
+        if hex::encode(h.finalize()) != sha256 {
+            let _ = fs::remove_file(&part).await;
+            return Err(FileError::Corrupted(sha256.to_string()));
+        }
+        fs::rename(&part, dest).await?;
+        Ok(size)
     }
 
     /// Starts an upload of at most `limit` bytes.
