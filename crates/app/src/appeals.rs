@@ -490,6 +490,7 @@ impl App {
         self.mail_organization(&mut tx, a.organization_id, &m, &[])
             .await?;
         tx.commit().await?;
+        self.appeal_letter(actor, a.id).await;
         Ok(a)
     }
 

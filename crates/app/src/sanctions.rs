@@ -193,6 +193,9 @@ impl App {
             self.sanction_takes_effect(&mut tx, &s).await?;
         }
         tx.commit().await?;
+        if !measure.needs_confirmation() {
+            self.sanction_letter(actor, id, false).await;
+        }
         self.sanction_view(id).await
     }
 
@@ -304,6 +307,9 @@ impl App {
             self.sanction_takes_effect(&mut tx, &s).await?;
         }
         tx.commit().await?;
+        if confirm {
+            self.sanction_letter(actor, id, false).await;
+        }
         self.sanction_view(id).await
     }
 
@@ -466,6 +472,7 @@ impl App {
         self.mail_organization(&mut tx, s.organization_id, &m, &[])
             .await?;
         tx.commit().await?;
+        self.sanction_letter(actor, id, true).await;
         self.sanction_view(id).await
     }
 

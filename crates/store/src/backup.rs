@@ -232,6 +232,22 @@ pub async fn restore_pg(target: &Db, dir: &Path, version: i64, tables: &[String]
     }
     crate::PG_MIGRATIONS.run_to(version, p).await?;
     let mut tx = p.begin().await?;
+    // What the migrations wrote themselves (seed rows, a pending store task) is replaced by
+    // the backup's rows, children first. Only tables that have rows are touched (the audit
+    // chain, empty here, refuses DELETE and TRUNCATE).
+    for t in tables.iter().rev() {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {}",
+            ident(t)
+        )))
+        .fetch_one(&mut *tx)
+        .await?;
+        if n > 0 {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {}", ident(t))))
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
     for t in tables {
         let bytes = tokio::fs::read(dir.join(format!("{t}.copy")))
             .await

@@ -17,6 +17,17 @@ use zizhi_store::letters::{self as store, Letter};
 use crate::policy::Actor;
 use crate::{App, AppError, Result};
 
+/// A letter's content, composed by the step that issues it.
+pub(crate) struct LetterText {
+    pub kind: &'static str,
+    pub title: &'static str,
+    /// The line under the title (案件编号 …).
+    pub reference: String,
+    pub paragraphs: Vec<String>,
+    /// Headers and rows, where the letter has a table.
+    pub table: Option<(Vec<String>, Vec<Vec<String>>)>,
+}
+
 /// The letter a step produces: (kind, title).
 fn letter_of(t: Transition) -> Option<(&'static str, &'static str)> {
     use Transition::*;
@@ -54,15 +65,13 @@ impl App {
         actor: Option<&Actor>,
         c: &CaseRow,
         t: Transition,
-        kind: &str,
-        title: &str,
+        kind: &'static str,
+        title: &'static str,
         note: &str,
     ) -> Result<Letter> {
         use Transition::*;
-        let facts = crate::cases::case_facts(c)?;
         let qualification = qualification_text(u8::try_from(c.level).unwrap_or(0)).zh;
         let today = self.clock.today();
-        let signer = actor.map_or_else(|| "系统".to_string(), |a| a.display_name.clone());
         let mut paragraphs = Vec::new();
         let mut table = None;
         let mut reference = format!("案件编号：{}", crate::cases::case_number(c));
@@ -143,11 +152,45 @@ impl App {
             }
             _ => return Err(AppError::Internal("no letter for this step".into())),
         }
+        self.issue_letter(
+            actor,
+            c,
+            LetterText {
+                kind,
+                title,
+                reference,
+                paragraphs,
+                table,
+            },
+        )
+        .await
+    }
+
+    /// Makes, keeps, mails and records one letter of a case (any step: the case's, a
+    /// sanction's, an appeal's), addressed to the registered organisation.
+    pub(crate) async fn issue_letter(
+        &self,
+        actor: Option<&Actor>,
+        c: &CaseRow,
+        text: LetterText,
+    ) -> Result<Letter> {
+        let LetterText {
+            kind,
+            title,
+            reference,
+            paragraphs,
+            table,
+        } = text;
+        let today = self.clock.today();
+        let signer = actor.map_or_else(|| "系统".to_string(), |a| a.display_name.clone());
+        let org = zizhi_store::organizations::get(&self.db, c.organization_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
         let doc = LetterDoc {
             centre: self.documents.centre_name.clone(),
             title: title.to_string(),
             reference,
-            addressee: facts.organization.name.clone(),
+            addressee: org.name.clone(),
             paragraphs,
             table,
             signer: signer.clone(),
@@ -185,7 +228,7 @@ impl App {
             subject: format!("【资质认定】{title}（{number}）/ Formal letter"),
             body: format!(
                 "{org}：\n\n附件为测评中心就案件 {number} 出具的《{title}》（PDF），亦可在系统的案件页“正式文书”中下载。\n\nAttached is the centre's formal letter for case {number} (PDF); it can also be downloaded from the case page.\n",
-                org = facts.organization.name
+                org = org.name
             ),
         };
         self.mail_applicant(&mut tx, c, &mail, &[attachment])
@@ -224,5 +267,168 @@ impl App {
             .ok_or(AppError::NotFound("letter"))?;
         let bytes = self.kept_document(&letter.pdf_sha256).await?;
         Ok((letter, bytes))
+    }
+}
+
+/// The right of appeal every decision letter names (七), with the centre's window.
+fn appeal_line(days: u32) -> String {
+    format!(
+        "贵单位如对本决定有异议，可自决定之日起 {days} 日内，依照《信息安全服务资质申请指南》第七部分（争议、投诉与申诉）向测评中心提出书面申诉。"
+    )
+}
+
+impl App {
+    /// The letter of a sanction step (六), on the certificate's case: 处置决定书 when a measure
+    /// takes effect, 整改核验结果通知书 when a rectification is verified. Made after the step's
+    /// transaction; a letter that cannot be made is logged and the step stands.
+    pub(crate) async fn sanction_letter(&self, actor: &Actor, sanction_id: i64, verdict: bool) {
+        if let Err(e) = self.make_sanction_letter(actor, sanction_id, verdict).await {
+            tracing::error!(sanction = sanction_id, error = %e, "the sanction's letter could not be made");
+        }
+    }
+
+    async fn make_sanction_letter(&self, actor: &Actor, id: i64, verdict: bool) -> Result<Letter> {
+        let s = zizhi_store::sanctions::get(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("sanction"))?;
+        let cert = zizhi_store::certificates::by_number(&self.db, &s.number)
+            .await?
+            .ok_or(AppError::NotFound("certificate"))?;
+        let c = zizhi_store::cases::get(&self.db, cert.case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        let reference = format!("证书编号：{}　处置编号：{}", s.number, s.id);
+        let measure = s.measure.name().zh;
+        let text = if verdict {
+            let last = zizhi_store::sanctions::rectifications(&self.db, id)
+                .await?
+                .into_iter()
+                .last()
+                .ok_or(AppError::NotFound("rectification"))?;
+            let accepted = last.verdict.as_deref() == Some("accepted");
+            let mut p = vec![format!(
+                "贵单位于{}提交的整改情况（处置措施：{measure}），经测评中心监督部门核验，{}。",
+                date_str_text(&last.submitted_on, Lang::Zh),
+                if accepted {
+                    "整改通过"
+                } else {
+                    "整改未通过"
+                }
+            )];
+            if !last.verdict_note.is_empty() {
+                p.push(format!("核验意见：{}", last.verdict_note));
+            }
+            if accepted && s.measure == zizhi_domain::sanction::Measure::Suspension {
+                p.push(format!("证书 {} 的暂停状态即日解除。", s.number));
+            }
+            if !accepted {
+                p.push("请按核验意见继续整改并重新提交整改情况。".into());
+            }
+            LetterText {
+                kind: "rectification_verdict",
+                title: "整改核验结果通知书",
+                reference,
+                paragraphs: p,
+                table: None,
+            }
+        } else {
+            let mut p = vec![
+                format!(
+                    "经测评中心监督部门核查，贵单位存在以下违规事实：{}",
+                    s.violation
+                ),
+                format!("证据：{}", s.evidence),
+                format!("处置理由：{}", s.reasoning),
+                format!(
+                    "依照《信息安全服务资质申请指南》第六部分，测评中心决定对贵单位采取以下措施：{measure}。"
+                ),
+            ];
+            if let Some(by) = &s.rectify_by {
+                p.push(format!(
+                    "请于{}前完成整改，并在本系统中提交整改情况和证据。",
+                    date_str_text(by, Lang::Zh)
+                ));
+            }
+            p.push(appeal_line(self.config.appeal_window_days));
+            LetterText {
+                kind: "sanction",
+                title: "处置决定书",
+                reference,
+                paragraphs: p,
+                table: None,
+            }
+        };
+        self.issue_letter(Some(actor), &c, text).await
+    }
+
+    /// The appeal's decision letter (七): 申诉处理决定书, on the case appealed (or the
+    /// certificate's case, for a sanction). Made after the step's transaction.
+    pub(crate) async fn appeal_letter(&self, actor: &Actor, appeal_id: i64) {
+        if let Err(e) = self.make_appeal_letter(actor, appeal_id).await {
+            tracing::error!(appeal = appeal_id, error = %e, "the appeal's letter could not be made");
+        }
+    }
+
+    async fn make_appeal_letter(&self, actor: &Actor, id: i64) -> Result<Letter> {
+        let a = zizhi_store::appeals::get(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("appeal"))?;
+        let case_id = match (a.case_id, a.sanction_id) {
+            (Some(c), _) => c,
+            (None, Some(sid)) => {
+                let s = zizhi_store::sanctions::get(&self.db, sid)
+                    .await?
+                    .ok_or(AppError::NotFound("sanction"))?;
+                zizhi_store::certificates::by_number(&self.db, &s.number)
+                    .await?
+                    .ok_or(AppError::NotFound("certificate"))?
+                    .case_id
+            }
+            _ => return Err(AppError::NotFound("case")),
+        };
+        let c = zizhi_store::cases::get(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        let overturned = a.state == zizhi_domain::appeal::AppealState::Overturned;
+        let mut p = vec![
+            format!(
+                "贵单位于{}就{}提出的申诉（申诉编号 {}），经测评中心调查，决定：{}。",
+                date_str_text(&a.filed_on, Lang::Zh),
+                a.subject.name().zh,
+                a.id,
+                if overturned {
+                    "撤销原决定"
+                } else {
+                    "维持原决定"
+                }
+            ),
+            format!("调查结论：{}", a.findings),
+        ];
+        if let Some(stage) = a
+            .reopened_at
+            .as_deref()
+            .and_then(zizhi_domain::case::Stage::parse)
+        {
+            p.push(format!("案件自即日起重新进入“{}”阶段。", stage.name().zh));
+        }
+        if overturned && a.sanction_id.is_some() {
+            p.push("原处置决定撤销，证书状态随之恢复。".into());
+        }
+        self.issue_letter(
+            Some(actor),
+            &c,
+            LetterText {
+                kind: "appeal_decision",
+                title: "申诉处理决定书",
+                reference: format!(
+                    "案件编号：{}　申诉编号：{}",
+                    crate::cases::case_number(&c),
+                    a.id
+                ),
+                paragraphs: p,
+                table: None,
+            },
+        )
+        .await
     }
 }

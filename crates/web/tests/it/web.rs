@@ -3360,6 +3360,30 @@ async fn a_certificate_goes_from_warning_to_suspension_and_back_over_the_api() {
             .map(|(_, s)| s)
             .collect();
         assert_eq!(history, ["valid", "suspended", "valid"]);
+        // Each decision is a formal letter on the certificate's case (when fonts are there).
+        if zizhi_docs::Fonts::load(&zizhi_docs::Fonts::default_dir()).is_ok() {
+            let cert = zizhi_store::certificates::by_number(a.store_for_tests(), n)
+                .await
+                .unwrap()
+                .unwrap();
+            let titles: Vec<String> =
+                zizhi_store::letters::of_case(a.store_for_tests(), cert.case_id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|l| l.title)
+                    .collect();
+            assert!(
+                titles.iter().filter(|t| *t == "处置决定书").count() >= 2,
+                "{titles:?}"
+            );
+            assert!(
+                titles.iter().any(|t| t == "整改核验结果通知书"),
+                "{titles:?}"
+            );
+        } else {
+            assert!(std::env::var("ZIZHI_REQUIRE_FONTS").as_deref() != Ok("1"));
+        }
 
         // Pages: the supervisor's form keeps the values and names the field.
         let mut b = app.login("sup").await;
@@ -3746,6 +3770,15 @@ async fn a_failed_review_is_appealed_overturned_reopened_and_certified_over_the_
         assert_eq!(c["stage"], "expert_review", "{c}");
         // ... and reopened, it leaves the archive.
         assert!(zizhi_store::archive::get(&db, id).await.unwrap().is_none());
+        if zizhi_docs::Fonts::load(&zizhi_docs::Fonts::default_dir()).is_ok() {
+            let titles: Vec<String> = zizhi_store::letters::of_case(&db, id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|l| l.title)
+                .collect();
+            assert!(titles.iter().any(|t| t == "申诉处理决定书"), "{titles:?}");
+        }
 
         // A fresh panel: the old one's experts may not sit again.
         let lead = api.token("demo-lead").await;
