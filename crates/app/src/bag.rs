@@ -316,6 +316,64 @@ impl App {
     }
 }
 
+impl App {
+    /// The case's archival package as one zip file (the bag under a folder named by the case
+    /// number), for staff to download. Written to a temporary file the caller streams and
+    /// removes; objects are stored, not recompressed.
+    pub async fn case_bag_zip(
+        &self,
+        actor: &crate::policy::Actor,
+        case_id: i64,
+    ) -> Result<(String, PathBuf)> {
+        if actor.needs_totp_enrollment || actor.must_change_password || !actor.role.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        let c = zizhi_store::cases::get(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        let number = crate::cases::case_number(&c);
+        let work = std::env::temp_dir().join(format!(
+            "zizhi-bag-{}-{}-{}",
+            std::process::id(),
+            case_id,
+            zizhi_store::now_us()
+        ));
+        let bag = work.join(&number);
+        let result = async {
+            self.export_case_bag(case_id, &bag).await?;
+            let zip_path = work.with_extension("zip");
+            let (b, z, top) = (bag.clone(), zip_path.clone(), number.clone());
+            tokio::task::spawn_blocking(move || zip_dir(&b, &z, &top))
+                .await
+                .map_err(|e| AppError::Internal(format!("zip: {e}")))?
+                .map_err(|e| AppError::Internal(format!("zip: {e}")))?;
+            Ok::<PathBuf, AppError>(zip_path)
+        }
+        .await;
+        let _ = tokio::fs::remove_dir_all(&work).await;
+        Ok((format!("{number}.bag.zip"), result?))
+    }
+}
+
+fn zip_dir(dir: &Path, to: &Path, top: &str) -> std::result::Result<(), String> {
+    let file = std::fs::File::create(to).map_err(|e| e.to_string())?;
+    let mut z = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files).map_err(|e| e.to_string())?;
+    files.sort();
+    for rel in files {
+        z.start_file(format!("{top}/{rel}"), opts)
+            .map_err(|e| e.to_string())?;
+        let mut f = std::fs::File::open(dir.join(&rel)).map_err(|e| e.to_string())?;
+        std::io::copy(&mut f, &mut z).map_err(|e| e.to_string())?;
+    }
+    z.finish().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 /// What `verify_bag` found: files checked, and every problem (empty: the bag is valid).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BagCheck {

@@ -158,6 +158,43 @@ pub async fn api_decide(
     Ok(Json(disposal_json(&d)).into_response())
 }
 
+/// `GET /cases/{id}/archive.bag.zip`: the case's archival package (staff).
+pub async fn bag_download(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+) -> Answer {
+    let (name, path) = st.app.case_bag_zip(&a, id).await.or_fail(&ctx)?;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ctx.fail(zizhi_app::AppError::Internal(format!("bag: {e}"))))?;
+    // Unlinked now; the open file stays readable until the answer is sent.
+    let _ = tokio::fs::remove_file(&path).await;
+    let stream = futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 1 << 20];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    let mut res = axum::response::Response::new(axum::body::Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/zip"),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
 // ---- pages ----
 
 pub struct HoldRow {
@@ -499,6 +536,16 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "A case's archive record, retention and holds (staff)",
             ),
             get(case_page),
+        ),
+        (
+            r(
+                M::GET,
+                "/cases/{id}/archive.bag.zip",
+                Authenticated,
+                "下载案件档案包（BagIt 1.0，zip；工作人员）",
+                "Download the case's archival package (BagIt 1.0, zip; staff)",
+            ),
+            get(bag_download),
         ),
         (
             r(

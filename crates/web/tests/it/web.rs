@@ -386,6 +386,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/archive/disposals", vec![Supervisor]),
         ("POST", "/archive/disposals/{id}/decision", vec![Approver]),
         ("GET", "/cases/{id}/archive", staff.clone()),
+        ("GET", "/cases/{id}/archive.bag.zip", staff.clone()),
         ("POST", "/cases/{id}/holds", vec![Supervisor]),
         ("POST", "/cases/{id}/holds/{hold}/release", vec![Supervisor]),
         ("GET", "/api/v1/cases/{id}/archive", staff.clone()),
@@ -3938,6 +3939,28 @@ async fn a_file_past_retention_is_held_released_and_disposed_of_by_two_people() 
             .get(&mut sb, &format!("/cases/{}/archive", case.id))
             .await;
         assert!(page.body.contains("纪检调查需要") && page.body.contains("调查结束"));
+        // Staff download the case's archival package; the holder does not.
+        let bag = app
+            .get(&mut sb, &format!("/cases/{}/archive.bag.zip", case.id))
+            .await;
+        assert_eq!(bag.status, StatusCode::OK);
+        assert_eq!(bag.headers[header::CONTENT_TYPE], "application/zip");
+        assert!(bag.bytes.starts_with(b"PK"));
+        let listing = String::from_utf8_lossy(&bag.bytes);
+        for part in [
+            "/bagit.txt",
+            "/manifest-sha256.txt",
+            "/manifest-sm3.txt",
+            "/data/audit.jsonl",
+            "old.pdf",
+        ] {
+            assert!(listing.contains(part), "{part}");
+        }
+        let mut hb0 = app.login("holder").await;
+        let r = app
+            .get(&mut hb0, &format!("/cases/{}/archive.bag.zip", case.id))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = propose().await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let did = r.json()["id"].as_i64().unwrap();
