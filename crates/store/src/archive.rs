@@ -176,11 +176,7 @@ pub async fn place_hold(tx: &mut Tx, case_id: i64, reason: &str, by: i64, on: &s
 }
 
 pub async fn hold_locked(tx: &mut Tx, id: i64) -> Result<Option<Hold>> {
-    let lock = if matches!(tx, Tx::Pg(_)) {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.for_update();
     let sql = sqlx::AssertSqlSafe(format!("SELECT {HOLD} FROM legal_hold WHERE id = $1{lock}"));
     Ok(on_tx!(tx, t => sqlx::query_as::<_, Hold>(sql)
         .bind(id)
@@ -243,11 +239,7 @@ pub async fn insert_disposal(tx: &mut Tx, case_ids: &str, by: i64, on: &str) -> 
 }
 
 pub async fn disposal_locked(tx: &mut Tx, id: i64) -> Result<Option<Disposal>> {
-    let lock = if matches!(tx, Tx::Pg(_)) {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.for_update();
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {DISPOSAL} FROM disposal WHERE id = $1{lock}"
     ));
@@ -316,15 +308,19 @@ pub async fn case_objects(db: &Db, case_id: i64) -> Result<Vec<CaseObject>> {
         .await)?)
 }
 
+/// The case of each reference to an object (`$1`, its SHA-256): evidence rows (NULL when in a
+/// library but filed with no case), letters, certificate seals.
+const REFERENCES: &str = "SELECT l.case_id FROM evidence e LEFT JOIN case_evidence l ON l.evidence_id = e.id WHERE e.sha256 = $1
+         UNION ALL
+         SELECT case_id FROM case_letter WHERE pdf_sha256 = $1
+         UNION ALL
+         SELECT t.case_id FROM certificate_seal s JOIN certificate t ON t.id = s.certificate_id WHERE s.pdf_sha256 = $1";
+
 /// Every place an object is referred to: the case of each reference (`None` for an evidence
 /// file in an organisation's library that no case refers to).
 pub async fn object_references(tx: &mut Tx, sha256: &str) -> Result<Vec<Option<i64>>> {
     let rows: Vec<(Option<i64>,)> = on_tx!(tx, t => sqlx::query_as::<_, (Option<i64>,)>(
-        "SELECT l.case_id FROM evidence e LEFT JOIN case_evidence l ON l.evidence_id = e.id WHERE e.sha256 = $1
-         UNION ALL
-         SELECT case_id FROM case_letter WHERE pdf_sha256 = $1
-         UNION ALL
-         SELECT t.case_id FROM certificate_seal s JOIN certificate t ON t.id = s.certificate_id WHERE s.pdf_sha256 = $1")
+        REFERENCES)
         .bind(sha256)
         .fetch_all(t)
         .await)?;
@@ -362,14 +358,11 @@ pub async fn evidence_disposed(db: &Db, evidence_id: i64) -> Result<bool> {
 }
 
 /// Whether every reference to an object is from a disposed case's file (its bytes were
-/// destroyed on purpose, 八), read outside a transaction (backups, checks).
+/// destroyed on purpose, 八), read outside a transaction (backups, checks). Same references as
+/// [`object_references`].
 pub async fn disposed_only(db: &Db, sha256: &str) -> Result<bool> {
     let refs: Vec<(Option<i64>,)> = on_pool!(db, p => sqlx::query_as::<_, (Option<i64>,)>(
-        "SELECT l.case_id FROM evidence e LEFT JOIN case_evidence l ON l.evidence_id = e.id WHERE e.sha256 = $1
-         UNION ALL
-         SELECT case_id FROM case_letter WHERE pdf_sha256 = $1
-         UNION ALL
-         SELECT t.case_id FROM certificate_seal s JOIN certificate t ON t.id = s.certificate_id WHERE s.pdf_sha256 = $1")
+        REFERENCES)
         .bind(sha256)
         .fetch_all(p)
         .await)?;

@@ -107,11 +107,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>> {
 /// The case inside a write transaction, locked against concurrent transitions (PostgreSQL row
 /// lock; SQLite write transactions are exclusive already).
 pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
-    let lock = if matches!(tx, Tx::Pg(_)) {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.for_update();
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM application_case WHERE id = $1{lock}"
     ));

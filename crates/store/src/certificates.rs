@@ -47,11 +47,7 @@ pub async fn new_batch(tx: &mut Tx, created_by: i64) -> Result<Batch> {
 }
 
 pub async fn batch_locked(tx: &mut Tx, id: i64) -> Result<Option<Batch>> {
-    let lock = if matches!(tx, Tx::Pg(_)) {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.for_update();
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT id, status, created_by, approved_by, created_us FROM certificate_batch WHERE id = $1{lock}"
     ));

@@ -70,11 +70,7 @@ pub async fn records_tx(tx: &mut Tx, organization_id: i64) -> Result<Vec<Complai
 
 /// One entry, read inside the write transaction that changes it.
 pub async fn record_locked(tx: &mut Tx, id: i64) -> Result<Option<ComplaintRecord>> {
-    let lock = if matches!(tx, Tx::Pg(_)) {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = tx.for_update();
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {RECORD} FROM complaint_record WHERE id = $1{lock}"
     ));

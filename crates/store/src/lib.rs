@@ -232,6 +232,15 @@ impl Db {
 }
 
 impl Tx {
+    /// The clause that locks the rows a read inside this transaction returns: `FOR UPDATE` on
+    /// PostgreSQL; nothing on SQLite, whose write transactions are exclusive already.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self {
+            Tx::Pg(_) => " FOR UPDATE",
+            Tx::Sqlite(_) => "",
+        }
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,

@@ -106,6 +106,35 @@ pub(crate) fn fmt_time(us: i64, lang: Lang) -> String {
     }
 }
 
+/// The message of a form's error for `field`, if the error is about it (a form page's
+/// `(field, message)`, shown next to that field).
+pub(crate) fn field_error<'a>(error: &'a Option<(String, String)>, field: &str) -> Option<&'a str> {
+    error
+        .as_ref()
+        .filter(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+}
+
+/// After a form that acts on one thing: to `to` when it worked; otherwise the page again
+/// (`again`) with the error flashed, or the failure itself when it is not the input's fault.
+pub(crate) async fn redirect_or_again<T, Fut>(
+    ctx: &Ctx,
+    r: zizhi_app::Result<T>,
+    to: &str,
+    again: impl FnOnce((String, StatusCode)) -> Fut,
+) -> crate::http::error::Answer
+where
+    Fut: std::future::Future<Output = crate::http::error::Answer>,
+{
+    match r {
+        Ok(_) => Ok(axum::response::Redirect::to(to).into_response()),
+        Err(e) => match failure_flash(ctx, e) {
+            Ok(flash) => again(flash).await,
+            Err(resp) => Ok(*resp),
+        },
+    }
+}
+
 /// A flash message for a failed action, on the same page.
 pub(crate) fn failure_flash(ctx: &Ctx, e: AppError) -> Result<(String, StatusCode), Box<Response>> {
     let f = ctx.fail(e);

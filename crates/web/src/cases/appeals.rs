@@ -188,10 +188,7 @@ struct ListPage {
 
 impl ListPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        crate::views::field_error(&self.error, field)
     }
 }
 
@@ -341,13 +338,10 @@ async fn after(
     id: i64,
     r: zizhi_app::Result<Appeal>,
 ) -> Answer {
-    match r {
-        Ok(_) => Ok(Redirect::to(&format!("/appeals/{id}")).into_response()),
-        Err(e) => match crate::views::failure_flash(ctx, e) {
-            Ok(flash) => one_with(st, ctx, a, id, Some(flash)).await,
-            Err(resp) => Ok(*resp),
-        },
-    }
+    crate::views::redirect_or_again(ctx, r, &format!("/appeals/{id}"), |flash| {
+        one_with(st, ctx, a, id, Some(flash))
+    })
+    .await
 }
 
 #[derive(Default, Deserialize)]

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use serde_json::json;
@@ -296,13 +296,10 @@ async fn after_case<T>(
     id: i64,
     r: zizhi_app::Result<T>,
 ) -> Answer {
-    match r {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}/archive")).into_response()),
-        Err(e) => match crate::views::failure_flash(ctx, e) {
-            Ok(flash) => case_page_with(st, ctx, a, id, Some(flash)).await,
-            Err(resp) => Ok(*resp),
-        },
-    }
+    crate::views::redirect_or_again(ctx, r, &format!("/cases/{id}/archive"), |flash| {
+        case_page_with(st, ctx, a, id, Some(flash))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -449,13 +446,10 @@ pub async fn archive_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> An
 }
 
 async fn after_archive<T>(st: &AppState, ctx: &Ctx, a: &Actor, r: zizhi_app::Result<T>) -> Answer {
-    match r {
-        Ok(_) => Ok(Redirect::to("/archive").into_response()),
-        Err(e) => match crate::views::failure_flash(ctx, e) {
-            Ok(flash) => archive_page_with(st, ctx, a, Some(flash)).await,
-            Err(resp) => Ok(*resp),
-        },
-    }
+    crate::views::redirect_or_again(ctx, r, "/archive", |flash| {
+        archive_page_with(st, ctx, a, Some(flash))
+    })
+    .await
 }
 
 /// The supervisor's list: one `case` checkbox per due file.

@@ -23,16 +23,10 @@ use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{ClientIp, Form, JsonBody, Me, Path};
 use crate::routes::{Access, RouteSpec, r};
-use crate::views::{Chrome, chrome, render};
+use crate::views::{Chrome, chrome, field_error, render};
 
 /// The error of a form, next to its field.
 type FieldError = Option<(String, String)>;
-
-fn error_for<'a>(e: &'a FieldError, field: &str) -> Option<&'a str> {
-    e.as_ref()
-        .filter(|(f, _)| f == field)
-        .map(|(_, m)| m.as_str())
-}
 
 fn record_json(r: &ComplaintRecord) -> serde_json::Value {
     json!({
@@ -89,7 +83,7 @@ struct LodgePage {
 
 impl LodgePage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        error_for(&self.error, field)
+        field_error(&self.error, field)
     }
 }
 
@@ -210,7 +204,7 @@ struct OnePage {
 
 impl OnePage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        error_for(&self.error, field)
+        field_error(&self.error, field)
     }
 }
 
@@ -327,7 +321,7 @@ impl RegisterPage {
         if self.error_record.is_some() {
             return None;
         }
-        error_for(&self.error, field)
+        field_error(&self.error, field)
     }
 
     fn record_error(&self, id: &i64) -> Option<&str> {
