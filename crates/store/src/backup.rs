@@ -33,6 +33,14 @@ pub struct Snapshot {
 }
 
 const OBJECTS: &str = "SELECT sha256 FROM evidence UNION SELECT pdf_sha256 FROM case_letter UNION SELECT pdf_sha256 FROM certificate_seal";
+/// The application's tables (not the migrator's, not the name index's FTS shadow tables).
+const SQLITE_TABLES: &str =
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+     AND name <> '_sqlx_migrations' AND sql NOT LIKE 'CREATE VIRTUAL%'
+     AND name NOT LIKE 'certificate_name_%' ORDER BY name";
+const PG_TABLES: &str = "SELECT table_name::text FROM information_schema.tables
+     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+       AND table_name <> '_sqlx_migrations' ORDER BY table_name";
 const HEAD: &str = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1";
 const VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
 
@@ -91,13 +99,7 @@ pub async fn snapshot(db: &Db, dir: &Path) -> Result<Snapshot> {
             sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .execute(&mut *conn)
                 .await?;
-            let tables: Vec<String> = sqlx::query_scalar(
-                "SELECT table_name::text FROM information_schema.tables
-                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-                   AND table_name <> '_sqlx_migrations' ORDER BY table_name",
-            )
-            .fetch_all(&mut *conn)
-            .await?;
+            let tables: Vec<String> = sqlx::query_scalar(PG_TABLES).fetch_all(&mut *conn).await?;
             let deps: Vec<(String, String)> = sqlx::query_as(
                 "SELECT tc.table_name::text, ccu.table_name::text
                  FROM information_schema.table_constraints tc
@@ -150,13 +152,9 @@ pub async fn describe_sqlite(file: &Path) -> Result<Snapshot> {
         .read_only(true)
         .connect()
         .await?;
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-           AND name <> '_sqlx_migrations' AND sql NOT LIKE 'CREATE VIRTUAL%'
-           AND name NOT LIKE 'certificate_name_%' ORDER BY name",
-    )
-    .fetch_all(&mut conn)
-    .await?;
+    let tables: Vec<String> = sqlx::query_scalar(SQLITE_TABLES)
+        .fetch_all(&mut conn)
+        .await?;
     let mut s = Snapshot {
         schema_version: sqlx::query_scalar(VERSION).fetch_one(&mut conn).await?,
         audit_head: sqlx::query_as(HEAD).fetch_optional(&mut conn).await?,
@@ -178,25 +176,10 @@ pub async fn describe_sqlite(file: &Path) -> Result<Snapshot> {
 
 /// Rows per table of a live database (the same tables a snapshot counts).
 pub async fn row_counts(db: &Db) -> Result<BTreeMap<String, i64>> {
-    let tables: Vec<String> =
-        match db {
-            Db::Sqlite(p) => sqlx::query_scalar(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-               AND name <> '_sqlx_migrations' AND sql NOT LIKE 'CREATE VIRTUAL%'
-               AND name NOT LIKE 'certificate_name_%' ORDER BY name",
-            )
-            .fetch_all(p)
-            .await?,
-            Db::Pg(p) => {
-                sqlx::query_scalar(
-                    "SELECT table_name::text FROM information_schema.tables
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-               AND table_name <> '_sqlx_migrations' ORDER BY table_name",
-                )
-                .fetch_all(p)
-                .await?
-            }
-        };
+    let tables: Vec<String> = match db {
+        Db::Sqlite(p) => sqlx::query_scalar(SQLITE_TABLES).fetch_all(p).await?,
+        Db::Pg(p) => sqlx::query_scalar(PG_TABLES).fetch_all(p).await?,
+    };
     let mut out = BTreeMap::new();
     for t in tables {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {}", ident(&t)));

@@ -368,59 +368,39 @@ impl FileStore {
     /// hash to its name (written to `dest.part`, renamed when they do). Returns its size.
     pub async fn copy_out(&self, sha256: &str, dest: &Path) -> Result<u64, FileError> {
         let part = dest.with_extension("part");
-        if let FileStore::Local { root, .. } = self {
-            // One blocking task per object with plain reads and writes: no hop to the blocking
-            // pool per chunk, and the hashing off the async threads.
-            let (src, part, dest, sha) = (
-                root.join(object_key(sha256)),
-                part.clone(),
-                dest.to_path_buf(),
-                sha256.to_string(),
-            );
-            return tokio::task::spawn_blocking(move || copy_verified(&src, &part, &dest, &sha))
+        let store = match self {
+            FileStore::Local { root, .. } => {
+                // One blocking task per object with plain reads and writes: no hop to the
+                // blocking pool per chunk, and the hashing off the async threads.
+                let (src, dest, sha) = (
+                    root.join(object_key(sha256)),
+                    dest.to_path_buf(),
+                    sha256.to_string(),
+                );
+                return tokio::task::spawn_blocking(move || {
+                    copy_verified(&src, &part, &dest, &sha)
+                })
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
-        }
+            }
+            FileStore::S3 { store, .. } => store,
+        };
+        let get = store
+            .get(&ObjectPath::from(object_key(sha256)))
+            .await
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => FileError::Missing(sha256.to_string()),
+                other => FileError::Object(other),
+            })?;
         let mut out = fs::File::create(&part).await?;
         let mut h = Sha256::new();
         let mut size = 0u64;
-        match self {
-            FileStore::Local { root, .. } => {
-                let mut f = fs::File::open(root.join(object_key(sha256)))
-                    .await
-                    .map_err(|e| match e.kind() {
-                        std::io::ErrorKind::NotFound => FileError::Missing(sha256.to_string()),
-                        _ => FileError::Io(e),
-                    })?;
-                let mut buf = vec![0u8; 1 << 20];
-                loop {
-                    let n = f.read(&mut buf).await?;
-                    if n == 0 {
-                        break;
-                    }
-                    h.update(&buf[..n]);
-                    size += n as u64;
-                    out.write_all(&buf[..n]).await?;
-                }
-            }
-            FileStore::S3 { store, .. } => {
-                let get = store
-                    .get(&ObjectPath::from(object_key(sha256)))
-                    .await
-                    .map_err(|e| match e {
-                        object_store::Error::NotFound { .. } => {
-                            FileError::Missing(sha256.to_string())
-                        }
-                        other => FileError::Object(other),
-                    })?;
-                let mut s = get.into_stream();
-                while let Some(chunk) = s.next().await {
-                    let chunk = chunk?;
-                    h.update(&chunk);
-                    size += chunk.len() as u64;
-                    out.write_all(&chunk).await?;
-                }
-            }
+        let mut s = get.into_stream();
+        while let Some(chunk) = s.next().await {
+            let chunk = chunk?;
+            h.update(&chunk);
+            size += chunk.len() as u64;
+            out.write_all(&chunk).await?;
         }
         out.sync_all().await?;
         drop(out);
