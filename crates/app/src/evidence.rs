@@ -108,6 +108,15 @@ impl App {
         let stored = upload.finish().await.map_err(file_error)?;
         let size =
             i64::try_from(stored.size).map_err(|_| AppError::Internal("size overflow".into()))?;
+        // An empty file proves nothing; refused before anything is recorded (its object, if
+        // new, is left for the orphan clean-up like an interrupted upload's).
+        if size == 0 {
+            return Err(AppError::invalid(
+                "file",
+                format!("文件“{name}”是空文件（0 字节），请选择有内容的文件"),
+                format!("the file \"{name}\" is empty (0 bytes); choose a file with content"),
+            ));
+        }
         let mut tx = self.db.begin().await?;
         let ev = repo::insert(
             &mut tx,

@@ -19,7 +19,7 @@ pub enum Stage {
     AcceptanceReview,
     /// 补充资料中 — supplement requested; the one-month deadline runs; the clock is paused.
     Supplementing,
-    /// 逾期未补正 — the deadline passed; the lead terminates or extends.
+    /// 逾期未补充资料 — the deadline passed; the lead terminates or extends.
     Lapsed,
     /// 立项：起草委托协议 (5.3)
     AgreementDrafting,
@@ -101,7 +101,7 @@ impl Stage {
             Stage::Submitted => ("已提交", "Submitted"),
             Stage::AcceptanceReview => ("受理审查", "Acceptance review"),
             Stage::Supplementing => ("补充资料中", "Supplementing"),
-            Stage::Lapsed => ("逾期未补正", "Lapsed"),
+            Stage::Lapsed => ("逾期未补充资料", "Supplement overdue"),
             Stage::AgreementDrafting => ("起草委托协议", "Drafting the agreement"),
             Stage::AgreementSent => ("委托协议已发送", "Agreement sent"),
             Stage::AgreementSigned => ("委托协议已签署", "Agreement signed"),
@@ -133,6 +133,30 @@ impl Stage {
         )
     }
 
+    /// The step of the process (5.1) this stage belongs to, as an index into [`STEPS`]
+    /// (申请 → 受理 → 协议 → 评估 → 专家评审 → 发证); `Certified` is past the last step
+    /// (`STEPS.len()`). A case closed without a certificate has no step of its own: the step it
+    /// stopped at is that of the stage it left.
+    pub fn step(self) -> Option<usize> {
+        use Stage::*;
+        Some(match self {
+            Draft | Submitted => 0,
+            AcceptanceReview | Supplementing | Lapsed => 1,
+            AgreementDrafting | AgreementSent | AgreementSigned | AgreementEffective => 2,
+            Evaluation => 3,
+            ExpertReview => 4,
+            Certification => 5,
+            Certified => STEPS.len(),
+            NotAccepted | Failed | Terminated | Withdrawn => return None,
+        })
+    }
+
+    /// Accepted (予以受理, 5.2): from then on the case number is the 受理编号; before, it
+    /// is the 申请编号.
+    pub fn accepted(self) -> bool {
+        self.step().is_some_and(|s| s >= 2) || self == Stage::Failed
+    }
+
     /// The project clock (九.3) runs from filing to issuance, except while the applicant
     /// supplements and from sending the agreement until payment.
     pub fn clock_runs(self) -> bool {
@@ -146,6 +170,16 @@ impl Stage {
         )
     }
 }
+
+/// The six steps of the process (5.1) as the stepper on a case page shows them.
+pub const STEPS: [(&str, &str); 6] = [
+    ("申请", "Application"),
+    ("受理", "Acceptance"),
+    ("协议", "Agreement"),
+    ("评估", "Evaluation"),
+    ("专家评审", "Expert review"),
+    ("发证", "Certification"),
+];
 
 /// Stored stages read back typed (the database's CHECK constraint allows only these).
 impl TryFrom<String> for Stage {
@@ -262,8 +296,8 @@ impl Transition {
             File => ("建档立项", "File the case"),
             RequestSupplement => ("要求补充资料", "Request a supplement"),
             Resubmit => ("提交补充资料", "Resubmit"),
-            MarkLapsed => ("逾期未补正", "Mark lapsed"),
-            ExtendSupplement => ("延长补正期限", "Extend the deadline"),
+            MarkLapsed => ("逾期未补充资料", "Mark the supplement overdue"),
+            ExtendSupplement => ("延长补充资料期限", "Extend the supplement deadline"),
             Terminate => ("终止", "Terminate"),
             NotAccept => ("不予受理", "Do not accept"),
             Accept => ("予以受理", "Accept"),
@@ -283,6 +317,50 @@ impl Transition {
     }
 
     /// Who may perform it.
+    /// A note is required: the opinion or reason the decision rests on (5.2's review
+    /// opinion, the panel's opinion, the reason for returning, extending or terminating).
+    pub fn needs_note(self) -> bool {
+        use Transition::*;
+        matches!(
+            self,
+            RequestSupplement
+                | NotAccept
+                | Accept
+                | ExtendSupplement
+                | Terminate
+                | ReturnToApplicant
+                | PanelPass
+                | PanelFail
+                | PanelReturn
+        )
+    }
+
+    /// A step that ends the case without a certificate, cannot be undone, and is confirmed
+    /// with its consequence before it is taken: its consequence in words.
+    pub fn consequence(self) -> Option<Text> {
+        use Transition::*;
+        let (zh, en) = match self {
+            Withdraw => (
+                "撤回后本申请即告结束，不能恢复；如需再申请，须重新提交申请。",
+                "Withdrawn, the application ends and cannot be restored; applying again needs a new application.",
+            ),
+            NotAccept => (
+                "不予受理后本案件结束，并向申请单位发出不予受理决定书；申请单位可提出申诉（七）。",
+                "Refused, the case ends and the applicant receives the refusal letter; it may appeal (7).",
+            ),
+            Terminate => (
+                "终止后本案件结束，申请单位须重新申请。",
+                "Terminated, the case ends; the applicant must apply again.",
+            ),
+            PanelFail => (
+                "评审未通过后本案件结束；申请单位可提出申诉（七）。",
+                "Failed, the case ends; the applicant may appeal (7).",
+            ),
+            _ => return None,
+        };
+        Some(Text::new(zh, en))
+    }
+
     pub fn performer(self) -> Performer {
         use Role::*;
         use Transition::*;

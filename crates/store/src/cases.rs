@@ -130,6 +130,19 @@ pub struct Filter<'a> {
     pub stage: Option<&'a str>,
     /// Only cases not closed.
     pub open_only: bool,
+    /// Leave out drafts (the centre does not see an application before it is submitted).
+    pub no_drafts: bool,
+    /// One case by its id (a case number searched for).
+    pub id: Option<i64>,
+    /// The applicant's USCC, exactly.
+    pub uscc: Option<&'a str>,
+    /// Part of the applicant's name.
+    pub name_like: Option<&'a str>,
+    /// The assigned project lead.
+    pub lead_id: Option<i64>,
+    /// Filed (建档立项) on or after / on or before these ISO days.
+    pub filed_from: Option<&'a str>,
+    pub filed_to: Option<&'a str>,
 }
 
 /// One page of cases, newest first, with the total count of the filter. The rows' `profile`
@@ -144,22 +157,58 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     // `$1 IS NULL OR …` filter would scan every row, JSON facts included).
     let mut conds = Vec::new();
     let mut n = 0;
-    if f.organization_id.is_some() {
+    let mut next = || {
         n += 1;
-        conds.push(format!("organization_id = ${n}"));
+        n
+    };
+    if f.organization_id.is_some() {
+        conds.push(format!("a.organization_id = ${}", next()));
     }
     if f.stage.is_some() {
-        n += 1;
-        conds.push(format!("stage = ${n}"));
+        conds.push(format!("a.stage = ${}", next()));
     }
     if f.open_only {
-        conds.push("closed_on IS NULL".to_string());
+        conds.push("a.closed_on IS NULL".to_string());
     }
+    if f.no_drafts {
+        conds.push("a.stage <> 'draft'".to_string());
+    }
+    if f.id.is_some() {
+        conds.push(format!("a.id = ${}", next()));
+    }
+    if f.lead_id.is_some() {
+        conds.push(format!("a.lead_id = ${}", next()));
+    }
+    if f.filed_from.is_some() {
+        conds.push(format!("a.filed_on >= ${}", next()));
+    }
+    if f.filed_to.is_some() {
+        conds.push(format!("a.filed_on <= ${}", next()));
+    }
+    // The applicant's facts: only then is the organisation joined for the filter.
+    let mut join = "";
+    if f.uscc.is_some() {
+        join = " JOIN organization ao ON ao.id = a.organization_id";
+        conds.push(format!("ao.uscc = ${}", next()));
+    }
+    if f.name_like.is_some() {
+        join = " JOIN organization ao ON ao.id = a.organization_id";
+        conds.push(format!("ao.name LIKE ${} ESCAPE '\\'", next()));
+    }
+    let n = n;
     let filter = if conds.is_empty() {
-        String::new()
+        join.to_string()
     } else {
-        format!(" WHERE {}", conds.join(" AND "))
+        format!("{join} WHERE {}", conds.join(" AND "))
     };
+    let like = f.name_like.map(|q| {
+        format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
     let fields: Vec<String> = COLUMNS
         .split(", ")
         .filter(|c| *c != "profile")
@@ -172,13 +221,13 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     // Each element is `{"case": {…the row…}, "org_name": …}`, the shape of `Listed`.
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT COALESCE({agg}({obj}('case', {obj}({}), 'org_name', o.name)){cast}, '[]') FROM
-           (SELECT * FROM application_case{filter} ORDER BY id DESC LIMIT ${} OFFSET ${}) c
+           (SELECT a.* FROM application_case a{filter} ORDER BY a.id DESC LIMIT ${} OFFSET ${}) c
            JOIN organization o ON o.id = c.organization_id",
         fields.join(", "),
         n + 1,
         n + 2
     ));
-    let count = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM application_case{filter}"));
+    let count = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM application_case a{filter}"));
     let json: String = on_pool!(db, p => {
         let mut q = sqlx::query_scalar::<_, String>(sql);
         if let Some(o) = f.organization_id {
@@ -186,6 +235,24 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         }
         if let Some(s) = f.stage {
             q = q.bind(s);
+        }
+        if let Some(x) = f.id {
+            q = q.bind(x);
+        }
+        if let Some(x) = f.lead_id {
+            q = q.bind(x);
+        }
+        if let Some(x) = f.filed_from {
+            q = q.bind(x);
+        }
+        if let Some(x) = f.filed_to {
+            q = q.bind(x);
+        }
+        if let Some(x) = f.uscc {
+            q = q.bind(x);
+        }
+        if let Some(x) = &like {
+            q = q.bind(x.as_str());
         }
         q.bind(limit).bind(offset).fetch_one(p).await
     })?;
@@ -196,6 +263,24 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         }
         if let Some(s) = f.stage {
             q = q.bind(s);
+        }
+        if let Some(x) = f.id {
+            q = q.bind(x);
+        }
+        if let Some(x) = f.lead_id {
+            q = q.bind(x);
+        }
+        if let Some(x) = f.filed_from {
+            q = q.bind(x);
+        }
+        if let Some(x) = f.filed_to {
+            q = q.bind(x);
+        }
+        if let Some(x) = f.uscc {
+            q = q.bind(x);
+        }
+        if let Some(x) = &like {
+            q = q.bind(x.as_str());
         }
         q.fetch_one(p).await
     })?;

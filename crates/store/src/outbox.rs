@@ -120,3 +120,26 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
         crate::on_pool!(db, p => sqlx::query_as::<_, (String, i64)>("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status").fetch_all(p).await)?,
     )
 }
+
+/// A message as its recipient's notifications page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Sent {
+    pub id: i64,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub created_us: i64,
+    /// JSON array of `{name, media_type, content}` (the names are shown).
+    pub attachments: String,
+}
+
+/// The latest `limit` messages to `email` (any case), newest first.
+pub async fn for_recipient(db: &Db, email: &str, limit: i64) -> Result<Vec<Sent>> {
+    Ok(crate::on_pool!(db, p => sqlx::query_as::<_, Sent>(
+        "SELECT id, subject, body, status, created_us, attachments FROM outbox
+         WHERE lower(recipient) = lower($1) ORDER BY id DESC LIMIT $2")
+        .bind(email)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
+}

@@ -135,12 +135,31 @@ where
     }
 }
 
+/// A refusal's message for people: a fact of the application form is named by its label
+/// ("统一社会信用代码：…"), never by its internal path (`profile.organization.uscc`); other
+/// messages already name what they are about in words.
+pub(crate) fn flash_text(field: Option<&str>, message: &str, lang: Lang) -> String {
+    let path = field.map(|f| f.strip_prefix("profile.").unwrap_or(f));
+    let label = path.and_then(|p| {
+        zizhi_domain::profile::MANDATORY_FIELDS
+            .iter()
+            .find(|m| m.path == p)
+            .map(|m| lang.pick(m.label.0, m.label.1))
+    });
+    match label {
+        Some(l) if !message.contains(l) => format!("{l}{}{message}", lang.pick("：", ": ")),
+        _ => message.to_string(),
+    }
+}
+
 /// A flash message for a failed action, on the same page.
 pub(crate) fn failure_flash(ctx: &Ctx, e: AppError) -> Result<(String, StatusCode), Box<Response>> {
     let f = ctx.fail(e);
     if f.status.is_server_error() || f.status == StatusCode::FORBIDDEN {
         return Err(Box::new(f.into_response()));
     }
-    let field = f.field.map(|x| format!(" [{x}]")).unwrap_or_default();
-    Ok((format!("{}{field}", f.message.get(ctx.lang)), f.status))
+    Ok((
+        flash_text(f.field.as_deref(), f.message.get(ctx.lang), ctx.lang),
+        f.status,
+    ))
 }

@@ -93,7 +93,7 @@ impl App {
                 None,
                 *id,
                 Transition::MarkLapsed,
-                "补正期限已过 / supplement deadline passed",
+                "补充资料期限已过 / supplement deadline passed",
                 today,
                 None,
             )

@@ -289,9 +289,9 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let filter = repo::Filter {
-            organization_id: None,
             stage: Some(Stage::Certification.as_str()),
             open_only: true,
+            ..Default::default()
         };
         let (rows, _) = repo::page(&self.db, &filter, 1000, 0).await?;
         let waiting = rows

@@ -25,7 +25,7 @@ pub struct CaseDetail {
     /// The certificate issued on the case, once issued.
     pub certificate: Option<zizhi_store::certificates::Certificate>,
     /// The viewer, for [`CaseDetail::may`].
-    viewer: Actor,
+    pub(crate) viewer: Actor,
 }
 
 impl CaseDetail {

@@ -14,7 +14,7 @@ impl App {
     /// 待办: the cases waiting for this actor, oldest first, each with what is to be done: the
     /// transitions of the actor's role, and the work that is not a transition — an assessor's
     /// judgements on a team, an expert's vote on a panel, a certificate officer's batching.
-    pub async fn todo(&self, actor: &Actor) -> Result<Vec<(CaseRow, Vec<Text>)>> {
+    pub async fn todo(&self, actor: &Actor) -> Result<Vec<TodoItem>> {
         use zizhi_domain::roles::Role;
         let me = Performer::Role(actor.role);
         // Only the stages where this role has work, each read in full (a plain "latest cases"
@@ -26,7 +26,10 @@ impl App {
                     t.performer() == me && t.target(*s).is_some() && *t != Transition::Withdraw
                 }) || matches!(
                     (actor.role, s),
-                    (Role::Assessor, Stage::Evaluation)
+                    (
+                        Role::Applicant,
+                        Stage::Submitted | Stage::AgreementSent | Stage::AgreementEffective
+                    ) | (Role::Assessor, Stage::Evaluation)
                         | (Role::Expert, Stage::ExpertReview)
                         | (Role::CertificateOfficer, Stage::Certification)
                 )
@@ -38,12 +41,25 @@ impl App {
             let filter = repo::Filter {
                 organization_id,
                 stage: Some(s.as_str()),
-                open_only: false,
+                ..Default::default()
             };
             let (rows, _) = repo::page(&self.db, &filter, 10_000, 0).await?;
-            waiting.extend(rows.into_iter().map(|l| l.case));
+            waiting.extend(rows);
         }
-        waiting.sort_by_key(|c| std::cmp::Reverse(c.id));
+        waiting.sort_by_key(|l| std::cmp::Reverse(l.case.id));
+        // The project clock's target day for the centre's steps (九.3), read once.
+        let mut pauses: std::collections::HashMap<i64, Vec<Pause>> = Default::default();
+        if actor.role.is_staff() {
+            for (case_id, p) in repo::open_pauses(&self.db).await? {
+                if let Some(start) = date(&p.start_on) {
+                    pauses.entry(case_id).or_default().push(Pause {
+                        start,
+                        end: p.end_on.as_deref().and_then(date),
+                    });
+                }
+            }
+        }
+        let today = self.clock.today();
         // The actor's seats on teams and panels, and votes cast, read once for all cases.
         let (duties, voted) = match actor.role {
             Role::Assessor | Role::Expert => (
@@ -53,7 +69,8 @@ impl App {
             _ => (Vec::new(), Vec::new()),
         };
         let mut out = Vec::new();
-        for c in waiting {
+        for l in waiting {
+            let c = l.case;
             let stage = c.stage;
             let mut steps: Vec<Text> = Transition::ALL
                 .into_iter()
@@ -97,13 +114,85 @@ impl App {
                 }
                 _ => {}
             }
+            // The applicant's work is what the case waits for from it, in its own words
+            // (signing and paying included, 5.3).
+            if actor.role == Role::Applicant {
+                steps = super::waiting::expected(&c, stage, None)
+                    .into_iter()
+                    .filter(|e| e.role == Role::Applicant)
+                    .map(|e| e.task)
+                    .collect();
+            }
+            let due = if stage == Stage::Supplementing {
+                c.supplement_due.as_deref().and_then(date)
+            } else if stage.clock_runs() && actor.role.is_staff() {
+                c.filed_on.as_deref().and_then(date).map(|filed| {
+                    let ps = pauses.get(&c.id).map_or(&[][..], |v| v.as_slice());
+                    clock::compute(filed, ps, today, None).target_due
+                })
+            } else {
+                None
+            };
             if !steps.is_empty() {
-                out.push((c, steps));
+                out.push(TodoItem {
+                    case: c,
+                    holder: l.org_name,
+                    tasks: steps,
+                    due,
+                });
             }
         }
         out.reverse();
         Ok(out)
     }
+}
+
+/// The case list's search and filters.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct CaseQuery {
+    /// A case number, a USCC or part of the applicant's name.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub stage: Option<String>,
+    #[serde(default)]
+    pub lead_id: Option<i64>,
+    /// Overdue, or due within 15 days (九.3's warning).
+    #[serde(default)]
+    pub due: Option<DueFilter>,
+    /// Filed (建档立项) from / to, ISO days.
+    #[serde(default, rename = "from")]
+    pub filed_from: Option<String>,
+    #[serde(default, rename = "to")]
+    pub filed_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueFilter {
+    Overdue,
+    Within15,
+}
+
+/// A row of the case list: the case, its clock and its deadline.
+#[derive(Debug, Clone)]
+pub struct ListedCase {
+    pub listed: repo::Listed,
+    pub clock: Option<Clock>,
+    /// The supplement deadline, or the project's target day while the clock runs.
+    pub due: Option<chrono::NaiveDate>,
+}
+
+/// One line of a person's 待办: the case, its applicant, what is to be done, and by when.
+#[derive(Debug, Clone)]
+pub struct TodoItem {
+    pub case: CaseRow,
+    /// The applicant organisation's name.
+    pub holder: String,
+    pub tasks: Vec<Text>,
+    /// The supplement deadline (5.2), or the project's three-month target (九.3) for the
+    /// centre's steps while the clock runs.
+    pub due: Option<chrono::NaiveDate>,
 }
 
 /// One open case on the staff dashboard, with its clock.
@@ -145,7 +234,6 @@ impl App {
         page: i64,
         per_page: i64,
     ) -> Result<(Vec<repo::Listed>, i64)> {
-        let organization_id = listed_organization(actor)?;
         if let Some(s) = stage
             && Stage::parse(s).is_none()
         {
@@ -170,12 +258,153 @@ impl App {
                 format!("page must be between 1 and {MAX_PAGE}"),
             ));
         }
+        let q = CaseQuery {
+            stage: stage.map(str::to_string),
+            ..Default::default()
+        };
+        self.cases_search(actor, &q, page, per_page)
+            .await
+            .map(|(rows, total)| (rows.into_iter().map(|r| r.listed).collect(), total))
+    }
+
+    /// The case list with its search and filters (see [`CaseQuery`]), each row with its
+    /// deadline; the centre never sees an applicant's unsubmitted drafts.
+    pub async fn cases_search(
+        &self,
+        actor: &Actor,
+        q: &CaseQuery,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<ListedCase>, i64)> {
+        let organization_id = listed_organization(actor)?;
+        let stage = q.stage.as_deref().filter(|s| !s.is_empty());
+        if let Some(s) = stage
+            && (Stage::parse(s).is_none() || (actor.role.is_staff() && s == "draft"))
+        {
+            return Err(AppError::invalid(
+                "stage",
+                format!("未知的阶段“{s}”"),
+                format!("unknown stage \"{s}\""),
+            ));
+        }
+        if !(1..=10_000).contains(&per_page) {
+            return Err(AppError::invalid(
+                "per_page",
+                "每页条数应在 1 到 10000 之间",
+                "per_page must be between 1 and 10000",
+            ));
+        }
+        // Bounded, so that the offset cannot overflow (a huge page was a 500 on PostgreSQL).
+        if !(1..=MAX_PAGE).contains(&page) {
+            return Err(AppError::invalid(
+                "page",
+                format!("页码应在 1 到 {MAX_PAGE} 之间"),
+                format!("page must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let day = |field: &str, v: &Option<String>| -> Result<Option<String>> {
+            match v.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+                None => Ok(None),
+                Some(x) => date(x).map(|d| Some(d.to_string())).ok_or_else(|| {
+                    AppError::invalid(
+                        field,
+                        format!("日期“{x}”无法识别，请按 2026-12-31 的格式填写"),
+                        format!("the date \"{x}\" is not understood; write it as 2026-12-31"),
+                    )
+                }),
+            }
+        };
+        let filed_from = day("from", &q.filed_from)?;
+        let filed_to = day("to", &q.filed_to)?;
+        // One search box: a case number (ZZ-2026-00042, or just 42), a USCC, or part of a name.
+        let text = q.q.as_deref().map(str::trim).filter(|x| !x.is_empty());
+        let (mut id, mut uscc, mut name) = (None, None, None);
+        if let Some(t) = text {
+            let digits = t.rsplit('-').next().filter(|d| {
+                !d.is_empty() && d.len() <= 12 && d.bytes().all(|b| b.is_ascii_digit())
+            });
+            let upper = t.to_ascii_uppercase();
+            if let Some(d) = digits.filter(|_| upper.starts_with("ZZ-") || !t.contains('-')) {
+                id = d.parse::<i64>().ok();
+            } else if t.len() == 18 && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                uscc = Some(upper);
+            } else {
+                name = Some(t.to_string());
+            }
+        }
         let filter = repo::Filter {
             organization_id,
             stage,
-            open_only: false,
+            open_only: q.due.is_some(),
+            no_drafts: actor.role.is_staff(),
+            id,
+            uscc: uscc.as_deref(),
+            name_like: name.as_deref(),
+            lead_id: q.lead_id,
+            filed_from: filed_from.as_deref(),
+            filed_to: filed_to.as_deref(),
         };
-        Ok(repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?)
+        let today = self.clock.today();
+        let pauses = self.open_pause_map().await?;
+        let with_due = |l: repo::Listed| {
+            let clock = l.case.filed_on.as_deref().and_then(date).map(|filed| {
+                let ps = pauses.get(&l.case.id).map_or(&[][..], |v| v.as_slice());
+                clock::compute(filed, ps, today, l.case.closed_on.as_deref().and_then(date))
+            });
+            let due = if l.case.stage == Stage::Supplementing {
+                l.case.supplement_due.as_deref().and_then(date)
+            } else if l.case.stage.clock_runs() {
+                clock.as_ref().map(|k| k.target_due)
+            } else {
+                None
+            };
+            ListedCase {
+                listed: l,
+                clock,
+                due,
+            }
+        };
+        match q.due {
+            None => {
+                let (rows, total) =
+                    repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?;
+                Ok((rows.into_iter().map(with_due).collect(), total))
+            }
+            // By the clock (九.3): read the open cases, keep the overdue or nearly due ones.
+            Some(want) => {
+                let (rows, _) = repo::page(&self.db, &filter, i64::MAX, 0).await?;
+                let kept: Vec<ListedCase> = rows
+                    .into_iter()
+                    .map(with_due)
+                    .filter(|r| {
+                        let Some(d) = r.due else { return false };
+                        let left = (d - today).num_days();
+                        match want {
+                            DueFilter::Overdue => left < 0,
+                            DueFilter::Within15 => (0..=15).contains(&left),
+                        }
+                    })
+                    .collect();
+                let total = kept.len() as i64;
+                let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+                let take = usize::try_from(per_page).unwrap_or(usize::MAX);
+                Ok((kept.into_iter().skip(skip).take(take).collect(), total))
+            }
+        }
+    }
+
+    /// The open cases' pauses, by case (for their clocks).
+    async fn open_pause_map(&self) -> Result<std::collections::HashMap<i64, Vec<Pause>>> {
+        let mut pauses: std::collections::HashMap<i64, Vec<Pause>> = Default::default();
+        for (case_id, p) in repo::open_pauses(&self.db).await? {
+            if let Some(start) = date(&p.start_on) {
+                pauses.entry(case_id).or_default().push(Pause {
+                    start,
+                    end: p.end_on.as_deref().and_then(date),
+                });
+            }
+        }
+        Ok(pauses)
     }
 
     /// 工作台: every open case with its project clock, most urgent first (九.3: warn 15 days
@@ -186,9 +415,8 @@ impl App {
         }
         listed_organization(actor)?;
         let filter = repo::Filter {
-            organization_id: None,
-            stage: None,
             open_only: true,
+            ..Default::default()
         };
         let (rows, _) = repo::page(&self.db, &filter, i64::MAX, 0).await?;
         let mut pauses: std::collections::HashMap<i64, Vec<Pause>> = Default::default();

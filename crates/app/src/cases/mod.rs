@@ -25,6 +25,7 @@ pub mod lists;
 pub mod panel;
 pub mod submission;
 pub mod transition;
+pub mod waiting;
 
 use chrono::{Datelike, NaiveDate};
 use zizhi_domain::case::Stage;

@@ -83,19 +83,7 @@ impl App {
         let by = actor.map_or(Performer::System, |a| Performer::Role(a.role));
         let note = note.trim();
         crate::limits::bounded("note", note, crate::limits::TEXT)?;
-        if matches!(
-            t,
-            RequestSupplement
-                | NotAccept
-                | Accept
-                | ExtendSupplement
-                | Terminate
-                | ReturnToApplicant
-                | PanelPass
-                | PanelFail
-                | PanelReturn
-        ) && note.is_empty()
-        {
+        if t.needs_note() && note.is_empty() {
             let (zh, en) = match t {
                 ReturnToApplicant => ("请写明退回的理由", "give the reason for returning it"),
                 PanelPass | PanelFail | PanelReturn => (
@@ -219,7 +207,26 @@ impl App {
         m: &Mail,
         attach: &[Attachment],
     ) -> Result<()> {
-        self.mail_organization(tx, c.organization_id, m, attach)
+        // Every message about a case names it and links to it (issue 13): the number in the
+        // subject, an absolute link at the end.
+        let number = super::case_number(c);
+        let link = format!(
+            "{}/cases/{}",
+            self.documents.public_url.trim_end_matches('/'),
+            c.id
+        );
+        let m = Mail {
+            subject: if m.subject.contains(&number) {
+                m.subject.clone()
+            } else {
+                format!("【{number}】{}", m.subject)
+            },
+            body: format!(
+                "{}\n\n案件编号 / Case: {number}\n查看 / View: {link}\n",
+                m.body.trim_end()
+            ),
+        };
+        self.mail_organization(tx, c.organization_id, &m, attach)
             .await
     }
 

@@ -39,12 +39,18 @@ fn ymd(s: &str) -> (u16, u8, u8) {
 /// Checked seals by certificate id: (signature holds, the sealed record).
 pub type SealMemo = Arc<std::sync::Mutex<std::collections::HashMap<i64, (bool, Option<Record>)>>>;
 
+/// The centre's postal address as the guide gives it (十、联系方式): 资质评估处.
+pub const GUIDE_ADDRESS: &str =
+    "中国北京市海淀区上地西路 8 号院 1 号楼，中国信息安全测评中心 资质评估处（邮编：100085）";
+
 /// Where the documents come from: the fonts' directory, the centre's name, the public address
 /// the QR code points to, and the signing key.
 #[derive(Debug, Clone)]
 pub struct DocumentSettings {
     pub font_dir: std::path::PathBuf,
     pub centre_name: String,
+    /// Where applicants post the paper application (default: the guide's, 十、联系方式).
+    pub centre_address: String,
     /// `https://…` without a trailing slash: the QR code opens `{public_url}/verify/{number}`.
     pub public_url: String,
     pub signer: Arc<Signer>,
@@ -66,6 +72,7 @@ impl DocumentSettings {
         DocumentSettings {
             font_dir,
             centre_name,
+            centre_address: GUIDE_ADDRESS.into(),
             public_url,
             signer: Arc::new(signer),
             checked: Default::default(),

@@ -105,7 +105,7 @@ impl App {
                     .map_or_else(|| "—".into(), |d| date_str_text(d, Lang::Zh));
                 paragraphs.push(format!("贵单位提交的信息安全服务资质（{qualification}）认定申请材料经审查尚需补充。请于{due}前按以下意见补充资料："));
                 paragraphs.push(note.to_string());
-                paragraphs.push("逾期未补充的，申请按逾期未补正处理。".into());
+                paragraphs.push("逾期未补充的，按逾期未补充资料处理。".into());
             }
             NotAccept => {
                 paragraphs.push(format!("贵单位提交的信息安全服务资质（{qualification}）认定申请材料经审查不符合受理条件，测评中心决定不予受理。"));

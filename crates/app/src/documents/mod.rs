@@ -51,3 +51,15 @@ impl App {
         Ok(out)
     }
 }
+
+/// A list as an `.xlsx` workbook (a title row, a bold header, the rows as text): the pages'
+/// exports (cases, certificates, batches, audit).
+pub fn list_xlsx(
+    sheet: &str,
+    title: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> crate::Result<Vec<u8>> {
+    zizhi_docs::sheet::xlsx(sheet, title, header, rows)
+        .map_err(|e| crate::AppError::Internal(format!("xlsx: {e}")))
+}

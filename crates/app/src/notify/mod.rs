@@ -315,6 +315,20 @@ pub fn check_from(from: &str) -> Result<()> {
     })
 }
 
+impl App {
+    /// 通知: every e-mail zizhi sent (or is about to send) to the actor's address, newest
+    /// first — the latest 200; the page mirrors the mailbox.
+    pub async fn notifications(&self, actor: &crate::policy::Actor) -> Result<Vec<outbox::Sent>> {
+        let Some(u) = zizhi_store::users::by_id(&self.db, actor.user_id).await? else {
+            return Err(AppError::NotFound("user"));
+        };
+        if u.email.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(outbox::for_recipient(&self.db, &u.email, 200).await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -392,7 +392,7 @@ async fn a_passed_supplement_deadline_lapses_the_case_and_the_lead_terminates_it
             vec![Transition::ExtendSupplement, Transition::Terminate]
         );
         let c = app
-            .transition_case(&p.lead, c.id, Transition::Terminate, "逾期未补正，终止")
+            .transition_case(&p.lead, c.id, Transition::Terminate, "逾期未补充资料，终止")
             .await
             .unwrap();
         assert_eq!(stage(&c), Stage::Terminated);
@@ -1098,13 +1098,14 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             let todo = app.todo(&who).await.unwrap();
             let item = todo
                 .iter()
-                .find(|(c, _)| c.id == stage_case(stage))
+                .find(|i| i.case.id == stage_case(stage))
                 .unwrap_or_else(|| panic!("{user} should see the {stage:?} case"));
             assert!(
-                item.1.iter().any(|t| t.zh.contains(says)),
+                item.tasks.iter().any(|t| t.zh.contains(says)),
                 "{user}: {:?}",
-                item.1
+                item.tasks
             );
+            assert!(!item.holder.is_empty(), "each row names the applicant");
         }
         // Once the expert has voted, what remains is the panel's conclusion.
         let expert = app
@@ -1117,11 +1118,11 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             .await
             .unwrap();
         let todo = app.todo(&expert).await.unwrap();
-        let item = todo.iter().find(|(c, _)| c.id == review).unwrap();
+        let item = todo.iter().find(|i| i.case.id == review).unwrap();
         assert!(
-            !item.1.iter().any(|t| t.zh.contains("专家表决")),
+            !item.tasks.iter().any(|t| t.zh.contains("专家表决")),
             "{:?}",
-            item.1
+            item.tasks
         );
         // Bulk rows for benchmarks go under the demo organisation.
         let b = app.seed_bench(40, 100).await.unwrap();
@@ -1153,7 +1154,7 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             n,
             "every submitted case waits for the registrar"
         );
-        assert_eq!(todo[0].0.id, oldest, "oldest first");
+        assert_eq!(todo[0].case.id, oldest, "oldest first");
         assert!(matches!(
             app.cases_page(&admin, None, 0, 50).await,
             Err(AppError::Invalid { ref field, .. }) if field == "page"

@@ -317,7 +317,7 @@ fn demo_seeds_every_stage_once_and_says_so_the_second_time() {
     for stage in [
         "草稿",
         "补充资料中",
-        "逾期未补正",
+        "逾期未补充资料",
         "专家评审",
         "已发证",
         "已撤回",

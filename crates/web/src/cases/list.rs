@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use zizhi_app::cases::lists::{CaseQuery, DueFilter, MAX_PAGE};
 use zizhi_app::cases::{DashboardRow, case_number};
 use zizhi_app::policy::{Action, allowed};
 use zizhi_app::{Actor, AppError};
@@ -30,6 +31,10 @@ pub struct CaseRowView {
     pub level: String,
     pub kind: String,
     pub stage: String,
+    pub lead: String,
+    pub filed: String,
+    pub due: String,
+    pub due_class: &'static str,
 }
 
 #[derive(Template)]
@@ -38,21 +43,153 @@ struct CasesPage {
     c: Chrome,
     rows: Vec<CaseRowView>,
     can_create: bool,
+    is_staff: bool,
     stages: Vec<(&'static str, String)>,
-    stage: String,
+    leads: Vec<(i64, String)>,
+    q: ListQuery,
     page: i64,
     pages: i64,
     total: i64,
+    /// The query string of the filters in effect (for the pager and the export).
+    query: String,
+    /// A filter's error: (field, message), shown next to it.
+    error: Option<(String, String)>,
 }
 
-#[derive(Deserialize, Default)]
+/// The list's search and filters as the page's form sends them (every field a string, so
+/// that what was typed comes back as typed, and a wrong value is named, not a 500).
+#[derive(Deserialize, Default, Clone)]
 pub struct ListQuery {
     #[serde(default)]
+    q: String,
+    #[serde(default)]
     stage: String,
-    page: Option<i64>,
+    #[serde(default)]
+    lead: String,
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    page: String,
+}
+
+impl ListQuery {
+    fn to_app(&self) -> Result<(CaseQuery, i64), AppError> {
+        let lead_id = match self.lead.trim() {
+            "" => None,
+            x => Some(x.parse::<i64>().map_err(|_| {
+                AppError::invalid("lead", "请选择项目负责人", "choose a project lead")
+            })?),
+        };
+        let due = match self.due.trim() {
+            "" => None,
+            "overdue" => Some(DueFilter::Overdue),
+            "within_15" => Some(DueFilter::Within15),
+            _ => {
+                return Err(AppError::invalid(
+                    "due",
+                    "期限筛选只能是“已逾期”或“15 天内到期”",
+                    "the deadline filter is either overdue or due within 15 days",
+                ));
+            }
+        };
+        // An out-of-range page shows the last page (or the first), not an error.
+        let page = self
+            .page
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(1)
+            .clamp(1, MAX_PAGE);
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|x| !x.is_empty());
+        Ok((
+            CaseQuery {
+                q: opt(&self.q),
+                stage: opt(&self.stage),
+                lead_id,
+                due,
+                filed_from: opt(&self.from),
+                filed_to: opt(&self.to),
+            },
+            page,
+        ))
+    }
+
+    fn query_string(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                [
+                    ("q", &self.q),
+                    ("stage", &self.stage),
+                    ("lead", &self.lead),
+                    ("due", &self.due),
+                    ("from", &self.from),
+                    ("to", &self.to),
+                ]
+                .into_iter()
+                .filter(|(_, v)| !v.trim().is_empty()),
+            )
+            .finish()
+    }
 }
 
 const PER_PAGE: i64 = 50;
+
+/// The list's rows (and the total) for a query, with lead names and deadlines in words.
+async fn list_rows(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &Actor,
+    q: &CaseQuery,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<CaseRowView>, i64), AppError> {
+    let (list, total) = st.app.cases_search(a, q, page, per_page).await?;
+    let names: std::collections::HashMap<i64, String> = if a.role.is_staff() {
+        st.app
+            .staff_directory(a)
+            .await?
+            .into_iter()
+            .map(|(id, n, _)| (id, n))
+            .collect()
+    } else {
+        Default::default()
+    };
+    let today = st.app.clock.today();
+    let rows = list
+        .iter()
+        .map(|r| {
+            let l = &r.listed;
+            let (due, due_class) = match r.due {
+                Some(d) => crate::cases::banner::due_line(d, today, ctx.lang),
+                None => ("—".to_string(), ""),
+            };
+            CaseRowView {
+                id: l.case.id,
+                number: case_number(&l.case),
+                org: l.org_name.clone(),
+                level: level_name(l.case.level, ctx.lang),
+                kind: kind_name(l.case.kind.as_str(), ctx.lang),
+                stage: stage_name(l.case.stage.as_str(), ctx.lang),
+                lead: l
+                    .case
+                    .lead_id
+                    .and_then(|id| names.get(&id).cloned())
+                    .unwrap_or_else(|| "—".into()),
+                filed: l
+                    .case
+                    .filed_on
+                    .as_deref()
+                    .map_or_else(|| "—".into(), |d| day(d, ctx.lang)),
+                due,
+                due_class,
+            }
+        })
+        .collect();
+    Ok((rows, total))
+}
 
 async fn cases_page_with(
     st: &AppState,
@@ -62,24 +199,53 @@ async fn cases_page_with(
     flash: Option<(String, bool)>,
     status: StatusCode,
 ) -> Answer {
-    let stage = Some(q.stage.as_str()).filter(|s| !s.is_empty());
-    let page = q.page.unwrap_or(1);
-    let (list, total) = st
-        .app
-        .cases_page(a, stage, page, PER_PAGE)
-        .await
-        .or_fail(ctx)?;
-    let rows = list
-        .iter()
-        .map(|l| CaseRowView {
-            id: l.case.id,
-            number: case_number(&l.case),
-            org: l.org_name.clone(),
-            level: level_name(l.case.level, ctx.lang),
-            kind: kind_name(l.case.kind.as_str(), ctx.lang),
-            stage: stage_name(l.case.stage.as_str(), ctx.lang),
-        })
-        .collect();
+    let mut flash = flash;
+    let mut status = status;
+    // A filter's error shows next to its field; anything else above the list.
+    let mut error: Option<(String, String)> = None;
+    let mut refuse = |e: AppError| -> Result<(), Box<Response>> {
+        let f = ctx.fail(e);
+        if f.status.is_server_error() || f.status == StatusCode::FORBIDDEN {
+            return Err(Box::new(f.into_response()));
+        }
+        status = f.status;
+        let msg = f.message.get(ctx.lang).to_string();
+        match f.field.as_deref() {
+            Some(k @ ("q" | "stage" | "lead" | "due" | "from" | "to")) => {
+                error = Some((k.to_string(), msg))
+            }
+            _ => flash = Some((msg, true)),
+        }
+        Ok(())
+    };
+    let (rows, total, page) = match q.to_app() {
+        Ok((cq, page)) => match list_rows(st, ctx, a, &cq, page, PER_PAGE).await {
+            Ok((rows, total)) => {
+                // Past the last page: the last page.
+                let last = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+                if page > last {
+                    let (rows, total) = list_rows(st, ctx, a, &cq, last, PER_PAGE)
+                        .await
+                        .or_fail(ctx)?;
+                    (rows, total, last)
+                } else {
+                    (rows, total, page)
+                }
+            }
+            Err(e) => {
+                if let Err(r) = refuse(e) {
+                    return Ok(*r);
+                }
+                (Vec::new(), 0, 1)
+            }
+        },
+        Err(e) => {
+            if let Err(r) = refuse(e) {
+                return Ok(*r);
+            }
+            (Vec::new(), 0, 1)
+        }
+    };
     let mut ch = chrome(ctx, "/cases");
     if let Some((m, err)) = flash {
         ch = with_flash(ch, m, err);
@@ -87,15 +253,32 @@ async fn cases_page_with(
     let can_create = a
         .organization_id
         .is_some_and(|o| allowed(a, &Action::CreateCase { organization_id: o }));
+    let leads = if a.role.is_staff() {
+        st.app
+            .staff_directory(a)
+            .await
+            .or_fail(ctx)?
+            .into_iter()
+            .filter(|(_, _, r)| *r == zizhi_domain::roles::Role::ProjectLead)
+            .map(|(id, n, _)| (id, n))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page_view = CasesPage {
+        error,
         c: ch,
         rows,
         can_create,
+        is_staff: a.role.is_staff(),
         stages: Stage::ALL
             .iter()
+            .filter(|s| !(a.role.is_staff() && **s == Stage::Draft))
             .map(|s| (s.as_str(), s.name().get(ctx.lang).to_string()))
             .collect(),
-        stage: q.stage.clone(),
+        leads,
+        query: q.query_string(),
+        q: q.clone(),
         page,
         pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
         total,
@@ -112,6 +295,60 @@ pub async fn cases_page(
     cases_page_with(&st, &ctx, &a, &q, None, StatusCode::OK)
         .await
         .into_response()
+}
+
+/// `GET /cases.xlsx`: the list as the filters give it, every matching case (up to 10 000), as
+/// an Excel workbook.
+pub async fn cases_xlsx(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    QueryOf(q): QueryOf<ListQuery>,
+) -> Answer {
+    let (cq, _) = q.to_app().map_err(|e| ctx.fail(e))?;
+    let (rows, _) = list_rows(&st, &ctx, &a, &cq, 1, 10_000)
+        .await
+        .or_fail(&ctx)?;
+    let lang = ctx.lang;
+    let header = [
+        lang.pick("编号", "Number"),
+        lang.pick("申请单位", "Applicant"),
+        lang.pick("级别", "Level"),
+        lang.pick("类型", "Kind"),
+        lang.pick("阶段", "Stage"),
+        lang.pick("项目负责人", "Project lead"),
+        lang.pick("建档立项日期", "Filed on"),
+        lang.pick("期限", "Due"),
+    ];
+    let body: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.number, r.org, r.level, r.kind, r.stage, r.lead, r.filed, r.due,
+            ]
+        })
+        .collect();
+    let title = format!(
+        "{}（{}）",
+        lang.pick("申请案件", "Cases"),
+        zizhi_domain::lang::date_text(st.app.clock.today(), lang)
+    );
+    let bytes = zizhi_app::documents::list_xlsx(lang.pick("案件", "Cases"), &title, &header, &body)
+        .or_fail(&ctx)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"cases.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -357,6 +594,16 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (
             r(M::GET, "/cases", Authenticated, "申请案件列表", "Cases"),
             get(cases_page),
+        ),
+        (
+            r(
+                M::GET,
+                "/cases.xlsx",
+                Authenticated,
+                "申请案件列表导出为 Excel（按所选筛选条件）",
+                "The case list as Excel (with the filters chosen)",
+            ),
+            get(cases_xlsx),
         ),
         (
             r(

@@ -5,6 +5,7 @@ pub mod acceptance;
 pub mod agreement;
 pub mod appeals;
 pub mod archive;
+pub mod banner;
 pub mod evaluation;
 pub mod json;
 pub mod letters;
@@ -12,6 +13,7 @@ pub mod list;
 pub mod page;
 pub mod panel;
 pub mod portal;
+pub mod print;
 pub mod transitions;
 pub mod view;
 

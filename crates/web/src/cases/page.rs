@@ -9,7 +9,7 @@ use crate::cases::view::{
 use crate::cases::{day, due_class, due_text, kind_name, level_name, stage_name};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
-use crate::http::extract::{Me, Path};
+use crate::http::extract::{Me, Path, QueryOf};
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{chrome, fmt_time, render, with_flash};
 use axum::Json;
@@ -45,7 +45,7 @@ pub(crate) async fn case_page_with(
     }
 }
 
-async fn build_case_page(
+pub(crate) async fn build_case_page(
     st: &AppState,
     ctx: &Ctx,
     a: &Actor,
@@ -217,12 +217,20 @@ async fn build_case_page(
     let facts_error = done
         .facts
         .as_ref()
-        .map(|(field, problem)| format!("{field}{}{}", lang.pick("：", ": "), problem.get(lang)));
+        .map(|(field, problem)| crate::views::flash_text(Some(field), problem.get(lang), lang));
     let org_evidence = if editing {
         app.list_evidence(a, c.organization_id)
             .await?
             .into_iter()
-            .map(|e| (e.id, e.original_name))
+            .map(|e| {
+                let label = format!(
+                    "{} · {} · {}",
+                    e.original_name,
+                    fmt_time(e.uploaded_us, lang),
+                    size_text(e.size)
+                );
+                (e.id, label)
+            })
             .collect()
     } else {
         Vec::new()
@@ -335,6 +343,18 @@ async fn build_case_page(
         ),
     });
     let panel_conclusion = panel.as_ref().and_then(|p| p.conclusion);
+    let voted = panel.as_ref().is_some_and(|p| p.mine.is_some());
+    let banner = crate::cases::banner::banner(&d, a.role, voted, app.clock.today(), lang);
+    // While a supplement is requested the review's opinions come first: they say what to
+    // supplement (5.2). The note of the request is the latest one.
+    let supplementing = d.stage == Stage::Supplementing;
+    let supplement_note = d
+        .transitions
+        .iter()
+        .rev()
+        .find(|t| t.transition == Transition::RequestSupplement.as_str())
+        .map(|t| t.note.clone())
+        .filter(|n| !n.trim().is_empty());
     let can_reassign =
         d.may(CaseAction::ReassignLead) && c.filed_on.is_some() && !d.stage.is_closed();
     let leads: Vec<(i64, String)> = if d.next.contains(&Transition::File) || can_reassign {
@@ -376,10 +396,18 @@ async fn build_case_page(
         })
         .collect();
     Ok(CasePage {
+        banner,
+        supplementing,
+        supplement_note,
         letters,
         c: ch,
         id,
         number: case_number(c),
+        number_label: if d.stage.accepted() {
+            lang.pick("受理编号", "Case number")
+        } else {
+            lang.pick("申请编号", "Application number")
+        },
         org: app
             .organization(a, c.organization_id)
             .await
@@ -411,7 +439,12 @@ async fn build_case_page(
                 Transition::PanelReturn => panel_conclusion == Some(PanelVote::Return),
                 _ => true,
             })
-            .map(|t| (t.as_str(), t.name().get(lang).to_string()))
+            .map(|t| crate::cases::view::NextView {
+                code: t.as_str(),
+                label: t.name().get(lang).to_string(),
+                needs_note: t.needs_note(),
+                consequence: t.consequence().map(|x| x.get(lang).to_string()),
+            })
             .collect(),
         leads,
         can_reassign,
@@ -499,13 +532,57 @@ async fn build_case_page(
     })
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct CasePageQuery {
+    /// After an upload from the portal: the evidence just stored, to say so.
+    uploaded: Option<i64>,
+}
+
 pub async fn case_page(
     State(st): State<AppState>,
     ctx: Ctx,
     Me(a): Me,
     Path(id): Path<i64>,
+    QueryOf(q): QueryOf<CasePageQuery>,
 ) -> Response {
-    case_page_with(&st, &ctx, &a, id, None, StatusCode::OK, None).await
+    let uploaded = q.uploaded;
+    let flash = match uploaded {
+        Some(ev) => match st.app.case_evidence(&a, id).await {
+            Ok(links) => links.iter().find(|l| l.evidence_id == ev).map(|l| {
+                (
+                    match ctx.lang {
+                        Lang::Zh => format!(
+                            "已上传“{}”，并归入要求 {}",
+                            l.original_name, l.requirement_id
+                        ),
+                        Lang::En => format!(
+                            "Uploaded \"{}\" and filed it under requirement {}",
+                            l.original_name, l.requirement_id
+                        ),
+                    },
+                    false,
+                )
+            }),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    case_page_with(&st, &ctx, &a, id, flash, StatusCode::OK, None).await
+}
+
+/// A file size in words people read: 1.5 MB, 320 KB, 12 B.
+pub(crate) fn size_text(bytes: i64) -> String {
+    const K: f64 = 1024.0;
+    let b = bytes as f64;
+    if b >= K * K * K {
+        format!("{:.1} GB", b / (K * K * K))
+    } else if b >= K * K {
+        format!("{:.1} MB", b / (K * K))
+    } else if b >= K {
+        format!("{:.0} KB", b / K)
+    } else {
+        format!("{bytes} B")
+    }
 }
 
 pub async fn api_case_get(

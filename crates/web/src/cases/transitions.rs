@@ -24,6 +24,9 @@ pub struct TransitionForm {
     /// Filing names the project lead.
     #[serde(default)]
     lead_id: String,
+    /// A step that ends the case is confirmed with its consequence on the page (`yes`).
+    #[serde(default)]
+    confirm: String,
 }
 
 pub async fn case_transition(
@@ -38,6 +41,11 @@ pub async fn case_transition(
             "transition",
             "未知的操作",
             "unknown step",
+        )),
+        Some(t) if t.consequence().is_some() && f.confirm != "yes" => Err(AppError::invalid(
+            "confirm",
+            "请勾选确认您已知晓此操作的后果",
+            "tick the box to confirm you know what this step does",
         )),
         Some(t) => match f.lead_id.trim() {
             "" => Ok(None),

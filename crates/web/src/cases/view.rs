@@ -54,6 +54,15 @@ pub struct ActivityView {
     pub evidence: String,
 }
 
+/// A step the viewer may take, as a form.
+pub struct NextView {
+    pub code: &'static str,
+    pub label: String,
+    pub needs_note: bool,
+    /// Steps that end the case: confirmed with this consequence.
+    pub consequence: Option<String>,
+}
+
 pub struct VoteView {
     pub expert: String,
     pub vote: String,
@@ -66,6 +75,10 @@ pub(crate) struct CasePage {
     pub(crate) c: Chrome,
     pub(crate) id: i64,
     pub(crate) number: String,
+    pub(crate) number_label: &'static str,
+    pub(crate) banner: crate::cases::banner::BannerView,
+    pub(crate) supplementing: bool,
+    pub(crate) supplement_note: Option<String>,
     pub(crate) org: String,
     pub(crate) stage: String,
     pub(crate) stage_code: &'static str,
@@ -76,7 +89,7 @@ pub(crate) struct CasePage {
     pub(crate) agreement: Option<String>,
     pub(crate) certificate: Option<String>,
     pub(crate) clock: Option<ClockView>,
-    pub(crate) next: Vec<(&'static str, String)>,
+    pub(crate) next: Vec<NextView>,
     pub(crate) history: Vec<(String, String, String, String)>,
     /// The case's formal letters: (id, title, date, signed by).
     pub(crate) letters: Vec<(i64, String, String, String)>,

@@ -76,6 +76,8 @@ pub struct Config {
     pub signing_key_file: Option<PathBuf>,
     /// The issuer printed on certificates.
     pub centre_name: String,
+    /// Where applicants post the stamped, bound paper application (the guide's 十、联系方式).
+    pub centre_address: String,
     /// The address the public reaches this server at (the QR code on a certificate opens
     /// `{public_url}/verify/{number}`); default `http://{listen}`.
     pub public_url: Option<String>,
@@ -155,6 +157,7 @@ impl Default for Config {
             font_dir: PathBuf::from(zizhi_docs_font_dir()),
             signing_key_file: None,
             centre_name: "中国信息安全测评中心".into(),
+            centre_address: zizhi_app::documents::certificate::GUIDE_ADDRESS.into(),
             public_url: None,
         }
     }
@@ -238,6 +241,7 @@ struct FileConfig {
     font_dir: Option<PathBuf>,
     signing_key_file: Option<PathBuf>,
     centre_name: Option<String>,
+    centre_address: Option<String>,
     public_url: Option<String>,
 }
 
@@ -246,10 +250,11 @@ fn zizhi_docs_font_dir() -> &'static str {
     "/usr/share/fonts/opentype/noto"
 }
 
-const KEYS: [&str; 33] = [
+const KEYS: [&str; 34] = [
     "font_dir",
     "signing_key_file",
     "centre_name",
+    "centre_address",
     "public_url",
     "oidc_issuer",
     "oidc_client_id",
@@ -397,6 +402,9 @@ impl Config {
             if let Some(v) = f.centre_name {
                 c.centre_name = v;
             }
+            if let Some(v) = f.centre_address {
+                c.centre_address = v;
+            }
             if f.public_url.is_some() {
                 c.public_url = f.public_url;
             }
@@ -482,6 +490,7 @@ impl Config {
                 "font_dir" => c.font_dir = PathBuf::from(v.clone()),
                 "signing_key_file" => c.signing_key_file = Some(PathBuf::from(v.clone())),
                 "centre_name" => c.centre_name = v.clone(),
+                "centre_address" => c.centre_address = v.clone(),
                 "public_url" => c.public_url = Some(v.clone()),
                 _ => unreachable!("KEYS is exhaustive"),
             }
@@ -565,6 +574,9 @@ impl Config {
         if self.centre_name.trim().is_empty() {
             return Err(bad("centre_name", "must not be empty"));
         }
+        if self.centre_address.trim().is_empty() {
+            return Err(bad("centre_address", "must not be empty"));
+        }
         if !(1..=64).contains(&self.password_hash_threads) {
             return Err(bad("password_hash_threads", "must be 1 to 64"));
         }
@@ -642,14 +654,16 @@ impl Config {
         let signer =
             zizhi_app::signing::Signer::open(&self.data_dir, self.signing_key_file.as_deref())
                 .map_err(|e| format!("signing key: {e}"))?;
-        Ok(zizhi_app::documents::certificate::DocumentSettings::new(
+        let mut d = zizhi_app::documents::certificate::DocumentSettings::new(
             self.font_dir.clone(),
             self.centre_name.clone(),
             self.public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", self.listen)),
             signer,
-        ))
+        );
+        d.centre_address = self.centre_address.clone();
+        Ok(d)
     }
 
     /// The database URL in effect.

@@ -193,3 +193,23 @@ fn invalid_configuration_names_the_key() {
         "session_idle_minutes"
     );
 }
+
+#[test]
+fn the_centre_address_defaults_to_the_guides_and_may_not_be_empty() {
+    // 十、联系方式: 北京市海淀区上地西路 8 号院 1 号楼（邮编：100085）.
+    let c = Config::load(None, &no_env).unwrap();
+    assert!(
+        c.centre_address.contains("上地西路 8 号院 1 号楼"),
+        "{}",
+        c.centre_address
+    );
+    assert!(c.centre_address.contains("100085"));
+    let env = |k: &str| (k == "ZIZHI_CENTRE_ADDRESS").then(|| "上海市某路 1 号".to_string());
+    assert_eq!(
+        Config::load(None, &env).unwrap().centre_address,
+        "上海市某路 1 号"
+    );
+    let env = |k: &str| (k == "ZIZHI_CENTRE_ADDRESS").then(|| "  ".to_string());
+    let e = Config::load(None, &env).unwrap_err();
+    assert_eq!(e.key, "centre_address", "{e:?}");
+}

@@ -212,7 +212,7 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "cases.none" => ("暂无申请案件", "No applications yet"),
         "case.org" => ("申请单位", "Applicant"),
         "case.stage" => ("当前阶段", "Stage"),
-        "case.supplement_due" => ("补正截止", "Supplement due"),
+        "case.supplement_due" => ("补充资料截止", "Supplement due"),
         "case.fee" => ("委托测评费用", "Fee"),
         "case.clock" => ("项目实施周期", "Project clock"),
         "case.running" => ("已用天数", "Days running"),

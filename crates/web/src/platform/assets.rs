@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
 const CSS: &str = include_str!("../../static/app.css");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 pub(crate) async fn health(axum::extract::State(st): axum::extract::State<AppState>) -> Response {
     (
@@ -30,6 +31,17 @@ async fn css() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         CSS,
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
     )
         .into_response()
 }
@@ -65,9 +77,21 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         "Style sheet of the agreement",
     );
     agreement_css_spec.bare = true;
+    let mut favicon_spec = r(
+        M::GET,
+        "/static/favicon.svg",
+        Public,
+        "网站图标",
+        "Site icon",
+    );
+    favicon_spec.bare = true;
+    let mut favicon_ico_spec = r(M::GET, "/favicon.ico", Public, "网站图标", "Site icon");
+    favicon_ico_spec.bare = true;
     vec![
         (health_spec, get(health)),
         (css_spec, get(css)),
+        (favicon_spec, get(favicon)),
+        (favicon_ico_spec, get(favicon)),
         (agreement_css_spec, get(agreement_css)),
         (
             r(

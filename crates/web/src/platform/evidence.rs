@@ -105,7 +105,9 @@ pub struct UploadTarget {
 
 /// `POST /organizations/{id}/evidence`: a multipart form from the organisation page or the
 /// case portal (its CSRF token travels in the query string; `case` and `requirement` file the
-/// upload against a requirement). Authorised before the body is read.
+/// upload against a requirement). Authorised before the body is read. From the portal, a
+/// refusal (no file, an empty file) comes back on the case page with the message, and a
+/// success returns there saying what was filed where.
 pub async fn upload_form(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -123,71 +125,78 @@ pub async fn upload_form(
     ) {
         return Err(ctx.fail(e));
     }
-    let mut mp = match Multipart::from_request(req, &st).await {
-        Ok(m) => m,
-        Err(_) => {
-            return Err(ctx.fail(AppError::invalid(
-                "file",
-                "请选择要上传的文件",
-                "choose a file to upload",
-            )));
+    let received = receive(&st, &a, org, &target, req).await;
+    match (received, target.case, target.requirement.as_deref()) {
+        (Ok(last), Some(case), Some(r)) => Ok(axum::response::Redirect::to(&format!(
+            "/cases/{case}?uploaded={last}#req-{}",
+            form_urlencoded::byte_serialize(r.as_bytes()).collect::<String>()
+        ))
+        .into_response()),
+        (Ok(_), _, _) => {
+            Ok(axum::response::Redirect::to(&format!("/organizations/{org}")).into_response())
         }
+        (Err(e), Some(case), Some(_)) => match crate::views::failure_flash(&ctx, e) {
+            Ok((msg, status)) => Ok(crate::cases::page::case_page_with(
+                &st,
+                &ctx,
+                &a,
+                case,
+                Some((msg, true)),
+                status,
+                None,
+            )
+            .await),
+            Err(resp) => Ok(*resp),
+        },
+        (Err(e), _, _) => Err(ctx.fail(e)),
+    }
+}
+
+/// Stores every file of the form (and files it against the target requirement); the id of
+/// the last one stored.
+async fn receive(
+    st: &AppState,
+    a: &zizhi_app::Actor,
+    org: i64,
+    target: &UploadTarget,
+    req: Request,
+) -> Result<i64, AppError> {
+    let no_file = || AppError::invalid("file", "请选择要上传的文件", "choose a file to upload");
+    let broken = || {
+        AppError::invalid(
+            "file",
+            "上传未完成（连接中断或表单不完整），请重新上传",
+            "the upload did not complete (connection lost or form incomplete); upload again",
+        )
     };
-    let mut done = 0;
-    loop {
-        let mut field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => return Ok(StatusCode::BAD_REQUEST.into_response()),
-        };
+    let mut mp = Multipart::from_request(req, st)
+        .await
+        .map_err(|_| no_file())?;
+    let mut last = None;
+    while let Some(mut field) = mp.next_field().await.map_err(|_| broken())? {
         if field.name() != Some("file") {
             continue;
         }
         let name = field.file_name().unwrap_or("").to_string();
+        // A form sent without choosing a file carries an unnamed, empty part: no file.
+        if name.is_empty() {
+            continue;
+        }
         let media_type = field.content_type().map(str::to_string);
-        let mut upload = match st.app.begin_evidence(&a, org).await {
-            Ok(u) => u,
-            Err(e) => return Err(ctx.fail(e)),
-        };
-        loop {
-            match field.chunk().await {
-                Ok(Some(c)) => {
-                    if let Err(e) = st.app.write_evidence(&mut upload, &c).await {
-                        return Err(ctx.fail(e));
-                    }
-                }
-                Ok(None) => break,
-                Err(_) => return Ok(StatusCode::BAD_REQUEST.into_response()),
-            }
+        let mut upload = st.app.begin_evidence(a, org).await?;
+        while let Some(c) = field.chunk().await.map_err(|_| broken())? {
+            st.app.write_evidence(&mut upload, &c).await?;
         }
-        let ev = match st
+        let ev = st
             .app
-            .finish_evidence(&a, org, upload, &name, media_type.as_deref())
-            .await
-        {
-            Ok(ev) => ev,
-            Err(e) => return Err(ctx.fail(e)),
-        };
+            .finish_evidence(a, org, upload, &name, media_type.as_deref())
+            .await?;
         if let (Some(case), Some(req_id)) = (target.case, target.requirement.as_deref()) {
-            st.app
-                .link_case_evidence(&a, case, req_id, ev.id)
-                .await
-                .or_fail(&ctx)?;
+            st.app.link_case_evidence(a, case, req_id, ev.id).await?;
         }
-        done += 1;
+        last = Some(ev.id);
     }
-    if done == 0 {
-        return Err(ctx.fail(AppError::invalid(
-            "file",
-            "请选择要上传的文件",
-            "choose a file to upload",
-        )));
-    }
-    let back = match (target.case, target.requirement.as_deref()) {
-        (Some(case), Some(r)) => format!("/cases/{case}#req-{r}"),
-        _ => format!("/organizations/{org}"),
-    };
-    Ok(axum::response::Redirect::to(&back).into_response())
+    last.ok_or_else(no_file)
 }
 
 pub async fn list(State(st): State<AppState>, ctx: Ctx, Me(a): Me, Path(org): Path<i64>) -> Answer {

@@ -14,11 +14,22 @@ use axum::routing::{MethodRouter, get};
 
 use zizhi_domain::roles::Role;
 
+/// One line of the 待办: the case, its applicant, the stage, what is to be done, by when.
+struct TodoRow {
+    id: i64,
+    number: String,
+    holder: String,
+    stage: String,
+    tasks: String,
+    due: String,
+    due_class: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     c: Chrome,
-    todo: Vec<(i64, String, String, String)>,
+    todo: Vec<TodoRow>,
     name: String,
     role: String,
     must_change: bool,
@@ -33,6 +44,9 @@ struct HomePage {
     renewals: Vec<(String, String, String)>,
     /// Complaints lodged with the centre still open (监督部门, 七).
     complaints: i64,
+    /// Certificate batches waiting for this person (5.5): the approver's to approve (made
+    /// by someone else), the officer's approved ones to issue — id, task, holders.
+    batches: Vec<(i64, String, String)>,
 }
 
 /// `GET /`: the signed-in person's 待办; anyone else sees the public register.
@@ -63,16 +77,28 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Answer {
     } else {
         st.app.todo(&a).await.or_fail(&ctx)?
     };
+    let today = st.app.clock.today();
     let todo = waiting
         .into_iter()
-        .map(|(c, next)| {
-            let steps: Vec<String> = next.iter().map(|t| t.get(ctx.lang).to_string()).collect();
-            (
-                c.id,
-                zizhi_app::cases::case_number(&c),
-                crate::cases::stage_name(c.stage.as_str(), ctx.lang),
-                steps.join(" / "),
-            )
+        .map(|i| {
+            let steps: Vec<String> = i
+                .tasks
+                .iter()
+                .map(|t| t.get(ctx.lang).to_string())
+                .collect();
+            let (due, due_class) = match i.due {
+                Some(d) => crate::cases::banner::due_line(d, today, ctx.lang),
+                None => ("—".to_string(), ""),
+            };
+            TodoRow {
+                id: i.case.id,
+                number: zizhi_app::cases::case_number(&i.case),
+                holder: i.holder,
+                stage: crate::cases::stage_name(i.case.stage.as_str(), ctx.lang),
+                tasks: steps.join(ctx.lang.pick("；", "; ")),
+                due,
+                due_class,
+            }
         })
         .collect();
     let sanctions = if a.must_change_password {
@@ -119,7 +145,35 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Answer {
     } else {
         st.app.complaint_todo(&a).await.or_fail(&ctx)?
     };
+    let batches = match a.role {
+        Role::Approver | Role::CertificateOfficer if !a.must_change_password => {
+            use zizhi_domain::certificate::BatchStatus;
+            let (_, latest) = st.app.certificate_desk(&a).await.or_fail(&ctx)?;
+            latest
+                .into_iter()
+                .filter_map(|(b, cases)| {
+                    let task = match (a.role, b.status) {
+                        (Role::Approver, BatchStatus::Open) if b.created_by != a.user_id => {
+                            ctx.lang.pick("审批证书批次", "approve the batch")
+                        }
+                        (Role::CertificateOfficer, BatchStatus::Approved) => {
+                            ctx.lang.pick("发证", "issue the certificates")
+                        }
+                        _ => return None,
+                    };
+                    let holders = cases
+                        .iter()
+                        .map(zizhi_app::cases::case_number)
+                        .collect::<Vec<_>>()
+                        .join(ctx.lang.pick("、", ", "));
+                    Some((b.id, task.to_string(), holders))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let page = HomePage {
+        batches,
         complaints,
         renewals,
         appeals,

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod evidence;
 pub mod home;
+pub mod notifications;
 pub mod organizations;
 pub mod session;
 pub mod sso;

@@ -116,7 +116,7 @@ impl Driver {
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--lang=zh-CN", "--window-size=1200,900", format!("--user-data-dir={}", profile.display())],
             "prefs": {"intl.accept_languages": "zh-CN,zh"}
-        }}}});
+        }, "goog:loggingPrefs": {"browser": "ALL"}}}});
         let r = http(addr, "POST", "/session", Some(&caps));
         let session = r["value"]["sessionId"]
             .as_str()
@@ -272,6 +272,43 @@ impl Driver {
         );
     }
 
+    /// The console's errors since the last call (CSP violations, failed loads, script
+    /// errors), read from Chromium's log.
+    fn console_errors(&self) -> Vec<String> {
+        let v = self.cmd("POST", "/se/log", Some(json!({"type": "browser"})));
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Emulates a phone's screen (`width` CSS pixels, touch) or, with `None`, the desktop.
+    fn screen(&self, width: Option<u32>) {
+        let (cmd, params) = match width {
+            Some(w) => (
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": w, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+            ),
+            None => ("Emulation.clearDeviceMetricsOverride", json!({})),
+        };
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
+        );
+    }
+
+    /// How many CSS pixels the page is wider than the screen (0 when it fits).
+    fn overflow(&self) -> i64 {
+        self.js("return Math.max(0, document.documentElement.scrollWidth - window.innerWidth);")
+            .as_i64()
+            .unwrap_or(-1)
+    }
+
     /// Signs out (drops the cookies) and signs in as `user` with the demo password.
     fn sign_in(&self, base: &str, user: &str) {
         self.cmd("DELETE", "/cookie", None);
@@ -337,6 +374,8 @@ fn a_person_signs_in_switches_language_and_creates_a_user() {
         listen: "127.0.0.1:0".parse().unwrap(),
         // The walk covers the case; staff second-factor enrolment has its own web test.
         require_totp_for_staff: false,
+        // Every role signs in several times a minute here; the limit has its own web test.
+        login_attempts_per_minute: 1000,
         ..Default::default()
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -473,6 +512,17 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.wait_text("#stage", "草稿");
     let case_url = d.cmd("GET", "/url", None).as_str().unwrap().to_string();
     let case_url = case_url.split('#').next().unwrap().to_string();
+    // The banner says what the applicant is to do; the stepper stands at 申请 (5.1).
+    assert!(
+        d.text("#banner-task").contains("您需要：填写申请资料"),
+        "{}",
+        d.text("#banner")
+    );
+    assert_eq!(
+        d.js("return document.querySelector('#stepper li.current').textContent")
+            .as_str(),
+        Some("申请")
+    );
     assert!(d.text("#completeness").contains("尚不完整"));
     for (name, value) in [
         ("organization.name", "【演示】闽江灾备科技有限公司"),
@@ -531,6 +581,23 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     );
     d.click("[id=\"req-3.1.1\"] button");
     d.wait_text("[id=\"req-3.1.1\"]", "营业执照副本.txt");
+    // An upload says it succeeded, and where the file went.
+    d.wait_text("#flash", "已上传“营业执照副本.txt”，并归入要求 3.1.1");
+    // An empty file is refused on the page, in words.
+    let empty = dir.join("空白.pdf");
+    std::fs::write(&empty, "").unwrap();
+    d.type_into(
+        "[id=\"req-3.1.2\"] input[type=file]",
+        empty.to_str().unwrap(),
+    );
+    d.click("[id=\"req-3.1.2\"] form[enctype] button");
+    d.wait_text("#flash", "文件“空白.pdf”是空文件（0 字节）");
+    // Filing an uploaded file: nothing is chosen for the applicant.
+    assert_eq!(
+        d.js("return document.querySelector('[id=\"req-3.1.2\"] select').value")
+            .as_str(),
+        Some("")
+    );
     let ids: Vec<String> = d
         .js("return Array.from(document.querySelectorAll('#reqs tr[id]')).map(r => r.id.slice(4));")
         .as_array()
@@ -540,6 +607,7 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         .collect();
     assert!(ids.len() >= 17, "{ids:?}");
     for r in ids.iter().filter(|r| *r != "3.1.1") {
+        d.select(&format!("[id=\"req-{r}\"] select"), "营业执照副本.txt");
         d.click(&format!(
             "[id=\"req-{r}\"] form[action$=\"/evidence\"] button"
         ));
@@ -549,10 +617,24 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     shot("02-draft-complete");
     d.click("#do-submit");
     d.wait_text("#stage", "已提交");
+    // After submission the applicant is told to post the stamped, bound paper copy (5.2),
+    // and where to (十).
+    assert!(d.text("#banner-task").contains("纸版申请书"));
     shot("03-submitted");
+    d.click("#print-link");
+    d.wait_text("#mail-address", "上地西路 8 号院 1 号楼");
+    assert!(d.text("#print-facts").contains("91350100M000100Y43"));
+    assert_eq!(
+        d.js("return document.querySelectorAll('#print form, #print button').length")
+            .as_i64(),
+        Some(0),
+        "the printed application has no forms"
+    );
+    shot("03b-application-print");
 
-    // 2. The registrar records the paper copy and files the case.
+    // 2. The registrar records the paper copy and files the case; the 待办 names the applicant.
     d.sign_in(&base, "demo-registrar");
+    d.wait_text("#todo", "【演示】闽江灾备科技有限公司");
     d.goto(&case_url);
     d.click("#record-paper");
     d.wait_text("#paper", "已收到");
@@ -591,13 +673,36 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     assert!(d.text("#clock").contains("计时暂停中"));
     shot("05-supplementing");
 
-    // 4. The applicant sees the opinion and resubmits.
+    // 4. The applicant sees the opinion and resubmits. The 待办 shows the deadline.
     d.sign_in(&base, "demo-applicant1");
+    d.wait_text("#todo", "按受理审查意见补充资料");
+    assert!(d.text("#todo").contains("剩余"), "{}", d.text("#todo"));
     d.goto(&case_url);
     assert!(
         d.text("#areas").contains("证据不充分"),
         "the opinion in the portal"
     );
+    // The opinions come first, before the form; the banner counts the days left (5.2: one
+    // month); "资料齐全" does not show while a supplement is asked for.
+    assert_eq!(
+        d.js("return document.querySelector('#supplement-opinions').compareDocumentPosition(document.querySelector('#portal')) & 4")
+            .as_i64(),
+        Some(4),
+        "opinions before the form"
+    );
+    assert!(d.text("#supplement-note").contains("内部审核记录"));
+    assert!(
+        d.text("#banner-due").contains("剩余"),
+        "{}",
+        d.text("#banner")
+    );
+    assert!(
+        d.js("return document.querySelector('#complete') === null")
+            .as_bool()
+            .unwrap()
+    );
+    assert!(d.text("#supplement-pending").contains("补充资料"));
+    shot("05b-supplement-applicant");
     d.click("#do-resubmit");
     d.wait_text("#stage", "受理审查");
 
@@ -615,6 +720,11 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.wait_text("#stage", "起草委托协议");
     d.click("#do-send_agreement");
     d.wait_text("#stage", "委托协议已发送");
+    // Signing is the applicant's step: in its 待办.
+    d.sign_in(&base, "demo-applicant1");
+    d.wait_text("#todo", "签署委托测评协议");
+    d.sign_in(&base, "demo-lead");
+    d.goto(&case_url);
     assert!(d.text("#fee").contains("87,000"), "{}", d.text("#fee"));
     d.click("#agreement-link");
     d.wait_text("#agreement", "委托测评协议");
@@ -629,6 +739,11 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.goto(&case_url);
     d.click("#do-approve_agreement");
     d.wait_text("#stage", "待缴费");
+    // Paying is the applicant's step, with the amount.
+    d.sign_in(&base, "demo-applicant1");
+    d.wait_text("#todo", "支付委托测评费用 87,000.00 元");
+    d.sign_in(&base, "demo-finance");
+    d.goto(&case_url);
     d.click("#do-confirm_payment");
     d.wait_text("#stage", "评估");
     shot("07-evaluation-open");
@@ -697,6 +812,7 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.click("#make-batch");
     d.wait_text("#batches", "待审批");
     d.sign_in(&base, "demo-approver");
+    d.wait_text("#batch-todo", "审批证书批次");
     d.goto(&format!("{base}/batches"));
     d.click("#batches button");
     d.wait_text("#batches", "已审批");
@@ -720,6 +836,16 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.sign_in(&base, "demo-lead");
     d.goto(&format!("{base}/dashboard"));
     shot("12-dashboard");
+    // The case file prints without forms or buttons, with the review and the history.
+    d.goto(&format!("{case_url}/print"));
+    d.wait_text("#print", "受理审查意见");
+    assert!(d.text("#print").contains("流程跟踪") || d.text("#print").contains("予以受理"));
+    assert_eq!(
+        d.js("return document.querySelectorAll('#print form, #print button').length")
+            .as_i64(),
+        Some(0)
+    );
+    shot("12b-case-file-print");
     // The same case in English: every label has its English text.
     d.goto(&case_url);
     d.click("#lang-switch");
@@ -920,4 +1046,154 @@ fn a_sanction_and_an_appeal_walk_through_the_pages() {
     let history = d.text("#status-history");
     assert!(history.contains("暂停"), "{history}");
     shot("5-restored");
+}
+
+/// Issue 13 on every reader's screen (screenshots `target/screenshots/phone-*.png`): the
+/// demo's cases in every stage, seen by each role on a 390 px phone — no page wider than
+/// the screen (tables scroll in their box, the header folds into a menu) — and at desktop
+/// width with a clean console (no CSP violation, no failed load). A step that ends the case
+/// asks for confirmation with its consequence, and the server refuses it unconfirmed.
+#[test]
+fn every_page_fits_a_phone_and_ending_a_case_is_confirmed() {
+    if !browser_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("zizhi-phone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = zizhi_web::Config {
+        data_dir: dir.join("data"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        require_totp_for_staff: false,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let seeded = rt.block_on(async {
+        std::fs::create_dir_all(&config.data_dir).unwrap();
+        let db = zizhi_store::Db::connect(&config.database_url())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let files = config.evidence_store().await.unwrap();
+        let app = zizhi_app::App::new(db, files, config.app_config());
+        app.seed_demo().await.unwrap()
+    });
+    let case_in = |s: zizhi_domain::case::Stage| {
+        seeded
+            .cases
+            .iter()
+            .find(|(_, x)| *x == s)
+            .map(|(id, _)| *id)
+            .unwrap()
+    };
+    let server = rt.block_on(zizhi_web::start(config)).unwrap();
+    let base = format!("http://{}", server.addr);
+    rt.spawn(server.run());
+    let d = Driver::start(&dir.join("profile")).expect("chromedriver starts");
+    use zizhi_domain::case::Stage as S;
+    let pages: Vec<(&str, Vec<String>)> = vec![
+        (
+            "demo-applicant1",
+            vec![
+                format!("{base}/"),
+                format!("{base}/cases"),
+                format!("{base}/cases/{}", case_in(S::Draft)),
+                format!("{base}/cases/{}/print", case_in(S::Draft)),
+                format!("{base}/account"),
+            ],
+        ),
+        (
+            "demo-lead",
+            vec![
+                format!("{base}/"),
+                format!("{base}/dashboard"),
+                format!("{base}/cases/{}", case_in(S::Evaluation)),
+                format!("{base}/cases/{}/print", case_in(S::Certified)),
+            ],
+        ),
+        (
+            "demo-officer",
+            vec![format!("{base}/batches"), format!("{base}/")],
+        ),
+        (
+            "demo-admin",
+            vec![
+                format!("{base}/audit"),
+                format!("{base}/users"),
+                format!("{base}/organizations"),
+            ],
+        ),
+    ];
+    // The public pages first, signed out.
+    d.cmd("DELETE", "/cookie", None);
+    d.screen(Some(390));
+    for url in [
+        format!("{base}/"),
+        format!("{base}/login"),
+        format!("{base}/announcements"),
+    ] {
+        d.goto(&url);
+        assert_eq!(d.overflow(), 0, "{url} is wider than a 390 px screen");
+    }
+    d.screen(None);
+    let _ = d.console_errors();
+    for (user, urls) in &pages {
+        d.screen(None);
+        d.sign_in(&base, user);
+        for url in urls {
+            d.screen(None);
+            d.goto(url);
+            let errors = d.console_errors();
+            assert!(errors.is_empty(), "{user} {url}: console errors {errors:?}");
+            d.screen(Some(390));
+            d.goto(url);
+            assert_eq!(
+                d.overflow(),
+                0,
+                "{user}: {url} is wider than a 390 px screen"
+            );
+        }
+    }
+    // On the phone the header is a menu: closed, the navigation is hidden; open, it shows.
+    d.screen(Some(390));
+    d.sign_in(&base, "demo-lead");
+    d.goto(&format!("{base}/cases/{}", case_in(S::Evaluation)));
+    let nav_shown = || {
+        d.js("return getComputedStyle(document.querySelector('header nav')).display !== 'none'")
+            .as_bool()
+            .unwrap()
+    };
+    assert!(!nav_shown(), "the menu starts closed");
+    d.screenshot("phone-case-evaluation");
+    // The label toggles the menu in place (no page load), as a tap does.
+    let menu = d.find(".menu-button");
+    d.cmd("POST", &format!("/element/{menu}/click"), Some(json!({})));
+    assert!(nav_shown(), "the menu opens");
+    d.screenshot("phone-menu-open");
+    d.screen(None);
+
+    // Withdrawing asks for confirmation with its consequence; unconfirmed (the form sent
+    // without the box ticked, as a script could) the server refuses it, in words.
+    d.sign_in(&base, "demo-applicant1");
+    let draft = format!("{base}/cases/{}", case_in(S::Draft));
+    d.goto(&draft);
+    assert!(
+        d.text("form.destructive")
+            .contains("撤回后本申请即告结束，不能恢复"),
+        "{}",
+        d.text("form.destructive")
+    );
+    d.js("document.querySelector('form.destructive').submit(); return null;");
+    d.wait_text("#flash", "请勾选确认您已知晓此操作的后果");
+    assert!(d.text("#stage").contains("草稿"));
+    d.click("#confirm-withdraw");
+    d.click("#do-withdraw");
+    d.wait_text("#stage", "已撤回");
+    assert_eq!(
+        d.js("return document.querySelector('#stepper li.stopped').textContent")
+            .as_str(),
+        Some("申请"),
+        "the stepper shows where the case stopped"
+    );
+    d.screenshot("case-withdrawn");
 }

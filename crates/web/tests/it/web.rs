@@ -273,6 +273,9 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("POST", "/cases/{id}/judgements", everyone.clone()),
         ("POST", "/cases/{id}/votes", everyone.clone()),
         ("GET", "/cases/{id}/agreement", everyone.clone()),
+        ("GET", "/cases/{id}/print", everyone.clone()),
+        ("GET", "/cases.xlsx", everyone.clone()),
+        ("GET", "/notifications", everyone.clone()),
         ("GET", "/dashboard", staff.clone()),
         ("GET", "/batches", vec![CertificateOfficer, Approver]),
         ("POST", "/batches", vec![CertificateOfficer]),
@@ -3992,5 +3995,199 @@ async fn a_file_past_retention_is_held_released_and_disposed_of_by_two_people() 
         let r = app.get(&mut hb, &format!("/evidence/{}", ev.id)).await;
         assert_eq!(r.status, StatusCode::GONE, "{}", r.body);
         assert!(r.body.contains("销毁"));
+    }
+}
+
+/// Issue 13: the case list finds work — one search box for a case number, a name or a USCC;
+/// filters by stage, lead, deadline and filing date; the centre never sees drafts; a wrong
+/// date is named with what was typed kept; a page past the end shows the last; the same list
+/// exports to Excel.
+#[tokio::test]
+async fn the_case_list_finds_work_and_exports_it() {
+    use zizhi_domain::case::Stage as S;
+    for app in test_apps().await {
+        let s = app.state.app.seed_demo().await.unwrap();
+        let case_in = |st: S| s.cases.iter().find(|(_, x)| *x == st).unwrap().0;
+        let (draft, eval) = (case_in(S::Draft), case_in(S::Evaluation));
+        let link = |id: i64| format!("href=\"/cases/{id}\"");
+        let mut lead = app
+            .login_with("demo-lead", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let all = app.get(&mut lead, "/cases").await;
+        assert_eq!(all.status, StatusCode::OK);
+        assert!(all.body.contains(&link(eval)));
+        assert!(!all.body.contains(&link(draft)), "the centre sees no draft");
+        assert!(!all.body.contains("value=\"draft\""), "nor a draft filter");
+        // The applicant sees its own draft.
+        let mut applicant = app
+            .login_with("demo-applicant1", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        assert!(
+            app.get(&mut applicant, "/cases")
+                .await
+                .body
+                .contains(&link(draft))
+        );
+        // By case number (as printed, or just its serial).
+        let admin = app
+            .state
+            .app
+            .login("demo-admin", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let d = app.state.app.case(&admin, eval).await.unwrap();
+        let number = zizhi_app::cases::case_number(&d.case);
+        for q in [number.clone(), format!("{eval}")] {
+            let p = app.get(&mut lead, &format!("/cases?q={}", enc(&q))).await;
+            assert!(p.body.contains(&link(eval)), "{q}");
+            assert!(p.body.contains("共 1 件"), "{q}: only that case");
+        }
+        // By the applicant's USCC and by part of its name.
+        let org = app
+            .state
+            .app
+            .organization(&admin, d.case.organization_id)
+            .await
+            .unwrap();
+        let by_uscc = app
+            .get(&mut lead, &format!("/cases?q={}", enc(&org.uscc)))
+            .await;
+        assert!(by_uscc.body.contains(&link(eval)), "by USCC");
+        let part: String = org.name.chars().skip(4).take(4).collect();
+        let by_name = app
+            .get(&mut lead, &format!("/cases?q={}", enc(&part)))
+            .await;
+        assert!(by_name.body.contains(&link(eval)), "by name part {part}");
+        assert!(by_name.body.contains(&org.name));
+        // A name that matches nothing; a LIKE wildcard is matched as itself.
+        let none = app.get(&mut lead, "/cases?q=%25").await;
+        assert!(none.body.contains("共 0 件"), "% is not a wildcard");
+        // By stage and by lead; the deadline of the evaluation (its project target, 九.3).
+        let p = app.get(&mut lead, "/cases?stage=evaluation").await;
+        assert!(p.body.contains(&link(eval)) && p.body.contains("共 1 件"));
+        assert!(p.body.contains("剩余"), "the deadline in days");
+        let lead_id = d.case.lead_id.unwrap();
+        let p = app.get(&mut lead, &format!("/cases?lead={lead_id}")).await;
+        assert!(p.body.contains(&link(eval)));
+        let other = app.get(&mut lead, "/cases?lead=999999").await;
+        assert!(other.body.contains("共 0 件"));
+        // Deadline filters: the demo's evaluation is due within 15 days, not overdue.
+        let soon = app.get(&mut lead, "/cases?due=within_15").await;
+        assert!(soon.body.contains(&link(eval)), "due within 15 days");
+        let overdue = app.get(&mut lead, "/cases?due=overdue").await;
+        assert!(!overdue.body.contains(&link(eval)));
+        // Filing dates: the range holds the case's own filing day, both ends included.
+        let filed = d.case.filed_on.clone().unwrap();
+        let p = app
+            .get(&mut lead, &format!("/cases?from={filed}&to={filed}"))
+            .await;
+        assert!(p.body.contains(&link(eval)), "filed on {filed}");
+        // A wrong date is named in words, with what was typed kept in its field.
+        let bad = app.get(&mut lead, "/cases?from=2026-13-45&q=abc").await;
+        assert!(bad.status.is_client_error(), "{}", bad.status);
+        let next_to = &bad.body[bad
+            .body
+            .find("id=\"from-error\"")
+            .expect("next to the field")..];
+        assert!(next_to.contains("日期“2026-13-45”无法识别"), "{}", bad.body);
+        assert!(bad.body.contains("value=\"2026-13-45\"") && bad.body.contains("value=\"abc\""));
+        // Past the last page: the last page.
+        let far = app.get(&mut lead, "/cases?page=999").await;
+        assert_eq!(far.status, StatusCode::OK);
+        assert!(far.body.contains("1 / 1"), "the last page");
+        let junk = app.get(&mut lead, "/cases?page=abc").await;
+        assert_eq!(junk.status, StatusCode::OK);
+        // The export holds what the filters give.
+        let sheet = app
+            .get(&mut lead, &format!("/cases.xlsx?q={}", enc(&number)))
+            .await;
+        assert_eq!(sheet.status, StatusCode::OK);
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::Xlsx::new(std::io::Cursor::new(sheet.bytes)).unwrap();
+        let range = wb.worksheet_range("案件").unwrap();
+        assert_eq!(range.get_value((2, 1)).unwrap().to_string(), "申请单位");
+        assert_eq!(range.get_value((3, 0)).unwrap().to_string(), number);
+        assert_eq!(range.get_value((3, 1)).unwrap().to_string(), org.name);
+        assert!(range.get_value((4, 0)).is_none(), "one case only");
+    }
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Issue 13: the notifications page mirrors the mailbox — every e-mail sent to the viewer,
+/// with the case number in the subject and an absolute link to the case; nobody sees
+/// another's mail.
+#[tokio::test]
+async fn notifications_mirror_every_mail_with_the_case_number_and_a_link() {
+    use zizhi_domain::case::Stage as S;
+    for app in test_apps().await {
+        let s = app.state.app.seed_demo().await.unwrap();
+        let supplementing = s
+            .cases
+            .iter()
+            .find(|(_, x)| *x == S::Supplementing)
+            .unwrap()
+            .0;
+        let admin = app
+            .state
+            .app
+            .login("demo-admin", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let d = app.state.app.case(&admin, supplementing).await.unwrap();
+        let number = zizhi_app::cases::case_number(&d.case);
+        // The applicant user of that case's organisation.
+        let users = zizhi_store::users::list(app.state.app.store_for_tests())
+            .await
+            .unwrap();
+        let member = users
+            .iter()
+            .find(|u| u.organization_id == Some(d.case.organization_id))
+            .unwrap();
+        let mut b = app
+            .login_with(&member.username, zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app.get(&mut b, "/notifications").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains(&format!("【{number}】")),
+            "the case number in the subject: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(&format!("/cases/{supplementing}\n"))
+                || page.body.contains(&format!("/cases/{supplementing}</"))
+        );
+        assert!(
+            page.body.contains("查看 / View: http://"),
+            "an absolute link"
+        );
+        assert!(
+            page.body
+                .contains(&format!("href=\"/cases/{supplementing}\""))
+        );
+        // The same mails as the outbox holds for that address, and only those.
+        let sent =
+            zizhi_store::outbox::for_recipient(app.state.app.store_for_tests(), &member.email, 500)
+                .await
+                .unwrap();
+        assert!(!sent.is_empty());
+        assert_eq!(
+            page.body.matches("class=\"card note\"").count(),
+            sent.len().min(200)
+        );
+        let mut lead = app
+            .login_with("demo-lead", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let theirs = app.get(&mut lead, "/notifications").await;
+        assert!(
+            !theirs.body.contains(&format!("【{number}】")),
+            "not another's mail"
+        );
     }
 }
