@@ -7,6 +7,7 @@ pub mod announcements;
 pub mod appeals;
 pub mod archive;
 mod audit;
+pub use audit::{AuditPage, AuditQuery};
 pub mod backup;
 pub mod bag;
 pub mod cases;

@@ -28,46 +28,64 @@ impl App {
         sufficient: bool,
         opinion: &str,
     ) -> Result<()> {
+        self.record_review_areas(actor, case_id, &[(area, sufficient, opinion)])
+            .await
+    }
+
+    /// Several areas' judgements at once (the page's one form), all or none: every area is
+    /// checked before anything is written, then all are written in one transaction.
+    pub async fn record_review_areas(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        judged: &[(&str, bool, &str)],
+    ) -> Result<()> {
         let c = self.load(actor, case_id).await?;
         self.authorize_case(actor, &c, CaseAction::JudgeReviewArea)
             .await?;
         require_stage(&c, &[Stage::AcceptanceReview])?;
-        let area = Area::parse(area).ok_or_else(|| {
-            AppError::invalid(
-                "area",
-                "方面应为 formal_conformity、basic_qualification、basic_capability、process_capability 或 organisational_management",
-                "area must be formal_conformity, basic_qualification, basic_capability, process_capability or organisational_management",
-            )
-        })?;
-        let opinion = opinion.trim();
-        crate::limits::bounded("opinion", opinion, crate::limits::TEXT)?;
-        if opinion.is_empty() {
-            return Err(AppError::invalid(
-                "opinion",
-                "请填写该方面的审查意见",
-                "write the opinion on this area",
-            ));
+        let mut checked = Vec::with_capacity(judged.len());
+        for (area, sufficient, opinion) in judged {
+            let area = Area::parse(area).ok_or_else(|| {
+                AppError::invalid(
+                    "area",
+                    "方面应为 formal_conformity、basic_qualification、basic_capability、process_capability 或 organisational_management",
+                    "area must be formal_conformity, basic_qualification, basic_capability, process_capability or organisational_management",
+                )
+            })?;
+            let opinion = opinion.trim();
+            crate::limits::bounded("opinion", opinion, crate::limits::TEXT)?;
+            if opinion.is_empty() {
+                return Err(AppError::invalid(
+                    "opinion",
+                    format!("请填写“{}”的审查意见", area.name().zh),
+                    format!("write the opinion on {}", area.name().en),
+                ));
+            }
+            checked.push((area, *sufficient, opinion));
         }
         let round = repo::last_round(&self.db, case_id).await?;
         let mut tx = self.db.begin().await?;
-        store::upsert_area(
-            &mut tx,
-            case_id,
-            round,
-            area.as_str(),
-            sufficient,
-            opinion,
-            actor.user_id,
-        )
-        .await?;
-        self.record(
-            &mut tx,
-            Some(actor),
-            "case.review_area",
-            case_id,
-            json!({"round": round, "area": area.as_str(), "sufficient": sufficient}),
-        )
-        .await?;
+        for (area, sufficient, opinion) in checked {
+            store::upsert_area(
+                &mut tx,
+                case_id,
+                round,
+                area.as_str(),
+                sufficient,
+                opinion,
+                actor.user_id,
+            )
+            .await?;
+            self.record(
+                &mut tx,
+                Some(actor),
+                "case.review_area",
+                case_id,
+                json!({"round": round, "area": area.as_str(), "sufficient": sufficient}),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use crate::cases::back;
+use crate::cases::page::case_page_with;
 use crate::cases::view::Entered;
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
@@ -15,6 +16,8 @@ use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use serde_json::json;
 use zizhi_app::AppError;
+use zizhi_domain::case::Transition;
+use zizhi_domain::lang::Lang;
 use zizhi_domain::review::Area;
 
 /// `POST /cases/{id}/paper-copy`: the registrar records the bound paper copy.
@@ -28,7 +31,10 @@ pub async fn case_paper(
     back(&st, &ctx, &a, id, r, "", None).await
 }
 
-/// `POST /cases/{id}/areas`: the lead's five area judgements in one form.
+/// `POST /cases/{id}/areas`: the lead's five area judgements in one form, and with them, in
+/// the same submit, the decision they support ("保存并予以受理", 5.2). Every problem is named
+/// next to its field at once, and everything typed comes back; nothing is saved unless all
+/// five are complete.
 pub async fn case_areas(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -36,44 +42,123 @@ pub async fn case_areas(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let form: Entered = pairs.into_iter().collect();
-    let mut r = Ok(());
+    let lang = ctx.lang;
+    let mut form: Entered = pairs.into_iter().collect();
+    form.insert("form".into(), "areas".into());
+    let get = |k: &str| form.get(k).map_or("", |v| v.trim());
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let mut judged: Vec<(&str, bool, String)> = Vec::new();
     for area in Area::ALL {
         let code = area.as_str();
-        let sufficient = match form.get(&format!("{code}.sufficient")).map(String::as_str) {
-            Some("yes") => true,
-            Some("no") => false,
+        let name = area.name();
+        let sufficient = match get(&format!("{code}.sufficient")) {
+            "yes" => Some(true),
+            "no" => Some(false),
             _ => {
-                r = Err(AppError::invalid(
-                    &format!("{code}.sufficient"),
-                    format!("请判定“{}”的证据是否充分", area.name().zh),
-                    format!(
-                        "judge whether the evidence on {} is sufficient",
-                        area.name().en
-                    ),
+                errors.push((
+                    format!("{code}.sufficient"),
+                    match lang {
+                        Lang::Zh => format!("请判定“{}”的证据是否充分", name.zh),
+                        Lang::En => {
+                            format!("judge whether the evidence on {} is sufficient", name.en)
+                        }
+                    },
                 ));
-                break;
+                None
             }
         };
-        let opinion = form
-            .get(&format!("{code}.opinion"))
-            .map_or("", String::as_str);
-        if let Err(e) = st
-            .app
-            .record_review_area(&a, id, code, sufficient, opinion)
-            .await
-        {
-            r = Err(match e {
-                AppError::Invalid { field, problem } if field == "opinion" => AppError::Invalid {
-                    field: format!("{code}.opinion"),
-                    problem,
+        let opinion = get(&format!("{code}.opinion")).to_string();
+        if opinion.is_empty() {
+            errors.push((
+                format!("{code}.opinion"),
+                match lang {
+                    Lang::Zh => format!("请填写“{}”的审查意见", name.zh),
+                    Lang::En => format!("write the opinion on {}", name.en),
                 },
-                other => other,
-            });
-            break;
+            ));
+        }
+        if let Some(s) = sufficient {
+            judged.push((code, s, opinion));
         }
     }
-    back(&st, &ctx, &a, id, r, "#review", None).await
+    let then = match get("then") {
+        "" => None,
+        x => match Transition::parse(x) {
+            Some(
+                t @ (Transition::Accept | Transition::RequestSupplement | Transition::NotAccept),
+            ) => Some(t),
+            _ => {
+                return back(
+                    &st,
+                    &ctx,
+                    &a,
+                    id,
+                    Err(AppError::invalid("then", "未知的决定", "unknown decision")),
+                    "",
+                    None,
+                )
+                .await;
+            }
+        },
+    };
+    let note = get("note").to_string();
+    if let Some(t) = then {
+        if t.needs_note() && note.is_empty() {
+            errors.push((
+                "note".into(),
+                lang.pick(
+                    "请填写审查结论说明（随受理审查意见邮件发送申请单位）",
+                    "write the decision's note (it goes to the applicant with the opinions)",
+                )
+                .into(),
+            ));
+        }
+        if t.consequence().is_some() && get("confirm") != "yes" {
+            errors.push((
+                "confirm".into(),
+                lang.pick(
+                    "请勾选确认您已知晓此操作的后果",
+                    "tick the box to confirm you know what this step does",
+                )
+                .into(),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        let n = errors.len();
+        for (k, m) in errors {
+            form.insert(format!("error.{k}"), m);
+        }
+        let msg = match lang {
+            Lang::Zh => format!("有 {n} 处需要更正（已在各项旁标出），尚未保存"),
+            Lang::En => format!("{n} problems to correct (marked next to each); nothing saved yet"),
+        };
+        return case_page_with(
+            &st,
+            &ctx,
+            &a,
+            id,
+            Some((msg, true)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&form),
+        )
+        .await;
+    }
+    let rows: Vec<(&str, bool, &str)> = judged
+        .iter()
+        .map(|(c, s, o)| (*c, *s, o.as_str()))
+        .collect();
+    let mut r = st.app.record_review_areas(&a, id, &rows).await;
+    if r.is_ok()
+        && let Some(t) = then
+    {
+        r = st
+            .app
+            .transition_case_with(&a, id, t, &note, None)
+            .await
+            .map(|_| ());
+    }
+    back(&st, &ctx, &a, id, r, "#review", Some(&form)).await
 }
 
 pub async fn api_case_paper_copy(

@@ -242,11 +242,30 @@ pub(crate) async fn build_case_page(
         .iter()
         .map(|ar| {
             let row = area_rows.iter().find(|r| r.area == ar.as_str());
+            let code = ar.as_str();
+            // What was typed into the five-area form, when it comes back with errors.
+            let entered = entered.filter(|e| e.get("form").map(String::as_str) == Some("areas"));
+            let typed = |k: &str| entered.and_then(|e| e.get(&format!("{code}.{k}")));
+            let error =
+                |k: &str| entered.and_then(|e| e.get(&format!("error.{code}.{k}")).cloned());
             AreaView {
-                code: ar.as_str(),
+                code,
                 name: ar.name().get(lang).to_string(),
-                sufficient: row.map(|r| r.sufficient),
-                opinion: row.map(|r| r.opinion.clone()).unwrap_or_default(),
+                sufficient: match typed("sufficient").map(String::as_str) {
+                    Some("yes") => Some(true),
+                    Some("no") => Some(false),
+                    Some(_) => None,
+                    None if entered.is_some() => None,
+                    None => row.map(|r| r.sufficient),
+                },
+                opinion: match typed("opinion") {
+                    Some(o) => o.clone(),
+                    None if entered.is_some() => String::new(),
+                    None => row.map(|r| r.opinion.clone()).unwrap_or_default(),
+                },
+                saved: row.is_some(),
+                sufficient_error: error("sufficient"),
+                opinion_error: error("opinion"),
             }
         })
         .collect();
@@ -344,6 +363,7 @@ pub(crate) async fn build_case_page(
     });
     let panel_conclusion = panel.as_ref().and_then(|p| p.conclusion);
     let voted = panel.as_ref().is_some_and(|p| p.mine.is_some());
+    let can_review = d.may(CaseAction::JudgeReviewArea) && d.stage == Stage::AcceptanceReview;
     let banner = crate::cases::banner::banner(&d, a.role, voted, app.clock.today(), lang);
     // While a supplement is requested the review's opinions come first: they say what to
     // supplement (5.2). The note of the request is the latest one.
@@ -432,6 +452,14 @@ pub(crate) async fn build_case_page(
             .next
             .iter()
             .filter(|t| **t != Transition::Issue)
+            // The review's decisions are taken with the five areas, in their form.
+            .filter(|t| {
+                !(can_review
+                    && matches!(
+                        t,
+                        Transition::Accept | Transition::RequestSupplement | Transition::NotAccept
+                    ))
+            })
             .filter(|t| match t {
                 // Only the conclusion the votes give is offered (the app refuses any other).
                 Transition::PanelPass => panel_conclusion == Some(PanelVote::Pass),
@@ -507,7 +535,35 @@ pub(crate) async fn build_case_page(
         paper_received: c.paper_received_us.is_some(),
         has_areas: !area_rows.is_empty(),
         areas,
-        can_review: d.may(CaseAction::JudgeReviewArea) && d.stage == Stage::AcceptanceReview,
+        can_review,
+        decisions: if can_review {
+            [
+                Transition::Accept,
+                Transition::RequestSupplement,
+                Transition::NotAccept,
+            ]
+            .into_iter()
+            .filter(|t| d.next.contains(t))
+            .map(|t| {
+                (
+                    t.as_str(),
+                    t.name().get(lang).to_string(),
+                    t.consequence().is_some(),
+                )
+            })
+            .collect()
+        } else {
+            Vec::new()
+        },
+        areas_note: entered
+            .and_then(|e| e.get("note").cloned())
+            .unwrap_or_default(),
+        areas_note_error: entered.and_then(|e| e.get("error.note").cloned()),
+        confirm_error: entered.and_then(|e| e.get("error.confirm").cloned()),
+        not_accept_consequence: Transition::NotAccept
+            .consequence()
+            .map(|k| k.get(lang).to_string())
+            .unwrap_or_default(),
         team,
         can_assign,
         has_chair,

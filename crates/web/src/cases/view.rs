@@ -44,6 +44,10 @@ pub struct AreaView {
     pub name: String,
     pub sufficient: Option<bool>,
     pub opinion: String,
+    /// This round's judgement is stored (not only typed).
+    pub saved: bool,
+    pub sufficient_error: Option<String>,
+    pub opinion_error: Option<String>,
 }
 
 pub struct ActivityView {
@@ -115,6 +119,13 @@ pub(crate) struct CasePage {
     pub(crate) areas: Vec<AreaView>,
     pub(crate) has_areas: bool,
     pub(crate) can_review: bool,
+    /// The review's decisions offered with the five areas, as one submit ("保存并予以受理"):
+    /// code, label, and whether it ends the case (confirmed).
+    pub(crate) decisions: Vec<(&'static str, String, bool)>,
+    pub(crate) areas_note: String,
+    pub(crate) areas_note_error: Option<String>,
+    pub(crate) confirm_error: Option<String>,
+    pub(crate) not_accept_consequence: String,
     // Evaluation
     pub(crate) team: Vec<(String, String)>,
     pub(crate) can_assign: bool,

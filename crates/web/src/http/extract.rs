@@ -32,18 +32,78 @@ fn shape_error(path: String, msg: String, lang: Lang, api: bool) -> Failure {
         }
         _ => path,
     };
+    let (zh, en) = plain_problem(&msg);
+    // The field by its label where it is one of the application's facts, else its name.
+    let name = {
+        let path = field.strip_prefix("profile.").unwrap_or(&field);
+        zizhi_domain::profile::MANDATORY_FIELDS
+            .iter()
+            .find(|m| m.path == path)
+            .map_or((field.clone(), field.clone()), |m| {
+                (m.label.0.to_string(), m.label.1.to_string())
+            })
+    };
     Failure {
         field: Some(field.clone()),
         ..Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
-            Text::new(
-                format!("字段 {field} 有误：{msg}"),
-                format!("field {field}: {msg}"),
-            ),
+            Text::new(format!("“{}”{zh}", name.0), format!("{}: {en}", name.1)),
             lang,
             api,
         )
+    }
+}
+
+/// A deserializer's complaint in plain words (never serde's or the parser's own text, which
+/// speaks of `i64` and "invalid digit found in string").
+fn plain_problem(msg: &str) -> (&'static str, &'static str) {
+    let m = msg.to_ascii_lowercase();
+    if m.starts_with("missing field") {
+        ("为必填项，请填写", "is required")
+    } else if m.starts_with("unknown field") {
+        ("不是可以接受的字段", "is not a field this form accepts")
+    } else if m.contains("invalid digit")
+        || m.contains("cannot parse integer")
+        || m.contains("number too large")
+        || m.contains("number too small")
+        || m.contains("expected i64")
+        || m.contains("expected i32")
+        || m.contains("expected u32")
+        || m.contains("expected u64")
+        || m.contains("expected usize")
+        || m.contains("expected u8")
+        || m.contains("expected u16")
+    {
+        (
+            "应为整数（只含数字）",
+            "must be a whole number (digits only)",
+        )
+    } else if m.contains("expected f64") || m.contains("invalid float") {
+        ("应为数字", "must be a number")
+    } else if m.contains("expected a boolean") || m.contains("provided string was not `true`") {
+        (
+            "应为“是”或“否”（true / false）",
+            "must be yes or no (true / false)",
+        )
+    } else if m.contains("expected a string") {
+        ("应为文字", "must be text")
+    } else if m.contains("expected a sequence") {
+        ("应为列表", "must be a list")
+    } else if m.contains("expected a map") || m.contains("expected struct") {
+        ("应为对象", "must be an object")
+    } else if m.contains("unknown variant") {
+        ("不是可选的取值之一", "is not one of the values allowed")
+    } else if m.contains("eof while parsing")
+        || m.contains("expected value")
+        || m.contains("trailing")
+    {
+        (
+            "格式不正确（不是完整的 JSON）",
+            "is not well-formed (incomplete JSON)",
+        )
+    } else {
+        ("格式不正确", "is not in the expected form")
     }
 }
 

@@ -286,6 +286,40 @@ impl Driver {
             .unwrap_or_default()
     }
 
+    /// axe-core's serious and critical accessibility violations on the current page (npm
+    /// `axe-core`, installed by `.ci/run` into `crates/web/tests/axe`, injected here).
+    fn axe(&self) -> Vec<String> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/axe/node_modules/axe-core/axe.min.js");
+        let src = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run `npm ci --prefix crates/web/tests/axe`",
+                path.display()
+            )
+        });
+        self.js(&format!("{src}\nreturn null;"));
+        let v = self.cmd(
+            "POST",
+            "/execute/async",
+            Some(
+                json!({"script": "const done = arguments[arguments.length - 1];
+                axe.run(document, {resultTypes: ['violations']})
+                  .then(r => done(r.violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' @ '
+                      + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))))
+                  .catch(e => done(['axe failed: ' + e]));", "args": []}),
+            ),
+        );
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Emulates a phone's screen (`width` CSS pixels, touch) or, with `None`, the desktop.
     fn screen(&self, width: Option<u32>) {
         let (cmd, params) = match width {
@@ -483,6 +517,8 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         listen: "127.0.0.1:0".parse().unwrap(),
         // The walk covers the case; staff second-factor enrolment has its own web test.
         require_totp_for_staff: false,
+        // Every role signs in several times a minute here; the limit has its own web test.
+        login_attempts_per_minute: 1000,
         ..Default::default()
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -665,10 +701,24 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         ));
         d.type_into(&format!("#opinion-{a}"), "已审查");
     }
-    d.click("#save-areas");
-    d.wait_text("#areas-form", "已保存");
-    d.type_into("#note-request_supplement", "请补充近一年的内部审核记录");
-    d.click("#do-request_supplement");
+    // Saving and deciding is one submit; without the decision's note it is refused next to
+    // the note, and all five areas come back as typed (nothing saved yet).
+    d.click("#save-and-request_supplement");
+    d.wait_text("#error-note", "请填写审查结论说明");
+    assert!(d.text("#flash").contains("尚未保存"));
+    assert_eq!(
+        d.js("return document.querySelector('#opinion-organisational_management').value")
+            .as_str(),
+        Some("已审查")
+    );
+    assert!(
+        d.js("return document.querySelector('input[name=\"organisational_management.sufficient\"][value=no]').checked")
+            .as_bool()
+            .unwrap()
+    );
+    shot("04b-review-error-kept");
+    d.type_into("#areas-note", "请补充近一年的内部审核记录");
+    d.click("#save-and-request_supplement");
     d.wait_text("#stage", "补充资料中");
     assert!(d.text("#clock").contains("计时暂停中"));
     shot("05-supplementing");
@@ -713,10 +763,8 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         d.click(&format!("input[name=\"{a}.sufficient\"][value=\"yes\"]"));
         d.type_into(&format!("#opinion-{a}"), "证据充分");
     }
-    d.click("#save-areas");
-    d.wait_text("#areas-form", "已保存");
-    d.type_into("#note-accept", "材料齐全，予以受理");
-    d.click("#do-accept");
+    d.type_into("#areas-note", "材料齐全，予以受理");
+    d.click("#save-and-accept");
     d.wait_text("#stage", "起草委托协议");
     d.click("#do-send_agreement");
     d.wait_text("#stage", "委托协议已发送");
@@ -1134,6 +1182,8 @@ fn every_page_fits_a_phone_and_ending_a_case_is_confirmed() {
     ] {
         d.goto(&url);
         assert_eq!(d.overflow(), 0, "{url} is wider than a 390 px screen");
+        let violations = d.axe();
+        assert!(violations.is_empty(), "{url}: axe finds {violations:#?}");
     }
     d.screen(None);
     let _ = d.console_errors();
@@ -1145,6 +1195,11 @@ fn every_page_fits_a_phone_and_ending_a_case_is_confirmed() {
             d.goto(url);
             let errors = d.console_errors();
             assert!(errors.is_empty(), "{user} {url}: console errors {errors:?}");
+            let violations = d.axe();
+            assert!(
+                violations.is_empty(),
+                "{user} {url}: axe finds {violations:#?}"
+            );
             d.screen(Some(390));
             d.goto(url);
             assert_eq!(

@@ -297,6 +297,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ),
         ("GET", "/evidence/{id}", everyone.clone()),
         ("GET", "/audit", vec![Administrator, Supervisor]),
+        ("GET", "/audit.xlsx", vec![Administrator, Supervisor]),
         ("POST", "/audit/verify", vec![Administrator, Supervisor]),
         ("DELETE", "/api/v1/session", everyone.clone()),
         ("GET", "/api/v1/me", everyone.clone()),
@@ -749,7 +750,9 @@ async fn administrators_create_users_and_see_the_one_time_password_once() {
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("[role]"), "{}", r.body);
+        // The message names the field in words, never as an internal `[role]`.
+        assert!(r.body.contains("未知角色“root”"), "{}", r.body);
+        assert!(!r.body.contains("[role]"), "{}", r.body);
     }
 }
 
@@ -1597,7 +1600,7 @@ async fn the_account_page_changes_the_password_and_issues_tokens() {
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            r.body.contains("当前密码不正确") && r.body.contains("[current_password]"),
+            r.body.contains("当前密码不正确") && !r.body.contains("[current_password]"),
             "{}",
             r.body
         );
@@ -1826,8 +1829,11 @@ async fn case_pages_show_the_stage_the_next_steps_and_the_todo_list() {
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            r.body
-                .contains("[profile.organization.independent_legal_person]"),
+            {
+                let f = &r.body[r.body.find("id=\"flash\"").unwrap()..];
+                let f = &f[..f.find("</div>").unwrap()];
+                f.contains("具有独立法人资格") && !f.contains("profile.organization")
+            },
             "{}",
             r.body
         );
@@ -4188,6 +4194,203 @@ async fn notifications_mirror_every_mail_with_the_case_number_and_a_link() {
         assert!(
             !theirs.body.contains(&format!("【{number}】")),
             "not another's mail"
+        );
+    }
+}
+
+/// Issue 13 (5.2 on the page): the five areas and the decision are one submit; an incomplete
+/// form names every problem next to its field at once, keeps what was typed and saves
+/// nothing; a complete one saves the five and decides. Framework texts never reach people.
+#[tokio::test]
+async fn the_five_areas_and_the_decision_are_one_submit_and_errors_keep_what_was_typed() {
+    use zizhi_domain::case::Stage as S;
+    for app in test_apps().await {
+        let s = app.state.app.seed_demo().await.unwrap();
+        let id = s
+            .cases
+            .iter()
+            .find(|(_, x)| *x == S::AcceptanceReview)
+            .unwrap()
+            .0;
+        let lead_actor = app
+            .state
+            .app
+            .login("demo-lead", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let before = app.state.app.review_areas(&lead_actor, id).await.unwrap();
+        let mut lead = app
+            .login_with("demo-lead", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let path = format!("/cases/{id}/areas");
+        let r = app
+            .post_form(
+                &mut lead,
+                &path,
+                &[
+                    ("formal_conformity.sufficient", "yes"),
+                    ("formal_conformity.opinion", "格式规范，已审查"),
+                    ("basic_capability.opinion", "人员数量待核"),
+                    ("then", "accept"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        // 4 areas unjudged, 3 opinions missing, the decision's note: 8, all at once.
+        assert_eq!(
+            r.body.matches("<div class=\"error\"").count(),
+            8,
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("请判定“基本资格”的证据是否充分"));
+        assert!(r.body.contains("请填写“组织管理能力”的审查意见"));
+        assert!(r.body.contains("有 8 处需要更正"));
+        assert!(
+            r.body.contains("value=\"格式规范，已审查\"")
+                && r.body.contains("value=\"人员数量待核\"")
+        );
+        assert_eq!(
+            app.state.app.review_areas(&lead_actor, id).await.unwrap(),
+            before,
+            "nothing saved"
+        );
+        // Complete: saved and accepted in one submit.
+        let mut fields: Vec<(String, String)> = zizhi_domain::review::Area::ALL
+            .iter()
+            .flat_map(|a| {
+                [
+                    (format!("{}.sufficient", a.as_str()), "yes".to_string()),
+                    (format!("{}.opinion", a.as_str()), "证据充分".to_string()),
+                ]
+            })
+            .collect();
+        fields.push(("then".into(), "accept".into()));
+        fields.push(("note".into(), "材料齐全，予以受理".into()));
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app.post_form(&mut lead, &path, &refs).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let d = app.state.app.case(&lead_actor, id).await.unwrap();
+        assert_eq!(d.stage, S::AgreementDrafting);
+        assert_eq!(
+            app.state
+                .app
+                .review_areas(&lead_actor, id)
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
+        // A wrong value is named in words: no "invalid digit found in string".
+        let tok = app.token("demo-lead", zizhi_app::demo::DEMO_PASSWORD).await;
+        let r = app
+            .api(Method::GET, "/api/v1/cases?page=abc", Some(&tok), None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body.contains("应为整数") || r.body.contains("whole number"),
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("invalid digit"), "{}", r.body);
+    }
+}
+
+/// Issue 13: the audit log reads as sentences ("2026-11-24 10:42 张三 予以受理 ZZ-2026-00003")
+/// and is filtered by case, user, kind of action and date; a wrong filter is named next to its
+/// field; the selection exports to Excel.
+#[tokio::test]
+async fn the_audit_log_reads_as_sentences_and_is_filtered() {
+    use zizhi_domain::case::Stage as S;
+    for app in test_apps().await {
+        let s = app.state.app.seed_demo().await.unwrap();
+        let id = s
+            .cases
+            .iter()
+            .find(|(_, x)| *x == S::AgreementDrafting)
+            .unwrap()
+            .0;
+        let admin = app
+            .state
+            .app
+            .login("demo-admin", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let number =
+            zizhi_app::cases::case_number(&app.state.app.case(&admin, id).await.unwrap().case);
+        let mut b = app
+            .login_with("demo-admin", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app
+            .get(&mut b, &format!("/audit?case={}", enc(&number)))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        // The acceptance as a sentence: day and minute, the lead's name, the step, the number.
+        let lead_name = "【演示】项目负责人";
+        let re_ok = page.body.lines().any(|l| {
+            l.contains(&format!("{lead_name} 予以受理 {number}"))
+                && l.contains(&format!("{}-", chrono::Utc::now().format("%Y")))
+        });
+        assert!(re_ok, "{}", page.body);
+        // Only that case's events.
+        let rows = page.body.matches("<tr><td>").count();
+        assert!(rows >= 3, "{rows}");
+        assert_eq!(page.body.matches(&format!(" {number}</a>")).count(), rows);
+        // By user and kind.
+        let p = app.get(&mut b, "/audit?user=demo-lead&action=case.").await;
+        assert!(p.body.contains(lead_name));
+        assert!(p.body.contains(">case."), "case actions");
+        assert!(!p.body.contains(">user."), "only case actions");
+        // Today only, then a day long past: nothing.
+        let today = chrono::Utc::now()
+            .with_timezone(&zizhi_domain::period::china_standard_time())
+            .date_naive();
+        let p = app
+            .get(
+                &mut b,
+                &format!("/audit?case={}&from={today}&to={today}", enc(&number)),
+            )
+            .await;
+        assert!(p.body.contains("予以受理"));
+        let p = app
+            .get(&mut b, "/audit?from=2001-01-01&to=2001-01-02")
+            .await;
+        assert!(p.body.contains("没有符合条件的事件"));
+        // Wrong filters are named next to their fields, values kept.
+        let p = app
+            .get(&mut b, "/audit?user=nobody-here&from=2026-02-30")
+            .await;
+        assert!(p.status.is_client_error());
+        assert!(
+            p.body.contains("id=\"user-error\"")
+                && p.body.contains("没有用户名为“nobody-here”的用户"),
+            "{}",
+            p.body
+        );
+        assert!(p.body.contains("value=\"nobody-here\""));
+        let p = app.get(&mut b, "/audit?from=2026-02-30").await;
+        assert!(p.body.contains("id=\"from-error\""), "{}", p.body);
+        // The export holds the selection.
+        let x = app
+            .get(&mut b, &format!("/audit.xlsx?case={}", enc(&number)))
+            .await;
+        assert_eq!(x.status, StatusCode::OK);
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(x.bytes)).unwrap();
+        let range = wb.worksheet_range("审计日志").unwrap();
+        assert_eq!(range.get_value((2, 1)).unwrap().to_string(), "事件");
+        let n = range.rows().skip(3).count();
+        assert_eq!(n, rows);
+        assert!(
+            range
+                .rows()
+                .skip(3)
+                .all(|r| r[1].to_string().ends_with(&number))
         );
     }
 }
