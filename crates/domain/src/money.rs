@@ -90,6 +90,69 @@ impl Cny {
             .ok_or_else(too_large)
     }
 
+    /// Parses an amount as people type it on a form: thousands separators (`87,000.00`,
+    /// `87，000`), an optional `元`, or a count of 万元 (`8.7万`, `1500万元`, exact to the fen:
+    /// up to six decimals). Separators must group by three.
+    pub fn parse_typed(input: &str) -> Result<Cny, CnyError> {
+        let s = input.trim();
+        let bad = || CnyError::NotANumber(s.to_string());
+        let (body, wan) = match s.strip_suffix("万元").or_else(|| s.strip_suffix('万')) {
+            Some(b) => (b.trim(), true),
+            None => (s.strip_suffix('元').unwrap_or(s).trim(), false),
+        };
+        let body = body.replace([' ', '\u{a0}'], "");
+        if body.starts_with('-') {
+            return Err(CnyError::Negative(s.to_string()));
+        }
+        // Thousands separators: every group after the first has three digits.
+        let (int, frac) = body.split_once('.').unwrap_or((&body, ""));
+        let groups: Vec<&str> = int.split([',', '，']).collect();
+        if groups.len() > 1
+            && (groups[0].is_empty()
+                || groups[0].len() > 3
+                || groups[1..].iter().any(|g| g.len() != 3))
+        {
+            return Err(bad());
+        }
+        let plain = format!(
+            "{}{}{frac}",
+            groups.concat(),
+            if body.contains('.') { "." } else { "" }
+        );
+        if !wan {
+            return Cny::parse(&plain).map_err(|e| match e {
+                CnyError::NotANumber(_) => bad(),
+                other => other,
+            });
+        }
+        // 万元: 1 万元 = 1 000 000 fen, so six decimals are exact.
+        let (int, frac) = plain.split_once('.').unwrap_or((&plain, ""));
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty()
+            || !digits(int)
+            || !digits(frac)
+            || (plain.contains('.') && frac.is_empty())
+        {
+            return Err(bad());
+        }
+        let frac = frac.trim_end_matches('0');
+        if frac.len() > 6 {
+            return Err(CnyError::TooPrecise(s.to_string()));
+        }
+        let too_large = || CnyError::TooLarge(s.to_string());
+        let whole: i64 = int.parse().map_err(|_| too_large())?;
+        let part: i64 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<6}").parse().map_err(|_| too_large())?
+        };
+        whole
+            .checked_mul(1_000_000)
+            .and_then(|f| f.checked_add(part))
+            .map(Cny::from_fen)
+            .ok_or_else(too_large)
+    }
+
     /// From a JSON-style floating-point number, through its shortest decimal representation
     /// (so `15000000.5` is exactly 1 500 000 050 fen).
     pub fn from_f64(x: f64) -> Result<Cny, CnyError> {
@@ -172,6 +235,28 @@ mod tests {
             Err(CnyError::TooLarge(_))
         ));
         assert!(Cny::from_f64(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn typed_amounts_take_separators_and_wan() {
+        let p = |x: &str| Cny::parse_typed(x).map(Cny::fen);
+        assert_eq!(p("87,000.00"), Ok(8_700_000));
+        assert_eq!(p("87，000 元"), Ok(8_700_000));
+        assert_eq!(p("87000"), Ok(8_700_000));
+        assert_eq!(p("8.7万"), Ok(8_700_000));
+        assert_eq!(p("1500万元"), Ok(1_500_000_000));
+        assert_eq!(p("1,500 万"), Ok(1_500_000_000));
+        // Exact to the fen in 万元: six decimals, no more.
+        assert_eq!(p("0.000001万"), Ok(1));
+        assert!(matches!(p("0.0000001万"), Err(CnyError::TooPrecise(_))));
+        assert!(matches!(p("1.001"), Err(CnyError::TooPrecise(_))));
+        // Separators group by three.
+        assert!(matches!(p("12,34"), Err(CnyError::NotANumber(_))));
+        assert!(matches!(p("1234,567"), Err(CnyError::NotANumber(_))));
+        assert!(matches!(p(",123"), Err(CnyError::NotANumber(_))));
+        assert!(matches!(p("-5"), Err(CnyError::Negative(_))));
+        assert!(matches!(p("五万"), Err(CnyError::NotANumber(_))));
+        assert!(matches!(p("万"), Err(CnyError::NotANumber(_))));
     }
 
     #[test]

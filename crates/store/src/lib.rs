@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod letters;
 pub mod organizations;
 pub mod outbox;
+pub mod receipts;
 pub mod review;
 pub mod sanctions;
 pub mod sessions;

@@ -113,7 +113,7 @@ impl App {
                 Transition::MarkLapsed,
                 "补充资料期限已过 / supplement deadline passed",
                 today,
-                None,
+                Default::default(),
             )
             .await?;
         }
@@ -164,7 +164,12 @@ impl App {
         }
         match t {
             RequestSupplement | ExtendSupplement => {
-                let dl = period_end(today, PeriodLength::Months(1), &self.config.calendar);
+                let mut dl = period_end(today, PeriodLength::Months(1), &self.config.calendar);
+                // An extension to the day the lead named (a day, not a period: final).
+                if let Some(until) = step.extend_to.filter(|_| t == ExtendSupplement) {
+                    dl.last_day = until;
+                    dl.provisional = false;
+                }
                 c.supplement_due = Some(dl.last_day.to_string());
                 fx.summary["supplement_due"] = json!(dl.last_day.to_string());
                 fx.summary["provisional"] = json!(dl.provisional);

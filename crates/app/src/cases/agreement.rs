@@ -26,7 +26,128 @@ pub(crate) async fn last_report(app: &App, case_id: i64) -> Result<Report> {
         .map_err(|e| AppError::Internal(format!("case {case_id} stored assessment: {e}")))
 }
 
+/// What recording a payment came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentOutcome {
+    /// Everything paid on the case so far, this payment included.
+    pub paid: Cny,
+    /// The agreement's fee.
+    pub fee: Option<Cny>,
+    /// Paid minus the fee: negative while short, positive when overpaid (flagged).
+    pub difference_fen: Option<i64>,
+    /// The payment completed the fee and payment was confirmed (评估 opens, 5.3).
+    pub confirmed: bool,
+}
+
 impl App {
+    /// Contract & finance record a payment of the evaluation fee (5.3): its amount, the day
+    /// it was paid and the voucher number. Payments are checked against the agreement's fee:
+    /// once they reach it, payment is confirmed (the case moves to evaluation); a shortfall
+    /// keeps the case waiting, and a difference either way is flagged on the case and in
+    /// the audit log.
+    pub async fn record_payment(
+        &self,
+        actor: &crate::policy::Actor,
+        id: i64,
+        amount: Cny,
+        paid_on: chrono::NaiveDate,
+        voucher_no: &str,
+        note: &str,
+    ) -> Result<PaymentOutcome> {
+        use crate::policy::CaseAction;
+        let c = self.load(actor, id).await?;
+        self.authorize_case(
+            actor,
+            &c,
+            CaseAction::Transition(Transition::ConfirmPayment),
+        )
+        .await?;
+        super::require_stage(&c, &[zizhi_domain::case::Stage::AgreementEffective])?;
+        if amount.fen() <= 0 {
+            return Err(AppError::invalid(
+                "amount",
+                "收款金额应大于零",
+                "the amount must be more than zero",
+            ));
+        }
+        if paid_on > self.clock.today() {
+            return Err(AppError::invalid(
+                "paid_on",
+                "付款日期不能晚于今天",
+                "the day paid cannot be after today",
+            ));
+        }
+        let voucher_no = voucher_no.trim();
+        crate::limits::bounded("voucher_no", voucher_no, 64)?;
+        if voucher_no.is_empty() {
+            return Err(AppError::invalid(
+                "voucher_no",
+                "请填写收款凭证号",
+                "enter the payment voucher number",
+            ));
+        }
+        let fee = c.fee_fen.map(Cny::from_fen);
+        let before: i64 = zizhi_store::receipts::payments(&self.db, id)
+            .await?
+            .iter()
+            .map(|p| p.amount_fen)
+            .sum();
+        let paid = Cny::from_fen(before.saturating_add(amount.fen()));
+        let difference_fen = fee.map(|f| paid.fen() - f.fen());
+        let mut tx = self.db.begin().await?;
+        zizhi_store::receipts::add_payment(
+            &mut tx,
+            id,
+            amount.fen(),
+            c.fee_fen,
+            &paid_on.to_string(),
+            voucher_no,
+            actor.user_id,
+        )
+        .await?;
+        self.record(
+            &mut tx,
+            Some(actor),
+            "case.payment",
+            id,
+            json!({"after": {"amount_fen": amount.fen(), "paid_on": paid_on.to_string(), "voucher_no": voucher_no,
+                "paid_fen": paid.fen(), "fee_fen": c.fee_fen, "difference_fen": difference_fen}}),
+        )
+        .await?;
+        tx.commit().await?;
+        let complete = difference_fen.is_none_or(|d| d >= 0);
+        if complete {
+            let mut words = format!(
+                "收到委托测评费用 {}（凭证号 {voucher_no}，{paid_on}）",
+                paid.display(Lang::Zh)
+            );
+            if let Some(d) = difference_fen.filter(|d| *d > 0) {
+                words.push_str(&format!("；多付 {}", Cny::from_fen(d).display(Lang::Zh)));
+            }
+            if !note.trim().is_empty() {
+                words.push_str(&format!("；{}", note.trim()));
+            }
+            self.transition_case(actor, id, Transition::ConfirmPayment, &words)
+                .await?;
+        }
+        Ok(PaymentOutcome {
+            paid,
+            fee,
+            difference_fen,
+            confirmed: complete,
+        })
+    }
+
+    /// The payments recorded on a case, oldest first.
+    pub async fn payments(
+        &self,
+        actor: &crate::policy::Actor,
+        id: i64,
+    ) -> Result<Vec<zizhi_store::receipts::Payment>> {
+        self.load(actor, id).await?;
+        Ok(zizhi_store::receipts::payments(&self.db, id).await?)
+    }
+
     pub(super) async fn on_agreement(
         &self,
         tx: &mut Tx,

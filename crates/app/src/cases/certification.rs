@@ -213,8 +213,15 @@ impl App {
         }
         self.check_printable(&names).await?;
         for c in &pending {
-            self.apply(Some(actor), c.id, Transition::Issue, "", today, None)
-                .await?;
+            self.apply(
+                Some(actor),
+                c.id,
+                Transition::Issue,
+                "",
+                today,
+                Default::default(),
+            )
+            .await?;
         }
         // Each certificate's signed PDF (made once; a repeat after an interruption makes the
         // missing ones).

@@ -14,28 +14,90 @@ use crate::policy::{Actor, CaseAction};
 use crate::{App, AppError, Result};
 
 impl App {
-    /// The registrar records receipt of the stamped, bound paper copy (5.2, condition 2).
+    /// The registrar records receipt of the stamped, bound paper copy (5.2, condition 2),
+    /// received today, without a tracking number (handed in).
     pub async fn record_paper_copy(&self, actor: &Actor, id: i64) -> Result<()> {
+        let today = self.clock.today();
+        self.record_paper_copy_received(actor, id, today, "").await
+    }
+
+    /// The registrar records the paper copy with the day it arrived and the courier's
+    /// tracking number (the guide: sent by express, 四). The day may not be in the future
+    /// nor before the application was submitted.
+    pub async fn record_paper_copy_received(
+        &self,
+        actor: &Actor,
+        id: i64,
+        received_on: chrono::NaiveDate,
+        tracking_no: &str,
+    ) -> Result<()> {
         let c = self.load(actor, id).await?;
         self.authorize_case(actor, &c, CaseAction::RecordPaperCopy)
             .await?;
         require_stage(&c, &[Stage::Submitted])?;
+        let tracking_no = tracking_no.trim();
+        crate::limits::bounded("tracking_no", tracking_no, 64)?;
+        if received_on > self.clock.today() {
+            return Err(AppError::invalid(
+                "received_on",
+                "收到日期不能晚于今天",
+                "the day received cannot be after today",
+            ));
+        }
+        let submitted = repo::rounds(&self.db, id)
+            .await?
+            .last()
+            .and_then(|r| chrono::DateTime::from_timestamp_micros(r.submitted_us))
+            .map(|t| {
+                t.with_timezone(&zizhi_domain::period::china_standard_time())
+                    .date_naive()
+            });
+        // (A clock set back before the submission, as the demo's dated cases run, makes no
+        // day impossible.)
+        if let Some(s) = submitted
+            && s <= self.clock.today()
+            && received_on < s
+        {
+            return Err(AppError::invalid(
+                "received_on",
+                format!("收到日期不能早于在线提交的日期（{s}）"),
+                format!("the day received cannot be before the online submission ({s})"),
+            ));
+        }
         let mut tx = self.db.begin().await?;
         let mut locked = repo::get_locked(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
         locked.paper_received_us = Some(zizhi_store::now_us());
         repo::update(&mut tx, &locked).await?;
+        zizhi_store::receipts::record_paper_copy(
+            &mut tx,
+            id,
+            &received_on.to_string(),
+            tracking_no,
+            actor.user_id,
+        )
+        .await?;
         self.record(
             &mut tx,
             Some(actor),
             "case.paper_copy_received",
             id,
-            json!({}),
+            json!({"after": {"received_on": received_on.to_string(), "tracking_no": tracking_no}}),
         )
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The paper copy as recorded, if it is.
+    pub async fn paper_copy(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<Option<zizhi_store::receipts::PaperCopy>> {
+        self.load(actor, id).await?;
+        Ok(zizhi_store::receipts::paper_copy(&self.db, id).await?)
     }
 
     /// Filing names the project lead (项目负责人), who alone takes the lead's steps from now

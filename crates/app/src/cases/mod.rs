@@ -201,6 +201,17 @@ impl App {
     }
 
     /// Denies unless the policy lets the actor, with its seats on the case, do `action`.
+    /// Whether the actor may do `action` on case `id` (a page checks before reading a form).
+    pub async fn authorize_on_case(
+        &self,
+        actor: &Actor,
+        id: i64,
+        action: crate::policy::CaseAction,
+    ) -> Result<()> {
+        let c = self.load(actor, id).await?;
+        self.authorize_case(actor, &c, action).await.map(|_| ())
+    }
+
     pub(crate) async fn authorize_case(
         &self,
         actor: &Actor,

@@ -22,8 +22,17 @@ pub(crate) struct Step<'a> {
     pub t: Transition,
     /// Filing names the project lead (建档立项).
     pub lead_id: Option<i64>,
+    /// Extending the supplement deadline names the new last day (else one month from today).
+    pub extend_to: Option<NaiveDate>,
     pub note: &'a str,
     pub today: NaiveDate,
+}
+
+/// A step's extra input beyond its note.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct StepInput {
+    pub lead_id: Option<i64>,
+    pub extend_to: Option<NaiveDate>,
 }
 
 /// What a stage's effects add to the transition: the audit summary's fields, the applicant's
@@ -66,7 +75,50 @@ impl App {
         }
         self.load(actor, id).await?;
         let today = self.clock.today();
-        self.apply(Some(actor), id, t, note, today, lead_id).await
+        self.apply(
+            Some(actor),
+            id,
+            t,
+            note,
+            today,
+            StepInput {
+                lead_id,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// 延长补充资料期限: the lead names the new last day (the guide gives the first month,
+    /// 5.2, and no length for an extension), after today.
+    pub async fn extend_supplement(
+        &self,
+        actor: &Actor,
+        id: i64,
+        until: NaiveDate,
+        note: &str,
+    ) -> Result<CaseRow> {
+        self.load(actor, id).await?;
+        let today = self.clock.today();
+        if until <= today {
+            return Err(AppError::invalid(
+                "until",
+                "新的补充资料期限应晚于今天",
+                "the new supplement deadline must be after today",
+            ));
+        }
+        self.apply(
+            Some(actor),
+            id,
+            Transition::ExtendSupplement,
+            note,
+            today,
+            StepInput {
+                extend_to: Some(until),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     pub(crate) async fn apply(
@@ -76,7 +128,7 @@ impl App {
         t: Transition,
         note: &str,
         today: NaiveDate,
-        lead_id: Option<i64>,
+        input: StepInput,
     ) -> Result<CaseRow> {
         use Transition::*;
         // A person acts in their role; without one, the system acts (deadlines).
@@ -140,7 +192,8 @@ impl App {
         let step = Step {
             actor,
             t,
-            lead_id,
+            lead_id: input.lead_id,
+            extend_to: input.extend_to,
             note,
             today,
         };

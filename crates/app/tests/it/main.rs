@@ -8,6 +8,7 @@ mod case_core;
 mod cases;
 mod complaints;
 mod mail;
+mod receipts;
 mod sanctions;
 
 /// The settings for tests of other rules: staff need no second factor here (the default is on;

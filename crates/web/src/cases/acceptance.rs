@@ -17,18 +17,85 @@ use serde::Deserialize;
 use serde_json::json;
 use zizhi_app::AppError;
 use zizhi_domain::case::Transition;
-use zizhi_domain::lang::Lang;
+use zizhi_domain::lang::{Lang, Text};
 use zizhi_domain::review::Area;
 
-/// `POST /cases/{id}/paper-copy`: the registrar records the bound paper copy.
+#[derive(Deserialize, Default)]
+pub struct PaperForm {
+    #[serde(default)]
+    received_on: String,
+    #[serde(default)]
+    tracking_no: String,
+}
+
+/// `POST /cases/{id}/paper-copy`: the registrar records the bound paper copy with the day it
+/// arrived and the courier's tracking number (both asked for on the page).
 pub async fn case_paper(
     State(st): State<AppState>,
     ctx: Ctx,
     Me(a): Me,
     Path(id): Path<i64>,
+    Form(f): Form<PaperForm>,
 ) -> Response {
-    let r = st.app.record_paper_copy(&a, id).await;
-    back(&st, &ctx, &a, id, r, "", None).await
+    // Who may, before what was typed is read.
+    if let Err(e) = st
+        .app
+        .authorize_on_case(&a, id, zizhi_app::policy::CaseAction::RecordPaperCopy)
+        .await
+    {
+        return ctx.fail(e).into_response();
+    }
+    let mut form: Entered = [
+        ("form".to_string(), "paper".to_string()),
+        ("received_on".to_string(), f.received_on.clone()),
+        ("tracking_no".to_string(), f.tracking_no.clone()),
+    ]
+    .into_iter()
+    .collect();
+    let day = zizhi_domain::calendar::parse_date(f.received_on.trim());
+    let mut errors: Vec<(&str, Text)> = Vec::new();
+    if day.is_none() {
+        errors.push((
+            "received_on",
+            Text::new(
+                "请填写收到日期（如 2026-12-04）",
+                "enter the day it arrived (e.g. 2026-12-04)",
+            ),
+        ));
+    }
+    if f.tracking_no.trim().is_empty() {
+        errors.push((
+            "tracking_no",
+            Text::new(
+                "请填写快递单号（当面递交的写“当面递交”）",
+                "enter the courier's tracking number (or \"handed in\")",
+            ),
+        ));
+    }
+    let r = match (day, errors.is_empty()) {
+        (Some(d), true) => {
+            st.app
+                .record_paper_copy_received(&a, id, d, &f.tracking_no)
+                .await
+        }
+        _ => {
+            let (first, _) = errors[0];
+            for (k, m) in &errors {
+                form.insert(format!("error.{k}"), m.get(ctx.lang).to_string());
+            }
+            Err(AppError::invalid(
+                first,
+                errors[0].1.zh.clone(),
+                errors[0].1.en.clone(),
+            ))
+        }
+    };
+    // A refusal of the app (a day in the future, …) is shown next to its field too.
+    if let Err(AppError::Invalid { field, problem }) = &r {
+        form.entry(format!("error.{field}"))
+            .or_insert_with(|| problem.get(ctx.lang).to_string());
+    }
+    back(&st, &ctx, &a, id, r, "#paper", Some(&form)).await
 }
 
 /// `POST /cases/{id}/areas`: the lead's five area judgements in one form, and with them, in

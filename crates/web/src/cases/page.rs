@@ -415,7 +415,61 @@ pub(crate) async fn build_case_page(
             )
         })
         .collect();
+    let paper = if c.paper_received_us.is_some() {
+        app.paper_copy(a, id)
+            .await?
+            .map(|p| (day(&p.received_on, lang), p.tracking_no))
+    } else {
+        None
+    };
+    let can_pay = d.next.contains(&Transition::ConfirmPayment);
+    let paid = app.payments(a, id).await?;
+    let payments = paid
+        .iter()
+        .map(|p| {
+            (
+                day(&p.paid_on, lang),
+                zizhi_domain::money::Cny::from_fen(p.amount_fen).display(lang),
+                p.voucher_no.clone(),
+                if staff {
+                    name_of(p.recorded_by)
+                } else {
+                    lang.pick("测评中心", "the centre").to_string()
+                },
+            )
+        })
+        .collect();
+    let payment_summary = (!paid.is_empty()).then(|| {
+        use zizhi_domain::money::Cny;
+        let total: i64 = paid.iter().map(|p| p.amount_fen).sum();
+        let fee = c.fee_fen.unwrap_or(0);
+        let (t, f) = (
+            Cny::from_fen(total).display(lang),
+            Cny::from_fen(fee).display(lang),
+        );
+        let diff = total - fee;
+        let gap = Cny::from_fen(diff.abs()).display(lang);
+        match (diff.signum(), lang) {
+            (0, Lang::Zh) => (format!("已收 {t}，与协议费用 {f} 一致"), "ok"),
+            (0, Lang::En) => (format!("{t} received, equal to the agreed fee {f}"), "ok"),
+            (-1, Lang::Zh) => (format!("已收 {t}，协议费用 {f}，尚差 {gap}"), "warn"),
+            (-1, Lang::En) => (
+                format!("{t} received of the agreed {f}: {gap} short"),
+                "warn",
+            ),
+            (_, Lang::Zh) => (format!("已收 {t}，协议费用 {f}，多付 {gap}"), "bad"),
+            (_, Lang::En) => (
+                format!("{t} received against the agreed {f}: {gap} overpaid"),
+                "bad",
+            ),
+        }
+    });
     Ok(CasePage {
+        typed: entered.cloned().unwrap_or_default(),
+        paper,
+        can_pay,
+        payments,
+        payment_summary,
         banner,
         supplementing,
         supplement_note,
@@ -452,6 +506,8 @@ pub(crate) async fn build_case_page(
             .next
             .iter()
             .filter(|t| **t != Transition::Issue)
+            // Payment is confirmed by recording it (amount, day, voucher), in its form.
+            .filter(|t| **t != Transition::ConfirmPayment)
             // The review's decisions are taken with the five areas, in their form.
             .filter(|t| {
                 !(can_review
@@ -483,11 +539,24 @@ pub(crate) async fn build_case_page(
             .map(|t| {
                 let label = Transition::parse(&t.transition)
                     .map_or(t.transition.clone(), |x| x.name().get(lang).to_string());
+                let by = match t.actor_id {
+                    None => lang.pick("系统", "the system").to_string(),
+                    Some(uid) if uid == a.user_id => lang.pick("本人", "you").to_string(),
+                    Some(uid) if staff => name_of(uid),
+                    // The applicant sees its own side by name of the party, not staff names.
+                    Some(_) => match Transition::parse(&t.transition).map(|x| x.performer()) {
+                        Some(zizhi_domain::case::Performer::Role(Role::Applicant)) => {
+                            lang.pick("申请单位", "the applicant").to_string()
+                        }
+                        _ => lang.pick("测评中心", "the centre").to_string(),
+                    },
+                };
                 (
                     fmt_time(t.at_us, lang),
                     label,
                     stage_name(&t.to_stage, lang),
                     t.note.clone(),
+                    by,
                 )
             })
             .collect(),

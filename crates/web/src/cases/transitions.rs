@@ -27,6 +27,9 @@ pub struct TransitionForm {
     /// A step that ends the case is confirmed with its consequence on the page (`yes`).
     #[serde(default)]
     confirm: String,
+    /// Extending the supplement deadline names the new last day.
+    #[serde(default)]
+    until: String,
 }
 
 pub async fn case_transition(
@@ -56,6 +59,20 @@ pub async fn case_transition(
         .map(|lead| (t, lead)),
     };
     let r = match r {
+        Ok((Transition::ExtendSupplement, _)) => {
+            match zizhi_domain::calendar::parse_date(f.until.trim()) {
+                Some(day) => st
+                    .app
+                    .extend_supplement(&a, id, day, &f.note)
+                    .await
+                    .map(|_| ()),
+                None => Err(AppError::invalid(
+                    "until",
+                    "请填写新的补充资料期限（如 2027-01-31）",
+                    "enter the new supplement deadline (e.g. 2027-01-31)",
+                )),
+            }
+        }
         Ok((t, lead)) => st
             .app
             .transition_case_with(&a, id, t, &f.note, lead)

@@ -73,6 +73,22 @@ pub struct VoteView {
     pub opinion: String,
 }
 
+impl CasePage {
+    /// What was typed into `form`'s `key` when the form came back with errors.
+    pub(crate) fn typed_in(&self, form: &str, key: &str) -> Option<&str> {
+        (self.typed.get("form").map(String::as_str) == Some(form))
+            .then(|| self.typed.get(key).map(String::as_str))
+            .flatten()
+    }
+
+    /// The error next to `form`'s `key`.
+    pub(crate) fn err(&self, form: &str, key: &str) -> Option<&str> {
+        (self.typed.get("form").map(String::as_str) == Some(form))
+            .then(|| self.typed.get(&format!("error.{key}")).map(String::as_str))
+            .flatten()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "case.html")]
 pub(crate) struct CasePage {
@@ -94,7 +110,8 @@ pub(crate) struct CasePage {
     pub(crate) certificate: Option<String>,
     pub(crate) clock: Option<ClockView>,
     pub(crate) next: Vec<NextView>,
-    pub(crate) history: Vec<(String, String, String, String)>,
+    /// When, the step, the stage reached, the note, who acted (经办人).
+    pub(crate) history: Vec<(String, String, String, String, String)>,
     /// The case's formal letters: (id, title, date, signed by).
     pub(crate) letters: Vec<(i64, String, String, String)>,
     pub(crate) rounds: Vec<(i32, String, String)>,
@@ -126,6 +143,17 @@ pub(crate) struct CasePage {
     pub(crate) areas_note_error: Option<String>,
     pub(crate) confirm_error: Option<String>,
     pub(crate) not_accept_consequence: String,
+    /// What a form sent back with its errors: its values and `error.{field}` messages, with
+    /// `form` naming the form.
+    pub(crate) typed: Entered,
+    /// The paper copy as received: the day and the tracking number.
+    pub(crate) paper: Option<(String, String)>,
+    /// Contract & finance may record a payment now (instead of a bare confirmation).
+    pub(crate) can_pay: bool,
+    /// Payments: day, amount, voucher, recorded by.
+    pub(crate) payments: Vec<(String, String, String, String)>,
+    /// Paid against the fee, in words, and its class (`ok`, `warn` short, `bad` over).
+    pub(crate) payment_summary: Option<(String, &'static str)>,
     // Evaluation
     pub(crate) team: Vec<(String, String)>,
     pub(crate) can_assign: bool,

@@ -97,6 +97,7 @@ pub fn action_label(code: &str, lang: Lang) -> String {
         "case.save_profile" => ("保存申请资料", "Application saved"),
         "case.link_evidence" => ("归入证据", "Evidence filed"),
         "case.paper_copy_received" => ("登记纸版申请书", "Paper copy recorded"),
+        "case.payment" => ("登记收款", "Payment recorded"),
         "case.review_area" => ("填写受理审查意见", "Review opinion recorded"),
         "case.reassign_lead" => ("更换项目负责人", "Project lead reassigned"),
         "case.assign_team" => ("指定项目组和专家组", "Team and panel seated"),

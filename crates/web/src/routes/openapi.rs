@@ -641,6 +641,26 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
             ])),
             None,
         ),
+        ("POST", "/api/v1/cases/{id}/payments") => op(
+            201,
+            Some(obj(&[
+                ("amount", text(), true),
+                ("paid_on", json!({"type": "string", "format": "date"}), true),
+                ("voucher_no", text(), true),
+                ("note", text(), false),
+            ])),
+            Some(out(&[
+                ("paid_fen", int()),
+                ("fee_fen", nullable("integer")),
+                ("difference_fen", nullable("integer")),
+                ("confirmed", boolean()),
+            ])),
+        ),
+        ("GET", "/api/v1/cases/{id}/payments") => op(
+            200,
+            None,
+            Some(out(&[("payments", list(json!({"type": "object"})))])),
+        ),
         ("GET", "/api/v1/cases/{id}/review-areas") => op(
             200,
             None,

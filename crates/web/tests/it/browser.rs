@@ -672,8 +672,14 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.sign_in(&base, "demo-registrar");
     d.wait_text("#todo", "【演示】闽江灾备科技有限公司");
     d.goto(&case_url);
+    // The paper copy: its day (today by default) and the courier's number, which is asked
+    // for next to its field when missing.
+    d.click("#record-paper");
+    d.wait_text("#error-tracking_no", "请填写快递单号");
+    d.type_into("#paper-tracking-no", "SF1234567890");
     d.click("#record-paper");
     d.wait_text("#paper", "已收到");
+    assert_eq!(d.text("#paper-tracking"), "SF1234567890");
     // Filing names the project lead.
     d.select("#lead-file", "【演示】项目负责人");
     d.click("#do-file");
@@ -792,7 +798,15 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.wait_text("#todo", "支付委托测评费用 87,000.00 元");
     d.sign_in(&base, "demo-finance");
     d.goto(&case_url);
-    d.click("#do-confirm_payment");
+    // A payment short of the fee is recorded and the difference flagged; the rest, typed in
+    // 万元, completes it and opens evaluation.
+    d.type_into("#pay-amount", "80,000");
+    d.type_into("#pay-voucher", "CW-2026-0001");
+    d.click("#record-payment");
+    d.wait_text("#payment-summary", "尚差 7,000.00 元");
+    d.type_into("#pay-amount", "0.7万");
+    d.type_into("#pay-voucher", "CW-2026-0002");
+    d.click("#record-payment");
     d.wait_text("#stage", "评估");
     shot("07-evaluation-open");
 

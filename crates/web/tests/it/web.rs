@@ -342,6 +342,9 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/api/v1/cases/{id}/completeness", everyone.clone()),
         ("GET", "/api/v1/cases/{id}/review-areas", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/review-areas", everyone.clone()),
+        ("GET", "/api/v1/cases/{id}/payments", everyone.clone()),
+        ("POST", "/api/v1/cases/{id}/payments", everyone.clone()),
+        ("POST", "/cases/{id}/payments", vec![ContractFinance]),
         ("GET", "/api/v1/cases/{id}/activities", staff.clone()),
         ("POST", "/api/v1/cases/{id}/activities", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/judgements", everyone.clone()),
@@ -4392,5 +4395,164 @@ async fn the_audit_log_reads_as_sentences_and_is_filtered() {
                 .skip(3)
                 .all(|r| r[1].to_string().ends_with(&number))
         );
+    }
+}
+
+/// Issue 13 (5.3 on the page): a payment is recorded with amount, day and voucher; wrong or
+/// missing values are named next to their fields with what was typed kept; the payments reach
+/// the fee and payment is confirmed; the applicant sees the payments, not who recorded them.
+#[tokio::test]
+async fn payments_are_recorded_on_the_page_and_checked_against_the_fee() {
+    use zizhi_domain::case::Stage as S;
+    for app in test_apps().await {
+        let s = app.state.app.seed_demo().await.unwrap();
+        let id = s
+            .cases
+            .iter()
+            .find(|(_, x)| *x == S::AgreementEffective)
+            .unwrap()
+            .0;
+        let mut fin = app
+            .login_with("demo-finance", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let path = format!("/cases/{id}/payments");
+        let r = app
+            .post_form(
+                &mut fin,
+                &path,
+                &[
+                    ("amount", "八万七"),
+                    ("paid_on", "2026-02-30"),
+                    ("voucher_no", " "),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        for f in ["amount", "paid_on", "voucher_no"] {
+            assert!(
+                r.body.contains(&format!("id=\"error-{f}\"")),
+                "{f} next to its field: {}",
+                r.body
+            );
+        }
+        assert!(
+            r.body.contains("value=\"八万七\""),
+            "what was typed is kept"
+        );
+        assert!(r.body.contains("不是十进制金额"));
+        // The page's form, in 万元 and with separators; the fee is 87 000 (九).
+        let page = app.get(&mut fin, &format!("/cases/{id}")).await;
+        assert!(page.body.contains("id=\"payment-form\""));
+        assert!(
+            !page.body.contains("id=\"do-confirm_payment\""),
+            "no bare confirmation"
+        );
+        let today = app.state.app.clock.today().to_string();
+        let r = app
+            .post_form(
+                &mut fin,
+                &path,
+                &[
+                    ("amount", "8.7万"),
+                    ("paid_on", &today),
+                    ("voucher_no", "CW-1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let admin = app
+            .state
+            .app
+            .login("demo-admin", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let d = app.state.app.case(&admin, id).await.unwrap();
+        assert_eq!(d.stage, S::Evaluation);
+        // The applicant sees the payment and that it matches the fee.
+        let users = zizhi_store::users::list(app.state.app.store_for_tests())
+            .await
+            .unwrap();
+        let member = users
+            .iter()
+            .find(|u| u.organization_id == Some(d.case.organization_id))
+            .unwrap();
+        let mut appl = app
+            .login_with(&member.username, zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app.get(&mut appl, &format!("/cases/{id}")).await;
+        assert!(
+            page.body.contains("与协议费用 87,000.00 元 一致"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("CW-1"));
+        let list = &page.body[page.body.find("id=\"payment-list\"").unwrap()..];
+        let list = &list[..list.find("</table>").unwrap()];
+        assert!(
+            list.contains("测评中心") && !list.contains("合同财务"),
+            "the applicant sees the centre, not staff names: {list}"
+        );
+    }
+}
+
+/// `/api/v1/cases/{id}/payments`: the same rules as the page, answered as the OpenAPI
+/// document says.
+#[tokio::test]
+async fn payments_over_the_api() {
+    use zizhi_domain::case::Stage as S;
+    for app in test_apps().await {
+        let s = app.state.app.seed_demo().await.unwrap();
+        let id = s
+            .cases
+            .iter()
+            .find(|(_, x)| *x == S::AgreementEffective)
+            .unwrap()
+            .0;
+        let api = Api { app: &app };
+        let fin = api.token("demo-finance").await;
+        let lead = api.token("demo-lead").await;
+        let today = app.state.app.clock.today().to_string();
+        let body = json!({"amount": "87,000.00", "paid_on": today, "voucher_no": "CW-9"});
+        api.call(
+            &lead,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/payments"),
+            Some(body.clone()),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        let bad = api
+            .call(
+                &fin,
+                Method::POST,
+                &format!("/api/v1/cases/{id}/payments"),
+                Some(json!({"amount": "1,00", "paid_on": today, "voucher_no": "CW-9"})),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        assert_eq!(bad["error"]["field"], "amount", "{bad}");
+        let o = api
+            .call(
+                &fin,
+                Method::POST,
+                &format!("/api/v1/cases/{id}/payments"),
+                Some(body),
+                StatusCode::CREATED,
+            )
+            .await;
+        assert_eq!(o["confirmed"], true, "{o}");
+        assert_eq!(o["difference_fen"], 0);
+        let list = api
+            .call(
+                &fin,
+                Method::GET,
+                &format!("/api/v1/cases/{id}/payments"),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(list["payments"].as_array().unwrap().len(), 1);
+        assert_eq!(list["payments"][0]["amount_fen"], 8_700_000);
     }
 }
