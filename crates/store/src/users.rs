@@ -252,3 +252,72 @@ pub async fn set_profile(
         .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// The users with this e-mail address (any case).
+pub async fn by_email(db: &Db, email: &str) -> Result<Vec<User>> {
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM app_user WHERE lower(email) = lower($1) ORDER BY id")))
+        .bind(email)
+        .fetch_all(p)
+        .await)?,
+    )
+}
+
+/// A password reset link's record.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Reset {
+    pub user_id: i64,
+    pub expires_us: i64,
+    pub used_us: Option<i64>,
+}
+
+/// A new reset link for the user; the user's earlier unused links stop working.
+pub async fn insert_reset(
+    tx: &mut Tx,
+    token_sm3: &str,
+    user_id: i64,
+    now: i64,
+    expires_us: i64,
+) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE password_reset SET used_us = $1 WHERE user_id = $2 AND used_us IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO password_reset (token_sm3, user_id, created_us, expires_us) VALUES ($1, $2, $3, $4)")
+        .bind(token_sm3)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_us)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// The link's record, read (with `lock`, locked for the transaction on PostgreSQL).
+pub async fn reset_of(tx: &mut Tx, token_sm3: &str) -> Result<Option<Reset>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT user_id, expires_us, used_us FROM password_reset WHERE token_sm3 = $1{}",
+        tx.for_update()
+    ));
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, Reset>(sql)
+        .bind(token_sm3)
+        .fetch_optional(c)
+        .await)?)
+}
+
+/// The link is used (once).
+pub async fn use_reset(tx: &mut Tx, token_sm3: &str) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE password_reset SET used_us = $1 WHERE token_sm3 = $2")
+        .bind(now_us())
+        .bind(token_sm3)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}

@@ -685,3 +685,143 @@ async fn a_name_the_certificate_font_cannot_print_is_refused_by_character() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The token in the latest reset mail to `email`.
+async fn reset_token(app: &App, email: &str) -> Option<String> {
+    let mails = zizhi_store::outbox::for_recipient(app.store_for_tests(), email, 10)
+        .await
+        .unwrap();
+    let m = mails.iter().find(|m| m.subject.contains("重置密码"))?;
+    let at = m.body.find("/reset-password/")? + "/reset-password/".len();
+    Some(
+        m.body[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .collect(),
+    )
+}
+
+/// 忘记密码 (issue 13): a link by e-mail, single use, 30 minutes, only its SM3 hash stored; the
+/// same answer whether or not the account exists; disabled and single sign-on accounts get none.
+#[tokio::test]
+async fn a_reset_link_works_once_within_thirty_minutes() {
+    for app in apps().await {
+        app.create_user(None, staff("lin", "registrar"))
+            .await
+            .unwrap();
+        // Unknown names and addresses: the same Ok, no mail.
+        app.request_password_reset("nobody").await.unwrap();
+        app.request_password_reset("nobody@example.test")
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.request_password_reset("  ").await,
+            Err(AppError::Invalid { ref field, .. }) if field == "who"
+        ));
+        // By e-mail address (any case).
+        app.request_password_reset("LIN@example.test")
+            .await
+            .unwrap();
+        let first = reset_token(&app, "lin@example.test").await.expect("a mail");
+        assert_eq!(first.len(), 64);
+        assert!(app.reset_link_valid(&first).await.unwrap());
+        // Only the hash is stored, and the link lasts 30 minutes.
+        let db = app.store_for_tests();
+        let (stored, created, expires): (String, i64, i64) = match db {
+            zizhi_store::Db::Sqlite(p) => {
+                sqlx::query_as("SELECT token_sm3, created_us, expires_us FROM password_reset")
+                    .fetch_one(p)
+                    .await
+                    .unwrap()
+            }
+            zizhi_store::Db::Pg(p) => {
+                sqlx::query_as("SELECT token_sm3, created_us, expires_us FROM password_reset")
+                    .fetch_one(p)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_ne!(stored, first);
+        assert_eq!(expires - created, 30 * 60 * 1_000_000);
+        // Asking again: the first link stops working.
+        app.request_password_reset("lin").await.unwrap();
+        let second = reset_token(&app, "lin@example.test").await.unwrap();
+        assert_ne!(first, second);
+        assert!(!app.reset_link_valid(&first).await.unwrap());
+        assert!(
+            app.reset_password_with_link(&first, "a brand new password")
+                .await
+                .is_err()
+        );
+        // The password rules hold.
+        assert!(matches!(
+            app.reset_password_with_link(&second, "short").await,
+            Err(AppError::Invalid { ref field, .. }) if field == "new_password"
+        ));
+        let s = app.login("lin", "a long password", None).await.unwrap();
+        app.reset_password_with_link(&second, "a brand new password")
+            .await
+            .unwrap();
+        // Sessions end; the old password no longer works, the new one does; once only.
+        assert!(app.session(&s.token).await.unwrap().is_none());
+        assert!(app.login("lin", "a long password", None).await.is_err());
+        app.login("lin", "a brand new password", None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.reset_password_with_link(&second, "another new password").await,
+            Err(AppError::Invalid { ref field, .. }) if field == "token"
+        ));
+        // Expired: a link past its 30 minutes does not work.
+        app.request_password_reset("lin").await.unwrap();
+        let third = reset_token(&app, "lin@example.test").await.unwrap();
+        let past = zizhi_store::now_us() - 1;
+        match db {
+            zizhi_store::Db::Sqlite(p) => {
+                sqlx::query("UPDATE password_reset SET expires_us = $1 WHERE used_us IS NULL")
+                    .bind(past)
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+            zizhi_store::Db::Pg(p) => {
+                sqlx::query("UPDATE password_reset SET expires_us = $1 WHERE used_us IS NULL")
+                    .bind(past)
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+        }
+        assert!(!app.reset_link_valid(&third).await.unwrap());
+        assert!(
+            app.reset_password_with_link(&third, "yet another password")
+                .await
+                .is_err()
+        );
+        // A disabled account gets no link.
+        match db {
+            zizhi_store::Db::Sqlite(p) => {
+                sqlx::query("UPDATE app_user SET disabled = TRUE WHERE username = 'lin'")
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+            zizhi_store::Db::Pg(p) => {
+                sqlx::query("UPDATE app_user SET disabled = TRUE WHERE username = 'lin'")
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+        }
+        let count = || async {
+            zizhi_store::outbox::for_recipient(db, "lin@example.test", 100)
+                .await
+                .unwrap()
+                .len()
+        };
+        let before = count().await;
+        app.request_password_reset("lin").await.unwrap();
+        assert_eq!(count().await, before, "no link for a disabled account");
+        assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
+    }
+}

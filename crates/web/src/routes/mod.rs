@@ -139,6 +139,7 @@ pub fn routers() -> (Router<AppState>, Router<AppState>) {
 pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     [
         crate::platform::session::routes(),
+        crate::platform::reset::routes(),
         crate::platform::sso::routes(),
         crate::platform::home::routes(),
         crate::platform::users::routes(),

@@ -4556,3 +4556,91 @@ async fn payments_over_the_api() {
         assert_eq!(list["payments"][0]["amount_fen"], 8_700_000);
     }
 }
+
+/// Issue 13: 忘记密码 through the pages — the login page says how a company gets an account
+/// and links to the reset; the answer does not tell whether an account exists; the link sets
+/// a new password once; errors are next to their fields.
+#[tokio::test]
+async fn a_forgotten_password_is_reset_through_a_mailed_link() {
+    for app in test_apps().await {
+        app.state.app.seed_demo().await.unwrap();
+        let mut b = Browser::default();
+        let login = app.get(&mut b, "/login").await;
+        assert!(login.body.contains("href=\"/forgot-password\""));
+        assert!(login.body.contains("010-82341582"), "how to get an account");
+        app.get(&mut b, "/forgot-password").await;
+        let r = app
+            .post_form(&mut b, "/forgot-password", &[("who", " ")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("id=\"who-error\""));
+        let known = app
+            .post_form(&mut b, "/forgot-password", &[("who", "demo-lead")])
+            .await;
+        let unknown = app
+            .post_form(&mut b, "/forgot-password", &[("who", "no-such-user")])
+            .await;
+        assert_eq!(known.status, StatusCode::OK);
+        assert_eq!(unknown.status, StatusCode::OK);
+        let flash = |body: &str| {
+            let f = &body[body.find("id=\"flash\"").unwrap()..];
+            f[..f.find("</div>").unwrap()].to_string()
+        };
+        assert_eq!(flash(&known.body), flash(&unknown.body), "the same answer");
+        let users = zizhi_store::users::list(app.state.app.store_for_tests())
+            .await
+            .unwrap();
+        let lead = users.iter().find(|u| u.username == "demo-lead").unwrap();
+        let mail =
+            zizhi_store::outbox::for_recipient(app.state.app.store_for_tests(), &lead.email, 5)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|m| m.subject.contains("重置密码"))
+                .expect("a reset mail");
+        let at = mail.body.find("/reset-password/").unwrap();
+        let path: String = mail.body[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        assert!(
+            mail.body[..at]
+                .rsplit(char::is_whitespace)
+                .next()
+                .unwrap()
+                .starts_with("http"),
+            "an absolute link"
+        );
+        let page = app.get(&mut b, &path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("id=\"reset-form\""));
+        let r = app
+            .post_form(
+                &mut b,
+                &path,
+                &[
+                    ("new_password", "a fresh long password"),
+                    ("again", "a fresh long passwort"),
+                ],
+            )
+            .await;
+        assert!(r.body.contains("id=\"again-error\"") && r.body.contains("两次输入的新密码不一致"));
+        let r = app
+            .post_form(
+                &mut b,
+                &path,
+                &[
+                    ("new_password", "a fresh long password"),
+                    ("again", "a fresh long password"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("id=\"reset-done\""));
+        app.login_with("demo-lead", "a fresh long password").await;
+        // Used: the link is gone.
+        let again = app.get(&mut Browser::default(), &path).await;
+        assert_eq!(again.status, StatusCode::GONE);
+        assert!(again.body.contains("id=\"reset-gone\""));
+    }
+}
