@@ -462,3 +462,21 @@ pub async fn pauses(db: &Db, case_id: i64) -> Result<Vec<PauseRow>> {
         .await)?,
     )
 }
+
+/// For the cases of batches from `first_batch` on: (case id, applicant's name, certificate
+/// number if issued), in one query.
+pub async fn batch_details_from(
+    db: &Db,
+    first_batch: i64,
+) -> Result<Vec<(i64, String, Option<String>)>> {
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, (i64, String, Option<String>)>(
+        "SELECT a.id, o.name, c.number FROM application_case a
+           JOIN organization o ON o.id = a.organization_id
+           LEFT JOIN certificate c ON c.case_id = a.id
+         WHERE a.batch_id >= $1 ORDER BY a.id")
+        .bind(first_batch)
+        .fetch_all(p)
+        .await)?,
+    )
+}

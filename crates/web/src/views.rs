@@ -163,3 +163,21 @@ pub(crate) fn failure_flash(ctx: &Ctx, e: AppError) -> Result<(String, StatusCod
         f.status,
     ))
 }
+
+/// An `.xlsx` download named `file`.
+pub(crate) fn xlsx_response(file: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -285,6 +285,21 @@ impl App {
     }
 }
 
+/// Who acted (a user id, none for the system) and when (µs).
+pub type Acted = (Option<i64>, i64);
+
+/// The certificate desk and what its rows show (see [`App::certificate_desk_details`]).
+pub struct DeskDetails {
+    pub waiting: Vec<CaseRow>,
+    pub batches: Vec<(Batch, Vec<CaseRow>)>,
+    /// Case id → (applicant's name, certificate number once issued).
+    pub cases: std::collections::HashMap<i64, (String, Option<String>)>,
+    /// Batch id → (who, when) it was made, approved, issued.
+    pub times: std::collections::HashMap<i64, [Option<Acted>; 3]>,
+    /// User id → display name.
+    pub names: std::collections::HashMap<i64, String>,
+}
+
 impl App {
     /// The certificate desk: cases waiting for a batch, and the latest batches with their cases
     /// (certificate officer and approver).
@@ -324,6 +339,48 @@ impl App {
             })
             .collect();
         Ok((waiting, batches))
+    }
+
+    /// The certificate desk with what each batch's row shows: per case the applicant and
+    /// the certificate number once issued; who made and approved the batch and when (from
+    /// the audit chain: made, approved, issued).
+    pub async fn certificate_desk_details(&self, actor: &Actor) -> Result<DeskDetails> {
+        let (waiting, batches) = self.certificate_desk(actor).await?;
+        let first = batches.iter().map(|(b, _)| b.id).min();
+        let mut cases = std::collections::HashMap::new();
+        if let Some(first) = first {
+            for (id, holder, number) in repo::batch_details_from(&self.db, first).await? {
+                cases.insert(id, (holder, number));
+            }
+        }
+        let mut times = std::collections::HashMap::new();
+        for (b, _) in &batches {
+            let events =
+                zizhi_store::audit::for_object(&self.db, "certificate_batch", &b.id.to_string())
+                    .await?;
+            let at = |action: &str| {
+                events
+                    .iter()
+                    .find(|e| e.action == action)
+                    .map(|e| (e.actor_id, e.at_us))
+            };
+            times.insert(
+                b.id,
+                [at("batch.create"), at("batch.approve"), at("batch.issue")],
+            );
+        }
+        let names = zizhi_store::users::list(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect();
+        Ok(DeskDetails {
+            waiting,
+            batches,
+            cases,
+            times,
+            names,
+        })
     }
 
     /// Issue (发证, 5.5): only within an approved batch; creates the certificate.
@@ -398,6 +455,51 @@ impl App {
     /// Searches the public register (anyone, no sign-in): 50 a page, newest first.
     pub async fn registry(&self, q: &RegistryQuery) -> Result<RegistryPage> {
         const PER_PAGE: i64 = 50;
+        let (mut rows, today) = self
+            .registry_rows(q, PER_PAGE + 1, (q.page - 1).max(0) * PER_PAGE)
+            .await?;
+        let has_next = rows.len() as i64 > PER_PAGE;
+        rows.truncate(PER_PAGE as usize);
+        Ok(RegistryPage {
+            certificates: rows
+                .into_iter()
+                .map(|c| {
+                    let s = registry_status(&c, today);
+                    (c, s)
+                })
+                .collect(),
+            page: q.page,
+            per_page: PER_PAGE,
+            has_next,
+        })
+    }
+
+    /// Every certificate the search finds (at most 10 000), newest first, with its status:
+    /// the register as a spreadsheet.
+    pub async fn registry_export(
+        &self,
+        q: &RegistryQuery,
+    ) -> Result<Vec<(Certificate, &'static str)>> {
+        let q = RegistryQuery {
+            page: 1,
+            ..q.clone()
+        };
+        let (rows, today) = self.registry_rows(&q, 10_000, 0).await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| {
+                let s = registry_status(&c, today);
+                (c, s)
+            })
+            .collect())
+    }
+
+    async fn registry_rows(
+        &self,
+        q: &RegistryQuery,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Certificate>, NaiveDate)> {
         let text = q.q.trim();
         crate::limits::bounded("q", text, crate::limits::NAME)?;
         if let Some(l) = q.level
@@ -446,21 +548,7 @@ impl App {
             year: q.year.map_or(0, |y| y as i32),
             today: &today_s,
         };
-        let mut rows =
-            store::registry(&self.db, &filter, PER_PAGE + 1, (q.page - 1) * PER_PAGE).await?;
-        let has_next = rows.len() as i64 > PER_PAGE;
-        rows.truncate(PER_PAGE as usize);
-        Ok(RegistryPage {
-            certificates: rows
-                .into_iter()
-                .map(|c| {
-                    let s = registry_status(&c, today);
-                    (c, s)
-                })
-                .collect(),
-            page: q.page,
-            per_page: PER_PAGE,
-            has_next,
-        })
+        let rows = store::registry(&self.db, &filter, limit, offset).await?;
+        Ok((rows, today))
     }
 }

@@ -21,7 +21,6 @@ use zizhi_app::cases::{DashboardRow, case_number};
 use zizhi_app::policy::{Action, allowed};
 use zizhi_app::{Actor, AppError};
 use zizhi_domain::case::Stage;
-use zizhi_domain::clock::Due;
 use zizhi_domain::lang::Lang;
 
 pub struct CaseRowView {
@@ -400,7 +399,8 @@ struct DashboardPage {
     c: Chrome,
     rows: Vec<DashView>,
     total: usize,
-    by_stage: Vec<(String, usize)>,
+    /// Stage code, name, count: each a link to the case list filtered by it.
+    by_stage: Vec<(&'static str, String, usize)>,
     overdue: usize,
     warning: usize,
     /// Overdue rectifications (六), above everything, for escalation.
@@ -447,24 +447,36 @@ const DASHBOARD_ROWS: usize = 100;
 /// 工作台 (staff): open cases by urgency, with counts per stage.
 pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
     let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
-    let mut by_stage: Vec<(String, usize)> = Vec::new();
+    let mut by_stage: Vec<(&'static str, String, usize)> = Vec::new();
     for s in Stage::ALL {
         let n = rows.iter().filter(|r| r.stage == s).count();
         if n > 0 {
-            by_stage.push((s.name().get(ctx.lang).to_string(), n));
+            by_stage.push((s.as_str(), s.name().get(ctx.lang).to_string(), n));
         }
     }
-    let is =
-        |r: &DashboardRow, f: fn(Due) -> bool| r.clock.is_some_and(|k| f(k.target) || f(k.limit));
+    // Counted as the case list's deadline filters count (their links): the deadline each case
+    // runs against now — the supplement's, or the project's three-month target (九.3).
+    let today = st.app.clock.today();
+    let left = |r: &DashboardRow| {
+        let due = if r.stage == Stage::Supplementing {
+            r.case
+                .supplement_due
+                .as_deref()
+                .and_then(zizhi_domain::calendar::parse_date)
+        } else if r.stage.clock_runs() {
+            r.clock.as_ref().map(|k| k.target_due)
+        } else {
+            None
+        };
+        due.map(|d| (d - today).num_days())
+    };
     let overdue = rows
         .iter()
-        .filter(|r| is(r, |d| matches!(d, Due::Overdue(_))))
+        .filter(|r| left(r).is_some_and(|n| n < 0))
         .count();
     let warning = rows
         .iter()
-        .filter(|r| {
-            !is(r, |d| matches!(d, Due::Overdue(_))) && is(r, |d| matches!(d, Due::Warning(_)))
-        })
+        .filter(|r| left(r).is_some_and(|n| (0..=15).contains(&n)))
         .count();
     let overdue_rectifications = match a.role {
         zizhi_domain::roles::Role::Supervisor => st

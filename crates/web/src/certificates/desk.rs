@@ -25,9 +25,12 @@ pub struct BatchView {
     pub id: i64,
     pub status: String,
     pub status_code: String,
-    pub cases: Vec<(i64, String, String)>,
+    /// Case id, case number, stage, applicant, certificate number (once issued).
+    pub cases: Vec<(i64, String, String, String, String)>,
     pub can_approve: bool,
     pub can_issue: bool,
+    /// "made by 张三, 2026-12-04 10:42" and the like, for made, approved, issued.
+    pub steps: Vec<String>,
 }
 
 #[derive(Template)]
@@ -39,6 +42,37 @@ struct BatchesPage {
     officer: bool,
 }
 
+/// Who made, approved and issued a batch, and when.
+fn step_lines(
+    desk: &zizhi_app::cases::certification::DeskDetails,
+    id: i64,
+    lang: zizhi_domain::lang::Lang,
+) -> Vec<String> {
+    let Some(times) = desk.times.get(&id) else {
+        return Vec::new();
+    };
+    let labels = [
+        lang.pick("建立", "made"),
+        lang.pick("审批", "approved"),
+        lang.pick("发证", "issued"),
+    ];
+    times
+        .iter()
+        .zip(labels)
+        .filter_map(|(t, label)| {
+            let (who, at) = (*t)?;
+            let who = who
+                .and_then(|u| desk.names.get(&u).cloned())
+                .unwrap_or_default();
+            Some(format!(
+                "{label}{} {who} · {}",
+                lang.pick("：", ": "),
+                crate::views::fmt_time(at, lang)
+            ))
+        })
+        .collect()
+}
+
 async fn batches_page_with(
     st: &AppState,
     ctx: &Ctx,
@@ -46,7 +80,8 @@ async fn batches_page_with(
     flash: Option<(String, bool)>,
     status: StatusCode,
 ) -> Answer {
-    let (waiting, batches) = st.app.certificate_desk(a).await.or_fail(ctx)?;
+    let desk = st.app.certificate_desk_details(a).await.or_fail(ctx)?;
+    let (waiting, batches) = (&desk.waiting, desk.batches.clone());
     let lang = ctx.lang;
     let mut ch = chrome(ctx, "/batches");
     if let Some((m, err)) = flash {
@@ -65,15 +100,63 @@ async fn batches_page_with(
                     && b.created_by != a.user_id,
                 can_issue: b.status == BatchStatus::Approved && a.role == Role::CertificateOfficer,
                 status_code: b.status.as_str().to_string(),
+                steps: step_lines(&desk, b.id, lang),
                 cases: cases
                     .iter()
-                    .map(|c| (c.id, case_number(c), stage_name(c.stage.as_str(), lang)))
+                    .map(|c| {
+                        let (holder, number) = desk.cases.get(&c.id).cloned().unwrap_or_default();
+                        (
+                            c.id,
+                            case_number(c),
+                            stage_name(c.stage.as_str(), lang),
+                            holder,
+                            number.unwrap_or_default(),
+                        )
+                    })
                     .collect(),
             })
             .collect(),
         officer: a.role == Role::CertificateOfficer,
     };
     Ok((status, render(&page)).into_response())
+}
+
+/// `GET /batches.xlsx`: the latest batches, one row per case: batch, status, case, holder,
+/// certificate number, who made, approved and issued it and when.
+pub async fn batches_xlsx(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
+    let desk = st.app.certificate_desk_details(&a).await.or_fail(&ctx)?;
+    let lang = ctx.lang;
+    let mut body = Vec::new();
+    for (b, cases) in &desk.batches {
+        let steps = step_lines(&desk, b.id, lang).join("; ");
+        for c in cases {
+            let (holder, number) = desk.cases.get(&c.id).cloned().unwrap_or_default();
+            body.push(vec![
+                b.id.to_string(),
+                b.status.name().get(lang).to_string(),
+                case_number(c),
+                holder,
+                number.unwrap_or_default(),
+                steps.clone(),
+            ]);
+        }
+    }
+    let header = [
+        lang.pick("批次", "Batch"),
+        lang.pick("状态", "Status"),
+        lang.pick("案件编号", "Case"),
+        lang.pick("申请单位", "Holder"),
+        lang.pick("证书编号", "Certificate"),
+        lang.pick("经办", "By"),
+    ];
+    let bytes = zizhi_app::documents::list_xlsx(
+        lang.pick("证书批次", "Batches"),
+        lang.pick("证书批次", "Certificate batches"),
+        &header,
+        &body,
+    )
+    .or_fail(&ctx)?;
+    Ok(crate::views::xlsx_response("batches.xlsx", bytes))
 }
 
 pub async fn batches_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Response {
@@ -185,6 +268,16 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "Certificate batches (officer and approver)",
             ),
             get(batches_page),
+        ),
+        (
+            r(
+                M::GET,
+                "/batches.xlsx",
+                Authenticated,
+                "证书批次导出为 Excel",
+                "Certificate batches as Excel",
+            ),
+            get(batches_xlsx),
         ),
         (
             r(

@@ -135,7 +135,11 @@ pub(crate) async fn registry_page_for(st: &AppState, ctx: &Ctx, p: RegistryParam
             Vec::new(),
             1,
             false,
-            Some(format!("{} [{field}]", problem.get(lang))),
+            Some(crate::views::flash_text(
+                Some(&field),
+                problem.get(lang),
+                lang,
+            )),
         ),
         Err(e) => return ctx.fail(e).into_response(),
     };
@@ -176,6 +180,54 @@ pub async fn registry_page(
     QueryOf(p): QueryOf<RegistryParams>,
 ) -> Response {
     registry_page_for(&st, &ctx, p).await
+}
+
+/// `GET /registry.xlsx`: every certificate the search finds (up to 10 000) as a workbook.
+pub async fn registry_xlsx(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    QueryOf(p): QueryOf<RegistryParams>,
+) -> Answer {
+    let q = p.query().or_fail(&ctx)?;
+    let rows = st.app.registry_export(&q).await.or_fail(&ctx)?;
+    let lang = ctx.lang;
+    let body: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(c, s)| {
+            vec![
+                c.number,
+                c.holder,
+                c.uscc,
+                match lang {
+                    Lang::Zh => level_zh(u8::try_from(c.level).unwrap_or(0)),
+                    Lang::En => format!("level {}", c.level),
+                },
+                c.issued_on,
+                c.valid_until,
+                status_name(s, lang).to_string(),
+            ]
+        })
+        .collect();
+    let header = [
+        lang.pick("证书编号", "Certificate number"),
+        lang.pick("单位名称", "Holder"),
+        lang.pick("统一社会信用代码", "USCC"),
+        lang.pick("级别", "Level"),
+        lang.pick("发证日期", "Issued on"),
+        lang.pick("有效期至", "Valid until"),
+        lang.pick("状态", "Status"),
+    ];
+    let bytes = zizhi_app::documents::list_xlsx(
+        lang.pick("证书", "Certificates"),
+        lang.pick(
+            "信息安全服务资质证书名录（灾难恢复类）",
+            "Register of certificates (disaster recovery)",
+        ),
+        &header,
+        &body,
+    )
+    .or_fail(&ctx)?;
+    Ok(crate::views::xlsx_response("certificates.xlsx", bytes))
 }
 
 /// `GET /api/v1/registry`: the same as JSON.
@@ -234,6 +286,19 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 QUERY,
             ),
             get(registry_page),
+        ),
+        (
+            with_query(
+                r(
+                    M::GET,
+                    "/registry.xlsx",
+                    Public,
+                    "资质证书公开名录导出为 Excel（按检索条件）",
+                    "The public register as Excel (with the search given)",
+                ),
+                QUERY,
+            ),
+            get(registry_xlsx),
         ),
         (
             with_query(

@@ -78,7 +78,10 @@ pub fn action_label(code: &str, lang: Lang) -> String {
         "user.oidc_update" => ("统一身份认证更新用户", "User updated by single sign-on"),
         "user.recovery_codes" => ("生成恢复码", "Recovery codes made"),
         "user.reset_requested" => ("申请重置密码链接", "Password reset link requested"),
-        "user.reset_by_link" => ("通过重置链接修改密码", "Password changed through a reset link"),
+        "user.reset_by_link" => (
+            "通过重置链接修改密码",
+            "Password changed through a reset link",
+        ),
         "api_token.revoke" => ("撤销 API 令牌", "API token revoked"),
         "organization.contact" => ("修改指定电子邮箱", "Designated e-mail changed"),
         "organization.uscc" => ("修改统一社会信用代码", "USCC changed"),

@@ -278,6 +278,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/notifications", everyone.clone()),
         ("GET", "/dashboard", staff.clone()),
         ("GET", "/batches", vec![CertificateOfficer, Approver]),
+        ("GET", "/batches.xlsx", vec![CertificateOfficer, Approver]),
         ("POST", "/batches", vec![CertificateOfficer]),
         ("POST", "/batches/{id}/approve", vec![Approver]),
         (
@@ -4642,5 +4643,66 @@ async fn a_forgotten_password_is_reset_through_a_mailed_link() {
         let again = app.get(&mut Browser::default(), &path).await;
         assert_eq!(again.status, StatusCode::GONE);
         assert!(again.body.contains("id=\"reset-gone\""));
+    }
+}
+
+/// Issue 13: the dashboard's counts are links to the list's filters and agree with them; the
+/// batches show holders, certificate numbers, who made and approved them and when; the
+/// register and the batches export to Excel.
+#[tokio::test]
+async fn dashboard_counts_link_to_their_lists_and_batches_say_who_and_when() {
+    for app in test_apps().await {
+        app.state.app.seed_demo().await.unwrap();
+        let mut lead = app
+            .login_with("demo-lead", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let dash = app.get(&mut lead, "/dashboard").await;
+        let count_after = |body: &str, id: &str| -> i64 {
+            let at = body.find(&format!("id=\"{id}\"")).unwrap();
+            let s = &body[at..];
+            let s = &s[s.find('：').unwrap() + '：'.len_utf8()..];
+            s.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap()
+        };
+        for (id, filter) in [("link-overdue", "overdue"), ("link-within-15", "within_15")] {
+            let n = count_after(&dash.body, id);
+            assert!(dash.body.contains(&format!("href=\"/cases?due={filter}\"")));
+            let list = app.get(&mut lead, &format!("/cases?due={filter}")).await;
+            assert!(
+                list.body.contains(&format!("共 {n} 件")),
+                "{filter}: the dashboard says {n}"
+            );
+        }
+        assert!(dash.body.contains("href=\"/cases?stage=evaluation\""));
+        // The batches: the demo's certified case was batched, approved and issued.
+        let mut officer = app
+            .login_with("demo-officer", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let page = app.get(&mut officer, "/batches").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for words in ["建立：", "审批：", "发证：", "href=\"/verify/"] {
+            assert!(page.body.contains(words), "{words}: {}", page.body);
+        }
+        let x = app.get(&mut officer, "/batches.xlsx").await;
+        assert_eq!(x.status, StatusCode::OK);
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(x.bytes)).unwrap();
+        let range = wb.worksheet_range("证书批次").unwrap();
+        assert_eq!(range.get_value((2, 4)).unwrap().to_string(), "证书编号");
+        assert!(range.rows().skip(3).any(|r| !r[4].to_string().is_empty()));
+        // The public register exports what the search finds.
+        let mut anon = Browser::default();
+        let reg = app.get(&mut anon, "/registry.xlsx?status=valid").await;
+        assert_eq!(reg.status, StatusCode::OK);
+        let mut wb: calamine::Xlsx<_> =
+            calamine::Xlsx::new(std::io::Cursor::new(reg.bytes)).unwrap();
+        let range = wb.worksheet_range("证书").unwrap();
+        assert!(range.rows().skip(3).count() >= 1);
+        assert!(range.rows().skip(3).all(|r| r[6] == "有效"));
+        let bad = app.get(&mut anon, "/registry?level=9").await;
+        assert!(!bad.body.contains("[level]"), "no internal field names");
     }
 }
