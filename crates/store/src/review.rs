@@ -60,6 +60,24 @@ pub async fn link(
     Ok(())
 }
 
+/// Removes one filing; whether there was one.
+pub async fn unlink(
+    tx: &mut Tx,
+    case_id: i64,
+    requirement_id: &str,
+    evidence_id: i64,
+) -> Result<bool> {
+    let n = on_tx!(tx, t => sqlx::query(
+        "DELETE FROM case_evidence WHERE case_id = $1 AND requirement_id = $2 AND evidence_id = $3")
+        .bind(case_id)
+        .bind(requirement_id)
+        .bind(evidence_id)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
 pub async fn linked(db: &Db, case_id: i64) -> Result<Vec<CaseEvidence>> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, CaseEvidence>(
         "SELECT l.requirement_id, l.evidence_id, e.original_name, e.size, e.sha256, l.linked_us

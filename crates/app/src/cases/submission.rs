@@ -217,6 +217,54 @@ impl App {
         Ok(())
     }
 
+    /// Withdraws a filed document from a requirement before submission: any filing of a
+    /// draft; while supplementing, only what was filed since the last submission (what the
+    /// centre already received stays on the record of its round).
+    pub async fn unlink_case_evidence(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        requirement_id: &str,
+        evidence_id: i64,
+    ) -> Result<()> {
+        let c = self.load(actor, case_id).await?;
+        self.authorize_case(actor, &c, CaseAction::EditApplication)
+            .await?;
+        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
+        let linked = store::linked(&self.db, case_id).await?;
+        let Some(l) = linked
+            .iter()
+            .find(|l| l.requirement_id == requirement_id && l.evidence_id == evidence_id)
+        else {
+            return Err(AppError::NotFound("filed evidence"));
+        };
+        if c.stage == Stage::Supplementing {
+            let submitted = repo::rounds(&self.db, case_id)
+                .await?
+                .last()
+                .map_or(0, |r| r.submitted_us);
+            if l.linked_us <= submitted {
+                return Err(AppError::invalid(
+                    "evidence_id",
+                    "已随申请提交的证据不能撤回；可补充新的文件",
+                    "evidence already submitted cannot be withdrawn; add new files instead",
+                ));
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        store::unlink(&mut tx, case_id, requirement_id, evidence_id).await?;
+        self.record(
+            &mut tx,
+            Some(actor),
+            "case.unlink_evidence",
+            case_id,
+            json!({"requirement_id": requirement_id, "evidence_id": evidence_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The evidence filed against the case's requirements.
     pub async fn case_evidence(&self, actor: &Actor, case_id: i64) -> Result<Vec<CaseEvidence>> {
         self.load(actor, case_id).await?;

@@ -249,3 +249,106 @@ async fn an_extension_runs_to_the_day_the_lead_names() {
         app.clock.reset();
     }
 }
+
+/// Filed evidence can be withdrawn before submission (issue 13): anything from a draft; while
+/// supplementing, only what was filed since the last submission; nobody else's.
+#[tokio::test]
+async fn filed_evidence_is_withdrawn_only_before_it_is_submitted() {
+    for app in apps().await {
+        let p = people(&app).await;
+        let id = filed(
+            &app,
+            &p,
+            serde_json::from_str(crate::cases::PROFILE).unwrap(),
+            "initial",
+        )
+        .await;
+        let c = app.case(&p.lead, id).await.unwrap().case;
+        review(
+            &app,
+            &p,
+            id,
+            Some(zizhi_domain::review::Area::BasicCapability),
+        )
+        .await;
+        app.transition_case(&p.lead, id, Transition::RequestSupplement, "请补充")
+            .await
+            .unwrap();
+        // A new filing can be taken back before resubmitting.
+        let mut up = app
+            .begin_evidence(&p.applicant, c.organization_id)
+            .await
+            .unwrap();
+        app.write_evidence(&mut up, b"internal audit 2026")
+            .await
+            .unwrap();
+        let ev = app
+            .finish_evidence(&p.applicant, c.organization_id, up, "内审.pdf", None)
+            .await
+            .unwrap();
+        app.link_case_evidence(&p.applicant, id, "3.1.2", ev.id)
+            .await
+            .unwrap();
+        assert!(matches!(
+            app.unlink_case_evidence(&p.stranger, id, "3.1.2", ev.id)
+                .await,
+            Err(AppError::Forbidden | AppError::NotFound(_))
+        ));
+        assert!(matches!(
+            app.unlink_case_evidence(&p.lead, id, "3.1.2", ev.id).await,
+            Err(AppError::Forbidden)
+        ));
+        app.unlink_case_evidence(&p.applicant, id, "3.1.2", ev.id)
+            .await
+            .unwrap();
+        assert!(
+            !app.case_evidence(&p.applicant, id)
+                .await
+                .unwrap()
+                .iter()
+                .any(|l| l.evidence_id == ev.id && l.requirement_id == "3.1.2")
+        );
+        // Twice: nothing filed there any more.
+        assert!(matches!(
+            app.unlink_case_evidence(&p.applicant, id, "3.1.2", ev.id)
+                .await,
+            Err(AppError::NotFound(_))
+        ));
+        // Filed again and submitted with the supplement: then it stays on the record.
+        app.link_case_evidence(&p.applicant, id, "3.1.2", ev.id)
+            .await
+            .unwrap();
+        app.transition_case(&p.applicant, id, Transition::Resubmit, "")
+            .await
+            .unwrap();
+        review(
+            &app,
+            &p,
+            id,
+            Some(zizhi_domain::review::Area::BasicCapability),
+        )
+        .await;
+        app.transition_case(&p.lead, id, Transition::RequestSupplement, "再补充")
+            .await
+            .unwrap();
+        let e = app
+            .unlink_case_evidence(&p.applicant, id, "3.1.2", ev.id)
+            .await
+            .unwrap_err();
+        assert_eq!(field_of(&e), "evidence_id", "submitted evidence stays");
+        // A draft's filings come off freely.
+        let d = app.create_case(&p.applicant, 2, "initial").await.unwrap();
+        app.link_case_evidence(&p.applicant, d.id, "3.1.1", ev.id)
+            .await
+            .unwrap();
+        app.unlink_case_evidence(&p.applicant, d.id, "3.1.1", ev.id)
+            .await
+            .unwrap();
+        assert!(
+            app.case_evidence(&p.applicant, d.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

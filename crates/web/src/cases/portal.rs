@@ -144,8 +144,23 @@ pub async fn case_profile(
 
 #[derive(Deserialize)]
 pub struct LinkForm {
+    #[serde(default)]
     requirement_id: String,
-    evidence_id: i64,
+    /// A string, so that none chosen is named in words (not a parse error).
+    #[serde(default)]
+    evidence_id: String,
+}
+
+impl LinkForm {
+    fn evidence(&self) -> Result<i64, AppError> {
+        self.evidence_id.trim().parse::<i64>().map_err(|_| {
+            AppError::invalid(
+                "evidence_id",
+                "请选择已上传的文件",
+                "choose an uploaded file",
+            )
+        })
+    }
 }
 
 /// `POST /cases/{id}/evidence`: files an uploaded document against a requirement.
@@ -156,11 +171,54 @@ pub async fn case_link(
     Path(id): Path<i64>,
     Form(f): Form<LinkForm>,
 ) -> Response {
-    let r = st
-        .app
-        .link_case_evidence(&a, id, &f.requirement_id, f.evidence_id)
-        .await;
+    let r = match f.evidence() {
+        Ok(ev) => {
+            st.app
+                .link_case_evidence(&a, id, &f.requirement_id, ev)
+                .await
+        }
+        Err(e) => Err(e),
+    };
     back(&st, &ctx, &a, id, r, "#requirements", None).await
+}
+
+/// `POST /cases/{id}/evidence/withdraw`: takes a filed document off a requirement before
+/// submission (the file stays in the organisation's documents).
+pub async fn case_unlink(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+    Form(f): Form<LinkForm>,
+) -> Response {
+    let r = match f.evidence() {
+        Ok(ev) => {
+            st.app
+                .unlink_case_evidence(&a, id, &f.requirement_id, ev)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let anchor = format!(
+        "#req-{}",
+        form_urlencoded::byte_serialize(f.requirement_id.as_bytes()).collect::<String>()
+    );
+    back(&st, &ctx, &a, id, r, &anchor, None).await
+}
+
+/// `POST /api/v1/cases/{id}/evidence/withdraw`
+pub async fn api_case_unlink_evidence(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<LinkBody>,
+) -> Answer {
+    st.app
+        .unlink_case_evidence(&a, id, &b.requirement_id, b.evidence_id)
+        .await
+        .or_fail(&ctx)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub async fn api_case_profile(
@@ -251,6 +309,26 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "File an uploaded document against a requirement (form)",
             ),
             post(case_link),
+        ),
+        (
+            r(
+                M::POST,
+                "/cases/{id}/evidence/withdraw",
+                Authenticated,
+                "提交前撤回已归入某项要求的证据（表单）",
+                "Withdraw a filed document from a requirement before submission (form)",
+            ),
+            post(case_unlink),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/cases/{id}/evidence/withdraw",
+                Authenticated,
+                "提交前撤回已归入某项要求的证据",
+                "Withdraw a filed document from a requirement before submission",
+            ),
+            post(api_case_unlink_evidence),
         ),
         (
             r(

@@ -101,6 +101,7 @@ pub fn action_label(code: &str, lang: Lang) -> String {
         "case.create" => ("新建申请", "Application opened"),
         "case.save_profile" => ("保存申请资料", "Application saved"),
         "case.link_evidence" => ("归入证据", "Evidence filed"),
+        "case.unlink_evidence" => ("撤回已归入的证据", "Filed evidence withdrawn"),
         "case.paper_copy_received" => ("登记纸版申请书", "Paper copy recorded"),
         "case.payment" => ("登记收款", "Payment recorded"),
         "case.review_area" => ("填写受理审查意见", "Review opinion recorded"),

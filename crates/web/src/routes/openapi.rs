@@ -623,6 +623,14 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
             ])),
             None,
         ),
+        ("POST", "/api/v1/cases/{id}/evidence/withdraw") => op(
+            204,
+            Some(obj(&[
+                ("requirement_id", text(), true),
+                ("evidence_id", int(), true),
+            ])),
+            None,
+        ),
         ("GET", "/api/v1/cases/{id}/completeness") => op(
             200,
             None,

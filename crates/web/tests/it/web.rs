@@ -343,6 +343,12 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         ("GET", "/api/v1/cases/{id}/completeness", everyone.clone()),
         ("GET", "/api/v1/cases/{id}/review-areas", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/review-areas", everyone.clone()),
+        (
+            "POST",
+            "/api/v1/cases/{id}/evidence/withdraw",
+            everyone.clone(),
+        ),
+        ("POST", "/cases/{id}/evidence/withdraw", everyone.clone()),
         ("GET", "/api/v1/cases/{id}/payments", everyone.clone()),
         ("POST", "/api/v1/cases/{id}/payments", everyone.clone()),
         ("POST", "/cases/{id}/payments", vec![ContractFinance]),
