@@ -81,34 +81,47 @@ pub(crate) async fn build_case_page(
     let profile: Value = serde_json::from_str(&c.profile).unwrap_or_default();
     let portal = app.portal(&d).await?;
     let done = &portal.completeness;
+    // What the 申请书 form sent back with its errors (only that form's).
+    let typed_facts = entered.filter(|e| e.get("form").map(String::as_str) == Some("facts"));
+    // The organisation's registered name and USCC fill the form (read-only: the server takes
+    // them from the register, 5.2).
+    let registered = app.organization(a, c.organization_id).await.ok();
     let fields = MANDATORY_FIELDS
         .iter()
-        .map(|f| FieldView {
-            path: f.path,
-            label: match lang {
-                Lang::Zh => f.label.0,
-                Lang::En => f.label.1,
-            },
-            input: match f.kind {
-                FieldKind::Text | FieldKind::Amount => "text",
-                FieldKind::Date => "date",
-                FieldKind::Count => "number",
-                FieldKind::YesNo => "yesno",
-            },
-            value: match entered {
-                Some(e) => e.get(f.path).cloned().unwrap_or_default(),
-                None => value_text(zizhi_app::cases::submission::lookup(&profile, f.path)),
-            },
-            missing: done.missing_fields.contains(&f.path),
+        .map(|f| {
+            let readonly = matches!(f.path, "organization.name" | "organization.uscc");
+            let from_register = registered.as_ref().and_then(|o| match f.path {
+                "organization.name" => Some(o.name.clone()),
+                "organization.uscc" => Some(o.uscc.clone()),
+                _ => None,
+            });
+            FieldView {
+                path: f.path,
+                label: match lang {
+                    Lang::Zh => f.label.0,
+                    Lang::En => f.label.1,
+                },
+                input: match f.kind {
+                    FieldKind::Text => "text",
+                    FieldKind::Amount => "amount",
+                    FieldKind::Date => "date",
+                    FieldKind::Count => "number",
+                    FieldKind::YesNo => "yesno",
+                },
+                value: match (from_register, typed_facts) {
+                    (Some(v), _) if editing => v,
+                    (_, Some(e)) => e.get(f.path).cloned().unwrap_or_default(),
+                    _ => value_text(zizhi_app::cases::submission::lookup(&profile, f.path)),
+                },
+                missing: done.missing_fields.contains(&f.path),
+                readonly,
+                error: typed_facts.and_then(|e| e.get(&format!("error.{}", f.path)).cloned()),
+            }
         })
         .collect();
-    let (projects, certificates) = match entered {
-        Some(e) => (
-            e.get("projects").cloned().unwrap_or_default(),
-            e.get("certificates").cloned().unwrap_or_default(),
-        ),
-        None => (projects_text(&profile), certificates_text(&profile)),
-    };
+    let project_rows = crate::cases::view::project_rows(&profile, typed_facts, lang);
+    let cert_rows = crate::cases::view::cert_rows(&profile, typed_facts);
+    let (projects, certificates) = (projects_text(&profile), certificates_text(&profile));
     let live = portal.assessment.as_ref();
     let linked = &portal.linked;
     let judged = if staff {
@@ -465,6 +478,8 @@ pub(crate) async fn build_case_page(
         }
     });
     Ok(CasePage {
+        project_rows,
+        cert_rows,
         typed: entered.cloned().unwrap_or_default(),
         paper,
         can_pay,

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::cases::back;
-use crate::cases::view::{ELEMENTS, Entered};
+use crate::cases::view::{ELEMENTS, Entered, row_indices};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me, Path};
@@ -15,10 +15,15 @@ use axum::routing::{MethodRouter, get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use zizhi_app::AppError;
+use zizhi_domain::lang::Text;
+use zizhi_domain::money::Cny;
 use zizhi_domain::profile::{FieldKind, MANDATORY_FIELDS};
 
-/// Builds the profile JSON from the form's fields; a malformed number or line names its field.
-fn profile_from_form(form: &Entered) -> Result<Value, AppError> {
+/// Builds the profile JSON from the 申请书 form: the facts, the project rows and the held
+/// certificate rows. Every problem is collected (field, message), so that all show at once
+/// next to their fields; amounts may be typed with separators or in 万元 (`1500万`).
+fn profile_from_form(form: &Entered) -> (Value, Vec<(String, Text)>) {
+    let mut errors: Vec<(String, Text)> = Vec::new();
     let mut v = json!({
         "organization": {}, "staff": {}, "track_record": {}, "certificates": [],
     });
@@ -31,58 +36,76 @@ fn profile_from_form(form: &Entered) -> Result<Value, AppError> {
                 _ => continue,
             },
             _ if raw.is_empty() => continue,
-            FieldKind::Count => json!(raw.parse::<i64>().map_err(|_| {
-                AppError::invalid(
-                    f.path,
-                    "应为整数（人数）",
-                    "must be a whole number (people)",
-                )
-            })?),
+            FieldKind::Count => match raw.parse::<i64>() {
+                Ok(n) if n >= 0 => json!(n),
+                _ => {
+                    errors.push((
+                        f.path.to_string(),
+                        Text::new("应为整数（人数）", "must be a whole number (people)"),
+                    ));
+                    continue;
+                }
+            },
+            FieldKind::Amount => match Cny::parse_typed(raw) {
+                Ok(c) => {
+                    let fen = c.fen();
+                    if fen % 100 == 0 {
+                        json!((fen / 100).to_string())
+                    } else {
+                        json!(format!("{}.{:02}", fen / 100, fen % 100))
+                    }
+                }
+                Err(e) => {
+                    errors.push((f.path.to_string(), e.text()));
+                    continue;
+                }
+            },
+            FieldKind::Text if f.path == "organization.uscc" => {
+                if let Err(e) = zizhi_domain::uscc::Uscc::parse(raw) {
+                    errors.push((f.path.to_string(), e.text()));
+                    continue;
+                }
+                json!(raw.to_ascii_uppercase())
+            }
             _ => json!(raw),
         };
         let (section, key) = f.path.split_once('.').unwrap_or(("", f.path));
         v[section][key] = value;
     }
     let mut projects = Vec::new();
-    for (i, line) in form
-        .get("projects")
-        .map(String::as_str)
-        .unwrap_or("")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .enumerate()
-    {
-        let field = format!("track_record.dr_construction_projects[{i}]");
-        let (name, level) = line.rsplit_once('|').ok_or_else(|| {
-            AppError::invalid(
-                &field,
-                "每行应为“项目名称 | GB/T 20988 等级”",
-                "each line must be \"project name | GB/T 20988 level\"",
-            )
-        })?;
-        let level = level.trim();
-        let mut p = json!({"name": name.trim()});
-        if let Ok(l) = level.parse::<i64>() {
-            p["gbt20988_level"] = json!(l);
-        } else {
-            let parts: Vec<i64> = level
-                .split([',', '，'])
-                .map(|x| x.trim().parse::<i64>())
-                .collect::<Result<_, _>>()
-                .map_err(|_| {
-                    AppError::invalid(
-                        &field,
-                        "等级应为 1–6 的整数，或七个要素的等级（以逗号分隔）",
-                        "the level must be a whole number 1–6, or seven element levels separated by commas",
-                    )
-                })?;
-            if parts.len() != ELEMENTS.len() {
-                return Err(AppError::invalid(
-                    &field,
-                    "要素等级应为七个",
-                    "give all seven element levels",
+    for i in row_indices(form, "project.") {
+        let get = |k: &str| {
+            form.get(&format!("project.{i}.{k}"))
+                .map_or("", |s| s.trim())
+                .to_string()
+        };
+        let (name, level) = (get("name"), get("level"));
+        if name.is_empty() && level.is_empty() {
+            continue;
+        }
+        let field = format!("project.{i}");
+        if name.is_empty() || level.is_empty() {
+            errors.push((
+                field,
+                Text::new(
+                    "请同时填写项目名称和 GB/T 20988 等级",
+                    "give both the project's name and its GB/T 20988 level",
+                ),
+            ));
+            continue;
+        }
+        let mut p = json!({"name": name});
+        if level == "elements" {
+            let parts: Vec<Option<i64>> = ELEMENTS.iter().map(|k| get(k).parse().ok()).collect();
+            if parts.iter().any(Option::is_none) {
+                errors.push((
+                    field,
+                    Text::new(
+                        "按要素填写时，七个要素的等级都要选择",
+                        "choose all seven element levels",
+                    ),
                 ));
+                continue;
             }
             p["gbt20988_elements"] = ELEMENTS
                 .iter()
@@ -90,42 +113,65 @@ fn profile_from_form(form: &Entered) -> Result<Value, AppError> {
                 .map(|(k, l)| ((*k).to_string(), json!(l)))
                 .collect::<serde_json::Map<_, _>>()
                 .into();
+        } else {
+            match level.parse::<i64>() {
+                Ok(l) if (1..=6).contains(&l) => p["gbt20988_level"] = json!(l),
+                _ => {
+                    errors.push((
+                        field,
+                        Text::new(
+                            "等级应为 1–6 级，或按七个要素填写",
+                            "the level is 1 to 6, or the seven elements' levels",
+                        ),
+                    ));
+                    continue;
+                }
+            }
         }
         projects.push(p);
     }
     v["track_record"]["dr_construction_projects"] = json!(projects);
     let mut certs = Vec::new();
-    for (i, line) in form
-        .get("certificates")
-        .map(String::as_str)
-        .unwrap_or("")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .enumerate()
-    {
-        let field = format!("certificates[{i}]");
-        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
-        let [number, level, valid_until, status] = parts[..] else {
-            return Err(AppError::invalid(
-                &field,
-                "每行应为“证书编号 | 级别 | 有效期至 | 状态（valid、suspended、revoked、expired）”",
-                "each line must be \"number | level | valid until | status (valid, suspended, revoked, expired)\"",
-            ));
+    for i in row_indices(form, "cert.") {
+        let get = |k: &str| {
+            form.get(&format!("cert.{i}.{k}"))
+                .map_or("", |s| s.trim())
+                .to_string()
         };
-        let level: i64 = level.parse().map_err(|_| {
-            AppError::invalid(&field, "级别应为整数", "the level must be a whole number")
-        })?;
-        certs.push(json!({
-            "category": "disaster_recovery", "level": level, "number": number,
-            "valid_until": valid_until, "status": status,
-        }));
+        let (number, level, until, status) = (
+            get("number"),
+            get("level"),
+            get("valid_until"),
+            get("status"),
+        );
+        if number.is_empty() && until.is_empty() {
+            continue;
+        }
+        let field = format!("cert.{i}");
+        let level_ok = level.parse::<i64>().ok().filter(|l| (1..=5).contains(l));
+        let until_ok = zizhi_domain::calendar::parse_date(&until);
+        let status_ok = ["valid", "suspended", "revoked", "expired"].contains(&status.as_str());
+        match (number.is_empty(), level_ok, until_ok, status_ok) {
+            (false, Some(l), Some(d), true) => certs.push(json!({
+                "category": "disaster_recovery", "level": l, "number": number,
+                "valid_until": d.to_string(), "status": status,
+            })),
+            _ => errors.push((
+                field,
+                Text::new(
+                    "请填写证书编号，并选择级别、有效期至和状态",
+                    "give the certificate number and choose its level, expiry and status",
+                ),
+            )),
+        }
     }
     v["certificates"] = json!(certs);
-    Ok(v)
+    (v, errors)
 }
 
-/// `POST /cases/{id}/profile`: the applicant saves the form (complete or not).
+/// `POST /cases/{id}/profile`: the applicant saves the form (complete or not). Every problem
+/// is shown next to its field at once and what was typed comes back; nothing is saved until
+/// the form reads.
 pub async fn case_profile(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -133,11 +179,49 @@ pub async fn case_profile(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let form: Entered = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
-    let r = match profile_from_form(&form) {
-        Ok(v) => st.app.save_case_draft(&a, id, v).await,
-        Err(e) => Err(e),
-    };
+    // Who may, before what was typed is read.
+    if let Err(e) = st
+        .app
+        .authorize_on_case(&a, id, zizhi_app::policy::CaseAction::EditApplication)
+        .await
+    {
+        return ctx.fail(e).into_response();
+    }
+    let mut form: Entered = pairs.into_iter().filter(|(k, _)| k != "csrf").collect();
+    form.insert("form".into(), "facts".into());
+    let (v, errors) = profile_from_form(&form);
+    if !errors.is_empty() {
+        let n = errors.len();
+        for (k, m) in &errors {
+            form.insert(format!("error.{k}"), m.get(ctx.lang).to_string());
+        }
+        let msg = match ctx.lang {
+            zizhi_domain::lang::Lang::Zh => {
+                format!("申请书有 {n} 处需要更正（已在各项旁标出），尚未保存")
+            }
+            zizhi_domain::lang::Lang::En => {
+                format!("{n} problems in the application (marked next to each); not saved yet")
+            }
+        };
+        return crate::cases::page::case_page_with(
+            &st,
+            &ctx,
+            &a,
+            id,
+            Some((msg, true)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&form),
+        )
+        .await;
+    }
+    let r = st.app.save_case_draft(&a, id, v).await;
+    if let Err(AppError::Invalid { field, problem }) = &r {
+        form.entry(format!(
+            "error.{}",
+            field.strip_prefix("profile.").unwrap_or(field)
+        ))
+        .or_insert_with(|| problem.get(ctx.lang).to_string());
+    }
     let entered = r.is_err().then_some(&form);
     back(&st, &ctx, &a, id, r, "#portal", entered).await
 }

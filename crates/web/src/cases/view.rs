@@ -21,10 +21,188 @@ pub struct ClockView {
 pub struct FieldView {
     pub path: &'static str,
     pub label: &'static str,
-    /// `text`, `date`, `number` or `yesno`
+    /// `text`, `date`, `number`, `amount` or `yesno`
     pub input: &'static str,
     pub value: String,
     pub missing: bool,
+    /// Prefilled from the registered organisation, not typed (name, USCC).
+    pub readonly: bool,
+    pub error: Option<String>,
+}
+
+/// One DR construction project row of the 申请书: its name and its GB/T 20988 level, or
+/// (level `elements`) the seven elements' levels.
+pub struct ProjectRow {
+    pub i: usize,
+    pub name: String,
+    pub level: String,
+    /// (element key, label, level)
+    pub elements: Vec<(&'static str, &'static str, String)>,
+    pub error: Option<String>,
+}
+
+/// One held certificate row of the 申请书.
+pub struct CertRow {
+    pub i: usize,
+    pub number: String,
+    pub level: String,
+    pub valid_until: String,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+/// The seven elements of GB/T 20988 (要素), as the form names them.
+pub(crate) const ELEMENT_NAMES: [(&str, &str); 7] = [
+    ("数据备份系统", "Data backup system"),
+    ("备用数据处理系统", "Standby data processing system"),
+    ("备用网络系统", "Standby network system"),
+    ("备用基础设施", "Standby infrastructure"),
+    ("专业技术支持能力", "Technical support"),
+    ("运行维护管理能力", "Operations and maintenance management"),
+    ("灾难恢复预案", "Disaster recovery plan"),
+];
+
+/// The project rows: from what was typed (after an error) or the saved profile, and two
+/// blank rows to add to.
+pub(crate) fn project_rows(
+    profile: &Value,
+    typed: Option<&Entered>,
+    lang: zizhi_domain::lang::Lang,
+) -> Vec<ProjectRow> {
+    let mut rows: Vec<ProjectRow> = Vec::new();
+    let el_names = |vals: &dyn Fn(&str) -> String| {
+        ELEMENTS
+            .iter()
+            .zip(ELEMENT_NAMES)
+            .map(|(k, (zh, en))| (*k, lang.pick(zh, en), vals(k)))
+            .collect::<Vec<_>>()
+    };
+    match typed {
+        Some(e) => {
+            for i in row_indices(e, "project.") {
+                let get = |k: &str| {
+                    e.get(&format!("project.{i}.{k}"))
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                rows.push(ProjectRow {
+                    i,
+                    name: get("name"),
+                    level: get("level"),
+                    elements: el_names(&|k| get(k)),
+                    error: e.get(&format!("error.project.{i}")).cloned(),
+                });
+            }
+            rows.retain(|r| !(r.name.is_empty() && r.level.is_empty() && r.error.is_none()));
+        }
+        None => {
+            for (i, p) in profile["track_record"]["dr_construction_projects"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let level = match (
+                    p["gbt20988_level"].as_i64(),
+                    p["gbt20988_elements"].is_object(),
+                ) {
+                    (Some(l), _) => l.to_string(),
+                    (None, true) => "elements".into(),
+                    _ => String::new(),
+                };
+                rows.push(ProjectRow {
+                    i,
+                    name: p["name"].as_str().unwrap_or("").to_string(),
+                    level,
+                    elements: el_names(&|k| {
+                        p["gbt20988_elements"][k]
+                            .as_i64()
+                            .map(|x| x.to_string())
+                            .unwrap_or_default()
+                    }),
+                    error: None,
+                });
+            }
+        }
+    }
+    let next = rows.iter().map(|r| r.i + 1).max().unwrap_or(0);
+    for i in next..next + 2 {
+        rows.push(ProjectRow {
+            i,
+            name: String::new(),
+            level: String::new(),
+            elements: el_names(&|_| String::new()),
+            error: None,
+        });
+    }
+    rows
+}
+
+/// The held certificate rows, and one blank row to add to.
+pub(crate) fn cert_rows(profile: &Value, typed: Option<&Entered>) -> Vec<CertRow> {
+    let mut rows: Vec<CertRow> = Vec::new();
+    match typed {
+        Some(e) => {
+            for i in row_indices(e, "cert.") {
+                let get = |k: &str| e.get(&format!("cert.{i}.{k}")).cloned().unwrap_or_default();
+                rows.push(CertRow {
+                    i,
+                    number: get("number"),
+                    level: get("level"),
+                    valid_until: get("valid_until"),
+                    status: get("status"),
+                    error: e.get(&format!("error.cert.{i}")).cloned(),
+                });
+            }
+            rows.retain(|r| {
+                !(r.number.is_empty() && r.valid_until.is_empty() && r.error.is_none())
+            });
+        }
+        None => {
+            for (i, c) in profile["certificates"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                rows.push(CertRow {
+                    i,
+                    number: c["number"].as_str().unwrap_or("").to_string(),
+                    level: c["level"]
+                        .as_i64()
+                        .map(|l| l.to_string())
+                        .unwrap_or_default(),
+                    valid_until: c["valid_until"].as_str().unwrap_or("").to_string(),
+                    status: c["status"].as_str().unwrap_or("").to_string(),
+                    error: None,
+                });
+            }
+        }
+    }
+    let next = rows.iter().map(|r| r.i + 1).max().unwrap_or(0);
+    rows.push(CertRow {
+        i: next,
+        number: String::new(),
+        level: String::new(),
+        valid_until: String::new(),
+        status: "valid".into(),
+        error: None,
+    });
+    rows
+}
+
+/// The row numbers a form sent for `prefix` (`project.` → 0, 1, 3 …), in order.
+pub(crate) fn row_indices(e: &Entered, prefix: &str) -> Vec<usize> {
+    let mut v: Vec<usize> = e
+        .keys()
+        .filter_map(|k| k.strip_prefix(prefix))
+        .filter_map(|rest| rest.split('.').next())
+        .filter_map(|n| n.parse().ok())
+        .filter(|n| *n < 500)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// One requirement: the live self-assessment, the expected evidence, what is filed.
@@ -146,6 +324,9 @@ pub(crate) struct CasePage {
     /// What a form sent back with its errors: its values and `error.{field}` messages, with
     /// `form` naming the form.
     pub(crate) typed: Entered,
+    /// The 申请书's repeatable rows.
+    pub(crate) project_rows: Vec<ProjectRow>,
+    pub(crate) cert_rows: Vec<CertRow>,
     /// The paper copy as received: the day and the tracking number.
     pub(crate) paper: Option<(String, String)>,
     /// Contract & finance may record a payment now (instead of a bare confirmation).

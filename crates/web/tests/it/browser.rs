@@ -560,11 +560,41 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         Some("申请")
     );
     assert!(d.text("#completeness").contains("尚不完整"));
+    // The registered name and USCC fill the form, read-only (the server takes them from the
+    // register).
+    assert_eq!(
+        d.js("return document.querySelector('[name=\"organization.uscc\"]').readOnly")
+            .as_bool(),
+        Some(true)
+    );
+    assert!(
+        d.js("return document.querySelector('[name=\"organization.name\"]').value")
+            .as_str()
+            .unwrap()
+            .contains("闽江灾备")
+    );
+    // An amount that is not one is reported at save, next to its field, with all else kept.
+    d.type_into(
+        "[name=\"organization.registered_capital_cny\"]",
+        "一千五百万",
+    );
+    d.type_into("[name=\"staff.dr_technical_staff\"]", "50");
+    d.click("#save-facts");
+    d.wait_text(
+        "[id=\"error-organization.registered_capital_cny\"]",
+        "不是十进制金额",
+    );
+    assert_eq!(
+        d.js("return document.querySelector('[name=\"staff.dr_technical_staff\"]').value")
+            .as_str(),
+        Some("50")
+    );
+    shot("01a-form-error-kept");
+    d.js("document.querySelector('[name=\"organization.registered_capital_cny\"]').value = ''; document.querySelector('[name=\"staff.dr_technical_staff\"]').value = ''; return null;");
     for (name, value) in [
-        ("organization.name", "【演示】闽江灾备科技有限公司"),
-        ("organization.uscc", "91350100M000100Y43"),
-        ("organization.registered_capital_cny", "15000000"),
-        ("organization.total_assets_cny", "30000000"),
+        // 万元 and thousands separators are amounts too.
+        ("organization.registered_capital_cny", "1500万"),
+        ("organization.total_assets_cny", "30,000,000"),
         ("staff.dr_technical_staff", "50"),
         ("staff.full_time_registered_professionals", "8"),
         ("track_record.completed_dr_project_value_cny", "30000000"),
@@ -582,18 +612,36 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
         d.select(&format!("[name=\"{name}\"]"), "是");
     }
     d.js("document.querySelector('[name=\"organization.security_service_since\"]').value = '2019-03-01';");
+    // The projects as rows: one by its level, one by the seven elements (GB/T 20988).
     d.type_into(
-        "#f-projects",
-        "某城市商业银行同城灾备中心建设项目 | 4\n某证券公司异地灾备系统建设项目 | 5,4,4,4,3,4,5",
+        "[name=\"project.0.name\"]",
+        "某城市商业银行同城灾备中心建设项目",
     );
+    d.select("[name=\"project.0.level\"]", "第4级");
+    d.type_into(
+        "[name=\"project.1.name\"]",
+        "某证券公司异地灾备系统建设项目",
+    );
+    d.select("[name=\"project.1.level\"]", "按要素填写");
+    d.js("document.querySelector('#project-1 details').open = true; return null;");
+    for (k, l) in [
+        ("data_backup", "5"),
+        ("standby_processing", "4"),
+        ("standby_network", "4"),
+        ("standby_infrastructure", "4"),
+        ("technical_support", "3"),
+        ("operations_management", "4"),
+        ("dr_plan", "5"),
+    ] {
+        d.select(&format!("[name=\"project.1.{k}\"]"), l);
+    }
     // Level 2 rests on a level-1 certificate (3.1.4): without it the self-assessment says no.
     d.click("#save-facts");
     d.wait_text("#verdict", "尚不符合申请条件");
     assert!(d.text("[id=\"req-3.1.4\"]").contains("不满足"));
-    d.type_into(
-        "#f-certificates",
-        "CNITSEC2024SRV-I-0001 | 1 | 2027-08-31 | valid",
-    );
+    d.type_into("[name=\"cert.0.number\"]", "CNITSEC2024SRV-I-0001");
+    d.select("[name=\"cert.0.level\"]", "1级");
+    d.js("document.querySelector('[name=\"cert.0.valid_until\"]').value = '2027-08-31'; return null;");
     d.click("#save-facts");
     d.wait_text("#verdict", "符合申请的基本条件");
     let completeness = d.text("#completeness");

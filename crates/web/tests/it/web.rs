@@ -4712,3 +4712,95 @@ async fn dashboard_counts_link_to_their_lists_and_batches_say_who_and_when() {
         assert!(!bad.body.contains("[level]"), "no internal field names");
     }
 }
+
+/// Issue 13: the 申请书 form — amounts in 万元 or with separators are amounts; every problem
+/// is named next to its field at once with what was typed kept, nothing saved; projects and
+/// certificates are rows.
+#[tokio::test]
+async fn the_application_form_takes_rows_and_names_every_problem_at_once() {
+    use zizhi_domain::case::Stage as S;
+    for app in test_apps().await {
+        let s = app.state.app.seed_demo().await.unwrap();
+        let id = s.cases.iter().find(|(_, x)| *x == S::Draft).unwrap().0;
+        let mut b = app
+            .login_with("demo-applicant1", zizhi_app::demo::DEMO_PASSWORD)
+            .await;
+        let path = format!("/cases/{id}/profile");
+        let r = app
+            .post_form(
+                &mut b,
+                &path,
+                &[
+                    ("organization.registered_capital_cny", "1500万元整"),
+                    ("staff.dr_technical_staff", "-3"),
+                    ("project.0.name", "同城灾备中心"),
+                    ("project.1.name", "异地灾备"),
+                    ("project.1.level", "elements"),
+                    ("project.1.data_backup", "5"),
+                    ("cert.0.number", "CNITSEC2024SRV-I-0001"),
+                    ("cert.0.status", "valid"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        for id in [
+            "error-organization.registered_capital_cny",
+            "error-staff.dr_technical_staff",
+            "error-project-0",
+            "error-project-1",
+            "error-cert-0",
+        ] {
+            assert!(r.body.contains(&format!("id=\"{id}\"")), "{id}: {}", r.body);
+        }
+        assert!(r.body.contains("有 5 处需要更正"));
+        assert!(
+            r.body.contains("value=\"1500万元整\"") && r.body.contains("value=\"同城灾备中心\"")
+        );
+        assert!(r.body.contains("value=\"CNITSEC2024SRV-I-0001\""));
+        // Corrected: 万元 and separators are saved as yuan; the rows as the profile's lists.
+        let r = app
+            .post_form(
+                &mut b,
+                &path,
+                &[
+                    ("organization.registered_capital_cny", "1500万"),
+                    ("organization.total_assets_cny", "30,000,000.50"),
+                    ("project.0.name", "同城灾备中心"),
+                    ("project.0.level", "4"),
+                    ("cert.0.number", "CNITSEC2024SRV-I-0001"),
+                    ("cert.0.level", "1"),
+                    ("cert.0.valid_until", "2027-08-31"),
+                    ("cert.0.status", "valid"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let applicant = app
+            .state
+            .app
+            .login("demo-applicant1", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let c = app.state.app.case(&applicant, id).await.unwrap().case;
+        let v: serde_json::Value = serde_json::from_str(&c.profile).unwrap();
+        assert_eq!(v["organization"]["registered_capital_cny"], "15000000");
+        assert_eq!(v["organization"]["total_assets_cny"], "30000000.50");
+        assert_eq!(
+            v["track_record"]["dr_construction_projects"][0]["gbt20988_level"],
+            4
+        );
+        assert_eq!(v["certificates"][0]["valid_until"], "2027-08-31");
+        // The page shows the rows again, with fresh blank ones to add to.
+        let page = app.get(&mut b, &format!("/cases/{id}")).await;
+        assert!(
+            page.body
+                .contains("name=\"project.0.name\" value=\"同城灾备中心\"")
+        );
+        assert!(
+            page.body.contains("name=\"project.2.name\" value=\"\""),
+            "blank rows"
+        );
+        assert!(page.body.contains("name=\"cert.1.number\" value=\"\""));
+    }
+}
