@@ -327,7 +327,7 @@ impl App {
             return bad(
                 format!("案件 {case_id} 的档案保管至 {until}，期满前不得销毁（指南 八）"),
                 format!(
-                    "case {case_id}'s file is kept until {until}; it may not be disposed of before (guide 八)"
+                    "case {case_id}'s file is kept until {until}; it may not be disposed of before (guide 8)"
                 ),
             );
         }

@@ -1,4 +1,4 @@
-//! Renewal reminders and expiry (维持, guide 四): a maintenance application is due at least six
+//! Renewal reminders and expiry (维持, guide 4): a maintenance application is due at least six
 //! months before a certificate expires (`domain::renewal`). The holder is reminded by e-mail and
 //! in its 待办 at the centre's `renewal_reminder_months` before expiry (default 9, 7 and 6), and
 //! a certificate past its last valid day becomes 过期 (expired) with the change in its history.
@@ -20,7 +20,7 @@ fn reminder_mail(number: &str, until: &str, due_by: NaiveDate) -> Mail {
     Mail {
         subject: "【资质认定】证书即将到期，请提交维持申请 / Your certificate expires soon".into(),
         body: format!(
-            "贵单位的资质证书 {number} 有效期至 {until}。维持申请须至少在有效期届满前六个月提交（即 {due_by} 前，指南 四），并提交近三年的资料信息；逾期提交的按逾期维持处理，届满六个月后提交的视作初次申请。\n\nYour certificate {number} is valid until {until}. A maintenance application is due at least six months before expiry (by {due_by}, guide 四), with the last three years' materials; a later one is late, and one filed more than six months after expiry is an initial application.\n"
+            "贵单位的资质证书 {number} 有效期至 {until}。维持申请须至少在有效期届满前六个月提交（即 {due_by} 前，指南 四），并提交近三年的资料信息；逾期提交的按逾期维持处理，届满六个月后提交的视作初次申请。\n\nYour certificate {number} is valid until {until}. A maintenance application is due at least six months before expiry (by {due_by}, guide 4), with the last three years' materials; a later one is late, and one filed more than six months after expiry is an initial application.\n"
         ),
     }
 }
@@ -29,7 +29,7 @@ fn expired_mail(number: &str, until: &str) -> Mail {
     Mail {
         subject: "【资质认定】证书已过期 / Your certificate has expired".into(),
         body: format!(
-            "贵单位的资质证书 {number} 有效期已于 {until} 届满，证书状态为“过期”。届满后六个月内仍可提交维持申请，之后视作初次申请（指南 四）。\n\nYour certificate {number} expired after {until}; its status is now expired. A maintenance application may still be filed within six months; after that it is an initial application (guide 四).\n"
+            "贵单位的资质证书 {number} 有效期已于 {until} 届满，证书状态为“过期”。届满后六个月内仍可提交维持申请，之后视作初次申请（指南 四）。\n\nYour certificate {number} expired after {until}; its status is now expired. A maintenance application may still be filed within six months; after that it is an initial application (guide 4).\n"
         ),
     }
 }

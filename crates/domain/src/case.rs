@@ -111,7 +111,7 @@ impl Stage {
             ),
             Stage::Evaluation => ("评估", "Evaluation"),
             Stage::ExpertReview => ("专家评审", "Expert review"),
-            Stage::Certification => ("发证", "Certification"),
+            Stage::Certification => ("待发证", "Awaiting the certificate"),
             Stage::Certified => ("已发证", "Certified"),
             Stage::NotAccepted => ("不予受理", "Not accepted"),
             Stage::Failed => ("评审未通过", "Failed"),

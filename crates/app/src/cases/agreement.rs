@@ -186,7 +186,7 @@ impl App {
                 )?
                 .html()?;
                 fx.attach.push(Attachment {
-                    name: format!("委托测评协议-{number}.html"),
+                    name: format!("委托协议-{number}.html"),
                     media_type: "text/html; charset=utf-8".into(),
                     content: doc,
                     base64: false,

@@ -102,7 +102,7 @@ impl MaintenanceSlot {
         Text::new(
             format!("近三年的资料信息（指南 四）：{} 至 {}", self.from, self.to),
             format!(
-                "The last three years' materials (guide 四): {} to {}",
+                "The last three years' materials (guide 4): {} to {}",
                 self.from, self.to
             ),
         )

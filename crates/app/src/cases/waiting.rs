@@ -79,24 +79,24 @@ pub fn expected(c: &CaseRow, stage: Stage, target_due: Option<NaiveDate>) -> Vec
         )],
         Stage::AgreementDrafting => vec![centre(
             ProjectLead,
-            "起草制式委托测评协议，确定委托测评费用并发送申请单位（5.3）",
+            "起草制式委托协议，确定委托测评费用并发送申请单位（5.3）",
             "draft the standard agreement, set the fee and send it to the applicant (5.3)",
         )],
         Stage::AgreementSent => vec![
             applicant(
-                "签署委托测评协议并寄回测评中心（5.3）".into(),
+                "签署委托协议并寄回测评中心（5.3）".into(),
                 "sign the evaluation agreement and return it to the centre (5.3)".into(),
                 None,
             ),
             centre(
                 ProjectLead,
-                "收到申请单位签署的委托测评协议后登记",
+                "收到申请单位签署的委托协议后登记",
                 "record the agreement once the applicant's signed copy arrives",
             ),
         ],
         Stage::AgreementSigned => vec![centre(
             ContractFinance,
-            "按合同管理要求审批委托测评协议",
+            "按合同管理要求审批委托协议",
             "approve the agreement under the centre's contract rules",
         )],
         Stage::AgreementEffective => vec![

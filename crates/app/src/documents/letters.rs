@@ -38,7 +38,7 @@ fn letter_of(t: Transition) -> Option<(&'static str, &'static str)> {
         ConcludeAudit => ("audit_conclusion", "审核结论报告"),
         PanelPass | PanelFail | PanelReturn => ("panel_opinion", "专家评审意见"),
         Issue => ("certificate_notice", "证书颁发通知"),
-        SendAgreement => ("agreement", "委托测评协议"),
+        SendAgreement => ("agreement", "委托协议"),
         _ => return None,
     })
 }
@@ -94,7 +94,7 @@ impl App {
                 paragraphs.push(format!("贵单位提交的信息安全服务资质（{qualification}）认定申请材料，经审查符合受理条件，测评中心决定予以受理。"));
                 paragraphs.push(format!("审查意见：{note}"));
                 paragraphs.push(
-                    "测评中心将与贵单位签订委托测评协议，请按协议约定缴纳费用并配合后续评估工作。"
+                    "测评中心将与贵单位签订委托协议，请按协议约定缴纳费用并配合后续评估工作。"
                         .into(),
                 );
             }

@@ -25,7 +25,7 @@ pub fn filed(case_number: &str, day: NaiveDate) -> Mail {
     mail(
         "【资质认定】已建档立项 / Your application is filed",
         format!(
-            "贵单位的申请（{case_number}）已于 {d} 建档立项，项目负责人将进行受理审查（指南 5.2）。项目实施周期自今日起计算，原则上三个月，最长不超过六个月（九.3）。\n\nYour application {case_number} was filed on {day}; the project lead will now review it (guide 5.2). The project clock starts today: three months in principle, six at most (九.3).\n",
+            "贵单位的申请（{case_number}）已于 {d} 建档立项，项目负责人将进行受理审查（指南 5.2）。项目实施周期自今日起计算，原则上三个月，最长不超过六个月（九.3）。\n\nYour application {case_number} was filed on {day}; the project lead will now review it (guide 5.2). The project clock starts today: three months in principle, six at most (9.3).\n",
             d = date_text(day, Lang::Zh),
         ),
     )
@@ -104,7 +104,7 @@ pub fn agreement_sent(
     mail(
         format!("【资质认定】委托协议 {number} / Delegation agreement {number}"),
         format!(
-            "委托测评协议（编号 {number}）\n\n委托方：{organization}\n事项：信息安全服务资质认定（{qzh}），{kzh}\n委托测评费用：{fzh}（审核费用与三年年金，依据收费标准）\n\n协议见附件（可直接打印），请加盖公章后寄回；协议经审批生效并缴费后进入评估阶段。\n{note}\n\nDelegation agreement {number}\nClient: {organization}\nSubject: information security service qualification, {qen}, {ken}\nFee: {fen} (audit fee and three-year annual fee, per the fee schedule)\nThe agreement is attached (ready to print): seal it and return it; evaluation opens once it is approved and the fee is paid.\n",
+            "委托协议（编号 {number}）\n\n委托方：{organization}\n事项：信息安全服务资质认定（{qzh}），{kzh}\n委托测评费用：{fzh}（审核费用与三年年金，依据收费标准）\n\n协议见附件（可直接打印），请加盖公章后寄回；协议经审批生效并缴费后进入评估阶段。\n{note}\n\nDelegation agreement {number}\nClient: {organization}\nSubject: information security service qualification, {qen}, {ken}\nFee: {fen} (audit fee and three-year annual fee, per the fee schedule)\nThe agreement is attached (ready to print): seal it and return it; evaluation opens once it is approved and the fee is paid.\n",
             qzh = q.zh,
             qen = q.en,
             kzh = kind.name_zh(),
@@ -179,7 +179,7 @@ pub fn sanction_in_force(
     mail(
         format!("【资质认定】处置决定：{} / Sanction: {}", m.zh, m.en),
         format!(
-            "贵单位的资质证书 {number} 受到处置：{mz}（指南 六）。\n违规事实：{violation}\n处置理由：{reasoning}\n{due_zh}对处置不服的，可依指南 七 提出申诉。\n\nYour certificate {number} is sanctioned: {me} (guide 六).\nViolation: {violation}\nReasoning: {reasoning}\n{due_en}You may appeal (guide 七).\n",
+            "贵单位的资质证书 {number} 受到处置：{mz}（指南 六）。\n违规事实：{violation}\n处置理由：{reasoning}\n{due_zh}对处置不服的，可依指南 七 提出申诉。\n\nYour certificate {number} is sanctioned: {me} (guide 6).\nViolation: {violation}\nReasoning: {reasoning}\n{due_en}You may appeal (guide 7).\n",
             mz = m.zh,
             me = m.en,
         ),
@@ -210,7 +210,7 @@ pub fn rectification_overdue(number: &str, due: &str) -> Mail {
     mail(
         "【资质认定】整改逾期 / Rectification overdue",
         format!(
-            "证书 {number} 的整改期限已于 {due} 届满，尚未提交或通过核验。监督部门可进一步处置（暂停或取消证书，指南 六）。\n\nThe rectification period of certificate {number} ended on {due} without a verified rectification. The supervision department may take further measures (suspension or revocation, guide 六).\n"
+            "证书 {number} 的整改期限已于 {due} 届满，尚未提交或通过核验。监督部门可进一步处置（暂停或取消证书，指南 六）。\n\nThe rectification period of certificate {number} ended on {due} without a verified rectification. The supervision department may take further measures (suspension or revocation, guide 6).\n"
         ),
     )
 }

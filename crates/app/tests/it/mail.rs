@@ -268,11 +268,11 @@ async fn the_agreement_is_attached_to_its_e_mail() {
             .unwrap()
             .unwrap();
         let number = c.agreement_no.clone().unwrap();
-        assert_eq!(files[0].name, format!("委托测评协议-{number}.html"));
+        assert_eq!(files[0].name, format!("委托协议-{number}.html"));
         assert!(files[0].media_type.starts_with("text/html"));
         let doc = &files[0].content;
         assert!(
-            doc.contains("信息安全服务资质认定委托测评协议")
+            doc.contains("信息安全服务资质认定委托协议")
                 && doc.contains("72,000.00 元")
                 && doc.contains("15,000.00 元")
                 && doc.contains("87,000.00 元")

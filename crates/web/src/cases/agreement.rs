@@ -198,7 +198,7 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 M::GET,
                 "/cases/{id}/agreement",
                 Authenticated,
-                "委托测评协议（可打印）",
+                "委托协议（可打印）",
                 "The delegation agreement (printable)",
             ),
             get(agreement_page),

@@ -552,7 +552,7 @@ impl Config {
         if !(6..=100).contains(&self.retention_years) {
             return Err(bad(
                 "retention_years",
-                "must be 6 to 100 (the guide keeps project files six years, 八)",
+                "must be 6 to 100 (the guide keeps project files six years, 8)",
             ));
         }
         if self

@@ -79,7 +79,7 @@ impl Failure {
                 "disposed",
                 Text::new(
                     "该文件已在档案保管期满后按规定销毁（指南 八）",
-                    "this file was disposed of after its retention period (guide 八)",
+                    "this file was disposed of after its retention period (guide 8)",
                 ),
             ),
             AppError::Invalid { field, problem } => Failure {

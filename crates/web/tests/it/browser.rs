@@ -824,12 +824,12 @@ fn a_case_walks_through_the_pages_from_draft_to_a_verifiable_certificate() {
     d.wait_text("#stage", "委托协议已发送");
     // Signing is the applicant's step: in its 待办.
     d.sign_in(&base, "demo-applicant1");
-    d.wait_text("#todo", "签署委托测评协议");
+    d.wait_text("#todo", "签署委托协议");
     d.sign_in(&base, "demo-lead");
     d.goto(&case_url);
     assert!(d.text("#fee").contains("87,000"), "{}", d.text("#fee"));
     d.click("#agreement-link");
-    d.wait_text("#agreement", "委托测评协议");
+    d.wait_text("#agreement", "委托协议");
     assert!(d.text("#fee").contains("72,000") && d.text("#fee").contains("15,000"));
     shot("06-agreement");
     d.goto(&case_url);

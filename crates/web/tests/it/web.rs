@@ -2966,8 +2966,10 @@ async fn the_public_register_finds_certificates() {
         let page = app.get(&mut anon, "/registry?year=19").await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            page.body.contains("[year]") && page.body.contains("value=\"19\""),
-            "the value stays"
+            page.body.contains("年份应在 2000 至 2100 之间")
+                && !page.body.contains("[year]")
+                && page.body.contains("value=\"19\""),
+            "named in words, the value stays"
         );
         // The page lists and links each certificate to its check.
         let page = app.get(&mut anon, &format!("/registry?q={number}")).await;
