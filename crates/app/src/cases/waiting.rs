@@ -64,8 +64,8 @@ pub fn expected(c: &CaseRow, stage: Stage, target_due: Option<NaiveDate>) -> Vec
         )],
         Stage::AcceptanceReview => vec![centre(
             ProjectLead,
-            "受理审查：判定五个方面证据的充分性，予以受理、要求补充资料或不予受理（5.2）",
-            "acceptance review: judge the evidence in the five areas, then accept, ask for a supplement or refuse (5.2)",
+            "判定五个方面证据的充分性，予以受理、要求补充资料或不予受理（5.2）",
+            "judge the evidence in the five areas, then accept, ask for a supplement or refuse (5.2)",
         )],
         Stage::Supplementing => vec![applicant(
             "按受理审查意见补充资料并重新提交".into(),
