@@ -222,6 +222,26 @@ pub async fn list_filtered(db: &Db, f: &Filter<'_>, limit: i64) -> Result<Vec<Ev
     })?)
 }
 
+/// The events about several objects of one type (e.g. the batches on a page), oldest first.
+pub async fn for_objects(db: &Db, object_type: &str, ids: &[String]) -> Result<Vec<Event>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (2..=ids.len() + 1).map(|i| format!("${i}")).collect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT seq, at_us, actor_id, actor, action, object_type, object_id, summary, prev_hash, hash
+         FROM audit_event WHERE object_type = $1 AND object_id IN ({}) ORDER BY seq",
+        marks.join(", ")
+    ));
+    Ok(on_pool!(db, p => {
+        let mut q = sqlx::query_as::<_, Event>(sql).bind(object_type);
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        q.fetch_all(p).await
+    })?)
+}
+
 /// The events about one object (e.g. `case`, `42`), oldest first: an archival package
 /// carries them with their hashes.
 pub async fn for_object(db: &Db, object_type: &str, object_id: &str) -> Result<Vec<Event>> {

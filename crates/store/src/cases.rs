@@ -228,60 +228,44 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         n + 2
     ));
     let count = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM application_case a{filter}"));
+    // The filter's values, bound in the order its conditions were numbered (one list for the
+    // page query and the count).
+    macro_rules! bind_filter {
+        ($q:expr) => {{
+            let mut q = $q;
+            if let Some(o) = f.organization_id {
+                q = q.bind(o);
+            }
+            if let Some(s) = f.stage {
+                q = q.bind(s);
+            }
+            if let Some(x) = f.id {
+                q = q.bind(x);
+            }
+            if let Some(x) = f.lead_id {
+                q = q.bind(x);
+            }
+            if let Some(x) = f.filed_from {
+                q = q.bind(x);
+            }
+            if let Some(x) = f.filed_to {
+                q = q.bind(x);
+            }
+            if let Some(x) = f.uscc {
+                q = q.bind(x);
+            }
+            if let Some(x) = &like {
+                q = q.bind(x.as_str());
+            }
+            q
+        }};
+    }
     let json: String = on_pool!(db, p => {
-        let mut q = sqlx::query_scalar::<_, String>(sql);
-        if let Some(o) = f.organization_id {
-            q = q.bind(o);
-        }
-        if let Some(s) = f.stage {
-            q = q.bind(s);
-        }
-        if let Some(x) = f.id {
-            q = q.bind(x);
-        }
-        if let Some(x) = f.lead_id {
-            q = q.bind(x);
-        }
-        if let Some(x) = f.filed_from {
-            q = q.bind(x);
-        }
-        if let Some(x) = f.filed_to {
-            q = q.bind(x);
-        }
-        if let Some(x) = f.uscc {
-            q = q.bind(x);
-        }
-        if let Some(x) = &like {
-            q = q.bind(x.as_str());
-        }
+        let q = bind_filter!(sqlx::query_scalar::<_, String>(sql));
         q.bind(limit).bind(offset).fetch_one(p).await
     })?;
     let total = on_pool!(db, p => {
-        let mut q = sqlx::query_scalar::<_, i64>(count);
-        if let Some(o) = f.organization_id {
-            q = q.bind(o);
-        }
-        if let Some(s) = f.stage {
-            q = q.bind(s);
-        }
-        if let Some(x) = f.id {
-            q = q.bind(x);
-        }
-        if let Some(x) = f.lead_id {
-            q = q.bind(x);
-        }
-        if let Some(x) = f.filed_from {
-            q = q.bind(x);
-        }
-        if let Some(x) = f.filed_to {
-            q = q.bind(x);
-        }
-        if let Some(x) = f.uscc {
-            q = q.bind(x);
-        }
-        if let Some(x) = &like {
-            q = q.bind(x.as_str());
-        }
+        let q = bind_filter!(sqlx::query_scalar::<_, i64>(count));
         q.fetch_one(p).await
     })?;
     let mut rows: Vec<Listed> = serde_json::from_str(&json)
@@ -290,21 +274,15 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     Ok((rows, total))
 }
 
-/// The pauses of every open, filed case (for the staff dashboard's clocks), by case id.
-pub async fn open_pauses(db: &Db) -> Result<Vec<(i64, PauseRow)>> {
-    #[derive(FromRow)]
-    struct PauseOfCase {
-        case_id: i64,
-        start_on: String,
-        end_on: Option<String>,
-    }
-    let rows = on_pool!(db, p => sqlx::query_as::<_, PauseOfCase>(
-        "SELECT p.case_id, p.start_on, p.end_on FROM case_pause p JOIN application_case c ON c.id = p.case_id
-         WHERE c.closed_on IS NULL AND c.filed_on IS NOT NULL ORDER BY p.case_id, p.id")
-        .fetch_all(p)
-        .await)?;
-    Ok(rows
-        .into_iter()
+#[derive(FromRow)]
+struct PauseOfCase {
+    case_id: i64,
+    start_on: String,
+    end_on: Option<String>,
+}
+
+fn by_case(rows: Vec<PauseOfCase>) -> Vec<(i64, PauseRow)> {
+    rows.into_iter()
         .map(|r| {
             (
                 r.case_id,
@@ -314,7 +292,37 @@ pub async fn open_pauses(db: &Db) -> Result<Vec<(i64, PauseRow)>> {
                 },
             )
         })
-        .collect())
+        .collect()
+}
+
+/// The pauses of every open, filed case (for the staff dashboard's clocks), by case id.
+pub async fn open_pauses(db: &Db) -> Result<Vec<(i64, PauseRow)>> {
+    let rows = on_pool!(db, p => sqlx::query_as::<_, PauseOfCase>(
+        "SELECT p.case_id, p.start_on, p.end_on FROM case_pause p JOIN application_case c ON c.id = p.case_id
+         WHERE c.closed_on IS NULL AND c.filed_on IS NOT NULL ORDER BY p.case_id, p.id")
+        .fetch_all(p)
+        .await)?;
+    Ok(by_case(rows))
+}
+
+/// The pauses of these cases (a page of a list), by case id.
+pub async fn pauses_of(db: &Db, ids: &[i64]) -> Result<Vec<(i64, PauseRow)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT case_id, start_on, end_on FROM case_pause WHERE case_id IN ({}) ORDER BY case_id, id",
+        marks.join(", ")
+    ));
+    let rows = on_pool!(db, p => {
+        let mut q = sqlx::query_as::<_, PauseOfCase>(sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?;
+    Ok(by_case(rows))
 }
 
 /// Cases in a stage whose supplement deadline is before `day` (for the lapse job).

@@ -181,3 +181,28 @@ pub(crate) fn xlsx_response(file: &str, bytes: Vec<u8>) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::flash_text;
+    use zizhi_domain::lang::Lang;
+
+    /// A fact of the form is named by its label, never by its path; other messages stand as
+    /// they are.
+    #[test]
+    fn refusals_name_fields_by_their_labels() {
+        let m = flash_text(Some("profile.organization.uscc"), "校验位不正确", Lang::Zh);
+        assert_eq!(m, "统一社会信用代码：校验位不正确");
+        let m = flash_text(Some("organization.uscc"), "check character wrong", Lang::En);
+        assert_eq!(m, "Unified social credit code: check character wrong");
+        // Already named: not twice.
+        let m = flash_text(
+            Some("organization.uscc"),
+            "统一社会信用代码不正确",
+            Lang::Zh,
+        );
+        assert_eq!(m, "统一社会信用代码不正确");
+        assert_eq!(flash_text(Some("role"), "未知角色", Lang::Zh), "未知角色");
+        assert_eq!(flash_text(None, "x", Lang::Zh), "x");
+    }
+}

@@ -48,17 +48,11 @@ impl App {
         }
         waiting.sort_by_key(|l| std::cmp::Reverse(l.case.id));
         // The project clock's target day for the centre's steps (九.3), read once.
-        let mut pauses: std::collections::HashMap<i64, Vec<Pause>> = Default::default();
-        if actor.role.is_staff() {
-            for (case_id, p) in repo::open_pauses(&self.db).await? {
-                if let Some(start) = date(&p.start_on) {
-                    pauses.entry(case_id).or_default().push(Pause {
-                        start,
-                        end: p.end_on.as_deref().and_then(date),
-                    });
-                }
-            }
-        }
+        let pauses = if actor.role.is_staff() {
+            pause_map(repo::open_pauses(&self.db).await?)
+        } else {
+            Default::default()
+        };
         let today = self.clock.today();
         // The actor's seats on teams and panels, and votes cast, read once for all cases.
         let (duties, voted) = match actor.role {
@@ -123,16 +117,11 @@ impl App {
                     .map(|e| e.task)
                     .collect();
             }
-            let due = if stage == Stage::Supplementing {
-                c.supplement_due.as_deref().and_then(date)
-            } else if stage.clock_runs() && actor.role.is_staff() {
-                c.filed_on.as_deref().and_then(date).map(|filed| {
-                    let ps = pauses.get(&c.id).map_or(&[][..], |v| v.as_slice());
-                    clock::compute(filed, ps, today, None).target_due
-                })
-            } else {
-                None
-            };
+            // The centre's deadlines are staff's business; the applicant's is the supplement.
+            let clock = (actor.role.is_staff())
+                .then(|| clock_of(&c, &pauses, today))
+                .flatten();
+            let due = due_of(&c, clock.as_ref());
             if !steps.is_empty() {
                 out.push(TodoItem {
                     case: c,
@@ -144,6 +133,52 @@ impl App {
         }
         out.reverse();
         Ok(out)
+    }
+}
+
+/// Pauses by case id, typed (for the clocks).
+type PauseMap = std::collections::HashMap<i64, Vec<Pause>>;
+
+fn pause_map(rows: Vec<(i64, repo::PauseRow)>) -> PauseMap {
+    let mut pauses = PauseMap::default();
+    for (case_id, p) in rows {
+        if let Some(start) = date(&p.start_on) {
+            pauses.entry(case_id).or_default().push(Pause {
+                start,
+                end: p.end_on.as_deref().and_then(date),
+            });
+        }
+    }
+    pauses
+}
+
+/// A filed case's project clock today (九.3).
+fn clock_of(c: &CaseRow, pauses: &PauseMap, today: chrono::NaiveDate) -> Option<Clock> {
+    c.filed_on.as_deref().and_then(date).map(|filed| {
+        let ps = pauses.get(&c.id).map_or(&[][..], |v| v.as_slice());
+        clock::compute(filed, ps, today, c.closed_on.as_deref().and_then(date))
+    })
+}
+
+/// The deadline a case runs against now: the supplement's last day (5.2) while supplementing,
+/// the project's three-month target (九.3) while the clock runs, none otherwise.
+pub fn due_of(c: &CaseRow, clock: Option<&Clock>) -> Option<chrono::NaiveDate> {
+    if c.stage == Stage::Supplementing {
+        c.supplement_due.as_deref().and_then(date)
+    } else if c.stage.clock_runs() {
+        clock.map(|k| k.target_due)
+    } else {
+        None
+    }
+}
+
+fn listed_case(l: repo::Listed, pauses: &PauseMap, today: chrono::NaiveDate) -> ListedCase {
+    let clock = clock_of(&l.case, pauses, today);
+    let due = due_of(&l.case, clock.as_ref());
+    ListedCase {
+        listed: l,
+        clock,
+        due,
     }
 }
 
@@ -234,35 +269,11 @@ impl App {
         page: i64,
         per_page: i64,
     ) -> Result<(Vec<repo::Listed>, i64)> {
-        if let Some(s) = stage
-            && Stage::parse(s).is_none()
-        {
-            return Err(AppError::invalid(
-                "stage",
-                format!("未知的阶段“{s}”"),
-                format!("unknown stage \"{s}\""),
-            ));
-        }
-        if !(1..=200).contains(&per_page) {
-            return Err(AppError::invalid(
-                "per_page",
-                "每页条数应在 1 到 200 之间",
-                "per_page must be between 1 and 200",
-            ));
-        }
-        // Bounded, so that the offset cannot overflow (a huge page was a 500 on PostgreSQL).
-        if !(1..=MAX_PAGE).contains(&page) {
-            return Err(AppError::invalid(
-                "page",
-                format!("页码应在 1 到 {MAX_PAGE} 之间"),
-                format!("page must be between 1 and {MAX_PAGE}"),
-            ));
-        }
         let q = CaseQuery {
             stage: stage.map(str::to_string),
             ..Default::default()
         };
-        self.cases_search(actor, &q, page, per_page)
+        self.cases_search(actor, &q, page, per_page, 200)
             .await
             .map(|(rows, total)| (rows.into_iter().map(|r| r.listed).collect(), total))
     }
@@ -275,6 +286,7 @@ impl App {
         q: &CaseQuery,
         page: i64,
         per_page: i64,
+        max_per_page: i64,
     ) -> Result<(Vec<ListedCase>, i64)> {
         let organization_id = listed_organization(actor)?;
         let stage = q.stage.as_deref().filter(|s| !s.is_empty());
@@ -287,11 +299,11 @@ impl App {
                 format!("unknown stage \"{s}\""),
             ));
         }
-        if !(1..=10_000).contains(&per_page) {
+        if !(1..=max_per_page).contains(&per_page) {
             return Err(AppError::invalid(
                 "per_page",
-                "每页条数应在 1 到 10000 之间",
-                "per_page must be between 1 and 10000",
+                format!("每页条数应在 1 到 {max_per_page} 之间"),
+                format!("per_page must be between 1 and {max_per_page}"),
             ));
         }
         // Bounded, so that the offset cannot overflow (a huge page was a 500 on PostgreSQL).
@@ -345,37 +357,27 @@ impl App {
             filed_to: filed_to.as_deref(),
         };
         let today = self.clock.today();
-        let pauses = self.open_pause_map().await?;
-        let with_due = |l: repo::Listed| {
-            let clock = l.case.filed_on.as_deref().and_then(date).map(|filed| {
-                let ps = pauses.get(&l.case.id).map_or(&[][..], |v| v.as_slice());
-                clock::compute(filed, ps, today, l.case.closed_on.as_deref().and_then(date))
-            });
-            let due = if l.case.stage == Stage::Supplementing {
-                l.case.supplement_due.as_deref().and_then(date)
-            } else if l.case.stage.clock_runs() {
-                clock.as_ref().map(|k| k.target_due)
-            } else {
-                None
-            };
-            ListedCase {
-                listed: l,
-                clock,
-                due,
-            }
-        };
         match q.due {
+            // One page, and the pauses of its cases only.
             None => {
                 let (rows, total) =
                     repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?;
-                Ok((rows.into_iter().map(with_due).collect(), total))
+                let ids: Vec<i64> = rows.iter().map(|l| l.case.id).collect();
+                let pauses = pause_map(repo::pauses_of(&self.db, &ids).await?);
+                Ok((
+                    rows.into_iter()
+                        .map(|l| listed_case(l, &pauses, today))
+                        .collect(),
+                    total,
+                ))
             }
             // By the clock (九.3): read the open cases, keep the overdue or nearly due ones.
             Some(want) => {
                 let (rows, _) = repo::page(&self.db, &filter, i64::MAX, 0).await?;
+                let pauses = pause_map(repo::open_pauses(&self.db).await?);
                 let kept: Vec<ListedCase> = rows
                     .into_iter()
-                    .map(with_due)
+                    .map(|l| listed_case(l, &pauses, today))
                     .filter(|r| {
                         let Some(d) = r.due else { return false };
                         let left = (d - today).num_days();
@@ -393,20 +395,6 @@ impl App {
         }
     }
 
-    /// The open cases' pauses, by case (for their clocks).
-    async fn open_pause_map(&self) -> Result<std::collections::HashMap<i64, Vec<Pause>>> {
-        let mut pauses: std::collections::HashMap<i64, Vec<Pause>> = Default::default();
-        for (case_id, p) in repo::open_pauses(&self.db).await? {
-            if let Some(start) = date(&p.start_on) {
-                pauses.entry(case_id).or_default().push(Pause {
-                    start,
-                    end: p.end_on.as_deref().and_then(date),
-                });
-            }
-        }
-        Ok(pauses)
-    }
-
     /// 工作台: every open case with its project clock, most urgent first (九.3: warn 15 days
     /// before the 3-month target and the 6-month limit, flag overdue). Centre staff only.
     pub async fn dashboard(&self, actor: &Actor) -> Result<Vec<DashboardRow>> {
@@ -419,24 +407,13 @@ impl App {
             ..Default::default()
         };
         let (rows, _) = repo::page(&self.db, &filter, i64::MAX, 0).await?;
-        let mut pauses: std::collections::HashMap<i64, Vec<Pause>> = Default::default();
-        for (case_id, p) in repo::open_pauses(&self.db).await? {
-            if let Some(start) = date(&p.start_on) {
-                pauses.entry(case_id).or_default().push(Pause {
-                    start,
-                    end: p.end_on.as_deref().and_then(date),
-                });
-            }
-        }
+        let pauses = pause_map(repo::open_pauses(&self.db).await?);
         let today = self.clock.today();
         let mut out: Vec<DashboardRow> = rows
             .into_iter()
             .map(|l| {
                 let stage = l.case.stage;
-                let clock = l.case.filed_on.as_deref().and_then(date).map(|filed| {
-                    let ps = pauses.get(&l.case.id).map_or(&[][..], |v| v.as_slice());
-                    clock::compute(filed, ps, today, None)
-                });
+                let clock = clock_of(&l.case, &pauses, today);
                 DashboardRow {
                     case: l.case,
                     org_name: l.org_name,
@@ -508,5 +485,37 @@ mod tests {
         let sixteen = row(8, Some("2026-09-10"), today); // target 2026-12-10
         assert_eq!(fifteen.urgency().0, 1);
         assert_eq!(sixteen.urgency().0, 2);
+    }
+
+    /// The deadline a case runs against: the supplement's last day while supplementing (5.2),
+    /// the three-month target while the clock runs (九.3), none while paused for the agreement
+    /// or once closed.
+    #[test]
+    fn each_stage_runs_against_its_own_deadline() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let mut r = row(1, Some("2026-10-01"), today);
+        let target = r.clock.as_ref().unwrap().target_due;
+        assert_eq!(
+            due_of(&r.case, r.clock.as_ref()),
+            Some(target),
+            "evaluation"
+        );
+        r.case.stage = Stage::Supplementing;
+        r.case.supplement_due = Some("2027-01-04".into());
+        assert_eq!(
+            due_of(&r.case, r.clock.as_ref()),
+            NaiveDate::from_ymd_opt(2027, 1, 4)
+        );
+        for s in [
+            Stage::AgreementSent,
+            Stage::AgreementEffective,
+            Stage::Certified,
+        ] {
+            r.case.stage = s;
+            assert_eq!(due_of(&r.case, r.clock.as_ref()), None, "{s:?}");
+        }
+        // A running stage before filing has no clock, so no deadline.
+        r.case.stage = Stage::AcceptanceReview;
+        assert_eq!(due_of(&r.case, None), None);
     }
 }

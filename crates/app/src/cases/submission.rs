@@ -180,10 +180,7 @@ impl App {
         requirement_id: &str,
         evidence_id: i64,
     ) -> Result<()> {
-        let c = self.load(actor, case_id).await?;
-        self.authorize_case(actor, &c, CaseAction::EditApplication)
-            .await?;
-        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
+        let c = self.editable(actor, case_id).await?;
         let pack = crate::cases::evaluation::pack_of(&c)?;
         if !pack.requirements.iter().any(|r| r.id == requirement_id)
             && !is_maintenance_slot(c.kind, requirement_id)
@@ -227,10 +224,7 @@ impl App {
         requirement_id: &str,
         evidence_id: i64,
     ) -> Result<()> {
-        let c = self.load(actor, case_id).await?;
-        self.authorize_case(actor, &c, CaseAction::EditApplication)
-            .await?;
-        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
+        let c = self.editable(actor, case_id).await?;
         let linked = store::linked(&self.db, case_id).await?;
         let Some(l) = linked
             .iter()
@@ -263,6 +257,16 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The case, when the actor may edit its application now (a member of the applicant, a
+    /// draft or a case being supplemented).
+    async fn editable(&self, actor: &Actor, case_id: i64) -> Result<CaseRow> {
+        let c = self.load(actor, case_id).await?;
+        self.authorize_case(actor, &c, CaseAction::EditApplication)
+            .await?;
+        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
+        Ok(c)
     }
 
     /// The evidence filed against the case's requirements.

@@ -215,3 +215,109 @@ fn the_clock_pauses_for_supplements_and_from_agreement_to_payment() {
         ]
     );
 }
+
+/// The stepper (5.1): every stage on its step in process order, the certified case past the
+/// last, a case closed without a certificate on none of its own.
+#[test]
+fn each_stage_sits_on_its_step_of_the_process() {
+    use Stage::*;
+    let on = |s: Stage| s.step();
+    assert_eq!((on(Draft), on(Submitted)), (Some(0), Some(0)));
+    assert_eq!(on(AcceptanceReview), Some(1));
+    assert_eq!((on(Supplementing), on(Lapsed)), (Some(1), Some(1)));
+    for s in [
+        AgreementDrafting,
+        AgreementSent,
+        AgreementSigned,
+        AgreementEffective,
+    ] {
+        assert_eq!(on(s), Some(2), "{s:?}");
+    }
+    assert_eq!((on(Evaluation), on(ExpertReview)), (Some(3), Some(4)));
+    assert_eq!(
+        (on(Certification), on(Certified)),
+        (Some(5), Some(STEPS.len()))
+    );
+    for s in [NotAccepted, Failed, Terminated, Withdrawn] {
+        assert_eq!(on(s), None, "{s:?}");
+    }
+    // Stage::ALL lists the stages in the order of the process.
+    let steps: Vec<usize> = Stage::ALL.iter().filter_map(|s| s.step()).collect();
+    assert!(
+        steps.windows(2).all(|w| w[0] <= w[1]),
+        "ALL is in process order"
+    );
+}
+
+/// 申请编号 until acceptance (5.2), 受理编号 from it: the number's name follows the stage.
+#[test]
+fn the_number_is_the_application_number_until_acceptance() {
+    use Stage::*;
+    for s in [
+        Draft,
+        Submitted,
+        AcceptanceReview,
+        Supplementing,
+        Lapsed,
+        NotAccepted,
+        Withdrawn,
+        Terminated,
+    ] {
+        assert!(!s.accepted(), "{s:?}");
+    }
+    for s in [
+        AgreementDrafting,
+        AgreementEffective,
+        Evaluation,
+        ExpertReview,
+        Certification,
+        Certified,
+        Failed,
+    ] {
+        assert!(s.accepted(), "{s:?}");
+    }
+}
+
+/// The decisions that rest on an opinion need their note; the steps that end a case without a
+/// certificate carry their consequence, and no other step does.
+#[test]
+fn decisions_need_notes_and_endings_name_their_consequence() {
+    use Transition::*;
+    for t in [
+        RequestSupplement,
+        NotAccept,
+        Accept,
+        ExtendSupplement,
+        Terminate,
+        ReturnToApplicant,
+        PanelPass,
+        PanelFail,
+        PanelReturn,
+    ] {
+        assert!(t.needs_note(), "{t:?}");
+    }
+    for t in [
+        Submit,
+        File,
+        Resubmit,
+        SendAgreement,
+        ConfirmPayment,
+        Issue,
+        Withdraw,
+    ] {
+        assert!(!t.needs_note(), "{t:?}");
+    }
+    let ending: Vec<Transition> = Transition::ALL
+        .into_iter()
+        .filter(|t| t.consequence().is_some())
+        .collect();
+    assert_eq!(ending, vec![Terminate, NotAccept, PanelFail, Withdraw]);
+    // Each leads to a closed stage without a certificate.
+    for t in ending {
+        let closed = Stage::ALL
+            .into_iter()
+            .filter_map(|s| t.target(s))
+            .all(|to| to.is_closed() && to != Stage::Certified);
+        assert!(closed, "{t:?}");
+    }
+}

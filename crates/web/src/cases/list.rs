@@ -145,7 +145,7 @@ async fn list_rows(
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<CaseRowView>, i64), AppError> {
-    let (list, total) = st.app.cases_search(a, q, page, per_page).await?;
+    let (list, total) = st.app.cases_search(a, q, page, per_page, 10_000).await?;
     let names: std::collections::HashMap<i64, String> = if a.role.is_staff() {
         st.app
             .staff_directory(a)
@@ -334,20 +334,7 @@ pub async fn cases_xlsx(
     );
     let bytes = zizhi_app::documents::list_xlsx(lang.pick("案件", "Cases"), &title, &header, &body)
         .or_fail(&ctx)?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"cases.xlsx\"",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::views::xlsx_response("cases.xlsx", bytes))
 }
 
 #[derive(Deserialize)]
@@ -458,17 +445,7 @@ pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> 
     // runs against now — the supplement's, or the project's three-month target (九.3).
     let today = st.app.clock.today();
     let left = |r: &DashboardRow| {
-        let due = if r.stage == Stage::Supplementing {
-            r.case
-                .supplement_due
-                .as_deref()
-                .and_then(zizhi_domain::calendar::parse_date)
-        } else if r.stage.clock_runs() {
-            r.clock.as_ref().map(|k| k.target_due)
-        } else {
-            None
-        };
-        due.map(|d| (d - today).num_days())
+        zizhi_app::cases::lists::due_of(&r.case, r.clock.as_ref()).map(|d| (d - today).num_days())
     };
     let overdue = rows
         .iter()

@@ -497,11 +497,7 @@ pub(crate) async fn build_case_page(
         } else {
             lang.pick("申请编号", "Application number")
         },
-        org: app
-            .organization(a, c.organization_id)
-            .await
-            .map(|o| o.name)
-            .unwrap_or_default(),
+        org: registered.map(|o| o.name).unwrap_or_default(),
         stage: d.stage.name().get(lang).to_string(),
         stage_code: d.stage.as_str(),
         level: level_name(c.level, lang),

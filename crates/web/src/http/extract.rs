@@ -433,3 +433,31 @@ mod nul_tests {
         assert_eq!(nul_in_form(b"label=ab&days=3"), None);
     }
 }
+
+#[cfg(test)]
+mod plain_tests {
+    use super::plain_problem;
+
+    /// serde's and the parsers' texts never reach people: each becomes plain words.
+    #[test]
+    fn deserializer_texts_become_plain_words() {
+        for (raw, zh) in [
+            ("missing field `as_of`", "为必填项，请填写"),
+            ("invalid digit found in string", "应为整数（只含数字）"),
+            (
+                "invalid type: string \"x\", expected i64",
+                "应为整数（只含数字）",
+            ),
+            ("invalid type: integer `1`, expected a string", "应为文字"),
+            (
+                "unknown variant `x`, expected one of `a`, `b`",
+                "不是可选的取值之一",
+            ),
+            ("EOF while parsing a value", "格式不正确（不是完整的 JSON）"),
+            ("something else entirely", "格式不正确"),
+        ] {
+            assert_eq!(plain_problem(raw).0, zh, "{raw}");
+            assert!(!plain_problem(raw).1.contains('`'), "{raw}");
+        }
+    }
+}

@@ -283,20 +283,7 @@ pub async fn audit_xlsx(
         &rows,
     )
     .or_fail(&ctx)?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit.xlsx\"",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::views::xlsx_response("audit.xlsx", bytes))
 }
 
 pub async fn audit_verify(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
