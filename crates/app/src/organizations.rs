@@ -34,6 +34,60 @@ fn field(name: &str, zh: &str, en: &str, v: &str, required: bool) -> Result<Stri
     Ok(v.to_string())
 }
 
+pub(crate) fn trimmed(c: &Contact) -> Contact {
+    Contact {
+        address: c.address.trim().to_string(),
+        legal_representative: c.legal_representative.trim().to_string(),
+        contact_person: c.contact_person.trim().to_string(),
+        contact_phone: c.contact_phone.trim().to_string(),
+        contact_email: c.contact_email.trim().to_string(),
+    }
+}
+
+/// Every problem with the 申请书 facts at once, each naming its field: every field is
+/// required, bounded and without control characters; the e-mail must look like one.
+pub(crate) fn contact_problems(c: &Contact) -> Vec<AppError> {
+    let mut out: Vec<AppError> = [
+        ("address", "注册地址", "address", &c.address),
+        (
+            "legal_representative",
+            "法定代表人",
+            "legal representative",
+            &c.legal_representative,
+        ),
+        (
+            "contact_person",
+            "联系人",
+            "contact person",
+            &c.contact_person,
+        ),
+        (
+            "contact_phone",
+            "联系电话",
+            "contact phone",
+            &c.contact_phone,
+        ),
+        (
+            "contact_email",
+            "指定电子邮箱",
+            "designated e-mail",
+            &c.contact_email,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, zh, en, v)| field(name, zh, en, v, true).err())
+    .collect();
+    if !out
+        .iter()
+        .any(|e| matches!(e, AppError::Invalid { field, .. } if field == "contact_email"))
+    {
+        out.extend(
+            crate::accounts::validate_email_field("contact_email", c.contact_email.trim()).err(),
+        );
+    }
+    out
+}
+
 impl App {
     /// Changes the organisation's 申请书 facts: the applicant for its own organisation, the
     /// registrar or an administrator for any. Every field is required; the e-mail must look
@@ -53,38 +107,10 @@ impl App {
         repo::get(&self.db, id)
             .await?
             .ok_or(AppError::NotFound("organization"))?;
-        let clean = Contact {
-            address: field("address", "注册地址", "address", &c.address, true)?,
-            legal_representative: field(
-                "legal_representative",
-                "法定代表人",
-                "legal representative",
-                &c.legal_representative,
-                true,
-            )?,
-            contact_person: field(
-                "contact_person",
-                "联系人",
-                "contact person",
-                &c.contact_person,
-                true,
-            )?,
-            contact_phone: field(
-                "contact_phone",
-                "联系电话",
-                "contact phone",
-                &c.contact_phone,
-                true,
-            )?,
-            contact_email: field(
-                "contact_email",
-                "指定电子邮箱",
-                "designated e-mail",
-                &c.contact_email,
-                true,
-            )?,
-        };
-        crate::accounts::validate_email_field("contact_email", &clean.contact_email)?;
+        if let Some(e) = contact_problems(c).into_iter().next() {
+            return Err(e);
+        }
+        let clean = trimmed(c);
         let mut tx = self.db.begin().await?;
         repo::set_contact(&mut tx, id, &clean).await?;
         crate::audit::record(

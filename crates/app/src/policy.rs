@@ -42,6 +42,8 @@ pub enum Action {
     EditOrganization {
         organization_id: i64,
     },
+    /// Approve or reject an organisation that registered itself (issue 13).
+    DecideRegistration,
     ViewAuditLog,
     VerifyAuditChain,
     /// Attach evidence to an organisation's file.
@@ -129,9 +131,8 @@ pub fn allowed(actor: &Actor, action: &Action) -> bool {
     }
     match action {
         ViewHome | ManageOwnAccount => true,
-        ListUsers | CreateUser | ResetPassword | DisableUser | CreateOrganization => {
-            actor.role == Administrator
-        }
+        ListUsers | CreateUser | ResetPassword | DisableUser | CreateOrganization
+        | DecideRegistration => actor.role == Administrator,
         ListOrganizations => actor.role.is_staff(),
         ViewOrganization { organization_id } => {
             actor.role.is_staff() || actor.organization_id == Some(*organization_id)
@@ -181,6 +182,20 @@ mod tests {
                 r == Role::Administrator,
                 "{r:?}"
             );
+        }
+    }
+
+    /// Issue 13: only an administrator approves or rejects a self-registered organisation.
+    #[test]
+    fn only_administrators_decide_registrations() {
+        for r in Role::ALL {
+            for org in [None, Some(7)] {
+                assert_eq!(
+                    allowed(&actor(r, org), &Action::DecideRegistration),
+                    r == Role::Administrator,
+                    "{r:?}"
+                );
+            }
         }
     }
 

@@ -126,6 +126,11 @@ impl App {
                 .await?;
             return Err(AppError::Unauthenticated);
         }
+        // A self-registered account signs in once its address is confirmed: the right
+        // password sends a fresh link and says so.
+        if !u.email_confirmed {
+            return Err(self.unconfirmed_sign_in(&u).await?);
+        }
         // The second factor: a TOTP code (its time step is then used up) or a recovery code
         // (used up too).
         let mut totp_step = None;

@@ -161,6 +161,7 @@ impl App {
                         password_hash: "!",
                         must_change_password: false,
                         sign_in: SIGN_IN_OIDC,
+                        email_confirmed: true,
                     },
                 )
                 .await

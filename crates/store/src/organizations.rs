@@ -17,9 +17,21 @@ pub struct Organization {
     pub contact_person: String,
     pub contact_phone: String,
     pub contact_email: String,
+    /// `pending`, `approved` or `rejected`: an organisation that registered itself applies
+    /// only once an administrator approved it (issue 13).
+    pub registration: String,
+    /// The administrator's reason when a registration was rejected.
+    pub registration_note: String,
 }
 
-const ORG: &str = "id, uscc, name, created_us, address, legal_representative, contact_person, contact_phone, contact_email";
+const ORG: &str = "id, uscc, name, created_us, address, legal_representative, contact_person, contact_phone, contact_email, registration, registration_note";
+
+/// A registration waiting for an administrator.
+pub const PENDING: &str = "pending";
+/// Approved (and every organisation the centre registered itself).
+pub const APPROVED: &str = "approved";
+/// Rejected, with a reason; the applicant may correct its facts and ask again.
+pub const REJECTED: &str = "rejected";
 
 /// The organisation's contact facts, as changed together.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,6 +69,73 @@ pub async fn insert(tx: &mut Tx, uscc: &str, name: &str) -> Result<Organization>
         .fetch_one(c)
         .await)
     .map_err(|e| StoreError::conflict_as(e, "organization.uscc"))
+}
+
+/// An organisation that registers itself: its facts, waiting for approval.
+pub async fn insert_registered(
+    tx: &mut Tx,
+    uscc: &str,
+    name: &str,
+    c: &Contact,
+) -> Result<Organization> {
+    let now = now_us();
+    on_tx!(tx, t => sqlx::query_as::<_, Organization>(
+        sqlx::AssertSqlSafe(format!("INSERT INTO organization (uscc, name, created_us, address, legal_representative, contact_person, contact_phone, contact_email, registration)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {ORG}")))
+        .bind(uscc)
+        .bind(name)
+        .bind(now)
+        .bind(&c.address)
+        .bind(&c.legal_representative)
+        .bind(&c.contact_person)
+        .bind(&c.contact_phone)
+        .bind(&c.contact_email)
+        .bind(PENDING)
+        .fetch_one(t)
+        .await)
+    .map_err(|e| StoreError::conflict_as(e, "organization.uscc"))
+}
+
+/// Sets the registration's state and the administrator's note.
+pub async fn set_registration(tx: &mut Tx, id: i64, state: &str, note: &str) -> Result<()> {
+    on_tx!(tx, t => sqlx::query("UPDATE organization SET registration = $2, registration_note = $3 WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .bind(note)
+        .execute(t)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// The organisation with this USCC, if registered.
+pub async fn by_uscc(db: &Db, uscc: &str) -> Result<Option<Organization>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Organization>(
+        sqlx::AssertSqlSafe(format!("SELECT {ORG} FROM organization WHERE uscc = $1")))
+        .bind(uscc)
+        .fetch_optional(p)
+        .await)?)
+}
+
+/// The number of registrations waiting for an administrator.
+pub async fn pending_count(db: &Db) -> Result<i64> {
+    Ok(on_pool!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM organization WHERE registration = $1")
+        .bind(PENDING)
+        .fetch_one(p)
+        .await)?)
+}
+
+/// The organisation, locked for the transaction on PostgreSQL.
+pub async fn get_for_update(tx: &mut Tx, id: i64) -> Result<Option<Organization>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ORG} FROM organization WHERE id = $1{}",
+        tx.for_update()
+    ));
+    Ok(on_tx!(tx, t => sqlx::query_as::<_, Organization>(sql)
+        .bind(id)
+        .fetch_optional(t)
+        .await)?)
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Organization>> {

@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
-pub(crate) const COLUMNS: &str = "id, username, display_name, email, role, organization_id, password_hash, totp_secret, must_change_password, failed_logins, locked_until_us, disabled, created_us, sign_in";
+pub(crate) const COLUMNS: &str = "id, username, display_name, email, role, organization_id, password_hash, totp_secret, must_change_password, failed_logins, locked_until_us, disabled, created_us, sign_in, email_confirmed";
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct User {
@@ -23,6 +23,9 @@ pub struct User {
     pub created_us: i64,
     /// `password` or `oidc` (single sign-on only, no local password).
     pub sign_in: String,
+    /// The e-mail address was confirmed through a link (self-registered applicants; accounts
+    /// the centre opens count as confirmed).
+    pub email_confirmed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -36,13 +39,15 @@ pub struct NewUser<'a> {
     pub must_change_password: bool,
     /// `password` or `oidc`.
     pub sign_in: &'a str,
+    /// Whether the address counts as confirmed (false for a self-registered applicant).
+    pub email_confirmed: bool,
 }
 
 pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> Result<User> {
     let now = now_us();
     let sql = sqlx::AssertSqlSafe(format!(
-        "INSERT INTO app_user (username, display_name, email, role, organization_id, password_hash, must_change_password, created_us, sign_in)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+        "INSERT INTO app_user (username, display_name, email, role, organization_id, password_hash, must_change_password, created_us, sign_in, email_confirmed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
     ));
     on_tx!(tx, c => sqlx::query_as::<_, User>(sql)
         .bind(u.username)
@@ -54,6 +59,7 @@ pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> Result<User> {
         .bind(u.must_change_password)
         .bind(now)
         .bind(u.sign_in)
+        .bind(u.email_confirmed)
         .fetch_one(c)
         .await)
     .map_err(|e| StoreError::conflict_as(e, "username"))
@@ -264,31 +270,57 @@ pub async fn by_email(db: &Db, email: &str) -> Result<Vec<User>> {
     )
 }
 
-/// A password reset link's record.
+/// The two kinds of single-use links sent by e-mail, each in its own table so that one can
+/// never serve as the other. Only the SM3 hash of a link's token is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// 忘记密码: sets a new password.
+    PasswordReset,
+    /// Confirms a self-registered applicant's e-mail address.
+    EmailConfirmation,
+}
+
+impl LinkKind {
+    fn table(self) -> &'static str {
+        match self {
+            LinkKind::PasswordReset => "password_reset",
+            LinkKind::EmailConfirmation => "email_confirmation",
+        }
+    }
+}
+
+/// A link's record.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Reset {
+pub struct Link {
     pub user_id: i64,
     pub expires_us: i64,
     pub used_us: Option<i64>,
 }
 
-/// A new reset link for the user; the user's earlier unused links stop working.
-pub async fn insert_reset(
+/// A new link of `kind` for the user; the user's earlier unused links of that kind stop
+/// working.
+pub async fn insert_link(
     tx: &mut Tx,
+    kind: LinkKind,
     token_sm3: &str,
     user_id: i64,
     now: i64,
     expires_us: i64,
 ) -> Result<()> {
-    on_tx!(tx, c => sqlx::query(
-        "UPDATE password_reset SET used_us = $1 WHERE user_id = $2 AND used_us IS NULL")
+    let table = kind.table();
+    let retire = sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET used_us = $1 WHERE user_id = $2 AND used_us IS NULL"
+    ));
+    on_tx!(tx, c => sqlx::query(retire)
         .bind(now)
         .bind(user_id)
         .execute(&mut *c)
         .await
         .map(|_| ()))?;
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO password_reset (token_sm3, user_id, created_us, expires_us) VALUES ($1, $2, $3, $4)")
+    let insert = sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {table} (token_sm3, user_id, created_us, expires_us) VALUES ($1, $2, $3, $4)"
+    ));
+    on_tx!(tx, c => sqlx::query(insert)
         .bind(token_sm3)
         .bind(user_id)
         .bind(now)
@@ -299,25 +331,59 @@ pub async fn insert_reset(
     Ok(())
 }
 
-/// The link's record, read (with `lock`, locked for the transaction on PostgreSQL).
-pub async fn reset_of(tx: &mut Tx, token_sm3: &str) -> Result<Option<Reset>> {
+/// The link's record (locked for the transaction on PostgreSQL).
+pub async fn link_of(tx: &mut Tx, kind: LinkKind, token_sm3: &str) -> Result<Option<Link>> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT user_id, expires_us, used_us FROM password_reset WHERE token_sm3 = $1{}",
+        "SELECT user_id, expires_us, used_us FROM {} WHERE token_sm3 = $1{}",
+        kind.table(),
         tx.for_update()
     ));
-    Ok(on_tx!(tx, c => sqlx::query_as::<_, Reset>(sql)
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, Link>(sql)
         .bind(token_sm3)
         .fetch_optional(c)
         .await)?)
 }
 
 /// The link is used (once).
-pub async fn use_reset(tx: &mut Tx, token_sm3: &str) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("UPDATE password_reset SET used_us = $1 WHERE token_sm3 = $2")
+pub async fn use_link(tx: &mut Tx, kind: LinkKind, token_sm3: &str) -> Result<()> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "UPDATE {} SET used_us = $1 WHERE token_sm3 = $2",
+        kind.table()
+    ));
+    on_tx!(tx, c => sqlx::query(sql)
         .bind(now_us())
         .bind(token_sm3)
         .execute(c)
         .await
         .map(|_| ()))?;
     Ok(())
+}
+
+/// The address is confirmed.
+pub async fn confirm_email(tx: &mut Tx, id: i64) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE app_user SET email_confirmed = $2 WHERE id = $1")
+        .bind(id)
+        .bind(true)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// The users of an organisation.
+pub async fn of_organization(db: &Db, organization_id: i64) -> Result<Vec<User>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM app_user WHERE organization_id = $1 ORDER BY id"
+    ));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(sql).bind(organization_id).fetch_all(p).await)?)
+}
+
+/// The addresses of the enabled users with `role`.
+pub async fn emails_of_role(db: &Db, role: &str) -> Result<Vec<String>> {
+    Ok(on_pool!(db, p => sqlx::query_scalar::<_, String>(
+        "SELECT email FROM app_user WHERE role = $1 AND disabled = $2 ORDER BY id")
+        .bind(role)
+        .bind(false)
+        .fetch_all(p)
+        .await)?)
 }

@@ -313,6 +313,8 @@ impl App {
                 organization_id: org,
             },
         )?;
+        // A self-registered organisation applies once an administrator approved it.
+        self.require_registered(org).await?;
         let kind = ApplicationKind::parse(kind).ok_or_else(|| {
             AppError::invalid(
                 "kind",

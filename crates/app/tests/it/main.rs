@@ -9,6 +9,7 @@ mod cases;
 mod complaints;
 mod mail;
 mod receipts;
+mod registration;
 mod sanctions;
 
 /// The settings for tests of other rules: staff need no second factor here (the default is on;

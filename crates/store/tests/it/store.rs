@@ -183,6 +183,7 @@ async fn duplicates_are_reported_as_conflicts_naming_the_field() {
             password_hash: "x",
             must_change_password: false,
             sign_in: "password",
+            email_confirmed: true,
         };
         let u = users::insert(&mut tx, &nu).await.unwrap();
         assert!(!u.must_change_password && !u.disabled);
@@ -231,6 +232,7 @@ async fn the_register_finds_any_part_of_a_holders_name() {
                 password_hash: "x",
                 must_change_password: false,
                 sign_in: "password",
+                email_confirmed: true,
             },
         )
         .await

@@ -42,6 +42,8 @@ struct CasesPage {
     c: Chrome,
     rows: Vec<CaseRowView>,
     can_create: bool,
+    /// Why an applicant cannot open an application yet (its registration waits).
+    registration_notice: Option<String>,
     is_staff: bool,
     stages: Vec<(&'static str, String)>,
     leads: Vec<(i64, String)>,
@@ -249,9 +251,28 @@ async fn cases_page_with(
     if let Some((m, err)) = flash {
         ch = with_flash(ch, m, err);
     }
-    let can_create = a
+    let mut can_create = a
         .organization_id
         .is_some_and(|o| allowed(a, &Action::CreateCase { organization_id: o }));
+    // A self-registered organisation applies once approved (issue 13): say so instead of
+    // offering the form.
+    let mut registration_notice = None;
+    if let (true, Some(org)) = (can_create, a.organization_id) {
+        let o = st.app.organization(a, org).await.or_fail(ctx)?;
+        if o.registration != zizhi_store::organizations::APPROVED {
+            can_create = false;
+            registration_notice = Some(format!(
+                "{}{}{}",
+                ctx.lang
+                    .pick("本单位注册", "Your organisation's registration is "),
+                zizhi_app::registration::state_text(&o.registration).get(ctx.lang),
+                ctx.lang.pick(
+                    "，测评中心审核通过后方可新建申请。",
+                    "; you can apply once the centre approves it."
+                )
+            ));
+        }
+    }
     let leads = if a.role.is_staff() {
         st.app
             .staff_directory(a)
@@ -269,6 +290,7 @@ async fn cases_page_with(
         c: ch,
         rows,
         can_create,
+        registration_notice,
         is_staff: a.role.is_staff(),
         stages: Stage::ALL
             .iter()

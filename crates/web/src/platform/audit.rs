@@ -161,6 +161,10 @@ fn sentence_of(
             format!("{} #{}", lang.pick("申诉", "appeal"), e.object_id),
             Some(format!("/appeals/{}", e.object_id)),
         ),
+        "organization" => (
+            format!("{} #{}", lang.pick("申请单位", "organisation"), e.object_id),
+            Some(format!("/organizations/{}", e.object_id)),
+        ),
         "certificate" => (e.object_id.clone(), None),
         other => (format!("{other} #{}", e.object_id), None),
     };

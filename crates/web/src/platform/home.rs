@@ -5,7 +5,7 @@ use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::platform::organizations::OrgView;
 use crate::routes::{Access, RouteSpec, r};
-use crate::views::{Chrome, chrome, fmt_time, render, role_name};
+use crate::views::{Chrome, chrome, render, role_name};
 use askama::Template;
 use axum::extract::State;
 use axum::http::Method;
@@ -47,6 +47,8 @@ struct HomePage {
     /// Certificate batches waiting for this person (5.5): the approver's to approve (made
     /// by someone else), the officer's approved ones to issue — id, task, holders.
     batches: Vec<(i64, String, String)>,
+    /// Registrations waiting for an administrator's approval.
+    registrations: i64,
 }
 
 /// `GET /`: the signed-in person's 待办; anyone else sees the public register.
@@ -62,12 +64,7 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Answer {
         Some(_) if a.must_change_password => None,
         Some(id) => {
             let o = st.app.organization(&a, id).await.or_fail(&ctx)?;
-            Some(OrgView {
-                id: o.id,
-                name: o.name,
-                uscc: o.uscc,
-                created: fmt_time(o.created_us, ctx.lang),
-            })
+            Some(OrgView::of(&o, ctx.lang))
         }
         None => None,
     };
@@ -172,7 +169,14 @@ pub async fn home(State(st): State<AppState>, ctx: Ctx) -> Answer {
         }
         _ => Vec::new(),
     };
+    // Self-registered organisations waiting for an administrator (issue 13).
+    let registrations = if a.must_change_password {
+        0
+    } else {
+        st.app.pending_registrations(&a).await.or_fail(&ctx)?
+    };
     let page = HomePage {
+        registrations,
         batches,
         complaints,
         renewals,

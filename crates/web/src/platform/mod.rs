@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod home;
 pub mod notifications;
 pub mod organizations;
+pub mod registration;
 pub mod reset;
 pub mod session;
 pub mod sso;

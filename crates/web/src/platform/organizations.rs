@@ -25,6 +25,32 @@ pub struct OrgView {
     pub name: String,
     pub uscc: String,
     pub created: String,
+    /// `pending`, `approved` or `rejected` (a self-registered organisation, issue 13).
+    pub registration: String,
+    /// The registration's state in words.
+    pub registration_text: String,
+    /// The administrator's reason for a rejection.
+    pub registration_note: String,
+}
+
+impl OrgView {
+    pub fn of(o: &Organization, lang: Lang) -> OrgView {
+        OrgView {
+            id: o.id,
+            name: o.name.clone(),
+            uscc: o.uscc.clone(),
+            created: fmt_time(o.created_us, lang),
+            registration: o.registration.clone(),
+            registration_text: zizhi_app::registration::state_text(&o.registration)
+                .get(lang)
+                .to_string(),
+            registration_note: o.registration_note.clone(),
+        }
+    }
+
+    pub fn approved(&self) -> bool {
+        self.registration == zizhi_store::organizations::APPROVED
+    }
 }
 
 #[derive(Template)]
@@ -33,6 +59,8 @@ struct OrgsPage {
     c: Chrome,
     orgs: Vec<OrgView>,
     can_create: bool,
+    /// Some registrations wait for an administrator.
+    has_pending: bool,
 }
 
 async fn orgs_page_with(
@@ -49,15 +77,10 @@ async fn orgs_page_with(
     }
     let page = OrgsPage {
         c,
-        orgs: orgs
-            .into_iter()
-            .map(|o| OrgView {
-                id: o.id,
-                name: o.name,
-                uscc: o.uscc,
-                created: fmt_time(o.created_us, ctx.lang),
-            })
-            .collect(),
+        has_pending: orgs
+            .iter()
+            .any(|o| o.registration == zizhi_store::organizations::PENDING),
+        orgs: orgs.iter().map(|o| OrgView::of(o, ctx.lang)).collect(),
         can_create: allowed(a, &Action::CreateOrganization),
     };
     Ok((status, render(&page)).into_response())
@@ -120,8 +143,17 @@ struct OrgPage {
     /// The 申请书 facts: (field, label, value), as stored or as just typed.
     contact: Vec<(&'static str, String, String)>,
     can_edit_contact: bool,
-    /// The field in error and its message (shown next to the field).
+    /// The field in error and its message (shown next to the field; the contact form's or
+    /// the registration decision's).
     contact_error: Option<(String, String)>,
+    /// An administrator may approve or reject the registration here.
+    can_decide: bool,
+    /// Whether the organisation's account confirmed its address (shown to administrators).
+    confirmed: bool,
+    /// The rejection's reason as typed.
+    note: String,
+    /// The organisation's applicant may ask again after a rejection.
+    can_resubmit: bool,
 }
 
 /// The organisation's 申请书 facts as the form posts them.
@@ -204,28 +236,90 @@ fn human_size(n: i64) -> String {
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct OrgQuery {
+    /// Set after a registration decision (the page says what happened).
+    #[serde(default)]
+    decided: Option<String>,
+}
+
 pub async fn org_page(
     State(st): State<AppState>,
     ctx: Ctx,
     Me(a): Me,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<OrgQuery>,
 ) -> Response {
-    org_page_with(&st, &ctx, &a, id, None, None, StatusCode::OK)
+    let flash = q.decided.is_some();
+    let shown = Shown {
+        decided: flash,
+        ..Shown::default()
+    };
+    org_page_with(&st, &ctx, &a, id, shown)
         .await
         .into_response()
 }
 
-async fn org_page_with(
+/// The organisation's page after a failed registration decision: the error next to its
+/// field, the reason as typed.
+pub(crate) async fn org_page_after(
     st: &AppState,
     ctx: &Ctx,
     a: &Actor,
     id: i64,
-    entered: Option<&ContactForm>,
+    error: Option<(String, String)>,
+    note: String,
+) -> Response {
+    let shown = Shown {
+        error,
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        note,
+        ..Shown::default()
+    };
+    org_page_with(st, ctx, a, id, shown).await.into_response()
+}
+
+/// What the organisation's page shows beyond the stored record.
+struct Shown<'a> {
+    /// The contact facts as typed.
+    entered: Option<&'a ContactForm>,
+    /// A form's error, next to its field.
     error: Option<(String, String)>,
     status: StatusCode,
-) -> Answer {
+    /// The rejection's reason as typed.
+    note: String,
+    /// A registration decision was just taken.
+    decided: bool,
+}
+
+impl Default for Shown<'_> {
+    fn default() -> Self {
+        Shown {
+            entered: None,
+            error: None,
+            status: StatusCode::OK,
+            note: String::new(),
+            decided: false,
+        }
+    }
+}
+
+async fn org_page_with(st: &AppState, ctx: &Ctx, a: &Actor, id: i64, shown: Shown<'_>) -> Answer {
+    let Shown {
+        entered,
+        error,
+        status,
+        note,
+        decided,
+    } = shown;
     let path = format!("/organizations/{id}");
     let org = st.app.organization(a, id).await.or_fail(ctx)?;
+    let can_decide = allowed(a, &Action::DecideRegistration);
+    let confirmed = if can_decide && org.registration != zizhi_store::organizations::APPROVED {
+        st.app.registration_confirmed(a, id).await.or_fail(ctx)?
+    } else {
+        true
+    };
     let evidence = st.app.list_evidence(a, id).await.or_fail(ctx)?;
     let stored = zizhi_store::organizations::Contact {
         address: org.address.clone(),
@@ -235,14 +329,28 @@ async fn org_page_with(
         contact_email: org.contact_email.clone(),
     };
     let contact = contact_rows(&entered.map_or(stored, ContactForm::contact), ctx.lang);
+    let mut c = chrome(ctx, &path);
+    if decided {
+        c = with_flash(
+            c,
+            format!(
+                "{}{}",
+                ctx.lang.pick("单位注册状态：", "Registration: "),
+                zizhi_app::registration::state_text(&org.registration).get(ctx.lang)
+            ),
+            false,
+        );
+    }
+    let can_resubmit = a.role == zizhi_domain::roles::Role::Applicant
+        && a.organization_id == Some(id)
+        && org.registration == zizhi_store::organizations::REJECTED;
     let page = OrgPage {
-        c: chrome(ctx, &path),
-        org: OrgView {
-            id: org.id,
-            name: org.name,
-            uscc: org.uscc,
-            created: fmt_time(org.created_us, ctx.lang),
-        },
+        c,
+        org: OrgView::of(&org, ctx.lang),
+        can_decide,
+        confirmed,
+        note,
+        can_resubmit,
         evidence: evidence
             .into_iter()
             .map(|e| EvidenceRow {
@@ -294,17 +402,15 @@ pub async fn org_contact(
             }
             let field = failure.field.clone().unwrap_or_default();
             let msg = failure.message.get(ctx.lang).to_string();
-            org_page_with(
-                &st,
-                &ctx,
-                &a,
-                id,
-                Some(&f),
-                Some((field, msg)),
-                failure.status,
-            )
-            .await
-            .into_response()
+            let shown = Shown {
+                entered: Some(&f),
+                error: Some((field, msg)),
+                status: failure.status,
+                ..Shown::default()
+            };
+            org_page_with(&st, &ctx, &a, id, shown)
+                .await
+                .into_response()
         }
     }
 }
@@ -314,7 +420,8 @@ fn org_json(o: &Organization) -> Value {
         "id": o.id, "uscc": o.uscc, "name": o.name, "created_us": o.created_us,
         "address": o.address, "legal_representative": o.legal_representative,
         "contact_person": o.contact_person, "contact_phone": o.contact_phone,
-        "contact_email": o.contact_email,
+        "contact_email": o.contact_email, "registration": o.registration,
+        "registration_note": o.registration_note,
     })
 }
 
@@ -426,6 +533,43 @@ pub async fn api_orgs_create(
     Ok((StatusCode::CREATED, Json(org_json(&o))).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct RegistrationDecisionBody {
+    /// `approve` or `reject`.
+    decision: String,
+    /// The reason (required to reject; sent to the organisation).
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /api/v1/organizations/{id}/registration`: an administrator approves or rejects a
+/// self-registered organisation.
+pub async fn api_decide_registration(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<RegistrationDecisionBody>,
+) -> Answer {
+    let approve = match b.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(ctx.fail(zizhi_app::AppError::invalid(
+                "decision",
+                "decision 应为 approve（批准）或 reject（驳回）",
+                "decision is approve or reject",
+            )));
+        }
+    };
+    let o = st
+        .app
+        .decide_registration(&a, id, approve, &b.note)
+        .await
+        .or_fail(&ctx)?;
+    Ok(Json(org_json(&o)).into_response())
+}
+
 /// This module's route rows.
 pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Access::*;
@@ -490,6 +634,16 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "Register an organisation",
             ),
             post(api_orgs_create),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/organizations/{id}/registration",
+                May(Action::DecideRegistration),
+                "批准或驳回单位注册（系统管理员）",
+                "Approve or reject a registration (administrators)",
+            ),
+            post(api_decide_registration),
         ),
         (
             r(

@@ -122,15 +122,17 @@ pub async fn login_submit(
     ClientIp(ip): ClientIp,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let fail_page = |key: &str, status: StatusCode| {
-        let t = Tr { lang: ctx.lang };
+    let message_page = |msg: String, status: StatusCode| {
         let page = LoginPage {
-            c: with_flash(chrome(&ctx, "/login"), t.get(key), true),
+            c: with_flash(chrome(&ctx, "/login"), msg, true),
             next: safe_next(Some(&f.next)),
             username: f.username.clone(),
             sso: st.oidc.is_some(),
         };
         (status, render(&page)).into_response()
+    };
+    let fail_page = |key: &str, status: StatusCode| {
+        message_page(Tr { lang: ctx.lang }.get(key).to_string(), status)
     };
     if let Some(ip) = ip
         && !st.limiter.allow(ip, st.config.login_attempts_per_minute)
@@ -142,6 +144,10 @@ pub async fn login_submit(
         Ok(s) => signed_in(&st, &s.token, &f.next),
         Err(AppError::Unauthenticated) => fail_page("login.failed", StatusCode::UNAUTHORIZED),
         Err(AppError::TotpRequired) => fail_page("login.totp_required", StatusCode::UNAUTHORIZED),
+        // A self-registered account whose address is not confirmed: a new link went out.
+        Err(AppError::Invalid { field, problem }) if field == "username" => {
+            message_page(problem.get(ctx.lang).to_string(), StatusCode::FORBIDDEN)
+        }
         Err(AppError::Invalid { .. }) => fail_page("login.totp_wrong", StatusCode::UNAUTHORIZED),
         Err(AppError::Busy) => {
             let mut res = fail_page("login.busy", StatusCode::TOO_MANY_REQUESTS);

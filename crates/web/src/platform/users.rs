@@ -7,7 +7,7 @@ use crate::http::extract::{Form, JsonBody, Me, Path};
 use crate::http::i18n::Tr;
 use crate::platform::organizations::OrgView;
 use crate::routes::{Access, RouteSpec, r};
-use crate::views::{Chrome, chrome, failure_flash, fmt_time, render, role_name, with_flash};
+use crate::views::{Chrome, chrome, failure_flash, render, role_name, with_flash};
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
@@ -75,15 +75,7 @@ async fn users_page_with(
             .iter()
             .map(|r| (r.as_str(), role_name(*r, ctx.lang)))
             .collect(),
-        orgs: orgs
-            .into_iter()
-            .map(|o| OrgView {
-                id: o.id,
-                name: o.name,
-                uscc: o.uscc,
-                created: fmt_time(o.created_us, ctx.lang),
-            })
-            .collect(),
+        orgs: orgs.iter().map(|o| OrgView::of(o, ctx.lang)).collect(),
     };
     Ok((status, render(&page)).into_response())
 }

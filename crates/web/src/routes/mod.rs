@@ -140,6 +140,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     [
         crate::platform::session::routes(),
         crate::platform::reset::routes(),
+        crate::platform::registration::routes(),
         crate::platform::sso::routes(),
         crate::platform::home::routes(),
         crate::platform::users::routes(),

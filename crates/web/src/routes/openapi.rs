@@ -85,6 +85,8 @@ pub fn components() -> Value {
             ("id", int()), ("uscc", text()), ("name", text()), ("created_us", int()),
             ("address", text()), ("legal_representative", text()), ("contact_person", text()),
             ("contact_phone", text()), ("contact_email", text()),
+            ("registration", json!({"enum": ["pending", "approved", "rejected"]})),
+            ("registration_note", text()),
         ]),
         "User": out(&[
             ("id", int()), ("username", text()), ("display_name", text()), ("email", text()),
@@ -457,6 +459,14 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
                 ("contact_person", text(), true),
                 ("contact_phone", text(), true),
                 ("contact_email", text(), true),
+            ])),
+            Some(r("Organization")),
+        ),
+        ("POST", "/api/v1/organizations/{id}/registration") => op(
+            200,
+            Some(obj(&[
+                ("decision", json!({"enum": ["approve", "reject"]}), true),
+                ("note", text(), false),
             ])),
             Some(r("Organization")),
         ),

@@ -1196,6 +1196,7 @@ fn every_page_fits_a_phone_and_ending_a_case_is_confirmed() {
             .map(|(id, _)| *id)
             .unwrap()
     };
+    let database_url = config.database_url();
     let server = rt.block_on(zizhi_web::start(config)).unwrap();
     let base = format!("http://{}", server.addr);
     rt.spawn(server.run());
@@ -1240,6 +1241,7 @@ fn every_page_fits_a_phone_and_ending_a_case_is_confirmed() {
     for url in [
         format!("{base}/"),
         format!("{base}/login"),
+        format!("{base}/register"),
         format!("{base}/announcements"),
     ] {
         d.goto(&url);
@@ -1313,4 +1315,91 @@ fn every_page_fits_a_phone_and_ending_a_case_is_confirmed() {
         "the stepper shows where the case stopped"
     );
     d.screenshot("case-withdrawn");
+
+    // A company registers itself (issue 13): every problem next to its field with what was
+    // typed kept, then the confirmation link from its mail, then the administrator's approval,
+    // and then it applies.
+    d.cmd("DELETE", "/cookie", None);
+    d.goto(&format!("{base}/login"));
+    d.click("#register-link a");
+    let base17 = "91440300MA0000005";
+    let good = format!(
+        "{base17}{}",
+        zizhi_domain::uscc::check_char(base17).unwrap()
+    );
+    let wrong = format!("{base17}{}", if good.ends_with('0') { '1' } else { '0' });
+    for (id, v) in [
+        ("#r-name", "深圳灾备服务有限公司"),
+        ("#r-uscc", wrong.as_str()),
+        ("#r-address", "深圳市南山区科技园 1 号"),
+        ("#r-legal_representative", "周九"),
+        ("#r-contact_person", "吴十"),
+        ("#r-contact_phone", "0755-12345678"),
+        ("#r-contact_email", "wu@szzaibei.example"),
+        ("#r-username", "szzaibei"),
+        ("#r-password", zizhi_app::demo::DEMO_PASSWORD),
+        ("#r-again", zizhi_app::demo::DEMO_PASSWORD),
+    ] {
+        d.type_into(id, v);
+    }
+    d.click("#register-submit");
+    d.wait_text("#r-uscc-error", "校验");
+    assert!(d.text("#r-pledge-error").contains("真实"));
+    assert_eq!(
+        d.js("return document.querySelector('#r-name').value")
+            .as_str(),
+        Some("深圳灾备服务有限公司"),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        d.js("return document.querySelector('#r-password').value")
+            .as_str(),
+        Some(""),
+        "the password is typed again"
+    );
+    assert!(d.axe().is_empty(), "the form with errors is accessible");
+    d.screenshot("register-errors");
+    d.js("document.querySelector('#r-uscc').value = ''; return null;");
+    d.type_into("#r-uscc", &good);
+    d.type_into("#r-password", zizhi_app::demo::DEMO_PASSWORD);
+    d.type_into("#r-again", zizhi_app::demo::DEMO_PASSWORD);
+    d.click("#r-pledge");
+    d.click("#register-submit");
+    d.wait_text("#register-done", "wu@szzaibei.example");
+    d.screenshot("register-done");
+    let link = rt.block_on(async {
+        let db = zizhi_store::Db::connect(&database_url).await.unwrap();
+        let mails = zizhi_store::outbox::for_recipient(&db, "wu@szzaibei.example", 5)
+            .await
+            .unwrap();
+        let body = &mails
+            .iter()
+            .find(|m| m.subject.contains("确认电子邮箱"))
+            .expect("a confirmation mail")
+            .body;
+        let at = body.find("/register/confirm/").unwrap();
+        body[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect::<String>()
+    });
+    d.goto(&format!("{base}{link}"));
+    d.click("#confirm-submit");
+    d.wait_text("#confirm-done", "已确认");
+    d.sign_in(&base, "szzaibei");
+    assert!(d.text("#registration-state").contains("待审核"));
+    d.sign_in(&base, "demo-admin");
+    d.click("#registration-todo a");
+    d.click("#pending a");
+    assert!(d.text("#registration-confirmed").contains("已确认"));
+    assert!(d.axe().is_empty(), "the decision form is accessible");
+    d.click("#reject-registration");
+    d.wait_text("#registration-reason-error", "理由");
+    d.screenshot("registration-decision");
+    d.click("#approve-registration");
+    d.wait_text("#flash", "已审核通过");
+    d.sign_in(&base, "szzaibei");
+    d.goto(&format!("{base}/cases"));
+    d.click("#create-case button");
+    d.wait_text("#stage", "草稿");
 }

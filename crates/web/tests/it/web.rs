@@ -259,6 +259,21 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             "/organizations/{id}/contact",
             vec![Applicant, Registrar, Administrator],
         ),
+        (
+            "POST",
+            "/organizations/{id}/registration",
+            vec![Administrator],
+        ),
+        (
+            "POST",
+            "/api/v1/organizations/{id}/registration",
+            vec![Administrator],
+        ),
+        (
+            "POST",
+            "/organizations/{id}/registration/resubmit",
+            vec![Applicant],
+        ),
         ("GET", "/cases", everyone.clone()),
         ("POST", "/cases", everyone.clone()),
         ("GET", "/cases/{id}", everyone.clone()),
@@ -4804,5 +4819,227 @@ async fn the_application_form_takes_rows_and_names_every_problem_at_once() {
             "blank rows"
         );
         assert!(page.body.contains("name=\"cert.1.number\" value=\"\""));
+    }
+}
+
+/// The confirmation link in the newest mail to `to`, as a path.
+async fn confirmation_path(app: &TestApp, to: &str) -> String {
+    let mail = zizhi_store::outbox::for_recipient(app.state.app.store_for_tests(), to, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.subject.contains("确认电子邮箱"))
+        .expect("a confirmation mail");
+    let at = mail.body.find("/register/confirm/").unwrap();
+    mail.body[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// Issue 13: an applicant company registers itself on the page (every problem next to its
+/// field, what was typed kept, never the password), confirms its address through the mailed
+/// link, is told it waits; the administrator rejects (a reason required, kept when missing)
+/// and approves on the organisation's page; then the applicant opens an application.
+#[tokio::test]
+async fn an_applicant_registers_confirms_its_address_and_applies_once_approved() {
+    for app in test_apps().await {
+        app.user("root", Role::Administrator, None).await;
+        app.user("reg", Role::Registrar, None).await;
+        let mut b = Browser::default();
+        let login = app.get(&mut b, "/login").await;
+        assert!(
+            login.body.contains("href=\"/register\""),
+            "sign-in offers registration"
+        );
+        let page = app.get(&mut b, "/register").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("id=\"register-form\""));
+        let base = "91110108MA0000009";
+        let good = format!("{base}{}", zizhi_domain::uscc::check_char(base).unwrap());
+        let mut wrong = good.clone();
+        let last = wrong.pop().unwrap();
+        wrong.push(if last == '0' { '1' } else { '0' });
+        let mut fields = vec![
+            ("name", "上海灾备服务有限公司"),
+            ("uscc", wrong.as_str()),
+            ("address", ""),
+            ("legal_representative", "钱七"),
+            ("contact_person", "孙八"),
+            ("contact_phone", "021-87654321"),
+            ("contact_email", "sun@zaibei.example"),
+            ("username", "shzaibei"),
+            ("password", "a long enough secret"),
+            ("again", "a long enough secreT"),
+        ];
+        let r = app.post_form(&mut b, "/register", &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        for f in ["uscc", "address", "again", "pledge"] {
+            assert!(
+                r.body.contains(&format!("id=\"r-{f}-error\"")),
+                "{f} named: {}",
+                r.body
+            );
+        }
+        assert!(
+            r.body.contains("校验"),
+            "the USCC's check character in words"
+        );
+        assert!(
+            r.body.contains("value=\"上海灾备服务有限公司\""),
+            "what was typed is kept"
+        );
+        assert!(r.body.contains(&format!("value=\"{wrong}\"")));
+        assert!(
+            !r.body.contains("a long enough secret"),
+            "never the password"
+        );
+        assert!(!r.body.contains("profile."), "no internal path");
+        // Nothing was saved.
+        assert!(
+            zizhi_store::organizations::by_uscc(app.state.app.store_for_tests(), &wrong)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        fields[1].1 = good.as_str();
+        fields[2].1 = "上海市浦东新区张江路 1 号";
+        fields[9].1 = "a long enough secret";
+        fields.push(("pledge", "1"));
+        let r = app.post_form(&mut b, "/register", &fields).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert!(r.body.contains("id=\"register-done\"") && r.body.contains("sun@zaibei.example"));
+
+        // Not confirmed: signing in says so and sends a fresh link.
+        let mut b2 = Browser::default();
+        app.get(&mut b2, "/login").await;
+        let r = app
+            .post_form(
+                &mut b2,
+                "/login",
+                &[
+                    ("username", "shzaibei"),
+                    ("password", "a long enough secret"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(flash(&r.body).contains("尚未确认"), "{}", flash(&r.body));
+
+        let path = confirmation_path(&app, "sun@zaibei.example").await;
+        let page = app.get(&mut b2, &path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("id=\"confirm-form\""));
+        let r = app.post_form(&mut b2, &path, &[]).await;
+        assert!(r.body.contains("id=\"confirm-done\""), "{}", r.body);
+        let used = app.get(&mut Browser::default(), &path).await;
+        assert_eq!(used.status, StatusCode::GONE);
+
+        // Signed in, the applicant is told it waits and cannot open an application.
+        let mut ap = app.login_with("shzaibei", "a long enough secret").await;
+        let home = app.get(&mut ap, "/").await;
+        assert!(home.body.contains("id=\"registration-state\"") && home.body.contains("待审核"));
+        let cases = app.get(&mut ap, "/cases").await;
+        assert!(cases.body.contains("id=\"registration-notice\""));
+        assert!(!cases.body.contains("id=\"create-case\""));
+        let r = app
+            .post_form(&mut ap, "/cases", &[("level", "2"), ("kind", "initial")])
+            .await;
+        assert!(r.status.is_client_error(), "{}", r.status);
+
+        // The administrator's 待办 and list show it; a rejection needs its reason.
+        let org = zizhi_store::organizations::by_uscc(app.state.app.store_for_tests(), &good)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut admin = app.login("root").await;
+        let home = app.get(&mut admin, "/").await;
+        assert!(
+            home.body.contains("id=\"registration-todo\""),
+            "{}",
+            home.body
+        );
+        let list = app.get(&mut admin, "/organizations").await;
+        assert!(list.body.contains("id=\"pending-registrations\""));
+        let op = app
+            .get(&mut admin, &format!("/organizations/{}", org.id))
+            .await;
+        assert!(
+            op.body.contains("id=\"decide-registration\"") && op.body.contains("联系邮箱已确认")
+        );
+        let decide = format!("/organizations/{}/registration", org.id);
+        let r = app
+            .post_form(
+                &mut admin,
+                &decide,
+                &[("decision", "reject"), ("note", " ")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("id=\"registration-reason-error\""));
+        // A registrar may not decide.
+        let mut reg = app.login("reg").await;
+        app.get(&mut reg, &format!("/organizations/{}", org.id))
+            .await;
+        let r = app
+            .post_form(&mut reg, &decide, &[("decision", "approve")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .post_form(
+                &mut admin,
+                &decide,
+                &[
+                    ("decision", "reject"),
+                    ("note", "法定代表人与营业执照不一致"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        // The applicant reads the reason and asks again.
+        let op = app
+            .get(&mut ap, &format!("/organizations/{}", org.id))
+            .await;
+        assert!(op.body.contains("法定代表人与营业执照不一致"));
+        assert!(op.body.contains("id=\"resubmit-registration\""));
+        let r = app
+            .post_form(
+                &mut ap,
+                &format!("/organizations/{}/registration/resubmit", org.id),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        app.get(&mut admin, &format!("/organizations/{}", org.id))
+            .await;
+        let r = app
+            .post_form(&mut admin, &decide, &[("decision", "approve")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let after = app
+            .get(&mut admin, r.headers[header::LOCATION].to_str().unwrap())
+            .await;
+        assert!(
+            flash(&after.body).contains("已审核通过"),
+            "{}",
+            flash(&after.body)
+        );
+        // Now the applicant applies.
+        let cases = app.get(&mut ap, "/cases").await;
+        assert!(cases.body.contains("id=\"create-case\""));
+        let r = app
+            .post_form(&mut ap, "/cases", &[("level", "2"), ("kind", "initial")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        // The audit log tells it in sentences.
+        let audit = app.get(&mut admin, "/audit?action=organization.").await;
+        for words in [
+            "申请单位自行注册",
+            "驳回单位注册",
+            "重新提交单位注册",
+            "批准单位注册",
+        ] {
+            assert!(audit.body.contains(words), "{words}");
+        }
     }
 }
