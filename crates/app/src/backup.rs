@@ -6,6 +6,11 @@
 //!   chain's head, the hash of each database file, every object — written last, so a backup
 //!   without it is unfinished.
 //!
+//! The place may also be a bucket of an S3-compatible object store (`s3://…`, the evidence
+//! store's form): the same objects under the same keys, the database files under
+//! `db/<when>/` (the manifest names which; older ones go once the new manifest is there), the
+//! signing keys under `keys/`, the manifest last.
+//!
 //! `zizhi restore --from DIR` checks the database files against the manifest, restores the
 //! database (a new SQLite file, or an empty PostgreSQL database), migrates it forward, puts the
 //! objects back through the evidence store (which hashes them again), and then checks the
@@ -20,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use zizhi_store::Db;
-use zizhi_store::files::FileError;
+use zizhi_store::files::{FileError, FileStore, S3Config};
 
 use crate::{App, AppError, Result};
 
@@ -53,6 +58,61 @@ pub struct Manifest {
     pub objects: Vec<String>,
     /// Objects destroyed on purpose (a disposed case's file, 八): referred to, not kept.
     pub disposed: Vec<String>,
+    /// Where the database files are, relative to the backup (`db`; in a bucket `db/<when>`).
+    #[serde(default = "db_dir_default")]
+    pub db_dir: String,
+}
+
+fn db_dir_default() -> String {
+    "db".into()
+}
+
+/// Where a backup is kept: a directory of this machine, or a bucket of an S3-compatible object
+/// store.
+#[derive(Debug, Clone)]
+pub enum Place {
+    Dir(PathBuf),
+    Bucket(FileStore),
+}
+
+impl Place {
+    /// `s3://ACCESS:SECRET@host:port/bucket?region=…&tls=false` (the evidence store's form) is
+    /// a bucket; anything else a directory.
+    pub fn parse(s: &str, field: &str) -> Result<Place> {
+        if s.starts_with("s3://") {
+            let c = S3Config::parse(s).map_err(|e| {
+                AppError::invalid(
+                    field,
+                    format!("对象存储地址无效：{e}（格式 s3://ACCESS:SECRET@主机:端口/桶?tls=false）"),
+                    format!("not a usable object store address: {e} (s3://ACCESS:SECRET@host:port/bucket?tls=false)"),
+                )
+            })?;
+            let store = FileStore::s3(&c).map_err(|e| {
+                AppError::invalid(
+                    field,
+                    format!("对象存储无法使用：{e}"),
+                    format!("the object store cannot be used: {e}"),
+                )
+            })?;
+            return Ok(Place::Bucket(store));
+        }
+        if s.contains("://") {
+            return Err(AppError::invalid(
+                field,
+                "备份位置须为本机目录或 s3:// 对象存储地址",
+                "a backup is kept in a directory or at an s3:// address",
+            ));
+        }
+        Ok(Place::Dir(PathBuf::from(s)))
+    }
+
+    /// For messages: the directory, or `s3:bucket` (never the credentials).
+    pub fn describe(&self) -> String {
+        match self {
+            Place::Dir(d) => d.display().to_string(),
+            Place::Bucket(b) => b.describe(),
+        }
+    }
 }
 
 /// What one backup did.
@@ -66,6 +126,10 @@ pub struct BackupReport {
 
 fn io(e: std::io::Error) -> AppError {
     AppError::Internal(format!("backup: {e}"))
+}
+
+fn bucket(e: FileError) -> AppError {
+    AppError::Internal(format!("backup: the bucket: {e}"))
 }
 
 fn object_path(root: &Path, sha256: &str) -> PathBuf {
@@ -99,10 +163,21 @@ impl App {
     /// Backs up the database and the objects into `dir` (created; a directory that already
     /// holds a backup keeps its objects and takes only new ones).
     pub async fn backup_to(&self, dir: &Path) -> Result<BackupReport> {
-        tokio::fs::create_dir_all(dir.join("objects"))
-            .await
-            .map_err(io)?;
-        let tmp = dir.join(format!("db.tmp-{}", std::process::id()));
+        self.backup_into(&Place::Dir(dir.to_path_buf()), dir).await
+    }
+
+    /// Backs up into `place`; the database snapshot is made under `staging` first (the
+    /// directory itself, or for a bucket a directory of this machine, such as the data
+    /// directory). A bucket that already holds a backup keeps its objects and takes only new
+    /// ones.
+    pub async fn backup_into(&self, place: &Place, staging: &Path) -> Result<BackupReport> {
+        if let Place::Dir(dir) = place {
+            tokio::fs::create_dir_all(dir.join("objects"))
+                .await
+                .map_err(io)?;
+        }
+        tokio::fs::create_dir_all(staging).await.map_err(io)?;
+        let tmp = staging.join(format!("db.tmp-{}", std::process::id()));
         let _ = tokio::fs::remove_dir_all(&tmp).await;
         let snap = zizhi_store::backup::snapshot(&self.db, &tmp).await?;
         let mut db_files = Vec::new();
@@ -118,22 +193,35 @@ impl App {
         // writing overlap across objects), each in one pass that checks its hash.
         let mut todo = Vec::new();
         for sha in &snap.objects {
-            if valid_sha(sha)
-                && !tokio::fs::try_exists(object_path(dir, sha))
+            let there = match place {
+                Place::Dir(dir) => tokio::fs::try_exists(object_path(dir, sha))
                     .await
-                    .map_err(io)?
-            {
+                    .map_err(io)?,
+                Place::Bucket(b) => b.exists(sha).await.map_err(|e| {
+                    AppError::Internal(format!("backup: the bucket cannot be read: {e}"))
+                })?,
+            };
+            if valid_sha(sha) && !there {
                 todo.push(sha.clone());
             }
         }
         let copied: Vec<(String, std::result::Result<u64, FileError>)> =
             futures_util::stream::iter(todo)
                 .map(|sha| async move {
-                    let target = object_path(dir, &sha);
-                    let r = match tokio::fs::create_dir_all(target.parent().expect("nested")).await
-                    {
-                        Ok(()) => self.files.copy_out(&sha, &target).await,
-                        Err(e) => Err(FileError::Io(e)),
+                    let r = match place {
+                        Place::Dir(dir) => {
+                            let target = object_path(dir, &sha);
+                            match tokio::fs::create_dir_all(target.parent().expect("nested")).await
+                            {
+                                Ok(()) => self.files.copy_out(&sha, &target).await,
+                                Err(e) => Err(FileError::Io(e)),
+                            }
+                        }
+                        Place::Bucket(b) => match b.copy_from(&self.files, &sha).await {
+                            Ok((got, n)) if got == sha => Ok(n),
+                            Ok(_) => Err(FileError::Corrupted(sha.clone())),
+                            Err(e) => Err(e),
+                        },
                     };
                     (sha, r)
                 })
@@ -162,12 +250,33 @@ impl App {
             }
         }
         // The new snapshot replaces the previous one; the manifest goes last.
-        let db_dir = dir.join("db");
-        let _ = tokio::fs::remove_dir_all(&db_dir).await;
-        tokio::fs::rename(&tmp, &db_dir).await.map_err(io)?;
+        let made_at = chrono::Utc::now();
+        let db_dir = match place {
+            Place::Dir(dir) => {
+                let db = dir.join("db");
+                let _ = tokio::fs::remove_dir_all(&db).await;
+                tokio::fs::rename(&tmp, &db).await.map_err(io)?;
+                "db".to_string()
+            }
+            Place::Bucket(b) => {
+                let prefix = format!(
+                    "db/{}-{}",
+                    made_at.format("%Y%m%dT%H%M%S%.6fZ"),
+                    std::process::id()
+                );
+                for f in &db_files {
+                    b.put_named(&format!("{prefix}/{}", f.name), &tmp.join(&f.name))
+                        .await
+                        .map_err(bucket)?;
+                }
+                let _ = tokio::fs::remove_dir_all(&tmp).await;
+                prefix
+            }
+        };
         let manifest = Manifest {
+            db_dir,
             format: FORMAT.into(),
-            made_at: chrono::Utc::now().to_rfc3339(),
+            made_at: made_at.to_rfc3339(),
             backend: self.db.backend().into(),
             schema_version: snap.schema_version,
             rows: snap.rows,
@@ -178,11 +287,23 @@ impl App {
             disposed,
         };
         let text = serde_json::to_string_pretty(&manifest).expect("json");
-        let part = dir.join("manifest.json.part");
+        let part = staging.join("manifest.json.part");
         tokio::fs::write(&part, text).await.map_err(io)?;
-        tokio::fs::rename(&part, dir.join("manifest.json"))
-            .await
-            .map_err(io)?;
+        match place {
+            Place::Dir(dir) => tokio::fs::rename(&part, dir.join("manifest.json"))
+                .await
+                .map_err(io)?,
+            Place::Bucket(b) => {
+                b.put_named("manifest.json", &part).await.map_err(bucket)?;
+                let _ = tokio::fs::remove_file(&part).await;
+                // The earlier snapshots' files go once the manifest names the new one.
+                for name in b.list_named("db").await.map_err(bucket)? {
+                    if !name.starts_with(&format!("{}/", manifest.db_dir)) {
+                        b.delete_named(&name).await.map_err(bucket)?;
+                    }
+                }
+            }
+        }
         Ok(BackupReport {
             manifest,
             new_objects,
@@ -223,15 +344,72 @@ pub async fn read_backup(from: &Path) -> Result<Manifest> {
         ));
     }
     for f in &m.db_files {
-        let (sha, _) = sha256_of(&from.join("db").join(&f.name)).await?;
+        let (sha, _) = sha256_of(&from.join(&m.db_dir).join(&f.name)).await?;
         if sha != f.sha256 {
             return Err(AppError::Internal(format!(
-                "db/{}: SHA-256 {sha} differs from the manifest's {}",
-                f.name, f.sha256
+                "{}/{}: SHA-256 {sha} differs from the manifest's {}",
+                m.db_dir, f.name, f.sha256
             )));
         }
     }
     Ok(m)
+}
+
+/// Fetches a backup kept in a bucket into the local directory `staging` (its manifest, its
+/// database files and signing keys; the objects stay in the bucket and are put back by
+/// [`App::restore_objects_from`]), so that [`read_backup`] and [`restore_database`] work on it.
+pub async fn fetch_backup(bucket: &FileStore, staging: &Path) -> Result<()> {
+    let manifest = staging.join("manifest.json");
+    if bucket
+        .get_named("manifest.json", &manifest)
+        .await
+        .map_err(bucket_err)?
+        .is_none()
+    {
+        return Err(AppError::invalid(
+            "from",
+            format!(
+                "{} 中没有完整的备份（缺少 manifest.json）",
+                bucket.describe()
+            ),
+            format!(
+                "{} holds no finished backup (no manifest.json)",
+                bucket.describe()
+            ),
+        ));
+    }
+    let text = tokio::fs::read_to_string(&manifest).await.map_err(io)?;
+    let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+        AppError::invalid(
+            "from",
+            format!("manifest.json 无法读取：{e}"),
+            format!("manifest.json is unreadable: {e}"),
+        )
+    })?;
+    for f in &m.db_files {
+        let name = format!("{}/{}", m.db_dir, f.name);
+        if bucket
+            .get_named(&name, &staging.join(&name))
+            .await
+            .map_err(bucket_err)?
+            .is_none()
+        {
+            return Err(AppError::Internal(format!(
+                "{name}: missing from the bucket"
+            )));
+        }
+    }
+    for name in bucket.list_named("keys").await.map_err(bucket_err)? {
+        bucket
+            .get_named(&name, &staging.join(&name))
+            .await
+            .map_err(bucket_err)?;
+    }
+    Ok(())
+}
+
+fn bucket_err(e: FileError) -> AppError {
+    AppError::Internal(format!("restore: the bucket: {e}"))
 }
 
 /// Restores the database of a checked backup: into `sqlite_file` (must not exist) for an
@@ -260,7 +438,7 @@ pub async fn restore_database(from: &Path, m: &Manifest, target_url: &str) -> Re
             if let Some(dir) = path.parent() {
                 tokio::fs::create_dir_all(dir).await.map_err(io)?;
             }
-            tokio::fs::copy(from.join("db").join("zizhi.db"), path)
+            tokio::fs::copy(from.join(&m.db_dir).join("zizhi.db"), path)
                 .await
                 .map_err(io)?;
             let db = Db::connect(target_url).await?;
@@ -290,7 +468,7 @@ pub async fn restore_database(from: &Path, m: &Manifest, target_url: &str) -> Re
 /// Restores a PostgreSQL backup into an empty database already connected (tests give a fresh
 /// schema), then migrates forward.
 pub async fn restore_pg_into(db: &Db, from: &Path, m: &Manifest) -> Result<()> {
-    zizhi_store::backup::restore_pg(db, &from.join("db"), m.schema_version, &m.tables)
+    zizhi_store::backup::restore_pg(db, &from.join(&m.db_dir), m.schema_version, &m.tables)
         .await
         .map_err(|e| match e {
             zizhi_store::StoreError::Conflict(what) => AppError::invalid(
@@ -320,6 +498,12 @@ impl App {
         from: &Path,
         m: &Manifest,
     ) -> Result<RestoreCheck> {
+        self.restore_objects_from(&Place::Dir(from.to_path_buf()), m)
+            .await
+    }
+
+    /// As [`App::restore_objects_and_check`], the objects coming from a directory or a bucket.
+    pub async fn restore_objects_from(&self, from: &Place, m: &Manifest) -> Result<RestoreCheck> {
         let mut check = RestoreCheck::default();
         let mut todo = Vec::new();
         for sha in &m.objects {
@@ -334,7 +518,15 @@ impl App {
         let results: Vec<(String, std::result::Result<String, String>)> =
             futures_util::stream::iter(todo)
                 .map(|sha| async move {
-                    let r = self.import_object(&object_path(from, &sha)).await;
+                    let r = match from {
+                        Place::Dir(dir) => self.import_object(&object_path(dir, &sha)).await,
+                        Place::Bucket(b) => self
+                            .files
+                            .copy_from(b, &sha)
+                            .await
+                            .map(|(got, _)| got)
+                            .map_err(|e| e.to_string()),
+                    };
                     (sha, r)
                 })
                 .buffer_unordered(COPIES)

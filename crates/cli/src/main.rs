@@ -77,17 +77,20 @@ enum Command {
     Backup {
         #[command(flatten)]
         place: server::Place,
-        /// The backup directory (kept between backups: objects are copied only once).
-        #[arg(long)]
-        to: std::path::PathBuf,
+        /// Where the backup is kept (between backups: objects are copied only once): a
+        /// directory, or a bucket as s3://ACCESS:SECRET@host:port/bucket?region=…&tls=false
+        /// (or in ZIZHI_BACKUP_TO, to keep the keys off the command line).
+        #[arg(long, env = "ZIZHI_BACKUP_TO", hide_env_values = true)]
+        to: String,
     },
     /// Restore a backup into a new data directory (or an empty --database), then check rows,
     /// the audit chain and every object's hash.
     Restore {
         #[command(flatten)]
         place: server::Place,
-        #[arg(long)]
-        from: std::path::PathBuf,
+        /// The backup: a directory, or a bucket (s3://…, as for --to; or in ZIZHI_BACKUP_FROM).
+        #[arg(long, env = "ZIZHI_BACKUP_FROM", hide_env_values = true)]
+        from: String,
     },
     /// The project archive (八): archival packages.
     Archive {

@@ -341,27 +341,33 @@ pub fn demo(
     })
 }
 
-/// `zizhi backup --to DIR`: a consistent backup while the server runs.
-pub fn backup(place: &Place, to: &std::path::Path) -> Result<String, Failure> {
-    if to.to_string_lossy().contains("://") {
-        return Err(fail(
-            "备份目标须为本机目录（s3:// 目标尚未支持；可将目录同步到对象存储）",
-            "the backup target is a local directory (s3:// targets are not supported yet; sync the directory to object storage)",
-        ));
-    }
+/// `zizhi backup --to DIR|s3://…`: a consistent backup while the server runs.
+pub fn backup(place: &Place, to: &str) -> Result<String, Failure> {
+    use zizhi_app::backup::Place as Kept;
+    let target = Kept::parse(to, "to").map_err(app_failure)?;
     let c = config(place, None)?;
     runtime()?.block_on(async move {
         let app = open(&c).await?;
         let started = std::time::Instant::now();
-        let r = app.backup_to(to).await.map_err(app_failure)?;
+        let staging = match &target {
+            Kept::Dir(dir) => dir.clone(),
+            Kept::Bucket(_) => c.data_dir.join("backup-staging"),
+        };
+        let r = app
+            .backup_into(&target, &staging)
+            .await
+            .map_err(app_failure)?;
         // The certificate signing keys of the data directory go with it (a configured
         // signing_key_file lives elsewhere and is backed up with the configuration).
-        copy_keys(&c.data_dir.join("signing"), &to.join("keys"))?;
+        match &target {
+            Kept::Dir(dir) => copy_keys(&c.data_dir.join("signing"), &dir.join("keys"))?,
+            Kept::Bucket(b) => upload_keys(b, &c.data_dir.join("signing")).await?,
+        }
         let m = &r.manifest;
         let rows: i64 = m.rows.values().sum();
         Ok(format!(
             "backup {} ({}, schema {}): {} rows in {} tables, audit head {}, {} objects ({} new, {} bytes copied, {} disposed of), {:.1} s\n",
-            to.display(),
+            target.describe(),
             m.backend,
             m.schema_version,
             rows,
@@ -374,6 +380,37 @@ pub fn backup(place: &Place, to: &std::path::Path) -> Result<String, Failure> {
             started.elapsed().as_secs_f64()
         ))
     })
+}
+
+/// Puts the signing key files into a bucket's `keys/`, leaving those already there.
+async fn upload_keys(
+    bucket: &zizhi_store::files::FileStore,
+    from: &std::path::Path,
+) -> Result<(), Failure> {
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    let bad = |e: String| {
+        fail_runtime(
+            format!("签名密钥无法上传：{e}"),
+            format!("the signing keys cannot be uploaded: {e}"),
+        )
+    };
+    let there = bucket
+        .list_named("keys")
+        .await
+        .map_err(|e| bad(e.to_string()))?;
+    for e in entries {
+        let e = e.map_err(|e| bad(e.to_string()))?;
+        let name = format!("keys/{}", e.file_name().to_string_lossy());
+        if e.file_type().map_err(|e| bad(e.to_string()))?.is_file() && !there.contains(&name) {
+            bucket
+                .put_named(&name, &e.path())
+                .await
+                .map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Copies the signing key files (old keys stay for verification) from one directory to
@@ -401,10 +438,35 @@ fn copy_keys(from: &std::path::Path, to: &std::path::Path) -> Result<(), Failure
 
 /// `zizhi restore --from DIR`: into a new data directory (or an empty `--database`), then the
 /// checks; exit 1 listing every mismatch.
-pub fn restore(place: &Place, from: &std::path::Path) -> Result<String, Failure> {
+pub fn restore(place: &Place, from: &str) -> Result<String, Failure> {
+    use zizhi_app::backup::Place as Kept;
+    let source = Kept::parse(from, "from").map_err(app_failure)?;
     let c = config(place, None)?;
     runtime()?.block_on(async move {
         let started = std::time::Instant::now();
+        // A bucket's manifest, database files and keys come down to a directory first (the
+        // objects go straight into the evidence store below).
+        let staged = c.data_dir.join("restore-staging");
+        let from: std::path::PathBuf = match &source {
+            Kept::Dir(dir) => dir.clone(),
+            Kept::Bucket(b) => {
+                if c.data_dir.join("zizhi.db").exists() {
+                    return Err(fail(
+                        format!("{} 已有数据；请恢复到新的数据目录", c.data_dir.display()),
+                        format!(
+                            "{} holds data; restore into a new data directory",
+                            c.data_dir.display()
+                        ),
+                    ));
+                }
+                let _ = std::fs::remove_dir_all(&staged);
+                zizhi_app::backup::fetch_backup(b, &staged)
+                    .await
+                    .map_err(app_failure)?;
+                staged.clone()
+            }
+        };
+        let from = from.as_path();
         let m = zizhi_app::backup::read_backup(from)
             .await
             .map_err(app_failure)?;
@@ -424,9 +486,10 @@ pub fn restore(place: &Place, from: &std::path::Path) -> Result<String, Failure>
             .map_err(|e| fail_runtime(format!("证据存储无法打开：{e}"), e))?;
         let app = App::new(db, files, c.app_config());
         let check = app
-            .restore_objects_and_check(from, &m)
+            .restore_objects_from(&source, &m)
             .await
             .map_err(app_failure)?;
+        let _ = std::fs::remove_dir_all(&staged);
         if !check.problems.is_empty() {
             let list = check.problems.join("\n");
             return Err(fail_runtime(
@@ -435,7 +498,8 @@ pub fn restore(place: &Place, from: &std::path::Path) -> Result<String, Failure>
             ));
         }
         Ok(format!(
-            "restored into {}: {} tables as in the backup, audit chain intact ({} events), {} objects verified, {:.1} s\n",
+            "restored from {} into {}: {} tables as in the backup, audit chain intact ({} events), {} objects verified, {:.1} s\n",
+            source.describe(),
             c.database_url(),
             m.rows.len(),
             check.audit_events,

@@ -70,3 +70,75 @@ pub fn free_port() -> u16 {
         .expect("its address")
         .port()
 }
+
+/// A real S3-compatible server (`s3s-fs`) on loopback, stopped when dropped.
+pub struct S3Server {
+    child: std::process::Child,
+    pub port: u16,
+    /// The directory it serves: one subdirectory per bucket.
+    pub root: PathBuf,
+}
+
+impl S3Server {
+    /// The `s3://` address of one of its buckets, as zizhi's settings take it.
+    pub fn url(&self, bucket: &str) -> String {
+        format!(
+            "s3://AK:SKSKSKSK@127.0.0.1:{}/{bucket}?tls=false",
+            self.port
+        )
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `s3s-fs` with these buckets when it is installed; `None` otherwise — a failure when
+/// `ZIZHI_REQUIRE_S3` is set (CI installs it).
+pub fn s3_server(buckets: &[&str]) -> Option<S3Server> {
+    use std::process::{Command, Stdio};
+    let installed = Command::new("s3s-fs")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !installed {
+        assert!(
+            std::env::var("ZIZHI_REQUIRE_S3").is_err(),
+            "ZIZHI_REQUIRE_S3 is set but s3s-fs is not installed"
+        );
+        return None;
+    }
+    let root = temp_dir("zizhi-s3");
+    for b in buckets {
+        std::fs::create_dir_all(root.join(b)).expect("a bucket directory");
+    }
+    let port = free_port();
+    let child = Command::new("s3s-fs")
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--access-key",
+            "AK",
+            "--secret-key",
+            "SKSKSKSK",
+            root.to_str().expect("a UTF-8 path"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("s3s-fs starts");
+    let server = S3Server { child, port, root };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "s3s-fs did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(server)
+}

@@ -440,8 +440,8 @@ fn a_case_file_exports_as_a_bag_that_validates_and_tampering_is_caught() {
 }
 
 /// Issue 12: `zizhi backup` then `zizhi restore` into a new data directory (checks pass, the
-/// signing keys come along); restoring over existing data or backing up to s3:// is refused
-/// (exit 2); a changed byte of the backup's database fails the restore (exit 1).
+/// signing keys come along); restoring over existing data or backing up to an unusable s3://
+/// address is refused (exit 2); a changed byte of the backup's database fails the restore (exit 1).
 #[test]
 fn backup_and_restore_from_the_command_line() {
     let dir = std::env::temp_dir().join(format!("zizhi-backup-cli-{}", std::process::id()));
@@ -483,6 +483,72 @@ fn backup_and_restore_from_the_command_line() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
     assert!(err(&o).contains("SHA-256"), "{}", err(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 12: a backup kept in a bucket of a real S3-compatible server (s3s-fs on loopback):
+/// `zizhi backup --to s3://…` (the address may come from `ZIZHI_BACKUP_TO`), a second backup
+/// copies no object again, and `zizhi restore --from s3://…` into a new data directory passes
+/// every check with the signing keys back; a bucket without a backup is refused (exit 2).
+#[test]
+fn backup_to_and_restore_from_an_object_store() {
+    let Some(s3) = zizhi_testkit::s3_server(&["backups", "empty"]) else {
+        return;
+    };
+    let dir = zizhi_testkit::temp_dir("zizhi-backup-s3");
+    let data = dir.join("data");
+    let d = data.to_str().unwrap();
+    assert!(zizhi(&["demo", "--data-dir", d], None).status.success());
+    let url = s3.url("backups");
+    let o = zizhi(&["backup", "--to", &url, "--data-dir", d], None);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("s3:backups"), "{}", out(&o));
+    assert!(!out(&o).contains("SKSKSKSK"), "the secret is never printed");
+    // The address from the environment; nothing new to copy.
+    let again = Command::new(env!("CARGO_BIN_EXE_zizhi"))
+        .args(["backup", "--data-dir", d])
+        .env("ZIZHI_BACKUP_TO", &url)
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", err(&again));
+    assert!(out(&again).contains("(0 new"), "{}", out(&again));
+    // One snapshot's database file remains in the bucket (the older one went).
+    fn files_under(p: &std::path::Path) -> usize {
+        std::fs::read_dir(p)
+            .map(|rd| {
+                rd.map(|e| {
+                    let p = e.unwrap().path();
+                    if p.is_dir() { files_under(&p) } else { 1 }
+                })
+                .sum()
+            })
+            .unwrap_or(0)
+    }
+    assert_eq!(files_under(&s3.root.join("backups/db")), 1);
+    let restored = dir.join("restored");
+    let r = restored.to_str().unwrap();
+    let o = zizhi(&["restore", "--from", &url, "--data-dir", r], None);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("audit chain intact"), "{}", out(&o));
+    assert!(std::fs::read_dir(restored.join("signing")).unwrap().count() >= 2);
+    assert!(
+        !restored.join("restore-staging").exists(),
+        "the staging goes"
+    );
+    let o = zizhi(&["audit", "verify", "--data-dir", r], None);
+    assert!(o.status.success(), "{}", err(&o));
+    let o = zizhi(
+        &[
+            "restore",
+            "--from",
+            &s3.url("empty"),
+            "--data-dir",
+            dir.join("none").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("manifest.json"), "{}", err(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

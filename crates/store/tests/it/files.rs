@@ -2,21 +2,9 @@
 //! a real S3-compatible server on loopback. `ZIZHI_REQUIRE_S3=1` (set by .ci/run, which installs
 //! it) makes a missing server a failure.
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use futures_util::StreamExt;
+use std::time::Duration;
 use zizhi_store::files::{FileError, FileStore, S3Config};
-
-struct S3Server(Child);
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A directory no other test uses (not created: the store creates it).
 fn unique(p: &str) -> std::path::PathBuf {
@@ -35,58 +23,12 @@ fn files_under(dir: &std::path::Path) -> usize {
 }
 
 /// Every backend available: local always, S3 when s3s-fs runs.
-async fn stores() -> (Vec<FileStore>, Option<S3Server>) {
+async fn stores() -> (Vec<FileStore>, Option<zizhi_testkit::S3Server>) {
     let mut out = vec![FileStore::open(&unique("zizhi-files")).await.unwrap()];
-    let server = match Command::new("s3s-fs")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-    {
-        Ok(_) => {
-            let root = unique("zizhi-s3");
-            std::fs::create_dir_all(root.join("evidence")).unwrap();
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let child = Command::new("s3s-fs")
-                .args([
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    &port.to_string(),
-                    "--access-key",
-                    "AK",
-                    "--secret-key",
-                    "SKSKSKSK",
-                    root.to_str().unwrap(),
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(Instant::now() < deadline, "s3s-fs did not start");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let c = S3Config::parse(&format!(
-                "s3://AK:SKSKSKSK@127.0.0.1:{port}/evidence?tls=false"
-            ))
-            .unwrap();
-            out.push(FileStore::s3(&c).unwrap());
-            Some(S3Server(child))
-        }
-        Err(_) => {
-            assert!(
-                std::env::var("ZIZHI_REQUIRE_S3").is_err(),
-                "ZIZHI_REQUIRE_S3 is set but s3s-fs is not installed"
-            );
-            None
-        }
-    };
+    let server = zizhi_testkit::s3_server(&["evidence"]);
+    if let Some(s) = &server {
+        out.push(FileStore::s3(&S3Config::parse(&s.url("evidence")).unwrap()).unwrap());
+    }
     (out, server)
 }
 
@@ -202,4 +144,31 @@ async fn a_second_server_keeps_the_first_ones_uploads_in_flight() {
     );
     assert!(!stale.exists(), "a dead process's leftovers are removed");
     assert!(!root.join("tmp").join("0123abcd").exists());
+}
+
+/// Files kept beside the objects under a name (a backup in a bucket): put, get, list, delete
+/// on each store; names that would reach the objects, the uploads or outside are refused.
+#[tokio::test]
+async fn named_files_are_kept_beside_the_objects() {
+    let (stores, _server) = stores().await;
+    let dir = std::env::temp_dir().join(zizhi_testkit::unique("zizhi-named"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("src");
+    std::fs::write(&src, b"manifest bytes").unwrap();
+    for s in &stores {
+        assert_eq!(s.put_named("db/2026/zizhi.db", &src).await.unwrap(), 14);
+        s.put_named("db/2025/zizhi.db", &src).await.unwrap();
+        s.put_named("manifest.json", &src).await.unwrap();
+        let got = dir.join(format!("got-{}", s.describe().replace(':', "-")));
+        assert_eq!(s.get_named("manifest.json", &got).await.unwrap(), Some(14));
+        assert_eq!(std::fs::read(&got).unwrap(), b"manifest bytes");
+        assert_eq!(s.get_named("nothing.json", &got).await.unwrap(), None);
+        s.delete_named("db/2025/zizhi.db").await.unwrap();
+        s.delete_named("db/2025/zizhi.db").await.unwrap();
+        let listed = s.list_named("db").await.unwrap();
+        assert_eq!(listed, ["db/2026/zizhi.db"], "{}", s.describe());
+        for bad in ["../x", "objects/ab/cd/x", "tmp/x", "a//b", "", "a/./b"] {
+            assert!(s.put_named(bad, &src).await.is_err(), "{bad}");
+        }
+    }
 }
