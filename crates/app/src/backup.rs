@@ -122,6 +122,12 @@ pub struct BackupReport {
     /// Objects copied by this backup (the rest were there from an earlier one).
     pub new_objects: usize,
     pub bytes_copied: u64,
+    /// From the start to the database snapshot made.
+    pub snapshot_time: std::time::Duration,
+    /// From the start to the last object copied (the copies run during the snapshot).
+    pub objects_time: std::time::Duration,
+    /// From the start to the manifest written.
+    pub total_time: std::time::Duration,
 }
 
 fn io(e: std::io::Error) -> AppError {
@@ -160,6 +166,53 @@ fn valid_sha(s: &str) -> bool {
 }
 
 impl App {
+    /// Copies the objects of `shas` not in `place` yet, a few at a time (reading, hashing and
+    /// writing overlap across objects), each in one pass that checks its hash.
+    async fn copy_missing(
+        &self,
+        place: &Place,
+        shas: Vec<String>,
+    ) -> Result<Vec<(String, std::result::Result<u64, FileError>)>> {
+        let mut todo = Vec::new();
+        for sha in shas {
+            if !valid_sha(&sha) {
+                continue;
+            }
+            let there = match place {
+                Place::Dir(dir) => tokio::fs::try_exists(object_path(dir, &sha))
+                    .await
+                    .map_err(io)?,
+                Place::Bucket(b) => b.exists(&sha).await.map_err(|e| {
+                    AppError::Internal(format!("backup: the bucket cannot be read: {e}"))
+                })?,
+            };
+            if !there {
+                todo.push(sha);
+            }
+        }
+        Ok(futures_util::stream::iter(todo)
+            .map(|sha| async move {
+                let r = match place {
+                    Place::Dir(dir) => {
+                        let target = object_path(dir, &sha);
+                        match tokio::fs::create_dir_all(target.parent().expect("nested")).await {
+                            Ok(()) => self.files.copy_out(&sha, &target).await,
+                            Err(e) => Err(FileError::Io(e)),
+                        }
+                    }
+                    Place::Bucket(b) => match b.copy_from(&self.files, &sha).await {
+                        Ok((got, n)) if got == sha => Ok(n),
+                        Ok(_) => Err(FileError::Corrupted(sha.clone())),
+                        Err(e) => Err(e),
+                    },
+                };
+                (sha, r)
+            })
+            .buffer_unordered(COPIES)
+            .collect()
+            .await)
+    }
+
     /// Backs up the database and the objects into `dir` (created; a directory that already
     /// holds a backup keeps its objects and takes only new ones).
     pub async fn backup_to(&self, dir: &Path) -> Result<BackupReport> {
@@ -179,7 +232,19 @@ impl App {
         tokio::fs::create_dir_all(staging).await.map_err(io)?;
         let tmp = staging.join(format!("db.tmp-{}", std::process::id()));
         let _ = tokio::fs::remove_dir_all(&tmp).await;
-        let snap = zizhi_store::backup::snapshot(&self.db, &tmp).await?;
+        // The objects the live database names now are copied while the snapshot is made
+        // (nearly all it will name); then those it names beyond them, and any that failed
+        // meanwhile (an object being disposed of is judged against the snapshot).
+        let started = std::time::Instant::now();
+        let live = zizhi_store::backup::objects(&self.db).await?;
+        let (snap, early) = tokio::join!(
+            async {
+                let s = zizhi_store::backup::snapshot(&self.db, &tmp).await;
+                (s, started.elapsed())
+            },
+            self.copy_missing(place, live)
+        );
+        let (snap, snapshot_time) = (snap.0?, snap.1);
         let mut db_files = Vec::new();
         for name in &snap.files {
             let (sha256, size) = sha256_of(&tmp.join(name)).await?;
@@ -189,45 +254,10 @@ impl App {
                 size,
             });
         }
-        // Objects not in the backup yet, copied a few at a time (reading, hashing and
-        // writing overlap across objects), each in one pass that checks its hash.
-        let mut todo = Vec::new();
-        for sha in &snap.objects {
-            let there = match place {
-                Place::Dir(dir) => tokio::fs::try_exists(object_path(dir, sha))
-                    .await
-                    .map_err(io)?,
-                Place::Bucket(b) => b.exists(sha).await.map_err(|e| {
-                    AppError::Internal(format!("backup: the bucket cannot be read: {e}"))
-                })?,
-            };
-            if valid_sha(sha) && !there {
-                todo.push(sha.clone());
-            }
-        }
-        let copied: Vec<(String, std::result::Result<u64, FileError>)> =
-            futures_util::stream::iter(todo)
-                .map(|sha| async move {
-                    let r = match place {
-                        Place::Dir(dir) => {
-                            let target = object_path(dir, &sha);
-                            match tokio::fs::create_dir_all(target.parent().expect("nested")).await
-                            {
-                                Ok(()) => self.files.copy_out(&sha, &target).await,
-                                Err(e) => Err(FileError::Io(e)),
-                            }
-                        }
-                        Place::Bucket(b) => match b.copy_from(&self.files, &sha).await {
-                            Ok((got, n)) if got == sha => Ok(n),
-                            Ok(_) => Err(FileError::Corrupted(sha.clone())),
-                            Err(e) => Err(e),
-                        },
-                    };
-                    (sha, r)
-                })
-                .buffer_unordered(COPIES)
-                .collect()
-                .await;
+        let mut copied: Vec<(String, std::result::Result<u64, FileError>)> =
+            early?.into_iter().filter(|(_, r)| r.is_ok()).collect();
+        copied.extend(self.copy_missing(place, snap.objects.clone()).await?);
+        let objects_time = started.elapsed();
         let mut new_objects = 0;
         let mut bytes_copied = 0;
         let mut disposed = Vec::new();
@@ -308,6 +338,9 @@ impl App {
             manifest,
             new_objects,
             bytes_copied,
+            snapshot_time,
+            objects_time,
+            total_time: started.elapsed(),
         })
     }
 }

@@ -366,7 +366,7 @@ pub fn backup(place: &Place, to: &str) -> Result<String, Failure> {
         let m = &r.manifest;
         let rows: i64 = m.rows.values().sum();
         Ok(format!(
-            "backup {} ({}, schema {}): {} rows in {} tables, audit head {}, {} objects ({} new, {} bytes copied, {} disposed of), {:.1} s\n",
+            "backup {} ({}, schema {}): {} rows in {} tables, audit head {}, {} objects ({} new, {} bytes copied, {} disposed of), {:.1} s (snapshot {:.1} s, objects {:.1} s, both at once)\n",
             target.describe(),
             m.backend,
             m.schema_version,
@@ -377,7 +377,9 @@ pub fn backup(place: &Place, to: &str) -> Result<String, Failure> {
             r.new_objects,
             r.bytes_copied,
             m.disposed.len(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            r.snapshot_time.as_secs_f64(),
+            r.objects_time.as_secs_f64()
         ))
     })
 }
