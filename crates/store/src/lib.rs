@@ -163,9 +163,14 @@ impl Db {
     }
 
     async fn connect_pg(opts: PgConnectOptions) -> Result<Db> {
+        // No ping before each acquire (a round trip to the server per query; issue 14): a
+        // connection the server dropped fails its next query, which sqlx then closes, and
+        // connections idle for 10 minutes are closed before anything can have dropped them.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(600))
             .connect_with(opts)
             .await?;
         Ok(Db::Pg(pool))
