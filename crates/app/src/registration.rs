@@ -5,7 +5,8 @@
 //! through a single-use link sent to it ([`CONFIRM_LINK_HOURS`]); an administrator then
 //! approves the organisation — or rejects it with a reason, after which the applicant may
 //! correct its facts and ask again. Until approved it may prepare (sign in, fill its facts,
-//! upload evidence) but not open an application.
+//! upload evidence) but not open an application. A registration never confirmed lapses when
+//! its link expires: its USCC and username can then be registered again.
 
 use serde_json::json;
 use zizhi_domain::lang::Text;
@@ -80,6 +81,10 @@ pub fn state_text(state: &str) -> Text {
     match state {
         orgs::PENDING => Text::new("待审核", "waiting for approval"),
         orgs::REJECTED => Text::new("未通过审核", "rejected"),
+        orgs::LAPSED => Text::new(
+            "已失效（联系邮箱未在期限内确认）",
+            "lapsed (the address was never confirmed)",
+        ),
         _ => Text::new("已审核通过", "approved"),
     }
 }
@@ -143,7 +148,12 @@ impl App {
                 "confirm that the facts given are true and accurate",
             ));
         }
+        let lapsed = match &uscc {
+            Some(u) => self.lapsed_registration(u.as_str()).await?,
+            None => None,
+        };
         if let Some(u) = &uscc
+            && lapsed.is_none()
             && orgs::by_uscc(&self.db, u.as_str()).await?.is_some()
         {
             errors.push(AppError::invalid(
@@ -152,11 +162,20 @@ impl App {
                 "this USCC is registered already; to add or recover an account of the organisation, contact the centre (guide 10)",
             ));
         }
-        if errors
+        let holder = if errors
             .iter()
             .all(|e| !matches!(e, AppError::Invalid { field, .. } if field == "username"))
-            && users::by_username(&self.db, username).await?.is_some()
         {
+            users::by_username(&self.db, username).await?
+        } else {
+            None
+        };
+        // A lapsed registration's own username is free again with it.
+        if holder.is_some_and(|h| {
+            lapsed
+                .as_ref()
+                .is_none_or(|l| h.organization_id != Some(l.id))
+        }) {
             errors.push(AppError::invalid(
                 "username",
                 "该用户名已被使用，请换一个",
@@ -177,6 +196,25 @@ impl App {
         Ok(out)
     }
 
+    /// The registration of this USCC if it lapsed: waiting, none of its accounts confirmed its
+    /// address, and [`CONFIRM_LINK_HOURS`] past since it was made (its link expired then). Such
+    /// a registration does not keep the USCC from its rightful owner.
+    async fn lapsed_registration(&self, uscc: &str) -> Result<Option<Organization>> {
+        let Some(org) = orgs::by_uscc(&self.db, uscc).await? else {
+            return Ok(None);
+        };
+        if org.registration != orgs::PENDING
+            || now_us() < org.created_us + CONFIRM_LINK_HOURS * 3_600_000_000
+        {
+            return Ok(None);
+        }
+        let members = users::of_organization(&self.db, org.id).await?;
+        if members.iter().any(|u| u.email_confirmed) {
+            return Ok(None);
+        }
+        Ok(Some(org))
+    }
+
     /// Registers an organisation and its first account, waiting for the address to be
     /// confirmed and an administrator's approval. The account's holder is the contact person
     /// and its address the designated e-mail. Fails with the first problem of
@@ -191,7 +229,33 @@ impl App {
         })?;
         let contact = r.contact();
         let hash = hash_password_async(&r.password).await?;
+        let lapsed = self.lapsed_registration(uscc.as_str()).await?;
         let mut tx = self.db.begin().await?;
+        // An earlier registration of this USCC whose address was never confirmed lapsed: it is
+        // marked so and its USCC and usernames freed (the rows stay), recorded, and this one
+        // takes its place.
+        if let Some(old) = &lapsed {
+            let mut removed = Vec::new();
+            for u in users::of_organization(&self.db, old.id).await? {
+                if users::retire_unconfirmed(&mut tx, u.id).await? {
+                    removed.push(u.username);
+                }
+            }
+            if !orgs::lapse_pending(&mut tx, old.id).await? {
+                return Err(AppError::Conflict {
+                    field: "uscc".into(),
+                });
+            }
+            record(
+                &mut tx,
+                None,
+                "organization.registration_lapsed",
+                "organization",
+                old.id,
+                json!({"uscc": old.uscc, "name": old.name, "registered_us": old.created_us, "accounts": removed}),
+            )
+            .await?;
+        }
         let org = orgs::insert_registered(&mut tx, uscc.as_str(), r.name.trim(), &contact)
             .await
             .map_err(|e| match AppError::from_store(e) {

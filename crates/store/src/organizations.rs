@@ -17,7 +17,7 @@ pub struct Organization {
     pub contact_person: String,
     pub contact_phone: String,
     pub contact_email: String,
-    /// `pending`, `approved` or `rejected`: an organisation that registered itself applies
+    /// `pending`, `approved`, `rejected` or `lapsed`: an organisation that registered itself applies
     /// only once an administrator approved it (issue 13).
     pub registration: String,
     /// The administrator's reason when a registration was rejected.
@@ -32,6 +32,8 @@ pub const PENDING: &str = "pending";
 pub const APPROVED: &str = "approved";
 /// Rejected, with a reason; the applicant may correct its facts and ask again.
 pub const REJECTED: &str = "rejected";
+/// Never confirmed within its link's time: its USCC and username were freed.
+pub const LAPSED: &str = "lapsed";
 
 /// The organisation's contact facts, as changed together.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -106,6 +108,22 @@ pub async fn set_registration(tx: &mut Tx, id: i64, state: &str, note: &str) -> 
         .await
         .map(|_| ()))?;
     Ok(())
+}
+
+/// Marks a registration still waiting as lapsed (its address never confirmed) and frees its
+/// USCC (kept as `lapsed:<id>:<uscc>`), the row kept so that nothing the audit chain names is
+/// reused. Refuses any other.
+pub async fn lapse_pending(tx: &mut Tx, id: i64) -> Result<bool> {
+    let n = on_tx!(tx, t => sqlx::query(
+        "UPDATE organization SET registration = $3, uscc = 'lapsed:' || id || ':' || uscc
+         WHERE id = $1 AND registration = $2")
+        .bind(id)
+        .bind(PENDING)
+        .bind(LAPSED)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 /// The organisation with this USCC, if registered.

@@ -387,3 +387,34 @@ pub async fn emails_of_role(db: &Db, role: &str) -> Result<Vec<String>> {
         .fetch_all(p)
         .await)?)
 }
+
+/// Retires an account whose address was never confirmed (a lapsed self-registration): its
+/// links go, it is disabled and its username freed (renamed `lapsed-<id>-<name>`), the row
+/// kept so that nothing the audit chain names is reused. Refuses a confirmed account.
+pub async fn retire_unconfirmed(tx: &mut Tx, id: i64) -> Result<bool> {
+    let confirmed: Option<bool> = on_tx!(tx, c => sqlx::query_scalar::<_, bool>(
+        "SELECT email_confirmed FROM app_user WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c)
+        .await)?;
+    if confirmed != Some(false) {
+        return Ok(false);
+    }
+    for table in [
+        "email_confirmation",
+        "password_reset",
+        "session",
+        "api_token",
+    ] {
+        let sql = sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE user_id = $1"));
+        on_tx!(tx, c => sqlx::query(sql).bind(id).execute(c).await.map(|_| ()))?;
+    }
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE app_user SET disabled = $2, username = 'lapsed-' || id || '-' || username WHERE id = $1")
+        .bind(id)
+        .bind(true)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(true)
+}

@@ -410,3 +410,121 @@ async fn organisations_the_centre_registers_are_approved() {
         assert_eq!(o.registration, "approved");
     }
 }
+
+/// A registration whose address was never confirmed lapses when its link expires (24 hours):
+/// until then its USCC is taken; from then another registration of the USCC replaces it, the
+/// old account going too, and the audit chain records what went. A confirmed one never lapses.
+#[tokio::test]
+async fn an_unconfirmed_registration_lapses_with_its_link() {
+    for app in apps().await {
+        let db = app.store_for_tests().clone();
+        let code = uscc("91110108MA0000004");
+        let (org, user) = app
+            .register_organization(&form(&code, "squatter"))
+            .await
+            .unwrap();
+        let age = |hours_ago: i64, minus_us: i64| {
+            zizhi_store::now_us() - hours_ago * 3_600_000_000 + minus_us
+        };
+        let other = Registration {
+            contact_email: "owner@zaibei.example".into(),
+            ..form(&code, "owner")
+        };
+        // One minute short of a day: still taken.
+        exec(
+            &db,
+            &format!(
+                "UPDATE organization SET created_us = $1 WHERE id = {}",
+                org.id
+            ),
+            age(24, 60_000_000),
+        )
+        .await;
+        let p = app.registration_problems(&other).await.unwrap();
+        assert!(p.iter().any(|(f, _)| f == "uscc"), "{p:?}");
+        // A day past: it lapsed; the rightful owner registers (and may even take the username).
+        exec(
+            &db,
+            &format!(
+                "UPDATE organization SET created_us = $1 WHERE id = {}",
+                org.id
+            ),
+            age(24, -1_000_000),
+        )
+        .await;
+        let owner = Registration {
+            username: "squatter".into(),
+            ..other.clone()
+        };
+        assert!(app.registration_problems(&owner).await.unwrap().is_empty());
+        let (new_org, new_user) = app.register_organization(&owner).await.unwrap();
+        assert_ne!(new_org.id, org.id);
+        assert_eq!(new_user.email, "owner@zaibei.example");
+        // The old rows stay (nothing the audit chain names is reused), lapsed and disabled.
+        let old_user = zizhi_store::users::by_id(&db, user.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(old_user.disabled && old_user.username != "squatter");
+        let old_org = zizhi_store::organizations::get(&db, org.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(old_org.registration, "lapsed");
+        assert_ne!(old_org.uscc, code);
+        let (admin_user, _) = app
+            .create_user(
+                None,
+                NewUserInput {
+                    username: "root".into(),
+                    display_name: "管理员".into(),
+                    email: "root@centre.example".into(),
+                    role: "administrator".into(),
+                    organization_id: None,
+                    password: Some("a long password".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let admin = app.actor_for(&admin_user).unwrap();
+        let events = app.audit_log(&admin, None, 500).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.action == "organization.registration_lapsed"
+                    && e.summary.to_string().contains(&code))
+        );
+        assert!(
+            app.verify_audit(Some(&admin))
+                .await
+                .unwrap()
+                .first_break
+                .is_none()
+        );
+        // Confirmed, a registration does not lapse however old.
+        let token = token_in_mail(
+            &app,
+            "owner@zaibei.example",
+            "确认电子邮箱",
+            "/register/confirm/",
+        )
+        .await
+        .unwrap();
+        app.confirm_email(&token).await.unwrap();
+        exec(
+            &db,
+            &format!(
+                "UPDATE organization SET created_us = $1 WHERE id = {}",
+                new_org.id
+            ),
+            age(24 * 30, 0),
+        )
+        .await;
+        let third = Registration {
+            contact_email: "third@zaibei.example".into(),
+            ..form(&code, "third")
+        };
+        let p = app.registration_problems(&third).await.unwrap();
+        assert!(p.iter().any(|(f, _)| f == "uscc"), "{p:?}");
+    }
+}

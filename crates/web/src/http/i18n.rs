@@ -76,6 +76,9 @@ pub fn action_label(code: &str, lang: Lang) -> String {
         "organization.approve" => ("批准单位注册", "Registration approved"),
         "organization.reject" => ("驳回单位注册", "Registration rejected"),
         "organization.resubmit" => ("重新提交单位注册", "Registration submitted again"),
+        "organization.registration_lapsed" => {
+            ("未确认的单位注册已失效", "Unconfirmed registration lapsed")
+        }
         "user.confirmation_sent" => ("发送邮箱确认链接", "E-mail confirmation link sent"),
         "user.email_confirmed" => ("确认电子邮箱", "E-mail address confirmed"),
         "api_token.create" => ("生成 API 令牌", "API token created"),
