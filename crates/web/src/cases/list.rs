@@ -1,8 +1,8 @@
 //! The list of cases and the staff dashboard (九.3 clocks).
 
 use crate::AppState;
-use crate::cases::json::{CaseItem, CaseListJson, case_json, clock_json};
-use crate::cases::{day, due_class, due_text, kind_name, level_name, paren, stage_name};
+use crate::cases::json::{CaseItem, CaseListJson, case_json};
+use crate::cases::{day, kind_name, level_name, stage_name};
 use crate::http::ctx::Ctx;
 use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Form, JsonBody, Me, QueryOf};
@@ -15,13 +15,11 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use zizhi_app::cases::case_number;
 use zizhi_app::cases::lists::{CaseQuery, DueFilter, MAX_PAGE};
-use zizhi_app::cases::{DashboardRow, case_number};
 use zizhi_app::policy::{Action, allowed};
 use zizhi_app::{Actor, AppError};
 use zizhi_domain::case::Stage;
-use zizhi_domain::lang::Lang;
 
 pub struct CaseRowView {
     pub id: i64,
@@ -389,123 +387,6 @@ pub async fn cases_create(
     }
 }
 
-pub struct DashView {
-    pub id: i64,
-    pub number: String,
-    pub org: String,
-    pub stage: String,
-    pub running: String,
-    pub target: String,
-    pub target_class: &'static str,
-    pub limit: String,
-    pub limit_class: &'static str,
-    pub paused: bool,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage {
-    c: Chrome,
-    rows: Vec<DashView>,
-    total: usize,
-    /// Stage code, name, count: each a link to the case list filtered by it.
-    by_stage: Vec<(&'static str, String, usize)>,
-    overdue: usize,
-    warning: usize,
-    /// Overdue rectifications (六), above everything, for escalation.
-    overdue_rectifications: Vec<crate::certificates::sanctions::Row>,
-}
-
-fn dash_view(r: &DashboardRow, lang: Lang) -> DashView {
-    let (running, target, tc, limit, lc, paused) = match &r.clock {
-        Some(k) => (
-            k.running_days.to_string(),
-            paren(
-                day(&k.target_due.to_string(), lang),
-                due_text(k.target, lang),
-                lang,
-            ),
-            due_class(k.target),
-            paren(
-                day(&k.limit_due.to_string(), lang),
-                due_text(k.limit, lang),
-                lang,
-            ),
-            due_class(k.limit),
-            k.paused_now,
-        ),
-        None => ("—".into(), "—".into(), "", "—".into(), "", false),
-    };
-    DashView {
-        id: r.case.id,
-        number: case_number(&r.case),
-        org: r.org_name.clone(),
-        stage: r.stage.name().get(lang).to_string(),
-        running,
-        target,
-        target_class: tc,
-        limit,
-        limit_class: lc,
-        paused,
-    }
-}
-
-/// How many of the most urgent cases the dashboard lists.
-const DASHBOARD_ROWS: usize = 100;
-
-/// 工作台 (staff): open cases by urgency, with counts per stage.
-pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
-    let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
-    let mut by_stage: Vec<(&'static str, String, usize)> = Vec::new();
-    for s in Stage::ALL {
-        let n = rows.iter().filter(|r| r.stage == s).count();
-        if n > 0 {
-            by_stage.push((s.as_str(), s.name().get(ctx.lang).to_string(), n));
-        }
-    }
-    // Counted as the case list's deadline filters count (their links): the deadline each case
-    // runs against now — the supplement's, or the project's three-month target (九.3).
-    let today = st.app.clock.today();
-    let left = |r: &DashboardRow| {
-        zizhi_app::cases::lists::due_of(&r.case, r.clock.as_ref()).map(|d| (d - today).num_days())
-    };
-    let overdue = rows
-        .iter()
-        .filter(|r| left(r).is_some_and(|n| n < 0))
-        .count();
-    let warning = rows
-        .iter()
-        .filter(|r| left(r).is_some_and(|n| (0..=15).contains(&n)))
-        .count();
-    let overdue_rectifications = match a.role {
-        zizhi_domain::roles::Role::Supervisor => st
-            .app
-            .sanctions(&a)
-            .await
-            .or_fail(&ctx)?
-            .iter()
-            .filter(|v| v.overdue)
-            .map(|v| crate::certificates::sanctions::row_of(v, ctx.lang))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let page = DashboardPage {
-        overdue_rectifications,
-        c: chrome(&ctx, "/dashboard"),
-        // The most urgent first; the counts above cover all of them.
-        rows: rows
-            .iter()
-            .take(DASHBOARD_ROWS)
-            .map(|r| dash_view(r, ctx.lang))
-            .collect(),
-        total: rows.len(),
-        by_stage,
-        overdue,
-        warning,
-    };
-    Ok(render(&page).into_response())
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CasesQuery {
@@ -538,42 +419,6 @@ pub async fn api_cases_list(
         total,
     })
     .into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DashboardQuery {
-    limit: Option<usize>,
-}
-
-/// `GET /api/v1/dashboard?limit=`: open cases with their clocks, most urgent first (staff);
-/// 100 by default, at most 1000; `total` counts all open cases.
-pub async fn api_dashboard(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Me(a): Me,
-    QueryOf(q): QueryOf<DashboardQuery>,
-) -> Answer {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ctx.fail(AppError::invalid(
-            "limit",
-            "limit 应在 1 到 1000 之间",
-            "limit must be between 1 and 1000",
-        )));
-    }
-    let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
-    let cases: Vec<Value> = rows
-        .iter()
-        .take(limit)
-        .map(|r| {
-            let mut v = serde_json::to_value(CaseItem::of(&r.case, Some(&r.org_name)))
-                .unwrap_or(Value::Null);
-            v["clock"] = r.clock.as_ref().map_or(Value::Null, clock_json);
-            v
-        })
-        .collect();
-    Ok(Json(json!({"cases": cases, "total": rows.len()})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -627,16 +472,6 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(cases_create),
         ),
         (
-            r(
-                M::GET,
-                "/dashboard",
-                Authenticated,
-                "工作台：未结案件按紧急程度排列",
-                "Dashboard: open cases by urgency",
-            ),
-            get(dashboard_page),
-        ),
-        (
             with_query(
                 r(
                     M::GET,
@@ -666,19 +501,6 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "An applicant opens an application (draft)",
             ),
             post(api_cases_create),
-        ),
-        (
-            with_query(
-                r(
-                    M::GET,
-                    "/api/v1/dashboard",
-                    Authenticated,
-                    "工作台：未结案件及项目周期，最紧急的在前（测评中心工作人员）",
-                    "Dashboard: open cases with their clocks, most urgent first (centre staff)",
-                ),
-                &[("limit", "integer", "1–1000 (default 100); total counts all")],
-            ),
-            get(api_dashboard),
         ),
     ]
 }

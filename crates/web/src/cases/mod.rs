@@ -6,6 +6,7 @@ pub mod agreement;
 pub mod appeals;
 pub mod archive;
 pub mod banner;
+pub mod dashboard;
 pub mod evaluation;
 pub mod json;
 pub mod letters;

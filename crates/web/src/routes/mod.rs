@@ -156,6 +156,7 @@ pub fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         crate::certificates::sanctions::routes(),
         crate::certificates::complaints::routes(),
         crate::cases::list::routes(),
+        crate::cases::dashboard::routes(),
         crate::cases::page::routes(),
         crate::cases::print::routes(),
         crate::cases::transitions::routes(),
