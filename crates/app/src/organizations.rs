@@ -34,6 +34,16 @@ fn field(name: &str, zh: &str, en: &str, v: &str, required: bool) -> Result<Stri
     Ok(v.to_string())
 }
 
+/// A store error inserting an organisation: a unique violation is the USCC taken.
+pub(crate) fn uscc_taken(e: zizhi_store::StoreError) -> AppError {
+    match AppError::from_store(e) {
+        AppError::Conflict { .. } => AppError::Conflict {
+            field: "uscc".into(),
+        },
+        other => other,
+    }
+}
+
 pub(crate) fn trimmed(c: &Contact) -> Contact {
     Contact {
         address: c.address.trim().to_string(),
@@ -230,12 +240,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         let org = repo::insert(&mut tx, code.as_str(), name)
             .await
-            .map_err(|e| match AppError::from_store(e) {
-                AppError::Conflict { .. } => AppError::Conflict {
-                    field: "uscc".into(),
-                },
-                other => other,
-            })?;
+            .map_err(uscc_taken)?;
         crate::audit::record(
             &mut tx,
             actor,

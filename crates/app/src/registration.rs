@@ -17,6 +17,7 @@ use zizhi_store::users::{self, LinkKind, User};
 use zizhi_store::{Tx, now_us, outbox};
 
 use crate::accounts::{SIGN_IN_PASSWORD, record};
+use crate::notify::messages;
 use crate::policy::{Action, Actor};
 use crate::reset::link_hash;
 use crate::secrets::{self, hash_password_async};
@@ -89,6 +90,26 @@ pub fn state_text(state: &str) -> Text {
     }
 }
 
+/// An administrator's decision as the page and the API send it: `approve` (true) or
+/// `reject` (false).
+pub fn parse_decision(s: &str) -> Result<bool> {
+    match s.trim() {
+        "approve" => Ok(true),
+        "reject" => Ok(false),
+        _ => Err(AppError::invalid(
+            "decision",
+            "请选择批准（approve）或驳回（reject）",
+            "choose approve or reject",
+        )),
+    }
+}
+
+/// Whether one of these accounts (enabled) confirmed its address: an administrator approves
+/// a registration only then.
+fn has_confirmed_member(members: &[User]) -> bool {
+    members.iter().any(|u| u.email_confirmed && !u.disabled)
+}
+
 impl Registration {
     /// The contact facts, trimmed.
     fn contact(&self) -> Contact {
@@ -108,6 +129,14 @@ impl App {
     /// characters, the password rule, the two passwords alike, the declaration) and what is
     /// taken already (the USCC, the username).
     pub async fn registration_problems(&self, r: &Registration) -> Result<Vec<Problem>> {
+        Ok(self.check_registration(r).await?.0)
+    }
+
+    /// The problems, and the lapsed registration of the USCC that this one would replace.
+    async fn check_registration(
+        &self,
+        r: &Registration,
+    ) -> Result<(Vec<Problem>, Option<Organization>)> {
         let mut errors: Vec<AppError> = Vec::new();
         let name = r.name.trim();
         if name.is_empty() {
@@ -189,11 +218,7 @@ impl App {
                 None => return Err(AppError::Internal("a form check failed otherwise".into())),
             }
         }
-        // The contact check above may report a field twice (required and well-formed): once
-        // per field is enough.
-        let mut seen = std::collections::HashSet::new();
-        out.retain(|(f, _)| seen.insert(f.clone()));
-        Ok(out)
+        Ok((out, lapsed))
     }
 
     /// The registration of this USCC if it lapsed: waiting, none of its accounts confirmed its
@@ -220,7 +245,8 @@ impl App {
     /// and its address the designated e-mail. Fails with the first problem of
     /// [`App::registration_problems`] (a page shows them all before calling this).
     pub async fn register_organization(&self, r: &Registration) -> Result<(Organization, User)> {
-        if let Some((field, problem)) = self.registration_problems(r).await?.into_iter().next() {
+        let (problems, lapsed) = self.check_registration(r).await?;
+        if let Some((field, problem)) = problems.into_iter().next() {
             return Err(AppError::Invalid { field, problem });
         }
         let uscc = Uscc::parse(&r.uscc).map_err(|e| AppError::Invalid {
@@ -229,7 +255,6 @@ impl App {
         })?;
         let contact = r.contact();
         let hash = hash_password_async(&r.password).await?;
-        let lapsed = self.lapsed_registration(uscc.as_str()).await?;
         let mut tx = self.db.begin().await?;
         // An earlier registration of this USCC whose address was never confirmed lapsed: it is
         // marked so and its USCC and usernames freed (the rows stay), recorded, and this one
@@ -258,12 +283,7 @@ impl App {
         }
         let org = orgs::insert_registered(&mut tx, uscc.as_str(), r.name.trim(), &contact)
             .await
-            .map_err(|e| match AppError::from_store(e) {
-                AppError::Conflict { .. } => AppError::Conflict {
-                    field: "uscc".into(),
-                },
-                other => other,
-            })?;
+            .map_err(crate::organizations::uscc_taken)?;
         let u = users::insert(
             &mut tx,
             &users::NewUser {
@@ -322,18 +342,9 @@ impl App {
             json!({"username": u.username, "valid_hours": CONFIRM_LINK_HOURS}),
         )
         .await?;
-        outbox::enqueue(
-            tx,
-            &u.email,
-            "【资质认定】请确认电子邮箱 / Confirm your e-mail address",
-            &format!(
-                "{name}，您好：\n\n贵单位已在信息安全服务资质认定系统注册，登录用户名为 {user}。请在 {h} 小时内打开以下链接确认本电子邮箱（链接只能使用一次）：\n{link}\n\n确认后，测评中心将审核贵单位的注册信息，审核通过后即可提交资质认定申请。链接过期后，用注册的用户名和密码登录即会收到新的链接。如果不是贵单位申请注册，请忽略本邮件。\n\nDear {name},\n\nYour organisation registered on the qualification certification system with the username {user}. Open this link within {h} hours to confirm this e-mail address (it works once):\n{link}\n\nOnce confirmed, the centre reviews the registration; after its approval you can apply. If the link has expired, sign in with the username and password you chose to receive a new one. If your organisation did not register, ignore this e-mail.\n",
-                name = u.display_name,
-                user = u.username,
-                h = CONFIRM_LINK_HOURS
-            ),
-        )
-        .await?;
+        let m =
+            messages::registration_confirm(&u.display_name, &u.username, CONFIRM_LINK_HOURS, &link);
+        outbox::enqueue(tx, &u.email, &m.subject, &m.body).await?;
         Ok(())
     }
 
@@ -418,17 +429,8 @@ impl App {
             org.id
         );
         for to in users::emails_of_role(&self.db, Role::Administrator.as_str()).await? {
-            outbox::enqueue(
-                tx,
-                &to,
-                &format!("【资质认定】单位注册待审核：{} / A registration to approve", org.name),
-                &format!(
-                    "{name}（统一社会信用代码 {uscc}）已注册并确认了联系邮箱，请审核：\n{link}\n\n{name} (USCC {uscc}) registered and confirmed its contact address; review it:\n{link}\n",
-                    name = org.name,
-                    uscc = org.uscc
-                ),
-            )
-            .await?;
+            let m = messages::registration_waiting(&org.name, &org.uscc, &link);
+            outbox::enqueue(tx, &to, &m.subject, &m.body).await?;
         }
         Ok(())
     }
@@ -450,10 +452,9 @@ impl App {
                 organization_id: org_id,
             },
         )?;
-        Ok(users::of_organization(&self.db, org_id)
-            .await?
-            .iter()
-            .any(|u| u.email_confirmed && !u.disabled))
+        Ok(has_confirmed_member(
+            &users::of_organization(&self.db, org_id).await?,
+        ))
     }
 
     /// An administrator approves a registration (from waiting, or after a rejection) or
@@ -490,7 +491,7 @@ impl App {
                 current: state_text(&org.registration),
             });
         }
-        if approve && !members.iter().any(|u| u.email_confirmed && !u.disabled) {
+        if approve && !has_confirmed_member(&members) {
             return Err(AppError::invalid(
                 "registration",
                 "申请单位尚未确认联系邮箱，确认后方可批准",
@@ -513,23 +514,7 @@ impl App {
         )
         .await?;
         let link = format!("{}/", self.documents.public_url.trim_end_matches('/'));
-        let (subject, body) = if approve {
-            (
-                "【资质认定】单位注册已通过审核 / Registration approved".to_string(),
-                format!(
-                    "{name}：\n\n测评中心已审核通过贵单位的注册，现在可以登录系统提交信息安全服务资质认定申请：\n{link}\n\n{name}:\n\nThe centre approved your organisation's registration; you can now sign in and apply:\n{link}\n",
-                    name = org.name
-                ),
-            )
-        } else {
-            (
-                "【资质认定】单位注册未通过审核 / Registration rejected".to_string(),
-                format!(
-                    "{name}：\n\n测评中心未通过贵单位的注册，理由：\n{note}\n\n请登录系统修改申请单位信息后重新提交审核；名称或统一社会信用代码有误的，请联系测评中心（指南 十）。\n{link}\n\n{name}:\n\nThe centre rejected your organisation's registration. The reason:\n{note}\n\nSign in, correct the organisation's facts and ask again; if the name or USCC is wrong, contact the centre (guide 10).\n{link}\n",
-                    name = org.name
-                ),
-            )
-        };
+        let m = messages::registration_decided(&org.name, approve, note, &link);
         let mut to: Vec<String> = members
             .iter()
             .filter(|u| !u.disabled)
@@ -543,7 +528,7 @@ impl App {
             to.push(org.contact_email.clone());
         }
         for addr in to {
-            outbox::enqueue(&mut tx, &addr, &subject, &body).await?;
+            outbox::enqueue(&mut tx, &addr, &m.subject, &m.body).await?;
         }
         tx.commit().await?;
         orgs::get(&self.db, org_id)

@@ -425,7 +425,7 @@ impl App {
         id: i64,
         raw: serde_json::Value,
     ) -> Result<()> {
-        let c = self.editable_facts(actor, id).await?;
+        let c = self.editable(actor, id).await?;
         let mut raw = raw;
         self.stamp_facts(&c, &mut raw, self.clock.today()).await?;
         parse_profile(&c, &raw)?;
@@ -442,7 +442,7 @@ impl App {
         id: i64,
         mut raw: serde_json::Value,
     ) -> Result<()> {
-        let c = self.editable_facts(actor, id).await?;
+        let c = self.editable(actor, id).await?;
         let Some(obj) = raw.as_object_mut() else {
             return Err(AppError::invalid(
                 "profile",
@@ -549,16 +549,6 @@ impl App {
             }
         }
         Ok(())
-    }
-
-    /// The case, when its facts are the actor's to change: the applicant's, in draft or while
-    /// supplementing.
-    async fn editable_facts(&self, actor: &Actor, id: i64) -> Result<CaseRow> {
-        let c = self.load(actor, id).await?;
-        self.authorize_case(actor, &c, CaseAction::EditApplication)
-            .await?;
-        require_stage(&c, &[Stage::Draft, Stage::Supplementing])?;
-        Ok(c)
     }
 
     async fn store_facts(

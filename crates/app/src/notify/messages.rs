@@ -214,3 +214,42 @@ pub fn rectification_overdue(number: &str, due: &str) -> Mail {
         ),
     )
 }
+
+/// 单位注册 (issue 13): the link that confirms the designated address, valid `hours`.
+pub fn registration_confirm(name: &str, user: &str, hours: i64, link: &str) -> Mail {
+    mail(
+        "【资质认定】请确认电子邮箱 / Confirm your e-mail address",
+        format!(
+            "{name}，您好：\n\n贵单位已在信息安全服务资质认定系统注册，登录用户名为 {user}。请在 {hours} 小时内打开以下链接确认本电子邮箱（链接只能使用一次）：\n{link}\n\n确认后，测评中心将审核贵单位的注册信息，审核通过后即可提交资质认定申请。链接过期后，用注册的用户名和密码登录即会收到新的链接。如果不是贵单位申请注册，请忽略本邮件。\n\nDear {name},\n\nYour organisation registered on the qualification certification system with the username {user}. Open this link within {hours} hours to confirm this e-mail address (it works once):\n{link}\n\nOnce confirmed, the centre reviews the registration; after its approval you can apply. If the link has expired, sign in with the username and password you chose to receive a new one. If your organisation did not register, ignore this e-mail.\n"
+        ),
+    )
+}
+
+/// 单位注册: to the administrators, a confirmed registration waits for them.
+pub fn registration_waiting(name: &str, uscc: &str, link: &str) -> Mail {
+    mail(
+        format!("【资质认定】单位注册待审核：{name} / A registration to approve"),
+        format!(
+            "{name}（统一社会信用代码 {uscc}）已注册并确认了联系邮箱，请审核：\n{link}\n\n{name} (USCC {uscc}) registered and confirmed its contact address; review it:\n{link}\n"
+        ),
+    )
+}
+
+/// 单位注册: the administrator's decision; a rejection carries its reason.
+pub fn registration_decided(name: &str, approved: bool, note: &str, link: &str) -> Mail {
+    if approved {
+        mail(
+            "【资质认定】单位注册已通过审核 / Registration approved",
+            format!(
+                "{name}：\n\n测评中心已审核通过贵单位的注册，现在可以登录系统提交信息安全服务资质认定申请：\n{link}\n\n{name}:\n\nThe centre approved your organisation's registration; you can now sign in and apply:\n{link}\n"
+            ),
+        )
+    } else {
+        mail(
+            "【资质认定】单位注册未通过审核 / Registration rejected",
+            format!(
+                "{name}：\n\n测评中心未通过贵单位的注册，理由：\n{note}\n\n请登录系统修改申请单位信息后重新提交审核；名称或统一社会信用代码有误的，请联系测评中心（指南 十）。\n{link}\n\n{name}:\n\nThe centre rejected your organisation's registration. The reason:\n{note}\n\nSign in, correct the organisation's facts and ask again; if the name or USCC is wrong, contact the centre (guide 10).\n{link}\n"
+            ),
+        )
+    }
+}

@@ -57,6 +57,25 @@ async fn token_in_mail(app: &App, to: &str, subject: &str, marker: &str) -> Opti
     )
 }
 
+/// A member of the centre's staff with this username and role, as the actor.
+async fn staff(app: &App, username: &str, role: &str) -> zizhi_app::Actor {
+    let (u, _) = app
+        .create_user(
+            None,
+            NewUserInput {
+                username: username.into(),
+                display_name: "测评中心人员".into(),
+                email: format!("{username}@centre.example"),
+                role: role.into(),
+                organization_id: None,
+                password: Some("a long password".into()),
+            },
+        )
+        .await
+        .unwrap();
+    app.actor_for(&u).unwrap()
+}
+
 async fn mails_to(app: &App, to: &str) -> Vec<zizhi_store::outbox::Sent> {
     zizhi_store::outbox::for_recipient(app.store_for_tests(), to, 50)
         .await
@@ -144,36 +163,8 @@ async fn every_problem_of_a_registration_is_named_at_once() {
 async fn a_registered_organisation_confirms_its_address_and_applies_once_approved() {
     for app in apps().await {
         let db = app.store_for_tests().clone();
-        let (admin_user, _) = app
-            .create_user(
-                None,
-                NewUserInput {
-                    username: "root".into(),
-                    display_name: "管理员".into(),
-                    email: "root@centre.example".into(),
-                    role: "administrator".into(),
-                    organization_id: None,
-                    password: Some("a long password".into()),
-                },
-            )
-            .await
-            .unwrap();
-        let admin = app.actor_for(&admin_user).unwrap();
-        let (reg_user, _) = app
-            .create_user(
-                None,
-                NewUserInput {
-                    username: "registrar".into(),
-                    display_name: "登记员".into(),
-                    email: "registrar@centre.example".into(),
-                    role: "registrar".into(),
-                    organization_id: None,
-                    password: Some("a long password".into()),
-                },
-            )
-            .await
-            .unwrap();
-        let registrar = app.actor_for(&reg_user).unwrap();
+        let admin = staff(&app, "root", "administrator").await;
+        let registrar = staff(&app, "registrar", "registrar").await;
 
         let code = uscc("91110108MA0000002");
         let (org, user) = app
@@ -472,21 +463,7 @@ async fn an_unconfirmed_registration_lapses_with_its_link() {
             .unwrap();
         assert_eq!(old_org.registration, "lapsed");
         assert_ne!(old_org.uscc, code);
-        let (admin_user, _) = app
-            .create_user(
-                None,
-                NewUserInput {
-                    username: "root".into(),
-                    display_name: "管理员".into(),
-                    email: "root@centre.example".into(),
-                    role: "administrator".into(),
-                    organization_id: None,
-                    password: Some("a long password".into()),
-                },
-            )
-            .await
-            .unwrap();
-        let admin = app.actor_for(&admin_user).unwrap();
+        let admin = staff(&app, "root", "administrator").await;
         let events = app.audit_log(&admin, None, 500).await.unwrap();
         assert!(
             events

@@ -415,7 +415,7 @@ pub async fn org_contact(
     }
 }
 
-fn org_json(o: &Organization) -> Value {
+pub(crate) fn org_json(o: &Organization) -> Value {
     json!({
         "id": o.id, "uscc": o.uscc, "name": o.name, "created_us": o.created_us,
         "address": o.address, "legal_representative": o.legal_representative,
@@ -533,43 +533,6 @@ pub async fn api_orgs_create(
     Ok((StatusCode::CREATED, Json(org_json(&o))).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct RegistrationDecisionBody {
-    /// `approve` or `reject`.
-    decision: String,
-    /// The reason (required to reject; sent to the organisation).
-    #[serde(default)]
-    note: String,
-}
-
-/// `POST /api/v1/organizations/{id}/registration`: an administrator approves or rejects a
-/// self-registered organisation.
-pub async fn api_decide_registration(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Me(a): Me,
-    Path(id): Path<i64>,
-    JsonBody(b): JsonBody<RegistrationDecisionBody>,
-) -> Answer {
-    let approve = match b.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => {
-            return Err(ctx.fail(zizhi_app::AppError::invalid(
-                "decision",
-                "decision 应为 approve（批准）或 reject（驳回）",
-                "decision is approve or reject",
-            )));
-        }
-    };
-    let o = st
-        .app
-        .decide_registration(&a, id, approve, &b.note)
-        .await
-        .or_fail(&ctx)?;
-    Ok(Json(org_json(&o)).into_response())
-}
-
 /// This module's route rows.
 pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Access::*;
@@ -634,16 +597,6 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "Register an organisation",
             ),
             post(api_orgs_create),
-        ),
-        (
-            r(
-                M::POST,
-                "/api/v1/organizations/{id}/registration",
-                May(Action::DecideRegistration),
-                "批准或驳回单位注册（系统管理员）",
-                "Approve or reject a registration (administrators)",
-            ),
-            post(api_decide_registration),
         ),
         (
             r(

@@ -5,10 +5,12 @@
 
 use crate::AppState;
 use crate::http::ctx::Ctx;
-use crate::http::extract::{ClientIp, Form, Me, Path};
+use crate::http::error::{Answer, OrFail};
+use crate::http::extract::{ClientIp, Form, JsonBody, Me, Path};
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{Chrome, chrome, render};
 use askama::Template;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -313,27 +315,24 @@ pub async fn decide(
     Path(id): Path<i64>,
     Form(f): Form<DecisionForm>,
 ) -> Response {
-    let approve = match f.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => {
-            return crate::platform::organizations::org_page_after(
-                &st,
-                &ctx,
-                &a,
-                id,
-                Some((
-                    "decision".into(),
-                    ctx.lang
-                        .pick("请选择批准或驳回", "choose approve or reject")
-                        .into(),
-                )),
-                f.note.clone(),
-            )
-            .await;
-        }
+    let r = match zizhi_app::registration::parse_decision(&f.decision) {
+        Ok(approve) => st.app.decide_registration(&a, id, approve, &f.note).await,
+        Err(e) => Err(e),
     };
-    match st.app.decide_registration(&a, id, approve, &f.note).await {
+    decided(&st, &ctx, &a, id, r, f.note).await
+}
+
+/// After a registration decision or a request to decide again: the organisation's page (saying
+/// what happened), or the page again with the error next to its field and the reason as typed.
+async fn decided<T>(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &zizhi_app::Actor,
+    id: i64,
+    r: zizhi_app::Result<T>,
+    note: String,
+) -> Response {
+    match r {
         Ok(_) => {
             Redirect::to(&format!("/organizations/{id}?decided=1#registration")).into_response()
         }
@@ -344,15 +343,8 @@ pub async fn decide(
             }
             let field = fail.field.clone().unwrap_or_else(|| "decision".into());
             let msg = fail.message.get(ctx.lang).to_string();
-            crate::platform::organizations::org_page_after(
-                &st,
-                &ctx,
-                &a,
-                id,
-                Some((field, msg)),
-                f.note.clone(),
-            )
-            .await
+            crate::platform::organizations::org_page_after(st, ctx, a, id, Some((field, msg)), note)
+                .await
         }
     }
 }
@@ -368,27 +360,35 @@ pub async fn resubmit(
     if a.organization_id != Some(id) {
         return ctx.fail(AppError::Forbidden).into_response();
     }
-    match st.app.resubmit_registration(&a).await {
-        Ok(_) => {
-            Redirect::to(&format!("/organizations/{id}?decided=1#registration")).into_response()
-        }
-        Err(e) => {
-            let fail = ctx.fail(e);
-            if fail.status.is_server_error() || fail.status == StatusCode::FORBIDDEN {
-                return fail.into_response();
-            }
-            let msg = fail.message.get(ctx.lang).to_string();
-            crate::platform::organizations::org_page_after(
-                &st,
-                &ctx,
-                &a,
-                id,
-                Some(("decision".into(), msg)),
-                String::new(),
-            )
-            .await
-        }
-    }
+    let r = st.app.resubmit_registration(&a).await;
+    decided(&st, &ctx, &a, id, r, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct RegistrationDecisionBody {
+    /// `approve` or `reject`.
+    decision: String,
+    /// The reason (required to reject; sent to the organisation).
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /api/v1/organizations/{id}/registration`: an administrator approves or rejects a
+/// self-registered organisation.
+pub async fn api_decide_registration(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Me(a): Me,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<RegistrationDecisionBody>,
+) -> Answer {
+    let approve = zizhi_app::registration::parse_decision(&b.decision).or_fail(&ctx)?;
+    let o = st
+        .app
+        .decide_registration(&a, id, approve, &b.note)
+        .await
+        .or_fail(&ctx)?;
+    Ok(Json(crate::platform::organizations::org_json(&o)).into_response())
 }
 
 /// This module's route rows.
@@ -445,6 +445,16 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "Approve or reject a registration (administrators)",
             ),
             post(decide),
+        ),
+        (
+            r(
+                M::POST,
+                "/api/v1/organizations/{id}/registration",
+                May(zizhi_app::policy::Action::DecideRegistration),
+                "批准或驳回单位注册（系统管理员）",
+                "Approve or reject a registration (administrators)",
+            ),
+            post(api_decide_registration),
         ),
         (
             r(

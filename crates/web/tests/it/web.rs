@@ -4977,6 +4977,19 @@ async fn an_applicant_registers_confirms_its_address_and_applies_once_approved()
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("id=\"registration-reason-error\""));
+        // The API answers the same way, naming the field.
+        let tok = app.token("root", "a long password").await;
+        let api_decide = format!("/api/v1/organizations/{}/registration", org.id);
+        for (body, field) in [
+            (json!({"decision": "maybe"}), "decision"),
+            (json!({"decision": "reject", "note": " "}), "note"),
+        ] {
+            let r = app
+                .api(Method::POST, &api_decide, Some(&tok), Some(body))
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+            assert_eq!(r.json()["error"]["field"], field, "{}", r.body);
+        }
         // A registrar may not decide.
         let mut reg = app.login("reg").await;
         app.get(&mut reg, &format!("/organizations/{}", org.id))
