@@ -402,6 +402,38 @@ pub struct BenchSeeded {
 }
 
 impl App {
+    /// Bulk demo audit events for the chain's verify benchmark (issue 14): `n` events of
+    /// about the size the process writes (a case transition with its note), appended to the
+    /// chain 10 000 to a transaction.
+    pub async fn seed_bench_events(&self, n: usize) -> Result<usize> {
+        let mut left = n;
+        while left > 0 {
+            let mut tx = self.db.begin().await?;
+            for _ in 0..left.min(10_000) {
+                let i = n - left;
+                zizhi_store::audit::append(
+                    &mut tx,
+                    zizhi_store::audit::NewEvent {
+                        actor_id: None,
+                        actor: "【演示】bench".into(),
+                        action: "case.transition".into(),
+                        object_type: "case".into(),
+                        object_id: (i % 10_000 + 1).to_string(),
+                        summary: serde_json::json!({
+                            "transition": "accept", "from": "acceptance_review",
+                            "to": "agreement_drafting", "round": i % 3 + 1,
+                            "note": "【演示】受理审查完成：申请资料齐全，符合受理条件，予以受理。",
+                        }),
+                    },
+                )
+                .await?;
+                left -= 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(n)
+    }
+
     /// Bulk demo rows for benchmarks: `cases` cases spread over the stages (written straight
     /// to the store, without the per-step history of `seed_demo`) and `certificates`
     /// certificates numbered `DEMO-CNITSEC{year}SRV-II-{serial}`, issued in order over the

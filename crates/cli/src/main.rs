@@ -65,6 +65,9 @@ enum Command {
         /// Also write this many bulk demo certificates (benchmarks).
         #[arg(long, default_value_t = 0)]
         bench_certificates: usize,
+        /// Also append this many bulk demo audit events (the chain's verify benchmark).
+        #[arg(long, default_value_t = 0)]
+        bench_events: usize,
     },
     /// Scheduled jobs.
     Jobs {
@@ -269,7 +272,8 @@ fn run(cli: &Cli, lang: Lang) -> Result<String, Failure> {
             place,
             bench_cases,
             bench_certificates,
-        } => server::demo(place, *bench_cases, *bench_certificates),
+            bench_events,
+        } => server::demo(place, *bench_cases, *bench_certificates, *bench_events),
         Command::Certificate { command } => certificate::run(command),
         Command::Assess { profile, format } => {
             let (name, src) = read_input(profile)?;

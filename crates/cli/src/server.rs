@@ -278,7 +278,7 @@ pub fn audit(place: &Place, command: &AuditCommand) -> Result<String, Failure> {
             AuditCommand::Verify => {
                 let v = app.verify_audit(None).await.map_err(app_failure)?;
                 match v.first_break {
-                    None => Ok(format!("audit chain intact: {} events, head {}\n", v.events, v.head.unwrap_or_else(|| "-".into()))),
+                    None => Ok(format!("audit chain intact: {} events ({} bytes hashed), head {}\n", v.events, v.bytes, v.head.unwrap_or_else(|| "-".into()))),
                     Some((seq, why)) => Err(fail_runtime(
                         format!("审计哈希链在事件 {seq} 处断裂：{why}（此前 {} 个事件完好）", v.events),
                         format!("audit chain broken at event {seq}: {why} ({} events before it are intact)", v.events),
@@ -293,6 +293,7 @@ pub fn demo(
     place: &Place,
     bench_cases: usize,
     bench_certificates: usize,
+    bench_events: usize,
 ) -> Result<String, Failure> {
     let c = config(place, None)?;
     runtime()?.block_on(async move {
@@ -335,6 +336,13 @@ pub fn demo(
                 b.certificates,
                 b.sample_certificate.unwrap_or_default()
             ));
+        }
+        if bench_events > 0 {
+            let n = app
+                .seed_bench_events(bench_events)
+                .await
+                .map_err(app_failure)?;
+            out.push_str(&format!("bulk demo audit events: {n}\n"));
         }
         out.push_str("\n启动 / start: zizhi serve (same --data-dir / --database)\n");
         Ok(out)

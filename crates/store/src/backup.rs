@@ -33,14 +33,15 @@ pub struct Snapshot {
 }
 
 const OBJECTS: &str = "SELECT sha256 FROM evidence UNION SELECT pdf_sha256 FROM case_letter UNION SELECT pdf_sha256 FROM certificate_seal";
-/// The application's tables (not the migrator's, not the name index's FTS shadow tables).
+/// The application's tables (not the migrator's, not the name index's FTS shadow tables, not
+/// the case tally its triggers keep — a restore's rows rebuild it).
 const SQLITE_TABLES: &str =
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
      AND name <> '_sqlx_migrations' AND sql NOT LIKE 'CREATE VIRTUAL%'
-     AND name NOT LIKE 'certificate_name_%' ORDER BY name";
+     AND name NOT LIKE 'certificate_name_%' AND name <> 'case_tally' ORDER BY name";
 const PG_TABLES: &str = "SELECT table_name::text FROM information_schema.tables
      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-       AND table_name <> '_sqlx_migrations' ORDER BY table_name";
+       AND table_name <> '_sqlx_migrations' AND table_name <> 'case_tally' ORDER BY table_name";
 const HEAD: &str = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1";
 const VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
 
@@ -81,7 +82,7 @@ fn parents_first(tables: &[String], deps: &[(String, String)]) -> Vec<String> {
 pub async fn snapshot(db: &Db, dir: &Path) -> Result<Snapshot> {
     std::fs::create_dir_all(dir).map_err(io)?;
     match db {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             let file = dir.join("zizhi.db");
             if file.exists() {
                 std::fs::remove_file(&file).map_err(io)?;
@@ -177,7 +178,7 @@ pub async fn describe_sqlite(file: &Path) -> Result<Snapshot> {
 /// Rows per table of a live database (the same tables a snapshot counts).
 pub async fn row_counts(db: &Db) -> Result<BTreeMap<String, i64>> {
     let tables: Vec<String> = match db {
-        Db::Sqlite(p) => sqlx::query_scalar(SQLITE_TABLES).fetch_all(p).await?,
+        Db::Sqlite(p, _) => sqlx::query_scalar(SQLITE_TABLES).fetch_all(p).await?,
         Db::Pg(p) => sqlx::query_scalar(PG_TABLES).fetch_all(p).await?,
     };
     let mut out = BTreeMap::new();

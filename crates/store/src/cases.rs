@@ -1,14 +1,18 @@
 //! Cases: the current stage and facts, submission rounds (never overwritten), transitions and
 //! clock pauses. Dates (China Standard Time calendar days) are stored as `YYYY-MM-DD` text.
 
+use std::sync::LazyLock;
+
 use sqlx::FromRow;
 use zizhi_domain::case::Stage;
 use zizhi_domain::fees::ApplicationKind;
 
-use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
+use crate::read::Arg;
+use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
 
 const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
 pub struct CaseRow {
     pub id: i64,
@@ -42,7 +46,9 @@ pub struct CaseRow {
     pub created_by: i64,
     pub created_us: i64,
 }
+}
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Round {
     pub round: i32,
@@ -51,7 +57,9 @@ pub struct Round {
     pub submitted_by: i64,
     pub submitted_us: i64,
 }
+}
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct TransitionRow {
     pub transition: String,
@@ -61,11 +69,14 @@ pub struct TransitionRow {
     pub note: String,
     pub at_us: i64,
 }
+}
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct PauseRow {
     pub start_on: String,
     pub end_on: Option<String>,
+}
 }
 
 pub struct NewCase<'a> {
@@ -98,10 +109,9 @@ pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<CaseRow> {
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM application_case WHERE id = $1"
-    ));
-    Ok(on_pool!(db, p => sqlx::query_as::<_, CaseRow>(sql).bind(id).fetch_optional(p).await)?)
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {COLUMNS} FROM application_case WHERE id = $1"));
+    db.fetch_optional(&SQL, &[id.into()]).await
 }
 
 /// The case inside a write transaction, locked against concurrent transitions (PostgreSQL row
@@ -114,11 +124,14 @@ pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
     Ok(on_tx!(tx, t => sqlx::query_as::<_, CaseRow>(sql).bind(id).fetch_optional(t).await)?)
 }
 
+crate::row! {
 /// A case in a list, with its organisation's name.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Listed {
+    #[sqlx(flatten)]
     pub case: CaseRow,
     pub org_name: String,
+}
 }
 
 /// Which cases a list shows.
@@ -148,59 +161,57 @@ pub struct Filter<'a> {
 /// One page of cases, newest first, with the total count of the filter. The rows' `profile`
 /// is empty (lists never show the facts).
 ///
-/// The page comes back as one JSON aggregate row (`json_group_array` on SQLite, `json_agg` on
-/// PostgreSQL — the one place the SQL differs besides the outbox claim): SQLite hands every
-/// result row from its worker thread to the async side separately, and for a page of 50 that
-/// hand-over, not the query, was most of the cost.
+/// The count: a filter of only the stage, open and not-a-draft sums the kept tally
+/// (`case_tally`, migration 0030) — a few dozen rows however many cases there are; other
+/// filters count the cases through an index (one organisation's, one lead's, a range of
+/// filing days), or, for part of a name, by reading them.
 pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
     // Only the conditions in use, so that the count is answered from an index (a
     // `$1 IS NULL OR …` filter would scan every row, JSON facts included).
-    let mut conds = Vec::new();
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        n
-    };
-    if f.organization_id.is_some() {
-        conds.push(format!("a.organization_id = ${}", next()));
+    let mut conds: Vec<String> = Vec::new();
+    let mut args: Vec<Arg> = Vec::new();
+    // A condition, its `$?` numbered after the values bound so far.
+    fn push<'a>(conds: &mut Vec<String>, args: &mut Vec<Arg<'a>>, sql: &str, a: Option<Arg<'a>>) {
+        if let Some(a) = a {
+            args.push(a);
+        }
+        conds.push(sql.replace("$?", &format!("${}", args.len())));
     }
-    if f.stage.is_some() {
-        conds.push(format!("a.stage = ${}", next()));
+    macro_rules! cond {
+        ($sql:expr, $a:expr) => {
+            push(&mut conds, &mut args, $sql, $a)
+        };
+    }
+    if let Some(o) = f.organization_id {
+        cond!("a.organization_id = $?", Some(o.into()));
+    }
+    if let Some(s) = f.stage {
+        cond!("a.stage = $?", Some(s.into()));
     }
     if f.open_only {
-        conds.push("a.closed_on IS NULL".to_string());
+        cond!("a.closed_on IS NULL", None);
     }
     if f.no_drafts {
-        conds.push("a.stage <> 'draft'".to_string());
+        cond!("a.stage <> 'draft'", None);
     }
-    if f.id.is_some() {
-        conds.push(format!("a.id = ${}", next()));
+    if let Some(x) = f.id {
+        cond!("a.id = $?", Some(x.into()));
     }
-    if f.lead_id.is_some() {
-        conds.push(format!("a.lead_id = ${}", next()));
+    if let Some(x) = f.lead_id {
+        cond!("a.lead_id = $?", Some(x.into()));
     }
-    if f.filed_from.is_some() {
-        conds.push(format!("a.filed_on >= ${}", next()));
+    if let Some(x) = f.filed_from {
+        cond!("a.filed_on >= $?", Some(x.into()));
     }
-    if f.filed_to.is_some() {
-        conds.push(format!("a.filed_on <= ${}", next()));
+    if let Some(x) = f.filed_to {
+        cond!("a.filed_on <= $?", Some(x.into()));
     }
     // The applicant's facts: only then is the organisation joined for the filter.
     let mut join = "";
-    if f.uscc.is_some() {
+    if let Some(x) = f.uscc {
         join = " JOIN organization ao ON ao.id = a.organization_id";
-        conds.push(format!("ao.uscc = ${}", next()));
+        cond!("ao.uscc = $?", Some(x.into()));
     }
-    if f.name_like.is_some() {
-        join = " JOIN organization ao ON ao.id = a.organization_id";
-        conds.push(format!("ao.name LIKE ${} ESCAPE '\\'", next()));
-    }
-    let n = n;
-    let filter = if conds.is_empty() {
-        join.to_string()
-    } else {
-        format!("{join} WHERE {}", conds.join(" AND "))
-    };
     let like = f.name_like.map(|q| {
         format!(
             "%{}%",
@@ -209,77 +220,80 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
                 .replace('_', "\\_")
         )
     });
-    let listed: Vec<&str> = COLUMNS.split(", ").filter(|c| *c != "profile").collect();
-    let fields: Vec<String> = listed.iter().map(|c| format!("'{c}', c.{c}")).collect();
+    if let Some(x) = &like {
+        join = " JOIN organization ao ON ao.id = a.organization_id";
+        cond!("ao.name LIKE $? ESCAPE '\\'", Some(x.into()));
+    }
+    let filter = if conds.is_empty() {
+        join.to_string()
+    } else {
+        format!("{join} WHERE {}", conds.join(" AND "))
+    };
+    let n = args.len();
     // The page's rows without the facts: selecting `a.*` made SQLite copy each case's facts
     // (about 1 KB of JSON) into the subquery, ten times the cost of the page (issue 14).
+    let listed: Vec<&str> = COLUMNS.split(", ").filter(|c| *c != "profile").collect();
     let inner: Vec<String> = listed.iter().map(|c| format!("a.{c}")).collect();
-    let (agg, obj, cast) = match db {
-        Db::Sqlite(_) => ("json_group_array", "json_object", ""),
-        Db::Pg(_) => ("json_agg", "json_build_object", "::text"),
-    };
-    // Each element is `{"case": {…the row…}, "org_name": …}`, the shape of `Listed`.
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT COALESCE({agg}({obj}('case', {obj}({}), 'org_name', o.name)){cast}, '[]') FROM
+    // In the row's order, the facts left empty.
+    let outer: Vec<String> = COLUMNS
+        .split(", ")
+        .map(|c| match c {
+            "profile" => "CAST('' AS TEXT) AS profile".to_string(),
+            c => format!("c.{c}"),
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {}, o.name AS org_name FROM
            (SELECT {} FROM application_case a{filter} ORDER BY a.id DESC LIMIT ${} OFFSET ${}) c
-           JOIN organization o ON o.id = c.organization_id",
-        fields.join(", "),
+           JOIN organization o ON o.id = c.organization_id ORDER BY c.id DESC",
+        outer.join(", "),
         inner.join(", "),
         n + 1,
         n + 2
-    ));
-    let count = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM application_case a{filter}"));
-    // The filter's values, bound in the order its conditions were numbered (one list for the
-    // page query and the count).
-    macro_rules! bind_filter {
-        ($q:expr) => {{
-            let mut q = $q;
-            if let Some(o) = f.organization_id {
-                q = q.bind(o);
-            }
-            if let Some(s) = f.stage {
-                q = q.bind(s);
-            }
-            if let Some(x) = f.id {
-                q = q.bind(x);
-            }
-            if let Some(x) = f.lead_id {
-                q = q.bind(x);
-            }
-            if let Some(x) = f.filed_from {
-                q = q.bind(x);
-            }
-            if let Some(x) = f.filed_to {
-                q = q.bind(x);
-            }
-            if let Some(x) = f.uscc {
-                q = q.bind(x);
-            }
-            if let Some(x) = &like {
-                q = q.bind(x.as_str());
-            }
-            q
-        }};
-    }
-    let json: String = on_pool!(db, p => {
-        let q = bind_filter!(sqlx::query_scalar::<_, String>(sql));
-        q.bind(limit).bind(offset).fetch_one(p).await
-    })?;
-    let total = on_pool!(db, p => {
-        let q = bind_filter!(sqlx::query_scalar::<_, i64>(count));
-        q.fetch_one(p).await
-    })?;
-    let mut rows: Vec<Listed> = serde_json::from_str(&json)
-        .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(Box::new(e))))?;
-    rows.sort_by_key(|r| std::cmp::Reverse(r.case.id));
-    Ok((rows, total))
+    );
+    let filter_args = args.clone();
+    args.push(limit.into());
+    args.push(offset.into());
+    let rows: Vec<Listed> = db.fetch_all(&sql, &args).await?;
+    let tallied = f.organization_id.is_none()
+        && f.id.is_none()
+        && f.lead_id.is_none()
+        && f.filed_from.is_none()
+        && f.filed_to.is_none()
+        && f.uscc.is_none()
+        && f.name_like.is_none();
+    let total = if tallied {
+        let mut conds = Vec::new();
+        if f.stage.is_some() {
+            conds.push("stage = $1");
+        }
+        if f.open_only {
+            conds.push("is_open");
+        }
+        if f.no_drafts {
+            conds.push("stage <> 'draft'");
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        let sql = format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{filter}");
+        db.fetch_scalar::<i64>(&sql, &filter_args).await?
+    } else {
+        let sql = format!("SELECT COUNT(*) FROM application_case a{filter}");
+        db.fetch_scalar::<i64>(&sql, &filter_args).await?
+    };
+    Ok((rows, total.unwrap_or(0)))
 }
 
+crate::row! {
 #[derive(FromRow)]
 struct PauseOfCase {
     case_id: i64,
     start_on: String,
     end_on: Option<String>,
+}
 }
 
 fn by_case(rows: Vec<PauseOfCase>) -> Vec<(i64, PauseRow)> {
@@ -312,18 +326,12 @@ pub async fn pauses_of(db: &Db, ids: &[i64]) -> Result<Vec<(i64, PauseRow)>> {
         return Ok(Vec::new());
     }
     let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT case_id, start_on, end_on FROM case_pause WHERE case_id IN ({}) ORDER BY case_id, id",
         marks.join(", ")
-    ));
-    let rows = on_pool!(db, p => {
-        let mut q = sqlx::query_as::<_, PauseOfCase>(sql);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(p).await
-    })?;
-    Ok(by_case(rows))
+    );
+    let args: Vec<crate::read::Arg> = ids.iter().map(|id| (*id).into()).collect();
+    Ok(by_case(db.fetch_all(&sql, &args).await?))
 }
 
 /// Cases in a stage whose supplement deadline is before `day` (for the lapse job).
@@ -386,11 +394,11 @@ pub async fn add_round(
 }
 
 pub async fn rounds(db: &Db, case_id: i64) -> Result<Vec<Round>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Round>(
-        "SELECT round, profile, assessment, submitted_by, submitted_us FROM case_round WHERE case_id = $1 ORDER BY round")
-        .bind(case_id)
-        .fetch_all(p)
-        .await)?)
+    db.fetch_all(
+        "SELECT round, profile, assessment, submitted_by, submitted_us FROM case_round WHERE case_id = $1 ORDER BY round",
+        &[case_id.into()],
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -436,11 +444,11 @@ pub async fn add_transition(
 }
 
 pub async fn transitions(db: &Db, case_id: i64) -> Result<Vec<TransitionRow>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, TransitionRow>(
-        "SELECT transition, from_stage, to_stage, actor_id, note, at_us FROM case_transition WHERE case_id = $1 ORDER BY id")
-        .bind(case_id)
-        .fetch_all(p)
-        .await)?)
+    db.fetch_all(
+        "SELECT transition, from_stage, to_stage, actor_id, note, at_us FROM case_transition WHERE case_id = $1 ORDER BY id",
+        &[case_id.into()],
+    )
+    .await
 }
 
 pub async fn open_pause(tx: &mut Tx, case_id: i64, start_on: &str) -> Result<()> {
@@ -464,12 +472,11 @@ pub async fn close_pause(tx: &mut Tx, case_id: i64, end_on: &str) -> Result<()> 
 }
 
 pub async fn pauses(db: &Db, case_id: i64) -> Result<Vec<PauseRow>> {
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, PauseRow>("SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id")
-        .bind(case_id)
-        .fetch_all(p)
-        .await)?,
+    db.fetch_all(
+        "SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id",
+        &[case_id.into()],
     )
+    .await
 }
 
 /// For the cases of batches from `first_batch` on: (case id, applicant's name, certificate

@@ -1,5 +1,7 @@
 //! Certificate batches, certificates and serial counters.
 
+use std::sync::LazyLock;
+
 use sqlx::FromRow;
 use zizhi_domain::certificate::BatchStatus;
 
@@ -15,6 +17,7 @@ pub struct Batch {
     pub created_us: i64,
 }
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Certificate {
     pub id: i64,
@@ -30,6 +33,7 @@ pub struct Certificate {
     pub status: String,
     /// Changes of status after issue (suspended, lifted, revoked; see `sanctions`).
     pub status_changes: i32,
+}
 }
 
 const CERT: &str = "id, number, case_id, organization_id, holder, uscc, category, level, issued_on, valid_until, status, status_changes";
@@ -236,25 +240,32 @@ pub(crate) async fn index_all_names(tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 
-/// A certificate with its holder organisation's current name, in one query (the public
-/// verification page).
+/// A certificate with its holder organisation's current name and whether its signed document
+/// is kept, in one query (the public verification page: one round trip on PostgreSQL).
 pub async fn by_number_with_organization(
     db: &Db,
     number: &str,
-) -> Result<Option<(Certificate, String)>> {
+) -> Result<Option<(Certificate, String, bool)>> {
+    crate::row! {
     #[derive(FromRow)]
     struct WithOrg {
         #[sqlx(flatten)]
         cert: Certificate,
         org_name: String,
+        sealed: bool,
     }
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {CERT_C}, o.name AS org_name FROM certificate c JOIN organization o ON o.id = c.organization_id WHERE c.number = $1"
-    ));
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, WithOrg>(sql).bind(number).fetch_optional(p).await)?
-            .map(|w| (w.cert, w.org_name)),
-    )
+    }
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {CERT_C}, o.name AS org_name,
+                    EXISTS (SELECT 1 FROM certificate_seal s WHERE s.certificate_id = c.id) AS sealed
+             FROM certificate c JOIN organization o ON o.id = c.organization_id WHERE c.number = $1"
+        )
+    });
+    Ok(db
+        .fetch_optional::<WithOrg>(&SQL, &[number.into()])
+        .await?
+        .map(|w| (w.cert, w.org_name, w.sealed)))
 }
 
 /// Sets a certificate's status (`valid`, `suspended`, `revoked`).
@@ -270,17 +281,15 @@ pub async fn set_status(tx: &mut Tx, number: &str, status: &str) -> Result<()> {
 
 /// A certificate of the register by its number.
 pub async fn by_number(db: &Db, number: &str) -> Result<Option<Certificate>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {CERT} FROM certificate WHERE number = $1"));
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql).bind(number).fetch_optional(p).await)?,
-    )
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {CERT} FROM certificate WHERE number = $1"));
+    db.fetch_optional(&SQL, &[number.into()]).await
 }
 
 pub async fn for_case(db: &Db, case_id: i64) -> Result<Option<Certificate>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {CERT} FROM certificate WHERE case_id = $1"));
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql).bind(case_id).fetch_optional(p).await)?,
-    )
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {CERT} FROM certificate WHERE case_id = $1"));
+    db.fetch_optional(&SQL, &[case_id.into()]).await
 }
 
 /// The latest batches, newest first.
@@ -292,6 +301,7 @@ pub async fn batches(db: &Db, limit: i64) -> Result<Vec<Batch>> {
         .await)?)
 }
 
+crate::row! {
 /// A certificate's signed document.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Seal {
@@ -302,6 +312,7 @@ pub struct Seal {
     pub signature: String,
     pub key_id: String,
     pub sealed_us: i64,
+}
 }
 
 /// Keeps a certificate's signed document (once: a repeat is a no-op).
@@ -323,12 +334,12 @@ pub async fn insert_seal(tx: &mut Tx, s: &Seal) -> Result<()> {
 }
 
 pub async fn seal_of(db: &Db, certificate_id: i64) -> Result<Option<Seal>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Seal>(
+    db.fetch_optional(
         "SELECT certificate_id, pdf_sha256, pdf_sm3, record, signature, key_id, sealed_us
-         FROM certificate_seal WHERE certificate_id = $1")
-        .bind(certificate_id)
-        .fetch_optional(p)
-        .await)?)
+         FROM certificate_seal WHERE certificate_id = $1",
+        &[certificate_id.into()],
+    )
+    .await
 }
 
 /// Registers a signing key's public half (once).
@@ -418,7 +429,7 @@ async fn registry_by_name(
 ) -> Result<Vec<Certificate>> {
     // The same filters and order; only the index and its query differ by backend.
     let (sql, text) = match db {
-        Db::Sqlite(_) => (
+        Db::Sqlite(..) => (
             format!(
                 "SELECT {CERT_C} FROM certificate_name n JOIN certificate c ON c.id = n.rowid
                  WHERE certificate_name MATCH $1 AND ($2 = $2) AND {REGISTRY_FILTERS}
@@ -439,19 +450,20 @@ async fn registry_by_name(
         }
     };
     let year = year_pattern(f.year);
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, Certificate>(sqlx::AssertSqlSafe(sql))
-        .bind(&text)
-        .bind("")
-        .bind(f.level)
-        .bind(f.status)
-        .bind(f.today)
-        .bind(&year)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(p)
-        .await)?,
+    db.fetch_all(
+        &sql,
+        &[
+            text.as_str().into(),
+            "".into(),
+            f.level.into(),
+            f.status.into(),
+            f.today.into(),
+            year.as_str().into(),
+            limit.into(),
+            offset.into(),
+        ],
     )
+    .await
 }
 
 fn year_pattern(year: i32) -> String {
@@ -470,27 +482,30 @@ async fn registry_query(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Certificate>> {
-    let sql = sqlx::AssertSqlSafe(format!(
+    let sql = format!(
         "SELECT {CERT} FROM certificate c
          WHERE {text_match} AND ($2 = $2) AND {REGISTRY_FILTERS}
          ORDER BY c.id DESC LIMIT $7 OFFSET $8"
-    ));
+    );
     let like = format!(
         "%{}%",
         f.q.replace('!', "!!").replace('%', "!%").replace('_', "!_")
     );
     let year = year_pattern(f.year);
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Certificate>(sql)
-        .bind(f.q)
-        .bind(&like)
-        .bind(f.level)
-        .bind(f.status)
-        .bind(f.today)
-        .bind(&year)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(p)
-        .await)?)
+    db.fetch_all(
+        &sql,
+        &[
+            f.q.into(),
+            like.as_str().into(),
+            f.level.into(),
+            f.status.into(),
+            f.today.into(),
+            year.as_str().into(),
+            limit.into(),
+            offset.into(),
+        ],
+    )
+    .await
 }
 
 /// An organisation's certificates, newest first.

@@ -6,6 +6,7 @@ use zizhi_domain::review::Verdict;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Member {
     pub user_id: i64,
@@ -14,7 +15,9 @@ pub struct Member {
     /// The panel's chair (组长), an expert.
     pub chair: bool,
 }
+}
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Judgement {
     pub requirement_id: String,
@@ -26,7 +29,9 @@ pub struct Judgement {
     pub assessor_id: i64,
     pub at_us: i64,
 }
+}
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Vote {
     pub expert_id: i64,
@@ -35,6 +40,7 @@ pub struct Vote {
     pub opinion: String,
     pub round: i32,
     pub at_us: i64,
+}
 }
 
 pub async fn add_member(
@@ -57,12 +63,11 @@ pub async fn add_member(
 }
 
 pub async fn members(db: &Db, case_id: i64) -> Result<Vec<Member>> {
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, Member>("SELECT user_id, duty, chair FROM case_member WHERE case_id = $1 AND NOT released ORDER BY id")
-        .bind(case_id)
-        .fetch_all(p)
-        .await)?,
+    db.fetch_all(
+        "SELECT user_id, duty, chair FROM case_member WHERE case_id = $1 AND NOT released ORDER BY id",
+        &[case_id.into()],
     )
+    .await
 }
 
 /// Stands the case's expert panel down (an appeal reopened the case for a fresh panel): its
@@ -135,11 +140,11 @@ pub async fn upsert_judgement(
 }
 
 pub async fn judgements(db: &Db, case_id: i64) -> Result<Vec<Judgement>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Judgement>(
-        "SELECT requirement_id, verdict, rationale, evidence_ids, assessor_id, at_us FROM judgement WHERE case_id = $1 ORDER BY requirement_id")
-        .bind(case_id)
-        .fetch_all(p)
-        .await)?)
+    db.fetch_all(
+        "SELECT requirement_id, verdict, rationale, evidence_ids, assessor_id, at_us FROM judgement WHERE case_id = $1 ORDER BY requirement_id",
+        &[case_id.into()],
+    )
+    .await
 }
 
 pub async fn add_vote(
@@ -166,12 +171,11 @@ pub async fn add_vote(
 }
 
 pub async fn votes(db: &Db, case_id: i64, round: i32) -> Result<Vec<Vote>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Vote>(
-        "SELECT expert_id, vote, opinion, round, at_us FROM panel_vote WHERE case_id = $1 AND round = $2 ORDER BY id")
-        .bind(case_id)
-        .bind(round)
-        .fetch_all(p)
-        .await)?)
+    db.fetch_all(
+        "SELECT expert_id, vote, opinion, round, at_us FROM panel_vote WHERE case_id = $1 AND round = $2 ORDER BY id",
+        &[case_id.into(), round.into()],
+    )
+    .await
 }
 
 /// Evidence ids of an organisation (to check that judgements cite its own evidence).

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod letters;
 pub mod organizations;
 pub mod outbox;
+pub mod read;
 pub mod receipts;
 pub mod review;
 pub mod sanctions;
@@ -36,7 +37,7 @@ use sqlx::{PgPool, SqlitePool};
 macro_rules! on_pool {
     ($db:expr, $p:ident => $body:expr) => {
         match $db {
-            $crate::Db::Sqlite($p) => $body,
+            $crate::Db::Sqlite($p, _) => $body,
             $crate::Db::Pg($p) => $body,
         }
     };
@@ -60,9 +61,11 @@ macro_rules! on_tx {
 }
 
 /// The database: SQLite (embedded default) or PostgreSQL (scale-out), chosen at run time.
+/// On SQLite, short reads go through the [`read::Reader`] beside the pool (no worker-thread
+/// hop); writes and transactions through the pool.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, read::Reader),
     Pg(PgPool),
 }
 
@@ -83,6 +86,9 @@ pub enum StoreError {
     /// A unique constraint: the thing already exists.
     #[error("already exists: {0}")]
     Conflict(String),
+    /// A read on SQLite's direct path failed.
+    #[error("database: {0}")]
+    Read(String),
     #[error("unsupported database URL \"{0}\" (expected sqlite:… or postgres://…)")]
     BadUrl(String),
 }
@@ -131,12 +137,13 @@ impl Db {
                 .row_buffer_size(512);
             // No ping before each acquire: a local SQLite connection cannot have hung up, and
             // the ping is one more round trip to the connection's worker thread per query.
+            let reader = read::Reader::new(opts.get_filename().to_path_buf());
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .test_before_acquire(false)
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, reader))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Db::connect_pg(PgConnectOptions::from_str(url)?).await
         } else {
@@ -179,7 +186,7 @@ impl Db {
     /// Runs the pending migrations of this backend.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Sqlite(p, _) => SQLITE_MIGRATIONS.run(p).await?,
             Db::Pg(p) => PG_MIGRATIONS.run(p).await?,
         }
         self.run_store_tasks().await
@@ -211,7 +218,7 @@ impl Db {
 
     pub fn backend(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Pg(_) => "postgres",
         }
     }
@@ -221,7 +228,7 @@ impl Db {
     /// upgrade its lock.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, _) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
@@ -234,6 +241,59 @@ impl Db {
 
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)
+    }
+
+    /// The rows of a short read, the same SQL text on both backends: inline on SQLite
+    /// ([`read::Reader`]), through the pool on PostgreSQL.
+    pub async fn fetch_all<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Vec<T>>
+    where
+        T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        match self {
+            Db::Sqlite(_, r) => r.rows(sql, args, T::from_sqlite),
+            Db::Pg(p) => Ok(read::bind_args!(
+                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
+                args
+            )
+            .fetch_all(p)
+            .await?),
+        }
+    }
+
+    /// The first row of a short read, if any (see [`Db::fetch_all`]).
+    pub async fn fetch_optional<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Option<T>>
+    where
+        T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        match self {
+            Db::Sqlite(_, r) => r.first(sql, args, T::from_sqlite),
+            Db::Pg(p) => Ok(read::bind_args!(
+                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
+                args
+            )
+            .fetch_optional(p)
+            .await?),
+        }
+    }
+
+    /// The first column of the first row of a short read (a count, an id).
+    pub async fn fetch_scalar<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Option<T>>
+    where
+        T: rusqlite::types::FromSql
+            + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+            + sqlx::Type<sqlx::Postgres>
+            + Send
+            + Unpin,
+    {
+        match self {
+            Db::Sqlite(_, r) => r.first(sql, args, |row| row.get(0)),
+            Db::Pg(p) => Ok(read::bind_args!(
+                sqlx::query_scalar::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
+                args
+            )
+            .fetch_optional(p)
+            .await?),
+        }
     }
 }
 

@@ -66,7 +66,7 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, until_us: i64) -> Result<V
          RETURNING id, recipient, subject, body, attempts, attachments";
     let lock = match db {
         Db::Pg(_) => "FOR UPDATE SKIP LOCKED",
-        Db::Sqlite(_) => "",
+        Db::Sqlite(..) => "",
     };
     let sql = sqlx::AssertSqlSafe(CLAIM.replace("LOCKING", lock));
     Ok(crate::on_pool!(db, p => sqlx::query_as::<_, Mail>(sql)

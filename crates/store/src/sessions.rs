@@ -2,6 +2,8 @@
 //! serve the same users. Only an SM3 hash of each token is stored: a database
 //! dump does not yield usable cookies.
 
+use std::sync::LazyLock;
+
 use sm3::{Digest, Sm3};
 use sqlx::FromRow;
 
@@ -34,6 +36,7 @@ pub async fn insert(
     Ok(())
 }
 
+crate::row! {
 /// A live session or API token together with its user: one query per authenticated request.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct TokenUser {
@@ -44,6 +47,7 @@ pub struct TokenUser {
     pub expires_us: i64,
     /// When an API token was last used (none for sessions).
     pub last_used_us: Option<i64>,
+}
 }
 
 fn user_columns() -> String {
@@ -62,17 +66,23 @@ pub async fn session_user(
     token: &str,
     created_after_us: i64,
 ) -> Result<Option<TokenUser>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {}, s.csrf_token, s.expires_us, CAST(NULL AS BIGINT) AS last_used_us FROM session s JOIN app_user u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
-        user_columns()
-    ));
-    Ok(on_pool!(db, p => sqlx::query_as::<_, TokenUser>(sql)
-        .bind(token_hash(token))
-        .bind(now_us())
-        .bind(created_after_us)
-        .fetch_optional(p)
-        .await)?)
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {}, s.csrf_token, s.expires_us, CAST(NULL AS BIGINT) AS last_used_us FROM session s JOIN app_user u ON u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
+            user_columns()
+        )
+    });
+    let hash = token_hash(token);
+    db.fetch_optional(
+        &SQL,
+        &[
+            hash.as_str().into(),
+            now_us().into(),
+            created_after_us.into(),
+        ],
+    )
+    .await
 }
 
 /// Slides the idle expiry forward.
@@ -152,16 +162,16 @@ pub async fn insert_api_token(
 
 /// The live API token's user.
 pub async fn api_token_user(db: &Db, token: &str) -> Result<Option<TokenUser>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us, a.last_used_us FROM api_token a JOIN app_user u ON u.id = a.user_id
-         WHERE a.token_hash = $1 AND a.expires_us > $2",
-        user_columns()
-    ));
-    Ok(on_pool!(db, p => sqlx::query_as::<_, TokenUser>(sql)
-        .bind(token_hash(token))
-        .bind(now_us())
-        .fetch_optional(p)
-        .await)?)
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us, a.last_used_us FROM api_token a JOIN app_user u ON u.id = a.user_id
+             WHERE a.token_hash = $1 AND a.expires_us > $2",
+            user_columns()
+        )
+    });
+    let hash = token_hash(token);
+    db.fetch_optional(&SQL, &[hash.as_str().into(), now_us().into()])
+        .await
 }
 
 /// An API token as its owner sees it (never the secret).

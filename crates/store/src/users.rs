@@ -1,11 +1,14 @@
 //! User accounts. Passwords are stored as argon2id PHC strings (hashed in `zizhi-app`).
 
+use std::sync::LazyLock;
+
 use sqlx::FromRow;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
 pub(crate) const COLUMNS: &str = "id, username, display_name, email, role, organization_id, password_hash, totp_secret, must_change_password, failed_logins, locked_until_us, disabled, created_us, sign_in, email_confirmed";
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct User {
     pub id: i64,
@@ -26,6 +29,7 @@ pub struct User {
     /// The e-mail address was confirmed through a link (self-registered applicants; accounts
     /// the centre opens count as confirmed).
     pub email_confirmed: bool,
+}
 }
 
 #[derive(Debug, Clone)]
@@ -73,8 +77,9 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>> {
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM app_user WHERE id = $1"));
-    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(sql).bind(id).fetch_optional(p).await)?)
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {COLUMNS} FROM app_user WHERE id = $1"));
+    db.fetch_optional(&SQL, &[id.into()]).await
 }
 
 pub async fn list(db: &Db) -> Result<Vec<User>> {

@@ -23,9 +23,20 @@ use zizhi_store::files::FileStore;
 
 pub use config::Config;
 
-/// What every handler shares.
+/// What every handler shares: one allocation, so that handing it to a handler is one
+/// reference count (axum clones the state for every request; issue 14).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state's contents.
+pub struct Shared {
     pub app: App,
     pub config: Arc<Config>,
     pub limiter: Arc<ctx::LoginLimiter>,
@@ -56,12 +67,12 @@ impl AppState {
         );
         let oidc = config.oidc().ok().flatten().map(Arc::new);
         let app = App::new(db, files, config.app_config()).with_documents(documents);
-        AppState {
+        AppState(Arc::new(Shared {
             app,
             config: Arc::new(config),
             limiter: Arc::new(ctx::LoginLimiter::default()),
             oidc,
-        }
+        }))
     }
 }
 

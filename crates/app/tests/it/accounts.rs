@@ -728,7 +728,7 @@ async fn a_reset_link_works_once_within_thirty_minutes() {
         // Only the hash is stored, and the link lasts 30 minutes.
         let db = app.store_for_tests();
         let (stored, created, expires): (String, i64, i64) = match db {
-            zizhi_store::Db::Sqlite(p) => {
+            zizhi_store::Db::Sqlite(p, _) => {
                 sqlx::query_as("SELECT token_sm3, created_us, expires_us FROM password_reset")
                     .fetch_one(p)
                     .await
@@ -777,7 +777,7 @@ async fn a_reset_link_works_once_within_thirty_minutes() {
         let third = reset_token(&app, "lin@example.test").await.unwrap();
         let past = zizhi_store::now_us() - 1;
         match db {
-            zizhi_store::Db::Sqlite(p) => {
+            zizhi_store::Db::Sqlite(p, _) => {
                 sqlx::query("UPDATE password_reset SET expires_us = $1 WHERE used_us IS NULL")
                     .bind(past)
                     .execute(p)
@@ -800,7 +800,7 @@ async fn a_reset_link_works_once_within_thirty_minutes() {
         );
         // A disabled account gets no link.
         match db {
-            zizhi_store::Db::Sqlite(p) => {
+            zizhi_store::Db::Sqlite(p, _) => {
                 sqlx::query("UPDATE app_user SET disabled = TRUE WHERE username = 'lin'")
                     .execute(p)
                     .await

@@ -84,7 +84,7 @@ async fn mails_to(app: &App, to: &str) -> Vec<zizhi_store::outbox::Sent> {
 
 async fn exec(db: &Db, sql: &str, v: i64) {
     match db {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
                 .bind(v)
                 .execute(p)
@@ -195,7 +195,7 @@ async fn a_registered_organisation_confirms_its_address_and_applies_once_approve
             .expect("a confirmation mail");
         assert_eq!(first.len(), 64);
         let (created, expires): (i64, i64) = match &db {
-            Db::Sqlite(p) => sqlx::query_as(
+            Db::Sqlite(p, _) => sqlx::query_as(
                 "SELECT created_us, expires_us FROM email_confirmation WHERE used_us IS NULL",
             )
             .fetch_one(p)

@@ -90,7 +90,7 @@ async fn verification_reports_the_first_tampered_event() {
         }
         // A DBA bypasses the trigger and rewrites event 3.
         match &db {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 sqlx::query("DROP TRIGGER audit_event_no_update")
                     .execute(p)
                     .await
@@ -343,7 +343,7 @@ async fn the_register_finds_any_part_of_a_holders_name() {
         // Certificates that predate the index: emptied here, then indexed by the store task
         // at the next start-up (migrate).
         let forget = match &db {
-            Db::Sqlite(_) => "DELETE FROM certificate_name",
+            Db::Sqlite(..) => "DELETE FROM certificate_name",
             Db::Pg(_) => "UPDATE certificate SET name_grams = NULL",
         };
         for sql in [
@@ -357,5 +357,186 @@ async fn the_register_finds_any_part_of_a_holders_name() {
         assert_eq!(find("北京").await, ["N-3", "N-1", "N-0"], "{b}");
         db.migrate().await.unwrap();
         assert_eq!(find("北京").await, ["N-3", "N-1", "N-0"], "{b}: once");
+    }
+}
+
+/// Issue 14: the case list's total over stage / open / not-a-draft comes from the tally its
+/// triggers keep (migration 0030); it must equal a count of the cases after inserts, stage
+/// changes, closing, reopening, a rolled-back change and a deletion — on both backends.
+#[tokio::test]
+async fn the_case_tally_counts_as_the_cases_do() {
+    use zizhi_store::cases::{self, Filter, NewCase};
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        let nu = users::NewUser {
+            username: "registrar",
+            display_name: "登记员",
+            email: "r@example.test",
+            role: "registrar",
+            organization_id: None,
+            password_hash: "x",
+            must_change_password: false,
+            sign_in: "password",
+            email_confirmed: true,
+        };
+        let u = users::insert(&mut tx, &nu).await.unwrap();
+        let mut made = Vec::new();
+        for stage in [
+            "draft",
+            "draft",
+            "submitted",
+            "submitted",
+            "acceptance_review",
+        ] {
+            let c = cases::insert(
+                &mut tx,
+                &NewCase {
+                    organization_id: org.id,
+                    category: "disaster_recovery",
+                    level: 2,
+                    kind: "initial",
+                    stage,
+                    profile: "{}",
+                    created_by: u.id,
+                },
+            )
+            .await
+            .unwrap();
+            made.push(c);
+        }
+        tx.commit().await.unwrap();
+        let check = |label: &'static str| {
+            let db = db.clone();
+            async move {
+                let filters = [
+                    Filter::default(),
+                    Filter {
+                        no_drafts: true,
+                        ..Default::default()
+                    },
+                    Filter {
+                        open_only: true,
+                        ..Default::default()
+                    },
+                    Filter {
+                        open_only: true,
+                        no_drafts: true,
+                        ..Default::default()
+                    },
+                    Filter {
+                        stage: Some("submitted"),
+                        ..Default::default()
+                    },
+                    Filter {
+                        stage: Some("withdrawn"),
+                        ..Default::default()
+                    },
+                    Filter {
+                        stage: Some("draft"),
+                        open_only: true,
+                        ..Default::default()
+                    },
+                ];
+                for f in filters {
+                    let (_, tallied) = cases::page(&db, &f, 50, 0).await.unwrap();
+                    // The same filter with the organisation named is counted from the cases.
+                    let counted = Filter {
+                        organization_id: Some(1),
+                        ..f.clone()
+                    };
+                    let (rows, total) = cases::page(&db, &counted, 1000, 0).await.unwrap();
+                    assert_eq!(total, rows.len() as i64, "{label}: {f:?}");
+                    assert_eq!(tallied, total, "{label}: {f:?}");
+                }
+            }
+        };
+        check("inserted").await;
+        // A stage change, closing (withdrawn), reopening a closed case.
+        let mut tx = db.begin().await.unwrap();
+        let mut c = made[2].clone();
+        c.stage = zizhi_domain::case::Stage::AcceptanceReview;
+        cases::update(&mut tx, &c).await.unwrap();
+        let mut w = made[3].clone();
+        w.stage = zizhi_domain::case::Stage::Withdrawn;
+        w.closed_on = Some("2026-12-04".into());
+        cases::update(&mut tx, &w).await.unwrap();
+        tx.commit().await.unwrap();
+        check("changed").await;
+        let mut tx = db.begin().await.unwrap();
+        w.closed_on = None;
+        w.stage = zizhi_domain::case::Stage::Submitted;
+        cases::update(&mut tx, &w).await.unwrap();
+        // Only the closing day changes: the tally follows it.
+        let mut f = made[4].clone();
+        f.closed_on = Some("2026-12-04".into());
+        cases::update(&mut tx, &f).await.unwrap();
+        tx.commit().await.unwrap();
+        check("reopened").await;
+        // A rolled-back change leaves the tally as it was.
+        let mut tx = db.begin().await.unwrap();
+        let mut d = made[0].clone();
+        d.stage = zizhi_domain::case::Stage::Submitted;
+        cases::update(&mut tx, &d).await.unwrap();
+        drop(tx);
+        check("rolled back").await;
+        let (_, all) = cases::page(&db, &Filter::default(), 50, 0).await.unwrap();
+        assert_eq!(all, 5);
+        let (_, open) = cases::page(
+            &db,
+            &Filter {
+                open_only: true,
+                ..Default::default()
+            },
+            50,
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(open, 4);
+    }
+}
+
+/// Issue 14: on SQLite a short read runs on its own read-only connection; it sees a write the
+/// moment it is committed (not before), and `$n` binds by its number wherever it stands.
+#[tokio::test]
+async fn a_short_read_sees_each_commit_and_binds_by_number() {
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        assert_eq!(
+            db.fetch_scalar::<i64>(
+                "SELECT COUNT(*) FROM organization WHERE id = $1",
+                &[org.id.into()]
+            )
+            .await
+            .unwrap(),
+            Some(0),
+            "not committed yet"
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(
+            db.fetch_scalar::<String>(
+                "SELECT name FROM organization WHERE uscc = $2 AND id = $1",
+                &[org.id.into(), "91350100M000100Y43".into()]
+            )
+            .await
+            .unwrap()
+            .as_deref(),
+            Some("示例")
+        );
+        assert_eq!(
+            db.fetch_scalar::<String>(
+                "SELECT name FROM organization WHERE id = $1",
+                &[(-1i64).into()]
+            )
+            .await
+            .unwrap(),
+            None
+        );
     }
 }

@@ -156,12 +156,32 @@ pub async fn api_case_judgements(
     Path(id): Path<i64>,
 ) -> Answer {
     let list = st.app.judgements(&a, id).await.or_fail(&ctx)?;
-    Ok(Json(json!({"judgements": list.iter().map(|j| json!({
-            "requirement_id": j.requirement_id, "verdict": j.verdict.as_str(), "rationale": j.rationale,
-            "evidence_ids": serde_json::from_str::<Value>(&j.evidence_ids).unwrap_or(Value::Null),
-            "assessor_id": j.assessor_id, "at_us": j.at_us,
-        })).collect::<Vec<_>>()}))
-    .into_response())
+    /// One judgement, serialised straight from its row (the evidence ids as stored).
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        requirement_id: &'a str,
+        verdict: &'a str,
+        rationale: &'a str,
+        evidence_ids: Option<&'a serde_json::value::RawValue>,
+        assessor_id: i64,
+        at_us: i64,
+    }
+    #[derive(serde::Serialize)]
+    struct List<'a> {
+        judgements: Vec<Item<'a>>,
+    }
+    let judgements = list
+        .iter()
+        .map(|j| Item {
+            requirement_id: &j.requirement_id,
+            verdict: j.verdict.as_str(),
+            rationale: &j.rationale,
+            evidence_ids: serde_json::from_str(&j.evidence_ids).ok(),
+            assessor_id: j.assessor_id,
+            at_us: j.at_us,
+        })
+        .collect();
+    Ok(Json(List { judgements }).into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,361 @@
+//! Short reads on SQLite without the worker-thread hop (issue 14).
+//!
+//! sqlx runs each SQLite connection on a worker thread of its own and hands every query and
+//! every result across with a channel and a wake-up: on a primary-key lookup that hand-over,
+//! not SQLite, was most of the CPU (3–18 context switches a request). A [`Reader`] keeps a few
+//! read-only rusqlite connections to the same file and runs a short read inline on the
+//! calling thread, its statement prepared once per connection. Writes and transactions stay on
+//! sqlx. In WAL mode a reader sees every committed write (each statement reads the latest
+//! snapshot), so nothing changes for the code that writes and then reads.
+//!
+//! The query is the same text on both backends (`$n` placeholders; SQLite reads `$3` as the
+//! parameter named `$3`, bound here by its number). Rows are mapped by column name, like
+//! sqlx's `FromRow`, by [`FromSqlite`] — derived for a row struct by the [`row!`] macro.
+//!
+//! [`row!`]: crate::row
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+
+use crate::{Result, StoreError};
+
+/// How many idle connections a reader keeps (more are opened under load and closed after).
+const IDLE: usize = 8;
+
+/// A value bound to a query on either backend.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    I64(i64),
+    Str(&'a str),
+    Bool(bool),
+    NullI64,
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::I64(v)
+    }
+}
+impl From<i32> for Arg<'_> {
+    fn from(v: i32) -> Self {
+        Arg::I64(v.into())
+    }
+}
+impl From<bool> for Arg<'_> {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Str(v)
+    }
+}
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Str(v)
+    }
+}
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::NullI64, Arg::I64)
+    }
+}
+
+impl ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            Arg::I64(v) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
+            Arg::Str(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Arg::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(b.into())),
+            Arg::NullI64 => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
+/// Binds `args` to a PostgreSQL query in order (`$1` is the first).
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match *a {
+                $crate::read::Arg::I64(v) => q.bind(v),
+                $crate::read::Arg::Str(s) => q.bind(s),
+                $crate::read::Arg::Bool(b) => q.bind(b),
+                $crate::read::Arg::NullI64 => q.bind(None::<i64>),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_args;
+
+/// A row read from SQLite by column name (what sqlx's `FromRow` is for the other path).
+pub trait FromSqlite: Sized {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Self::from_sqlite_at(row, &mut 0)
+    }
+    /// Reads the fields by name, expecting each at `pos` (where the last one ended).
+    fn from_sqlite_at(row: &rusqlite::Row<'_>, pos: &mut usize) -> rusqlite::Result<Self>;
+}
+
+/// One column of a row, by name. A struct made by [`row!`](crate::row) is a column too: it
+/// reads its own columns from the same row (sqlx's `#[sqlx(flatten)]`).
+pub trait Col: Sized {
+    fn col(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite::Result<Self>;
+}
+
+/// The index of column `name`: `*pos` when that column has the name (a query selects the
+/// columns in the struct's order, so this is the usual case and costs one comparison), else
+/// found by name like sqlx does; `*pos` moves past it. Looking every column up by name was a
+/// tenth of a case page's CPU (issue 14).
+pub fn column(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite::Result<usize> {
+    let st = row.as_ref();
+    let idx = if st.column_name(*pos).is_ok_and(|n| n == name) {
+        *pos
+    } else {
+        st.column_index(name)?
+    };
+    *pos = idx + 1;
+    Ok(idx)
+}
+
+macro_rules! plain_col {
+    ($($t:ty),*) => {$(
+        impl Col for $t {
+            fn col(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite::Result<Self> {
+                row.get(column(row, name, pos)?)
+            }
+        }
+    )*};
+}
+plain_col!(
+    i64,
+    i32,
+    bool,
+    String,
+    Vec<u8>,
+    Option<i64>,
+    Option<i32>,
+    Option<bool>,
+    Option<String>,
+    Option<Vec<u8>>
+);
+
+/// Domain values stored as their text name (sqlx's `#[sqlx(try_from = "String")]`).
+macro_rules! named_col {
+    ($($t:ty),*) => {$(
+        impl Col for $t {
+            fn col(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite::Result<Self> {
+                let idx = column(row, name, pos)?;
+                let s: String = row.get(idx)?;
+                <$t>::try_from(s).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        idx,
+                        rusqlite::types::Type::Text,
+                        e.to_string().into(),
+                    )
+                })
+            }
+        }
+    )*};
+}
+named_col!(
+    zizhi_domain::case::Stage,
+    zizhi_domain::fees::ApplicationKind,
+    zizhi_domain::review::Verdict,
+    zizhi_domain::panel::Vote
+);
+
+/// Declares a row struct (the attributes and fields as written) and reads it from SQLite by
+/// its field names: `FromSqlite` and `Col` for the struct.
+#[macro_export]
+macro_rules! row {
+    (
+        $(#[$m:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$fm:meta])* $fvis:vis $f:ident : $t:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$m])*
+        $vis struct $name {
+            $( $(#[$fm])* $fvis $f : $t ),*
+        }
+        impl $crate::read::FromSqlite for $name {
+            fn from_sqlite_at(row: &rusqlite::Row<'_>, pos: &mut usize) -> rusqlite::Result<Self> {
+                Ok($name {
+                    $( $f: <$t as $crate::read::Col>::col(row, stringify!($f), pos)? ),*
+                })
+            }
+        }
+        impl $crate::read::Col for $name {
+            fn col(row: &rusqlite::Row<'_>, _name: &str, pos: &mut usize) -> rusqlite::Result<Self> {
+                <$name as $crate::read::FromSqlite>::from_sqlite_at(row, pos)
+            }
+        }
+    };
+}
+
+/// Read-only connections to one SQLite file, used inline by the calling thread.
+#[derive(Clone)]
+pub struct Reader(Arc<Inner>);
+
+struct Inner {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Reader").field(&self.0.path).finish()
+    }
+}
+
+impl Reader {
+    pub fn new(path: PathBuf) -> Reader {
+        Reader(Arc::new(Inner {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }))
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let c = Connection::open_with_flags(
+            &self.0.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        c.busy_timeout(Duration::from_secs(10))?;
+        c.set_prepared_statement_cache_capacity(128);
+        Ok(c)
+    }
+
+    /// Runs `f` on an idle connection (opened when none is idle) and gives it back.
+    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let taken = self.0.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
+        let c = match taken {
+            Some(c) => c,
+            None => self.open().map_err(read_err)?,
+        };
+        let out = f(&c).map_err(read_err);
+        if let Ok(mut v) = self.0.idle.lock()
+            && v.len() < IDLE
+        {
+            v.push(c);
+        }
+        out
+    }
+
+    /// The rows of `sql` with `args`, each mapped by `map`.
+    pub fn rows<T>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(sql)?;
+            bind(&mut st, args)?;
+            let mut rows = st.raw_query();
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(map(r)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The first row of `sql`, if any.
+    pub fn first<T>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(sql)?;
+            bind(&mut st, args)?;
+            let mut rows = st.raw_query();
+            match rows.next()? {
+                Some(r) => map(r).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+}
+
+/// Binds `$n` (by its number) or `?n` to `args[n - 1]`.
+fn bind(st: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> rusqlite::Result<()> {
+    for i in 1..=st.parameter_count() {
+        let n = match st.parameter_name(i) {
+            Some(name) => name[1..].parse::<usize>().unwrap_or(i),
+            None => i,
+        };
+        let a = args
+            .get(n - 1)
+            .ok_or(rusqlite::Error::InvalidParameterCount(
+                st.parameter_count(),
+                args.len(),
+            ))?;
+        st.raw_bind_parameter(i, a)?;
+    }
+    Ok(())
+}
+
+fn read_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Read(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::row! {
+        #[derive(Debug, PartialEq, sqlx::FromRow)]
+        struct Inner {
+            b: String,
+            c: Option<i64>,
+        }
+    }
+    crate::row! {
+        #[derive(Debug, PartialEq, sqlx::FromRow)]
+        struct Outer {
+            a: i64,
+            #[sqlx(flatten)]
+            inner: Inner,
+            d: bool,
+        }
+    }
+
+    fn read(sql: &str, args: &[Arg<'_>]) -> rusqlite::Result<Outer> {
+        let c = Connection::open_in_memory()?;
+        let mut st = c.prepare(sql)?;
+        bind(&mut st, args)?;
+        let mut rows = st.raw_query();
+        let r = rows.next()?.expect("a row");
+        Outer::from_sqlite(r)
+    }
+
+    /// Columns are found by name whatever order the query selects them in (the position is
+    /// only the first guess), flattened structs included; `$n` binds by its number.
+    #[test]
+    fn rows_are_read_by_name_in_any_order() {
+        let want = Outer {
+            a: 7,
+            inner: Inner {
+                b: "乙".into(),
+                c: None,
+            },
+            d: true,
+        };
+        let in_order = "SELECT $1 AS a, $2 AS b, NULL AS c, 1 AS d";
+        assert_eq!(read(in_order, &[7i64.into(), "乙".into()]).unwrap(), want);
+        let shuffled = "SELECT 1 AS d, NULL AS c, $2 AS a, $1 AS b, 'extra' AS e";
+        assert_eq!(read(shuffled, &["乙".into(), 7i64.into()]).unwrap(), want);
+        let missing = read("SELECT 7 AS a, 'x' AS b, 1 AS d", &[]).unwrap_err();
+        assert!(missing.to_string().contains('c'), "{missing}");
+    }
+}
