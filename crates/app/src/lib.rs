@@ -117,6 +117,8 @@ pub struct App {
     pub clock: clock::Clock,
     /// Fonts, the centre's name, the public address and the signing key of certificates.
     pub documents: Arc<documents::certificate::DocumentSettings>,
+    /// The dashboard last computed, with the case version and the day it was computed for.
+    dashboard: cases::lists::DashboardCache,
 }
 
 /// Why an action did not happen. Every variant carries what the user needs to fix it.
@@ -183,6 +185,7 @@ impl App {
             config: Arc::new(config),
             clock: clock::Clock::system(),
             documents: Arc::new(documents::certificate::DocumentSettings::default()),
+            dashboard: Default::default(),
         }
     }
 

@@ -26,13 +26,14 @@ pub fn generated_password() -> String {
         .collect()
 }
 
-/// The argon2id working memory, owned by the hasher thread and reused by every hash.
+/// The argon2id working memory, owned by the hasher thread, reused while jobs keep coming and
+/// given back when the thread goes idle.
 type Work = Vec<Block>;
 type Job = Box<dyn FnOnce(&mut Work) + Send>;
 
 /// The password-hashing pool: a few threads, each owning its argon2id working memory, fed
-/// from a bounded queue. argon2id needs 19 MiB per hash; allocating it per call left a fresh
-/// 19 MiB resident after every verification, so each thread reuses one buffer. Hashing never
+/// from a bounded queue. argon2id needs 19 MiB per hash: a busy thread reuses one buffer, an
+/// idle one frees it (allocated as its own mapping, see `argon2_into`). Hashing never
 /// blocks the async runtime, and when the queue is full the caller is refused at once
 /// ([`AppError::Busy`], HTTP 429) instead of waiting behind a flood of sign-ins.
 struct Pool {
@@ -65,11 +66,28 @@ fn start_pool(threads: usize, queue: usize) -> Pool {
             .spawn(move || {
                 let mut work: Work = Vec::new();
                 loop {
-                    // The lock is held only while taking a job, not while hashing.
-                    let job = match rx.lock() {
-                        Ok(r) => r.recv(),
-                        Err(_) => return,
+                    // The lock is held only while taking a job, not while hashing. A thread
+                    // with nothing to do gives its working memory back: when no job is
+                    // waiting, or when another thread is waiting for one (holding the lock).
+                    let r = match rx.try_lock() {
+                        Ok(r) => r,
+                        Err(std::sync::TryLockError::WouldBlock) => {
+                            work = Vec::new();
+                            match rx.lock() {
+                                Ok(r) => r,
+                                Err(_) => return,
+                            }
+                        }
+                        Err(std::sync::TryLockError::Poisoned(_)) => return,
                     };
+                    let job = match r.try_recv() {
+                        Ok(job) => Ok(job),
+                        Err(_) => {
+                            work = Vec::new();
+                            r.recv()
+                        }
+                    };
+                    drop(r);
                     match job {
                         Ok(job) => job(&mut work),
                         Err(_) => return,
@@ -114,6 +132,13 @@ fn argon2_into(
 ) -> std::result::Result<(), argon2::Error> {
     let need = params.block_count();
     if work.len() < need {
+        // Reserved beyond glibc's largest mmap threshold (32 MiB), so the memory is always
+        // its own mapping: only the blocks used become resident, and dropping it when the
+        // thread goes idle returns it to the system. (Memory allocated at the exact size came
+        // from the heap after the first free and stayed resident: 19 MiB per hashing thread,
+        // most of the server's memory when idle — issue 14.)
+        const MAPPED: usize = (33 << 20) / std::mem::size_of::<Block>();
+        work.reserve_exact(need.max(MAPPED) - work.len());
         work.resize(need, Block::default());
     }
     Argon2::new(algorithm, version, params).hash_password_into_with_memory(

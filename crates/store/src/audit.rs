@@ -343,37 +343,53 @@ impl Checker {
 
     /// The break, if this event breaks the chain.
     fn check(&mut self, e: &StoredRef<'_>) -> Option<(i64, String)> {
-        if e.seq != self.expected_seq {
+        let mut canonical = Vec::with_capacity(256);
+        write_canonical(&mut canonical, e.seq, e.at_us, &e.event);
+        self.check_canonical(e.seq, e.prev_hash.as_bytes(), e.hash.as_bytes(), &canonical)
+    }
+
+    /// The same check on an event already written out as its canonical bytes.
+    fn check_canonical(
+        &mut self,
+        seq: i64,
+        prev_hash: &[u8],
+        hash: &[u8],
+        canonical: &[u8],
+    ) -> Option<(i64, String)> {
+        if seq != self.expected_seq {
             return Some((
-                e.seq,
-                format!("expected event {}, found {}", self.expected_seq, e.seq),
+                seq,
+                format!("expected event {}, found {}", self.expected_seq, seq),
             ));
         }
-        if e.prev_hash.as_bytes() != self.prev {
+        if prev_hash != self.prev {
             return Some((
-                e.seq,
+                seq,
                 format!(
                     "prev_hash {} does not match the previous event's hash {}",
-                    e.prev_hash,
+                    String::from_utf8_lossy(prev_hash),
                     self.prev()
                 ),
             ));
         }
-        let (digest, bytes) = chain_digest(&self.prev, e.seq, e.at_us, &e.event);
+        let mut h = Sm3::new();
+        h.update(self.prev);
+        h.update(b"\n");
+        h.update(canonical);
         let mut hex = [0u8; 64];
-        hex::encode_to_slice(digest, &mut hex).expect("64 hex digits");
-        if e.hash.as_bytes() != hex {
+        hex::encode_to_slice(h.finalize(), &mut hex).expect("64 hex digits");
+        if hash != hex {
             return Some((
-                e.seq,
+                seq,
                 format!(
                     "content does not match its hash (recomputed {}, stored {})",
                     std::str::from_utf8(&hex).expect("hex"),
-                    e.hash
+                    String::from_utf8_lossy(hash)
                 ),
             ));
         }
         self.prev = hex;
-        self.bytes += bytes;
+        self.bytes += (self.prev.len() + 1 + canonical.len()) as u64;
         self.expected_seq += 1;
         self.checked += 1;
         None
@@ -389,6 +405,21 @@ impl Checker {
     }
 }
 
+/// Events read on one thread for the other to hash: their canonical bytes, each after its
+/// stored previous hash and hash, in one buffer.
+#[derive(Default)]
+struct Batch {
+    events: Vec<Spans>,
+    bytes: Vec<u8>,
+}
+
+struct Spans {
+    seq: i64,
+    prev_len: usize,
+    hash_len: usize,
+    canonical_len: usize,
+}
+
 const EVENTS: &str =
     "SELECT seq, at_us, actor_id, actor, action, object_type, object_id, summary, prev_hash, hash
      FROM audit_event WHERE seq >= $1 ORDER BY seq";
@@ -401,39 +432,72 @@ pub async fn verify(db: &Db) -> Result<Verification> {
     let mut c = Checker::new();
     match db {
         Db::Sqlite(_, reader) => {
+            // Two threads: one reads the rows and writes each event's canonical bytes into
+            // batches, the other hashes them in order — the hashing, not the reading, sets the
+            // pace.
             let reader = reader.clone();
-            tokio::task::spawn_blocking(move || {
-                let first_break = reader.with(|conn| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+            let hasher = tokio::task::spawn_blocking(move || {
+                for batch in rx {
+                    let mut at = 0;
+                    for ev in &batch.events {
+                        let prev = &batch.bytes[at..at + ev.prev_len];
+                        at += ev.prev_len;
+                        let hash = &batch.bytes[at..at + ev.hash_len];
+                        at += ev.hash_len;
+                        let canonical = &batch.bytes[at..at + ev.canonical_len];
+                        at += ev.canonical_len;
+                        if let Some(b) = c.check_canonical(ev.seq, prev, hash, canonical) {
+                            return c.result(Some(b));
+                        }
+                    }
+                }
+                c.result(None)
+            });
+            let read = tokio::task::spawn_blocking(move || {
+                reader.with(|conn| {
                     let mut st = conn.prepare(EVENTS)?;
                     let mut rows = st.query([1i64])?;
+                    let mut batch = Batch::default();
                     while let Some(r) = rows.next()? {
                         let text = |i: usize| -> rusqlite::Result<&str> {
                             r.get_ref(i)?.as_str().map_err(Into::into)
                         };
-                        let e = StoredRef {
-                            seq: r.get(0)?,
-                            at_us: r.get(1)?,
-                            event: NewEventRef {
-                                actor_id: r.get(2)?,
-                                actor: text(3)?,
-                                action: text(4)?,
-                                object_type: text(5)?,
-                                object_id: text(6)?,
-                                summary: text(7)?,
-                            },
-                            prev_hash: text(8)?,
-                            hash: text(9)?,
+                        let seq: i64 = r.get(0)?;
+                        let event = NewEventRef {
+                            actor_id: r.get(2)?,
+                            actor: text(3)?,
+                            action: text(4)?,
+                            object_type: text(5)?,
+                            object_id: text(6)?,
+                            summary: text(7)?,
                         };
-                        if let Some(b) = c.check(&e) {
-                            return Ok(Some(b));
+                        let (prev, hash) = (text(8)?.as_bytes(), text(9)?.as_bytes());
+                        batch.bytes.extend_from_slice(prev);
+                        batch.bytes.extend_from_slice(hash);
+                        let before = batch.bytes.len();
+                        write_canonical(&mut batch.bytes, seq, r.get(1)?, &event);
+                        batch.events.push(Spans {
+                            seq,
+                            prev_len: prev.len(),
+                            hash_len: hash.len(),
+                            canonical_len: batch.bytes.len() - before,
+                        });
+                        if batch.events.len() == 4096 {
+                            // The hasher stopped at a break: nothing more to read.
+                            if tx.send(std::mem::take(&mut batch)).is_err() {
+                                return Ok(());
+                            }
                         }
                     }
-                    Ok(None)
-                })?;
-                Ok(c.result(first_break))
-            })
-            .await
-            .map_err(|e| StoreError::Read(e.to_string()))?
+                    let _ = tx.send(batch);
+                    Ok(())
+                })
+            });
+            let read = read.await.map_err(|e| StoreError::Read(e.to_string()));
+            let checked = hasher.await.map_err(|e| StoreError::Read(e.to_string()))?;
+            read??;
+            Ok(checked)
         }
         Db::Pg(p) => {
             let paged = format!("{EVENTS} LIMIT 5000");

@@ -310,6 +310,15 @@ fn by_case(rows: Vec<PauseOfCase>) -> Vec<(i64, PauseRow)> {
         .collect()
 }
 
+/// The number that moves whenever a case, its pauses or an applicant's name change (migration
+/// 0031): what the dashboard's kept result is checked against.
+pub async fn version(db: &Db) -> Result<i64> {
+    Ok(db
+        .fetch_scalar::<i64>("SELECT n FROM case_version WHERE id = 1", &[])
+        .await?
+        .unwrap_or(0))
+}
+
 /// The pauses of every open, filed case (for the staff dashboard's clocks), by case id.
 pub async fn open_pauses(db: &Db) -> Result<Vec<(i64, PauseRow)>> {
     let rows = on_pool!(db, p => sqlx::query_as::<_, PauseOfCase>(

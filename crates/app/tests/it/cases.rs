@@ -1077,10 +1077,11 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             .unwrap()
             .actor;
         let dash = app.dashboard(&lead).await.unwrap();
-        assert!(dash.iter().all(|r| !r.stage.is_closed()));
-        assert_eq!(dash.len(), 17 - 5, "five demo cases are closed");
+        assert!(dash.rows.iter().all(|r| !r.stage.is_closed()));
+        assert_eq!(dash.rows.len(), 17 - 5, "five demo cases are closed");
+        assert_eq!(dash.total, 17 - 5);
         assert!(
-            dash.last().unwrap().clock.is_none(),
+            dash.rows.last().unwrap().clock.is_none(),
             "unfiled cases come last"
         );
         assert!(matches!(
@@ -1208,4 +1209,70 @@ async fn p_applicant(app: &App) -> Actor {
         .await
         .unwrap()
         .actor
+}
+
+/// Issue 14: the dashboard is kept between requests and computed again as soon as anything it
+/// shows changes — through this server or another on the same database — or the day turns.
+#[tokio::test]
+async fn the_kept_dashboard_follows_every_change_and_the_day() {
+    use std::sync::Arc;
+    for app in apps().await {
+        let s = app.seed_demo().await.unwrap();
+        let lead = app
+            .login("demo-lead", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let first = app.dashboard(&lead).await.unwrap();
+        let again = app.dashboard(&lead).await.unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "nothing changed: kept");
+        // Another server (a second App on the same database) changes a case: the submitted
+        // case is withdrawn.
+        let other = App::new(
+            app.store_for_tests().clone(),
+            app.files.clone(),
+            (*app.config).clone(),
+        );
+        let (submitted, _) = *s
+            .cases
+            .iter()
+            .find(|(_, st)| *st == Stage::Submitted)
+            .unwrap();
+        let db = other.store_for_tests();
+        let mut c = zizhi_store::cases::get(db, submitted)
+            .await
+            .unwrap()
+            .unwrap();
+        c.stage = Stage::Withdrawn;
+        c.closed_on = Some(app.clock.today().to_string());
+        let mut tx = db.begin().await.unwrap();
+        zizhi_store::cases::update(&mut tx, &c).await.unwrap();
+        tx.commit().await.unwrap();
+        let after = app.dashboard(&lead).await.unwrap();
+        assert_eq!(
+            after.total,
+            first.total - 1,
+            "the other server's change is seen"
+        );
+        assert!(after.rows.iter().all(|r| r.case.id != submitted));
+        assert_eq!(
+            after
+                .by_stage
+                .iter()
+                .find(|(st, _)| *st == Stage::Submitted),
+            None
+        );
+        // A hundred days on, every running three-month clock is overdue: computed again.
+        app.clock
+            .set_today(app.clock.today() + chrono::Duration::days(100));
+        let later = app.dashboard(&lead).await.unwrap();
+        assert!(!Arc::ptr_eq(&after, &later));
+        assert!(
+            later.overdue > after.overdue,
+            "{} > {}",
+            later.overdue,
+            after.overdue
+        );
+        assert_eq!(later.total, after.total);
+    }
 }

@@ -16,10 +16,8 @@ use axum::http::Method;
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use zizhi_app::AppError;
 use zizhi_app::cases::{DashboardRow, case_number};
-use zizhi_domain::case::Stage;
 use zizhi_domain::lang::Lang;
 
 pub struct DashView {
@@ -88,28 +86,12 @@ const DASHBOARD_ROWS: usize = 100;
 
 /// 工作台 (staff): open cases by urgency, with counts per stage.
 pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> Answer {
-    let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
-    let mut by_stage: Vec<(&'static str, String, usize)> = Vec::new();
-    for s in Stage::ALL {
-        let n = rows.iter().filter(|r| r.stage == s).count();
-        if n > 0 {
-            by_stage.push((s.as_str(), s.name().get(ctx.lang).to_string(), n));
-        }
-    }
-    // Counted as the case list's deadline filters count (their links): the deadline each case
-    // runs against now — the supplement's, or the project's three-month target (九.3).
-    let today = st.app.clock.today();
-    let left = |r: &DashboardRow| {
-        zizhi_app::cases::lists::due_of(&r.case, r.clock.as_ref()).map(|d| (d - today).num_days())
-    };
-    let overdue = rows
+    let d = st.app.dashboard(&a).await.or_fail(&ctx)?;
+    let by_stage: Vec<(&'static str, String, usize)> = d
+        .by_stage
         .iter()
-        .filter(|r| left(r).is_some_and(|n| n < 0))
-        .count();
-    let warning = rows
-        .iter()
-        .filter(|r| left(r).is_some_and(|n| (0..=15).contains(&n)))
-        .count();
+        .map(|(s, n)| (s.as_str(), s.name().get(ctx.lang).to_string(), *n))
+        .collect();
     let overdue_rectifications = match a.role {
         zizhi_domain::roles::Role::Supervisor => st
             .app
@@ -126,15 +108,16 @@ pub async fn dashboard_page(State(st): State<AppState>, ctx: Ctx, Me(a): Me) -> 
         overdue_rectifications,
         c: chrome(&ctx, "/dashboard"),
         // The most urgent first; the counts above cover all of them.
-        rows: rows
+        rows: d
+            .rows
             .iter()
             .take(DASHBOARD_ROWS)
             .map(|r| dash_view(r, ctx.lang))
             .collect(),
-        total: rows.len(),
+        total: d.total,
         by_stage,
-        overdue,
-        warning,
+        overdue: d.overdue,
+        warning: d.warning,
     };
     Ok(render(&page).into_response())
 }
@@ -161,18 +144,33 @@ pub async fn api_dashboard(
             "limit must be between 1 and 1000",
         )));
     }
-    let rows = st.app.dashboard(&a).await.or_fail(&ctx)?;
-    let cases: Vec<Value> = rows
+    let d = st.app.dashboard(&a).await.or_fail(&ctx)?;
+    /// An open case with its clock, serialised straight from the kept rows.
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        #[serde(flatten)]
+        case: CaseItem<'a>,
+        clock: Option<crate::cases::json::ClockItem<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        cases: Vec<Item<'a>>,
+        total: usize,
+    }
+    let cases = d
+        .rows
         .iter()
         .take(limit)
-        .map(|r| {
-            let mut v = serde_json::to_value(CaseItem::of(&r.case, Some(&r.org_name)))
-                .unwrap_or(Value::Null);
-            v["clock"] = r.clock.as_ref().map_or(Value::Null, clock_json);
-            v
+        .map(|r| Item {
+            case: CaseItem::of(&r.case, Some(&r.org_name)),
+            clock: r.clock.as_ref().map(clock_json),
         })
         .collect();
-    Ok(Json(json!({"cases": cases, "total": rows.len()})).into_response())
+    Ok(Json(Body {
+        cases,
+        total: d.total,
+    })
+    .into_response())
 }
 
 /// This module's route rows.

@@ -1,19 +1,35 @@
 //! Cases as the API shows them.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A case as the API shows it (alone, or in a list with its organisation's name).
 pub(crate) fn case_json(c: &zizhi_store::cases::CaseRow) -> Value {
     serde_json::to_value(CaseItem::of(c, None)).unwrap_or(Value::Null)
 }
 
-pub(crate) fn clock_json(c: &zizhi_domain::clock::Clock) -> Value {
-    json!({
-        "running_days": c.running_days, "paused_days": c.paused_days, "paused_now": c.paused_now,
-        "target_due": c.target_due.to_string(), "limit_due": c.limit_due.to_string(),
-        "target": c.target, "limit": c.limit,
-    })
+/// A case's project clock as the API shows it.
+#[derive(Serialize)]
+pub(crate) struct ClockItem<'a> {
+    running_days: i64,
+    paused_days: i64,
+    paused_now: bool,
+    target_due: String,
+    limit_due: String,
+    target: &'a zizhi_domain::clock::Due,
+    limit: &'a zizhi_domain::clock::Due,
+}
+
+pub(crate) fn clock_json(c: &zizhi_domain::clock::Clock) -> ClockItem<'_> {
+    ClockItem {
+        running_days: c.running_days,
+        paused_days: c.paused_days,
+        paused_now: c.paused_now,
+        target_due: c.target_due.to_string(),
+        limit_due: c.limit_due.to_string(),
+        target: &c.target,
+        limit: &c.limit,
+    }
 }
 
 /// `GET /api/v1/cases?stage=&page=&per_page=`: newest first, 50 a page by default.

@@ -1,7 +1,7 @@
 //! One case's page: what the viewer may do (asked of the app), the dossier below.
 
 use crate::AppState;
-use crate::cases::json::{CaseItem, clock_json};
+use crate::cases::json::{CaseItem, ClockItem, clock_json};
 use crate::cases::view::{
     ActivityView, AreaView, CasePage, ClockView, Entered, FieldView, ReqView, VoteView,
     certificates_text, projects_text, value_text,
@@ -739,7 +739,7 @@ struct CaseData<'a> {
     #[serde(flatten)]
     case: CaseItem<'a>,
     next: Vec<&'static str>,
-    clock: Value,
+    clock: Option<ClockItem<'a>>,
     rounds: Vec<RoundData<'a>>,
     history: Vec<HistoryData<'a>>,
     profile: Option<&'a RawValue>,
@@ -774,7 +774,7 @@ impl<'a> CaseData<'a> {
         CaseData {
             case: CaseItem::of(&d.case, None),
             next: d.next.iter().map(|t| t.as_str()).collect(),
-            clock: d.clock.as_ref().map_or(Value::Null, clock_json),
+            clock: d.clock.as_ref().map(clock_json),
             rounds: d
                 .rounds
                 .iter()
