@@ -39,8 +39,8 @@ pub struct Event {
 }
 
 /// The canonical bytes an event's hash covers: the compact JSON array
-/// `[seq, at_us, actor_id, actor, action, object_type, object_id, summary]`, written straight
-/// into the hash (no intermediate value: the chain's verify hashes a million of them).
+/// `[seq, at_us, actor_id, actor, action, object_type, object_id, summary]`, serialised from
+/// borrowed fields (no intermediate JSON value: the chain's verify writes a million of them).
 fn write_canonical(w: &mut impl std::io::Write, seq: i64, at_us: i64, e: &NewEventRef<'_>) {
     let fields = (
         seq,
@@ -66,31 +66,34 @@ struct NewEventRef<'a> {
 
 /// SM3 over the previous hash and the canonical event, as lower-case hex.
 fn chain_hash(prev_hash: &str, seq: i64, at_us: i64, e: &NewEventRef<'_>) -> String {
-    hex::encode(chain_digest(prev_hash.as_bytes(), seq, at_us, e).0)
+    let mut canonical = Vec::with_capacity(256);
+    write_canonical(&mut canonical, seq, at_us, e);
+    String::from_utf8(hex_digest(prev_hash.as_bytes(), &canonical).to_vec()).expect("hex")
 }
 
-/// The digest and the number of bytes hashed.
-fn chain_digest(prev_hash: &[u8], seq: i64, at_us: i64, e: &NewEventRef<'_>) -> ([u8; 32], u64) {
+/// SM3 over `prev_hash`, a newline and the canonical bytes, as lower-case hex digits: the one
+/// hash of the chain, for appending and for verifying.
+fn hex_digest(prev_hash: &[u8], canonical: &[u8]) -> [u8; 64] {
     let mut h = Sm3::new();
     h.update(prev_hash);
     h.update(b"\n");
-    let mut w = DigestWriter(&mut h, prev_hash.len() as u64 + 1);
-    write_canonical(&mut w, seq, at_us, e);
-    let n = w.1;
-    (h.finalize().into(), n)
+    h.update(canonical);
+    let mut hex = [0u8; 64];
+    hex::encode_to_slice(h.finalize(), &mut hex).expect("64 hex digits");
+    hex
 }
 
-/// `io::Write` into a running hash, counting the bytes.
-struct DigestWriter<'a>(&'a mut Sm3, u64);
-
-impl std::io::Write for DigestWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        self.1 += buf.len() as u64;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+impl Event {
+    /// The fields the hash covers, borrowed.
+    fn as_ref(&self) -> NewEventRef<'_> {
+        NewEventRef {
+            actor_id: self.actor_id,
+            actor: &self.actor,
+            action: &self.action,
+            object_type: &self.object_type,
+            object_id: &self.object_id,
+            summary: &self.summary,
+        }
     }
 }
 
@@ -278,19 +281,7 @@ pub async fn for_object(db: &Db, object_type: &str, object_id: &str) -> Result<V
 /// The hash an event must carry: SM3 over its previous hash and its canonical bytes. An
 /// event taken out of the chain (an archival package) is checked with this.
 pub fn event_hash(e: &Event) -> String {
-    chain_hash(
-        &e.prev_hash,
-        e.seq,
-        e.at_us,
-        &NewEventRef {
-            actor_id: e.actor_id,
-            actor: &e.actor,
-            action: &e.action,
-            object_type: &e.object_type,
-            object_id: &e.object_id,
-            summary: &e.summary,
-        },
-    )
+    chain_hash(&e.prev_hash, e.seq, e.at_us, &e.as_ref())
 }
 
 /// The result of checking the whole chain.
@@ -316,15 +307,6 @@ struct Checker {
     bytes: u64,
 }
 
-/// One stored event, borrowed from its row.
-struct StoredRef<'a> {
-    seq: i64,
-    at_us: i64,
-    event: NewEventRef<'a>,
-    prev_hash: &'a str,
-    hash: &'a str,
-}
-
 impl Checker {
     fn new() -> Checker {
         let mut prev = [0u8; 64];
@@ -341,14 +323,7 @@ impl Checker {
         std::str::from_utf8(&self.prev).expect("hex")
     }
 
-    /// The break, if this event breaks the chain.
-    fn check(&mut self, e: &StoredRef<'_>) -> Option<(i64, String)> {
-        let mut canonical = Vec::with_capacity(256);
-        write_canonical(&mut canonical, e.seq, e.at_us, &e.event);
-        self.check_canonical(e.seq, e.prev_hash.as_bytes(), e.hash.as_bytes(), &canonical)
-    }
-
-    /// The same check on an event already written out as its canonical bytes.
+    /// The break, if this event (as its stored hashes and canonical bytes) breaks the chain.
     fn check_canonical(
         &mut self,
         seq: i64,
@@ -372,12 +347,7 @@ impl Checker {
                 ),
             ));
         }
-        let mut h = Sm3::new();
-        h.update(self.prev);
-        h.update(b"\n");
-        h.update(canonical);
-        let mut hex = [0u8; 64];
-        hex::encode_to_slice(h.finalize(), &mut hex).expect("64 hex digits");
+        let hex = hex_digest(&self.prev, canonical);
         if hash != hex {
             return Some((
                 seq,
@@ -510,22 +480,12 @@ pub async fn verify(db: &Db) -> Result<Verification> {
                 if page.is_empty() {
                     return Ok(c.result(None));
                 }
+                let mut canonical = Vec::with_capacity(256);
                 for e in &page {
-                    let r = StoredRef {
-                        seq: e.seq,
-                        at_us: e.at_us,
-                        event: NewEventRef {
-                            actor_id: e.actor_id,
-                            actor: &e.actor,
-                            action: &e.action,
-                            object_type: &e.object_type,
-                            object_id: &e.object_id,
-                            summary: &e.summary,
-                        },
-                        prev_hash: &e.prev_hash,
-                        hash: &e.hash,
-                    };
-                    if let Some(b) = c.check(&r) {
+                    canonical.clear();
+                    write_canonical(&mut canonical, e.seq, e.at_us, &e.as_ref());
+                    let (prev, hash) = (e.prev_hash.as_bytes(), e.hash.as_bytes());
+                    if let Some(b) = c.check_canonical(e.seq, prev, hash, &canonical) {
                         return Ok(c.result(Some(b)));
                     }
                 }
@@ -557,7 +517,7 @@ mod tests {
         );
     }
 
-    /// The canonical bytes are written straight into the hash now (issue 14); they must be the
+    /// The canonical bytes are serialised from borrowed fields now (issue 14); they must be the
     /// bytes the chain was built with — `serde_json::json!([...]).to_string()` — or every
     /// existing chain would stop verifying.
     #[test]

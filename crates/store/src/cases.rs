@@ -13,7 +13,7 @@ use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
 const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";
 
 crate::row! {
-#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct CaseRow {
     pub id: i64,
     pub organization_id: i64,
@@ -24,7 +24,6 @@ pub struct CaseRow {
     #[sqlx(try_from = "String")]
     pub stage: Stage,
     /// The applicant's facts as JSON (the self-assessment profile); empty in lists.
-    #[serde(default)]
     pub profile: String,
     pub paper_received_us: Option<i64>,
     pub filed_on: Option<String>,

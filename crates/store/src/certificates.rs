@@ -449,12 +449,29 @@ async fn registry_by_name(
             )
         }
     };
-    let year = year_pattern(f.year);
+    registry_page(db, &sql, [&text, ""], f, limit, offset).await
+}
+
+/// A page of the register by `sql`: `$1`, `$2` the text's two forms, `$3`–`$6` the filters
+/// (`REGISTRY_FILTERS`), `$7`, `$8` the page.
+async fn registry_page(
+    db: &Db,
+    sql: &str,
+    text: [&str; 2],
+    f: &RegistryFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Certificate>> {
+    let year = if f.year > 0 {
+        format!("{:04}-%", f.year)
+    } else {
+        String::new()
+    };
     db.fetch_all(
-        &sql,
+        sql,
         &[
-            text.as_str().into(),
-            "".into(),
+            text[0].into(),
+            text[1].into(),
             f.level.into(),
             f.status.into(),
             f.today.into(),
@@ -464,14 +481,6 @@ async fn registry_by_name(
         ],
     )
     .await
-}
-
-fn year_pattern(year: i32) -> String {
-    if year > 0 {
-        format!("{year:04}-%")
-    } else {
-        String::new()
-    }
 }
 
 /// One SQL text per way of matching the text; an unused filter is '' or 0.
@@ -491,21 +500,7 @@ async fn registry_query(
         "%{}%",
         f.q.replace('!', "!!").replace('%', "!%").replace('_', "!_")
     );
-    let year = year_pattern(f.year);
-    db.fetch_all(
-        &sql,
-        &[
-            f.q.into(),
-            like.as_str().into(),
-            f.level.into(),
-            f.status.into(),
-            f.today.into(),
-            year.as_str().into(),
-            limit.into(),
-            offset.into(),
-        ],
-    )
-    .await
+    registry_page(db, &sql, [f.q, &like], f, limit, offset).await
 }
 
 /// An organisation's certificates, newest first.

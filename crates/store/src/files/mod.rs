@@ -224,17 +224,29 @@ pub enum FileError {
 /// Copies `src` to `part` hashing it, then renames `part` to `dest` if the bytes hash to
 /// `sha256` (blocking).
 fn copy_verified(src: &Path, part: &Path, dest: &Path, sha256: &str) -> Result<u64, FileError> {
-    use std::io::{Read, Write};
     let mut f = std::fs::File::open(src).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => FileError::Missing(sha256.to_string()),
         _ => FileError::Io(e),
     })?;
+    let (sha, size) = copy_hashing(&mut f, part)?;
+    if sha != sha256 {
+        let _ = std::fs::remove_file(part);
+        return Err(FileError::Corrupted(sha256.to_string()));
+    }
+    std::fs::rename(part, dest)?;
+    Ok(size)
+}
+
+/// Copies `src` into a new file `part`, synced, hashing it with SHA-256 (blocking). Returns
+/// the hash and the size.
+fn copy_hashing(src: &mut std::fs::File, part: &Path) -> std::io::Result<(String, u64)> {
+    use std::io::{Read, Write};
     let mut out = std::fs::File::create(part)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 4 << 20];
     let mut size = 0u64;
     loop {
-        let n = f.read(&mut buf)?;
+        let n = src.read(&mut buf)?;
         if n == 0 {
             break;
         }
@@ -243,13 +255,7 @@ fn copy_verified(src: &Path, part: &Path, dest: &Path, sha256: &str) -> Result<u
         size += n as u64;
     }
     out.sync_all()?;
-    drop(out);
-    if hex::encode(h.finalize()) != sha256 {
-        let _ = std::fs::remove_file(part);
-        return Err(FileError::Corrupted(sha256.to_string()));
-    }
-    std::fs::rename(part, dest)?;
-    Ok(size)
+    Ok((hex::encode(h.finalize()), size))
 }
 
 fn object_key(sha256: &str) -> String {
@@ -352,22 +358,7 @@ impl FileStore {
         if let FileStore::Local { root, tmp } = self {
             let (src, part, root) = (path.to_path_buf(), tmp.join(random_name()?), root.clone());
             return tokio::task::spawn_blocking(move || -> Result<String, FileError> {
-                use std::io::{Read, Write};
-                let mut f = std::fs::File::open(&src)?;
-                let mut out = std::fs::File::create(&part)?;
-                let mut h = Sha256::new();
-                let mut buf = vec![0u8; 4 << 20];
-                loop {
-                    let n = f.read(&mut buf)?;
-                    if n == 0 {
-                        break;
-                    }
-                    h.update(&buf[..n]);
-                    out.write_all(&buf[..n])?;
-                }
-                out.sync_all()?;
-                drop(out);
-                let sha = hex::encode(h.finalize());
+                let (sha, _) = copy_hashing(&mut std::fs::File::open(&src)?, &part)?;
                 let dest = root.join(object_key(&sha));
                 if let Some(dir) = dest.parent() {
                     std::fs::create_dir_all(dir)?;

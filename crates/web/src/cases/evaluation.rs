@@ -176,7 +176,7 @@ pub async fn api_case_judgements(
             requirement_id: &j.requirement_id,
             verdict: j.verdict.as_str(),
             rationale: &j.rationale,
-            evidence_ids: serde_json::from_str(&j.evidence_ids).ok(),
+            evidence_ids: crate::cases::json::raw(&j.evidence_ids),
             assessor_id: j.assessor_id,
             at_us: j.at_us,
         })

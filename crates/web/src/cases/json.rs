@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A case as the API shows it (alone, or in a list with its organisation's name).
 pub(crate) fn case_json(c: &zizhi_store::cases::CaseRow) -> Value {
@@ -87,4 +88,75 @@ pub(crate) struct CaseListJson<'a> {
     pub(crate) page: i64,
     pub(crate) per_page: i64,
     pub(crate) total: i64,
+}
+
+/// `GET /api/v1/cases/{id}`, serialised straight from the rows: the stored facts go out as
+/// the JSON they are (checked, not rebuilt as values; issue 14).
+#[derive(serde::Serialize)]
+pub(crate) struct CaseData<'a> {
+    #[serde(flatten)]
+    case: CaseItem<'a>,
+    next: Vec<&'static str>,
+    clock: Option<ClockItem<'a>>,
+    rounds: Vec<RoundData<'a>>,
+    history: Vec<HistoryData<'a>>,
+    profile: Option<&'a RawValue>,
+}
+
+#[derive(serde::Serialize)]
+struct RoundData<'a> {
+    round: i32,
+    submitted_by: i64,
+    submitted_us: i64,
+    profile: Option<&'a RawValue>,
+    assessment: Option<&'a RawValue>,
+}
+
+#[derive(serde::Serialize)]
+struct HistoryData<'a> {
+    transition: &'a str,
+    from: &'a str,
+    to: &'a str,
+    actor_id: Option<i64>,
+    note: &'a str,
+    at_us: i64,
+}
+
+/// Stored JSON as it is; `None` (null) if it is not JSON.
+pub(crate) fn raw(s: &str) -> Option<&RawValue> {
+    serde_json::from_str(s).ok()
+}
+
+impl<'a> CaseData<'a> {
+    pub(crate) fn of(d: &'a zizhi_app::cases::CaseDetail) -> CaseData<'a> {
+        CaseData {
+            case: CaseItem::of(&d.case, None),
+            next: d.next.iter().map(|t| t.as_str()).collect(),
+            clock: d.clock.as_ref().map(clock_json),
+            rounds: d
+                .rounds
+                .iter()
+                .map(|r| RoundData {
+                    round: r.round,
+                    submitted_by: r.submitted_by,
+                    submitted_us: r.submitted_us,
+                    profile: raw(&r.profile),
+                    assessment: raw(&r.assessment),
+                })
+                .collect(),
+            history: d
+                .transitions
+                .iter()
+                .map(|t| HistoryData {
+                    transition: &t.transition,
+                    from: &t.from_stage,
+                    to: &t.to_stage,
+                    actor_id: t.actor_id,
+                    note: &t.note,
+                    at_us: t.at_us,
+                })
+                .collect(),
+            profile: raw(&d.case.profile),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! One case's page: what the viewer may do (asked of the app), the dossier below.
 
 use crate::AppState;
-use crate::cases::json::{CaseItem, ClockItem, clock_json};
+use crate::cases::json::CaseData;
 use crate::cases::view::{
     ActivityView, AreaView, CasePage, ClockView, Entered, FieldView, ReqView, VoteView,
     certificates_text, projects_text, value_text,
@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 
 use serde_json::Value;
-use serde_json::value::RawValue;
 use std::collections::HashMap;
 use zizhi_app::cases::case_number;
 use zizhi_app::policy::CaseAction;
@@ -730,77 +729,6 @@ pub async fn api_case_get(
 ) -> Answer {
     let d = st.app.case(&a, id).await.or_fail(&ctx)?;
     Ok(Json(CaseData::of(&d)).into_response())
-}
-
-/// `GET /api/v1/cases/{id}`, serialised straight from the rows: the stored facts go out as
-/// the JSON they are (checked, not rebuilt as values; issue 14).
-#[derive(serde::Serialize)]
-struct CaseData<'a> {
-    #[serde(flatten)]
-    case: CaseItem<'a>,
-    next: Vec<&'static str>,
-    clock: Option<ClockItem<'a>>,
-    rounds: Vec<RoundData<'a>>,
-    history: Vec<HistoryData<'a>>,
-    profile: Option<&'a RawValue>,
-}
-
-#[derive(serde::Serialize)]
-struct RoundData<'a> {
-    round: i32,
-    submitted_by: i64,
-    submitted_us: i64,
-    profile: Option<&'a RawValue>,
-    assessment: Option<&'a RawValue>,
-}
-
-#[derive(serde::Serialize)]
-struct HistoryData<'a> {
-    transition: &'a str,
-    from: &'a str,
-    to: &'a str,
-    actor_id: Option<i64>,
-    note: &'a str,
-    at_us: i64,
-}
-
-/// Stored JSON as it is; `None` (null) if it is not JSON.
-fn raw(s: &str) -> Option<&RawValue> {
-    serde_json::from_str(s).ok()
-}
-
-impl<'a> CaseData<'a> {
-    fn of(d: &'a zizhi_app::cases::CaseDetail) -> CaseData<'a> {
-        CaseData {
-            case: CaseItem::of(&d.case, None),
-            next: d.next.iter().map(|t| t.as_str()).collect(),
-            clock: d.clock.as_ref().map(clock_json),
-            rounds: d
-                .rounds
-                .iter()
-                .map(|r| RoundData {
-                    round: r.round,
-                    submitted_by: r.submitted_by,
-                    submitted_us: r.submitted_us,
-                    profile: raw(&r.profile),
-                    assessment: raw(&r.assessment),
-                })
-                .collect(),
-            history: d
-                .transitions
-                .iter()
-                .map(|t| HistoryData {
-                    transition: &t.transition,
-                    from: &t.from_stage,
-                    to: &t.to_stage,
-                    actor_id: t.actor_id,
-                    note: &t.note,
-                    at_us: t.at_us,
-                })
-                .collect(),
-            profile: raw(&d.case.profile),
-        }
-    }
 }
 
 /// This module's route rows.
