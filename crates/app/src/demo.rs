@@ -489,6 +489,10 @@ impl App {
                     row.closed_on = Some(today.to_string());
                 }
                 repo::update(&mut tx, &row).await?;
+            } else if stage.is_closed() {
+                // Withdrawn before filing: closed, as a withdrawal closes a case.
+                row.closed_on = Some(today.to_string());
+                repo::update(&mut tx, &row).await?;
             }
             ids.push(row.id);
         }

@@ -155,6 +155,8 @@ pub struct Filter<'a> {
     /// Filed (建档立项) on or after / on or before these ISO days.
     pub filed_from: Option<&'a str>,
     pub filed_to: Option<&'a str>,
+    /// Only cases older than this one (a list read in chunks, newest first: [`rows`]).
+    pub before_id: Option<i64>,
 }
 
 /// One page of cases, newest first, with the total count of the filter. The rows' `profile`
@@ -165,6 +167,70 @@ pub struct Filter<'a> {
 /// filters count the cases through an index (one organisation's, one lead's, a range of
 /// filing days), or, for part of a name, by reading them.
 pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
+    let like = like_pattern(f);
+    let (rows, (filter, filter_args)) =
+        rows_and_filter(db, f, like.as_deref(), limit, offset).await?;
+    let tallied = f.organization_id.is_none()
+        && f.id.is_none()
+        && f.lead_id.is_none()
+        && f.filed_from.is_none()
+        && f.filed_to.is_none()
+        && f.uscc.is_none()
+        && f.name_like.is_none()
+        && f.before_id.is_none();
+    let total = if tallied {
+        let mut conds = Vec::new();
+        if f.stage.is_some() {
+            conds.push("stage = $1");
+        }
+        if f.open_only {
+            conds.push("is_open");
+        }
+        if f.no_drafts {
+            conds.push("stage <> 'draft'");
+        }
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        let sql = format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{filter}");
+        db.fetch_scalar::<i64>(&sql, &filter_args).await?
+    } else {
+        let sql = format!("SELECT COUNT(*) FROM application_case a{filter}");
+        db.fetch_scalar::<i64>(&sql, &filter_args).await?
+    };
+    Ok((rows, total.unwrap_or(0)))
+}
+
+/// One page of cases, newest first, without counting them: for reading every case of a
+/// filter a chunk at a time (the next chunk's `before_id` is the last row's id), so that
+/// memory stays bounded however many cases there are.
+pub async fn rows(db: &Db, f: &Filter<'_>, limit: i64) -> Result<Vec<Listed>> {
+    let like = like_pattern(f);
+    Ok(rows_and_filter(db, f, like.as_deref(), limit, 0).await?.0)
+}
+
+/// The `LIKE` pattern of a filter's part of a name, its wildcards escaped.
+fn like_pattern(f: &Filter<'_>) -> Option<String> {
+    f.name_like.map(|q| {
+        format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    })
+}
+
+/// A page's rows, and the filter's SQL (joins and `WHERE`) with its values, for the count.
+async fn rows_and_filter<'a>(
+    db: &Db,
+    f: &Filter<'a>,
+    like: Option<&'a str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Listed>, (String, Vec<Arg<'a>>))> {
     // Only the conditions in use, so that the count is answered from an index (a
     // `$1 IS NULL OR …` filter would scan every row, JSON facts included).
     let mut conds: Vec<String> = Vec::new();
@@ -205,21 +271,16 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     if let Some(x) = f.filed_to {
         cond!("a.filed_on <= $?", Some(x.into()));
     }
+    if let Some(x) = f.before_id {
+        cond!("a.id < $?", Some(x.into()));
+    }
     // The applicant's facts: only then is the organisation joined for the filter.
     let mut join = "";
     if let Some(x) = f.uscc {
         join = " JOIN organization ao ON ao.id = a.organization_id";
         cond!("ao.uscc = $?", Some(x.into()));
     }
-    let like = f.name_like.map(|q| {
-        format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
-    if let Some(x) = &like {
+    if let Some(x) = like {
         join = " JOIN organization ao ON ao.id = a.organization_id";
         cond!("ao.name LIKE $? ESCAPE '\\'", Some(x.into()));
     }
@@ -254,36 +315,7 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     args.push(limit.into());
     args.push(offset.into());
     let rows: Vec<Listed> = db.fetch_all(&sql, &args).await?;
-    let tallied = f.organization_id.is_none()
-        && f.id.is_none()
-        && f.lead_id.is_none()
-        && f.filed_from.is_none()
-        && f.filed_to.is_none()
-        && f.uscc.is_none()
-        && f.name_like.is_none();
-    let total = if tallied {
-        let mut conds = Vec::new();
-        if f.stage.is_some() {
-            conds.push("stage = $1");
-        }
-        if f.open_only {
-            conds.push("is_open");
-        }
-        if f.no_drafts {
-            conds.push("stage <> 'draft'");
-        }
-        let filter = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
-        };
-        let sql = format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{filter}");
-        db.fetch_scalar::<i64>(&sql, &filter_args).await?
-    } else {
-        let sql = format!("SELECT COUNT(*) FROM application_case a{filter}");
-        db.fetch_scalar::<i64>(&sql, &filter_args).await?
-    };
-    Ok((rows, total.unwrap_or(0)))
+    Ok((rows, (filter, filter_args)))
 }
 
 crate::row! {
@@ -316,6 +348,18 @@ pub async fn version(db: &Db) -> Result<i64> {
         .fetch_scalar::<i64>("SELECT n FROM case_version WHERE id = 1", &[])
         .await?
         .unwrap_or(0))
+}
+
+/// The pauses of the cases with ids from `first` to `last` (a chunk of a list), by case id.
+pub async fn pauses_between(db: &Db, first: i64, last: i64) -> Result<Vec<(i64, PauseRow)>> {
+    Ok(by_case(
+        db.fetch_all(
+            "SELECT case_id, start_on, end_on FROM case_pause WHERE case_id BETWEEN $1 AND $2
+             ORDER BY case_id, id",
+            &[first.into(), last.into()],
+        )
+        .await?,
+    ))
 }
 
 /// The pauses of every open, filed case (for the staff dashboard's clocks), by case id.

@@ -380,6 +380,7 @@ impl App {
             lead_id: q.lead_id,
             filed_from: filed_from.as_deref(),
             filed_to: filed_to.as_deref(),
+            before_id: None,
         };
         let today = self.clock.today();
         match q.due {
@@ -396,26 +397,28 @@ impl App {
                     total,
                 ))
             }
-            // By the clock (九.3): read the open cases, keep the overdue or nearly due ones.
+            // By the clock (九.3): go through the open cases, count the overdue or nearly due
+            // ones and keep those of the page.
             Some(want) => {
-                let (rows, _) = repo::page(&self.db, &filter, i64::MAX, 0).await?;
-                let pauses = pause_map(repo::open_pauses(&self.db).await?);
-                let kept: Vec<ListedCase> = rows
-                    .into_iter()
-                    .map(|l| listed_case(l, &pauses, today))
-                    .filter(|r| {
-                        let Some(d) = r.due else { return false };
-                        let left = (d - today).num_days();
-                        match want {
-                            DueFilter::Overdue => left < 0,
-                            DueFilter::Within15 => (0..=15).contains(&left),
-                        }
-                    })
-                    .collect();
-                let total = kept.len() as i64;
                 let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
                 let take = usize::try_from(per_page).unwrap_or(usize::MAX);
-                Ok((kept.into_iter().skip(skip).take(take).collect(), total))
+                let (mut total, mut kept) = (0usize, Vec::new());
+                self.each_case(&filter, today, |r| {
+                    let Some(d) = r.due else { return };
+                    let left = (d - today).num_days();
+                    let wanted = match want {
+                        DueFilter::Overdue => left < 0,
+                        DueFilter::Within15 => (0..=15).contains(&left),
+                    };
+                    if wanted {
+                        if total >= skip && kept.len() < take {
+                            kept.push(r);
+                        }
+                        total += 1;
+                    }
+                })
+                .await?;
+                Ok((kept, total as i64))
             }
         }
     }
@@ -447,54 +450,115 @@ impl App {
         Ok(d)
     }
 
+    /// The dashboard from every open case, read a chunk at a time: the counts over all of
+    /// them and the [`DASHBOARD_KEEP`] most urgent, kept in a bounded heap, so that memory
+    /// stays bounded however many cases are open (issue 14: at 100 000 open cases, holding
+    /// them all took 200 MB).
     async fn compute_dashboard(&self, today: chrono::NaiveDate) -> Result<Dashboard> {
         let filter = repo::Filter {
             open_only: true,
             ..Default::default()
         };
-        let (rows, _) = repo::page(&self.db, &filter, i64::MAX, 0).await?;
-        let pauses = pause_map(repo::open_pauses(&self.db).await?);
-        let mut out: Vec<DashboardRow> = rows
-            .into_iter()
-            .map(|l| {
-                let stage = l.case.stage;
-                let clock = clock_of(&l.case, &pauses, today);
-                DashboardRow {
-                    case: l.case,
-                    org_name: l.org_name,
-                    stage,
-                    clock,
+        let mut top = std::collections::BinaryHeap::with_capacity(DASHBOARD_KEEP + 1);
+        let (mut total, mut overdue, mut warning) = (0, 0, 0);
+        let mut per_stage = [0usize; Stage::ALL.len()];
+        self.each_case(&filter, today, |r| {
+            total += 1;
+            // Counted as the case list's deadline filters count (their links): the deadline
+            // each case runs against now — the supplement's, or the three-month target (九.3).
+            match r.due.map(|d| (d - today).num_days()) {
+                Some(n) if n < 0 => overdue += 1,
+                Some(n) if n <= 15 => warning += 1,
+                _ => {}
+            }
+            let stage = r.listed.case.stage;
+            if let Some(i) = Stage::ALL.iter().position(|s| *s == stage) {
+                per_stage[i] += 1;
+            }
+            let row = DashboardRow {
+                case: r.listed.case,
+                org_name: r.listed.org_name,
+                stage,
+                clock: r.clock,
+            };
+            let key = (row.urgency(), row.case.id);
+            // A max-heap of the most urgent so far: a row enters only if it beats the least
+            // urgent kept one.
+            if top.len() < DASHBOARD_KEEP || top.peek().is_some_and(|t: &Ranked| key < t.0) {
+                top.push(Ranked(key, row));
+                if top.len() > DASHBOARD_KEEP {
+                    top.pop();
                 }
-            })
-            .collect();
-        out.sort_by_key(|r| (r.urgency(), r.case.id));
-        // Counted as the case list's deadline filters count (their links): the deadline each
-        // case runs against now — the supplement's, or the project's three-month target (九.3).
-        let left =
-            |r: &DashboardRow| due_of(&r.case, r.clock.as_ref()).map(|d| (d - today).num_days());
-        let overdue = out
-            .iter()
-            .filter(|r| left(r).is_some_and(|n| n < 0))
-            .count();
-        let warning = out
-            .iter()
-            .filter(|r| left(r).is_some_and(|n| (0..=15).contains(&n)))
-            .count();
+            }
+        })
+        .await?;
         let by_stage = Stage::ALL
             .into_iter()
-            .map(|s| (s, out.iter().filter(|r| r.stage == s).count()))
+            .zip(per_stage)
             .filter(|(_, n)| *n > 0)
             .collect();
-        let total = out.len();
-        out.truncate(DASHBOARD_KEEP);
-        out.shrink_to_fit();
         Ok(Dashboard {
-            rows: out,
+            rows: top.into_sorted_vec().into_iter().map(|r| r.1).collect(),
             total,
             by_stage,
             overdue,
             warning,
         })
+    }
+
+    /// Every case of `filter`, newest first, with its clock and deadline, read [`CHUNK`] at a
+    /// time (keyset by id, each chunk with its cases' pauses), for lists that go through all
+    /// cases and keep a bounded part.
+    async fn each_case(
+        &self,
+        filter: &repo::Filter<'_>,
+        today: chrono::NaiveDate,
+        mut each: impl FnMut(ListedCase),
+    ) -> Result<()> {
+        let mut f = filter.clone();
+        loop {
+            let rows = repo::rows(&self.db, &f, CHUNK).await?;
+            let (Some(newest), Some(oldest)) = (rows.first(), rows.last()) else {
+                return Ok(());
+            };
+            let (newest, oldest) = (newest.case.id, oldest.case.id);
+            let pauses = pause_map(repo::pauses_between(&self.db, oldest, newest).await?);
+            let full = rows.len() as i64 == CHUNK;
+            for l in rows {
+                each(listed_case(l, &pauses, today));
+            }
+            if !full {
+                return Ok(());
+            }
+            f.before_id = Some(oldest);
+        }
+    }
+}
+
+/// How many cases a read of a whole list takes at a time ([`App::each_case`]).
+#[cfg(not(test))]
+const CHUNK: i64 = 2000;
+/// Small in unit tests, so that a few cases cross chunks.
+#[cfg(test)]
+const CHUNK: i64 = 3;
+
+/// A dashboard row with its sort key, ordered by the key alone (for the bounded heap).
+struct Ranked(((u8, i64), i64), DashboardRow);
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
     }
 }
 
