@@ -6,6 +6,12 @@
 //!   zizhi-bench-baseline --db FILE [--rows N] [--listen ADDR]
 //!
 //! The database is made with N rows (default 100 000) when the file does not exist.
+//!
+//!   zizhi-bench-baseline --sm3 FILE
+//!
+//! prints one core's SM3 speed with the `sm3` crate zizhi uses (the file read into memory
+//! first, hashed in 64 KiB pieces as an upload arrives): what `scripts/bench-platform` holds
+//! the upload's speed against.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -90,8 +96,30 @@ async fn row(Path(n): Path<String>) -> Response {
     }
 }
 
+/// One core's SM3 over a file's bytes in memory, in MB/s (best of three).
+fn sm3_speed(path: &str) {
+    use sm3::Digest;
+    let bytes = std::fs::read(path).expect("the file to hash");
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let mut h = sm3::Sm3::new();
+        for piece in bytes.chunks(64 * 1024) {
+            h.update(piece);
+        }
+        std::hint::black_box(h.finalize());
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    println!("{:.0}", bytes.len() as f64 / (1024.0 * 1024.0) / best);
+}
+
 #[tokio::main]
 async fn main() {
+    if let [_, flag, file] = std::env::args().collect::<Vec<_>>().as_slice()
+        && flag == "--sm3"
+    {
+        return sm3_speed(file);
+    }
     let mut args = std::env::args().skip(1);
     let (mut db, mut rows, mut listen) = (None, 100_000u64, "127.0.0.1:18100".to_string());
     while let Some(a) = args.next() {

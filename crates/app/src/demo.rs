@@ -465,9 +465,17 @@ impl App {
         profile["as_of"] = serde_json::json!(self.clock.today().to_string());
         let profile = profile.to_string();
         let today = self.clock.today();
+        // Committed a thousand rows at a time: the kept tallies (case_tally, case_version,
+        // certificate_year) are single rows updated by every insert, and on PostgreSQL each
+        // update of a row already updated in the same transaction walks all its versions.
+        const COMMIT_EVERY: usize = 1000;
         let mut tx = self.db.begin().await?;
         let mut ids = Vec::with_capacity(cases);
         for i in 0..cases {
+            if i > 0 && i % COMMIT_EVERY == 0 {
+                tx.commit().await?;
+                tx = self.db.begin().await?;
+            }
             let stage = Stage::ALL[i % Stage::ALL.len()];
             let mut row = repo::insert(
                 &mut tx,
@@ -499,6 +507,10 @@ impl App {
         let mut sample = None;
         let mut holders = BenchHolders::default();
         for i in 0..certificates {
+            if i > 0 && i % COMMIT_EVERY == 0 {
+                tx.commit().await?;
+                tx = self.db.begin().await?;
+            }
             // Issued in order over the last ~1000 days, the newest last.
             let back = (certificates - 1 - i) * 1000 / certificates.max(1);
             let issued = today - chrono::Days::new(back as u64);

@@ -260,6 +260,24 @@ impl Db {
         }
     }
 
+    /// [`Db::fetch_all`] for a query whose best plan depends on its values (a search with
+    /// filters): on PostgreSQL an unnamed statement, planned for the values each time, where a
+    /// kept statement would in time use one generic plan for all values.
+    pub async fn fetch_all_planned<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Vec<T>>
+    where
+        T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        match self {
+            Db::Sqlite(_, r) => r.rows(sql, args, T::from_sqlite),
+            Db::Pg(p) => Ok(read::bind_args!(
+                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())).persistent(false),
+                args
+            )
+            .fetch_all(p)
+            .await?),
+        }
+    }
+
     /// The first row of a short read, if any (see [`Db::fetch_all`]).
     pub async fn fetch_optional<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Option<T>>
     where

@@ -315,7 +315,7 @@ pub async fn certificates_ending(
 ) -> Result<Vec<crate::certificates::Certificate>> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {} FROM certificate c WHERE c.valid_until >= $1 AND c.valid_until <= $2
-           AND (c.valid_until > $3 OR (c.valid_until = $3 AND c.id > $4))
+           AND (c.valid_until, c.id) > ($3, $4)
            AND c.status IN ('valid', 'suspended') ORDER BY c.valid_until, c.id LIMIT $5",
         crate::certificates::CERT_C
     ));

@@ -113,7 +113,7 @@ pub struct Stored {
 /// the async side only receives, so the upload runs at SM3's pace (issue 14; before, each
 /// chunk went through tokio's blocking pool to the file).
 struct HashThread {
-    chunks: Option<std::sync::mpsc::SyncSender<Arc<[u8]>>>,
+    chunks: Option<std::sync::mpsc::SyncSender<Arc<Vec<u8>>>>,
     done: Option<std::thread::JoinHandle<std::io::Result<String>>>,
 }
 
@@ -128,12 +128,12 @@ impl HashThread {
         mut file: Option<std::fs::File>,
     ) -> HashThread {
         use std::io::Write as _;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<[u8]>>(32);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(32);
         let done = std::thread::spawn(move || {
             let mut h = D::new();
             let mut failed = None;
             for chunk in rx {
-                h.update(&chunk);
+                h.update(chunk.as_slice());
                 if let Some(f) = &mut file
                     && failed.is_none()
                     && let Err(e) = f.write_all(&chunk)
@@ -155,7 +155,7 @@ impl HashThread {
         }
     }
 
-    fn feed(&self, chunk: &Arc<[u8]>) {
+    fn feed(&self, chunk: &Arc<Vec<u8>>) {
         if let Some(tx) = &self.chunks {
             // The thread only stops when the sender is dropped, so this cannot fail.
             let _ = tx.send(chunk.clone());
@@ -188,6 +188,10 @@ impl HashThread {
 pub struct Upload {
     sha256: HashThread,
     sm3: HashThread,
+    /// Bytes gathered until [`PIECE`] before they go to the hash threads together: the body
+    /// arrives in pieces of a few kilobytes, and handing each to two threads kept them
+    /// waiting on each other (issue 14).
+    pending: Vec<u8>,
     size: u64,
     limit: u64,
     sink: Sink,
@@ -478,6 +482,7 @@ impl FileStore {
         Ok(Upload {
             sha256: HashThread::start_writing::<Sha256>(file),
             sm3: HashThread::start::<Sm3>(),
+            pending: Vec::new(),
             size: 0,
             limit,
             sink,
@@ -650,9 +655,13 @@ impl Upload {
         if self.size > self.limit {
             return Err(FileError::TooLarge(self.limit));
         }
-        let shared: Arc<[u8]> = Arc::from(chunk);
-        self.sm3.feed(&shared);
-        self.sha256.feed(&shared);
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(PIECE.max(chunk.len()));
+        }
+        self.pending.extend_from_slice(chunk);
+        if self.pending.len() >= PIECE {
+            self.hand_over();
+        }
         if let Sink::S3 { writer, .. } = &mut self.sink {
             let w = writer.as_mut().expect("writer present until finish");
             w.wait_for_capacity(4).await?;
@@ -664,6 +673,9 @@ impl Upload {
     /// Completes the upload and moves it to its content address (keeping an identical
     /// existing object).
     pub async fn finish(mut self) -> Result<Stored, FileError> {
+        if !self.pending.is_empty() {
+            self.hand_over();
+        }
         let sha256 = self.sha256.finish().await?;
         let sm3 = self.sm3.finish().await?;
         let key = object_key(&sha256);
@@ -705,6 +717,19 @@ impl Upload {
             size: self.size,
             new_object,
         })
+    }
+}
+
+/// How many bytes of an upload go to the hash threads at a time.
+const PIECE: usize = 256 * 1024;
+
+impl Upload {
+    /// Gives the gathered piece to both hash threads (and the local file's writer), without
+    /// copying it again.
+    fn hand_over(&mut self) {
+        let shared = Arc::new(std::mem::take(&mut self.pending));
+        self.sm3.feed(&shared);
+        self.sha256.feed(&shared);
     }
 }
 

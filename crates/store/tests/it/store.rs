@@ -360,6 +360,213 @@ async fn the_register_finds_any_part_of_a_holders_name() {
     }
 }
 
+/// Issue 10 (5.5): the register's filters — level, status as the register shows it (a valid
+/// certificate past its last day is expired), year of issue — alone and with a name, newest
+/// first; a year is looked for within its range of ids (`certificate_year`, migration 0033),
+/// kept by the certificates' inserts and issue-date changes, and a year without certificates
+/// finds none.
+#[tokio::test]
+async fn the_registers_filters_find_by_level_status_and_year() {
+    use zizhi_store::certificates::{self as certs, RegistryFilter};
+    for db in backends().await {
+        let b = db.backend();
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        let user = users::insert(
+            &mut tx,
+            &users::NewUser {
+                username: "alice",
+                display_name: "爱丽丝",
+                email: "alice@example.test",
+                role: "applicant",
+                organization_id: Some(org.id),
+                password_hash: "x",
+                must_change_password: false,
+                sign_in: "password",
+                email_confirmed: true,
+            },
+        )
+        .await
+        .unwrap();
+        let case = zizhi_store::cases::insert(
+            &mut tx,
+            &zizhi_store::cases::NewCase {
+                organization_id: org.id,
+                category: "disaster_recovery",
+                level: 2,
+                kind: "initial",
+                stage: "certified",
+                profile: "{}",
+                created_by: user.id,
+            },
+        )
+        .await
+        .unwrap();
+        // (number, holder, level, issued, valid until, stored status); today is 2026-06-01.
+        let rows = [
+            (
+                "A",
+                "北京灾备甲公司",
+                2,
+                "2024-03-01",
+                "2027-02-28",
+                "valid",
+            ),
+            (
+                "B",
+                "北京灾备乙公司",
+                1,
+                "2024-12-31",
+                "2026-05-31",
+                "valid",
+            ), // past: expired
+            (
+                "C",
+                "上海灾备丙公司",
+                2,
+                "2025-01-01",
+                "2028-01-01",
+                "revoked",
+            ),
+            (
+                "D",
+                "北京灾备丁公司",
+                2,
+                "2025-06-01",
+                "2028-06-01",
+                "suspended",
+            ),
+            (
+                "E",
+                "北京灾备戊公司",
+                2,
+                "2026-01-05",
+                "2026-06-01",
+                "valid",
+            ), // last day: valid
+            (
+                "F",
+                "北京灾备己公司",
+                2,
+                "2023-01-05",
+                "2026-01-04",
+                "expired",
+            ),
+        ];
+        for (number, holder, level, issued, until, _) in rows {
+            certs::insert(
+                &mut tx,
+                &certs::NewCertificate {
+                    number,
+                    case_id: case.id,
+                    organization_id: org.id,
+                    holder,
+                    uscc: "91350100M000100Y43",
+                    category: "disaster_recovery",
+                    level,
+                    issued_on: issued,
+                    valid_until: until,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        for (number, .., status) in rows {
+            if status != "valid" {
+                let sql =
+                    format!("UPDATE certificate SET status = '{status}' WHERE number = '{number}'");
+                zizhi_store::on_pool!(&db, p => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ())).unwrap();
+            }
+        }
+        let find = |q: &'static str, level: i32, status: &'static str, year: i32| {
+            let db = db.clone();
+            async move {
+                let f = RegistryFilter {
+                    q,
+                    level,
+                    status,
+                    year,
+                    today: "2026-06-01",
+                };
+                certs::registry(&db, &f, 50, 0)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| c.number)
+                    .collect::<Vec<_>>()
+            }
+        };
+        for q in ["", "灾备", "北京灾备"] {
+            // The Shanghai holder is not found by 北京.
+            let sh = |v: Vec<&'static str>| -> Vec<&'static str> {
+                v.into_iter()
+                    .filter(|n| q != "北京灾备" || *n != "C")
+                    .collect()
+            };
+            assert_eq!(
+                find(q, 0, "", 0).await,
+                sh(vec!["F", "E", "D", "C", "B", "A"]),
+                "{b} {q}"
+            );
+            assert_eq!(find(q, 1, "", 0).await, ["B"], "{b} {q}: level");
+            assert_eq!(
+                find(q, 0, "valid", 0).await,
+                ["E", "A"],
+                "{b} {q}: the last day is valid"
+            );
+            assert_eq!(
+                find(q, 0, "expired", 0).await,
+                ["F", "B"],
+                "{b} {q}: past its last day, or marked"
+            );
+            assert_eq!(find(q, 0, "revoked", 0).await, sh(vec!["C"]), "{b} {q}");
+            assert_eq!(find(q, 0, "suspended", 0).await, ["D"], "{b} {q}");
+            assert_eq!(find(q, 0, "", 2024).await, ["B", "A"], "{b} {q}: 2024");
+            assert_eq!(
+                find(q, 0, "", 2025).await,
+                sh(vec!["D", "C"]),
+                "{b} {q}: 2025"
+            );
+            assert_eq!(find(q, 2, "", 2025).await, sh(vec!["D", "C"]), "{b} {q}");
+            assert_eq!(find(q, 0, "valid", 2024).await, ["A"], "{b} {q}");
+            assert!(
+                find(q, 0, "", 2022).await.is_empty(),
+                "{b} {q}: no certificate that year"
+            );
+            assert!(find(q, 0, "revoked", 2024).await.is_empty(), "{b} {q}");
+        }
+        // The years' id ranges: 2023 is F's id alone, though F came last; a changed issue
+        // date widens its new year's range.
+        let range = |y: &'static str| {
+            let db = db.clone();
+            async move {
+                zizhi_store::on_pool!(&db, p => sqlx::query_as::<_, (i64, i64)>(
+                    "SELECT min_id, max_id FROM certificate_year WHERE year = $1")
+                    .bind(y).fetch_optional(p).await)
+                .unwrap()
+            }
+        };
+        let id_of = |n: &'static str| {
+            let db = db.clone();
+            async move { certs::by_number(&db, n).await.unwrap().unwrap().id }
+        };
+        let (a, b_, f) = (id_of("A").await, id_of("B").await, id_of("F").await);
+        assert_eq!(range("2023").await, Some((f, f)));
+        assert_eq!(range("2024").await, Some((a, b_)));
+        zizhi_store::on_pool!(&db, p => sqlx::query("UPDATE certificate SET issued_on = '2023-12-31' WHERE number = 'A'").execute(p).await.map(|_| ())).unwrap();
+        assert_eq!(range("2023").await, Some((a, f)));
+        assert_eq!(find("", 0, "", 2023).await, ["F", "A"], "{b}");
+        assert_eq!(
+            find("", 0, "", 2024).await,
+            ["B"],
+            "{b}: A no longer issued in 2024"
+        );
+    }
+}
+
 /// Issue 14: the case list's total over stage / open / not-a-draft comes from the tally its
 /// triggers keep (migration 0030); it must equal a count of the cases after inserts, stage
 /// changes, closing, reopening, a rolled-back change and a deletion — on both backends.
