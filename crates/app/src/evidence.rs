@@ -93,6 +93,15 @@ impl App {
         upload.write(chunk).await.map_err(file_error)
     }
 
+    /// [`App::write_evidence`] for a request body's own buffer, passed on without a copy.
+    pub async fn write_evidence_bytes(
+        &self,
+        upload: &mut Upload,
+        chunk: bytes::Bytes,
+    ) -> Result<()> {
+        upload.write_bytes(chunk).await.map_err(file_error)
+    }
+
     /// Completes an upload: content-addressed object, then record + audit event together.
     pub async fn finish_evidence(
         &self,

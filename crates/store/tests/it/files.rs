@@ -42,6 +42,54 @@ async fn read_all(store: &FileStore, sha: &str) -> Result<Vec<u8>, FileError> {
     Ok(out)
 }
 
+/// Issue 14: an upload's pieces of any size — a few bytes gathered until 256 KiB, 64 KiB and
+/// more passed on as they are, in any order — are hashed and stored in their order, across
+/// the flushes made every 32 MiB while writing (40 MiB here), with the same digests as one
+/// pass over the bytes.
+#[tokio::test]
+async fn pieces_of_any_size_are_hashed_and_stored_in_order() {
+    use sha2::Digest as _;
+    let (stores, _server) = stores().await;
+    let all: Vec<u8> = (0..(40u32 << 20) + 12_345)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let expect_sha = hex::encode(sha2::Sha256::digest(&all));
+    let expect_sm3 = hex::encode(sm3::Sm3::digest(&all));
+    for store in stores {
+        let mut u = store.begin(1 << 30).await.unwrap();
+        // Sizes below, at and above the hand-over sizes, cycling.
+        let sizes = [
+            3usize,
+            70_000,
+            65_536,
+            1,
+            300_000,
+            65_535,
+            262_144,
+            4096,
+            1 << 20,
+        ];
+        let (mut at, mut k) = (0, 0);
+        while at < all.len() {
+            let n = sizes[k % sizes.len()].min(all.len() - at);
+            if k % 2 == 0 {
+                u.write(&all[at..at + n]).await.unwrap();
+            } else {
+                u.write_bytes(bytes::Bytes::copy_from_slice(&all[at..at + n]))
+                    .await
+                    .unwrap();
+            }
+            at += n;
+            k += 1;
+        }
+        let s = u.finish().await.unwrap();
+        assert_eq!(s.size, all.len() as u64, "{}", store.describe());
+        assert_eq!(s.sha256, expect_sha, "{}", store.describe());
+        assert_eq!(s.sm3, expect_sm3, "{}", store.describe());
+        assert!(read_all(&store, &s.sha256).await.unwrap() == all);
+    }
+}
+
 #[tokio::test]
 async fn uploads_are_hashed_stored_by_content_deduplicated_and_verified() {
     let (stores, _server) = stores().await;

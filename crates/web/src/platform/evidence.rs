@@ -79,7 +79,7 @@ pub async fn upload_raw(
             // The client went away: the partial file is removed when `upload` drops.
             Err(_) => return Ok(StatusCode::BAD_REQUEST.into_response()),
         };
-        if let Err(e) = st.app.write_evidence(&mut upload, &chunk).await {
+        if let Err(e) = st.app.write_evidence_bytes(&mut upload, chunk).await {
             return Err(ctx.fail(e));
         }
     }
@@ -185,7 +185,7 @@ async fn receive(
         let media_type = field.content_type().map(str::to_string);
         let mut upload = st.app.begin_evidence(a, org).await?;
         while let Some(c) = field.chunk().await.map_err(|_| broken())? {
-            st.app.write_evidence(&mut upload, &c).await?;
+            st.app.write_evidence_bytes(&mut upload, c).await?;
         }
         let ev = st
             .app
