@@ -469,7 +469,7 @@ pub async fn verify(db: &Db) -> Result<Verification> {
             read??;
             Ok(checked)
         }
-        Db::Pg(p) => {
+        Db::Pg(p, _) => {
             let paged = format!("{EVENTS} LIMIT 5000");
             loop {
                 let page: Vec<Event> =

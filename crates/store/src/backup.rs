@@ -98,7 +98,7 @@ pub async fn snapshot(db: &Db, dir: &Path) -> Result<Snapshot> {
             s.files = vec!["zizhi.db".into()];
             Ok(s)
         }
-        Db::Pg(p) => {
+        Db::Pg(p, _) => {
             let mut conn = p.acquire().await?;
             sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .execute(&mut *conn)
@@ -182,7 +182,7 @@ pub async fn describe_sqlite(file: &Path) -> Result<Snapshot> {
 pub async fn row_counts(db: &Db) -> Result<BTreeMap<String, i64>> {
     let tables: Vec<String> = match db {
         Db::Sqlite(p, _) => sqlx::query_scalar(SQLITE_TABLES).fetch_all(p).await?,
-        Db::Pg(p) => sqlx::query_scalar(PG_TABLES).fetch_all(p).await?,
+        Db::Pg(p, _) => sqlx::query_scalar(PG_TABLES).fetch_all(p).await?,
     };
     let mut out = BTreeMap::new();
     for t in tables {
@@ -202,7 +202,7 @@ pub async fn objects(db: &Db) -> Result<Vec<String>> {
 /// no tables: migrates to the backup's version, copies the rows in one transaction, moves the
 /// identity sequences past them. The caller then migrates forward.
 pub async fn restore_pg(target: &Db, dir: &Path, version: i64, tables: &[String]) -> Result<()> {
-    let Db::Pg(p) = target else {
+    let Db::Pg(p, _) = target else {
         return Err(StoreError::BadUrl(
             "a PostgreSQL backup restores into PostgreSQL".into(),
         ));

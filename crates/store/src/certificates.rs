@@ -554,7 +554,7 @@ async fn registry_by_name(
         ),
         // PostgreSQL plans each search for its values (an unnamed statement) and chooses from
         // its statistics between walking the newest certificates and the name's index.
-        Db::Pg(_) => {
+        Db::Pg(..) => {
             let (function, text) = name.tsquery();
             (
                 format!(

@@ -38,7 +38,7 @@ macro_rules! on_pool {
     ($db:expr, $p:ident => $body:expr) => {
         match $db {
             $crate::Db::Sqlite($p, _) => $body,
-            $crate::Db::Pg($p) => $body,
+            $crate::Db::Pg($p, _) => $body,
         }
     };
 }
@@ -61,12 +61,13 @@ macro_rules! on_tx {
 }
 
 /// The database: SQLite (embedded default) or PostgreSQL (scale-out), chosen at run time.
-/// On SQLite, short reads go through the [`read::Reader`] beside the pool (no worker-thread
-/// hop); writes and transactions through the pool.
+/// Short reads go through the reader beside the pool — on SQLite the [`read::Reader`] (no
+/// worker-thread hop), on PostgreSQL the [`read::PgReader`] (no spawned task per query); writes
+/// and transactions through the pool.
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqlitePool, read::Reader),
-    Pg(PgPool),
+    Pg(PgPool, read::PgReader),
 }
 
 /// A write transaction. A state change and its audit event are written in one `Tx`.
@@ -178,16 +179,16 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .test_before_acquire(false)
             .idle_timeout(Duration::from_secs(600))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
-        Ok(Db::Pg(pool))
+        Ok(Db::Pg(pool, read::PgReader::new(opts)))
     }
 
     /// Runs the pending migrations of this backend.
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite(p, _) => SQLITE_MIGRATIONS.run(p).await?,
-            Db::Pg(p) => PG_MIGRATIONS.run(p).await?,
+            Db::Pg(p, _) => PG_MIGRATIONS.run(p).await?,
         }
         self.run_store_tasks().await
     }
@@ -219,7 +220,7 @@ impl Db {
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "sqlite",
-            Db::Pg(_) => "postgres",
+            Db::Pg(..) => "postgres",
         }
     }
 
@@ -229,7 +230,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite(p, _) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Pg(p) => Tx::Pg(p.begin().await?),
+            Db::Pg(p, _) => Tx::Pg(p.begin().await?),
         })
     }
 
@@ -251,12 +252,11 @@ impl Db {
     {
         match self {
             Db::Sqlite(_, r) => r.rows(sql, args, T::from_sqlite),
-            Db::Pg(p) => Ok(read::bind_args!(
+            Db::Pg(_, r) => Ok(read::pg_read!(r, c => read::bind_args!(
                 sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
                 args
             )
-            .fetch_all(p)
-            .await?),
+            .fetch_all(&mut c))),
         }
     }
 
@@ -269,12 +269,12 @@ impl Db {
     {
         match self {
             Db::Sqlite(_, r) => r.rows(sql, args, T::from_sqlite),
-            Db::Pg(p) => Ok(read::bind_args!(
-                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())).persistent(false),
+            Db::Pg(_, r) => Ok(read::pg_read!(r, c => read::bind_args!(
+                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned()))
+                            .persistent(false),
                 args
             )
-            .fetch_all(p)
-            .await?),
+            .fetch_all(&mut c))),
         }
     }
 
@@ -285,12 +285,11 @@ impl Db {
     {
         match self {
             Db::Sqlite(_, r) => r.first(sql, args, T::from_sqlite),
-            Db::Pg(p) => Ok(read::bind_args!(
+            Db::Pg(_, r) => Ok(read::pg_read!(r, c => read::bind_args!(
                 sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
                 args
             )
-            .fetch_optional(p)
-            .await?),
+            .fetch_optional(&mut c))),
         }
     }
 
@@ -305,12 +304,11 @@ impl Db {
     {
         match self {
             Db::Sqlite(_, r) => r.first(sql, args, |row| row.get(0)),
-            Db::Pg(p) => Ok(read::bind_args!(
+            Db::Pg(_, r) => Ok(read::pg_read!(r, c => read::bind_args!(
                 sqlx::query_scalar::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
                 args
             )
-            .fetch_optional(p)
-            .await?),
+            .fetch_optional(&mut c))),
         }
     }
 }

@@ -65,7 +65,7 @@ pub async fn claim(db: &Db, worker: &str, limit: i64, until_us: i64) -> Result<V
                       ORDER BY id LIMIT $4 LOCKING)
          RETURNING id, recipient, subject, body, attempts, attachments";
     let lock = match db {
-        Db::Pg(_) => "FOR UPDATE SKIP LOCKED",
+        Db::Pg(..) => "FOR UPDATE SKIP LOCKED",
         Db::Sqlite(..) => "",
     };
     let sql = sqlx::AssertSqlSafe(CLAIM.replace("LOCKING", lock));

@@ -94,6 +94,36 @@ macro_rules! bind_args {
 }
 pub(crate) use bind_args;
 
+/// Runs a short read on a [`PgReader`]'s connection `$c` (the query takes `&mut $c`), and gives
+/// the connection back if it succeeded. A connection the server has closed (see
+/// [`closed_by_server`]) fails its query: the query is then run once more on a new connection.
+macro_rules! pg_read {
+    ($r:expr, $c:ident => $query:expr) => {{
+        let mut $c = $r.take().await?;
+        let out = match $query.await {
+            Err(e) if $crate::read::closed_by_server(&e) => {
+                $c = $r.connect().await?;
+                $query.await?
+            }
+            out => out?,
+        };
+        $r.give_back($c);
+        out
+    }};
+}
+pub(crate) use pg_read;
+
+/// Whether a query failed because the server closed its connection: the socket is gone, or
+/// the server said why it ends the session (SQLSTATE class 57, operator intervention — a
+/// shutdown or restart, a terminated backend).
+pub(crate) fn closed_by_server(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| c.starts_with("57P")),
+        _ => false,
+    }
+}
+
 /// A row read from SQLite by column name (what sqlx's `FromRow` is for the other path).
 pub trait FromSqlite: Sized {
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
@@ -357,5 +387,55 @@ mod tests {
         assert_eq!(read(shuffled, &["乙".into(), 7i64.into()]).unwrap(), want);
         let missing = read("SELECT 7 AS a, 'x' AS b, 1 AS d", &[]).unwrap_err();
         assert!(missing.to_string().contains('c'), "{missing}");
+    }
+}
+
+/// Connections of their own for short reads on PostgreSQL, taken and given back without the
+/// pool's machinery (issue 14): sqlx's pool wraps each acquire in a timeout and hands each
+/// connection back through a newly spawned task, which woke the other worker thread on every
+/// query. A connection that failed a query is not given back (a new one is opened when none
+/// is idle); one whose query was abandoned midway is dropped with its future.
+#[derive(Clone)]
+pub struct PgReader(Arc<PgInner>);
+
+struct PgInner {
+    options: sqlx::postgres::PgConnectOptions,
+    idle: Mutex<Vec<sqlx::PgConnection>>,
+}
+
+impl std::fmt::Debug for PgReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PgReader").finish()
+    }
+}
+
+impl PgReader {
+    pub(crate) fn new(options: sqlx::postgres::PgConnectOptions) -> PgReader {
+        PgReader(Arc::new(PgInner {
+            options,
+            idle: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// An idle connection, or a new one.
+    pub(crate) async fn take(&self) -> std::result::Result<sqlx::PgConnection, sqlx::Error> {
+        let idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match idle {
+            Some(c) => Ok(c),
+            None => self.connect().await,
+        }
+    }
+
+    pub(crate) async fn connect(&self) -> std::result::Result<sqlx::PgConnection, sqlx::Error> {
+        use sqlx::Connection as _;
+        sqlx::PgConnection::connect_with(&self.0.options).await
+    }
+
+    /// Keeps a connection for the next read (up to twice [`IDLE`]).
+    pub(crate) fn give_back(&self, c: sqlx::PgConnection) {
+        let mut idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < IDLE * 2 {
+            idle.push(c);
+        }
     }
 }

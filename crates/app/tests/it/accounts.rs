@@ -734,7 +734,7 @@ async fn a_reset_link_works_once_within_thirty_minutes() {
                     .await
                     .unwrap()
             }
-            zizhi_store::Db::Pg(p) => {
+            zizhi_store::Db::Pg(p, _) => {
                 sqlx::query_as("SELECT token_sm3, created_us, expires_us FROM password_reset")
                     .fetch_one(p)
                     .await
@@ -784,7 +784,7 @@ async fn a_reset_link_works_once_within_thirty_minutes() {
                     .await
                     .unwrap();
             }
-            zizhi_store::Db::Pg(p) => {
+            zizhi_store::Db::Pg(p, _) => {
                 sqlx::query("UPDATE password_reset SET expires_us = $1 WHERE used_us IS NULL")
                     .bind(past)
                     .execute(p)
@@ -806,7 +806,7 @@ async fn a_reset_link_works_once_within_thirty_minutes() {
                     .await
                     .unwrap();
             }
-            zizhi_store::Db::Pg(p) => {
+            zizhi_store::Db::Pg(p, _) => {
                 sqlx::query("UPDATE app_user SET disabled = TRUE WHERE username = 'lin'")
                     .execute(p)
                     .await

@@ -91,7 +91,7 @@ async fn exec(db: &Db, sql: &str, v: i64) {
                 .await
                 .unwrap();
         }
-        Db::Pg(p) => {
+        Db::Pg(p, _) => {
             sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
                 .bind(v)
                 .execute(p)
@@ -201,7 +201,7 @@ async fn a_registered_organisation_confirms_its_address_and_applies_once_approve
             .fetch_one(p)
             .await
             .unwrap(),
-            Db::Pg(p) => sqlx::query_as(
+            Db::Pg(p, _) => sqlx::query_as(
                 "SELECT created_us, expires_us FROM email_confirmation WHERE used_us IS NULL",
             )
             .fetch_one(p)

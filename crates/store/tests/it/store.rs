@@ -100,7 +100,7 @@ async fn verification_reports_the_first_tampered_event() {
                     .await
                     .unwrap();
             }
-            Db::Pg(p) => {
+            Db::Pg(p, _) => {
                 sqlx::query("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update")
                     .execute(p)
                     .await
@@ -344,7 +344,7 @@ async fn the_register_finds_any_part_of_a_holders_name() {
         // at the next start-up (migrate).
         let forget = match &db {
             Db::Sqlite(..) => "DELETE FROM certificate_name",
-            Db::Pg(_) => "UPDATE certificate SET name_grams = NULL",
+            Db::Pg(..) => "UPDATE certificate SET name_grams = NULL",
         };
         for sql in [
             forget,
@@ -745,5 +745,32 @@ async fn a_short_read_sees_each_commit_and_binds_by_number() {
             .unwrap(),
             None
         );
+    }
+}
+
+/// Issue 14: short reads on PostgreSQL use connections of their own (no pool); one the server
+/// has closed — here terminated, as a restart would — fails its next query with an I/O error,
+/// which is then run once more on a new connection: the reader sees no error.
+#[tokio::test]
+async fn a_short_read_survives_a_connection_the_server_closed() {
+    for db in backends().await {
+        if !matches!(db, Db::Pg(..)) {
+            continue;
+        }
+        let marker = zizhi_testkit::unique("reader");
+        let sql = format!("SELECT CAST(42 AS BIGINT) /* {marker} */");
+        // Twice in a row: the second read takes the connection the first gave back.
+        for _ in 0..2 {
+            assert_eq!(db.fetch_scalar::<i64>(&sql, &[]).await.unwrap(), Some(42));
+        }
+        let killed: i64 = zizhi_store::on_pool!(&db, p => sqlx::query_scalar(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE pid <> pg_backend_pid() AND query LIKE '%' || $1 || '%'")
+            .bind(&marker)
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        assert_eq!(killed, 1, "the reader's idle connection");
+        assert_eq!(db.fetch_scalar::<i64>(&sql, &[]).await.unwrap(), Some(42));
     }
 }
