@@ -241,23 +241,19 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Db::Pg(_, r) = self {
+            r.close().await;
+        }
         on_pool!(self, p => p.close().await)
     }
 
     /// The rows of a short read, the same SQL text on both backends: inline on SQLite
-    /// ([`read::Reader`]), through the pool on PostgreSQL.
+    /// ([`read::Reader`]), on the [`read::PgReader`]'s connections on PostgreSQL.
     pub async fn fetch_all<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Vec<T>>
     where
         T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
     {
-        match self {
-            Db::Sqlite(_, r) => r.rows(sql, args, T::from_sqlite),
-            Db::Pg(_, r) => Ok(read::pg_read!(r, c => read::bind_args!(
-                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
-                args
-            )
-            .fetch_all(&mut c))),
-        }
+        self.rows(sql, args, true).await
     }
 
     /// [`Db::fetch_all`] for a query whose best plan depends on its values (a search with
@@ -267,11 +263,18 @@ impl Db {
     where
         T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
     {
+        self.rows(sql, args, false).await
+    }
+
+    /// The rows of a short read; `kept`: PostgreSQL keeps the prepared statement.
+    async fn rows<T>(&self, sql: &str, args: &[read::Arg<'_>], kept: bool) -> Result<Vec<T>>
+    where
+        T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
         match self {
             Db::Sqlite(_, r) => r.rows(sql, args, T::from_sqlite),
             Db::Pg(_, r) => Ok(read::pg_read!(r, c => read::bind_args!(
-                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned()))
-                            .persistent(false),
+                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())).persistent(kept),
                 args
             )
             .fetch_all(&mut c))),

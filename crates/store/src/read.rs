@@ -401,6 +401,8 @@ pub struct PgReader(Arc<PgInner>);
 struct PgInner {
     options: sqlx::postgres::PgConnectOptions,
     idle: Mutex<Vec<sqlx::PgConnection>>,
+    /// Set by [`PgReader::close`]: connections are no longer kept.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for PgReader {
@@ -414,11 +416,15 @@ impl PgReader {
         PgReader(Arc::new(PgInner {
             options,
             idle: Mutex::new(Vec::new()),
+            closed: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
     /// An idle connection, or a new one.
     pub(crate) async fn take(&self) -> std::result::Result<sqlx::PgConnection, sqlx::Error> {
+        if self.0.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(sqlx::Error::PoolClosed);
+        }
         let idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         match idle {
             Some(c) => Ok(c),
@@ -431,10 +437,23 @@ impl PgReader {
         sqlx::PgConnection::connect_with(&self.0.options).await
     }
 
+    /// Closes the idle connections; one in use is closed when its read ends (the reader keeps
+    /// none after this).
+    pub(crate) async fn close(&self) {
+        self.0
+            .closed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let idle = std::mem::take(&mut *self.0.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for c in idle {
+            use sqlx::Connection as _;
+            let _ = c.close().await;
+        }
+    }
+
     /// Keeps a connection for the next read (up to twice [`IDLE`]).
     pub(crate) fn give_back(&self, c: sqlx::PgConnection) {
         let mut idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < IDLE * 2 {
+        if idle.len() < IDLE * 2 && !self.0.closed.load(std::sync::atomic::Ordering::SeqCst) {
             idle.push(c);
         }
     }

@@ -772,5 +772,9 @@ async fn a_short_read_survives_a_connection_the_server_closed() {
         .unwrap();
         assert_eq!(killed, 1, "the reader's idle connection");
         assert_eq!(db.fetch_scalar::<i64>(&sql, &[]).await.unwrap(), Some(42));
+        // Closed, the database refuses reads as it refuses writes, and keeps no connection.
+        db.close().await;
+        assert!(db.fetch_scalar::<i64>(&sql, &[]).await.is_err());
+        assert!(db.begin().await.is_err());
     }
 }
