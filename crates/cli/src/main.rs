@@ -190,12 +190,14 @@ fn fail_runtime(zh: impl Into<String>, en: impl Into<String>) -> Failure {
 
 /// glibc's malloc gives each thread that allocates an arena of its own and keeps the memory
 /// freed there: the server's many threads (the runtime's, SQLite's, the hashers') held 78 MB
-/// after every endpoint was loaded in turn at 100 000 cases; with two arenas 37 MB, at the same
-/// throughput (issue 14: ≤ 64 MB under any read load). The limit must be in the environment
-/// when the process starts, so `zizhi serve` starts itself once more with `MALLOC_ARENA_MAX=2`
-/// (the same process: `exec`) unless the variable is set already — an operator's own value wins.
-/// Other C libraries ignore the variable.
+/// after every endpoint was loaded in turn at 100 000 cases; with four arenas 39 MB at the same
+/// throughput (issue 14: ≤ 64 MB under any read load; two arenas were smaller still but made
+/// the two worker threads share one and wait for each other: the case list page lost 20 %). The
+/// limit must be in the environment when the process starts, so `zizhi serve` starts itself
+/// once more with `MALLOC_ARENA_MAX=4` (the same process: `exec`) unless the variable is set
+/// already — an operator's own value wins. Other C libraries ignore the variable.
 fn limit_malloc_arenas() {
+    const ARENAS: &str = "4";
     use std::os::unix::process::CommandExt as _;
     if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
         return;
@@ -205,10 +207,10 @@ fn limit_malloc_arenas() {
     };
     let e = std::process::Command::new(exe)
         .args(std::env::args_os().skip(1))
-        .env("MALLOC_ARENA_MAX", "2")
+        .env("MALLOC_ARENA_MAX", ARENAS)
         .exec();
     // `exec` returns only if it failed: serve with the default arenas.
-    tracing::warn!("could not restart with MALLOC_ARENA_MAX=2: {e}");
+    tracing::warn!("could not restart with MALLOC_ARENA_MAX={ARENAS}: {e}");
 }
 
 fn main() -> ExitCode {
