@@ -118,7 +118,7 @@ pub struct App {
     /// Fonts, the centre's name, the public address and the signing key of certificates.
     pub documents: Arc<documents::certificate::DocumentSettings>,
     /// The dashboard last computed, with the case version and the day it was computed for.
-    dashboard: cases::lists::DashboardCache,
+    dashboard: cases::dashboard::DashboardCache,
 }
 
 /// Why an action did not happen. Every variant carries what the user needs to fix it.

@@ -18,6 +18,7 @@
 pub mod acceptance;
 pub mod agreement;
 pub mod certification;
+pub mod dashboard;
 pub mod detail;
 pub mod evaluation;
 pub mod filing;
@@ -40,8 +41,8 @@ use crate::policy::{Action, Actor, CaseAction, Seat, allowed_on_case};
 use crate::{App, AppError, Result};
 use zizhi_domain::roles::Role;
 
+pub use dashboard::DashboardRow;
 pub use detail::CaseDetail;
-pub use lists::DashboardRow;
 
 /// The number people quote (受理编号): year of opening and the case id, e.g. `ZZ-2026-00042`.
 pub fn case_number(c: &CaseRow) -> String {

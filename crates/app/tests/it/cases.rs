@@ -1216,7 +1216,8 @@ async fn p_applicant(app: &App) -> Actor {
 /// count every open case once and keep the same order as one sort of all of them would.
 #[tokio::test]
 async fn the_dashboard_reads_open_cases_in_chunks_and_keeps_the_most_urgent() {
-    use zizhi_app::cases::lists::{CaseQuery, DASHBOARD_KEEP, DueFilter};
+    use zizhi_app::cases::dashboard::DASHBOARD_KEEP;
+    use zizhi_app::cases::lists::{CaseQuery, DueFilter};
     for app in apps().await {
         app.seed_demo().await.unwrap();
         // 3 500 cases over the 17 stages, filed 0–199 days ago: about 2 500 open (two chunks),
@@ -1293,7 +1294,7 @@ async fn the_dashboard_reads_open_cases_in_chunks_and_keeps_the_most_urgent() {
                     break;
                 }
                 for r in rows {
-                    let row = zizhi_app::cases::lists::DashboardRow {
+                    let row = zizhi_app::cases::dashboard::DashboardRow {
                         stage: r.listed.case.stage,
                         case: r.listed.case,
                         org_name: r.listed.org_name,

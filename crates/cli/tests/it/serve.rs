@@ -9,17 +9,23 @@ use std::time::{Duration, Instant};
 
 use zizhi_testkit::free_port;
 
+/// `zizhi serve` on SQLite in `data`, listening on `port`.
+fn serve_command(data: &Path, port: u16) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zizhi"));
+    cmd.args([
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .env_remove("ZIZHI_DATABASE");
+    cmd
+}
+
 /// Starts the server; returns it and the bootstrap password (first start only).
 fn serve(data: &Path, port: u16) -> (Child, Option<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zizhi"))
-        .args([
-            "serve",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env_remove("ZIZHI_DATABASE")
+    let mut child = serve_command(data, port)
         // Scripted staff sign-ins without an authenticator app (on by default; the web tests
         // cover enrolment).
         .env("ZIZHI_REQUIRE_TOTP_FOR_STAFF", "false")
@@ -224,18 +230,10 @@ fn the_server_runs_with_four_malloc_arenas_unless_told_otherwise() {
     for (given, expect) in [(None, "4"), (Some("8"), "8")] {
         let data = std::env::temp_dir().join(zizhi_testkit::unique("zizhi-arenas"));
         let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_zizhi"));
-        cmd.args([
-            "serve",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env_remove("ZIZHI_DATABASE")
-        .env_remove("MALLOC_ARENA_MAX")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        let mut cmd = serve_command(&data, port);
+        cmd.env_remove("MALLOC_ARENA_MAX")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
         if let Some(v) = given {
             cmd.env("MALLOC_ARENA_MAX", v);
         }

@@ -11,17 +11,19 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, WriteMultipart};
 use sha2::{Digest as _, Sha256};
-use sm3::Sm3;
 use tokio::fs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod named;
+mod upload;
+
+use upload::Sink;
+pub use upload::Upload;
 
 /// Bytes on their way out.
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Vec<u8>>> + Send>>;
@@ -106,144 +108,6 @@ pub struct Stored {
     pub size: u64,
     /// False when identical content was already stored (deduplicated).
     pub new_object: bool,
-}
-
-/// A hash computed on its own thread, fed shared chunks: SHA-256 and SM3 each get one, so an
-/// upload's two hashes and its I/O run side by side. The SHA-256 thread (SHA-NI makes it
-/// several times faster than SM3) also writes a local upload's file and syncs it at the end:
-/// the async side only receives, so the upload runs at SM3's pace (issue 14; before, each
-/// chunk went through tokio's blocking pool to the file).
-struct HashThread {
-    chunks: Option<std::sync::mpsc::SyncSender<Bytes>>,
-    done: Option<std::thread::JoinHandle<std::io::Result<String>>>,
-}
-
-impl HashThread {
-    fn start<D: sha2::Digest + Send + 'static>() -> HashThread {
-        HashThread::start_writing::<D>(None)
-    }
-
-    /// Hashes, and writes each chunk to `file` when given (the first write error ends the
-    /// writing and is the thread's answer; the file is synced once all is written).
-    ///
-    /// While it writes, a third thread flushes what is written every [`SYNC_EVERY`] bytes, so
-    /// that the disk writes during the upload rather than all at the final sync (issue 14: a
-    /// 700 MB upload spent half its time in that one sync).
-    fn start_writing<D: sha2::Digest + Send + 'static>(
-        mut file: Option<std::fs::File>,
-    ) -> HashThread {
-        use std::io::Write as _;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(32);
-        let done = std::thread::spawn(move || {
-            let mut h = D::new();
-            let mut failed = None;
-            // The flusher: told (without waiting) when another SYNC_EVERY bytes are written;
-            // a tick while it is still flushing is dropped, the next flush covers it.
-            let (tick, flusher) = match file.as_ref().map(std::fs::File::try_clone) {
-                Some(Ok(f)) => {
-                    let (tick, ticks) = std::sync::mpsc::sync_channel::<()>(1);
-                    let flusher = std::thread::spawn(move || {
-                        for () in ticks {
-                            f.sync_data()?;
-                        }
-                        Ok::<(), std::io::Error>(())
-                    });
-                    (Some(tick), Some(flusher))
-                }
-                Some(Err(e)) => return Err(e),
-                None => (None, None),
-            };
-            let mut unsynced = 0usize;
-            for chunk in rx {
-                h.update(&chunk);
-                if let Some(f) = &mut file
-                    && failed.is_none()
-                {
-                    if let Err(e) = f.write_all(&chunk) {
-                        failed = Some(e);
-                    }
-                    unsynced += chunk.len();
-                    if unsynced >= SYNC_EVERY
-                        && let Some(t) = &tick
-                    {
-                        let _ = t.try_send(());
-                        unsynced = 0;
-                    }
-                }
-            }
-            drop(tick);
-            if let Some(flusher) = flusher {
-                flusher
-                    .join()
-                    .map_err(|_| std::io::Error::other("the flushing thread panicked"))??;
-            }
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            if let Some(f) = file {
-                f.sync_all()?;
-            }
-            Ok(hex::encode(h.finalize()))
-        });
-        HashThread {
-            chunks: Some(tx),
-            done: Some(done),
-        }
-    }
-
-    fn feed(&self, chunk: &Bytes) {
-        if let Some(tx) = &self.chunks {
-            // The thread only stops when the sender is dropped, so this cannot fail.
-            let _ = tx.send(chunk.clone());
-        }
-    }
-
-    /// A hash not wanted (restoring objects: only the SHA-256 name is checked): its digest is
-    /// empty.
-    fn none() -> HashThread {
-        HashThread {
-            chunks: None,
-            done: None,
-        }
-    }
-
-    /// Waits for the digest (off the async runtime).
-    async fn finish(&mut self) -> Result<String, FileError> {
-        drop(self.chunks.take());
-        let Some(handle) = self.done.take() else {
-            return Ok(String::new());
-        };
-        Ok(tokio::task::spawn_blocking(move || handle.join())
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))?
-            .map_err(|_| std::io::Error::other("a hash thread panicked"))??)
-    }
-}
-
-/// An upload in progress: bytes go through both hashes into a staging place.
-pub struct Upload {
-    sha256: HashThread,
-    sm3: HashThread,
-    /// Small pieces gathered until [`PIECE`] before they go to the hash threads together
-    /// (handing each few kilobytes to two threads kept them waiting on each other).
-    pending: Vec<u8>,
-    size: u64,
-    limit: u64,
-    sink: Sink,
-}
-
-enum Sink {
-    /// The file itself is written by the SHA-256 thread.
-    Local {
-        tmp: PathBuf,
-        root: PathBuf,
-        done: bool,
-    },
-    S3 {
-        store: Arc<AmazonS3>,
-        tmp: ObjectPath,
-        writer: Option<WriteMultipart>,
-    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -387,7 +251,7 @@ impl FileStore {
     /// name) is computed; the SM3 of the result is empty.
     pub async fn begin_import(&self) -> Result<Upload, FileError> {
         let mut up = self.begin(u64::MAX).await?;
-        up.sm3 = HashThread::none();
+        up.without_sm3();
         Ok(up)
     }
 
@@ -514,14 +378,7 @@ impl FileStore {
                 }
             }
         };
-        Ok(Upload {
-            sha256: HashThread::start_writing::<Sha256>(file),
-            sm3: HashThread::start::<Sm3>(),
-            pending: Vec::new(),
-            size: 0,
-            limit,
-            sink,
-        })
+        Ok(Upload::new(file, sink, limit))
     }
 
     /// An object's bytes, after re-checking that they hash to its name; and its size.
@@ -678,132 +535,6 @@ impl FileStore {
                     Ok(_) => Ok(true),
                     Err(object_store::Error::NotFound { .. }) => Ok(false),
                     Err(e) => Err(e.into()),
-                }
-            }
-        }
-    }
-}
-
-impl Upload {
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), FileError> {
-        self.write_bytes(Bytes::copy_from_slice(chunk)).await
-    }
-
-    /// [`Upload::write`] for a buffer the upload may keep: a large one goes to the hash threads
-    /// as it is, without a copy (issue 14: an upload arrives in hyper's buffers).
-    pub async fn write_bytes(&mut self, chunk: Bytes) -> Result<(), FileError> {
-        self.size += chunk.len() as u64;
-        if self.size > self.limit {
-            return Err(FileError::TooLarge(self.limit));
-        }
-        if chunk.len() >= PIECE / 4 {
-            self.hand_over_pending();
-            self.hand_over(&chunk);
-        } else {
-            if self.pending.capacity() == 0 {
-                self.pending.reserve_exact(PIECE);
-            }
-            self.pending.extend_from_slice(&chunk);
-            if self.pending.len() >= PIECE {
-                self.hand_over_pending();
-            }
-        }
-        if let Sink::S3 { writer, .. } = &mut self.sink {
-            let w = writer.as_mut().expect("writer present until finish");
-            w.wait_for_capacity(4).await?;
-            w.write(&chunk);
-        }
-        Ok(())
-    }
-
-    /// Completes the upload and moves it to its content address (keeping an identical
-    /// existing object).
-    pub async fn finish(mut self) -> Result<Stored, FileError> {
-        self.hand_over_pending();
-        let sha256 = self.sha256.finish().await?;
-        let sm3 = self.sm3.finish().await?;
-        let key = object_key(&sha256);
-        let new_object = match &mut self.sink {
-            Sink::Local { tmp, root, done } => {
-                let dest = root.join(&key);
-                let new = !fs::try_exists(&dest).await?;
-                if new {
-                    fs::create_dir_all(dest.parent().expect("objects have a parent")).await?;
-                    fs::rename(&*tmp, &dest).await?;
-                } else {
-                    fs::remove_file(&*tmp).await?;
-                }
-                *done = true;
-                new
-            }
-            Sink::S3 { store, tmp, writer } => {
-                writer
-                    .take()
-                    .expect("writer present until finish")
-                    .finish()
-                    .await?;
-                let dest = ObjectPath::from(key);
-                let new = match store.head(&dest).await {
-                    Ok(_) => false,
-                    Err(object_store::Error::NotFound { .. }) => true,
-                    Err(e) => return Err(e.into()),
-                };
-                if new {
-                    store.copy(tmp, &dest).await?;
-                }
-                store.delete(tmp).await?;
-                new
-            }
-        };
-        Ok(Stored {
-            sha256,
-            sm3,
-            size: self.size,
-            new_object,
-        })
-    }
-}
-
-/// How many written bytes of an upload its flushing thread lets pile up before it writes
-/// them to disk.
-const SYNC_EVERY: usize = 32 * 1024 * 1024;
-
-/// How many bytes of an upload go to the hash threads at a time.
-const PIECE: usize = 256 * 1024;
-
-impl Upload {
-    /// Gives a piece to both hash threads (and the local file's writer).
-    fn hand_over(&self, piece: &Bytes) {
-        self.sm3.feed(piece);
-        self.sha256.feed(piece);
-    }
-
-    /// Gives the gathered small pieces, if any, without copying them again.
-    fn hand_over_pending(&mut self) {
-        if !self.pending.is_empty() {
-            let piece = Bytes::from(std::mem::take(&mut self.pending));
-            self.hand_over(&piece);
-        }
-    }
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        match &mut self.sink {
-            // Abandoned (error, disconnect): remove the partial file.
-            Sink::Local { tmp, done, .. } => {
-                if !*done {
-                    let _ = std::fs::remove_file(&*tmp);
-                }
-            }
-            // Abort the multipart upload; its parts never become an object.
-            Sink::S3 { writer, .. } => {
-                if let Some(w) = writer.take()
-                    && let Ok(rt) = tokio::runtime::Handle::try_current()
-                {
-                    rt.spawn(async move {
-                        let _ = w.abort().await;
-                    });
                 }
             }
         }

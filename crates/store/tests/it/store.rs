@@ -14,6 +14,72 @@ async fn backends() -> Vec<Db> {
         .collect()
 }
 
+/// An applicant organisation with a user and a certified case: (organisation id, case id).
+async fn certified_case(tx: &mut zizhi_store::Tx) -> (i64, i64) {
+    let org = organizations::insert(tx, "91350100M000100Y43", "示例")
+        .await
+        .unwrap();
+    let user = users::insert(
+        tx,
+        &users::NewUser {
+            username: "alice",
+            display_name: "爱丽丝",
+            email: "alice@example.test",
+            role: "applicant",
+            organization_id: Some(org.id),
+            password_hash: "x",
+            must_change_password: false,
+            sign_in: "password",
+            email_confirmed: true,
+        },
+    )
+    .await
+    .unwrap();
+    let case = zizhi_store::cases::insert(
+        tx,
+        &zizhi_store::cases::NewCase {
+            organization_id: org.id,
+            category: "disaster_recovery",
+            level: 2,
+            kind: "initial",
+            stage: "certified",
+            profile: "{}",
+            created_by: user.id,
+        },
+    )
+    .await
+    .unwrap();
+    (org.id, case.id)
+}
+
+/// Issues a certificate of `holder` (from [`certified_case`]) to the name `name`.
+async fn issue(
+    tx: &mut zizhi_store::Tx,
+    (organization_id, case_id): (i64, i64),
+    number: &str,
+    name: &str,
+    level: i32,
+    issued_on: &str,
+    valid_until: &str,
+) {
+    zizhi_store::certificates::insert(
+        tx,
+        &zizhi_store::certificates::NewCertificate {
+            number,
+            case_id,
+            organization_id,
+            holder: name,
+            uscc: "91350100M000100Y43",
+            category: "disaster_recovery",
+            level,
+            issued_on,
+            valid_until,
+        },
+    )
+    .await
+    .unwrap();
+}
+
 fn event(n: i64) -> NewEvent {
     NewEvent {
         actor_id: None,
@@ -218,62 +284,24 @@ async fn the_register_finds_any_part_of_a_holders_name() {
     );
     for db in backends().await {
         let mut tx = db.begin().await.unwrap();
-        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
-            .await
-            .unwrap();
-        let user = users::insert(
-            &mut tx,
-            &users::NewUser {
-                username: "alice",
-                display_name: "爱丽丝",
-                email: "alice@example.test",
-                role: "applicant",
-                organization_id: Some(org.id),
-                password_hash: "x",
-                must_change_password: false,
-                sign_in: "password",
-                email_confirmed: true,
-            },
-        )
-        .await
-        .unwrap();
-        let case = zizhi_store::cases::insert(
-            &mut tx,
-            &zizhi_store::cases::NewCase {
-                organization_id: org.id,
-                category: "disaster_recovery",
-                level: 2,
-                kind: "initial",
-                stage: "certified",
-                profile: "{}",
-                created_by: user.id,
-            },
-        )
-        .await
-        .unwrap();
+        let holder = certified_case(&mut tx).await;
         let names = [
             "北京数据科技有限公司",
             "灾备科技（北京）有限公司",
             "ZIZHI Recovery 股份有限公司",
             "上海北京路服务部",
         ];
-        for (i, holder) in names.iter().enumerate() {
-            certs::insert(
+        for (i, name) in names.iter().enumerate() {
+            issue(
                 &mut tx,
-                &certs::NewCertificate {
-                    number: &format!("N-{i}"),
-                    case_id: case.id,
-                    organization_id: org.id,
-                    holder,
-                    uscc: "91350100M000100Y43",
-                    category: "disaster_recovery",
-                    level: 2,
-                    issued_on: "2026-01-05",
-                    valid_until: "2029-01-04",
-                },
+                holder,
+                &format!("N-{i}"),
+                name,
+                2,
+                "2026-01-05",
+                "2029-01-04",
             )
-            .await
-            .unwrap();
+            .await;
         }
         tx.commit().await.unwrap();
         let find = |q: &'static str| {
@@ -371,39 +399,7 @@ async fn the_registers_filters_find_by_level_status_and_year() {
     for db in backends().await {
         let b = db.backend();
         let mut tx = db.begin().await.unwrap();
-        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
-            .await
-            .unwrap();
-        let user = users::insert(
-            &mut tx,
-            &users::NewUser {
-                username: "alice",
-                display_name: "爱丽丝",
-                email: "alice@example.test",
-                role: "applicant",
-                organization_id: Some(org.id),
-                password_hash: "x",
-                must_change_password: false,
-                sign_in: "password",
-                email_confirmed: true,
-            },
-        )
-        .await
-        .unwrap();
-        let case = zizhi_store::cases::insert(
-            &mut tx,
-            &zizhi_store::cases::NewCase {
-                organization_id: org.id,
-                category: "disaster_recovery",
-                level: 2,
-                kind: "initial",
-                stage: "certified",
-                profile: "{}",
-                created_by: user.id,
-            },
-        )
-        .await
-        .unwrap();
+        let holder = certified_case(&mut tx).await;
         // (number, holder, level, issued, valid until, stored status); today is 2026-06-01.
         let rows = [
             (
@@ -455,23 +451,8 @@ async fn the_registers_filters_find_by_level_status_and_year() {
                 "expired",
             ),
         ];
-        for (number, holder, level, issued, until, _) in rows {
-            certs::insert(
-                &mut tx,
-                &certs::NewCertificate {
-                    number,
-                    case_id: case.id,
-                    organization_id: org.id,
-                    holder,
-                    uscc: "91350100M000100Y43",
-                    category: "disaster_recovery",
-                    level,
-                    issued_on: issued,
-                    valid_until: until,
-                },
-            )
-            .await
-            .unwrap();
+        for (number, name, level, issued, until, _) in rows {
+            issue(&mut tx, holder, number, name, level, issued, until).await;
         }
         tx.commit().await.unwrap();
         for (number, .., status) in rows {
