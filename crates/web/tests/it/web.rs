@@ -4373,14 +4373,16 @@ async fn the_audit_log_reads_as_sentences_and_is_filtered() {
         assert!(p.body.contains(lead_name));
         assert!(p.body.contains(">case."), "case actions");
         assert!(!p.body.contains(">user."), "only case actions");
-        // Today only, then a day long past: nothing.
+        // Yesterday to today (the events were made moments ago, perhaps before a midnight in
+        // China Standard Time), then days long past: nothing.
         let today = chrono::Utc::now()
             .with_timezone(&zizhi_domain::period::china_standard_time())
             .date_naive();
+        let yesterday = today - chrono::Days::new(1);
         let p = app
             .get(
                 &mut b,
-                &format!("/audit?case={}&from={today}&to={today}", enc(&number)),
+                &format!("/audit?case={}&from={yesterday}&to={today}", enc(&number)),
             )
             .await;
         assert!(p.body.contains("予以受理"));
