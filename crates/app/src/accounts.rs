@@ -30,6 +30,16 @@ impl std::fmt::Debug for NewSession {
     }
 }
 
+/// Who a bearer token speaks for ([`App::bearer`]).
+#[derive(Debug, Clone)]
+pub enum Bearer {
+    /// An API token: its owner.
+    ApiToken(Actor),
+    /// A session's token sent as a bearer: the actor and the user (whose flags the API
+    /// reports).
+    Session(Actor, Box<User>),
+}
+
 /// Input for creating a user.
 #[derive(Clone, Default)]
 pub struct NewUserInput {
@@ -446,18 +456,27 @@ impl App {
         Ok(token)
     }
 
-    /// The actor of a bearer API token; notes when the token was last used (at most once a
-    /// minute, not on every request).
-    pub async fn api_actor(&self, token: &str) -> Result<Option<Actor>> {
-        match sessions::api_token_user(&self.db, token).await? {
-            Some(t) if !t.user.disabled => {
-                if t.last_used_us.is_none_or(|at| now_us() - at > 60_000_000) {
-                    sessions::touch_api_token(&self.db, token).await?;
-                }
-                Ok(Some(self.actor_for(&t.user)?))
+    /// Who a bearer token speaks for: a live API token of an enabled user (noting when it was
+    /// last used, at most once a minute, not on every request), else a live session (sliding
+    /// its idle expiry like a cookie's). One query for both (issue 14).
+    pub async fn bearer(&self, token: &str) -> Result<Option<Bearer>> {
+        let created_after = now_us() - self.config.session_absolute_seconds * 1_000_000;
+        for t in sessions::bearer_user(&self.db, token, created_after).await? {
+            if t.user.disabled {
+                continue;
             }
-            _ => Ok(None),
+            if !t.api_token {
+                return self
+                    .session_of(token, t)
+                    .await
+                    .map(|s| s.map(|(actor, _, user)| Bearer::Session(actor, Box::new(user))));
+            }
+            if t.last_used_us.is_none_or(|at| now_us() - at > 60_000_000) {
+                sessions::touch_api_token(&self.db, token).await?;
+            }
+            return Ok(Some(Bearer::ApiToken(self.actor_for(&t.user)?)));
         }
+        Ok(None)
     }
 
     /// The caller's live API tokens (label, created, last used; never the secret).

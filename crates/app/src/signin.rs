@@ -213,9 +213,19 @@ impl App {
     /// The actor and CSRF token of a live session; slides its idle expiry.
     pub async fn session(&self, token: &str) -> Result<Option<(Actor, String, User)>> {
         let created_after = now_us() - self.config.session_absolute_seconds * 1_000_000;
-        let Some(s) = sessions::session_user(&self.db, token, created_after).await? else {
-            return Ok(None);
-        };
+        match sessions::session_user(&self.db, token, created_after).await? {
+            Some(s) => self.session_of(token, s).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A live session's actor, CSRF token and user, unless the user is disabled; slides its
+    /// idle expiry (at most once a minute).
+    pub(crate) async fn session_of(
+        &self,
+        token: &str,
+        s: sessions::TokenUser,
+    ) -> Result<Option<(Actor, String, User)>> {
         let u = s.user;
         if u.disabled {
             return Ok(None);

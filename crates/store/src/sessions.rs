@@ -47,6 +47,8 @@ pub struct TokenUser {
     pub expires_us: i64,
     /// When an API token was last used (none for sessions).
     pub last_used_us: Option<i64>,
+    /// Whether the token is an API token (else a session's).
+    pub api_token: bool,
 }
 }
 
@@ -56,6 +58,50 @@ fn user_columns() -> String {
         .map(|c| format!("u.{c}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A session's [`TokenUser`] columns and tables, up to its `WHERE`.
+static SESSION_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{}, s.csrf_token, s.expires_us, CAST(NULL AS BIGINT) AS last_used_us, FALSE AS api_token
+         FROM session s JOIN app_user u ON u.id = s.user_id",
+        user_columns()
+    )
+});
+
+/// An API token's [`TokenUser`] columns and tables, up to its `WHERE`.
+static API_TOKEN_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us, a.last_used_us, TRUE AS api_token
+         FROM api_token a JOIN app_user u ON u.id = a.user_id",
+        user_columns()
+    )
+});
+
+/// The live API token or session a bearer token names, with its user, in one query (issue 14:
+/// a bearer request looked up the API tokens, then the sessions). The API token comes first
+/// when, against all odds, both tables hold the token's hash. A session must have been begun
+/// after `created_after_us` (its absolute lifetime).
+pub async fn bearer_user(db: &Db, token: &str, created_after_us: i64) -> Result<Vec<TokenUser>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {} WHERE a.token_hash = $1 AND a.expires_us > $2
+             UNION ALL
+             SELECT {} WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3
+             ORDER BY api_token DESC",
+            *API_TOKEN_USER, *SESSION_USER
+        )
+    });
+    let hash = token_hash(token);
+    db.fetch_all(
+        &SQL,
+        &[
+            hash.as_str().into(),
+            now_us().into(),
+            created_after_us.into(),
+        ],
+    )
+    .await
 }
 
 /// The live session of a cookie (or bearer) token, with its user.
@@ -68,9 +114,8 @@ pub async fn session_user(
 ) -> Result<Option<TokenUser>> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {}, s.csrf_token, s.expires_us, CAST(NULL AS BIGINT) AS last_used_us FROM session s JOIN app_user u ON u.id = s.user_id
-             WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
-            user_columns()
+            "SELECT {} WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
+            *SESSION_USER
         )
     });
     let hash = token_hash(token);
@@ -158,20 +203,6 @@ pub async fn insert_api_token(
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-/// The live API token's user.
-pub async fn api_token_user(db: &Db, token: &str) -> Result<Option<TokenUser>> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us, a.last_used_us FROM api_token a JOIN app_user u ON u.id = a.user_id
-             WHERE a.token_hash = $1 AND a.expires_us > $2",
-            user_columns()
-        )
-    });
-    let hash = token_hash(token);
-    db.fetch_optional(&SQL, &[hash.as_str().into(), now_us().into()])
-        .await
 }
 
 /// An API token as its owner sees it (never the secret).

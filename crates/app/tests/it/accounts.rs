@@ -1,7 +1,7 @@
 //! Account use cases on SQLite and (with ZIZHI_TEST_POSTGRES_URL) PostgreSQL.
 
 use crate::without_staff_second_factor;
-use zizhi_app::accounts::NewUserInput;
+use zizhi_app::accounts::{Bearer, NewUserInput};
 use zizhi_app::{App, AppConfig, AppError, totp};
 
 async fn apps() -> Vec<App> {
@@ -13,6 +13,22 @@ async fn apps() -> Vec<App> {
         out.push(App::new(b.db, files, without_staff_second_factor()));
     }
     out
+}
+
+/// The owner of a live API token (a session's token is not one).
+async fn api_actor(app: &App, token: &str) -> Option<zizhi_app::Actor> {
+    match app.bearer(token).await.unwrap() {
+        Some(Bearer::ApiToken(a)) => Some(a),
+        _ => None,
+    }
+}
+
+/// The actor of a session's token sent as a bearer.
+async fn bearer_session(app: &App, token: &str) -> Option<zizhi_app::Actor> {
+    match app.bearer(token).await.unwrap() {
+        Some(Bearer::Session(a, _)) => Some(a),
+        _ => None,
+    }
 }
 
 fn staff(username: &str, role: &str) -> NewUserInput {
@@ -315,7 +331,7 @@ async fn api_tokens_are_listed_and_revoked_one_by_one() {
             ["script", "ci"]
         );
         assert!(list.iter().all(|t| t.last_used_us.is_none()));
-        assert!(app.api_actor(&t1).await.unwrap().is_some());
+        assert!(api_actor(&app, &t1).await.is_some());
         let list = app.api_tokens(&s.actor).await.unwrap();
         let ci = list.iter().find(|t| t.label == "ci").unwrap();
         assert!(ci.last_used_us.is_some(), "use is noted");
@@ -324,11 +340,8 @@ async fn api_tokens_are_listed_and_revoked_one_by_one() {
             Err(AppError::NotFound(_))
         ));
         app.revoke_api_token(&s.actor, ci.id).await.unwrap();
-        assert!(app.api_actor(&t1).await.unwrap().is_none(), "revoked");
-        assert!(
-            app.api_actor(&t2).await.unwrap().is_some(),
-            "the other stays"
-        );
+        assert!(api_actor(&app, &t1).await.is_none(), "revoked");
+        assert!(api_actor(&app, &t2).await.is_some(), "the other stays");
         assert_eq!(app.api_tokens(&s.actor).await.unwrap().len(), 1);
     }
 }
@@ -450,12 +463,18 @@ async fn sessions_end_on_logout_and_on_password_reset() {
             .unwrap();
         let s = app.login("reg", "a long password", None).await.unwrap();
         assert!(app.session(&s.token).await.unwrap().is_some());
+        // The same token as a bearer (the API): a session, not an API token.
+        let b = bearer_session(&app, &s.token).await.expect("a session");
+        assert_eq!(b.user_id, s.actor.user_id);
+        assert!(api_actor(&app, &s.token).await.is_none());
         let s2 = app.login("reg", "a long password", None).await.unwrap();
         assert_ne!(s.token, s2.token, "a new session id at every sign-in");
         app.logout(&s.actor, &s.token).await.unwrap();
         assert!(app.session(&s.token).await.unwrap().is_none());
+        assert!(app.bearer(&s.token).await.unwrap().is_none(), "ended");
         let pw = app.reset_password(None, "reg").await.unwrap();
         assert!(app.session(&s2.token).await.unwrap().is_none());
+        assert!(app.bearer(&s2.token).await.unwrap().is_none(), "ended");
         app.login("reg", &pw, None).await.unwrap();
         assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
     }
@@ -482,7 +501,7 @@ async fn tokens_and_other_sessions_end_with_the_password() {
         let there = app.login("lead", "a long password", None).await.unwrap();
         let lead = here.actor.clone();
         let token = app.create_api_token(&lead, "ci", 30).await.unwrap();
-        assert!(app.api_actor(&token).await.unwrap().is_some());
+        assert!(api_actor(&app, &token).await.is_some());
         // Own password change: the other session and the token end, this session stays.
         app.change_password(
             &lead,
@@ -494,23 +513,28 @@ async fn tokens_and_other_sessions_end_with_the_password() {
         .unwrap();
         assert!(app.session(&here.token).await.unwrap().is_some());
         assert!(app.session(&there.token).await.unwrap().is_none());
-        assert!(app.api_actor(&token).await.unwrap().is_none());
+        assert!(api_actor(&app, &token).await.is_none());
         // Signing out with a token ends that token.
         let t2 = app.create_api_token(&lead, "ci2", 30).await.unwrap();
         app.logout(&lead, &t2).await.unwrap();
-        assert!(app.api_actor(&t2).await.unwrap().is_none());
+        assert!(api_actor(&app, &t2).await.is_none());
         // A reset by the administrator ends everything.
         let t3 = app.create_api_token(&lead, "ci3", 30).await.unwrap();
         app.reset_password(Some(&admin), "lead").await.unwrap();
-        assert!(app.api_actor(&t3).await.unwrap().is_none());
+        assert!(api_actor(&app, &t3).await.is_none());
         assert!(app.session(&here.token).await.unwrap().is_none());
         // Disabling ends tokens too, and enabling again brings none back.
         let pw = app.reset_password(Some(&admin), "lead").await.unwrap();
         let again = app.login("lead", &pw, None).await.unwrap();
         let t4 = app.create_api_token(&again.actor, "ci4", 30).await.unwrap();
+        let t5 = app.create_api_token(&again.actor, "ci5", 30).await.unwrap();
+        let still = app.login("lead", &pw, None).await.unwrap();
         app.set_disabled(&admin, lead.user_id, true).await.unwrap();
+        // Disabled: neither its API tokens nor its sessions speak for it.
+        assert!(app.bearer(&t5).await.unwrap().is_none());
+        assert!(app.bearer(&still.token).await.unwrap().is_none());
         app.set_disabled(&admin, lead.user_id, false).await.unwrap();
-        assert!(app.api_actor(&t4).await.unwrap().is_none());
+        assert!(api_actor(&app, &t4).await.is_none());
         assert!(app.session(&again.token).await.unwrap().is_none());
     }
 }

@@ -11,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use zizhi_app::accounts::Bearer;
 use zizhi_app::{Actor, secrets};
 use zizhi_domain::lang::Lang;
 
@@ -167,12 +168,14 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
         if let Some(token) = bearer(&headers) {
             ctx.bearer = true;
             ctx.bearer_token = Some(token.clone());
-            if let Some(a) = st.app.api_actor(&token).await? {
-                ctx.actor = Some(a);
-            } else if let Some((a, _, u)) = st.app.session(&token).await? {
-                ctx.must_change_password = u.must_change_password;
-                ctx.totp_enabled = u.totp_secret.is_some();
-                ctx.actor = Some(a);
+            match st.app.bearer(&token).await? {
+                Some(Bearer::ApiToken(a)) => ctx.actor = Some(a),
+                Some(Bearer::Session(a, u)) => {
+                    ctx.must_change_password = u.must_change_password;
+                    ctx.totp_enabled = u.totp_secret.is_some();
+                    ctx.actor = Some(a);
+                }
+                None => {}
             }
         } else if let Some(token) = cookie(&headers, SESSION_COOKIE)
             && let Some((a, csrf, u)) = st.app.session(&token).await?
