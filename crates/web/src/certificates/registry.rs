@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use serde::Deserialize;
 use serde_json::json;
-use zizhi_app::cases::certification::{RegistryQuery, registry_status};
+use zizhi_app::cases::certification::RegistryQuery;
 use zizhi_domain::lang::{Lang, date_str_text, level_zh};
 
 use crate::AppState;
@@ -238,15 +238,10 @@ pub async fn api_registry(
 ) -> Answer {
     let q = p.query().or_fail(&ctx)?;
     let r = st.app.registry(&q).await.or_fail(&ctx)?;
-    let today = st.app.clock.today();
     let items: Vec<_> = r
         .certificates
         .iter()
-        .map(|(c, _)| {
-            let mut j = crate::certificates::verify::certificate_json(c);
-            j["status"] = json!(registry_status(c, today));
-            j
-        })
+        .map(|(c, status)| crate::certificates::verify::CertificateJson::of(c, status))
         .collect();
     Ok(Json(
         json!({"items": items, "page": r.page, "per_page": r.per_page, "has_next": r.has_next}),
