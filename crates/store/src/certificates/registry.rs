@@ -145,7 +145,7 @@ pub async fn registry(
     } else {
         None
     };
-    let filters = RegistryFilters::of(f, ids);
+    let filters = RegistryFilters::of(f, ids, f.status == "expired" && few_expired(db, f).await?);
     // Certificate numbers and USCCs are ASCII letters, digits and hyphens: any other text is
     // only looked for in the names.
     let may_be_code = f.q.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
@@ -179,6 +179,29 @@ pub async fn registry(
     registry_query(db, f, &filters, "$1 = ''", limit, offset).await
 }
 
+/// How many expired certificates count as few (see [`few_expired`]).
+const FEW_EXPIRED: i64 = 1000;
+
+/// Whether fewer than [`FEW_EXPIRED`] certificates are past their last day and fewer than as
+/// many are marked expired: the expired ones are then looked up through those two indexes
+/// rather than by walking the newest certificates, or a name's, for the few that have expired
+/// (a young register: at 100 000 certificates, none expired, "expired" took 165 ms, with a
+/// name 47 ms at the 99th percentile). Each count stops at the bound, and reads its index: the
+/// order is the index's (without it PostgreSQL's kept plan scanned the table for the first
+/// thousand past their last day: 38 ms when there are none).
+async fn few_expired(db: &Db, f: &RegistryFilter<'_>) -> Result<bool> {
+    let n: Option<i64> = db
+        .fetch_scalar(
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM certificate WHERE valid_until < $1
+                                           ORDER BY valid_until LIMIT $2) a)
+                  + (SELECT count(*) FROM (SELECT 1 FROM certificate WHERE status = 'expired'
+                                           ORDER BY id LIMIT $2) b)",
+            &[f.today.into(), FEW_EXPIRED.into()],
+        )
+        .await?;
+    Ok(n.unwrap_or(0) < FEW_EXPIRED)
+}
+
 /// The lowest and highest id of the certificates issued in `year` (migration 0033).
 async fn year_ids(db: &Db, year: i32) -> Result<Option<(i64, i64)>> {
     crate::row! {
@@ -207,18 +230,24 @@ struct RegistryFilters<'a> {
     /// `AND …` conditions, with `{id}` for the column of the certificate's id.
     conds: String,
     args: Vec<crate::read::Arg<'a>>,
-    /// Only a rare status (suspended, revoked): found through the status's index and then
-    /// matched by name, rather than walking the name's matches for the few with that status.
+    /// Only a rare status (suspended, revoked; expired while few have): found through the
+    /// status's index and then matched by name, rather than walking the name's matches for the
+    /// few with that status.
     rare_status: bool,
     year: String,
 }
 
 impl<'a> RegistryFilters<'a> {
-    fn of(f: &RegistryFilter<'a>, ids: Option<(i64, i64)>) -> RegistryFilters<'a> {
+    /// `few_expired`: status expired, and few are ([`few_expired`]).
+    fn of(
+        f: &RegistryFilter<'a>,
+        ids: Option<(i64, i64)>,
+        few_expired: bool,
+    ) -> RegistryFilters<'a> {
         let mut out = RegistryFilters {
             conds: String::new(),
             args: Vec::new(),
-            rare_status: matches!(f.status, "suspended" | "revoked"),
+            rare_status: few_expired || matches!(f.status, "suspended" | "revoked"),
             year: if f.year > 0 {
                 format!("{:04}-%", f.year)
             } else {
@@ -241,10 +270,20 @@ impl<'a> RegistryFilters<'a> {
                 " AND c.status = 'valid' AND c.valid_until >= $?",
                 Some(f.today.into()),
             ),
-            "expired" => cond(
-                " AND (c.status = 'expired' OR (c.status = 'valid' AND c.valid_until < $?))",
-                Some(f.today.into()),
-            ),
+            "expired" => {
+                cond(
+                    " AND (c.status = 'expired' OR (c.status = 'valid' AND c.valid_until < $?))",
+                    Some(f.today.into()),
+                );
+                // Every expired certificate is among these few (the condition above decides).
+                if few_expired {
+                    cond(
+                        " AND c.id IN (SELECT id FROM certificate WHERE valid_until < $?
+                          UNION ALL SELECT id FROM certificate WHERE status = 'expired')",
+                        Some(f.today.into()),
+                    );
+                }
+            }
             other => cond(" AND c.status = $?", Some(other.into())),
         }
         if let Some((lo, hi)) = ids {

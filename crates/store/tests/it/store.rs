@@ -545,6 +545,58 @@ async fn the_registers_filters_find_by_level_status_and_year() {
             ["B"],
             "{b}: A no longer issued in 2024"
         );
+
+        // Expired is "marked, or valid and past its last day" both while few certificates are
+        // past their last day (looked up through them) and once many are (1 000 or more: the
+        // newest are walked): G is marked expired though its last day is to come.
+        let mut tx = db.begin().await.unwrap();
+        issue(
+            &mut tx,
+            holder,
+            "G",
+            "北京灾备庚公司",
+            2,
+            "2026-01-10",
+            "2029-01-09",
+        )
+        .await;
+        tx.commit().await.unwrap();
+        zizhi_store::on_pool!(&db, p => sqlx::query("UPDATE certificate SET status = 'expired' WHERE number = 'G'").execute(p).await.map(|_| ())).unwrap();
+        let expired = ["G", "F", "B"];
+        assert_eq!(find("北京灾备", 0, "expired", 0).await, expired, "{b}: few");
+        assert_eq!(find("", 0, "expired", 0).await, expired, "{b}: few");
+        let mut tx = db.begin().await.unwrap();
+        let many: Vec<String> = (0..1000).map(|i| format!("P-{i:04}")).collect();
+        for n in &many {
+            issue(
+                &mut tx,
+                holder,
+                n,
+                "广州灾备过期公司",
+                2,
+                "2020-01-01",
+                "2022-12-31",
+            )
+            .await;
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(
+            find("北京灾备", 0, "expired", 0).await,
+            expired,
+            "{b}: many"
+        );
+        assert_eq!(find("北京灾备", 0, "valid", 0).await, ["E", "A"], "{b}");
+        let all = find("", 0, "expired", 0).await;
+        assert_eq!(all.len(), 50, "{b}");
+        assert_eq!(all[0], "P-0999", "{b}: newest first");
+        let f = RegistryFilter {
+            status: "expired",
+            today: "2026-06-01",
+            ..Default::default()
+        };
+        let last = certs::registry(&db, &f, 50, 1000).await.unwrap();
+        let last: Vec<_> = last.iter().map(|c| c.number.as_str()).collect();
+        assert_eq!(last, expired, "{b}: the last page");
     }
 }
 
