@@ -113,6 +113,17 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>> {
     db.fetch_optional(&SQL, &[id.into()]).await
 }
 
+/// Whether case `id` exists.
+pub async fn exists(db: &Db, id: i64) -> Result<bool> {
+    let found: Option<i64> = db
+        .fetch_scalar(
+            "SELECT id FROM application_case WHERE id = $1",
+            &[id.into()],
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
 /// The case inside a write transaction, locked against concurrent transitions (PostgreSQL row
 /// lock; SQLite write transactions are exclusive already).
 pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {

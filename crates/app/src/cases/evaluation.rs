@@ -221,10 +221,13 @@ impl App {
         if !actor.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        repo::get(&self.db, case_id)
-            .await?
-            .ok_or(AppError::NotFound("case"))?;
-        Ok(ev::judgements(&self.db, case_id).await?)
+        // The case is looked up only when it has no judgement (one read in the usual case:
+        // issue 14).
+        let list = ev::judgements(&self.db, case_id).await?;
+        if list.is_empty() && !repo::exists(&self.db, case_id).await? {
+            return Err(AppError::NotFound("case"));
+        }
+        Ok(list)
     }
 }
 

@@ -2244,6 +2244,25 @@ async fn api_accept_to_expert_review(api: &Api<'_>, id: i64) -> i64 {
         .into_iter()
         .find(|p| p.level == 2)
         .unwrap();
+    // No judgement yet: an empty list; a case that does not exist: 404.
+    let none = api
+        .call(
+            &lead,
+            Method::GET,
+            &format!("/api/v1/cases/{id}/judgements"),
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(none["judgements"], json!([]), "{none}");
+    api.call(
+        &lead,
+        Method::GET,
+        &format!("/api/v1/cases/{}/judgements", id + 1_000_000),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     for r in &pack.requirements {
         api.call(
             &ass,
