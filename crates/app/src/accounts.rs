@@ -461,22 +461,18 @@ impl App {
     /// its idle expiry like a cookie's). One query for both (issue 14).
     pub async fn bearer(&self, token: &str) -> Result<Option<Bearer>> {
         let created_after = now_us() - self.config.session_absolute_seconds * 1_000_000;
-        for t in sessions::bearer_user(&self.db, token, created_after).await? {
-            if t.user.disabled {
-                continue;
-            }
-            if !t.api_token {
-                return self
-                    .session_of(token, t)
-                    .await
-                    .map(|s| s.map(|(actor, _, user)| Bearer::Session(actor, Box::new(user))));
-            }
-            if t.last_used_us.is_none_or(|at| now_us() - at > 60_000_000) {
-                sessions::touch_api_token(&self.db, token).await?;
-            }
-            return Ok(Some(Bearer::ApiToken(self.actor_for(&t.user)?)));
+        let rows = sessions::bearer_user(&self.db, token, created_after).await?;
+        let Some(t) = rows.into_iter().find(|t| !t.user.disabled) else {
+            return Ok(None);
+        };
+        if !t.api_token {
+            let s = self.session_of(token, t).await?;
+            return Ok(s.map(|(actor, _, user)| Bearer::Session(actor, Box::new(user))));
         }
-        Ok(None)
+        if t.last_used_us.is_none_or(|at| now_us() - at > 60_000_000) {
+            sessions::touch_api_token(&self.db, token).await?;
+        }
+        Ok(Some(Bearer::ApiToken(self.actor_for(&t.user)?)))
     }
 
     /// The caller's live API tokens (label, created, last used; never the secret).

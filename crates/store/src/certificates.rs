@@ -166,7 +166,7 @@ pub async fn by_number_with_organization(
         .map(|w| (w.cert, w.org_name, w.sealed)))
 }
 
-/// Sets a certificate's status (`valid`, `suspended`, `revoked`).
+/// Sets a certificate's status (`valid`, `suspended`, `revoked`, `expired`).
 pub async fn set_status(tx: &mut Tx, number: &str, status: &str) -> Result<()> {
     on_tx!(tx, t => sqlx::query("UPDATE certificate SET status = $2 WHERE number = $1")
         .bind(number)

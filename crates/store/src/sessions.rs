@@ -60,23 +60,31 @@ fn user_columns() -> String {
         .join(", ")
 }
 
-/// A session's [`TokenUser`] columns and tables, up to its `WHERE`.
-static SESSION_USER: LazyLock<String> = LazyLock::new(|| {
+/// The live session whose token hashes to `$1`, as a [`TokenUser`] query without its `SELECT`:
+/// not idle past its expiry (`$2`, now), begun after `$3` (the absolute lifetime).
+static LIVE_SESSION: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{}, s.csrf_token, s.expires_us, CAST(NULL AS BIGINT) AS last_used_us, FALSE AS api_token
-         FROM session s JOIN app_user u ON u.id = s.user_id",
+         FROM session s JOIN app_user u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
         user_columns()
     )
 });
 
-/// An API token's [`TokenUser`] columns and tables, up to its `WHERE`.
-static API_TOKEN_USER: LazyLock<String> = LazyLock::new(|| {
+/// The live API token whose hash is `$1` (not expired at `$2`, now), like [`LIVE_SESSION`].
+static LIVE_API_TOKEN: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us, a.last_used_us, TRUE AS api_token
-         FROM api_token a JOIN app_user u ON u.id = a.user_id",
+         FROM api_token a JOIN app_user u ON u.id = a.user_id
+         WHERE a.token_hash = $1 AND a.expires_us > $2",
         user_columns()
     )
 });
+
+/// The values of [`LIVE_SESSION`] and [`LIVE_API_TOKEN`].
+fn live_args(hash: &str, created_after_us: i64) -> [crate::read::Arg<'_>; 3] {
+    [hash.into(), now_us().into(), created_after_us.into()]
+}
 
 /// The live API token or session a bearer token names, with its user, in one query (issue 14:
 /// a bearer request looked up the API tokens, then the sessions). The API token comes first
@@ -85,49 +93,26 @@ static API_TOKEN_USER: LazyLock<String> = LazyLock::new(|| {
 pub async fn bearer_user(db: &Db, token: &str, created_after_us: i64) -> Result<Vec<TokenUser>> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {} WHERE a.token_hash = $1 AND a.expires_us > $2
-             UNION ALL
-             SELECT {} WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3
-             ORDER BY api_token DESC",
-            *API_TOKEN_USER, *SESSION_USER
+            "SELECT {} UNION ALL SELECT {} ORDER BY api_token DESC",
+            *LIVE_API_TOKEN, *LIVE_SESSION
         )
     });
     let hash = token_hash(token);
-    db.fetch_all(
-        &SQL,
-        &[
-            hash.as_str().into(),
-            now_us().into(),
-            created_after_us.into(),
-        ],
-    )
-    .await
+    db.fetch_all(&SQL, &live_args(&hash, created_after_us))
+        .await
 }
 
-/// The live session of a cookie (or bearer) token, with its user.
-/// The live session's user: not idle past its expiry, and begun after `created_after_us` (the
-/// absolute lifetime).
+/// The live session of a cookie token, with its user: not idle past its expiry, and begun
+/// after `created_after_us` (the absolute lifetime).
 pub async fn session_user(
     db: &Db,
     token: &str,
     created_after_us: i64,
 ) -> Result<Option<TokenUser>> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {} WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
-            *SESSION_USER
-        )
-    });
+    static SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", *LIVE_SESSION));
     let hash = token_hash(token);
-    db.fetch_optional(
-        &SQL,
-        &[
-            hash.as_str().into(),
-            now_us().into(),
-            created_after_us.into(),
-        ],
-    )
-    .await
+    db.fetch_optional(&SQL, &live_args(&hash, created_after_us))
+        .await
 }
 
 /// Slides the idle expiry forward.

@@ -142,3 +142,29 @@ pub fn s3_server(buckets: &[&str]) -> Option<S3Server> {
     }
     Some(server)
 }
+
+/// Inserts a case of `organization_id` at level `level` already certified (initial application,
+/// empty profile, opened by `created_by`), for tests that need a certificate's case without
+/// walking the process; returns its id.
+pub async fn insert_certified_case(
+    tx: &mut zizhi_store::Tx,
+    organization_id: i64,
+    created_by: i64,
+    level: i32,
+) -> i64 {
+    zizhi_store::cases::insert(
+        tx,
+        &zizhi_store::cases::NewCase {
+            organization_id,
+            category: "disaster_recovery",
+            level,
+            kind: "initial",
+            stage: "certified",
+            profile: "{}",
+            created_by,
+        },
+    )
+    .await
+    .expect("a certified case")
+    .id
+}

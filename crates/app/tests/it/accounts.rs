@@ -529,6 +529,23 @@ async fn tokens_and_other_sessions_end_with_the_password() {
         let t4 = app.create_api_token(&again.actor, "ci4", 30).await.unwrap();
         let t5 = app.create_api_token(&again.actor, "ci5", 30).await.unwrap();
         let still = app.login("lead", &pw, None).await.unwrap();
+        // A disabled user's live token and session speak for no one, even where they were
+        // not ended (the flag set in the store alone), and do again once it is cleared.
+        let flag = |on: bool| {
+            let db = app.store_for_tests().clone();
+            let id = lead.user_id;
+            async move {
+                zizhi_store::on_pool!(&db, p => sqlx::query("UPDATE app_user SET disabled = $1 WHERE id = $2")
+                    .bind(on).bind(id).execute(p).await.map(|_| ()))
+                .unwrap();
+            }
+        };
+        flag(true).await;
+        assert!(app.bearer(&t5).await.unwrap().is_none());
+        assert!(app.bearer(&still.token).await.unwrap().is_none());
+        flag(false).await;
+        assert!(api_actor(&app, &t5).await.is_some());
+        assert!(bearer_session(&app, &still.token).await.is_some());
         app.set_disabled(&admin, lead.user_id, true).await.unwrap();
         // Disabled: neither its API tokens nor its sessions speak for it.
         assert!(app.bearer(&t5).await.unwrap().is_none());

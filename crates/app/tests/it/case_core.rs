@@ -528,21 +528,9 @@ async fn held_certificates_are_looked_up_in_the_register() {
             }
         };
         let mut tx = app.store_for_tests().begin().await.unwrap();
-        let case_id = zizhi_store::cases::insert(
-            &mut tx,
-            &zizhi_store::cases::NewCase {
-                organization_id: stranger_org,
-                category: "disaster_recovery",
-                level: 1,
-                kind: "initial",
-                stage: "certified",
-                profile: "{}",
-                created_by: p.stranger.user_id,
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+        let case_id =
+            zizhi_testkit::insert_certified_case(&mut tx, stranger_org, p.stranger.user_id, 1)
+                .await;
         for (number, org) in [
             ("CNITSEC2025SRV-DR-I-0001", stranger_org),
             ("CNITSEC2025SRV-DR-I-0002", own_org),

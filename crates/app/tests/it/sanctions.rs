@@ -41,26 +41,13 @@ pub(crate) async fn cast(app: &App, today: &str) -> Cast {
     let holder = user(app, "holder", "applicant", Some(org.id)).await;
     let db = app.store_for_tests();
     let mut tx = db.begin().await.unwrap();
-    let case = zizhi_store::cases::insert(
-        &mut tx,
-        &zizhi_store::cases::NewCase {
-            organization_id: org.id,
-            category: "disaster_recovery",
-            level: 2,
-            kind: "initial",
-            stage: "certified",
-            profile: "{}",
-            created_by: holder.user_id,
-        },
-    )
-    .await
-    .unwrap();
+    let case_id = zizhi_testkit::insert_certified_case(&mut tx, org.id, holder.user_id, 2).await;
     let until = zizhi_domain::certificate::valid_until(day(today), 3).to_string();
     let cert = zizhi_store::certificates::insert(
         &mut tx,
         &zizhi_store::certificates::NewCertificate {
             number: "CNITSEC2026SRV-DR-II-0001",
-            case_id: case.id,
+            case_id,
             organization_id: org.id,
             holder: &org.name,
             uscc: &org.uscc,

@@ -35,21 +35,8 @@ async fn certified_case(tx: &mut zizhi_store::Tx) -> (i64, i64) {
     )
     .await
     .unwrap();
-    let case = zizhi_store::cases::insert(
-        tx,
-        &zizhi_store::cases::NewCase {
-            organization_id: org.id,
-            category: "disaster_recovery",
-            level: 2,
-            kind: "initial",
-            stage: "certified",
-            profile: "{}",
-            created_by: user.id,
-        },
-    )
-    .await
-    .unwrap();
-    (org.id, case.id)
+    let case_id = zizhi_testkit::insert_certified_case(tx, org.id, user.id, 2).await;
+    (org.id, case_id)
 }
 
 /// Issues a certificate of `holder` (from [`certified_case`]) to the name `name`.
@@ -454,14 +441,12 @@ async fn the_registers_filters_find_by_level_status_and_year() {
         for (number, name, level, issued, until, _) in rows {
             issue(&mut tx, holder, number, name, level, issued, until).await;
         }
-        tx.commit().await.unwrap();
         for (number, .., status) in rows {
             if status != "valid" {
-                let sql =
-                    format!("UPDATE certificate SET status = '{status}' WHERE number = '{number}'");
-                zizhi_store::on_pool!(&db, p => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ())).unwrap();
+                certs::set_status(&mut tx, number, status).await.unwrap();
             }
         }
+        tx.commit().await.unwrap();
         let find = |q: &'static str, level: i32, status: &'static str, year: i32| {
             let db = db.clone();
             async move {
@@ -560,8 +545,8 @@ async fn the_registers_filters_find_by_level_status_and_year() {
             "2029-01-09",
         )
         .await;
+        certs::set_status(&mut tx, "G", "expired").await.unwrap();
         tx.commit().await.unwrap();
-        zizhi_store::on_pool!(&db, p => sqlx::query("UPDATE certificate SET status = 'expired' WHERE number = 'G'").execute(p).await.map(|_| ())).unwrap();
         let expired = ["G", "F", "B"];
         assert_eq!(find("北京灾备", 0, "expired", 0).await, expired, "{b}: few");
         assert_eq!(find("", 0, "expired", 0).await, expired, "{b}: few");

@@ -1028,25 +1028,12 @@ fn a_sanction_and_an_appeal_walk_through_the_pages() {
         let today = app.clock.today();
         let until = zizhi_domain::certificate::valid_until(today, 3).to_string();
         let mut tx = db.begin().await.unwrap();
-        let case = zizhi_store::cases::insert(
-            &mut tx,
-            &zizhi_store::cases::NewCase {
-                organization_id: org_id,
-                category: "disaster_recovery",
-                level: 2,
-                kind: "initial",
-                stage: "certified",
-                profile: "{}",
-                created_by: holder.id,
-            },
-        )
-        .await
-        .unwrap();
+        let case_id = zizhi_testkit::insert_certified_case(&mut tx, org_id, holder.id, 2).await;
         zizhi_store::certificates::insert(
             &mut tx,
             &zizhi_store::certificates::NewCertificate {
                 number,
-                case_id: case.id,
+                case_id,
                 organization_id: org_id,
                 holder: &org.name,
                 uscc: &org.uscc,

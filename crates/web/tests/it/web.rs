@@ -3487,25 +3487,12 @@ async fn holder_with_certificate(app: &TestApp, n: &str) -> i64 {
     app.user("appr", Role::Approver, None).await;
     let db = a.store_for_tests();
     let mut tx = db.begin().await.unwrap();
-    let case = zizhi_store::cases::insert(
-        &mut tx,
-        &zizhi_store::cases::NewCase {
-            organization_id: org.id,
-            category: "disaster_recovery",
-            level: 2,
-            kind: "initial",
-            stage: "certified",
-            profile: "{}",
-            created_by: holder_id,
-        },
-    )
-    .await
-    .unwrap();
+    let case_id = zizhi_testkit::insert_certified_case(&mut tx, org.id, holder_id, 2).await;
     zizhi_store::certificates::insert(
         &mut tx,
         &zizhi_store::certificates::NewCertificate {
             number: n,
-            case_id: case.id,
+            case_id,
             organization_id: org.id,
             holder: &org.name,
             uscc: &org.uscc,
