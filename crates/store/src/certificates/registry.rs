@@ -77,7 +77,9 @@ impl NameQuery {
 }
 
 /// Writes a certificate's name into the register's name index (in the certificate's
-/// transaction).
+/// transaction): SQLite's own table for a new certificate; on PostgreSQL, where a new
+/// certificate's row carries it from its insert, only the names of certificates issued before
+/// the index existed ([`index_all_names`]).
 pub(super) async fn index_name(tx: &mut Tx, id: i64, holder: &str) -> Result<()> {
     let grams = name_grams(holder);
     match tx {

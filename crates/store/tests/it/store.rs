@@ -290,6 +290,22 @@ async fn the_register_finds_any_part_of_a_holders_name() {
             )
             .await;
         }
+        // PostgreSQL: each certificate's row carries its name index from its insert — no
+        // second UPDATE leaving a dead version of it for a vacuum (0 rows updated in this
+        // transaction) — and the GIN index takes entries directly, without the pending list
+        // every search would read until a vacuum (migration 0034).
+        if let zizhi_store::Tx::Pg(t) = &mut tx {
+            let (updated, options): (i64, Vec<String>) = sqlx::query_as(
+                "SELECT (SELECT n_tup_upd FROM pg_stat_xact_user_tables
+                         WHERE relid = 'certificate'::regclass),
+                        (SELECT reloptions FROM pg_class WHERE oid = 'certificate_name'::regclass)",
+            )
+            .fetch_one(&mut **t)
+            .await
+            .unwrap();
+            assert_eq!(updated, 0, "certificates updated after their insert");
+            assert_eq!(options, ["fastupdate=off"]);
+        }
         tx.commit().await.unwrap();
         let find = |q: &'static str| {
             let db = db.clone();
