@@ -535,9 +535,11 @@ async fn tokens_and_other_sessions_end_with_the_password() {
             let db = app.store_for_tests().clone();
             let id = lead.user_id;
             async move {
-                zizhi_store::on_pool!(&db, p => sqlx::query("UPDATE app_user SET disabled = $1 WHERE id = $2")
-                    .bind(on).bind(id).execute(p).await.map(|_| ()))
-                .unwrap();
+                let mut tx = db.begin().await.unwrap();
+                zizhi_store::users::set_disabled(&mut tx, id, on)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
             }
         };
         flag(true).await;

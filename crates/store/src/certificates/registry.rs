@@ -186,12 +186,11 @@ const FEW_EXPIRED: i64 = 1000;
 
 /// Whether fewer than [`FEW_EXPIRED`] certificates in all are past their last day or marked
 /// expired (counted apart, so one may be counted twice): the expired ones are then looked up
-/// through those two indexes
-/// rather than by walking the newest certificates, or a name's, for the few that have expired
-/// (a young register: at 100 000 certificates, none expired, "expired" took 165 ms, with a
-/// name 47 ms at the 99th percentile). Each count stops at the bound, and reads its index: the
-/// order is the index's (without it PostgreSQL's kept plan scanned the table for the first
-/// thousand past their last day: 38 ms when there are none).
+/// through those two indexes rather than by walking the newest certificates, or a name's, for
+/// the few that have expired (a young register: at 100 000 certificates, none expired,
+/// "expired" took 165 ms, with a name 47 ms at the 99th percentile). Each count stops at the
+/// bound, and reads its index: the order is the index's (without it PostgreSQL's kept plan
+/// scanned the table for the first thousand past their last day: 38 ms when there are none).
 async fn few_expired(db: &Db, f: &RegistryFilter<'_>) -> Result<bool> {
     let n: Option<i64> = db
         .fetch_scalar(

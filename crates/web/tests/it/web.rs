@@ -2245,24 +2245,13 @@ async fn api_accept_to_expert_review(api: &Api<'_>, id: i64) -> i64 {
         .find(|p| p.level == 2)
         .unwrap();
     // No judgement yet: an empty list; a case that does not exist: 404.
-    let none = api
-        .call(
-            &lead,
-            Method::GET,
-            &format!("/api/v1/cases/{id}/judgements"),
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let judgements = |case: i64, status| {
+        let (path, lead) = (format!("/api/v1/cases/{case}/judgements"), &lead);
+        async move { api.call(lead, Method::GET, &path, None, status).await }
+    };
+    let none = judgements(id, StatusCode::OK).await;
     assert_eq!(none["judgements"], json!([]), "{none}");
-    api.call(
-        &lead,
-        Method::GET,
-        &format!("/api/v1/cases/{}/judgements", id + 1_000_000),
-        None,
-        StatusCode::NOT_FOUND,
-    )
-    .await;
+    judgements(id + 1_000_000, StatusCode::NOT_FOUND).await;
     for r in &pack.requirements {
         api.call(
             &ass,
