@@ -58,6 +58,14 @@ impl NameQuery {
         }
     }
 
+    /// Two characters: the pair itself (PostgreSQL looks it up in `certificate_pair`).
+    fn pair(&self) -> Option<&str> {
+        match self {
+            NameQuery::Prefix(c) if c.chars().count() == 2 => Some(c),
+            _ => None,
+        }
+    }
+
     /// The FTS5 query (SQLite). The characters are letters and digits, so a double-quoted
     /// string needs no escaping.
     fn fts5(&self) -> String {
@@ -324,10 +332,10 @@ async fn registry_by_name(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Certificate>> {
-    let (sql, text) = match db {
+    let (sql, text) = match (db, name.pair()) {
         // The join's order is fixed (CROSS JOIN): SQLite cannot tell how many rows a name
         // matches.
-        Db::Sqlite(..) if filters.rare_status => (
+        (Db::Sqlite(..), _) if filters.rare_status => (
             format!(
                 "SELECT {CERT_C} FROM certificate c CROSS JOIN certificate_name n ON n.rowid = c.id
                  WHERE certificate_name MATCH $1 AND ($2 = $2){}",
@@ -335,7 +343,7 @@ async fn registry_by_name(
             ),
             name.fts5(),
         ),
-        Db::Sqlite(..) => (
+        (Db::Sqlite(..), _) => (
             format!(
                 "SELECT {CERT_C} FROM certificate_name n CROSS JOIN certificate c ON c.id = n.rowid
                  WHERE certificate_name MATCH $1 AND ($2 = $2){}",
@@ -343,9 +351,41 @@ async fn registry_by_name(
             ),
             name.fts5(),
         ),
-        // PostgreSQL plans each search for its values (an unnamed statement) and chooses from
-        // its statistics between walking the newest certificates and the name's index.
-        Db::Pg(..) => {
+        // Two characters on PostgreSQL: the pair's certificates, newest first, from its table
+        // (`certificate_pair`, migration 0035) — a page without other filters takes its ids
+        // there and then their certificates; with filters each of the pair's certificates is
+        // looked up in turn and checked (the fenced subquery keeps PostgreSQL from walking all
+        // the certificates instead); a rare status goes through its own index and then asks
+        // the pair's table.
+        (Db::Pg(..), Some(pair)) => {
+            let sql = if filters.rare_status {
+                format!(
+                    "SELECT {CERT_C} FROM certificate c
+                     WHERE EXISTS (SELECT 1 FROM certificate_pair p WHERE p.pair = $1 AND p.id = c.id)
+                       AND ($2 = $2){}",
+                    filters.sql("c.id")
+                )
+            } else if filters.conds.is_empty() && filters.year.is_empty() {
+                format!(
+                    "SELECT {CERT_C} FROM certificate c WHERE c.id IN
+                     (SELECT p.id FROM certificate_pair p WHERE p.pair = $1 AND ($2 = $2){})
+                     ORDER BY c.id DESC",
+                    filters.sql("p.id")
+                )
+            } else {
+                format!(
+                    "SELECT c.* FROM certificate_pair p CROSS JOIN LATERAL
+                     (SELECT {CERT_C} FROM certificate c WHERE c.id = p.id OFFSET 0) c
+                     WHERE p.pair = $1 AND ($2 = $2){}",
+                    filters.sql("p.id")
+                )
+            };
+            (sql, pair.to_owned())
+        }
+        // Otherwise PostgreSQL plans each search for its values (an unnamed statement) and
+        // chooses from its statistics between walking the newest certificates and the name's
+        // index.
+        (Db::Pg(..), None) => {
             let (function, text) = name.tsquery();
             (
                 format!(

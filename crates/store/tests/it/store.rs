@@ -388,6 +388,60 @@ async fn the_register_finds_any_part_of_a_holders_name() {
         assert_eq!(find("北京").await, ["N-3", "N-1", "N-0"], "{b}");
         db.migrate().await.unwrap();
         assert_eq!(find("北京").await, ["N-3", "N-1", "N-0"], "{b}: once");
+
+        // PostgreSQL: the table a search by two characters reads (migration 0035) holds each
+        // name's pairs of consecutive characters — the name's letters and digits, in lower
+        // case — once each, kept by its triggers through the re-indexing above, and a restore
+        // rebuilds it (backups leave it out).
+        if let Db::Pg(..) = &db {
+            let pairs = |db: Db| async move {
+                zizhi_store::on_pool!(&db, p => sqlx::query_as::<_, (String, String)>(
+                    "SELECT c.number, p.pair FROM certificate_pair p JOIN certificate c ON c.id = p.id
+                     ORDER BY 1, 2")
+                    .fetch_all(p)
+                    .await)
+                .unwrap()
+            };
+            let mut want: Vec<(String, String)> = Vec::new();
+            for (i, name) in names.iter().enumerate() {
+                let chars: Vec<char> = name
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .filter(|c| c.is_alphanumeric())
+                    .collect();
+                let of_name: std::collections::BTreeSet<String> =
+                    chars.windows(2).map(|w| w.iter().collect()).collect();
+                want.extend(of_name.into_iter().map(|p| (format!("N-{i}"), p)));
+            }
+            want.sort();
+            assert!(want.contains(&("N-2".into(), "y股".into())), "{want:?}");
+            assert_eq!(pairs(db.clone()).await, want);
+
+            let dir = zizhi_testkit::temp_dir("zizhi-pairs");
+            let snap = zizhi_store::backup::snapshot(&db, &dir).await.unwrap();
+            assert!(!snap.tables.iter().any(|t| t == "certificate_pair"));
+            let url = std::env::var("ZIZHI_TEST_POSTGRES_URL").unwrap();
+            let restored = Db::connect_pg_schema(&url, &zizhi_testkit::unique("pairs"))
+                .await
+                .unwrap();
+            zizhi_store::backup::restore_pg(&restored, &dir, snap.schema_version, &snap.tables)
+                .await
+                .unwrap();
+            assert_eq!(pairs(restored.clone()).await, want, "restored");
+            let f = RegistryFilter {
+                q: "北京",
+                today: "2026-06-01",
+                ..Default::default()
+            };
+            let found: Vec<_> = certs::registry(&restored, &f, 50, 0)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.number)
+                .collect();
+            assert_eq!(found, ["N-3", "N-1", "N-0"], "restored");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }
 
@@ -586,6 +640,9 @@ async fn the_registers_filters_find_by_level_status_and_year() {
             expired,
             "{b}: many"
         );
+        let two = find("灾备", 0, "expired", 0).await;
+        assert_eq!(two.len(), 50, "{b}: many, two characters");
+        assert_eq!(two[0], "P-0999", "{b}: newest first");
         assert_eq!(find("北京灾备", 0, "valid", 0).await, ["E", "A"], "{b}");
         let all = find("", 0, "expired", 0).await;
         assert_eq!(all.len(), 50, "{b}");
