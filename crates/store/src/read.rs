@@ -25,6 +25,11 @@ use crate::{Result, StoreError};
 
 /// How many idle connections a reader keeps (more are opened under load and closed after).
 const IDLE: usize = 8;
+/// How many reads a reader runs at once on PostgreSQL, each on a connection of its own; more
+/// wait for one to end. Without a bound a burst of requests opened a connection each, and past
+/// the server's `max_connections` (100 by default) reads failed. With the write pool's 16, one
+/// zizhi holds at most 32 connections.
+pub(crate) const MAX_READING: usize = 16;
 
 /// A value bound to a query on either backend.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +104,7 @@ pub(crate) use bind_args;
 /// [`closed_by_server`]) fails its query: the query is then run once more on a new connection.
 macro_rules! pg_read {
     ($r:expr, $c:ident => $query:expr) => {{
+        let _reading = $r.permit().await?;
         let mut $c = $r.take().await?;
         let out = match $query.await {
             Err(e) if $crate::read::closed_by_server(&e) => {
@@ -403,6 +409,8 @@ struct PgInner {
     idle: Mutex<Vec<sqlx::PgConnection>>,
     /// Set by [`PgReader::close`]: connections are no longer kept.
     closed: std::sync::atomic::AtomicBool,
+    /// One permit per read in progress ([`MAX_READING`]).
+    reading: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for PgReader {
@@ -417,7 +425,19 @@ impl PgReader {
             options,
             idle: Mutex::new(Vec::new()),
             closed: std::sync::atomic::AtomicBool::new(false),
+            reading: tokio::sync::Semaphore::new(MAX_READING),
         }))
+    }
+
+    /// Waits for a turn to read ([`MAX_READING`]); the turn ends when the permit drops.
+    pub(crate) async fn permit(
+        &self,
+    ) -> std::result::Result<tokio::sync::SemaphorePermit<'_>, sqlx::Error> {
+        self.0
+            .reading
+            .acquire()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)
     }
 
     /// An idle connection, or a new one.

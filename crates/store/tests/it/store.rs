@@ -869,3 +869,35 @@ async fn a_short_read_survives_a_connection_the_server_closed() {
         assert!(db.begin().await.is_err());
     }
 }
+
+/// Issue 14: on PostgreSQL a burst of short reads shares a bounded number of connections (16;
+/// the rest wait their turn) instead of opening one each until the server refuses more than
+/// its `max_connections`; every read of the burst succeeds.
+#[tokio::test]
+async fn a_burst_of_reads_shares_a_bounded_number_of_connections() {
+    for db in backends().await {
+        if !matches!(db, Db::Pg(..)) {
+            continue;
+        }
+        let reads: Vec<_> = (0..48)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.fetch_scalar::<i32>("SELECT pg_backend_pid() FROM pg_sleep(0.05)", &[])
+                        .await
+                        .unwrap()
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut backends = std::collections::BTreeSet::new();
+        for r in reads {
+            backends.insert(r.await.unwrap());
+        }
+        assert!(
+            (2..=16).contains(&backends.len()),
+            "{} connections for 48 reads at once",
+            backends.len()
+        );
+    }
+}
