@@ -95,6 +95,20 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not take the work now rather than the work being wrong: no
+    /// connection free in time, or PostgreSQL refusing more connections or short of resources
+    /// (SQLSTATE class 53: too many connections, disk full, out of memory) or not accepting
+    /// work while it starts or stops (57P01–57P03). Worth trying again shortly.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => true,
+            StoreError::Sqlx(sqlx::Error::Database(d)) => d
+                .code()
+                .is_some_and(|c| c.starts_with("53") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+
     /// Maps a unique violation to `Conflict(what)`.
     pub fn conflict_as(e: sqlx::Error, what: &str) -> StoreError {
         match &e {

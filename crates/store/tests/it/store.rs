@@ -901,3 +901,38 @@ async fn a_burst_of_reads_shares_a_bounded_number_of_connections() {
         );
     }
 }
+
+/// A database that cannot take the work now is told apart from work that is wrong (the web
+/// answers the first with 503 and Retry-After): no connection free in time, PostgreSQL
+/// refusing connections or short of resources (SQLSTATE class 53) or starting or stopping
+/// (57P…) — raised here by the real server — against a division by zero and a unique
+/// conflict.
+#[tokio::test]
+async fn a_database_that_cannot_take_work_now_is_told_apart() {
+    assert!(StoreError::Sqlx(sqlx::Error::PoolTimedOut).is_unavailable());
+    assert!(!StoreError::Conflict("x".into()).is_unavailable());
+    for db in backends().await {
+        if !matches!(db, Db::Pg(..)) {
+            continue;
+        }
+        let raise = |code: &'static str| {
+            let db = db.clone();
+            async move {
+                let sql = format!(
+                    "DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '{code}'; END $$"
+                );
+                let e = zizhi_store::on_pool!(&db, p => sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(p)
+                    .await
+                    .map(|r| r.rows_affected()))
+                .unwrap_err();
+                StoreError::from(e).is_unavailable()
+            }
+        };
+        assert!(raise("53300").await, "too many connections");
+        assert!(raise("53100").await, "disk full");
+        assert!(raise("57P03").await, "cannot connect now");
+        assert!(!raise("22012").await, "division by zero");
+        assert!(!raise("23505").await, "unique violation");
+    }
+}

@@ -59,7 +59,11 @@ impl std::fmt::Debug for Ctx {
 
 impl Ctx {
     pub fn fail(&self, e: zizhi_app::AppError) -> Failure {
-        if !matches!(
+        if let zizhi_app::AppError::Store(s) = &e
+            && s.is_unavailable()
+        {
+            tracing::warn!(request_id = %self.request_id, error = %e, "database unavailable (503)");
+        } else if !matches!(
             e,
             zizhi_app::AppError::Invalid { .. }
                 | zizhi_app::AppError::Forbidden

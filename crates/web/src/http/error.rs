@@ -105,6 +105,13 @@ impl Failure {
                     format!("not possible while the case is in stage \"{}\"", current.en),
                 ),
             ),
+            // The database cannot take the work now (connections exhausted, starting up): try
+            // again shortly — not an internal error of the request.
+            AppError::Store(s) if s.is_unavailable() => f(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                t("error.unavailable"),
+            ),
             _ => {
                 // Logged with the request id by `Ctx::fail`.
                 f(
@@ -129,7 +136,10 @@ struct ErrorPage<'a> {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let mut res = self.body();
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        if matches!(
+            self.status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("5"),
@@ -188,5 +198,26 @@ mod tests {
         let r = Failure::from_app(AppError::Busy, Lang::Zh, true).into_response();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "5");
+    }
+
+    /// A database that cannot take the work now (no connection free in time) is 503 with
+    /// `Retry-After` and a message in both languages, not an internal error; another database
+    /// error stays 500.
+    #[test]
+    fn an_unavailable_database_is_503_with_retry_after() {
+        use zizhi_store::StoreError;
+        let busy = AppError::Store(StoreError::Sqlx(sqlx::Error::PoolTimedOut));
+        let f = Failure::from_app(busy, Lang::Zh, true);
+        assert_eq!(
+            (f.status, f.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
+        assert_eq!(f.message.zh, "系统繁忙，请稍后再试");
+        assert!(f.message.en.contains("try again"));
+        let r = f.into_response();
+        assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "5");
+        let broken = AppError::Store(StoreError::Sqlx(sqlx::Error::RowNotFound));
+        let f = Failure::from_app(broken, Lang::Zh, true);
+        assert_eq!(f.status, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -444,6 +444,10 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "服务器内部错误，已记录。请稍后再试",
             "Internal error (logged). Please try again later",
         ),
+        "error.unavailable" => (
+            "系统繁忙，请稍后再试",
+            "The system is busy: please try again in a moment",
+        ),
         "error.conflict" => ("已存在：", "Already exists:"),
         "error.invalid" => ("输入有误：", "Invalid input:"),
         _ => return None,
