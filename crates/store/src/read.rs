@@ -429,15 +429,17 @@ impl PgReader {
         }))
     }
 
-    /// Waits for a turn to read ([`MAX_READING`]); the turn ends when the permit drops.
+    /// Waits for a turn to read ([`MAX_READING`]); the turn ends when the permit drops. Like
+    /// the write pool's acquire, it gives up after 10 s (`PoolTimedOut`: the web answers 503).
     pub(crate) async fn permit(
         &self,
     ) -> std::result::Result<tokio::sync::SemaphorePermit<'_>, sqlx::Error> {
-        self.0
-            .reading
-            .acquire()
+        match tokio::time::timeout(std::time::Duration::from_secs(10), self.0.reading.acquire())
             .await
-            .map_err(|_| sqlx::Error::PoolClosed)
+        {
+            Ok(permit) => permit.map_err(|_| sqlx::Error::PoolClosed),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
     }
 
     /// An idle connection, or a new one.
