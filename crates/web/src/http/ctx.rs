@@ -58,25 +58,19 @@ impl std::fmt::Debug for Ctx {
 }
 
 impl Ctx {
+    /// The response for a failed request, logged by what it answers: a server error (5xx) with
+    /// the request id — at warning level when the database cannot take the work now (503), at
+    /// error level otherwise (500); a refusal of the request itself (4xx: bad input, not
+    /// allowed, not found, rate limited, disposed of) is not logged.
     pub fn fail(&self, e: zizhi_app::AppError) -> Failure {
-        if let zizhi_app::AppError::Store(s) = &e
-            && s.is_unavailable()
-        {
-            tracing::warn!(request_id = %self.request_id, error = %e, "database unavailable (503)");
-        } else if !matches!(
-            e,
-            zizhi_app::AppError::Invalid { .. }
-                | zizhi_app::AppError::Forbidden
-                | zizhi_app::AppError::NotFound(_)
-                | zizhi_app::AppError::Unauthenticated
-                | zizhi_app::AppError::TotpRequired
-                | zizhi_app::AppError::Busy
-                | zizhi_app::AppError::Conflict { .. }
-                | zizhi_app::AppError::WrongStage { .. }
-        ) {
-            tracing::error!(request_id = %self.request_id, error = %e, "internal error");
+        let shown = e.to_string();
+        let f = Failure::from_app(e, self.lang, self.api);
+        if f.status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(request_id = %self.request_id, error = %shown, "database unavailable (503)");
+        } else if f.status.is_server_error() {
+            tracing::error!(request_id = %self.request_id, error = %shown, "internal error");
         }
-        Failure::from_app(e, self.lang, self.api)
+        f
     }
 }
 
@@ -326,5 +320,88 @@ impl LoginLimiter {
         }
         e.1 += 1;
         e.1 <= per_minute
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use zizhi_app::AppError;
+    use zizhi_domain::lang::{Lang, Text};
+
+    use super::Ctx;
+
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Log {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What `Ctx::fail` logs for one error: the captured lines.
+    fn logged(e: AppError) -> String {
+        let log = Log::default();
+        let sink = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .finish();
+        let ctx = Ctx {
+            request_id: "req-1".into(),
+            lang: Lang::Zh,
+            actor: None,
+            csrf: String::new(),
+            session_token: None,
+            bearer: false,
+            bearer_token: None,
+            must_change_password: false,
+            totp_enabled: false,
+            api: true,
+        };
+        tracing::subscriber::with_default(subscriber, || ctx.fail(e));
+        String::from_utf8(log.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// A refused request (4xx) is not logged; a server error is, with the request id, at
+    /// error level (500) or at warning level (503: the database cannot take the work now).
+    /// Before, a rate limit (429) and a file disposed of after its retention (410) were logged
+    /// as internal errors.
+    #[test]
+    fn only_server_errors_are_logged_by_their_status() {
+        for quiet in [
+            AppError::TooFrequent(Text::new("每分钟最多 5 次", "at most 5 a minute")),
+            AppError::Disposed,
+            AppError::Busy,
+            AppError::Forbidden,
+            AppError::NotFound("case"),
+            AppError::Unauthenticated,
+            AppError::invalid("name", "不能为空", "must not be empty"),
+        ] {
+            let shown = quiet.to_string();
+            assert_eq!(logged(quiet), "", "{shown} is a refusal, not logged");
+        }
+        let internal = logged(AppError::Internal("disk on fire".into()));
+        assert!(
+            internal.contains("ERROR") && internal.contains("internal error"),
+            "{internal}"
+        );
+        assert!(
+            internal.contains("req-1") && internal.contains("disk on fire"),
+            "{internal}"
+        );
+        let busy = logged(AppError::Store(zizhi_store::StoreError::Sqlx(
+            sqlx::Error::PoolTimedOut,
+        )));
+        assert!(
+            busy.contains("WARN") && busy.contains("database unavailable (503)"),
+            "{busy}"
+        );
+        assert!(!busy.contains("ERROR"), "{busy}");
     }
 }
