@@ -235,7 +235,9 @@ pub struct TodoItem {
 pub const MAX_PAGE: i64 = 1_000_000;
 
 impl App {
-    /// A page of the cases the actor may see, newest first, optionally in one stage.
+    /// A page of the cases the actor may see, newest first, optionally in one stage (the API's
+    /// list: the rows as stored, without the clocks and deadlines, so the cases' pauses are not
+    /// read — one query fewer a page).
     pub async fn cases_page(
         &self,
         actor: &Actor,
@@ -247,7 +249,7 @@ impl App {
             stage: stage.map(str::to_string),
             ..Default::default()
         };
-        self.cases_search(actor, &q, page, per_page, 200)
+        self.search_cases(actor, &q, page, per_page, 200, false)
             .await
             .map(|(rows, total)| (rows.into_iter().map(|r| r.listed).collect(), total))
     }
@@ -261,6 +263,21 @@ impl App {
         page: i64,
         per_page: i64,
         max_per_page: i64,
+    ) -> Result<(Vec<ListedCase>, i64)> {
+        self.search_cases(actor, q, page, per_page, max_per_page, true)
+            .await
+    }
+
+    /// [`App::cases_search`], each row with its clock and deadline only if `clocks` (a filter
+    /// by deadline always reads them).
+    async fn search_cases(
+        &self,
+        actor: &Actor,
+        q: &CaseQuery,
+        page: i64,
+        per_page: i64,
+        max_per_page: i64,
+        clocks: bool,
     ) -> Result<(Vec<ListedCase>, i64)> {
         let organization_id = listed_organization(actor)?;
         let stage = q.stage.as_deref().filter(|s| !s.is_empty());
@@ -337,6 +354,14 @@ impl App {
             None => {
                 let (rows, total) =
                     repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?;
+                if !clocks {
+                    let bare = |listed| ListedCase {
+                        listed,
+                        clock: None,
+                        due: None,
+                    };
+                    return Ok((rows.into_iter().map(bare).collect(), total));
+                }
                 let ids: Vec<i64> = rows.iter().map(|l| l.case.id).collect();
                 let pauses = pause_map(repo::pauses_of(&self.db, &ids).await?);
                 Ok((
