@@ -58,6 +58,22 @@ impl std::fmt::Debug for Ctx {
 }
 
 impl Ctx {
+    /// A request's context before anyone is known to have signed in (no actor, no tokens).
+    pub fn anonymous(request_id: String, lang: Lang, api: bool) -> Ctx {
+        Ctx {
+            request_id,
+            lang,
+            actor: None,
+            csrf: String::new(),
+            session_token: None,
+            bearer: false,
+            bearer_token: None,
+            must_change_password: false,
+            totp_enabled: false,
+            api,
+        }
+    }
+
     /// The response for a failed request, logged by what it answers: a server error (5xx) with
     /// the request id — at warning level when the database cannot take the work now (503), at
     /// error level otherwise (500); a refusal of the request itself (4xx: bad input, not
@@ -149,18 +165,7 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
     let api = req.uri().path().starts_with("/api/");
     let lang = negotiate(&headers);
     let rid = request_id();
-    let mut ctx = Ctx {
-        request_id: rid.clone(),
-        lang,
-        actor: None,
-        csrf: String::new(),
-        session_token: None,
-        bearer: false,
-        bearer_token: None,
-        must_change_password: false,
-        totp_enabled: false,
-        api,
-    };
+    let mut ctx = Ctx::anonymous(rid.clone(), lang, api);
     let mut new_csrf_cookie = None;
     let lookup = async {
         if let Some(token) = bearer(&headers) {
@@ -352,18 +357,7 @@ mod tests {
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || sink.clone())
             .finish();
-        let ctx = Ctx {
-            request_id: "req-1".into(),
-            lang: Lang::Zh,
-            actor: None,
-            csrf: String::new(),
-            session_token: None,
-            bearer: false,
-            bearer_token: None,
-            must_change_password: false,
-            totp_enabled: false,
-            api: true,
-        };
+        let ctx = Ctx::anonymous("req-1".into(), Lang::Zh, true);
         tracing::subscriber::with_default(subscriber, || ctx.fail(e));
         String::from_utf8(log.0.lock().unwrap().clone()).unwrap()
     }
