@@ -249,28 +249,15 @@ impl App {
             stage: stage.map(str::to_string),
             ..Default::default()
         };
-        self.search_cases(actor, &q, page, per_page, 200, false)
+        self.cases_search(actor, &q, page, per_page, 200, false)
             .await
             .map(|(rows, total)| (rows.into_iter().map(|r| r.listed).collect(), total))
     }
 
-    /// The case list with its search and filters (see [`CaseQuery`]), each row with its
-    /// deadline; the centre never sees an applicant's unsubmitted drafts.
+    /// The case list with its search and filters (see [`CaseQuery`]), each row with its clock
+    /// and deadline if `clocks` (read from the cases' pauses; a filter by deadline always
+    /// reads them); the centre never sees an applicant's unsubmitted drafts.
     pub async fn cases_search(
-        &self,
-        actor: &Actor,
-        q: &CaseQuery,
-        page: i64,
-        per_page: i64,
-        max_per_page: i64,
-    ) -> Result<(Vec<ListedCase>, i64)> {
-        self.search_cases(actor, q, page, per_page, max_per_page, true)
-            .await
-    }
-
-    /// [`App::cases_search`], each row with its clock and deadline only if `clocks` (a filter
-    /// by deadline always reads them).
-    async fn search_cases(
         &self,
         actor: &Actor,
         q: &CaseQuery,

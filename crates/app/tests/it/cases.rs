@@ -1251,7 +1251,7 @@ async fn the_dashboard_reads_open_cases_in_chunks_and_keeps_the_most_urgent() {
             ..Default::default()
         };
         let (first, overdue) = app
-            .cases_search(&lead, &due(DueFilter::Overdue), 1, 200, 200)
+            .cases_search(&lead, &due(DueFilter::Overdue), 1, 200, 200, true)
             .await
             .unwrap();
         assert!(overdue > 400, "{overdue} overdue");
@@ -1259,7 +1259,7 @@ async fn the_dashboard_reads_open_cases_in_chunks_and_keeps_the_most_urgent() {
         assert_eq!(first.len(), 200);
         let last_page = (overdue + 199) / 200;
         let (last, _) = app
-            .cases_search(&lead, &due(DueFilter::Overdue), last_page, 200, 200)
+            .cases_search(&lead, &due(DueFilter::Overdue), last_page, 200, 200, true)
             .await
             .unwrap();
         assert_eq!(last.len() as i64, overdue - (last_page - 1) * 200);
@@ -1271,7 +1271,7 @@ async fn the_dashboard_reads_open_cases_in_chunks_and_keeps_the_most_urgent() {
         );
         assert!(first.last().unwrap().listed.case.id > last[0].listed.case.id);
         let (_, warning) = app
-            .cases_search(&lead, &due(DueFilter::Within15), 1, 50, 200)
+            .cases_search(&lead, &due(DueFilter::Within15), 1, 50, 200, true)
             .await
             .unwrap();
         assert_eq!(warning, dash.warning as i64);
@@ -1289,7 +1289,10 @@ async fn the_dashboard_reads_open_cases_in_chunks_and_keeps_the_most_urgent() {
                     stage: Some(stage.as_str().into()),
                     ..Default::default()
                 };
-                let (rows, _) = app.cases_search(&lead, &q, page, 200, 200).await.unwrap();
+                let (rows, _) = app
+                    .cases_search(&lead, &q, page, 200, 200, true)
+                    .await
+                    .unwrap();
                 if rows.is_empty() {
                     break;
                 }
