@@ -77,6 +77,11 @@ pub enum Tx {
     Pg(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+/// How long a request waits for its turn at the database before it gives up: a connection
+/// from the write pool or a read's turn on PostgreSQL ([`read`]) — then `PoolTimedOut`, which
+/// the web answers with 503 — and a lock held by another SQLite connection (`busy_timeout`).
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -146,7 +151,7 @@ impl Db {
                 // against 0.025 ms with NORMAL (README, 数据与备份).
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(WAIT)
                 // A page of the register or a list is up to a few hundred rows: handed back in
                 // one go rather than in pieces of 50 with a wake-up between (sqlx's default).
                 .row_buffer_size(512);
@@ -190,7 +195,7 @@ impl Db {
         // connections idle for 10 minutes are closed before anything can have dropped them.
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(WAIT)
             .test_before_acquire(false)
             .idle_timeout(Duration::from_secs(600))
             .connect_with(opts.clone())

@@ -16,7 +16,6 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
@@ -264,7 +263,7 @@ impl Reader {
             &self.0.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        c.busy_timeout(Duration::from_secs(10))?;
+        c.busy_timeout(crate::WAIT)?;
         c.set_prepared_statement_cache_capacity(128);
         Ok(c)
     }
@@ -430,13 +429,11 @@ impl PgReader {
     }
 
     /// Waits for a turn to read ([`MAX_READING`]); the turn ends when the permit drops. Like
-    /// the write pool's acquire, it gives up after 10 s (`PoolTimedOut`: the web answers 503).
+    /// the write pool's acquire, it gives up after [`crate::WAIT`] (`PoolTimedOut`: 503).
     pub(crate) async fn permit(
         &self,
     ) -> std::result::Result<tokio::sync::SemaphorePermit<'_>, sqlx::Error> {
-        match tokio::time::timeout(std::time::Duration::from_secs(10), self.0.reading.acquire())
-            .await
-        {
+        match tokio::time::timeout(crate::WAIT, self.0.reading.acquire()).await {
             Ok(permit) => permit.map_err(|_| sqlx::Error::PoolClosed),
             Err(_) => Err(sqlx::Error::PoolTimedOut),
         }
