@@ -7,8 +7,8 @@ use sqlx::FromRow;
 use zizhi_domain::case::Stage;
 use zizhi_domain::fees::ApplicationKind;
 
-use crate::read::Arg;
-use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
+use crate::read::{self, Arg, FromSqlite};
+use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
 const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";
 
@@ -48,7 +48,7 @@ pub struct CaseRow {
 }
 
 crate::row! {
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
 pub struct Round {
     pub round: i32,
     pub profile: String,
@@ -59,7 +59,7 @@ pub struct Round {
 }
 
 crate::row! {
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
 pub struct TransitionRow {
     pub transition: String,
     pub from_stage: String,
@@ -71,7 +71,7 @@ pub struct TransitionRow {
 }
 
 crate::row! {
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
 pub struct PauseRow {
     pub start_on: String,
     pub end_on: Option<String>,
@@ -108,10 +108,11 @@ pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<CaseRow> {
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>> {
-    static SQL: LazyLock<String> =
-        LazyLock::new(|| format!("SELECT {COLUMNS} FROM application_case WHERE id = $1"));
-    db.fetch_optional(&SQL, &[id.into()]).await
+    db.fetch_optional(&GET, &[id.into()]).await
 }
+
+static GET: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {COLUMNS} FROM application_case WHERE id = $1"));
 
 /// Whether case `id` exists.
 pub async fn exists(db: &Db, id: i64) -> Result<bool> {
@@ -456,12 +457,88 @@ pub async fn add_round(
     Ok(next)
 }
 
+/// A case's submission rounds, first to last.
 pub async fn rounds(db: &Db, case_id: i64) -> Result<Vec<Round>> {
-    db.fetch_all(
-        "SELECT round, profile, assessment, submitted_by, submitted_us FROM case_round WHERE case_id = $1 ORDER BY round",
-        &[case_id.into()],
-    )
-    .await
+    db.fetch_all(ROUNDS, &[case_id.into()]).await
+}
+
+const ROUNDS: &str = "SELECT round, profile, assessment, submitted_by, submitted_us FROM case_round WHERE case_id = $1 ORDER BY round";
+const TRANSITIONS: &str = "SELECT transition, from_stage, to_stage, actor_id, note, at_us FROM case_transition WHERE case_id = $1 ORDER BY id";
+const PAUSES: &str = "SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id";
+
+/// A case with the parts its page shows, read together by [`with_parts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseParts {
+    pub case: CaseRow,
+    /// Clock pauses, oldest first.
+    pub pauses: Vec<PauseRow>,
+    /// Submission rounds, first to last.
+    pub rounds: Vec<Round>,
+    /// Transitions, oldest first.
+    pub transitions: Vec<TransitionRow>,
+}
+
+crate::row! {
+/// [`CaseParts`] as PostgreSQL returns it: the case's columns, and its pauses, rounds and
+/// transitions each as one JSON array (text) of objects named like their rows' fields.
+#[derive(FromRow)]
+struct PgParts {
+    #[sqlx(flatten)]
+    case: CaseRow,
+    pauses: String,
+    rounds: String,
+    transitions: String,
+}
+}
+
+/// Case `id` with its pauses, rounds and transitions, from one snapshot (issue 14): on
+/// PostgreSQL one statement — one round trip where there were four; on SQLite the four reads
+/// in one read transaction on one connection. A transition committed meanwhile shows in the
+/// case's stage and its history together, or in neither.
+pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
+    let args = [Arg::I64(id)];
+    match db {
+        Db::Sqlite(_, r) => r.together(|c| {
+            let Some(case) = read::first_on(c, &GET, &args, CaseRow::from_sqlite)? else {
+                return Ok(None);
+            };
+            Ok(Some(CaseParts {
+                case,
+                pauses: read::rows_on(c, PAUSES, &args, PauseRow::from_sqlite)?,
+                rounds: read::rows_on(c, ROUNDS, &args, Round::from_sqlite)?,
+                transitions: read::rows_on(c, TRANSITIONS, &args, TransitionRow::from_sqlite)?,
+            }))
+        }),
+        Db::Pg(..) => {
+            static SQL: LazyLock<String> = LazyLock::new(|| {
+                format!(
+                    "SELECT {COLUMNS},
+  (SELECT COALESCE(json_agg(json_build_object('start_on', start_on, 'end_on', end_on) ORDER BY id), '[]')::text
+     FROM case_pause WHERE case_id = $1) AS pauses,
+  (SELECT COALESCE(json_agg(json_build_object('round', round, 'profile', profile, 'assessment', assessment,
+          'submitted_by', submitted_by, 'submitted_us', submitted_us) ORDER BY round), '[]')::text
+     FROM case_round WHERE case_id = $1) AS rounds,
+  (SELECT COALESCE(json_agg(json_build_object('transition', transition, 'from_stage', from_stage,
+          'to_stage', to_stage, 'actor_id', actor_id, 'note', note, 'at_us', at_us) ORDER BY id), '[]')::text
+     FROM case_transition WHERE case_id = $1) AS transitions
+FROM application_case WHERE id = $1"
+                )
+            });
+            let Some(p) = db.fetch_optional::<PgParts>(&SQL, &args).await? else {
+                return Ok(None);
+            };
+            let json = |what: &str, e: serde_json::Error| {
+                StoreError::Read(format!("case {id}'s {what}: {e}"))
+            };
+            Ok(Some(CaseParts {
+                case: p.case,
+                pauses: serde_json::from_str(&p.pauses).map_err(|e| json("pauses", e))?,
+                rounds: serde_json::from_str(&p.rounds).map_err(|e| json("rounds", e))?,
+                transitions: serde_json::from_str(&p.transitions)
+                    .map_err(|e| json("transitions", e))?,
+            }))
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -506,14 +583,6 @@ pub async fn add_transition(
     Ok(())
 }
 
-pub async fn transitions(db: &Db, case_id: i64) -> Result<Vec<TransitionRow>> {
-    db.fetch_all(
-        "SELECT transition, from_stage, to_stage, actor_id, note, at_us FROM case_transition WHERE case_id = $1 ORDER BY id",
-        &[case_id.into()],
-    )
-    .await
-}
-
 pub async fn open_pause(tx: &mut Tx, case_id: i64, start_on: &str) -> Result<()> {
     on_tx!(tx, t => sqlx::query("INSERT INTO case_pause (case_id, start_on) VALUES ($1, $2)")
         .bind(case_id)
@@ -532,14 +601,6 @@ pub async fn close_pause(tx: &mut Tx, case_id: i64, end_on: &str) -> Result<()> 
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-pub async fn pauses(db: &Db, case_id: i64) -> Result<Vec<PauseRow>> {
-    db.fetch_all(
-        "SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id",
-        &[case_id.into()],
-    )
-    .await
 }
 
 /// For the cases of batches from `first_batch` on: (case id, applicant's name, certificate

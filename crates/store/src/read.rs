@@ -284,23 +284,27 @@ impl Reader {
         out
     }
 
+    /// Runs `f`, which makes several reads on the connection it is given (with [`rows_on`] and
+    /// [`first_on`]), in one read transaction: the reads see one snapshot — a write committed
+    /// while they run shows in all of them or in none — and take the file's locks once. The
+    /// transaction ends (rolled back if `f` failed) before the connection is kept again.
+    pub fn together<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let out = f(c)?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
     /// The rows of `sql` with `args`, each mapped by `map`.
     pub fn rows<T>(
         &self,
         sql: &str,
         args: &[Arg<'_>],
-        mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>> {
-        self.with(|c| {
-            let mut st = c.prepare_cached(sql)?;
-            bind(&mut st, args)?;
-            let mut rows = st.raw_query();
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(map(r)?);
-            }
-            Ok(out)
-        })
+        self.with(|c| rows_on(c, sql, args, map))
     }
 
     /// The first row of `sql`, if any.
@@ -310,15 +314,40 @@ impl Reader {
         args: &[Arg<'_>],
         map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Option<T>> {
-        self.with(|c| {
-            let mut st = c.prepare_cached(sql)?;
-            bind(&mut st, args)?;
-            let mut rows = st.raw_query();
-            match rows.next()? {
-                Some(r) => map(r).map(Some),
-                None => Ok(None),
-            }
-        })
+        self.with(|c| first_on(c, sql, args, map))
+    }
+}
+
+/// The rows of `sql` with `args` on connection `c`, each mapped by `map`.
+pub fn rows_on<T>(
+    c: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut st = c.prepare_cached(sql)?;
+    bind(&mut st, args)?;
+    let mut rows = st.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(map(r)?);
+    }
+    Ok(out)
+}
+
+/// The first row of `sql` with `args` on connection `c`, if any.
+pub fn first_on<T>(
+    c: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    let mut st = c.prepare_cached(sql)?;
+    bind(&mut st, args)?;
+    let mut rows = st.raw_query();
+    match rows.next()? {
+        Some(r) => map(r).map(Some),
+        None => Ok(None),
     }
 }
 

@@ -6,7 +6,7 @@ use zizhi_store::cases::{self as repo, CaseRow, PauseRow, Round, TransitionRow};
 
 use super::date;
 use crate::policy::{Actor, CaseAction, Seat, allowed_on_case};
-use crate::{App, Result};
+use crate::{App, AppError, Result};
 
 /// A case with everything its page shows.
 #[derive(Debug, Clone)]
@@ -39,9 +39,16 @@ impl CaseDetail {
 impl App {
     /// One case with its rounds, history, clock and the viewer's next steps.
     pub async fn case(&self, actor: &Actor, id: i64) -> Result<CaseDetail> {
-        let c = self.load(actor, id).await?;
+        let repo::CaseParts {
+            case: c,
+            pauses,
+            rounds,
+            transitions,
+        } = repo::with_parts(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        self.may_view(actor, &c)?;
         let stage = c.stage;
-        let pauses = repo::pauses(&self.db, id).await?;
         let clock = c.filed_on.as_deref().and_then(date).map(|filed| {
             let ps: Vec<Pause> = pauses
                 .iter()
@@ -68,8 +75,8 @@ impl App {
             })
             .collect();
         Ok(CaseDetail {
-            rounds: repo::rounds(&self.db, id).await?,
-            transitions: repo::transitions(&self.db, id).await?,
+            rounds,
+            transitions,
             pauses,
             clock,
             next,

@@ -148,13 +148,18 @@ impl App {
         let c = repo::get(&self.db, id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
+        self.may_view(actor, &c)?;
+        Ok(c)
+    }
+
+    /// Denies unless the policy lets the actor see case `c`.
+    pub(crate) fn may_view(&self, actor: &Actor, c: &CaseRow) -> Result<()> {
         self.authorize(
             actor,
             &Action::ViewCase {
                 organization_id: c.organization_id,
             },
-        )?;
-        Ok(c)
+        )
     }
 
     /// Evidence cited on a case must be the applicant organisation's own: names the first

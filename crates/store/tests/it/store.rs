@@ -936,3 +936,158 @@ async fn a_database_that_cannot_take_work_now_is_told_apart() {
         assert!(!raise("23505").await, "unique violation");
     }
 }
+
+/// Issue 14: a case and its pauses, rounds and transitions, read together (one statement on
+/// PostgreSQL, whose rows travel as JSON), come back exactly as written — in order, with their
+/// nulls, and with text JSON has to escape (quotes, backslashes, line breaks, characters
+/// outside the Basic Multilingual Plane) — and nothing for a case that does not exist.
+#[tokio::test]
+async fn a_case_and_its_parts_are_read_together_as_written() {
+    use zizhi_store::cases::{self, PauseRow, Round, TransitionRow};
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let (org, bare) = certified_case(&mut tx).await;
+        tx.commit().await.unwrap();
+        let user = cases::get(&db, bare).await.unwrap().unwrap().created_by;
+        let mut tx = db.begin().await.unwrap();
+        let full = zizhi_testkit::insert_certified_case(&mut tx, org, user, 3).await;
+        let profile =
+            r#"{"名称":"灾备 \"甲\" 公司","路径":"C:\\备份","备注":"第一行\n第二行 𠀀 😀"}"#;
+        assert_eq!(
+            cases::add_round(&mut tx, full, profile, "{}", user)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            cases::add_round(&mut tx, full, "{}", "[1,2]", user)
+                .await
+                .unwrap(),
+            2
+        );
+        for (t, from, to, actor, note) in [
+            ("submit", "draft", "submitted", Some(user), "首次提交"),
+            ("accept", "submitted", "filed", None, "引号 \" 与 \\ 反斜杠"),
+            (
+                "request_supplement",
+                "filed",
+                "supplementing",
+                Some(user),
+                "",
+            ),
+        ] {
+            cases::add_transition(&mut tx, full, t, from, to, actor, note)
+                .await
+                .unwrap();
+        }
+        cases::open_pause(&mut tx, full, "2026-03-02")
+            .await
+            .unwrap();
+        cases::close_pause(&mut tx, full, "2026-03-09")
+            .await
+            .unwrap();
+        cases::open_pause(&mut tx, full, "2026-04-01")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let got = cases::with_parts(&db, full)
+            .await
+            .unwrap()
+            .expect("the case");
+        assert_eq!(got.case, cases::get(&db, full).await.unwrap().unwrap());
+        let pause = |start: &str, end: Option<&str>| PauseRow {
+            start_on: start.into(),
+            end_on: end.map(Into::into),
+        };
+        assert_eq!(
+            got.pauses,
+            [
+                pause("2026-03-02", Some("2026-03-09")),
+                pause("2026-04-01", None)
+            ]
+        );
+        assert_eq!(got.rounds, cases::rounds(&db, full).await.unwrap());
+        assert_eq!(
+            got.rounds
+                .iter()
+                .map(|r: &Round| (r.round, r.profile.as_str(), r.assessment.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, profile, "{}"), (2, "{}", "[1,2]")]
+        );
+        assert_eq!(
+            got.transitions
+                .iter()
+                .map(|t: &TransitionRow| (t.transition.as_str(), t.actor_id, t.note.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("submit", Some(user), "首次提交"),
+                ("accept", None, "引号 \" 与 \\ 反斜杠"),
+                ("request_supplement", Some(user), ""),
+            ],
+            "{}",
+            db.backend()
+        );
+        assert!(got.transitions.iter().all(|t| t.at_us > 0));
+
+        let empty = cases::with_parts(&db, bare)
+            .await
+            .unwrap()
+            .expect("the case");
+        assert!(empty.pauses.is_empty() && empty.rounds.is_empty() && empty.transitions.is_empty());
+        assert_eq!(cases::with_parts(&db, -1).await.unwrap(), None);
+    }
+}
+
+/// Issue 14: on SQLite the reads made together see one snapshot — a write committed between
+/// two of them shows in neither — and a connection whose reads failed midway is kept out of
+/// its transaction: the next read on it sees the latest commit.
+#[tokio::test]
+async fn reads_made_together_see_one_snapshot_and_end_their_transaction() {
+    for db in backends().await {
+        let Db::Sqlite(pool, reader) = &db else {
+            continue;
+        };
+        let file = pool.connect_options().get_filename().to_path_buf();
+        let count = |c: &rusqlite::Connection| {
+            c.query_row("SELECT COUNT(*) FROM organization", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        };
+        let add = |uscc: &str| -> rusqlite::Result<usize> {
+            rusqlite::Connection::open(&file)?.execute(
+                "INSERT INTO organization (uscc, name, created_us) VALUES (?1, '示例', 0)",
+                [uscc],
+            )
+        };
+        let (before, after) = reader
+            .together(|c| {
+                let before = count(c)?;
+                add("91350100M000100Y43")?;
+                Ok((before, count(c)?))
+            })
+            .unwrap();
+        assert_eq!(after, before, "one snapshot");
+        assert_eq!(
+            reader.together(count).unwrap(),
+            before + 1,
+            "the commit, after"
+        );
+
+        let failed = reader.together(|c| {
+            count(c)?;
+            c.query_row("SELECT no_such_column FROM organization", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        });
+        assert!(failed.is_err());
+        add("91110000600037341L").unwrap();
+        assert_eq!(
+            db.fetch_scalar::<i64>("SELECT COUNT(*) FROM organization", &[])
+                .await
+                .unwrap(),
+            Some(before + 2),
+            "the connection that failed is not left in its snapshot"
+        );
+    }
+}
