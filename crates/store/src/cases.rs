@@ -459,12 +459,63 @@ pub async fn add_round(
 
 /// A case's submission rounds, first to last.
 pub async fn rounds(db: &Db, case_id: i64) -> Result<Vec<Round>> {
-    db.fetch_all(ROUNDS, &[case_id.into()]).await
+    db.fetch_all(&ROUNDS.select, &[case_id.into()]).await
 }
 
-const ROUNDS: &str = "SELECT round, profile, assessment, submitted_by, submitted_us FROM case_round WHERE case_id = $1 ORDER BY round";
-const TRANSITIONS: &str = "SELECT transition, from_stage, to_stage, actor_id, note, at_us FROM case_transition WHERE case_id = $1 ORDER BY id";
-const PAUSES: &str = "SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id";
+/// The rows of one kind a case has (its pauses, rounds or transitions), written once for both
+/// ways they are read: on their own (`select`) and inside the case's one statement on
+/// PostgreSQL (`json`, the rows as one JSON array of objects named like the row's fields).
+struct Part {
+    select: String,
+    json: String,
+}
+
+impl Part {
+    fn new(table: &str, columns: &[&str], order: &str) -> Part {
+        let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', {c}")).collect();
+        Part {
+            select: format!(
+                "SELECT {} FROM {table} WHERE case_id = $1 ORDER BY {order}",
+                columns.join(", ")
+            ),
+            json: format!(
+                "(SELECT COALESCE(json_agg(json_build_object({}) ORDER BY {order}), '[]')::text \
+                 FROM {table} WHERE case_id = $1)",
+                pairs.join(", ")
+            ),
+        }
+    }
+}
+
+static PAUSES: LazyLock<Part> =
+    LazyLock::new(|| Part::new("case_pause", &["start_on", "end_on"], "id"));
+static ROUNDS: LazyLock<Part> = LazyLock::new(|| {
+    Part::new(
+        "case_round",
+        &[
+            "round",
+            "profile",
+            "assessment",
+            "submitted_by",
+            "submitted_us",
+        ],
+        "round",
+    )
+});
+static TRANSITIONS: LazyLock<Part> = LazyLock::new(|| {
+    Part::new(
+        "case_transition",
+        &[
+            "transition",
+            "from_stage",
+            "to_stage",
+            "actor_id",
+            "note",
+            "at_us",
+        ],
+        "id",
+    )
+});
 
 /// A case with the parts its page shows, read together by [`with_parts`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -504,24 +555,22 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
             };
             Ok(Some(CaseParts {
                 case,
-                pauses: read::rows_on(c, PAUSES, &args, PauseRow::from_sqlite)?,
-                rounds: read::rows_on(c, ROUNDS, &args, Round::from_sqlite)?,
-                transitions: read::rows_on(c, TRANSITIONS, &args, TransitionRow::from_sqlite)?,
+                pauses: read::rows_on(c, &PAUSES.select, &args, PauseRow::from_sqlite)?,
+                rounds: read::rows_on(c, &ROUNDS.select, &args, Round::from_sqlite)?,
+                transitions: read::rows_on(
+                    c,
+                    &TRANSITIONS.select,
+                    &args,
+                    TransitionRow::from_sqlite,
+                )?,
             }))
         }),
         Db::Pg(..) => {
             static SQL: LazyLock<String> = LazyLock::new(|| {
                 format!(
-                    "SELECT {COLUMNS},
-  (SELECT COALESCE(json_agg(json_build_object('start_on', start_on, 'end_on', end_on) ORDER BY id), '[]')::text
-     FROM case_pause WHERE case_id = $1) AS pauses,
-  (SELECT COALESCE(json_agg(json_build_object('round', round, 'profile', profile, 'assessment', assessment,
-          'submitted_by', submitted_by, 'submitted_us', submitted_us) ORDER BY round), '[]')::text
-     FROM case_round WHERE case_id = $1) AS rounds,
-  (SELECT COALESCE(json_agg(json_build_object('transition', transition, 'from_stage', from_stage,
-          'to_stage', to_stage, 'actor_id', actor_id, 'note', note, 'at_us', at_us) ORDER BY id), '[]')::text
-     FROM case_transition WHERE case_id = $1) AS transitions
-FROM application_case WHERE id = $1"
+                    "SELECT {COLUMNS}, {} AS pauses, {} AS rounds, {} AS transitions \
+                     FROM application_case WHERE id = $1",
+                    PAUSES.json, ROUNDS.json, TRANSITIONS.json
                 )
             });
             let Some(p) = db.fetch_optional::<PgParts>(&SQL, &args).await? else {
