@@ -794,6 +794,27 @@ async fn the_case_tally_counts_as_the_cases_do() {
         .await
         .unwrap();
         assert_eq!(open, 4);
+        // A page in the middle: its own rows, newest first, with the whole filter's count; a
+        // page past the end: no rows, and still the count (tallied, and counted).
+        for f in [
+            Filter::default(),
+            Filter {
+                organization_id: Some(org.id),
+                ..Default::default()
+            },
+        ] {
+            let (rows, total) = cases::page(&db, &f, 2, 2).await.unwrap();
+            let ids: Vec<i64> = rows.iter().map(|r| r.case.id).collect();
+            assert_eq!(ids, [made[2].id, made[1].id], "{f:?}");
+            assert!(
+                rows.iter()
+                    .all(|r| r.org_name == "示例" && r.case.profile.is_empty())
+            );
+            assert_eq!(total, 5, "{f:?}");
+            let (rows, total) = cases::page(&db, &f, 2, 10).await.unwrap();
+            assert!(rows.is_empty());
+            assert_eq!(total, 5, "past the end: {f:?}");
+        }
     }
 }
 
