@@ -7,6 +7,7 @@ use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
 const COLUMNS: &str =
     "id, organization_id, sha256, sm3, size, media_type, original_name, uploaded_by, uploaded_us";
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Evidence {
     pub id: i64,
@@ -18,6 +19,7 @@ pub struct Evidence {
     pub original_name: String,
     pub uploaded_by: i64,
     pub uploaded_us: i64,
+}
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -55,10 +57,6 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Evidence>> {
 }
 
 pub async fn for_organization(db: &Db, organization_id: i64) -> Result<Vec<Evidence>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM evidence WHERE organization_id = $1 ORDER BY id"
-    ));
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, Evidence>(sql).bind(organization_id).fetch_all(p).await)?,
-    )
+    let sql = format!("SELECT {COLUMNS} FROM evidence WHERE organization_id = $1 ORDER BY id");
+    db.fetch_all(&sql, &[organization_id.into()]).await
 }

@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Organization {
     pub id: i64,
@@ -22,6 +23,7 @@ pub struct Organization {
     pub registration: String,
     /// The administrator's reason when a registration was rejected.
     pub registration_note: String,
+}
 }
 
 const ORG: &str = "id, uscc, name, created_us, address, legal_representative, contact_person, contact_phone, contact_email, registration, registration_note";
@@ -164,9 +166,6 @@ pub async fn list(db: &Db) -> Result<Vec<Organization>> {
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<Organization>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Organization>(
-        sqlx::AssertSqlSafe(format!("SELECT {ORG} FROM organization WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(p)
-        .await)?)
+    let sql = format!("SELECT {ORG} FROM organization WHERE id = $1");
+    db.fetch_optional(&sql, &[id.into()]).await
 }

@@ -2,8 +2,9 @@
 
 use sqlx::FromRow;
 
-use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
+use crate::{Db, Result, Tx, now_us, on_tx};
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct PaperCopy {
     pub case_id: i64,
@@ -12,7 +13,9 @@ pub struct PaperCopy {
     pub recorded_by: i64,
     pub recorded_us: i64,
 }
+}
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Payment {
     pub id: i64,
@@ -24,6 +27,7 @@ pub struct Payment {
     pub voucher_no: String,
     pub recorded_by: i64,
     pub recorded_us: i64,
+}
 }
 
 /// Records the paper copy; a later one (after the application was returned and sent again)
@@ -53,11 +57,11 @@ pub async fn record_paper_copy(
 }
 
 pub async fn paper_copy(db: &Db, case_id: i64) -> Result<Option<PaperCopy>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, PaperCopy>(
-        "SELECT case_id, received_on, tracking_no, recorded_by, recorded_us FROM paper_copy WHERE case_id = $1")
-        .bind(case_id)
-        .fetch_optional(p)
-        .await)?)
+    db.fetch_optional(
+        "SELECT case_id, received_on, tracking_no, recorded_by, recorded_us FROM paper_copy WHERE case_id = $1",
+        &[case_id.into()],
+    )
+    .await
 }
 
 pub async fn add_payment(
@@ -84,10 +88,10 @@ pub async fn add_payment(
 }
 
 pub async fn payments(db: &Db, case_id: i64) -> Result<Vec<Payment>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Payment>(
+    db.fetch_all(
         "SELECT id, case_id, amount_fen, expected_fen, paid_on, voucher_no, recorded_by, recorded_us
-         FROM payment WHERE case_id = $1 ORDER BY id")
-        .bind(case_id)
-        .fetch_all(p)
-        .await)?)
+         FROM payment WHERE case_id = $1 ORDER BY id",
+        &[case_id.into()],
+    )
+    .await
 }

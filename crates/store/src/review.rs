@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct CaseEvidence {
     pub requirement_id: String,
@@ -14,7 +15,9 @@ pub struct CaseEvidence {
     pub sha256: String,
     pub linked_us: i64,
 }
+}
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct AreaRow {
     pub round: i32,
@@ -24,7 +27,9 @@ pub struct AreaRow {
     pub reviewer_id: i64,
     pub at_us: i64,
 }
+}
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Activity {
     pub id: i64,
@@ -35,6 +40,7 @@ pub struct Activity {
     pub evidence_ids: String,
     pub recorded_by: i64,
     pub at_us: i64,
+}
 }
 
 /// Files one piece of evidence against a requirement; filing it twice is a conflict.
@@ -79,13 +85,13 @@ pub async fn unlink(
 }
 
 pub async fn linked(db: &Db, case_id: i64) -> Result<Vec<CaseEvidence>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, CaseEvidence>(
+    db.fetch_all(
         "SELECT l.requirement_id, l.evidence_id, e.original_name, e.size, e.sha256, l.linked_us
          FROM case_evidence l JOIN evidence e ON e.id = l.evidence_id
-         WHERE l.case_id = $1 ORDER BY l.requirement_id, l.id")
-        .bind(case_id)
-        .fetch_all(p)
-        .await)?)
+         WHERE l.case_id = $1 ORDER BY l.requirement_id, l.id",
+        &[case_id.into()],
+    )
+    .await
 }
 
 pub async fn linked_count(db: &Db, case_id: i64) -> Result<i64> {
@@ -126,12 +132,11 @@ pub async fn upsert_area(
 
 /// The area judgements of one submission round.
 pub async fn areas(db: &Db, case_id: i64, round: i32) -> Result<Vec<AreaRow>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, AreaRow>(
-        "SELECT round, area, sufficient, opinion, reviewer_id, at_us FROM review_area WHERE case_id = $1 AND round = $2 ORDER BY id")
-        .bind(case_id)
-        .bind(round)
-        .fetch_all(p)
-        .await)?)
+    db.fetch_all(
+        "SELECT round, area, sufficient, opinion, reviewer_id, at_us FROM review_area WHERE case_id = $1 AND round = $2 ORDER BY id",
+        &[case_id.into(), round.into()],
+    )
+    .await
 }
 
 pub async fn add_activity(
@@ -158,9 +163,9 @@ pub async fn add_activity(
 }
 
 pub async fn activities(db: &Db, case_id: i64) -> Result<Vec<Activity>> {
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Activity>(
-        "SELECT id, kind, held_on, notes, evidence_ids, recorded_by, at_us FROM audit_activity WHERE case_id = $1 ORDER BY held_on, id")
-        .bind(case_id)
-        .fetch_all(p)
-        .await)?)
+    db.fetch_all(
+        "SELECT id, kind, held_on, notes, evidence_ids, recorded_by, at_us FROM audit_activity WHERE case_id = $1 ORDER BY held_on, id",
+        &[case_id.into()],
+    )
+    .await
 }

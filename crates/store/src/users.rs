@@ -83,8 +83,8 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<User>> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<User>> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM app_user ORDER BY id"));
-    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(sql).fetch_all(p).await)?)
+    let sql = format!("SELECT {COLUMNS} FROM app_user ORDER BY id");
+    db.fetch_all(&sql, &[]).await
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
