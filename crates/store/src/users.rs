@@ -87,6 +87,15 @@ pub async fn list(db: &Db) -> Result<Vec<User>> {
     db.fetch_all(&sql, &[]).await
 }
 
+/// The centre's own accounts (no applicant organisation) that are not disabled, by id: the
+/// staff directory a case page reads, without reading every applicant's account.
+pub async fn active_staff(db: &Db) -> Result<Vec<User>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM app_user WHERE organization_id IS NULL AND NOT disabled ORDER BY id"
+    );
+    db.fetch_all(&sql, &[]).await
+}
+
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(
         on_pool!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM app_user").fetch_one(p).await)?,

@@ -237,10 +237,9 @@ impl App {
         if !actor.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        Ok(users::list(&self.db)
+        Ok(users::active_staff(&self.db)
             .await?
             .into_iter()
-            .filter(|u| u.organization_id.is_none() && !u.disabled)
             .filter_map(|u| Some((u.id, u.display_name, Role::parse(&u.role)?)))
             .collect())
     }

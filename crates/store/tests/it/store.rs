@@ -19,14 +19,26 @@ async fn certified_case(tx: &mut zizhi_store::Tx) -> (i64, i64) {
     let org = organizations::insert(tx, "91350100M000100Y43", "示例")
         .await
         .unwrap();
-    let user = users::insert(
+    let user = add_user(tx, "alice", "applicant", Some(org.id)).await;
+    let case_id = zizhi_testkit::insert_certified_case(tx, org.id, user, 2).await;
+    (org.id, case_id)
+}
+
+/// A user with a password, named `username` (its display name and e-mail from it): its id.
+async fn add_user(
+    tx: &mut zizhi_store::Tx,
+    username: &str,
+    role: &str,
+    organization_id: Option<i64>,
+) -> i64 {
+    users::insert(
         tx,
         &users::NewUser {
-            username: "alice",
-            display_name: "爱丽丝",
-            email: "alice@example.test",
-            role: "applicant",
-            organization_id: Some(org.id),
+            username,
+            display_name: username,
+            email: &format!("{username}@example.test"),
+            role,
+            organization_id,
             password_hash: "x",
             must_change_password: false,
             sign_in: "password",
@@ -34,9 +46,8 @@ async fn certified_case(tx: &mut zizhi_store::Tx) -> (i64, i64) {
         },
     )
     .await
-    .unwrap();
-    let case_id = zizhi_testkit::insert_certified_case(tx, org.id, user.id, 2).await;
-    (org.id, case_id)
+    .unwrap()
+    .id
 }
 
 /// Issues a certificate of `holder` (from [`certified_case`]) to the name `name`.
@@ -1110,5 +1121,36 @@ async fn reads_made_together_see_one_snapshot_and_end_their_transaction() {
             Some(before + 2),
             "the connection that failed is not left in its snapshot"
         );
+    }
+}
+
+/// The staff directory reads the centre's own active accounts only: not an applicant's
+/// account, not a disabled one (and, unlike the whole list, not every applicant's).
+#[tokio::test]
+async fn the_staff_directory_is_the_centres_active_accounts() {
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for (name, role, organization_id) in [
+            ("lead", "project_lead", None),
+            ("applicant", "applicant", Some(org.id)),
+            ("gone", "assessor", None),
+            ("expert", "expert", None),
+        ] {
+            ids.push(add_user(&mut tx, name, role, organization_id).await);
+        }
+        users::set_disabled(&mut tx, ids[2], true).await.unwrap();
+        tx.commit().await.unwrap();
+        let staff: Vec<String> = users::active_staff(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(staff, ["lead", "expert"], "{}", db.backend());
+        assert_eq!(users::list(&db).await.unwrap().len(), 4);
     }
 }
