@@ -2,8 +2,9 @@
 
 use sqlx::FromRow;
 
-use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
+use crate::{Db, Result, Tx, now_us, on_tx};
 
+crate::row! {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Letter {
     pub id: i64,
@@ -14,6 +15,7 @@ pub struct Letter {
     pub pdf_sm3: String,
     pub signed_by: String,
     pub created_us: i64,
+}
 }
 
 const COLS: &str = "id, case_id, kind, title, pdf_sha256, pdf_sm3, signed_by, created_us";
@@ -44,8 +46,6 @@ pub async fn insert(
 }
 
 pub async fn of_case(db: &Db, case_id: i64) -> Result<Vec<Letter>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {COLS} FROM case_letter WHERE case_id = $1 ORDER BY id"
-    ));
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Letter>(sql).bind(case_id).fetch_all(p).await)?)
+    let sql = format!("SELECT {COLS} FROM case_letter WHERE case_id = $1 ORDER BY id");
+    db.fetch_all(&sql, &[case_id.into()]).await
 }
