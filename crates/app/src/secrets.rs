@@ -136,7 +136,9 @@ fn argon2_into(
         // its own mapping: only the blocks used become resident, and dropping it when the
         // thread goes idle returns it to the system. (Memory allocated at the exact size came
         // from the heap after the first free and stayed resident: 19 MiB per hashing thread,
-        // most of the server's memory when idle — issue 14.)
+        // most of the server's memory when idle — issue 14.) The binary allocates with
+        // mimalloc, where anything over 512 KiB is a page of its own, given back when freed
+        // (`zizhi serve` sets `MIMALLOC_PURGE_DELAY=0`, cli/src/main.rs).
         const MAPPED: usize = (33 << 20) / std::mem::size_of::<Block>();
         work.reserve_exact(need.max(MAPPED) - work.len());
         work.resize(need, Block::default());
