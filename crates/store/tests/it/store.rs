@@ -829,6 +829,86 @@ async fn the_case_tally_counts_as_the_cases_do() {
     }
 }
 
+/// Issue 14: a page further down the case list (more than 500 cases skipped) finds its cases
+/// along the narrow index first, then reads their rows: the same rows, in the same order, as
+/// the same stretch of one long page read straight from the table — under every filter.
+#[tokio::test]
+async fn a_deep_page_of_the_case_list_has_the_rows_a_long_page_has_there() {
+    use zizhi_store::cases::{self, Filter, NewCase};
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let a = organizations::insert(&mut tx, "91350100M000100Y43", "甲单位")
+            .await
+            .unwrap();
+        let b = organizations::insert(&mut tx, "91350100M000200Y43", "乙单位")
+            .await
+            .unwrap();
+        let nu = users::NewUser {
+            username: "registrar",
+            display_name: "登记员",
+            email: "r@example.test",
+            role: "registrar",
+            organization_id: None,
+            password_hash: "x",
+            must_change_password: false,
+            sign_in: "password",
+            email_confirmed: true,
+        };
+        let u = users::insert(&mut tx, &nu).await.unwrap();
+        let stages = ["draft", "submitted", "acceptance_review", "withdrawn"];
+        for i in 0..900usize {
+            cases::insert(
+                &mut tx,
+                &NewCase {
+                    organization_id: if i % 3 == 0 { a.id } else { b.id },
+                    category: "disaster_recovery",
+                    level: 2,
+                    kind: "initial",
+                    stage: stages[i % stages.len()],
+                    profile: r#"{"facts":"……"}"#,
+                    created_by: u.id,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let filters = [
+            Filter::default(),
+            Filter {
+                no_drafts: true,
+                ..Default::default()
+            },
+            Filter {
+                open_only: true,
+                no_drafts: true,
+                ..Default::default()
+            },
+            Filter {
+                organization_id: Some(b.id),
+                ..Default::default()
+            },
+            Filter {
+                name_like: Some("乙"),
+                ..Default::default()
+            },
+        ];
+        for f in filters {
+            let (all, total) = cases::page(&db, &f, 1000, 0).await.unwrap();
+            assert_eq!(total, all.len() as i64, "{f:?}");
+            assert!(total > 501 + 20, "{f:?}: {total} cases");
+            for offset in [501, total - 20] {
+                let (rows, t) = cases::page(&db, &f, 30, offset).await.unwrap();
+                assert_eq!(t, total, "{f:?}");
+                let start = usize::try_from(offset).unwrap();
+                let want = &all[start..(start + 30).min(all.len())];
+                assert_eq!(rows, want, "{f:?} at {offset}");
+                assert!(rows.iter().all(|r| r.case.profile.is_empty()));
+            }
+        }
+    }
+}
+
 /// Issue 14: on SQLite a short read runs on its own read-only connection; it sees a write the
 /// moment it is committed (not before), and `$n` binds by its number wherever it stands.
 #[tokio::test]
