@@ -680,18 +680,7 @@ async fn the_case_tally_counts_as_the_cases_do() {
         let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
             .await
             .unwrap();
-        let nu = users::NewUser {
-            username: "registrar",
-            display_name: "登记员",
-            email: "r@example.test",
-            role: "registrar",
-            organization_id: None,
-            password_hash: "x",
-            must_change_password: false,
-            sign_in: "password",
-            email_confirmed: true,
-        };
-        let u = users::insert(&mut tx, &nu).await.unwrap();
+        let registrar = add_user(&mut tx, "registrar", "registrar", None).await;
         let mut made = Vec::new();
         for stage in [
             "draft",
@@ -709,7 +698,7 @@ async fn the_case_tally_counts_as_the_cases_do() {
                     kind: "initial",
                     stage,
                     profile: "{}",
-                    created_by: u.id,
+                    created_by: registrar,
                 },
             )
             .await
@@ -843,18 +832,7 @@ async fn a_deep_page_of_the_case_list_has_the_rows_a_long_page_has_there() {
         let b = organizations::insert(&mut tx, "91350100M000200Y43", "乙单位")
             .await
             .unwrap();
-        let nu = users::NewUser {
-            username: "registrar",
-            display_name: "登记员",
-            email: "r@example.test",
-            role: "registrar",
-            organization_id: None,
-            password_hash: "x",
-            must_change_password: false,
-            sign_in: "password",
-            email_confirmed: true,
-        };
-        let u = users::insert(&mut tx, &nu).await.unwrap();
+        let registrar = add_user(&mut tx, "registrar", "registrar", None).await;
         let stages = ["draft", "submitted", "acceptance_review", "withdrawn"];
         for i in 0..900usize {
             cases::insert(
@@ -866,7 +844,7 @@ async fn a_deep_page_of_the_case_list_has_the_rows_a_long_page_has_there() {
                     kind: "initial",
                     stage: stages[i % stages.len()],
                     profile: r#"{"facts":"……"}"#,
-                    created_by: u.id,
+                    created_by: registrar,
                 },
             )
             .await
