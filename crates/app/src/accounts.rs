@@ -422,7 +422,8 @@ impl App {
         Ok(users::list(&self.db).await?)
     }
 
-    /// Issues an API token for the caller (shown once).
+    /// Issues an API token for the caller (shown once): [`sessions::API_TOKEN_PREFIX`] and 64
+    /// hex digits.
     pub async fn create_api_token(&self, actor: &Actor, label: &str, days: i64) -> Result<String> {
         crate::limits::bounded("label", label.trim(), crate::limits::NAME)?;
         self.authorize(actor, &Action::ManageOwnAccount)?;
@@ -433,7 +434,7 @@ impl App {
                 "validity must be 1 to 366 days",
             ));
         }
-        let token = secrets::token();
+        let token = format!("{}{}", sessions::API_TOKEN_PREFIX, secrets::token());
         let mut tx = self.db.begin().await?;
         sessions::insert_api_token(
             &mut tx,
@@ -458,11 +459,13 @@ impl App {
 
     /// Who a bearer token speaks for: a live API token of an enabled user (noting when it was
     /// last used, at most once a minute, not on every request), else a live session (sliding
-    /// its idle expiry like a cookie's). One query for both (issue 14).
+    /// its idle expiry like a cookie's). One query where the token says which it is (issue 14).
     pub async fn bearer(&self, token: &str) -> Result<Option<Bearer>> {
         let created_after = now_us() - self.config.session_absolute_seconds * 1_000_000;
-        let rows = sessions::bearer_user(&self.db, token, created_after).await?;
-        let Some(t) = rows.into_iter().find(|t| !t.user.disabled) else {
+        let Some(t) = sessions::bearer_user(&self.db, token, created_after)
+            .await?
+            .filter(|t| !t.user.disabled)
+        else {
             return Ok(None);
         };
         if !t.api_token {

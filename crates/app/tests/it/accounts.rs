@@ -310,6 +310,51 @@ async fn a_recovery_code_works_once_and_new_ones_replace_the_old() {
     }
 }
 
+/// Issue 14: an API token begins with its prefix and is looked up among the API tokens alone;
+/// one issued before the prefix (64 hex digits, like a session's) is still found, after the
+/// sessions; a session's token never passes for an API token, with the prefix or without.
+#[tokio::test]
+async fn a_bearer_token_is_found_by_what_it_says_it_is() {
+    for app in apps().await {
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        let s = app.login("lead", "a long password", None).await.unwrap();
+        let t = app.create_api_token(&s.actor, "ci", 30).await.unwrap();
+        let hex = t
+            .strip_prefix(zizhi_store::sessions::API_TOKEN_PREFIX)
+            .unwrap();
+        assert_eq!(hex.len(), 64);
+        assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(api_actor(&app, &t).await.unwrap().user_id, s.actor.user_id);
+        // The same secret without its prefix names nothing.
+        assert!(app.bearer(hex).await.unwrap().is_none());
+        // An API token from before the prefix.
+        let old = "ab".repeat(32);
+        let db = app.store_for_tests().clone();
+        let mut tx = db.begin().await.unwrap();
+        zizhi_store::sessions::insert_api_token(
+            &mut tx,
+            &old,
+            s.actor.user_id,
+            "old",
+            zizhi_store::now_us() + 86_400_000_000,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            api_actor(&app, &old).await.unwrap().user_id,
+            s.actor.user_id
+        );
+        // A session's token is a session's, and with the prefix it names nothing.
+        assert!(bearer_session(&app, &s.token).await.is_some());
+        assert!(api_actor(&app, &s.token).await.is_none());
+        let prefixed = format!("{}{}", zizhi_store::sessions::API_TOKEN_PREFIX, s.token);
+        assert!(app.bearer(&prefixed).await.unwrap().is_none());
+    }
+}
+
 /// Issue 9: API tokens are listed (label, created, last used) and revoked one by one; nobody
 /// revokes another user's token.
 #[tokio::test]
