@@ -51,7 +51,7 @@ pub struct CaseRow {
 }
 
 crate::row! {
-#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Round {
     pub round: i32,
     pub profile: String,
@@ -62,7 +62,7 @@ pub struct Round {
 }
 
 crate::row! {
-#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct TransitionRow {
     pub transition: String,
     pub from_stage: String,
@@ -74,7 +74,7 @@ pub struct TransitionRow {
 }
 
 crate::row! {
-#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct PauseRow {
     pub start_on: String,
     pub end_on: Option<String>,
