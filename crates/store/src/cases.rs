@@ -180,11 +180,20 @@ pub struct Filter<'a> {
 /// The count: a filter of only the stage, open and not-a-draft sums the kept tally
 /// (`case_tally`, migration 0030) — a few dozen rows however many cases there are; other
 /// filters count the cases through an index (one organisation's, one lead's, a range of
-/// filing days), or, for part of a name, by reading them.
+/// filing days), or, for part of a name, by reading them. On PostgreSQL it comes as a column
+/// of the page's rows, computed once in the same statement (issue 14: one round trip where
+/// there were two); only a page with no rows (past the end, or nothing found) asks for it on
+/// its own.
 pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
+    crate::row! {
+    #[derive(FromRow)]
+    struct Counted {
+        #[sqlx(flatten)]
+        listed: Listed,
+        total: i64,
+    }
+    }
     let like = like_pattern(f);
-    let (rows, (filter, filter_args)) =
-        rows_and_filter(db, f, like.as_deref(), limit, offset).await?;
     let tallied = f.organization_id.is_none()
         && f.id.is_none()
         && f.lead_id.is_none()
@@ -193,7 +202,10 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         && f.uscc.is_none()
         && f.name_like.is_none()
         && f.before_id.is_none();
-    let total = if tallied {
+    let count = |filter: &str| {
+        if !tallied {
+            return format!("SELECT COUNT(*) FROM application_case a{filter}");
+        }
         let mut conds = Vec::new();
         if f.stage.is_some() {
             conds.push("stage = $1");
@@ -209,13 +221,33 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         } else {
             format!(" WHERE {}", conds.join(" AND "))
         };
-        let sql = format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{filter}");
-        db.fetch_scalar::<i64>(&sql, &filter_args).await?
-    } else {
-        let sql = format!("SELECT COUNT(*) FROM application_case a{filter}");
-        db.fetch_scalar::<i64>(&sql, &filter_args).await?
+        format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{filter}")
     };
-    Ok((rows, total.unwrap_or(0)))
+    if matches!(db, Db::Sqlite(..)) {
+        // No round trip to save: the count on its own (as a column it made SQLite's sort of
+        // the page carry it on every row).
+        let (rows, (filter, args)) =
+            rows_and_filter::<Listed>(db, f, like.as_deref(), limit, offset, None).await?;
+        let total = db.fetch_scalar::<i64>(&count(&filter), &args).await?;
+        return Ok((rows, total.unwrap_or(0)));
+    }
+    let (rows, (filter, args)) = rows_and_filter::<Counted>(
+        db,
+        f,
+        like.as_deref(),
+        limit,
+        offset,
+        Some(&|filter: &str| format!("({}) AS total", count(filter))),
+    )
+    .await?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None => db
+            .fetch_scalar::<i64>(&count(&filter), &args)
+            .await?
+            .unwrap_or(0),
+    };
+    Ok((rows.into_iter().map(|r| r.listed).collect(), total))
 }
 
 /// One page of cases, newest first, without counting them: for reading every case of a
@@ -223,7 +255,9 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
 /// memory stays bounded however many cases there are.
 pub async fn rows(db: &Db, f: &Filter<'_>, limit: i64) -> Result<Vec<Listed>> {
     let like = like_pattern(f);
-    Ok(rows_and_filter(db, f, like.as_deref(), limit, 0).await?.0)
+    Ok(rows_and_filter(db, f, like.as_deref(), limit, 0, None)
+        .await?
+        .0)
 }
 
 /// Up to this many cases skipped, a page of the list reads its rows straight from the table;
@@ -243,13 +277,19 @@ fn like_pattern(f: &Filter<'_>) -> Option<String> {
 }
 
 /// A page's rows, and the filter's SQL (joins and `WHERE`) with its values, for the count.
-async fn rows_and_filter<'a>(
+/// `extra`, given the filter's SQL, makes one more column of every row (the count, by the
+/// same values).
+async fn rows_and_filter<'a, T>(
     db: &Db,
     f: &Filter<'a>,
     like: Option<&'a str>,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Listed>, (String, Vec<Arg<'a>>))> {
+    extra: Option<&(dyn Fn(&str) -> String + Sync)>,
+) -> Result<(Vec<T>, (String, Vec<Arg<'a>>))>
+where
+    T: crate::read::FromSqlite + for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     // Only the conditions in use, so that the count is answered from an index (a
     // `$1 IS NULL OR …` filter would scan every row, JSON facts included).
     let mut conds: Vec<String> = Vec::new();
@@ -311,13 +351,17 @@ async fn rows_and_filter<'a>(
     let n = args.len();
     // In the row's order, the facts left empty (lists never show them; selecting `a.*` made
     // SQLite copy each case's facts, about 1 KB of JSON, into the subquery — issue 14).
-    let outer: Vec<String> = COLUMNS
+    let mut outer: Vec<String> = COLUMNS
         .split(", ")
         .map(|c| match c {
             "profile" => "CAST('' AS TEXT) AS profile".to_string(),
             c => format!("c.{c}"),
         })
         .collect();
+    outer.push("o.name AS org_name".into());
+    if let Some(extra) = extra {
+        outer.push(extra(&filter));
+    }
     let sql = if offset <= SHALLOW {
         // A page near the top: its rows straight from the table, without the facts.
         let inner: Vec<String> = COLUMNS
@@ -326,7 +370,7 @@ async fn rows_and_filter<'a>(
             .map(|c| format!("a.{c}"))
             .collect();
         format!(
-            "SELECT {}, o.name AS org_name FROM
+            "SELECT {} FROM
                (SELECT {} FROM application_case a{filter} ORDER BY a.id DESC LIMIT ${} OFFSET ${}) c
                JOIN organization o ON o.id = c.organization_id ORDER BY c.id DESC",
             outer.join(", "),
@@ -341,7 +385,7 @@ async fn rows_and_filter<'a>(
         // on SQLite); then only the page's own rows are read. Near the top the second read of
         // the table cost more than it saved (PostgreSQL, page 2: 10–15 % slower).
         format!(
-            "SELECT {}, o.name AS org_name FROM
+            "SELECT {} FROM
                (SELECT a.id FROM application_case a{filter} ORDER BY a.id DESC LIMIT ${} OFFSET ${}) p
                JOIN application_case c ON c.id = p.id
                JOIN organization o ON o.id = c.organization_id ORDER BY c.id DESC",
@@ -353,7 +397,7 @@ async fn rows_and_filter<'a>(
     let filter_args = args.clone();
     args.push(limit.into());
     args.push(offset.into());
-    let rows: Vec<Listed> = db.fetch_all(&sql, &args).await?;
+    let rows: Vec<T> = db.fetch_all(&sql, &args).await?;
     Ok((rows, (filter, filter_args)))
 }
 
