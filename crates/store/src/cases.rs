@@ -170,7 +170,8 @@ pub struct Filter<'a> {
     /// Filed (建档立项) on or after / on or before these ISO days.
     pub filed_from: Option<&'a str>,
     pub filed_to: Option<&'a str>,
-    /// Only cases older than this one (a list read in chunks, newest first: [`rows`]).
+    /// Only cases older than this one: a list read in chunks, newest first ([`rows`]), or a
+    /// keyset page of the list (the count in [`page`] is still the whole filter's).
     pub before_id: Option<i64>,
 }
 
@@ -180,7 +181,9 @@ pub struct Filter<'a> {
 /// The count: a filter of only the stage, open and not-a-draft sums the kept tally
 /// (`case_tally`, migration 0030) — a few dozen rows however many cases there are; other
 /// filters count the cases through an index (one organisation's, one lead's, a range of
-/// filing days), or, for part of a name, by reading them. On PostgreSQL it comes as a column
+/// filing days), or, for part of a name, by reading them. It counts the whole filter: a page
+/// of the cases before one (`before_id`, a keyset page) has the same total as the filter's
+/// numbered pages. On PostgreSQL it comes as a column
 /// of the page's rows, computed once in the same statement (issue 14: one round trip where
 /// there were two); only a page with no rows (past the end, or nothing found) asks for it on
 /// its own.
@@ -194,14 +197,18 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     }
     }
     let like = like_pattern(f);
-    let tallied = f.organization_id.is_none()
-        && f.id.is_none()
-        && f.lead_id.is_none()
-        && f.filed_from.is_none()
-        && f.filed_to.is_none()
-        && f.uscc.is_none()
-        && f.name_like.is_none()
-        && f.before_id.is_none();
+    // The count is the whole filter's, a keyset page's (`before_id`) too.
+    let whole = Filter {
+        before_id: None,
+        ..f.clone()
+    };
+    let tallied = whole.organization_id.is_none()
+        && whole.id.is_none()
+        && whole.lead_id.is_none()
+        && whole.filed_from.is_none()
+        && whole.filed_to.is_none()
+        && whole.uscc.is_none()
+        && whole.name_like.is_none();
     let count = |filter: &str| {
         if !tallied {
             return format!("SELECT COUNT(*) FROM application_case a{filter}");
@@ -223,15 +230,22 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         };
         format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{filter}")
     };
-    if matches!(db, Db::Sqlite(..)) {
-        // No round trip to save: the count on its own (as a column it made SQLite's sort of
-        // the page carry it on every row).
-        let (rows, (filter, args)) =
-            rows_and_filter::<Listed>(db, f, like.as_deref(), limit, offset, None).await?;
-        let total = db.fetch_scalar::<i64>(&count(&filter), &args).await?;
-        return Ok((rows, total.unwrap_or(0)));
+    let count_apart = || async {
+        let (filter, args) = filter_sql(&whole, like.as_deref());
+        Ok::<_, crate::StoreError>(
+            db.fetch_scalar::<i64>(&count(&filter), &args)
+                .await?
+                .unwrap_or(0),
+        )
+    };
+    // On PostgreSQL the count rides along as a column (its `$n` are the page's when the page
+    // has no `before_id`); SQLite has no round trip to save (as a column it made SQLite's sort
+    // of the page carry it on every row).
+    if matches!(db, Db::Sqlite(..)) || f.before_id.is_some() {
+        let rows = rows_and_filter::<Listed>(db, f, like.as_deref(), limit, offset, None).await?;
+        return Ok((rows, count_apart().await?));
     }
-    let (rows, (filter, args)) = rows_and_filter::<Counted>(
+    let rows = rows_and_filter::<Counted>(
         db,
         f,
         like.as_deref(),
@@ -242,10 +256,7 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     .await?;
     let total = match rows.first() {
         Some(r) => r.total,
-        None => db
-            .fetch_scalar::<i64>(&count(&filter), &args)
-            .await?
-            .unwrap_or(0),
+        None => count_apart().await?,
     };
     Ok((rows.into_iter().map(|r| r.listed).collect(), total))
 }
@@ -255,9 +266,7 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
 /// memory stays bounded however many cases there are.
 pub async fn rows(db: &Db, f: &Filter<'_>, limit: i64) -> Result<Vec<Listed>> {
     let like = like_pattern(f);
-    Ok(rows_and_filter(db, f, like.as_deref(), limit, 0, None)
-        .await?
-        .0)
+    rows_and_filter(db, f, like.as_deref(), limit, 0, None).await
 }
 
 /// Up to this many cases skipped, a page of the list reads its rows straight from the table;
@@ -276,20 +285,9 @@ fn like_pattern(f: &Filter<'_>) -> Option<String> {
     })
 }
 
-/// A page's rows, and the filter's SQL (joins and `WHERE`) with its values, for the count.
-/// `extra`, given the filter's SQL, makes one more column of every row (the count, by the
-/// same values).
-async fn rows_and_filter<'a, T>(
-    db: &Db,
-    f: &Filter<'a>,
-    like: Option<&'a str>,
-    limit: i64,
-    offset: i64,
-    extra: Option<&(dyn Fn(&str) -> String + Sync)>,
-) -> Result<(Vec<T>, (String, Vec<Arg<'a>>))>
-where
-    T: crate::read::FromSqlite + for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
-{
+/// A filter's joins and `WHERE` as SQL (on `application_case a`), with its values in the
+/// order of their `$n`.
+fn filter_sql<'a>(f: &Filter<'a>, like: Option<&'a str>) -> (String, Vec<Arg<'a>>) {
     // Only the conditions in use, so that the count is answered from an index (a
     // `$1 IS NULL OR …` filter would scan every row, JSON facts included).
     let mut conds: Vec<String> = Vec::new();
@@ -348,6 +346,23 @@ where
     } else {
         format!("{join} WHERE {}", conds.join(" AND "))
     };
+    (filter, args)
+}
+
+/// A page's rows. `extra`, given the filter's SQL, makes one more column of every row (the
+/// count, by the same values).
+async fn rows_and_filter<'a, T>(
+    db: &Db,
+    f: &Filter<'a>,
+    like: Option<&'a str>,
+    limit: i64,
+    offset: i64,
+    extra: Option<&(dyn Fn(&str) -> String + Sync)>,
+) -> Result<Vec<T>>
+where
+    T: crate::read::FromSqlite + for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let (filter, mut args) = filter_sql(f, like);
     let n = args.len();
     // In the row's order, the facts left empty (lists never show them; selecting `a.*` made
     // SQLite copy each case's facts, about 1 KB of JSON, into the subquery — issue 14).
@@ -394,11 +409,9 @@ where
             n + 2
         )
     };
-    let filter_args = args.clone();
     args.push(limit.into());
     args.push(offset.into());
-    let rows: Vec<T> = db.fetch_all(&sql, &args).await?;
-    Ok((rows, (filter, filter_args)))
+    db.fetch_all(&sql, &args).await
 }
 
 crate::row! {

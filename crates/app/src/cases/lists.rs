@@ -201,6 +201,11 @@ pub struct CaseQuery {
     pub filed_from: Option<String>,
     #[serde(default, rename = "to")]
     pub filed_to: Option<String>,
+    /// Only the cases listed after case `after` (newest first: those with a smaller id), a
+    /// page from there: a keyset page, read along the index from that case however deep in the
+    /// list it is (issue 14). Not with a page number past 1, nor with `due`.
+    #[serde(default)]
+    pub after: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -245,8 +250,23 @@ impl App {
         page: i64,
         per_page: i64,
     ) -> Result<(Vec<repo::Listed>, i64)> {
+        self.cases_page_after(actor, stage, None, page, per_page)
+            .await
+    }
+
+    /// [`App::cases_page`], or with `after` the cases listed after that one (a keyset page;
+    /// see [`CaseQuery::after`]). The total is the whole list's either way.
+    pub async fn cases_page_after(
+        &self,
+        actor: &Actor,
+        stage: Option<&str>,
+        after: Option<i64>,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<repo::Listed>, i64)> {
         let q = CaseQuery {
             stage: stage.map(str::to_string),
+            after,
             ..Default::default()
         };
         self.cases_search(actor, &q, page, per_page, 200, false)
@@ -292,6 +312,29 @@ impl App {
                 format!("page must be between 1 and {MAX_PAGE}"),
             ));
         }
+        if let Some(after) = q.after {
+            if after < 1 {
+                return Err(AppError::invalid(
+                    "after",
+                    "“after”应为案件的 id（正整数）",
+                    "after must be a case's id (a positive number)",
+                ));
+            }
+            if page != 1 {
+                return Err(AppError::invalid(
+                    "page",
+                    "页码与“after”不能同时使用",
+                    "page cannot be combined with after",
+                ));
+            }
+            if q.due.is_some() {
+                return Err(AppError::invalid(
+                    "after",
+                    "按期限筛选时不能使用“after”",
+                    "after cannot be combined with the deadline filter",
+                ));
+            }
+        }
         let day = |field: &str, v: &Option<String>| -> Result<Option<String>> {
             match v.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
                 None => Ok(None),
@@ -333,7 +376,7 @@ impl App {
             lead_id: q.lead_id,
             filed_from: filed_from.as_deref(),
             filed_to: filed_to.as_deref(),
-            before_id: None,
+            before_id: q.after,
         };
         let today = self.clock.today();
         match q.due {

@@ -88,6 +88,8 @@ pub(crate) struct CaseListJson<'a> {
     pub(crate) page: i64,
     pub(crate) per_page: i64,
     pub(crate) total: i64,
+    /// The last case's id when the page is full (`?after=` it for the next page), else null.
+    pub(crate) next_after: Option<i64>,
 }
 
 /// `GET /api/v1/cases/{id}`, serialised straight from the rows: the stored facts go out as

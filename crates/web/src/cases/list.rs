@@ -111,6 +111,8 @@ impl ListQuery {
                 due,
                 filed_from: opt(&self.from),
                 filed_to: opt(&self.to),
+                // The page numbers' list (its pager links numbered pages).
+                after: None,
             },
             page,
         ))
@@ -396,6 +398,7 @@ pub struct CasesQuery {
     stage: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
+    after: Option<i64>,
 }
 
 pub async fn api_cases_list(
@@ -408,9 +411,14 @@ pub async fn api_cases_list(
     let per_page = q.per_page.unwrap_or(50);
     let (rows, total) = st
         .app
-        .cases_page(&a, q.stage.as_deref(), page, per_page)
+        .cases_page_after(&a, q.stage.as_deref(), q.after, page, per_page)
         .await
         .or_fail(&ctx)?;
+    // A full page may have more after it: where the next one starts (a keyset page).
+    let next_after = rows
+        .last()
+        .filter(|_| rows.len() as i64 == per_page)
+        .map(|l| l.case.id);
     let cases: Vec<CaseItem> = rows
         .iter()
         .map(|l| CaseItem::of(&l.case, Some(&l.org_name)))
@@ -420,6 +428,7 @@ pub async fn api_cases_list(
         page,
         per_page,
         total,
+        next_after,
     })
     .into_response())
 }
@@ -491,6 +500,12 @@ pub(crate) fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                     ),
                     ("page", "integer", "page number from 1 (default 1)"),
                     ("per_page", "integer", "1–200 (default 50)"),
+                    (
+                        "after",
+                        "integer",
+                        "the cases listed after the case with this id (a page's next_after): \
+                         as fast deep in the list as at its top; not with page",
+                    ),
                 ],
             ),
             get(api_cases_list),

@@ -168,6 +168,7 @@ pub fn operation(method: &Method, path: &str) -> Option<Op> {
         ("page", int()),
         ("per_page", int()),
         ("total", int()),
+        ("next_after", nullable("integer")),
     ]);
     Some(match (m, path) {
         ("GET", "/api/v1/openapi.json") => op(200, None, Some(json!({"type": "object"}))),

@@ -949,7 +949,7 @@ async fn api_tokens_are_listed_and_revoked_on_the_page_and_over_the_api() {
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
         let i = r.body.find("请妥善保存）： ").unwrap() + "请妥善保存）： ".len();
-        let token = r.body[i..i + 64].to_string();
+        let token = shown_token(&r.body[i..]).to_string();
         let page = app.get(&mut b, "/account").await;
         assert!(
             page.body.contains("夜间同步") && page.body.contains("从未使用"),
@@ -1659,7 +1659,7 @@ async fn the_account_page_changes_the_password_and_issues_tokens() {
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
         let i = r.body.find("请妥善保存）： ").unwrap() + "请妥善保存）： ".len();
-        let token = &r.body[i..i + 64];
+        let token = shown_token(&r.body[i..]);
         let me = app
             .api(Method::GET, "/api/v1/me", Some(token), None)
             .await
@@ -2336,6 +2336,116 @@ async fn api_issue(api: &Api<'_>, id: i64) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// Issue 14: the API's case list walked a page at a time by `after` (each full page's
+/// `next_after`) gives every case of one long page, in its order, each page with the whole
+/// list's total, for a filter and for an applicant's own cases too; bad uses are named.
+#[tokio::test]
+async fn the_case_list_is_walked_page_by_page_after_the_last_case() {
+    use zizhi_domain::case::Stage;
+    for app in test_apps().await {
+        let (cast, _) = app.state.app.demo_cast().await.unwrap();
+        // Seven cases of two applicants, three of them just submitted.
+        for (applicant, stage) in [
+            (0, Stage::Submitted),
+            (1, Stage::Submitted),
+            (0, Stage::AgreementSent),
+            (0, Stage::Submitted),
+            (1, Stage::AgreementSent),
+            (0, Stage::Withdrawn),
+            (1, Stage::Draft),
+        ] {
+            app.state
+                .app
+                .demo_case(&cast, applicant, stage)
+                .await
+                .unwrap();
+        }
+        let api = Api { app: &app };
+        let reg = api.token("demo-registrar").await;
+        let appl = api.token("demo-applicant1").await;
+        for (tok, filter) in [(&reg, ""), (&reg, "stage=submitted&"), (&appl, "")] {
+            let long = api
+                .call(
+                    tok,
+                    Method::GET,
+                    &format!("/api/v1/cases?{filter}per_page=200"),
+                    None,
+                    StatusCode::OK,
+                )
+                .await;
+            let ids = |page: &Value| -> Vec<i64> {
+                page["cases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].as_i64().unwrap())
+                    .collect()
+            };
+            let all = ids(&long);
+            assert!(!all.is_empty(), "{filter}: {long}");
+            assert_eq!(long["next_after"], Value::Null, "not a full page");
+            let (mut walked, mut path, mut pages) = (
+                Vec::<i64>::new(),
+                format!("/api/v1/cases?{filter}per_page=2"),
+                0,
+            );
+            loop {
+                let page = api
+                    .call(tok, Method::GET, &path, None, StatusCode::OK)
+                    .await;
+                assert_eq!(page["total"], long["total"], "{path}");
+                let got = ids(&page);
+                walked.extend(&got);
+                pages += 1;
+                assert!(
+                    pages <= all.len() + 1,
+                    "{filter}: the walk goes on: {walked:?}"
+                );
+                match page["next_after"].as_i64() {
+                    Some(last) => {
+                        assert_eq!(got.len(), 2, "{path}");
+                        assert_eq!(Some(&last), got.last(), "{path}");
+                        path = format!("/api/v1/cases?{filter}per_page=2&after={last}");
+                    }
+                    None => {
+                        assert!(got.len() < 2, "{path}: a short page ends the walk");
+                        break;
+                    }
+                }
+            }
+            assert_eq!(walked, all, "{filter}");
+            assert_eq!(pages, all.len() / 2 + 1, "{filter}");
+        }
+        for (q, field) in [
+            ("after=0", "after"),
+            ("after=-3", "after"),
+            ("after=x", "after"),
+            ("after=5&page=2", "page"),
+        ] {
+            let e = api
+                .call(
+                    &reg,
+                    Method::GET,
+                    &format!("/api/v1/cases?{q}"),
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            assert_eq!(e["error"]["field"], field, "{q}: {e}");
+        }
+    }
+}
+
+/// The API token a page shows at the start of `text`: `zzt_` and 64 hex digits (issue 14).
+fn shown_token(text: &str) -> &str {
+    let t = &text[..4 + 64];
+    assert!(
+        t.starts_with("zzt_") && t[4..].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{text}"
+    );
+    t
 }
 
 #[tokio::test]
