@@ -197,43 +197,21 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     }
     }
     let like = like_pattern(f);
+    let (filter, args) = filter_sql(f, like.as_deref());
     // The count is the whole filter's, a keyset page's (`before_id`) too.
-    let whole = Filter {
-        before_id: None,
-        ..f.clone()
-    };
-    let tallied = whole.organization_id.is_none()
-        && whole.id.is_none()
-        && whole.lead_id.is_none()
-        && whole.filed_from.is_none()
-        && whole.filed_to.is_none()
-        && whole.uscc.is_none()
-        && whole.name_like.is_none();
-    let count = |filter: &str| {
-        if !tallied {
-            return format!("SELECT COUNT(*) FROM application_case a{filter}");
-        }
-        let mut conds = Vec::new();
-        if f.stage.is_some() {
-            conds.push("stage = $1");
-        }
-        if f.open_only {
-            conds.push("is_open");
-        }
-        if f.no_drafts {
-            conds.push("stage <> 'draft'");
-        }
-        let filter = if conds.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conds.join(" AND "))
+    let (whole, whole_args) = if f.before_id.is_some() {
+        let whole = Filter {
+            before_id: None,
+            ..f.clone()
         };
-        format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{filter}")
+        filter_sql(&whole, like.as_deref())
+    } else {
+        (filter.clone(), args.clone())
     };
+    let count = count_sql(f, &whole);
     let count_apart = || async {
-        let (filter, args) = filter_sql(&whole, like.as_deref());
         Ok::<_, crate::StoreError>(
-            db.fetch_scalar::<i64>(&count(&filter), &args)
+            db.fetch_scalar::<i64>(&count, &whole_args)
                 .await?
                 .unwrap_or(0),
         )
@@ -242,18 +220,11 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     // has no `before_id`); SQLite has no round trip to save (as a column it made SQLite's sort
     // of the page carry it on every row).
     if matches!(db, Db::Sqlite(..)) || f.before_id.is_some() {
-        let rows = rows_and_filter::<Listed>(db, f, like.as_deref(), limit, offset, None).await?;
+        let rows = rows_and_filter::<Listed>(db, &filter, args, limit, offset, None).await?;
         return Ok((rows, count_apart().await?));
     }
-    let rows = rows_and_filter::<Counted>(
-        db,
-        f,
-        like.as_deref(),
-        limit,
-        offset,
-        Some(&|filter: &str| format!("({}) AS total", count(filter))),
-    )
-    .await?;
+    let column = format!("({count}) AS total");
+    let rows = rows_and_filter::<Counted>(db, &filter, args, limit, offset, Some(&column)).await?;
     let total = match rows.first() {
         Some(r) => r.total,
         None => count_apart().await?,
@@ -261,12 +232,45 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     Ok((rows.into_iter().map(|r| r.listed).collect(), total))
 }
 
+/// The count of filter `f` whose joins and `WHERE` are `filter` (its values bound as in
+/// [`filter_sql`]): the kept tally when `f` has only the stage, open and not-a-draft
+/// conditions (its `before_id` aside), else the cases counted.
+fn count_sql(f: &Filter<'_>, filter: &str) -> String {
+    let tallied = f.organization_id.is_none()
+        && f.id.is_none()
+        && f.lead_id.is_none()
+        && f.filed_from.is_none()
+        && f.filed_to.is_none()
+        && f.uscc.is_none()
+        && f.name_like.is_none();
+    if !tallied {
+        return format!("SELECT COUNT(*) FROM application_case a{filter}");
+    }
+    let mut conds = Vec::new();
+    if f.stage.is_some() {
+        conds.push("stage = $1");
+    }
+    if f.open_only {
+        conds.push("is_open");
+    }
+    if f.no_drafts {
+        conds.push("stage <> 'draft'");
+    }
+    let tally = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{tally}")
+}
+
 /// One page of cases, newest first, without counting them: for reading every case of a
 /// filter a chunk at a time (the next chunk's `before_id` is the last row's id), so that
 /// memory stays bounded however many cases there are.
 pub async fn rows(db: &Db, f: &Filter<'_>, limit: i64) -> Result<Vec<Listed>> {
     let like = like_pattern(f);
-    rows_and_filter(db, f, like.as_deref(), limit, 0, None).await
+    let (filter, args) = filter_sql(f, like.as_deref());
+    rows_and_filter(db, &filter, args, limit, 0, None).await
 }
 
 /// Up to this many cases skipped, a page of the list reads its rows straight from the table;
@@ -349,20 +353,19 @@ fn filter_sql<'a>(f: &Filter<'a>, like: Option<&'a str>) -> (String, Vec<Arg<'a>
     (filter, args)
 }
 
-/// A page's rows. `extra`, given the filter's SQL, makes one more column of every row (the
-/// count, by the same values).
-async fn rows_and_filter<'a, T>(
+/// A page's rows of the filter whose joins and `WHERE` are `filter` with values `args`
+/// ([`filter_sql`]); `extra` is one more column of every row (the count, by the same values).
+async fn rows_and_filter<T>(
     db: &Db,
-    f: &Filter<'a>,
-    like: Option<&'a str>,
+    filter: &str,
+    mut args: Vec<Arg<'_>>,
     limit: i64,
     offset: i64,
-    extra: Option<&(dyn Fn(&str) -> String + Sync)>,
+    extra: Option<&str>,
 ) -> Result<Vec<T>>
 where
     T: crate::read::FromSqlite + for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
-    let (filter, mut args) = filter_sql(f, like);
     let n = args.len();
     // In the row's order, the facts left empty (lists never show them; selecting `a.*` made
     // SQLite copy each case's facts, about 1 KB of JSON, into the subquery — issue 14).
@@ -375,7 +378,7 @@ where
         .collect();
     outer.push("o.name AS org_name".into());
     if let Some(extra) = extra {
-        outer.push(extra(&filter));
+        outer.push(extra.to_string());
     }
     let sql = if offset <= SHALLOW {
         // A page near the top: its rows straight from the table, without the facts.
