@@ -1170,6 +1170,16 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             app.cases_page(&admin, Some("nowhere"), 1, 50).await,
             Err(AppError::Invalid { ref field, .. }) if field == "stage"
         ));
+        // A keyset page (issue 14) is not one of the deadline filters' pages.
+        let keyset_by_deadline = zizhi_app::cases::lists::CaseQuery {
+            after: Some(5),
+            due: Some(zizhi_app::cases::lists::DueFilter::Overdue),
+            ..Default::default()
+        };
+        assert!(matches!(
+            app.cases_search(&admin, &keyset_by_deadline, 1, 50, 200, true).await,
+            Err(AppError::Invalid { ref field, .. }) if field == "after"
+        ));
         assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
         // The applicants heard of each step: filing, payment, the panel's conclusion (with the
         // right of appeal when it failed, 七), the lapse and the termination.
