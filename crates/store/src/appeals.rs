@@ -76,13 +76,13 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<Appeal>> {
 /// An appeal inside a write transaction, locked on PostgreSQL.
 pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<Appeal>> {
     Ok(match tx {
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(t, _) => {
             sqlx::query_as::<_, Appeal>(select("WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&mut **t)
                 .await?
         }
-        Tx::Pg(t) => {
+        Tx::Pg(t, _) => {
             sqlx::query_as::<_, Appeal>(select("WHERE id = $1 FOR UPDATE"))
                 .bind(id)
                 .fetch_optional(&mut **t)

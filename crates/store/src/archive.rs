@@ -378,7 +378,7 @@ pub async fn disposed_only(db: &Db, sha256: &str) -> Result<bool> {
 /// for it (PostgreSQL: a table lock that conflicts with INSERT; SQLite: the write lock every
 /// write transaction already holds).
 pub async fn lock_objects(tx: &mut Tx) -> Result<()> {
-    if let Tx::Pg(t) = tx {
+    if let Tx::Pg(t, _) = tx {
         sqlx::query("LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE")
             .execute(&mut **t)
             .await?;

@@ -107,7 +107,7 @@ struct Head {
 /// other appenders (readers are not blocked); SQLite transactions already hold the write lock.
 pub async fn append(tx: &mut Tx, e: NewEvent) -> Result<Event> {
     let summary = e.summary.to_string();
-    if let Tx::Pg(t) = tx {
+    if let Tx::Pg(t, _) = tx {
         // Conflicts with itself (appenders queue) but not with readers.
         sqlx::query("LOCK TABLE audit_event IN SHARE ROW EXCLUSIVE MODE")
             .execute(&mut **t)

@@ -264,6 +264,7 @@ pub async fn restore_pg(target: &Db, dir: &Path, version: i64, tables: &[String]
         .await?;
     }
     tx.commit().await?;
+    target.tokens().changed();
     // The planner's statistics for the restored rows, as PostgreSQL advises after a restore:
     // until autovacuum gets to it (never, where it is off), every search would be planned for
     // empty tables (the register's searches: 10–20 times slower).

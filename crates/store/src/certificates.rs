@@ -120,7 +120,7 @@ pub async fn insert(tx: &mut Tx, c: &NewCertificate<'_>) -> Result<Certificate> 
     // certificate behind until a vacuum (at a million certificates 651 MB instead of 455 MB,
     // all of it read by the register's searches). SQLite's is a table of its own
     // (`index_name`).
-    let pg = matches!(tx, Tx::Pg(_));
+    let pg = matches!(tx, Tx::Pg(..));
     let (column, value) = if pg {
         (", name_grams", ", to_tsvector('simple', $11)")
     } else {

@@ -234,7 +234,7 @@ pub async fn public_get(db: &Db, id: i64) -> Result<Option<PublicComplaint>> {
 }
 
 pub async fn public_locked(tx: &mut Tx, id: i64) -> Result<Option<PublicComplaint>> {
-    let filter = if matches!(tx, Tx::Pg(_)) {
+    let filter = if matches!(tx, Tx::Pg(..)) {
         "WHERE p.id = $1 FOR UPDATE OF p"
     } else {
         "WHERE p.id = $1"

@@ -23,14 +23,17 @@ pub mod review;
 pub mod sanctions;
 pub mod sessions;
 pub mod throttle;
+pub mod token_cache;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
+use token_cache::TokenCache;
 
 /// Runs `$body` with `$p` bound to the concrete pool.
 #[macro_export]
@@ -48,11 +51,11 @@ macro_rules! on_pool {
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::Tx::Sqlite(t) => {
+            $crate::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::Tx::Pg(t) => {
+            $crate::Tx::Pg(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -70,11 +73,12 @@ pub enum Db {
     Pg(PgPool, read::PgReader),
 }
 
-/// A write transaction. A state change and its audit event are written in one `Tx`.
+/// A write transaction. A state change and its audit event are written in one `Tx`. Its
+/// commit starts a new generation of the database's [`TokenCache`] (the second field).
 #[derive(Debug)]
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>, Arc<TokenCache>),
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>, Arc<TokenCache>),
 }
 
 /// How long a request waits for its turn at the database before it gives up: a connection
@@ -157,7 +161,10 @@ impl Db {
                 .row_buffer_size(512);
             // No ping before each acquire: a local SQLite connection cannot have hung up, and
             // the ping is one more round trip to the connection's worker thread per query.
-            let reader = read::Reader::new(opts.get_filename().to_path_buf());
+            let file = opts.get_filename().to_path_buf();
+            let key = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+            let reader =
+                read::Reader::new(file, TokenCache::of(&format!("sqlite:{}", key.display())));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .test_before_acquire(false)
@@ -165,7 +172,7 @@ impl Db {
                 .await?;
             Ok(Db::Sqlite(pool, reader))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Db::connect_pg(PgConnectOptions::from_str(url)?).await
+            Db::connect_pg(PgConnectOptions::from_str(url)?, url).await
         } else {
             Err(StoreError::BadUrl(url.to_string()))
         }
@@ -186,10 +193,15 @@ impl Db {
         .execute(&admin)
         .await?;
         admin.close().await;
-        Db::connect_pg(base.options([("search_path", ident.as_str())])).await
+        Db::connect_pg(
+            base.options([("search_path", ident.as_str())]),
+            &format!("{url}#{ident}"),
+        )
+        .await
     }
 
-    async fn connect_pg(opts: PgConnectOptions) -> Result<Db> {
+    /// `key` names the database (its URL, and the schema), for its [`TokenCache`].
+    async fn connect_pg(opts: PgConnectOptions, key: &str) -> Result<Db> {
         // No ping before each acquire (a round trip to the server per query; issue 14): a
         // connection the server dropped fails its next query, which sqlx then closes, and
         // connections idle for 10 minutes are closed before anything can have dropped them.
@@ -200,7 +212,10 @@ impl Db {
             .idle_timeout(Duration::from_secs(600))
             .connect_with(opts.clone())
             .await?;
-        Ok(Db::Pg(pool, read::PgReader::new(opts)))
+        Ok(Db::Pg(
+            pool,
+            read::PgReader::new(opts, TokenCache::of(&format!("postgres:{key}"))),
+        ))
     }
 
     /// Runs the pending migrations of this backend.
@@ -236,6 +251,14 @@ impl Db {
         Ok(())
     }
 
+    /// The live tokens this process keeps for this database.
+    pub(crate) fn tokens(&self) -> &TokenCache {
+        match self {
+            Db::Sqlite(_, r) => r.tokens(),
+            Db::Pg(_, r) => r.tokens(),
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "sqlite",
@@ -248,8 +271,10 @@ impl Db {
     /// upgrade its lock.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p, _) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Pg(p, _) => Tx::Pg(p.begin().await?),
+            Db::Sqlite(p, r) => {
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, r.tokens().clone())
+            }
+            Db::Pg(p, r) => Tx::Pg(p.begin().await?, r.tokens().clone()),
         })
     }
 
@@ -340,15 +365,21 @@ impl Tx {
     /// PostgreSQL; nothing on SQLite, whose write transactions are exclusive already.
     pub(crate) fn for_update(&self) -> &'static str {
         match self {
-            Tx::Pg(_) => " FOR UPDATE",
-            Tx::Sqlite(_) => "",
+            Tx::Pg(..) => " FOR UPDATE",
+            Tx::Sqlite(..) => "",
         }
     }
 
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Pg(t) => t.commit().await?,
+            Tx::Sqlite(t, tokens) => {
+                t.commit().await?;
+                tokens.changed();
+            }
+            Tx::Pg(t, tokens) => {
+                t.commit().await?;
+                tokens.changed();
+            }
         }
         Ok(())
     }

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
+use crate::token_cache::TokenCache;
 use crate::{Result, StoreError};
 
 /// How many idle connections a reader keeps (more are opened under load and closed after).
@@ -242,6 +243,7 @@ pub struct Reader(Arc<Inner>);
 struct Inner {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    tokens: Arc<TokenCache>,
 }
 
 impl std::fmt::Debug for Reader {
@@ -251,11 +253,17 @@ impl std::fmt::Debug for Reader {
 }
 
 impl Reader {
-    pub fn new(path: PathBuf) -> Reader {
+    pub fn new(path: PathBuf, tokens: Arc<TokenCache>) -> Reader {
         Reader(Arc::new(Inner {
             path,
             idle: Mutex::new(Vec::new()),
+            tokens,
         }))
+    }
+
+    /// The live tokens kept for this database ([`TokenCache`]).
+    pub(crate) fn tokens(&self) -> &Arc<TokenCache> {
+        &self.0.tokens
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -450,6 +458,7 @@ struct PgInner {
     closed: std::sync::atomic::AtomicBool,
     /// One permit per read in progress ([`MAX_READING`]).
     reading: tokio::sync::Semaphore,
+    tokens: Arc<TokenCache>,
 }
 
 impl std::fmt::Debug for PgReader {
@@ -459,13 +468,22 @@ impl std::fmt::Debug for PgReader {
 }
 
 impl PgReader {
-    pub(crate) fn new(options: sqlx::postgres::PgConnectOptions) -> PgReader {
+    pub(crate) fn new(
+        options: sqlx::postgres::PgConnectOptions,
+        tokens: Arc<TokenCache>,
+    ) -> PgReader {
         PgReader(Arc::new(PgInner {
             options,
             idle: Mutex::new(Vec::new()),
             closed: std::sync::atomic::AtomicBool::new(false),
             reading: tokio::sync::Semaphore::new(MAX_READING),
+            tokens,
         }))
+    }
+
+    /// The live tokens kept for this database ([`TokenCache`]).
+    pub(crate) fn tokens(&self) -> &Arc<TokenCache> {
+        &self.0.tokens
     }
 
     /// Waits for a turn to read ([`MAX_READING`]); the turn ends when the permit drops. Like

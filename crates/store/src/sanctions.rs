@@ -84,13 +84,13 @@ pub async fn insert(tx: &mut Tx, s: &NewSanction<'_>) -> Result<i64> {
 /// keeps it from changing under the caller).
 pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<Sanction>> {
     Ok(match tx {
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(t, _) => {
             sqlx::query_as::<_, Sanction>(select("WHERE s.id = $1"))
                 .bind(id)
                 .fetch_optional(&mut **t)
                 .await?
         }
-        Tx::Pg(t) => {
+        Tx::Pg(t, _) => {
             sqlx::query_as::<_, Sanction>(select("WHERE s.id = $1 FOR UPDATE OF s"))
                 .bind(id)
                 .fetch_optional(&mut **t)

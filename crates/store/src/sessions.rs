@@ -47,6 +47,8 @@ pub struct TokenUser {
     pub expires_us: i64,
     /// When an API token was last used (none for sessions).
     pub last_used_us: Option<i64>,
+    /// When the session or API token was made (a session's absolute lifetime counts from it).
+    pub token_created_us: i64,
     /// Whether the token is an API token (else a session's).
     pub api_token: bool,
 }
@@ -64,7 +66,8 @@ fn user_columns() -> String {
 /// not idle past its expiry (`$2`, now), begun after `$3` (the absolute lifetime).
 static LIVE_SESSION: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{}, s.csrf_token, s.expires_us, CAST(NULL AS BIGINT) AS last_used_us, FALSE AS api_token
+        "{}, s.csrf_token, s.expires_us, CAST(NULL AS BIGINT) AS last_used_us,
+         s.created_us AS token_created_us, FALSE AS api_token
          FROM session s JOIN app_user u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_us > $2 AND s.created_us > $3",
         user_columns()
@@ -74,7 +77,8 @@ static LIVE_SESSION: LazyLock<String> = LazyLock::new(|| {
 /// The live API token whose hash is `$1` (not expired at `$2`, now), like [`LIVE_SESSION`].
 static LIVE_API_TOKEN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us, a.last_used_us, TRUE AS api_token
+        "{}, CAST(NULL AS TEXT) AS csrf_token, a.expires_us, a.last_used_us,
+         a.created_us AS token_created_us, TRUE AS api_token
          FROM api_token a JOIN app_user u ON u.id = a.user_id
          WHERE a.token_hash = $1 AND a.expires_us > $2",
         user_columns()
@@ -99,29 +103,51 @@ pub const API_TOKEN_PREFIX: &str = "zzt_";
 /// an API token's; any other is looked up among the sessions, and where none has it, among the
 /// API tokens (those issued before API tokens had the prefix). A session must have been begun
 /// after `created_after_us` (its absolute lifetime).
+///
+/// A token found live is kept for a moment ([`crate::token_cache`]).
 pub async fn bearer_user(db: &Db, token: &str, created_after_us: i64) -> Result<Option<TokenUser>> {
     static API_TOKEN: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", *LIVE_API_TOKEN));
     let hash = token_hash(token);
-    let args = live_args(&hash, created_after_us);
-    if !token.starts_with(API_TOKEN_PREFIX)
-        && let Some(s) = db.fetch_optional(&SESSION, &args).await?
-    {
-        return Ok(Some(s));
+    let tokens = db.tokens();
+    if let Some(u) = tokens.live(&hash, now_us(), created_after_us, false) {
+        return Ok(Some(u));
     }
-    // The API token query has two values; the third (a session's lifetime) is not bound.
-    db.fetch_optional(&API_TOKEN, &args[..2]).await
+    let generation = tokens.generation();
+    let args = live_args(&hash, created_after_us);
+    let mut found: Option<TokenUser> = None;
+    if !token.starts_with(API_TOKEN_PREFIX) {
+        found = db.fetch_optional(&SESSION, &args).await?;
+    }
+    if found.is_none() {
+        // The API token query has two values; the third (a session's lifetime) is not bound.
+        found = db.fetch_optional(&API_TOKEN, &args[..2]).await?;
+    }
+    if let Some(u) = &found {
+        tokens.keep(hash.clone(), u.clone(), generation);
+    }
+    Ok(found)
 }
 
 /// The live session of a cookie token, with its user: not idle past its expiry, and begun
-/// after `created_after_us` (the absolute lifetime).
+/// after `created_after_us` (the absolute lifetime). Kept for a moment like a bearer token.
 pub async fn session_user(
     db: &Db,
     token: &str,
     created_after_us: i64,
 ) -> Result<Option<TokenUser>> {
     let hash = token_hash(token);
-    db.fetch_optional(&SESSION, &live_args(&hash, created_after_us))
-        .await
+    let tokens = db.tokens();
+    if let Some(u) = tokens.live(&hash, now_us(), created_after_us, true) {
+        return Ok(Some(u));
+    }
+    let generation = tokens.generation();
+    let found: Option<TokenUser> = db
+        .fetch_optional(&SESSION, &live_args(&hash, created_after_us))
+        .await?;
+    if let Some(u) = &found {
+        tokens.keep(hash, u.clone(), generation);
+    }
+    Ok(found)
 }
 
 /// Slides the idle expiry forward.
@@ -132,6 +158,7 @@ pub async fn touch(db: &Db, token: &str, expires_us: i64) -> Result<()> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
+    db.tokens().changed();
     Ok(())
 }
 
@@ -175,6 +202,7 @@ pub async fn delete_expired(db: &Db) -> Result<u64> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
+    db.tokens().changed();
     Ok(r)
 }
 
@@ -239,5 +267,6 @@ pub async fn touch_api_token(db: &Db, token: &str) -> Result<()> {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
+    db.tokens().changed();
     Ok(())
 }

@@ -355,6 +355,60 @@ async fn a_bearer_token_is_found_by_what_it_says_it_is() {
     }
 }
 
+/// Issue 14: a token found live is kept for a moment (`zizhi_store::token_cache`), and gives
+/// way at once to anything this process writes — a revoked token, signing out — and to a
+/// write by another process (a session removed outside this process's transactions) once
+/// `KEEP` (one second) has passed.
+#[tokio::test]
+async fn a_kept_token_gives_way_to_a_write_here_at_once_and_elsewhere_within_a_second() {
+    use zizhi_store::token_cache::KEEP;
+    for app in apps().await {
+        app.create_user(None, staff("lead", "project_lead"))
+            .await
+            .unwrap();
+        let s = app.login("lead", "a long password", None).await.unwrap();
+        let t = app.create_api_token(&s.actor, "ci", 30).await.unwrap();
+        assert!(api_actor(&app, &t).await.is_some());
+        assert!(api_actor(&app, &t).await.is_some(), "kept");
+        let id = app.api_tokens(&s.actor).await.unwrap()[0].id;
+        app.revoke_api_token(&s.actor, id).await.unwrap();
+        assert!(app.bearer(&t).await.unwrap().is_none(), "revoked: at once");
+        assert!(bearer_session(&app, &s.token).await.is_some());
+        app.logout(&s.actor, &s.token).await.unwrap();
+        assert!(
+            app.bearer(&s.token).await.unwrap().is_none(),
+            "signed out: at once"
+        );
+        assert!(app.session(&s.token).await.unwrap().is_none());
+
+        let s2 = app.login("lead", "a long password", None).await.unwrap();
+        assert!(bearer_session(&app, &s2.token).await.is_some());
+        let kept = std::time::Instant::now();
+        let gone = "DELETE FROM session";
+        match app.store_for_tests() {
+            zizhi_store::Db::Sqlite(p, _) => {
+                sqlx::query(gone).execute(p).await.unwrap();
+            }
+            zizhi_store::Db::Pg(p, _) => {
+                sqlx::query(gone).execute(p).await.unwrap();
+            }
+        }
+        let still = bearer_session(&app, &s2.token).await.is_some();
+        if kept.elapsed() < KEEP {
+            assert!(
+                still,
+                "another process's write is seen once the token is KEEP old"
+            );
+        }
+        tokio::time::sleep(KEEP).await;
+        assert!(
+            app.bearer(&s2.token).await.unwrap().is_none(),
+            "seen within KEEP"
+        );
+        assert!(app.session(&s2.token).await.unwrap().is_none());
+    }
+}
+
 /// Issue 9: API tokens are listed (label, created, last used) and revoked one by one; nobody
 /// revokes another user's token.
 #[tokio::test]

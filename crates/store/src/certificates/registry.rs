@@ -91,14 +91,14 @@ impl NameQuery {
 pub(super) async fn index_name(tx: &mut Tx, id: i64, holder: &str) -> Result<()> {
     let grams = name_grams(holder);
     match tx {
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(t, _) => {
             sqlx::query("INSERT INTO certificate_name (rowid, grams) VALUES ($1, $2)")
                 .bind(id)
                 .bind(&grams)
                 .execute(&mut **t)
                 .await?;
         }
-        Tx::Pg(t) => {
+        Tx::Pg(t, _) => {
             sqlx::query(
                 "UPDATE certificate SET name_grams = to_tsvector('simple', $2) WHERE id = $1",
             )

@@ -305,7 +305,7 @@ async fn the_register_finds_any_part_of_a_holders_name() {
         // second UPDATE leaving a dead version of it for a vacuum (0 rows updated in this
         // transaction) — and the GIN index takes entries directly, without the pending list
         // every search would read until a vacuum (migration 0034).
-        if let zizhi_store::Tx::Pg(t) = &mut tx {
+        if let zizhi_store::Tx::Pg(t, _) = &mut tx {
             let (updated, options): (i64, Vec<String>) = sqlx::query_as(
                 "SELECT (SELECT n_tup_upd FROM pg_stat_xact_user_tables
                          WHERE relid = 'certificate'::regclass),
