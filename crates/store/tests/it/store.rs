@@ -1212,3 +1212,44 @@ async fn the_staff_directory_is_the_centres_active_accounts() {
         assert_eq!(users::list(&db).await.unwrap().len(), 4);
     }
 }
+
+/// Issue 14: a row is read by its columns' names whatever their order (on SQLite each is looked
+/// for first where the last one ended, then by name; on PostgreSQL by sqlx's `FromRow`), and a
+/// column it lacks is an error naming it, on both backends.
+#[tokio::test]
+async fn a_row_is_read_by_its_column_names_in_any_order() {
+    use zizhi_store::cases::PauseRow;
+    for db in backends().await {
+        let rows: Vec<PauseRow> = db
+            .fetch_all(
+                "SELECT CAST('x' AS TEXT) AS other, CAST($1 AS TEXT) AS end_on,
+                        CAST($2 AS TEXT) AS start_on",
+                &["2026-02-01".into(), "2026-01-01".into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].start_on, "2026-01-01");
+        assert_eq!(rows[0].end_on.as_deref(), Some("2026-02-01"));
+        let in_order: Option<PauseRow> = db
+            .fetch_optional(
+                "SELECT CAST($1 AS TEXT) AS start_on, CAST(NULL AS TEXT) AS end_on",
+                &["2026-01-01".into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(in_order.unwrap().end_on, None);
+        let lacking = db
+            .fetch_optional::<PauseRow>(
+                "SELECT CAST($1 AS TEXT) AS start_on",
+                &["2026-01-01".into()],
+            )
+            .await;
+        assert!(
+            lacking
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("end_on")),
+            "{lacking:?}"
+        );
+    }
+}

@@ -20,6 +20,7 @@ use zizhi_app::cases::lists::{CaseQuery, DueFilter, MAX_PAGE};
 use zizhi_app::policy::{Action, allowed};
 use zizhi_app::{Actor, AppError};
 use zizhi_domain::case::Stage;
+use zizhi_domain::roles::Role;
 
 pub struct CaseRowView {
     pub id: i64,
@@ -138,11 +139,23 @@ impl ListQuery {
 
 const PER_PAGE: i64 = 50;
 
-/// The list's rows (and the total) for a query, with lead names and deadlines in words.
+/// The centre's active staff (id, name, role) for a staff member's list (the leads' names in
+/// the rows, the lead filter's choices), read once a page; none for an applicant.
+async fn directory(st: &AppState, a: &Actor) -> Result<Vec<(i64, String, Role)>, AppError> {
+    if a.role.is_staff() {
+        st.app.staff_directory(a).await
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// The list's rows (and the total) for a query, with lead names (from `directory`) and
+/// deadlines in words.
 async fn list_rows(
     st: &AppState,
     ctx: &Ctx,
     a: &Actor,
+    directory: &[(i64, String, Role)],
     q: &CaseQuery,
     page: i64,
     per_page: i64,
@@ -151,16 +164,10 @@ async fn list_rows(
         .app
         .cases_search(a, q, page, per_page, 10_000, true)
         .await?;
-    let names: std::collections::HashMap<i64, String> = if a.role.is_staff() {
-        st.app
-            .staff_directory(a)
-            .await?
-            .into_iter()
-            .map(|(id, n, _)| (id, n))
-            .collect()
-    } else {
-        Default::default()
-    };
+    let names: std::collections::HashMap<i64, &str> = directory
+        .iter()
+        .map(|(id, n, _)| (*id, n.as_str()))
+        .collect();
     let today = st.app.clock.today();
     let rows = list
         .iter()
@@ -180,8 +187,8 @@ async fn list_rows(
                 lead: l
                     .case
                     .lead_id
-                    .and_then(|id| names.get(&id).cloned())
-                    .unwrap_or_else(|| "—".into()),
+                    .and_then(|id| names.get(&id))
+                    .map_or_else(|| "—".into(), |n| n.to_string()),
                 filed: l
                     .case
                     .filed_on
@@ -222,13 +229,14 @@ async fn cases_page_with(
         }
         Ok(())
     };
+    let directory = directory(st, a).await.or_fail(ctx)?;
     let (rows, total, page) = match q.to_app() {
-        Ok((cq, page)) => match list_rows(st, ctx, a, &cq, page, PER_PAGE).await {
+        Ok((cq, page)) => match list_rows(st, ctx, a, &directory, &cq, page, PER_PAGE).await {
             Ok((rows, total)) => {
                 // Past the last page: the last page.
                 let last = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
                 if page > last {
-                    let (rows, total) = list_rows(st, ctx, a, &cq, last, PER_PAGE)
+                    let (rows, total) = list_rows(st, ctx, a, &directory, &cq, last, PER_PAGE)
                         .await
                         .or_fail(ctx)?;
                     (rows, total, last)
@@ -276,18 +284,11 @@ async fn cases_page_with(
             ));
         }
     }
-    let leads = if a.role.is_staff() {
-        st.app
-            .staff_directory(a)
-            .await
-            .or_fail(ctx)?
-            .into_iter()
-            .filter(|(_, _, r)| *r == zizhi_domain::roles::Role::ProjectLead)
-            .map(|(id, n, _)| (id, n))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let leads = directory
+        .into_iter()
+        .filter(|(_, _, r)| *r == Role::ProjectLead)
+        .map(|(id, n, _)| (id, n))
+        .collect();
     let page_view = CasesPage {
         error,
         c: ch,
@@ -330,7 +331,8 @@ pub async fn cases_xlsx(
     QueryOf(q): QueryOf<ListQuery>,
 ) -> Answer {
     let (cq, _) = q.to_app().map_err(|e| ctx.fail(e))?;
-    let (rows, _) = list_rows(&st, &ctx, &a, &cq, 1, 10_000)
+    let directory = directory(&st, &a).await.or_fail(&ctx)?;
+    let (rows, _) = list_rows(&st, &ctx, &a, &directory, &cq, 1, 10_000)
         .await
         .or_fail(&ctx)?;
     let lang = ctx.lang;
