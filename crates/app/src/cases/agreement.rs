@@ -148,6 +148,14 @@ impl App {
         Ok(zizhi_store::receipts::payments(&self.db, id).await?)
     }
 
+    /// [`App::payments`] of a case already read for its viewer.
+    pub async fn payments_of(
+        &self,
+        d: &crate::cases::CaseDetail,
+    ) -> Result<Vec<zizhi_store::receipts::Payment>> {
+        Ok(zizhi_store::receipts::payments(&self.db, d.case.id).await?)
+    }
+
     pub(super) async fn on_agreement(
         &self,
         tx: &mut Tx,

@@ -250,6 +250,11 @@ impl App {
         Ok(ev::members(&self.db, case_id).await?)
     }
 
+    /// [`App::team`] of a case already read for its viewer (no second read of the case).
+    pub async fn team_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<Member>> {
+        Ok(ev::members(&self.db, d.case.id).await?)
+    }
+
     /// A member of the team (or the lead) records the audit plan or an activity, with notes
     /// and the applicant's evidence it looked at.
     pub async fn record_activity(
@@ -328,6 +333,14 @@ impl App {
         }
         self.load(actor, case_id).await?;
         Ok(store::activities(&self.db, case_id).await?)
+    }
+
+    /// [`App::activities`] of a case already read for its viewer.
+    pub async fn activities_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<Activity>> {
+        if !d.viewer.role.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(store::activities(&self.db, d.case.id).await?)
     }
 
     /// The audit conclusion (5.4): only the case's lead, every requirement judged, a plan and

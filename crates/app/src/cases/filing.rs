@@ -100,6 +100,14 @@ impl App {
         Ok(zizhi_store::receipts::paper_copy(&self.db, id).await?)
     }
 
+    /// [`App::paper_copy`] of a case already read for its viewer.
+    pub async fn paper_copy_of(
+        &self,
+        d: &crate::cases::CaseDetail,
+    ) -> Result<Option<zizhi_store::receipts::PaperCopy>> {
+        Ok(zizhi_store::receipts::paper_copy(&self.db, d.case.id).await?)
+    }
+
     /// Filing names the project lead (项目负责人), who alone takes the lead's steps from now
     /// on; returning gives the application back to the applicant (退回), whose round stays on
     /// the record, and asks for a new paper copy with the amended application.

@@ -97,6 +97,14 @@ impl App {
         self.panel_of(actor, &c).await
     }
 
+    /// [`App::panel`] of a case already read for its viewer.
+    pub async fn panel_of_case(&self, d: &crate::cases::CaseDetail) -> Result<PanelView> {
+        if !d.viewer.role.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        self.panel_of(&d.viewer, &d.case).await
+    }
+
     /// The seated experts and their votes of the current review round (votes of anyone no
     /// longer seated do not count).
     async fn seated_votes(&self, c: &CaseRow) -> Result<(Vec<i64>, Vec<ev::Vote>)> {

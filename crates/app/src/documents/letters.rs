@@ -252,6 +252,11 @@ impl App {
         Ok(store::of_case(&self.db, case_id).await?)
     }
 
+    /// [`App::case_letters`] of a case already read for its viewer.
+    pub async fn case_letters_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<Letter>> {
+        Ok(store::of_case(&self.db, d.case.id).await?)
+    }
+
     /// One letter's PDF, checked against its hash on the way out.
     pub async fn letter_pdf(
         &self,

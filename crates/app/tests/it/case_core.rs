@@ -174,6 +174,11 @@ async fn votes_stay_secret_until_every_seat_has_voted() {
         assert_eq!(mine.votes.len(), 1);
         assert_eq!(mine.votes[0].expert_id, e[0].user_id);
         assert!(mine.tally.is_none() && mine.conclusion.is_none());
+        // The same from the case as read for its viewer (the case page's one read).
+        let d = app.case(&e[0], id).await.unwrap();
+        let seen = app.panel_of_case(&d).await.unwrap();
+        assert_eq!(seen.votes.len(), 1);
+        assert_eq!(seen.votes[0].expert_id, e[0].user_id);
         let other = app.panel(&e[1], id).await.unwrap();
         assert!(other.votes.is_empty() && other.mine.is_none());
         assert_eq!((other.cast, other.seats), (1, 3));
@@ -189,11 +194,23 @@ async fn votes_stay_secret_until_every_seat_has_voted() {
             Some(zizhi_domain::panel::Vote::Pass),
             "two of three"
         );
-        // The applicant sees no votes at all.
+        // The applicant sees no votes at all, nor the team's activities, however asked.
         assert!(matches!(
             app.panel(&p.applicant, id).await,
             Err(AppError::Forbidden)
         ));
+        let own = app.case(&p.applicant, id).await.unwrap();
+        assert!(matches!(
+            app.panel_of_case(&own).await,
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            app.activities_of(&own).await,
+            Err(AppError::Forbidden)
+        ));
+        let d = app.case(&p.lead, id).await.unwrap();
+        assert_eq!(app.panel_of_case(&d).await.unwrap().votes.len(), 3);
+        assert!(!app.activities_of(&d).await.unwrap().is_empty());
         // The chair (the second expert here) concludes.
         app.transition_case(&e[1], id, Transition::PanelPass, "通过")
             .await

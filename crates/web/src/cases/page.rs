@@ -284,7 +284,7 @@ pub(crate) async fn build_case_page(
         .collect();
 
     // Evaluation and expert review.
-    let members = app.team(a, id).await?;
+    let members = app.team_of(&d).await?;
     let duty = |d: &str| match (d, lang) {
         ("expert", Lang::Zh) => "专家组成员",
         ("expert", Lang::En) => "expert panel",
@@ -320,7 +320,7 @@ pub(crate) async fn build_case_page(
     };
     let has_chair = members.iter().any(|m| m.chair);
     let activities = if staff {
-        app.activities(a, id)
+        app.activities_of(&d)
             .await?
             .into_iter()
             .map(|x| ActivityView {
@@ -338,7 +338,7 @@ pub(crate) async fn build_case_page(
     // Votes are secret until every seat has voted (5.4): the app gives each viewer only what
     // it may see.
     let panel = if staff && c.dossier_hash.is_some() {
-        Some(app.panel(a, id).await?)
+        Some(app.panel_of_case(&d).await?)
     } else {
         None
     };
@@ -416,7 +416,7 @@ pub(crate) async fn build_case_page(
         limit_class: due_class(k.limit),
     });
     let letters = app
-        .case_letters(a, id)
+        .case_letters_of(&d)
         .await?
         .into_iter()
         .map(|l| {
@@ -429,14 +429,14 @@ pub(crate) async fn build_case_page(
         })
         .collect();
     let paper = if c.paper_received_us.is_some() {
-        app.paper_copy(a, id)
+        app.paper_copy_of(&d)
             .await?
             .map(|p| (day(&p.received_on, lang), p.tracking_no))
     } else {
         None
     };
     let can_pay = d.next.contains(&Transition::ConfirmPayment);
-    let paid = app.payments(a, id).await?;
+    let paid = app.payments_of(&d).await?;
     let payments = paid
         .iter()
         .map(|p| {
