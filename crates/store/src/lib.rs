@@ -162,7 +162,15 @@ impl Db {
             // No ping before each acquire: a local SQLite connection cannot have hung up, and
             // the ping is one more round trip to the connection's worker thread per query.
             let file = opts.get_filename().to_path_buf();
-            let key = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+            // The file's folder made absolute (it exists before the file does), so that every
+            // connection of this process to the file shares one cache however it was named.
+            let folder = match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            let key = std::fs::canonicalize(folder)
+                .map(|d| d.join(file.file_name().unwrap_or_default()))
+                .unwrap_or_else(|_| file.clone());
             let reader =
                 read::Reader::new(file, TokenCache::of(&format!("sqlite:{}", key.display())));
             let pool = SqlitePoolOptions::new()

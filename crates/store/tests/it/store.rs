@@ -1253,3 +1253,53 @@ async fn a_row_is_read_by_its_column_names_in_any_order() {
         );
     }
 }
+
+/// Issue 14: every connection of a process to one SQLite file shares its kept tokens, however
+/// the file is named — here the first connection creates it as `…/./z.db`, the second names
+/// it `…/z.db` — so a session ended through one is refused through the other at once.
+#[tokio::test]
+async fn connections_to_one_file_share_their_kept_tokens() {
+    use zizhi_store::sessions;
+    let dir = std::env::temp_dir().join(format!("zizhi_keys_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let first = Db::connect(&format!("sqlite:{}", dir.join(".").join("z.db").display()))
+        .await
+        .unwrap();
+    first.migrate().await.unwrap();
+    let second = Db::connect(&format!("sqlite:{}", dir.join("z.db").display()))
+        .await
+        .unwrap();
+    let token = "ab".repeat(32);
+    let mut tx = first.begin().await.unwrap();
+    let user = add_user(&mut tx, "lead", "project_lead", None).await;
+    sessions::insert(
+        &mut tx,
+        &token,
+        user,
+        "csrf",
+        zizhi_store::now_us() + 3_600_000_000,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        sessions::bearer_user(&second, &token, 0)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let mut tx = first.begin().await.unwrap();
+    sessions::delete(&mut tx, &token).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        sessions::bearer_user(&second, &token, 0)
+            .await
+            .unwrap()
+            .is_none(),
+        "ended through the other connection: refused at once"
+    );
+    first.close().await;
+    second.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
