@@ -103,47 +103,44 @@ pub const API_TOKEN_PREFIX: &str = "zzt_";
 /// an API token's; any other is looked up among the sessions, and where none has it, among the
 /// API tokens (those issued before API tokens had the prefix). A session must have been begun
 /// after `created_after_us` (its absolute lifetime).
-///
-/// A token found live is kept for a moment ([`crate::token_cache`]).
 pub async fn bearer_user(db: &Db, token: &str, created_after_us: i64) -> Result<Option<TokenUser>> {
-    static API_TOKEN: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", *LIVE_API_TOKEN));
-    let hash = token_hash(token);
-    let tokens = db.tokens();
-    if let Some(u) = tokens.live(&hash, now_us(), created_after_us, false) {
-        return Ok(Some(u));
-    }
-    let generation = tokens.generation();
-    let args = live_args(&hash, created_after_us);
-    let mut found: Option<TokenUser> = None;
-    if !token.starts_with(API_TOKEN_PREFIX) {
-        found = db.fetch_optional(&SESSION, &args).await?;
-    }
-    if found.is_none() {
-        // The API token query has two values; the third (a session's lifetime) is not bound.
-        found = db.fetch_optional(&API_TOKEN, &args[..2]).await?;
-    }
-    if let Some(u) = &found {
-        tokens.keep(hash.clone(), u.clone(), generation);
-    }
-    Ok(found)
+    live_token(db, token, created_after_us, false).await
 }
 
 /// The live session of a cookie token, with its user: not idle past its expiry, and begun
-/// after `created_after_us` (the absolute lifetime). Kept for a moment like a bearer token.
+/// after `created_after_us` (the absolute lifetime).
 pub async fn session_user(
     db: &Db,
     token: &str,
     created_after_us: i64,
 ) -> Result<Option<TokenUser>> {
+    live_token(db, token, created_after_us, true).await
+}
+
+/// [`bearer_user`], or with `sessions_only` [`session_user`]: a token found live is kept for a
+/// moment ([`crate::token_cache`]) and taken from there while it would still be found.
+async fn live_token(
+    db: &Db,
+    token: &str,
+    created_after_us: i64,
+    sessions_only: bool,
+) -> Result<Option<TokenUser>> {
+    static API_TOKEN: LazyLock<String> = LazyLock::new(|| format!("SELECT {}", *LIVE_API_TOKEN));
     let hash = token_hash(token);
     let tokens = db.tokens();
-    if let Some(u) = tokens.live(&hash, now_us(), created_after_us, true) {
+    if let Some(u) = tokens.live(&hash, now_us(), created_after_us, sessions_only) {
         return Ok(Some(u));
     }
     let generation = tokens.generation();
-    let found: Option<TokenUser> = db
-        .fetch_optional(&SESSION, &live_args(&hash, created_after_us))
-        .await?;
+    let args = live_args(&hash, created_after_us);
+    let mut found: Option<TokenUser> = None;
+    if sessions_only || !token.starts_with(API_TOKEN_PREFIX) {
+        found = db.fetch_optional(&SESSION, &args).await?;
+    }
+    if found.is_none() && !sessions_only {
+        // The API token query has two values; the third (a session's lifetime) is not bound.
+        found = db.fetch_optional(&API_TOKEN, &args[..2]).await?;
+    }
     if let Some(u) = &found {
         tokens.keep(hash, u.clone(), generation);
     }

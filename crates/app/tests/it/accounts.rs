@@ -384,15 +384,11 @@ async fn a_kept_token_gives_way_to_a_write_here_at_once_and_elsewhere_within_a_s
         let s2 = app.login("lead", "a long password", None).await.unwrap();
         assert!(bearer_session(&app, &s2.token).await.is_some());
         let kept = std::time::Instant::now();
-        let gone = "DELETE FROM session";
-        match app.store_for_tests() {
-            zizhi_store::Db::Sqlite(p, _) => {
-                sqlx::query(gone).execute(p).await.unwrap();
-            }
-            zizhi_store::Db::Pg(p, _) => {
-                sqlx::query(gone).execute(p).await.unwrap();
-            }
-        }
+        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query("DELETE FROM session")
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
         let still = bearer_session(&app, &s2.token).await.is_some();
         if kept.elapsed() < KEEP {
             assert!(
