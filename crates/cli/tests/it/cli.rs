@@ -349,7 +349,9 @@ fn demo_seeds_every_stage_once_and_says_so_the_second_time() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("lapse_supplements: ") && out.contains("escalate_rectifications: 0"),
+        out.contains("lapse_supplements: ")
+            && out.contains("escalate_rectifications: 0")
+            && out.contains("merge_register_index: "),
         "{out}"
     );
     let _ = std::fs::remove_dir_all(&dir);

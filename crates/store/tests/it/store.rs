@@ -456,6 +456,98 @@ async fn the_register_finds_any_part_of_a_holders_name() {
     }
 }
 
+/// Issue 14: the register's name index on SQLite gains a segment with each transaction that
+/// issues certificates, and a search reads every segment; the scheduled job merges them into
+/// one, a step at a time, and finds the same certificates after as before. A second run has
+/// nothing to do. PostgreSQL's index needs no merging: the job does nothing there.
+#[tokio::test]
+async fn the_registers_name_index_is_merged_into_one_segment() {
+    use zizhi_store::certificates::{self as certs, RegistryFilter};
+    for db in backends().await {
+        let b = db.backend();
+        let mut tx = db.begin().await.unwrap();
+        let holder = certified_case(&mut tx).await;
+        tx.commit().await.unwrap();
+        let cities = ["北京", "上海", "广州", "深圳", "杭州", "南京"];
+        let add = |i: usize| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await.unwrap();
+                let name = format!("{}灾备数据第{i}有限公司", cities[i % cities.len()]);
+                let number = format!("M-{i:02}");
+                issue(
+                    &mut tx,
+                    holder,
+                    &number,
+                    &name,
+                    2,
+                    "2026-01-05",
+                    "2029-01-04",
+                )
+                .await;
+                tx.commit().await.unwrap();
+            }
+        };
+        for i in 0..12 {
+            add(i).await;
+        }
+        let find = |q: &'static str| {
+            let db = db.clone();
+            async move {
+                let f = RegistryFilter {
+                    q,
+                    today: "2026-06-01",
+                    ..Default::default()
+                };
+                certs::registry(&db, &f, 50, 0)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| c.number)
+                    .collect::<Vec<_>>()
+            }
+        };
+        // The name index's segments (SQLite: one row or more per segment in its `_idx` table).
+        let segments = |db: Db| async move {
+            zizhi_store::on_pool!(&db, p => sqlx::query_scalar::<_, i64>(
+                "SELECT count(DISTINCT segid) FROM certificate_name_idx").fetch_one(p).await)
+            .unwrap()
+        };
+        let queries = ["北京", "灾备数据", "有", "第1", "司"];
+        let mut before = Vec::new();
+        for q in queries {
+            before.push(find(q).await);
+        }
+        assert_eq!(before[0], ["M-06", "M-00"], "{b}");
+        assert_eq!(before[1].len(), 12, "{b}");
+        assert_eq!(before[3], ["M-11", "M-10", "M-01"], "{b}");
+        let sqlite = matches!(db, Db::Sqlite(..));
+        if sqlite {
+            assert!(segments(db.clone()).await > 1, "a segment a transaction");
+        }
+        let steps = certs::merge_name_index(&db).await.unwrap();
+        if sqlite {
+            assert!(steps > 0, "{b}: work done");
+            assert_eq!(segments(db.clone()).await, 1, "{b}: merged");
+        } else {
+            assert_eq!(steps, 0, "{b}: nothing to merge");
+        }
+        for (q, want) in queries.iter().zip(&before) {
+            assert_eq!(&find(q).await, want, "{b}: {q} after the merge");
+        }
+        assert_eq!(certs::merge_name_index(&db).await.unwrap(), 0, "{b}: once");
+        // A certificate issued after the merge: a segment of its own, found, merged again.
+        add(12).await;
+        assert_eq!(find("北京").await, ["M-12", "M-06", "M-00"], "{b}");
+        if sqlite {
+            assert_eq!(segments(db.clone()).await, 2, "{b}");
+            assert!(certs::merge_name_index(&db).await.unwrap() > 0, "{b}");
+            assert_eq!(segments(db.clone()).await, 1, "{b}");
+        }
+        assert_eq!(find("北京").await, ["M-12", "M-06", "M-00"], "{b}");
+    }
+}
+
 /// Issue 10 (5.5): the register's filters — level, status as the register shows it (a valid
 /// certificate past its last day is expired), year of issue — alone and with a name, newest
 /// first; a year is looked for within its range of ids (`certificate_year`, migration 0033),
