@@ -98,19 +98,34 @@ impl App {
     }
 
     /// [`App::panel`] of a case already read for its viewer.
-    pub async fn panel_of_case(&self, d: &crate::cases::CaseDetail) -> Result<PanelView> {
+    /// `team` is the case's team as [`App::team_of`] gave it for the same page (the members
+    /// are not read a second time).
+    pub async fn panel_of_case(
+        &self,
+        d: &crate::cases::CaseDetail,
+        team: &[ev::Member],
+    ) -> Result<PanelView> {
         if !d.viewer.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        self.panel_of(&d.viewer, &d.case).await
+        self.panel_with(&d.viewer, &d.case, team).await
     }
 
     /// The seated experts and their votes of the current review round (votes of anyone no
     /// longer seated do not count).
     async fn seated_votes(&self, c: &CaseRow) -> Result<(Vec<i64>, Vec<ev::Vote>)> {
-        let experts: Vec<i64> = ev::members(&self.db, c.id)
-            .await?
-            .into_iter()
+        let team = ev::members(&self.db, c.id).await?;
+        self.seated_votes_among(c, &team).await
+    }
+
+    /// [`App::seated_votes`] with the case's team already read.
+    async fn seated_votes_among(
+        &self,
+        c: &CaseRow,
+        team: &[ev::Member],
+    ) -> Result<(Vec<i64>, Vec<ev::Vote>)> {
+        let experts: Vec<i64> = team
+            .iter()
             .filter(|m| m.duty == "expert")
             .map(|m| m.user_id)
             .collect();
@@ -123,7 +138,18 @@ impl App {
     }
 
     pub(crate) async fn panel_of(&self, actor: &Actor, c: &CaseRow) -> Result<PanelView> {
-        let (experts, all) = self.seated_votes(c).await?;
+        let team = ev::members(&self.db, c.id).await?;
+        self.panel_with(actor, c, &team).await
+    }
+
+    /// The panel as `actor` may see it, from the case's team.
+    async fn panel_with(
+        &self,
+        actor: &Actor,
+        c: &CaseRow,
+        team: &[ev::Member],
+    ) -> Result<PanelView> {
+        let (experts, all) = self.seated_votes_among(c, team).await?;
         let mine = all.iter().find(|v| v.expert_id == actor.user_id).cloned();
         let parsed: Vec<PanelVote> = all.iter().map(|v| v.vote).collect();
         let tally = Tally::count(experts.len(), &parsed);

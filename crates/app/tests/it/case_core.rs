@@ -176,7 +176,8 @@ async fn votes_stay_secret_until_every_seat_has_voted() {
         assert!(mine.tally.is_none() && mine.conclusion.is_none());
         // The same from the case as read for its viewer (the case page's one read).
         let d = app.case(&e[0], id).await.unwrap();
-        let seen = app.panel_of_case(&d).await.unwrap();
+        let team = app.team_of(&d).await.unwrap();
+        let seen = app.panel_of_case(&d, &team).await.unwrap();
         assert_eq!(seen.votes.len(), 1);
         assert_eq!(seen.votes[0].expert_id, e[0].user_id);
         let other = app.panel(&e[1], id).await.unwrap();
@@ -201,7 +202,7 @@ async fn votes_stay_secret_until_every_seat_has_voted() {
         ));
         let own = app.case(&p.applicant, id).await.unwrap();
         assert!(matches!(
-            app.panel_of_case(&own).await,
+            app.panel_of_case(&own, &team).await,
             Err(AppError::Forbidden)
         ));
         assert!(matches!(
@@ -209,7 +210,8 @@ async fn votes_stay_secret_until_every_seat_has_voted() {
             Err(AppError::Forbidden)
         ));
         let d = app.case(&p.lead, id).await.unwrap();
-        assert_eq!(app.panel_of_case(&d).await.unwrap().votes.len(), 3);
+        let team = app.team_of(&d).await.unwrap();
+        assert_eq!(app.panel_of_case(&d, &team).await.unwrap().votes.len(), 3);
         assert!(!app.activities_of(&d).await.unwrap().is_empty());
         // The chair (the second expert here) concludes.
         app.transition_case(&e[1], id, Transition::PanelPass, "通过")

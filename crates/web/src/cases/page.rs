@@ -338,7 +338,7 @@ pub(crate) async fn build_case_page(
     // Votes are secret until every seat has voted (5.4): the app gives each viewer only what
     // it may see.
     let panel = if staff && c.dossier_hash.is_some() {
-        Some(app.panel_of_case(&d).await?)
+        Some(app.panel_of_case(&d, &members).await?)
     } else {
         None
     };
