@@ -379,16 +379,17 @@ impl Tx {
     }
 
     pub async fn commit(self) -> Result<()> {
-        match self {
+        let tokens = match self {
             Tx::Sqlite(t, tokens) => {
                 t.commit().await?;
-                tokens.changed();
+                tokens
             }
             Tx::Pg(t, tokens) => {
                 t.commit().await?;
-                tokens.changed();
+                tokens
             }
-        }
+        };
+        tokens.changed();
         Ok(())
     }
 }

@@ -259,6 +259,21 @@ async fn duplicates_are_reported_as_conflicts_naming_the_field() {
     }
 }
 
+/// The numbers of the register's first page of certificates found by `q` alone, newest first.
+async fn register_numbers(db: &Db, q: &str) -> Vec<String> {
+    let f = zizhi_store::certificates::RegistryFilter {
+        q,
+        today: "2026-06-01",
+        ..Default::default()
+    };
+    zizhi_store::certificates::registry(db, &f, 50, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.number)
+        .collect()
+}
+
 /// Issue 10 (5.5): the register finds a certificate by any part of its holder's name through
 /// the name index — one character, two, a longer run — ignoring case, spaces and punctuation,
 /// newest first; characters that are in the name but not next to each other do not match; the
@@ -318,22 +333,7 @@ async fn the_register_finds_any_part_of_a_holders_name() {
             assert_eq!(options, ["fastupdate=off"]);
         }
         tx.commit().await.unwrap();
-        let find = |q: &'static str| {
-            let db = db.clone();
-            async move {
-                let f = RegistryFilter {
-                    q,
-                    today: "2026-06-01",
-                    ..Default::default()
-                };
-                certs::registry(&db, &f, 50, 0)
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .map(|c| c.number)
-                    .collect::<Vec<_>>()
-            }
-        };
+        let find = |q: &'static str| register_numbers(&db, q);
         let b = db.backend();
         assert_eq!(
             find("北京").await,
@@ -439,18 +439,11 @@ async fn the_register_finds_any_part_of_a_holders_name() {
                 .await
                 .unwrap();
             assert_eq!(pairs(restored.clone()).await, want, "restored");
-            let f = RegistryFilter {
-                q: "北京",
-                today: "2026-06-01",
-                ..Default::default()
-            };
-            let found: Vec<_> = certs::registry(&restored, &f, 50, 0)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|c| c.number)
-                .collect();
-            assert_eq!(found, ["N-3", "N-1", "N-0"], "restored");
+            assert_eq!(
+                register_numbers(&restored, "北京").await,
+                ["N-3", "N-1", "N-0"],
+                "restored"
+            );
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
@@ -462,7 +455,7 @@ async fn the_register_finds_any_part_of_a_holders_name() {
 /// nothing to do. PostgreSQL's index needs no merging: the job does nothing there.
 #[tokio::test]
 async fn the_registers_name_index_is_merged_into_one_segment() {
-    use zizhi_store::certificates::{self as certs, RegistryFilter};
+    use zizhi_store::certificates as certs;
     for db in backends().await {
         let b = db.backend();
         let mut tx = db.begin().await.unwrap();
@@ -491,22 +484,7 @@ async fn the_registers_name_index_is_merged_into_one_segment() {
         for i in 0..12 {
             add(i).await;
         }
-        let find = |q: &'static str| {
-            let db = db.clone();
-            async move {
-                let f = RegistryFilter {
-                    q,
-                    today: "2026-06-01",
-                    ..Default::default()
-                };
-                certs::registry(&db, &f, 50, 0)
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .map(|c| c.number)
-                    .collect::<Vec<_>>()
-            }
-        };
+        let find = |q: &'static str| register_numbers(&db, q);
         // The name index's segments (SQLite: one row or more per segment in its `_idx` table).
         let segments = |db: Db| async move {
             zizhi_store::on_pool!(&db, p => sqlx::query_scalar::<_, i64>(
