@@ -98,6 +98,40 @@ pub fn compute(
     }
 }
 
+/// Where an open, filed case's clock stands, in a form that does not change from day to day,
+/// so that it can be kept with the case and its lists ordered and counted from an index
+/// (issue 14: the dashboard and the deadline filters read every open case's pauses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The clock runs: its three-month target is this day (fixed until the next pause).
+    Running { target_due: NaiveDate },
+    /// A pause lasts: the target moves a day each day, so the days left to it stay these.
+    Paused { days_left: i64 },
+}
+
+/// The [`Standing`] of a case filed on `filed` with these pauses, as [`compute`] sees it on
+/// any day from the last pause's start on. At most one pause is open at a time (the process
+/// ends the open pause before it opens another); if several were, the earliest counts.
+pub fn standing(filed: NaiveDate, pauses: &[Pause]) -> Standing {
+    let closed: i64 = pauses
+        .iter()
+        .filter_map(|p| p.end.map(|e| (e - p.start).num_days().max(0)))
+        .sum();
+    let target = add_months(filed, TARGET_MONTHS) + chrono::Days::new(closed.max(0) as u64);
+    match pauses
+        .iter()
+        .filter(|p| p.end.is_none())
+        .map(|p| p.start)
+        .min()
+    {
+        // compute(): target_due = target + (today - start), so target_due - today is fixed.
+        Some(start) => Standing::Paused {
+            days_left: (target - start).num_days(),
+        },
+        None => Standing::Running { target_due: target },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +220,61 @@ mod tests {
         let late = compute(d("2026-01-01"), &[], d("2026-12-31"), Some(d("2026-05-01")));
         assert_eq!(late.target, Due::Overdue(30));
         assert_eq!(late.limit, Due::Met);
+    }
+
+    /// The kept standing is what the clock shows on every later day: a running clock's
+    /// target day, a paused clock's days left (九.3: the pause does not count).
+    #[test]
+    fn the_kept_standing_agrees_with_the_clock_on_every_later_day() {
+        let filed = d("2026-01-31");
+        let closed = Pause {
+            start: d("2026-02-10"),
+            end: Some(d("2026-03-02")),
+        };
+        let open = Pause {
+            start: d("2026-04-01"),
+            end: None,
+        };
+        // Running after one pause of 20 days: 2026-04-30 + 20.
+        let running = standing(filed, &[closed]);
+        assert_eq!(
+            running,
+            Standing::Running {
+                target_due: d("2026-05-20")
+            }
+        );
+        // Paused since 2026-04-01: 49 days were left then, and stay left.
+        let paused = standing(filed, &[closed, open]);
+        assert_eq!(paused, Standing::Paused { days_left: 49 });
+        let mut today = d("2026-04-01");
+        while today < d("2026-09-01") {
+            let c = compute(filed, &[closed], today, None);
+            assert_eq!(
+                Standing::Running {
+                    target_due: c.target_due
+                },
+                running
+            );
+            let c = compute(filed, &[closed, open], today, None);
+            assert!(c.paused_now);
+            assert_eq!((c.target_due - today).num_days(), 49, "{today}");
+            today = today.succ_opt().unwrap();
+        }
+        // Without pauses: three months from filing (the month's end kept).
+        assert_eq!(
+            standing(filed, &[]),
+            Standing::Running {
+                target_due: d("2026-04-30")
+            }
+        );
+        // A pause opened on the filing day: the whole three months are left.
+        let at_once = Pause {
+            start: filed,
+            end: None,
+        };
+        assert_eq!(
+            standing(filed, &[at_once]),
+            Standing::Paused { days_left: 89 }
+        );
     }
 }

@@ -9,9 +9,11 @@ use zizhi_domain::fees::ApplicationKind;
 
 use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
 
+pub(crate) mod deadline;
 mod list;
 mod parts;
-pub use list::{Filter, Listed, page, rows};
+pub use deadline::{Urgent, due_counts, most_urgent, open_by_stage};
+pub use list::{Filter, Listed, page};
 pub use parts::{CaseParts, rounds, with_parts};
 
 const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";
@@ -171,18 +173,6 @@ pub async fn version(db: &Db) -> Result<i64> {
         .unwrap_or(0))
 }
 
-/// The pauses of the cases with ids from `first` to `last` (a chunk of a list), by case id.
-pub async fn pauses_between(db: &Db, first: i64, last: i64) -> Result<Vec<(i64, PauseRow)>> {
-    Ok(by_case(
-        db.fetch_all(
-            "SELECT case_id, start_on, end_on FROM case_pause WHERE case_id BETWEEN $1 AND $2
-             ORDER BY case_id, id",
-            &[first.into(), last.into()],
-        )
-        .await?,
-    ))
-}
-
 /// The pauses of every open, filed case (for the staff dashboard's clocks), by case id.
 pub async fn open_pauses(db: &Db) -> Result<Vec<(i64, PauseRow)>> {
     let rows = on_pool!(db, p => sqlx::query_as::<_, PauseOfCase>(
@@ -216,7 +206,8 @@ pub async fn supplement_overdue(db: &Db, day: &str) -> Result<Vec<i64>> {
         .await)?)
 }
 
-/// Updates the stage and the dated facts that go with it (unchanged when `None`).
+/// Updates the stage and the dated facts that go with it (unchanged when `None`), and the
+/// deadlines kept with them (migration 0037).
 pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
     on_tx!(tx, t => sqlx::query(
         "UPDATE application_case SET stage = $2, profile = $3, paper_received_us = $4, filed_on = $5, supplement_due = $6, closed_on = $7, agreement_no = $8, fee_fen = $9, lead_id = $10, audit_conclusion = $11, dossier_hash = $12, review_round = $13, batch_id = $14 WHERE id = $1")
@@ -237,7 +228,7 @@ pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
         .execute(t)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    deadline::keep(tx, c.id).await
 }
 
 /// Adds the next submission round; returns its number.
@@ -308,6 +299,7 @@ pub async fn add_transition(
     Ok(())
 }
 
+/// Opens a pause of the clock (九.3) from `start_on`; the case's kept deadlines follow.
 pub async fn open_pause(tx: &mut Tx, case_id: i64, start_on: &str) -> Result<()> {
     on_tx!(tx, t => sqlx::query("INSERT INTO case_pause (case_id, start_on) VALUES ($1, $2)")
         .bind(case_id)
@@ -315,9 +307,10 @@ pub async fn open_pause(tx: &mut Tx, case_id: i64, start_on: &str) -> Result<()>
         .execute(t)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    deadline::keep(tx, case_id).await
 }
 
+/// Ends the case's open pause on `end_on`; the case's kept deadlines follow.
 pub async fn close_pause(tx: &mut Tx, case_id: i64, end_on: &str) -> Result<()> {
     on_tx!(tx, t => sqlx::query("UPDATE case_pause SET end_on = $2 WHERE case_id = $1 AND end_on IS NULL")
         .bind(case_id)
@@ -325,7 +318,7 @@ pub async fn close_pause(tx: &mut Tx, case_id: i64, end_on: &str) -> Result<()> 
         .execute(t)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    deadline::keep(tx, case_id).await
 }
 
 /// For the cases of batches from `first_batch` on: (case id, applicant's name, certificate

@@ -245,6 +245,7 @@ impl Db {
             let mut tx = self.begin().await?;
             match task.as_str() {
                 "certificate_name" => certificates::index_all_names(&mut tx).await?,
+                "case_deadline" => cases::deadline::keep_all(&mut tx).await?,
                 // Only a newer zizhi's migration writes another, and the migrator refuses a
                 // database migrated by a newer zizhi before this point.
                 _ => continue,

@@ -1,6 +1,6 @@
 //! Lists of cases: a page of the cases the actor may see (with the deadline filters of the
-//! project clock, 九.3), each person's 待办, and the chunked read of a whole list that the
-//! dashboard (`dashboard.rs`) shares.
+//! project clock, 九.3, read by the deadline kept with each case), each person's 待办, and the
+//! clocks of listed cases that the dashboard (`dashboard.rs`) shares.
 
 use zizhi_domain::case::{Performer, Stage, Transition};
 use zizhi_domain::clock::{self, Clock, Pause};
@@ -140,7 +140,7 @@ impl App {
 /// Pauses by case id, typed (for the clocks).
 type PauseMap = std::collections::HashMap<i64, Vec<Pause>>;
 
-fn pause_map(rows: Vec<(i64, repo::PauseRow)>) -> PauseMap {
+pub(super) fn pause_map(rows: Vec<(i64, repo::PauseRow)>) -> PauseMap {
     let mut pauses = PauseMap::default();
     for (case_id, p) in rows {
         if let Some(start) = date(&p.start_on) {
@@ -173,7 +173,11 @@ pub fn due_of(c: &CaseRow, clock: Option<&Clock>) -> Option<chrono::NaiveDate> {
     }
 }
 
-fn listed_case(l: repo::Listed, pauses: &PauseMap, today: chrono::NaiveDate) -> ListedCase {
+pub(super) fn listed_case(
+    l: repo::Listed,
+    pauses: &PauseMap,
+    today: chrono::NaiveDate,
+) -> ListedCase {
     let clock = clock_of(&l.case, pauses, today);
     let due = due_of(&l.case, clock.as_ref());
     ListedCase {
@@ -193,7 +197,8 @@ pub struct CaseQuery {
     pub stage: Option<String>,
     #[serde(default)]
     pub lead_id: Option<i64>,
-    /// Overdue, or due within 15 days (九.3's warning).
+    /// Overdue, or due within 15 days (九.3's warning); the list is then in the deadline's
+    /// order, the earliest (the most overdue) first.
     #[serde(default)]
     pub due: Option<DueFilter>,
     /// Filed (建档立项) from / to, ISO days.
@@ -365,6 +370,21 @@ impl App {
                 name = Some(t.to_string());
             }
         }
+        let today = self.clock.today();
+        // By the deadline kept with each case (九.3, 5.2; migration 0037): overdue is before
+        // today; due within 15 days is today to 15 days on, both ends included.
+        let (due_from, due_to) = match q.due {
+            None => (None, None),
+            Some(DueFilter::Overdue) => (None, Some(today.pred_opt().unwrap_or(today))),
+            Some(DueFilter::Within15) => (
+                Some(today),
+                Some(today + chrono::Days::new(clock::WARN_DAYS as u64)),
+            ),
+        };
+        let (due_from, due_to) = (
+            due_from.map(|d| d.to_string()),
+            due_to.map(|d| d.to_string()),
+        );
         let filter = repo::Filter {
             organization_id,
             stage,
@@ -377,87 +397,29 @@ impl App {
             filed_from: filed_from.as_deref(),
             filed_to: filed_to.as_deref(),
             before_id: q.after,
+            due_from: due_from.as_deref(),
+            due_to: due_to.as_deref(),
         };
-        let today = self.clock.today();
-        match q.due {
-            // One page, and the pauses of its cases only.
-            None => {
-                let (rows, total) =
-                    repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?;
-                if !clocks {
-                    let bare = |listed| ListedCase {
-                        listed,
-                        clock: None,
-                        due: None,
-                    };
-                    return Ok((rows.into_iter().map(bare).collect(), total));
-                }
-                let ids: Vec<i64> = rows.iter().map(|l| l.case.id).collect();
-                let pauses = pause_map(repo::pauses_of(&self.db, &ids).await?);
-                Ok((
-                    rows.into_iter()
-                        .map(|l| listed_case(l, &pauses, today))
-                        .collect(),
-                    total,
-                ))
-            }
-            // By the clock (九.3): go through the open cases, count the overdue or nearly due
-            // ones and keep those of the page.
-            Some(want) => {
-                let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
-                let take = usize::try_from(per_page).unwrap_or(usize::MAX);
-                let (mut total, mut kept) = (0usize, Vec::new());
-                self.each_case(&filter, today, |r| {
-                    let Some(d) = r.due else { return };
-                    let left = (d - today).num_days();
-                    let wanted = match want {
-                        DueFilter::Overdue => left < 0,
-                        DueFilter::Within15 => (0..=15).contains(&left),
-                    };
-                    if wanted {
-                        if total >= skip && kept.len() < take {
-                            kept.push(r);
-                        }
-                        total += 1;
-                    }
-                })
-                .await?;
-                Ok((kept, total as i64))
-            }
-        }
-    }
-
-    /// Every case of `filter`, newest first, with its clock and deadline, read [`CHUNK`] at a
-    /// time (keyset by id, each chunk with its cases' pauses), for lists that go through all
-    /// cases and keep a bounded part.
-    pub(super) async fn each_case(
-        &self,
-        filter: &repo::Filter<'_>,
-        today: chrono::NaiveDate,
-        mut each: impl FnMut(ListedCase),
-    ) -> Result<()> {
-        let mut f = filter.clone();
-        loop {
-            let rows = repo::rows(&self.db, &f, CHUNK).await?;
-            let (Some(newest), Some(oldest)) = (rows.first(), rows.last()) else {
-                return Ok(());
+        // One page, and the pauses of its cases only.
+        let (rows, total) = repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?;
+        if !clocks && q.due.is_none() {
+            let bare = |listed| ListedCase {
+                listed,
+                clock: None,
+                due: None,
             };
-            let (newest, oldest) = (newest.case.id, oldest.case.id);
-            let pauses = pause_map(repo::pauses_between(&self.db, oldest, newest).await?);
-            let full = rows.len() as i64 == CHUNK;
-            for l in rows {
-                each(listed_case(l, &pauses, today));
-            }
-            if !full {
-                return Ok(());
-            }
-            f.before_id = Some(oldest);
+            return Ok((rows.into_iter().map(bare).collect(), total));
         }
+        let ids: Vec<i64> = rows.iter().map(|l| l.case.id).collect();
+        let pauses = pause_map(repo::pauses_of(&self.db, &ids).await?);
+        Ok((
+            rows.into_iter()
+                .map(|l| listed_case(l, &pauses, today))
+                .collect(),
+            total,
+        ))
     }
 }
-
-/// How many cases a read of a whole list takes at a time ([`App::each_case`]).
-const CHUNK: i64 = 2000;
 
 #[cfg(test)]
 mod tests {

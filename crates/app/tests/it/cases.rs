@@ -1070,7 +1070,8 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             .unwrap();
         assert_eq!(open.len(), 1);
         assert!(open[0].org_name.starts_with("【演示】"));
-        // The dashboard lists the open, filed cases first, by urgency; closed ones not at all.
+        // The dashboard lists the open, filed cases first, by urgency; closed ones not at all,
+        // nor the applicant's draft (the centre does not see it, issue 13).
         let lead = app
             .login("demo-lead", zizhi_app::demo::DEMO_PASSWORD, None)
             .await
@@ -1078,8 +1079,10 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             .actor;
         let dash = app.dashboard(&lead).await.unwrap();
         assert!(dash.rows.iter().all(|r| !r.stage.is_closed()));
-        assert_eq!(dash.rows.len(), 17 - 5, "five demo cases are closed");
-        assert_eq!(dash.total, 17 - 5);
+        assert!(dash.rows.iter().all(|r| r.stage != Stage::Draft));
+        assert_eq!(dash.rows.len(), 17 - 5 - 1, "five closed, one draft");
+        assert_eq!(dash.total, 17 - 5 - 1);
+        assert!(dash.by_stage.iter().all(|(st, _)| *st != Stage::Draft));
         assert!(
             dash.rows.last().unwrap().clock.is_none(),
             "unfiled cases come last"
@@ -1221,17 +1224,73 @@ async fn p_applicant(app: &App) -> Actor {
         .actor
 }
 
-/// Issue 14: the dashboard and the deadline filters go through the open cases a chunk at a
-/// time (2 000), keeping only the most urgent 1 000 and the page asked for; across chunks they
-/// count every open case once and keep the same order as one sort of all of them would.
+/// Runs a statement straight on the database (a test's set-up).
+async fn execute(db: &zizhi_store::Db, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    match db {
+        zizhi_store::Db::Sqlite(p, _) => sqlx::query(sql).execute(p).await.map(drop),
+        zizhi_store::Db::Pg(p, _) => sqlx::query(sql).execute(p).await.map(drop),
+    }
+    .unwrap();
+}
+
+/// What the dashboard and the deadline filters should show on the app's day, worked out the
+/// long way: every open case the centre sees, read stage by stage through the case list (200
+/// a page) with its clock computed from its pauses; (the most urgent [`DASHBOARD_KEEP`] as
+/// (urgency, id), overdue, due within 15 days).
+async fn dashboard_the_long_way(app: &App, lead: &Actor) -> (Vec<((u8, i64), i64)>, i64, i64) {
+    use zizhi_app::cases::dashboard::DASHBOARD_KEEP;
+    use zizhi_app::cases::lists::CaseQuery;
+    let today = app.clock.today();
+    let (mut all, mut overdue, mut warning) = (Vec::new(), 0, 0);
+    for stage in Stage::ALL
+        .into_iter()
+        .filter(|s| !s.is_closed() && *s != Stage::Draft)
+    {
+        for page in 1.. {
+            let q = CaseQuery {
+                stage: Some(stage.as_str().into()),
+                ..Default::default()
+            };
+            let (rows, _) = app
+                .cases_search(lead, &q, page, 200, 200, true)
+                .await
+                .unwrap();
+            if rows.is_empty() {
+                break;
+            }
+            for r in rows {
+                match r.due.map(|d| (d - today).num_days()) {
+                    Some(n) if n < 0 => overdue += 1,
+                    Some(n) if n <= 15 => warning += 1,
+                    _ => {}
+                }
+                let row = zizhi_app::cases::dashboard::DashboardRow {
+                    stage: r.listed.case.stage,
+                    case: r.listed.case,
+                    org_name: r.listed.org_name,
+                    clock: r.clock,
+                };
+                all.push((row.urgency(), row.case.id));
+            }
+        }
+    }
+    all.sort();
+    all.truncate(DASHBOARD_KEEP);
+    (all, overdue, warning)
+}
+
+/// Issue 14: the dashboard and the deadline filters read the deadlines kept with the cases
+/// (migration 0037) — the most urgent 1 000 and the counts, a page of a filter and its count —
+/// and show what computing every open case's clock shows.
 #[tokio::test]
-async fn the_dashboard_reads_open_cases_in_chunks_and_keeps_the_most_urgent() {
+async fn the_dashboard_and_the_deadline_filters_read_the_kept_deadlines() {
     use zizhi_app::cases::dashboard::DASHBOARD_KEEP;
     use zizhi_app::cases::lists::{CaseQuery, DueFilter};
     for app in apps().await {
         app.seed_demo().await.unwrap();
-        // 3 500 cases over the 17 stages, filed 0–199 days ago: about 2 500 open (two chunks),
-        // many past their three-month target.
+        // 3 500 cases over the 17 stages, filed 0–199 days ago: about 2 500 open, many past
+        // their three-month target.
         app.seed_bench(3500, 0).await.unwrap();
         let lead = app
             .login("demo-lead", zizhi_app::demo::DEMO_PASSWORD, None)
@@ -1244,82 +1303,112 @@ async fn the_dashboard_reads_open_cases_in_chunks_and_keeps_the_most_urgent() {
             dash.by_stage.iter().map(|(_, n)| n).sum::<usize>(),
             dash.total
         );
-        // Each stage's count is the case list's (drafts are not in the centre's list).
+        // Each stage's count is the case list's.
         for (stage, n) in &dash.by_stage {
-            if *stage == Stage::Draft {
-                continue;
-            }
             let (_, listed) = app
                 .cases_page(&lead, Some(stage.as_str()), 1, 1)
                 .await
                 .unwrap();
             assert_eq!(listed, *n as i64, "{stage:?}");
         }
-        // The deadline filters count what the dashboard counts, across chunks, and page.
+        let (urgent, overdue, warning) = dashboard_the_long_way(&app, &lead).await;
+        assert_eq!(dash.overdue as i64, overdue);
+        assert_eq!(dash.warning as i64, warning);
+        assert_eq!(dash.rows.len(), DASHBOARD_KEEP);
+        let kept: Vec<_> = dash.rows.iter().map(|r| (r.urgency(), r.case.id)).collect();
+        assert_eq!(kept, urgent);
+        // The deadline filters count what the dashboard counts, and page: the earliest
+        // deadline first (the most overdue), then by case.
         let due = |want| CaseQuery {
             due: Some(want),
             ..Default::default()
         };
-        let (first, overdue) = app
+        let (first, n) = app
             .cases_search(&lead, &due(DueFilter::Overdue), 1, 200, 200, true)
             .await
             .unwrap();
-        assert!(overdue > 400, "{overdue} overdue");
-        assert_eq!(overdue, dash.overdue as i64);
+        assert!(n > 400, "{n} overdue");
+        assert_eq!(n, overdue);
         assert_eq!(first.len(), 200);
-        let last_page = (overdue + 199) / 200;
+        let last_page = (n + 199) / 200;
         let (last, _) = app
             .cases_search(&lead, &due(DueFilter::Overdue), last_page, 200, 200, true)
             .await
             .unwrap();
-        assert_eq!(last.len() as i64, overdue - (last_page - 1) * 200);
-        // Newest first within and across pages; no case on two pages.
-        assert!(
-            first
-                .windows(2)
-                .all(|w| w[0].listed.case.id > w[1].listed.case.id)
-        );
-        assert!(first.last().unwrap().listed.case.id > last[0].listed.case.id);
-        let (_, warning) = app
-            .cases_search(&lead, &due(DueFilter::Within15), 1, 50, 200, true)
+        assert_eq!(last.len() as i64, n - (last_page - 1) * 200);
+        let key = |r: &zizhi_app::cases::lists::ListedCase| (r.due.unwrap(), r.listed.case.id);
+        assert!(first.windows(2).all(|w| key(&w[0]) < key(&w[1])));
+        assert!(key(first.last().unwrap()) < key(&last[0]));
+        let today = app.clock.today();
+        assert!(first.iter().chain(&last).all(|r| r.due.unwrap() < today));
+        let (soon, n) = app
+            .cases_search(&lead, &due(DueFilter::Within15), 1, 200, 200, true)
             .await
             .unwrap();
-        assert_eq!(warning, dash.warning as i64);
-        // The most urgent 1 000, in order of urgency: the same as one sort of every open case
-        // (read here stage by stage through the case list, 200 a page).
-        assert_eq!(dash.rows.len(), DASHBOARD_KEEP);
-        let kept: Vec<_> = dash.rows.iter().map(|r| (r.urgency(), r.case.id)).collect();
-        let mut all = Vec::new();
-        for stage in Stage::ALL
-            .into_iter()
-            .filter(|s| !s.is_closed() && *s != Stage::Draft)
-        {
-            for page in 1.. {
-                let q = CaseQuery {
-                    stage: Some(stage.as_str().into()),
-                    ..Default::default()
-                };
-                let (rows, _) = app
-                    .cases_search(&lead, &q, page, 200, 200, true)
-                    .await
-                    .unwrap();
-                if rows.is_empty() {
-                    break;
-                }
-                for r in rows {
-                    let row = zizhi_app::cases::dashboard::DashboardRow {
-                        stage: r.listed.case.stage,
-                        case: r.listed.case,
-                        org_name: r.listed.org_name,
-                        clock: r.clock,
-                    };
-                    all.push((row.urgency(), row.case.id));
-                }
+        assert_eq!(n, warning);
+        assert!(soon.iter().all(|r| {
+            let left = (r.due.unwrap() - today).num_days();
+            (0..=15).contains(&left)
+        }));
+    }
+}
+
+/// Issue 14: the deadlines kept with a case follow it through the process — a supplement
+/// requested and answered, an agreement sent and paid (the clock's pauses, 九.3), lapsing,
+/// closing — so that on any later day the dashboard and the filters show what the clocks
+/// computed from the pauses show; a database from before the kept deadlines gets them at
+/// start-up (store task `case_deadline`).
+#[tokio::test]
+async fn the_kept_deadlines_follow_the_process_and_the_days() {
+    for app in apps().await {
+        // One case in every stage, each brought there through the process on its own days.
+        app.seed_demo().await.unwrap();
+        let lead = app
+            .login("demo-lead", zizhi_app::demo::DEMO_PASSWORD, None)
+            .await
+            .unwrap()
+            .actor;
+        let start = app.clock.today();
+        let check = |app: &App| {
+            let app = app.clone();
+            let lead = lead.clone();
+            async move {
+                let dash = app.dashboard(&lead).await.unwrap();
+                let (urgent, overdue, warning) = dashboard_the_long_way(&app, &lead).await;
+                let kept: Vec<_> = dash.rows.iter().map(|r| (r.urgency(), r.case.id)).collect();
+                let day = app.clock.today();
+                assert_eq!(kept, urgent, "{day}");
+                assert_eq!(
+                    (dash.overdue as i64, dash.warning as i64),
+                    (overdue, warning),
+                    "{day}"
+                );
+                (overdue, warning)
             }
+        };
+        // Paused clocks keep their days left, running ones come due: over 200 days every
+        // kind of row is seen as due later, warned, overdue.
+        let mut seen = std::collections::BTreeSet::new();
+        for days in [0, 10, 40, 75, 80, 89, 95, 120, 200] {
+            app.clock.set_today(start + chrono::Duration::days(days));
+            seen.insert(check(&app).await);
         }
-        all.sort();
-        all.truncate(DASHBOARD_KEEP);
-        assert_eq!(kept, all);
+        assert!(seen.len() > 3, "the counts moved with the days: {seen:?}");
+        // A database from before migration 0037: the kept columns empty, the store task
+        // pending. Starting (migrating) fills them again.
+        app.clock.set_today(start);
+        let db = app.store_for_tests();
+        let before = check(&app).await;
+        for sql in [
+            "UPDATE application_case SET due_on = NULL, clock_due = NULL, clock_left = NULL",
+            "INSERT INTO store_task (name) VALUES ('case_deadline')",
+        ] {
+            execute(db, sql).await;
+        }
+        let empty = app.dashboard(&lead).await.unwrap();
+        assert_eq!((empty.overdue, empty.warning), (0, 0), "nothing kept");
+        db.migrate().await.unwrap();
+        assert_eq!(check(&app).await, before);
     }
 }
 

@@ -1,6 +1,6 @@
-//! The case list: its filter, a page of it with the filter's count, and the whole list read a
-//! chunk at a time (issue 14: deep pages along the narrow index, keyset pages, the count kept
-//! or counted through an index).
+//! The case list: its filter and a page of it with the filter's count (issue 14: deep pages
+//! along the narrow index, keyset pages, pages by the kept deadline along its index, the count
+//! kept or counted through an index).
 
 use sqlx::FromRow;
 
@@ -40,9 +40,30 @@ pub struct Filter<'a> {
     /// Filed (建档立项) on or after / on or before these ISO days.
     pub filed_from: Option<&'a str>,
     pub filed_to: Option<&'a str>,
-    /// Only cases older than this one: a list read in chunks, newest first ([`rows`]), or a
-    /// keyset page of the list (the count in [`page`] is still the whole filter's).
+    /// Only cases older than this one: a keyset page of the list, newest first (the count in
+    /// [`page`] is still the whole filter's).
     pub before_id: Option<i64>,
+    /// Only open cases whose kept deadline (`due_on`, migration 0037) is on or after / on or
+    /// before these ISO days. With either, the list is in the deadline's order (the earliest
+    /// first, then by id), read along the index `case_by_due`.
+    pub due_from: Option<&'a str>,
+    pub due_to: Option<&'a str>,
+}
+
+impl Filter<'_> {
+    /// Whether the list is in the order of the kept deadline rather than newest first.
+    fn by_due(&self) -> bool {
+        self.due_from.is_some() || self.due_to.is_some()
+    }
+
+    /// The list's order, on the table's alias `a` (or the page's rows' `c`).
+    fn order(&self, alias: &str) -> String {
+        if self.by_due() {
+            format!("{alias}.due_on, {alias}.id")
+        } else {
+            format!("{alias}.id DESC")
+        }
+    }
 }
 
 /// One page of cases, newest first, with the total count of the filter. The rows' `profile`
@@ -90,11 +111,12 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     // has no `before_id`); SQLite has no round trip to save (as a column it made SQLite's sort
     // of the page carry it on every row).
     if matches!(db, Db::Sqlite(..)) || f.before_id.is_some() {
-        let rows = rows_and_filter::<Listed>(db, &filter, args, limit, offset, None).await?;
+        let rows = rows_and_filter::<Listed>(db, f, &filter, args, limit, offset, None).await?;
         return Ok((rows, count_apart().await?));
     }
     let column = format!("({count}) AS total");
-    let rows = rows_and_filter::<Counted>(db, &filter, args, limit, offset, Some(&column)).await?;
+    let rows =
+        rows_and_filter::<Counted>(db, f, &filter, args, limit, offset, Some(&column)).await?;
     let total = match rows.first() {
         Some(r) => r.total,
         None => count_apart().await?,
@@ -112,7 +134,8 @@ fn count_sql(f: &Filter<'_>, filter: &str) -> String {
         && f.filed_from.is_none()
         && f.filed_to.is_none()
         && f.uscc.is_none()
-        && f.name_like.is_none();
+        && f.name_like.is_none()
+        && !f.by_due();
     if !tallied {
         return format!("SELECT COUNT(*) FROM application_case a{filter}");
     }
@@ -132,15 +155,6 @@ fn count_sql(f: &Filter<'_>, filter: &str) -> String {
         format!(" WHERE {}", conds.join(" AND "))
     };
     format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tally{tally}")
-}
-
-/// One page of cases, newest first, without counting them: for reading every case of a
-/// filter a chunk at a time (the next chunk's `before_id` is the last row's id), so that
-/// memory stays bounded however many cases there are.
-pub async fn rows(db: &Db, f: &Filter<'_>, limit: i64) -> Result<Vec<Listed>> {
-    let like = like_pattern(f);
-    let (filter, args) = filter_sql(f, like.as_deref());
-    rows_and_filter(db, &filter, args, limit, 0, None).await
 }
 
 /// Up to this many cases skipped, a page of the list reads its rows straight from the table;
@@ -205,6 +219,15 @@ fn filter_sql<'a>(f: &Filter<'a>, like: Option<&'a str>) -> (String, Vec<Arg<'a>
     if let Some(x) = f.before_id {
         cond!("a.id < $?", Some(x.into()));
     }
+    if f.by_due() {
+        cond!("a.due_on IS NOT NULL", None);
+    }
+    if let Some(x) = f.due_from {
+        cond!("a.due_on >= $?", Some(x.into()));
+    }
+    if let Some(x) = f.due_to {
+        cond!("a.due_on <= $?", Some(x.into()));
+    }
     // The applicant's facts: only then is the organisation joined for the filter.
     let mut join = "";
     if let Some(x) = f.uscc {
@@ -223,10 +246,12 @@ fn filter_sql<'a>(f: &Filter<'a>, like: Option<&'a str>) -> (String, Vec<Arg<'a>
     (filter, args)
 }
 
-/// A page's rows of the filter whose joins and `WHERE` are `filter` with values `args`
-/// ([`filter_sql`]); `extra` is one more column of every row (the count, by the same values).
+/// A page's rows of filter `f` whose joins and `WHERE` are `filter` with values `args`
+/// ([`filter_sql`]), in the filter's order; `extra` is one more column of every row (the
+/// count, by the same values).
 async fn rows_and_filter<T>(
     db: &Db,
+    f: &Filter<'_>,
     filter: &str,
     mut args: Vec<Arg<'_>>,
     limit: i64,
@@ -252,19 +277,24 @@ where
     }
     let sql = if offset <= SHALLOW {
         // A page near the top: its rows straight from the table, without the facts.
-        let inner: Vec<String> = COLUMNS
+        let mut inner: Vec<String> = COLUMNS
             .split(", ")
             .filter(|c| *c != "profile")
             .map(|c| format!("a.{c}"))
             .collect();
+        if f.by_due() {
+            inner.push("a.due_on".into());
+        }
         format!(
             "SELECT {} FROM
-               (SELECT {} FROM application_case a{filter} ORDER BY a.id DESC LIMIT ${} OFFSET ${}) c
-               JOIN organization o ON o.id = c.organization_id ORDER BY c.id DESC",
+               (SELECT {} FROM application_case a{filter} ORDER BY {} LIMIT ${} OFFSET ${}) c
+               JOIN organization o ON o.id = c.organization_id ORDER BY {}",
             outer.join(", "),
             inner.join(", "),
+            f.order("a"),
             n + 1,
-            n + 2
+            n + 2,
+            f.order("c"),
         )
     } else {
         // A page further down: its cases found first by id alone, so that the cases skipped
@@ -274,12 +304,14 @@ where
         // the table cost more than it saved (PostgreSQL, page 2: 10–15 % slower).
         format!(
             "SELECT {} FROM
-               (SELECT a.id FROM application_case a{filter} ORDER BY a.id DESC LIMIT ${} OFFSET ${}) p
+               (SELECT a.id FROM application_case a{filter} ORDER BY {} LIMIT ${} OFFSET ${}) p
                JOIN application_case c ON c.id = p.id
-               JOIN organization o ON o.id = c.organization_id ORDER BY c.id DESC",
+               JOIN organization o ON o.id = c.organization_id ORDER BY {}",
             outer.join(", "),
+            f.order("a"),
             n + 1,
-            n + 2
+            n + 2,
+            f.order("c"),
         )
     };
     args.push(limit.into());

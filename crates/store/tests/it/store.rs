@@ -742,6 +742,92 @@ async fn the_registers_filters_find_by_level_status_and_year() {
 /// Issue 14: the case list's total over stage / open / not-a-draft comes from the tally its
 /// triggers keep (migration 0030); it must equal a count of the cases after inserts, stage
 /// changes, closing, reopening, a rolled-back change and a deletion — on both backends.
+/// Issue 14 (migration 0037): a case's kept deadlines follow every write of the case and of
+/// its pauses, each on its own — the clock's three-month target while it runs (九.3), the days
+/// left while a pause lasts, moved by the pause's length when it ends.
+#[tokio::test]
+async fn a_cases_kept_deadlines_follow_the_case_and_each_pause() {
+    use zizhi_store::cases::{self, NewCase, Urgent};
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        let registrar = add_user(&mut tx, "registrar", "registrar", None).await;
+        let mut c = cases::insert(
+            &mut tx,
+            &NewCase {
+                organization_id: org.id,
+                category: "disaster_recovery",
+                level: 2,
+                kind: "initial",
+                stage: "acceptance_review",
+                profile: "{}",
+                created_by: registrar,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let ids = |kind| {
+            let db = db.clone();
+            async move {
+                cases::most_urgent(&db, kind, 10)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|l| l.case.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        // Not filed: no clock, listed among the unfiled.
+        assert_eq!(ids(Urgent::Unfiled).await, [c.id]);
+        assert_eq!(ids(Urgent::Running).await, Vec::<i64>::new());
+        // Filed on 2026-01-31: running, due on 2026-04-30 (three months, the month's end).
+        c.filed_on = Some("2026-01-31".into());
+        let mut tx = db.begin().await.unwrap();
+        cases::update(&mut tx, &c).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(ids(Urgent::Running).await, [c.id]);
+        assert_eq!(ids(Urgent::Unfiled).await, Vec::<i64>::new());
+        let counts = |today: &'static str, until: &'static str| {
+            let db = db.clone();
+            async move { cases::due_counts(&db, today, until).await.unwrap() }
+        };
+        assert_eq!(counts("2026-04-30", "2026-05-15").await, (0, 1));
+        assert_eq!(counts("2026-05-01", "2026-05-16").await, (1, 0));
+        // A pause opened on its own (no other change to the case): paused, no deadline.
+        let mut tx = db.begin().await.unwrap();
+        cases::open_pause(&mut tx, c.id, "2026-02-10")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(ids(Urgent::Running).await, Vec::<i64>::new());
+        assert_eq!(ids(Urgent::Paused).await, [c.id]);
+        assert_eq!(counts("2026-05-01", "2026-05-16").await, (0, 0));
+        // Ended on its own after 20 days: running again, the target 20 days later.
+        let mut tx = db.begin().await.unwrap();
+        cases::close_pause(&mut tx, c.id, "2026-03-02")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(ids(Urgent::Paused).await, Vec::<i64>::new());
+        assert_eq!(ids(Urgent::Running).await, [c.id]);
+        assert_eq!(counts("2026-05-20", "2026-06-04").await, (0, 1));
+        assert_eq!(counts("2026-05-21", "2026-06-05").await, (1, 0));
+        // Closed: nothing kept.
+        c.stage = zizhi_domain::case::Stage::Withdrawn;
+        c.closed_on = Some("2026-03-03".into());
+        let mut tx = db.begin().await.unwrap();
+        cases::update(&mut tx, &c).await.unwrap();
+        tx.commit().await.unwrap();
+        for kind in [Urgent::Running, Urgent::Paused, Urgent::Unfiled] {
+            assert_eq!(ids(kind).await, Vec::<i64>::new(), "{kind:?}");
+        }
+        assert_eq!(counts("2026-05-21", "2026-06-05").await, (0, 0));
+    }
+}
+
 #[tokio::test]
 async fn the_case_tally_counts_as_the_cases_do() {
     use zizhi_store::cases::{self, Filter, NewCase};

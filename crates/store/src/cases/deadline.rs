@@ -1,0 +1,295 @@
+//! Each open, filed case's deadlines kept with the case (migration 0037, issue 14), so that the
+//! staff dashboard and the case list's deadline filters read indexes instead of every open
+//! case's clock: [`keep`] in every transaction that changes a case or its pauses, [`keep_all`]
+//! once for the cases a database held before; the dashboard's reads below.
+
+use sqlx::FromRow;
+use zizhi_domain::calendar::parse_date;
+use zizhi_domain::case::Stage;
+use zizhi_domain::clock::{Pause, Standing, standing};
+
+use super::{COLUMNS, Listed};
+use crate::{Db, Result, Tx, on_tx};
+
+/// The kept columns of a case: (`due_on`, `clock_due`, `clock_left`).
+type Kept = (Option<String>, Option<String>, Option<i64>);
+
+/// What the kept columns are for a case in `stage`, filed on `filed_on`, with this supplement
+/// deadline, closing day and pauses ((start, end) as stored).
+fn kept(
+    stage: &str,
+    filed_on: Option<&str>,
+    supplement_due: Option<&str>,
+    closed_on: Option<&str>,
+    pauses: &[(String, Option<String>)],
+) -> Kept {
+    let (Some(filed), None) = (filed_on.and_then(parse_date), closed_on) else {
+        return (None, None, None);
+    };
+    let pauses: Vec<Pause> = pauses
+        .iter()
+        .filter_map(|(s, e)| {
+            Some(Pause {
+                start: parse_date(s)?,
+                end: e.as_deref().and_then(parse_date),
+            })
+        })
+        .collect();
+    let stage = Stage::parse(stage);
+    match standing(filed, &pauses) {
+        Standing::Running { target_due } => {
+            let target = target_due.to_string();
+            // The deadline a case runs against now, as the case list shows it
+            // (`cases::lists::due_of`): the supplement's while supplementing, the target while
+            // the clock runs. The process pauses the clock for the supplement, so a running
+            // clock in that stage is not one it makes; its supplement day still counts.
+            let due = match stage {
+                Some(Stage::Supplementing) => supplement_due.map(str::to_string),
+                Some(s) if s.clock_runs() => Some(target.clone()),
+                _ => None,
+            };
+            (due, Some(target), None)
+        }
+        Standing::Paused { days_left } => {
+            let due = match stage {
+                Some(Stage::Supplementing) => supplement_due.map(str::to_string),
+                _ => None,
+            };
+            (due, None, Some(days_left))
+        }
+    }
+}
+
+crate::row! {
+#[derive(FromRow)]
+struct Facts {
+    id: i64,
+    stage: String,
+    filed_on: Option<String>,
+    supplement_due: Option<String>,
+    closed_on: Option<String>,
+}
+}
+
+crate::row! {
+#[derive(FromRow)]
+struct PauseOf {
+    case_id: i64,
+    start_on: String,
+    end_on: Option<String>,
+}
+}
+
+const KEEP: &str =
+    "UPDATE application_case SET due_on = $2, clock_due = $3, clock_left = $4 WHERE id = $1";
+
+/// Keeps case `id`'s deadline columns after a change to the case or its pauses, in the same
+/// transaction (called by `cases::update`, `open_pause`, `close_pause`).
+pub(crate) async fn keep(tx: &mut Tx, id: i64) -> Result<()> {
+    let facts = on_tx!(tx, t => sqlx::query_as::<_, Facts>(
+        "SELECT id, stage, filed_on, supplement_due, closed_on FROM application_case WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *t)
+        .await)?;
+    let Some(f) = facts else {
+        return Ok(());
+    };
+    let pauses = on_tx!(tx, t => sqlx::query_as::<_, (String, Option<String>)>(
+        "SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id")
+        .bind(id)
+        .fetch_all(&mut *t)
+        .await)?;
+    write(tx, &f, &pauses).await
+}
+
+async fn write(tx: &mut Tx, f: &Facts, pauses: &[(String, Option<String>)]) -> Result<()> {
+    let (due, target, left) = kept(
+        &f.stage,
+        f.filed_on.as_deref(),
+        f.supplement_due.as_deref(),
+        f.closed_on.as_deref(),
+        pauses,
+    );
+    on_tx!(tx, t => sqlx::query(KEEP)
+        .bind(f.id)
+        .bind(due)
+        .bind(target)
+        .bind(left)
+        .execute(t)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Fills the kept columns of every open, filed case (the store task `case_deadline` of
+/// migration 0037: the cases a database held before it), in the caller's transaction.
+pub(crate) async fn keep_all(tx: &mut Tx) -> Result<()> {
+    let cases = on_tx!(tx, t => sqlx::query_as::<_, Facts>(
+        "SELECT id, stage, filed_on, supplement_due, closed_on FROM application_case
+         WHERE closed_on IS NULL AND filed_on IS NOT NULL ORDER BY id")
+        .fetch_all(&mut *t)
+        .await)?;
+    let pauses = on_tx!(tx, t => sqlx::query_as::<_, PauseOf>(
+        "SELECT p.case_id, p.start_on, p.end_on FROM case_pause p
+           JOIN application_case c ON c.id = p.case_id
+         WHERE c.closed_on IS NULL AND c.filed_on IS NOT NULL ORDER BY p.case_id, p.id")
+        .fetch_all(&mut *t)
+        .await)?;
+    let mut by_case: std::collections::HashMap<i64, Vec<(String, Option<String>)>> =
+        Default::default();
+    for p in pauses {
+        by_case
+            .entry(p.case_id)
+            .or_default()
+            .push((p.start_on, p.end_on));
+    }
+    for f in &cases {
+        let ps = by_case.get(&f.id).map_or(&[][..], Vec::as_slice);
+        write(tx, f, ps).await?;
+    }
+    Ok(())
+}
+
+/// The open cases the centre sees (not drafts) whose kept deadline (`due_on`) falls from
+/// `overdue_before` on: (those before it, those from it to `warn_until`) — the dashboard's
+/// overdue and due-within-15-days counts, read from the index's range (`case_by_due`).
+pub async fn due_counts(db: &Db, overdue_before: &str, warn_until: &str) -> Result<(i64, i64)> {
+    crate::row! {
+    #[derive(FromRow)]
+    struct Counts {
+        overdue: i64,
+        warning: i64,
+    }
+    }
+    let row: Option<Counts> = db
+        .fetch_optional(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN due_on < $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue,
+                    CAST(COALESCE(SUM(CASE WHEN due_on >= $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS warning
+             FROM application_case WHERE due_on IS NOT NULL AND due_on <= $2",
+            &[overdue_before.into(), warn_until.into()],
+        )
+        .await?;
+    Ok(row.map_or((0, 0), |r| (r.overdue, r.warning)))
+}
+
+/// The open cases in each stage (drafts left out: the centre does not see them), from the kept
+/// tally (migration 0030).
+pub async fn open_by_stage(db: &Db) -> Result<Vec<(Stage, i64)>> {
+    crate::row! {
+    #[derive(FromRow)]
+    struct Tally {
+        #[sqlx(try_from = "String")]
+        stage: Stage,
+        n: i64,
+    }
+    }
+    let rows: Vec<Tally> = db
+        .fetch_all(
+            "SELECT stage, CAST(n AS BIGINT) AS n FROM case_tally
+             WHERE is_open AND n > 0 AND stage <> 'draft'",
+            &[],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.stage, r.n)).collect())
+}
+
+/// Which open cases [`most_urgent`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgent {
+    /// Filed, the clock running: by the target day (`case_by_clock_due`).
+    Running,
+    /// Filed, a pause lasting: by the days left (`case_by_clock_left`).
+    Paused,
+    /// Submitted, not yet filed: oldest first.
+    Unfiled,
+}
+
+/// The first `limit` open cases of one kind, most urgent first (ties: the smaller id), with
+/// their applicants' names; the rows' `profile` is empty.
+pub async fn most_urgent(db: &Db, kind: Urgent, limit: i64) -> Result<Vec<Listed>> {
+    let (cond, order) = match kind {
+        Urgent::Running => ("a.clock_due IS NOT NULL", "a.clock_due, a.id"),
+        Urgent::Paused => ("a.clock_left IS NOT NULL", "a.clock_left, a.id"),
+        Urgent::Unfiled => (
+            "a.closed_on IS NULL AND a.filed_on IS NULL AND a.stage <> 'draft'",
+            "a.id",
+        ),
+    };
+    let columns: Vec<String> = COLUMNS
+        .split(", ")
+        .map(|c| match c {
+            "profile" => "CAST('' AS TEXT) AS profile".to_string(),
+            c => format!("a.{c}"),
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {}, o.name AS org_name FROM application_case a
+           JOIN organization o ON o.id = a.organization_id
+         WHERE {cond} ORDER BY {order} LIMIT $1",
+        columns.join(", ")
+    );
+    db.fetch_all(&sql, &[limit.into()]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str, e: Option<&str>) -> (String, Option<String>) {
+        (s.to_string(), e.map(str::to_string))
+    }
+
+    /// 九.3 and 5.2: what is kept for each kind of case.
+    #[test]
+    fn the_kept_deadlines_follow_the_stage_and_the_pauses() {
+        let filed = Some("2026-01-31");
+        // Running (acceptance review): the target is the deadline.
+        assert_eq!(
+            kept("acceptance_review", filed, None, None, &[]),
+            (Some("2026-04-30".into()), Some("2026-04-30".into()), None)
+        );
+        // Supplementing: the supplement's day is the deadline; the clock is paused.
+        let supplementing = [p("2026-02-10", None)];
+        assert_eq!(
+            kept(
+                "supplementing",
+                filed,
+                Some("2026-03-10"),
+                None,
+                &supplementing
+            ),
+            (Some("2026-03-10".into()), None, Some(79))
+        );
+        // Lapsed: paused, no deadline of its own (the lead terminates or extends).
+        assert_eq!(
+            kept("lapsed", filed, Some("2026-03-10"), None, &supplementing),
+            (None, None, Some(79))
+        );
+        // Back in evaluation after a 20-day supplement and a 10-day payment pause.
+        let done = [
+            p("2026-02-10", Some("2026-03-02")),
+            p("2026-04-01", Some("2026-04-11")),
+        ];
+        assert_eq!(
+            kept("evaluation", filed, None, None, &done),
+            (Some("2026-05-30".into()), Some("2026-05-30".into()), None)
+        );
+        // Awaiting payment: paused, no deadline the list filters by.
+        assert_eq!(
+            kept(
+                "agreement_effective",
+                filed,
+                None,
+                None,
+                &[p("2026-02-20", None)]
+            ),
+            (None, None, Some(69))
+        );
+        // Closed or not filed: nothing kept.
+        assert_eq!(
+            kept("certified", filed, None, Some("2026-04-01"), &[]),
+            (None, None, None)
+        );
+        assert_eq!(kept("submitted", None, None, None, &[]), (None, None, None));
+    }
+}
