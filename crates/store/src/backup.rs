@@ -34,17 +34,19 @@ pub struct Snapshot {
 
 const OBJECTS: &str = "SELECT sha256 FROM evidence UNION SELECT pdf_sha256 FROM case_letter UNION SELECT pdf_sha256 FROM certificate_seal";
 /// The application's tables (not the migrator's, not the name index's FTS shadow tables, not
-/// the case tally and version, the certificates' year ranges and (PostgreSQL) the pairs of
-/// characters of their names that their triggers keep — a restore's rows rebuild them).
+/// the case tallies (by stage, by deadline day) and version, the certificates' year ranges and
+/// (PostgreSQL) the pairs of characters of their names that their triggers keep — a restore's
+/// rows rebuild them).
 const SQLITE_TABLES: &str =
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
      AND name <> '_sqlx_migrations' AND sql NOT LIKE 'CREATE VIRTUAL%'
-     AND name NOT LIKE 'certificate_name_%' AND name NOT IN ('case_tally', 'case_version', 'certificate_year')
+     AND name NOT LIKE 'certificate_name_%'
+     AND name NOT IN ('case_tally', 'case_due_tally', 'case_version', 'certificate_year')
      ORDER BY name";
 const PG_TABLES: &str = "SELECT table_name::text FROM information_schema.tables
      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-       AND table_name NOT IN ('_sqlx_migrations', 'case_tally', 'case_version', 'certificate_year',
-                              'certificate_pair')
+       AND table_name NOT IN ('_sqlx_migrations', 'case_tally', 'case_due_tally', 'case_version',
+                              'certificate_year', 'certificate_pair')
        ORDER BY table_name";
 const HEAD: &str = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1";
 const VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";

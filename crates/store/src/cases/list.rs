@@ -126,7 +126,8 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
 
 /// The count of filter `f` whose joins and `WHERE` are `filter` (its values bound as in
 /// [`filter_sql`]): the kept tally when `f` has only the stage, open and not-a-draft
-/// conditions (its `before_id` aside), else the cases counted.
+/// conditions (its `before_id` aside), the kept tally of deadlines when it has only the
+/// deadline, else the cases counted.
 fn count_sql(f: &Filter<'_>, filter: &str) -> String {
     let tallied = f.organization_id.is_none()
         && f.id.is_none()
@@ -134,9 +135,25 @@ fn count_sql(f: &Filter<'_>, filter: &str) -> String {
         && f.filed_from.is_none()
         && f.filed_to.is_none()
         && f.uscc.is_none()
-        && f.name_like.is_none()
-        && !f.by_due();
-    if !tallied {
+        && f.name_like.is_none();
+    if tallied && f.by_due() && f.stage.is_none() {
+        // Only the deadline (open and not a draft go with it): the kept count per deadline day
+        // (`case_due_tally`, migration 0037) — a row a day, however many cases fall due on it.
+        // Its values are the filter's, in `filter_sql`'s order: from, then to.
+        let mut conds = vec!["n > 0".to_string()];
+        let mut k = 0;
+        for (bound, op) in [(f.due_from, ">="), (f.due_to, "<=")] {
+            if bound.is_some() {
+                k += 1;
+                conds.push(format!("due_on {op} ${k}"));
+            }
+        }
+        return format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_due_tally WHERE {}",
+            conds.join(" AND ")
+        );
+    }
+    if !tallied || f.by_due() {
         return format!("SELECT COUNT(*) FROM application_case a{filter}");
     }
     let mut conds = Vec::new();
@@ -198,10 +215,12 @@ fn filter_sql<'a>(f: &Filter<'a>, like: Option<&'a str>) -> (String, Vec<Arg<'a>
     if let Some(s) = f.stage {
         cond!("a.stage = $?", Some(s.into()));
     }
-    if f.open_only {
+    // A kept deadline is only an open, filed case's (migration 0037): open and not a draft go
+    // without saying, and left out, a count by the deadline reads the index `case_by_due` alone.
+    if f.open_only && !f.by_due() {
         cond!("a.closed_on IS NULL", None);
     }
-    if f.no_drafts {
+    if f.no_drafts && !f.by_due() {
         cond!("a.stage <> 'draft'", None);
     }
     if let Some(x) = f.id {
