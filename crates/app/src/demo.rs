@@ -465,10 +465,9 @@ impl App {
         profile["as_of"] = serde_json::json!(self.clock.today().to_string());
         let profile = profile.to_string();
         let today = self.clock.today();
-        // Committed a thousand rows at a time: the kept tallies (case_tally, case_due_tally,
-        // case_version, certificate_year) are single rows updated by every insert, and on
-        // PostgreSQL each update of a row already updated in the same transaction walks all its
-        // versions.
+        // Committed a thousand rows at a time: the kept tallies (case_[due_]tally, case_version,
+        // certificate_year) are single rows updated by every insert, and on PostgreSQL each
+        // update of a row already updated in the same transaction walks all its versions.
         const COMMIT_EVERY: usize = 1000;
         let mut tx = self.db.begin().await?;
         let mut ids = Vec::with_capacity(cases);

@@ -169,6 +169,23 @@ impl Stage {
                 | Stage::Certification
         )
     }
+
+    /// The deadline a case in this stage runs against now: the supplement's last day (5.2)
+    /// while supplementing, the project's three-month target (九.3, `target_due`) while the
+    /// clock runs, none otherwise.
+    pub fn deadline(
+        self,
+        supplement_due: Option<chrono::NaiveDate>,
+        target_due: Option<chrono::NaiveDate>,
+    ) -> Option<chrono::NaiveDate> {
+        if self == Stage::Supplementing {
+            supplement_due
+        } else if self.clock_runs() {
+            target_due
+        } else {
+            None
+        }
+    }
 }
 
 /// The six steps of the process (5.1) as the stepper on a case page shows them.

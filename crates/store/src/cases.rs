@@ -143,14 +143,14 @@ pub async fn get_locked(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>> {
 
 crate::row! {
 #[derive(FromRow)]
-struct PauseOfCase {
+pub(crate) struct PauseOfCase {
     case_id: i64,
     start_on: String,
     end_on: Option<String>,
 }
 }
 
-fn by_case(rows: Vec<PauseOfCase>) -> Vec<(i64, PauseRow)> {
+pub(crate) fn by_case(rows: Vec<PauseOfCase>) -> Vec<(i64, PauseRow)> {
     rows.into_iter()
         .map(|r| {
             (
@@ -175,13 +175,16 @@ pub async fn version(db: &Db) -> Result<i64> {
 
 /// The pauses of every open, filed case (for the staff dashboard's clocks), by case id.
 pub async fn open_pauses(db: &Db) -> Result<Vec<(i64, PauseRow)>> {
-    let rows = on_pool!(db, p => sqlx::query_as::<_, PauseOfCase>(
-        "SELECT p.case_id, p.start_on, p.end_on FROM case_pause p JOIN application_case c ON c.id = p.case_id
-         WHERE c.closed_on IS NULL AND c.filed_on IS NOT NULL ORDER BY p.case_id, p.id")
+    let rows = on_pool!(db, p => sqlx::query_as::<_, PauseOfCase>(OPEN_PAUSES)
         .fetch_all(p)
         .await)?;
     Ok(by_case(rows))
 }
+
+/// The pauses of every open, filed case, by case.
+pub(crate) const OPEN_PAUSES: &str = "SELECT p.case_id, p.start_on, p.end_on FROM case_pause p
+     JOIN application_case c ON c.id = p.case_id
+     WHERE c.closed_on IS NULL AND c.filed_on IS NOT NULL ORDER BY p.case_id, p.id";
 
 /// The pauses of these cases (a page of a list), by case id.
 pub async fn pauses_of(db: &Db, ids: &[i64]) -> Result<Vec<(i64, PauseRow)>> {
@@ -228,7 +231,7 @@ pub async fn update(tx: &mut Tx, c: &CaseRow) -> Result<()> {
         .execute(t)
         .await
         .map(|r| r.rows_affected()))?;
-    deadline::keep(tx, c.id).await
+    deadline::keep_facts(tx, &deadline::Facts::of(c)).await
 }
 
 /// Adds the next submission round; returns its number.

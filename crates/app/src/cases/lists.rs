@@ -161,16 +161,13 @@ fn clock_of(c: &CaseRow, pauses: &PauseMap, today: chrono::NaiveDate) -> Option<
     })
 }
 
-/// The deadline a case runs against now: the supplement's last day (5.2) while supplementing,
-/// the project's three-month target (九.3) while the clock runs, none otherwise.
+/// The deadline a case runs against now ([`Stage::deadline`]: the supplement's last day while
+/// supplementing, the project's three-month target while the clock runs).
 pub fn due_of(c: &CaseRow, clock: Option<&Clock>) -> Option<chrono::NaiveDate> {
-    if c.stage == Stage::Supplementing {
-        c.supplement_due.as_deref().and_then(date)
-    } else if c.stage.clock_runs() {
-        clock.map(|k| k.target_due)
-    } else {
-        None
-    }
+    c.stage.deadline(
+        c.supplement_due.as_deref().and_then(date),
+        clock.map(|k| k.target_due),
+    )
 }
 
 pub(super) fn listed_case(
@@ -373,13 +370,11 @@ impl App {
         let today = self.clock.today();
         // By the deadline kept with each case (九.3, 5.2; migration 0037): overdue is before
         // today; due within 15 days is today to 15 days on, both ends included.
+        let warn_until = today + chrono::Days::new(clock::WARN_DAYS as u64);
         let (due_from, due_to) = match q.due {
             None => (None, None),
             Some(DueFilter::Overdue) => (None, Some(today.pred_opt().unwrap_or(today))),
-            Some(DueFilter::Within15) => (
-                Some(today),
-                Some(today + chrono::Days::new(clock::WARN_DAYS as u64)),
-            ),
+            Some(DueFilter::Within15) => (Some(today), Some(warn_until)),
         };
         let (due_from, due_to) = (
             due_from.map(|d| d.to_string()),

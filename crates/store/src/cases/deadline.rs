@@ -8,108 +8,95 @@ use zizhi_domain::calendar::parse_date;
 use zizhi_domain::case::Stage;
 use zizhi_domain::clock::{Pause, Standing, standing};
 
-use super::{COLUMNS, Listed};
+use super::{COLUMNS, CaseRow, Listed, OPEN_PAUSES, PauseOfCase, PauseRow, by_case};
 use crate::{Db, Result, Tx, on_tx};
 
 /// The kept columns of a case: (`due_on`, `clock_due`, `clock_left`).
 type Kept = (Option<String>, Option<String>, Option<i64>);
 
-/// What the kept columns are for a case in `stage`, filed on `filed_on`, with this supplement
-/// deadline, closing day and pauses ((start, end) as stored).
-fn kept(
-    stage: &str,
-    filed_on: Option<&str>,
-    supplement_due: Option<&str>,
-    closed_on: Option<&str>,
-    pauses: &[(String, Option<String>)],
-) -> Kept {
-    let (Some(filed), None) = (filed_on.and_then(parse_date), closed_on) else {
-        return (None, None, None);
-    };
-    let pauses: Vec<Pause> = pauses
-        .iter()
-        .filter_map(|(s, e)| {
-            Some(Pause {
-                start: parse_date(s)?,
-                end: e.as_deref().and_then(parse_date),
-            })
-        })
-        .collect();
-    let stage = Stage::parse(stage);
-    match standing(filed, &pauses) {
-        Standing::Running { target_due } => {
-            let target = target_due.to_string();
-            // The deadline a case runs against now, as the case list shows it
-            // (`cases::lists::due_of`): the supplement's while supplementing, the target while
-            // the clock runs. The process pauses the clock for the supplement, so a running
-            // clock in that stage is not one it makes; its supplement day still counts.
-            let due = match stage {
-                Some(Stage::Supplementing) => supplement_due.map(str::to_string),
-                Some(s) if s.clock_runs() => Some(target.clone()),
-                _ => None,
-            };
-            (due, Some(target), None)
-        }
-        Standing::Paused { days_left } => {
-            let due = match stage {
-                Some(Stage::Supplementing) => supplement_due.map(str::to_string),
-                _ => None,
-            };
-            (due, None, Some(days_left))
-        }
-    }
-}
-
 crate::row! {
+/// What the kept columns follow from, besides the pauses.
 #[derive(FromRow)]
-struct Facts {
+pub(crate) struct Facts {
     id: i64,
-    stage: String,
+    #[sqlx(try_from = "String")]
+    stage: Stage,
     filed_on: Option<String>,
     supplement_due: Option<String>,
     closed_on: Option<String>,
 }
 }
 
-crate::row! {
-#[derive(FromRow)]
-struct PauseOf {
-    case_id: i64,
-    start_on: String,
-    end_on: Option<String>,
-}
+impl Facts {
+    /// The facts of a case row about to be written.
+    pub(crate) fn of(c: &CaseRow) -> Facts {
+        Facts {
+            id: c.id,
+            stage: c.stage,
+            filed_on: c.filed_on.clone(),
+            supplement_due: c.supplement_due.clone(),
+            closed_on: c.closed_on.clone(),
+        }
+    }
+
+    /// What the kept columns are with these pauses: nothing for a closed or unfiled case; the
+    /// clock's standing (`clock::standing`, 九.3) and the deadline of the stage
+    /// ([`Stage::deadline`]) otherwise.
+    fn kept(&self, pauses: &[PauseRow]) -> Kept {
+        let (Some(filed), None) = (
+            self.filed_on.as_deref().and_then(parse_date),
+            &self.closed_on,
+        ) else {
+            return (None, None, None);
+        };
+        let pauses: Vec<Pause> = pauses
+            .iter()
+            .filter_map(|p| {
+                Some(Pause {
+                    start: parse_date(&p.start_on)?,
+                    end: p.end_on.as_deref().and_then(parse_date),
+                })
+            })
+            .collect();
+        let supplement_due = self.supplement_due.as_deref().and_then(parse_date);
+        let (target, left) = match standing(filed, &pauses) {
+            Standing::Running { target_due } => (Some(target_due), None),
+            Standing::Paused { days_left } => (None, Some(days_left)),
+        };
+        let due = self.stage.deadline(supplement_due, target);
+        (
+            due.map(|d| d.to_string()),
+            target.map(|d| d.to_string()),
+            left,
+        )
+    }
 }
 
+const FACTS: &str = "SELECT id, stage, filed_on, supplement_due, closed_on FROM application_case";
 const KEEP: &str =
     "UPDATE application_case SET due_on = $2, clock_due = $3, clock_left = $4 WHERE id = $1";
 
-/// Keeps case `id`'s deadline columns after a change to the case or its pauses, in the same
-/// transaction (called by `cases::update`, `open_pause`, `close_pause`).
+/// Keeps case `id`'s deadline columns after a change to its pauses, in the same transaction
+/// (called by `open_pause`, `close_pause`).
 pub(crate) async fn keep(tx: &mut Tx, id: i64) -> Result<()> {
-    let facts = on_tx!(tx, t => sqlx::query_as::<_, Facts>(
-        "SELECT id, stage, filed_on, supplement_due, closed_on FROM application_case WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *t)
-        .await)?;
-    let Some(f) = facts else {
-        return Ok(());
-    };
-    let pauses = on_tx!(tx, t => sqlx::query_as::<_, (String, Option<String>)>(
-        "SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(&mut *t)
-        .await)?;
-    write(tx, &f, &pauses).await
+    let sql = sqlx::AssertSqlSafe(format!("{FACTS} WHERE id = $1"));
+    let facts =
+        on_tx!(tx, t => sqlx::query_as::<_, Facts>(sql).bind(id).fetch_optional(&mut *t).await)?;
+    match facts {
+        Some(f) => keep_facts(tx, &f).await,
+        None => Ok(()),
+    }
 }
 
-async fn write(tx: &mut Tx, f: &Facts, pauses: &[(String, Option<String>)]) -> Result<()> {
-    let (due, target, left) = kept(
-        &f.stage,
-        f.filed_on.as_deref(),
-        f.supplement_due.as_deref(),
-        f.closed_on.as_deref(),
-        pauses,
-    );
+/// Keeps a case's deadline columns from its facts as now written and its pauses, in the same
+/// transaction (called by `cases::update` with the row it writes).
+pub(crate) async fn keep_facts(tx: &mut Tx, f: &Facts) -> Result<()> {
+    let pauses = on_tx!(tx, t => sqlx::query_as::<_, PauseRow>(
+        "SELECT start_on, end_on FROM case_pause WHERE case_id = $1 ORDER BY id")
+        .bind(f.id)
+        .fetch_all(&mut *t)
+        .await)?;
+    let (due, target, left) = f.kept(&pauses);
     on_tx!(tx, t => sqlx::query(KEEP)
         .bind(f.id)
         .bind(due)
@@ -124,37 +111,24 @@ async fn write(tx: &mut Tx, f: &Facts, pauses: &[(String, Option<String>)]) -> R
 /// Fills the kept columns of every open, filed case (the store task `case_deadline` of
 /// migration 0037: the cases a database held before it), in the caller's transaction.
 pub(crate) async fn keep_all(tx: &mut Tx) -> Result<()> {
-    let cases = on_tx!(tx, t => sqlx::query_as::<_, Facts>(
-        "SELECT id, stage, filed_on, supplement_due, closed_on FROM application_case
-         WHERE closed_on IS NULL AND filed_on IS NOT NULL ORDER BY id")
+    let sql = sqlx::AssertSqlSafe(format!(
+        "{FACTS} WHERE closed_on IS NULL AND filed_on IS NOT NULL ORDER BY id"
+    ));
+    let cases = on_tx!(tx, t => sqlx::query_as::<_, Facts>(sql).fetch_all(&mut *t).await)?;
+    let pauses = on_tx!(tx, t => sqlx::query_as::<_, PauseOfCase>(OPEN_PAUSES)
         .fetch_all(&mut *t)
         .await)?;
-    let pauses = on_tx!(tx, t => sqlx::query_as::<_, PauseOf>(
-        "SELECT p.case_id, p.start_on, p.end_on FROM case_pause p
-           JOIN application_case c ON c.id = p.case_id
-         WHERE c.closed_on IS NULL AND c.filed_on IS NOT NULL ORDER BY p.case_id, p.id")
-        .fetch_all(&mut *t)
-        .await)?;
-    let mut by_case: std::collections::HashMap<i64, Vec<(String, Option<String>)>> =
-        Default::default();
-    for p in pauses {
-        by_case
-            .entry(p.case_id)
-            .or_default()
-            .push((p.start_on, p.end_on));
+    let mut of_case: std::collections::HashMap<i64, Vec<PauseRow>> = Default::default();
+    for (id, p) in by_case(pauses) {
+        of_case.entry(id).or_default().push(p);
     }
     let rows: Vec<(i64, Kept)> = cases
         .iter()
         .map(|f| {
-            let ps = by_case.get(&f.id).map_or(&[][..], Vec::as_slice);
-            let k = kept(
-                &f.stage,
-                f.filed_on.as_deref(),
-                f.supplement_due.as_deref(),
-                f.closed_on.as_deref(),
-                ps,
-            );
-            (f.id, k)
+            (
+                f.id,
+                f.kept(of_case.get(&f.id).map_or(&[][..], Vec::as_slice)),
+            )
         })
         .collect();
     // A thousand cases a statement: on PostgreSQL each statement bumps the case version once
@@ -274,8 +248,29 @@ pub async fn most_urgent(db: &Db, kind: Urgent, limit: i64) -> Result<Vec<Listed
 mod tests {
     use super::*;
 
-    fn p(s: &str, e: Option<&str>) -> (String, Option<String>) {
-        (s.to_string(), e.map(str::to_string))
+    fn p(s: &str, e: Option<&str>) -> PauseRow {
+        PauseRow {
+            start_on: s.to_string(),
+            end_on: e.map(str::to_string),
+        }
+    }
+
+    fn kept(
+        stage: &str,
+        filed_on: Option<&str>,
+        supplement_due: Option<&str>,
+        closed_on: Option<&str>,
+        pauses: &[PauseRow],
+    ) -> Kept {
+        let own = |x: Option<&str>| x.map(str::to_string);
+        Facts {
+            id: 1,
+            stage: Stage::parse(stage).unwrap(),
+            filed_on: own(filed_on),
+            supplement_due: own(supplement_due),
+            closed_on: own(closed_on),
+        }
+        .kept(pauses)
     }
 
     /// 九.3 and 5.2: what is kept for each kind of case.
