@@ -422,7 +422,9 @@ async fn registry_by_name(
         ),
         // Two characters on PostgreSQL: the pair's certificates, newest first, from its table
         // (`certificate_pair`, migration 0035) — a page without other filters takes its ids
-        // there and then their certificates; with filters each of the pair's certificates is
+        // there and then each of their certificates in that order (a join in the page's order:
+        // `c.id IN (…)` hashed the ids and sorted the page again, 14 % of the statement's
+        // time); with filters each of the pair's certificates is
         // looked up in turn and checked (the fenced subquery keeps PostgreSQL from walking all
         // the certificates instead); a rare status goes through its own index and then asks
         // the pair's table.
@@ -436,9 +438,10 @@ async fn registry_by_name(
                 )
             } else if filters.conds.is_empty() && filters.year.is_empty() {
                 format!(
-                    "SELECT {CERT_C} FROM certificate c WHERE c.id IN
-                     (SELECT p.id FROM certificate_pair p WHERE p.pair = $1 AND ($2 = $2){})
-                     ORDER BY c.id DESC",
+                    "SELECT c.* FROM
+                     (SELECT p.id FROM certificate_pair p WHERE p.pair = $1 AND ($2 = $2){}) p
+                     CROSS JOIN LATERAL (SELECT {CERT_C} FROM certificate c WHERE c.id = p.id) c
+                     ORDER BY p.id DESC",
                     filters.sql("p.id")
                 )
             } else {
