@@ -87,13 +87,27 @@ pub async fn list(db: &Db) -> Result<Vec<User>> {
     db.fetch_all(&sql, &[]).await
 }
 
+crate::row! {
+/// A member of the staff directory: who, by name and role.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct StaffMember {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+}
+}
+
 /// The centre's own accounts (no applicant organisation) that are not disabled, by id: the
-/// staff directory a case page reads, without reading every applicant's account.
-pub async fn active_staff(db: &Db) -> Result<Vec<User>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM app_user WHERE organization_id IS NULL AND NOT disabled ORDER BY id"
-    );
-    db.fetch_all(&sql, &[]).await
+/// staff directory a case page and the case list read, without reading every applicant's
+/// account, nor the accounts' secrets (their password hashes and second factors).
+pub async fn active_staff(db: &Db) -> Result<Vec<StaffMember>> {
+    db.fetch_all(
+        "SELECT id, username, display_name, role FROM app_user
+         WHERE organization_id IS NULL AND NOT disabled ORDER BY id",
+        &[],
+    )
+    .await
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
