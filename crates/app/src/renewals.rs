@@ -12,6 +12,11 @@ use zizhi_store::sanctions as store;
 use crate::notify::messages::Mail;
 use crate::{App, Result};
 
+/// A reminder's kind as recorded once sent (`certificate_reminder.kind`).
+fn reminder_kind(months: u32) -> String {
+    format!("months_{months}")
+}
+
 /// The centre's default: reminders 9, 7 and 6 months before expiry (the last is the guide's
 /// due date for an on-time maintenance application, 四).
 pub const DEFAULT_REMINDER_MONTHS: [u32; 3] = [9, 7, 6];
@@ -55,9 +60,21 @@ impl App {
                 store::certificates_ending(&self.db, &from, &until, (&after.0, after.1), PAGE)
                     .await?;
             let full = page.len() as i64 == PAGE;
-            for c in page {
-                after = (c.valid_until.clone(), c.id);
-                if self.remind_one(&c, today).await? {
+            if let Some(last) = page.last() {
+                after = (last.valid_until.clone(), last.id);
+            }
+            // The reminder each certificate is due, then those not sent yet (one read for the
+            // page; the claim in each reminder's transaction still decides a race).
+            let due: Vec<_> = page
+                .iter()
+                .filter_map(|c| Some((c, self.reminder_due(c, today)?)))
+                .collect();
+            let ids: Vec<i64> = due.iter().map(|(c, _)| c.id).collect();
+            let already = store::reminders_sent(&self.db, &ids).await?;
+            for (c, (valid_until, months)) in due {
+                if !already.contains(&(c.id, reminder_kind(months)))
+                    && self.remind_one(c, valid_until, months, today).await?
+                {
                     sent += 1;
                 }
             }
@@ -67,33 +84,34 @@ impl App {
         }
     }
 
-    async fn remind_one(
+    /// The reminder a certificate is due today, if any: its last valid day and how many
+    /// months before it, the nearest reminder that is due — one e-mail even when several fall
+    /// due at once.
+    fn reminder_due(
         &self,
         c: &zizhi_store::certificates::Certificate,
         today: NaiveDate,
-    ) -> Result<bool> {
-        let Some(valid_until) = zizhi_domain::calendar::parse_date(&c.valid_until) else {
-            return Ok(false);
-        };
-        // The nearest reminder that is due: one e-mail even when several fall due at once.
-        let Some(months) = self
+    ) -> Option<(NaiveDate, u32)> {
+        let valid_until = zizhi_domain::calendar::parse_date(&c.valid_until)?;
+        let months = self
             .config
             .renewal_reminder_months
             .iter()
             .copied()
             .filter(|m| today >= sub_months(valid_until, *m))
-            .min()
-        else {
-            return Ok(false);
-        };
+            .min()?;
+        Some((valid_until, months))
+    }
+
+    async fn remind_one(
+        &self,
+        c: &zizhi_store::certificates::Certificate,
+        valid_until: NaiveDate,
+        months: u32,
+        today: NaiveDate,
+    ) -> Result<bool> {
         let mut tx = self.db.begin().await?;
-        if !store::claim_reminder(
-            &mut tx,
-            c.id,
-            &format!("months_{months}"),
-            &today.to_string(),
-        )
-        .await?
+        if !store::claim_reminder(&mut tx, c.id, &reminder_kind(months), &today.to_string()).await?
         {
             return Ok(false);
         }

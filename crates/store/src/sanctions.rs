@@ -331,6 +331,33 @@ pub async fn certificates_ending(
     )
 }
 
+/// The reminders already sent among these certificates, as (certificate id, kind): the
+/// reminder job asks once for a page of certificates instead of opening a write transaction
+/// for each only to find its claim taken (issue 14: every five minutes, one transaction per
+/// certificate in the reminder window — 18 000 among 100 000 certificates — each rolled back).
+pub async fn reminders_sent(
+    db: &Db,
+    ids: &[i64],
+) -> Result<std::collections::HashSet<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT certificate_id, kind FROM certificate_reminder WHERE certificate_id IN ({})",
+        marks.join(", ")
+    );
+    let rows: Vec<(i64, String)> = on_pool!(db, p => {
+        // A job's statement, its length the page's: not kept among the prepared statements.
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).persistent(false);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Records a reminder of a certificate; false when it was sent already.
 pub async fn claim_reminder(
     tx: &mut Tx,

@@ -1472,3 +1472,62 @@ async fn connections_to_one_file_share_their_kept_tokens() {
     second.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// 四, issue 14: the renewal job reads which reminders were sent for a page of certificates
+/// (one read) before it opens a transaction for any; what it reads is exactly what was claimed,
+/// per certificate and kind.
+#[tokio::test]
+async fn the_reminders_sent_are_read_for_a_page_of_certificates() {
+    use zizhi_store::sanctions::{claim_reminder, reminders_sent};
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let holder = certified_case(&mut tx).await;
+        for n in ["R-1", "R-2"] {
+            issue(&mut tx, holder, n, "示例", 2, "2026-01-05", "2029-01-04").await;
+        }
+        tx.commit().await.unwrap();
+        let mut ids = Vec::new();
+        for n in ["R-1", "R-2"] {
+            let c = zizhi_store::certificates::by_number(&db, n).await.unwrap();
+            ids.push(c.expect("issued").id);
+        }
+        let b = db.backend();
+        assert!(reminders_sent(&db, &ids).await.unwrap().is_empty(), "{b}");
+        assert!(reminders_sent(&db, &[]).await.unwrap().is_empty(), "{b}");
+        let mut tx = db.begin().await.unwrap();
+        assert!(
+            claim_reminder(&mut tx, ids[0], "months_9", "2028-01-04")
+                .await
+                .unwrap()
+        );
+        assert!(
+            claim_reminder(&mut tx, ids[0], "months_7", "2028-03-04")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !claim_reminder(&mut tx, ids[0], "months_9", "2028-03-04")
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        let mut sent: Vec<(i64, String)> = reminders_sent(&db, &ids)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        sent.sort();
+        assert_eq!(
+            sent,
+            [
+                (ids[0], "months_7".to_string()),
+                (ids[0], "months_9".to_string())
+            ],
+            "{b}"
+        );
+        assert!(
+            reminders_sent(&db, &ids[1..]).await.unwrap().is_empty(),
+            "{b}"
+        );
+    }
+}
