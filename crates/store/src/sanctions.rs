@@ -313,22 +313,27 @@ pub async fn certificates_ending(
     after: (&str, i64),
     limit: i64,
 ) -> Result<Vec<crate::certificates::Certificate>> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {} FROM certificate c WHERE c.valid_until >= $1 AND c.valid_until <= $2
-           AND (c.valid_until, c.id) > ($3, $4)
-           AND c.status IN ('valid', 'suspended') ORDER BY c.valid_until, c.id LIMIT $5",
-        crate::certificates::CERT_C
-    ));
-    Ok(
-        on_pool!(db, p => sqlx::query_as::<_, crate::certificates::Certificate>(sql)
-        .bind(from)
-        .bind(to)
-        .bind(after.0)
-        .bind(after.1)
-        .bind(limit)
-        .fetch_all(p)
-        .await)?,
+    // A short read (inline on SQLite: the job reads every certificate in the reminder window
+    // each run, and sqlx's worker thread handed them over a row at a time).
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {} FROM certificate c WHERE c.valid_until >= $1 AND c.valid_until <= $2
+               AND (c.valid_until, c.id) > ($3, $4)
+               AND c.status IN ('valid', 'suspended') ORDER BY c.valid_until, c.id LIMIT $5",
+            crate::certificates::CERT_C
+        )
+    });
+    db.fetch_all(
+        &SQL,
+        &[
+            from.into(),
+            to.into(),
+            after.0.into(),
+            after.1.into(),
+            limit.into(),
+        ],
     )
+    .await
 }
 
 /// The reminders already sent among these certificates, as (certificate id, kind): the
