@@ -314,17 +314,29 @@ pub async fn certificates_ending(
     limit: i64,
 ) -> Result<Vec<crate::certificates::Certificate>> {
     // A short read (inline on SQLite: the job reads every certificate in the reminder window
-    // each run, and sqlx's worker thread handed them over a row at a time).
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    // each run, and sqlx's worker thread handed them over a row at a time). The page walks the
+    // last-valid-day index from the previous page on and checks the status on the rows it
+    // reaches. On SQLite the status is written `+c.status`, which keeps it off the status
+    // index: without statistics it preferred that index, and every page then read all valid
+    // certificates and sorted them (18 ms a page, 0.5 s a run at 100 000 certificates).
+    // PostgreSQL's statistics choose the (last valid day, id) index by themselves, and a
+    // disguised status there spoilt its estimate (a bitmap scan and a sort: 5 times slower).
+    fn sql(status: &str) -> String {
         format!(
             "SELECT {} FROM certificate c WHERE c.valid_until >= $1 AND c.valid_until <= $2
                AND (c.valid_until, c.id) > ($3, $4)
-               AND c.status IN ('valid', 'suspended') ORDER BY c.valid_until, c.id LIMIT $5",
+               AND {status} IN ('valid', 'suspended') ORDER BY c.valid_until, c.id LIMIT $5",
             crate::certificates::CERT_C
         )
-    });
+    }
+    static SQLITE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| sql("+c.status"));
+    static PG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| sql("c.status"));
+    let sql = match db {
+        Db::Sqlite(..) => &*SQLITE,
+        Db::Pg(..) => &*PG,
+    };
     db.fetch_all(
-        &SQL,
+        sql,
         &[
             from.into(),
             to.into(),
