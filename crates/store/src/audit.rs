@@ -251,11 +251,10 @@ pub async fn for_objects(db: &Db, object_type: &str, ids: &[String]) -> Result<V
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks: Vec<String> = (2..=ids.len() + 1).map(|i| format!("${i}")).collect();
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT seq, at_us, actor_id, actor, action, object_type, object_id, summary, prev_hash, hash
          FROM audit_event WHERE object_type = $1 AND object_id IN ({}) ORDER BY seq",
-        marks.join(", ")
+        crate::read::marks(2, ids.len())
     ));
     Ok(on_pool!(db, p => {
         let mut q = sqlx::query_as::<_, Event>(sql).bind(object_type);

@@ -84,6 +84,17 @@ pub struct PauseRow {
 }
 }
 
+impl PauseRow {
+    /// The pause as the project clock counts it (九.3); `None` if its first day is not a date.
+    pub fn pause(&self) -> Option<zizhi_domain::clock::Pause> {
+        use zizhi_domain::calendar::parse_date;
+        Some(zizhi_domain::clock::Pause {
+            start: parse_date(&self.start_on)?,
+            end: self.end_on.as_deref().and_then(parse_date),
+        })
+    }
+}
+
 pub struct NewCase<'a> {
     pub organization_id: i64,
     pub category: &'a str,
@@ -191,10 +202,9 @@ pub async fn pauses_of(db: &Db, ids: &[i64]) -> Result<Vec<(i64, PauseRow)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT case_id, start_on, end_on FROM case_pause WHERE case_id IN ({}) ORDER BY case_id, id",
-        marks.join(", ")
+        crate::read::marks(1, ids.len())
     );
     let args: Vec<crate::read::Arg> = ids.iter().map(|id| (*id).into()).collect();
     Ok(by_case(db.fetch_all(&sql, &args).await?))

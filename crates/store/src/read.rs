@@ -31,6 +31,15 @@ const IDLE: usize = 8;
 /// zizhi holds at most 32 connections.
 pub(crate) const MAX_READING: usize = 16;
 
+/// The placeholders `$from`, `$from+1`, … for `n` values, comma-separated: an `IN (…)` list of
+/// a page's ids.
+pub(crate) fn marks(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A value bound to a query on either backend.
 #[derive(Debug, Clone, Copy)]
 pub enum Arg<'a> {

@@ -359,10 +359,9 @@ pub async fn reminders_sent(
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT certificate_id, kind FROM certificate_reminder WHERE certificate_id IN ({})",
-        marks.join(", ")
+        crate::read::marks(1, ids.len())
     );
     let rows: Vec<(i64, String)> = on_pool!(db, p => {
         // A job's statement, its length the page's: not kept among the prepared statements.

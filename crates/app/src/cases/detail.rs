@@ -50,15 +50,7 @@ impl App {
         self.may_view(actor, &c)?;
         let stage = c.stage;
         let clock = c.filed_on.as_deref().and_then(date).map(|filed| {
-            let ps: Vec<Pause> = pauses
-                .iter()
-                .filter_map(|p| {
-                    Some(Pause {
-                        start: date(&p.start_on)?,
-                        end: p.end_on.as_deref().and_then(date),
-                    })
-                })
-                .collect();
+            let ps: Vec<Pause> = pauses.iter().filter_map(PauseRow::pause).collect();
             clock::compute(
                 filed,
                 &ps,

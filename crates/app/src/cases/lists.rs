@@ -143,11 +143,8 @@ type PauseMap = std::collections::HashMap<i64, Vec<Pause>>;
 pub(super) fn pause_map(rows: Vec<(i64, repo::PauseRow)>) -> PauseMap {
     let mut pauses = PauseMap::default();
     for (case_id, p) in rows {
-        if let Some(start) = date(&p.start_on) {
-            pauses.entry(case_id).or_default().push(Pause {
-                start,
-                end: p.end_on.as_deref().and_then(date),
-            });
+        if let Some(pause) = p.pause() {
+            pauses.entry(case_id).or_default().push(pause);
         }
     }
     pauses

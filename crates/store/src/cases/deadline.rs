@@ -49,15 +49,7 @@ impl Facts {
         ) else {
             return (None, None, None);
         };
-        let pauses: Vec<Pause> = pauses
-            .iter()
-            .filter_map(|p| {
-                Some(Pause {
-                    start: parse_date(&p.start_on)?,
-                    end: p.end_on.as_deref().and_then(parse_date),
-                })
-            })
-            .collect();
+        let pauses: Vec<Pause> = pauses.iter().filter_map(PauseRow::pause).collect();
         let supplement_due = self.supplement_due.as_deref().and_then(parse_date);
         let (target, left) = match standing(filed, &pauses) {
             Standing::Running { target_due } => (Some(target_due), None),
