@@ -56,6 +56,23 @@ impl Filter<'_> {
         self.due_from.is_some() || self.due_to.is_some()
     }
 
+    /// Whether the list's walk is the same whatever the filter's values, so that its statement
+    /// may be planned once (issue 14; [`crate::read::page_bounds`]): newest first from the top
+    /// or from a keyset's `before_id` (the primary key backwards), a range of kept deadlines
+    /// (along `case_by_due`), one case by its id. A stage, an organisation, a lead, a range of
+    /// filing days or the applicant's name or USCC is not: a stage of a dozen cases is best
+    /// found through its index, a stage of thousands by walking the newest — the statement is
+    /// planned for its values each time.
+    fn walk_is_fixed(&self) -> bool {
+        self.organization_id.is_none()
+            && self.stage.is_none()
+            && self.lead_id.is_none()
+            && self.filed_from.is_none()
+            && self.filed_to.is_none()
+            && self.uscc.is_none()
+            && self.name_like.is_none()
+    }
+
     /// The list's order, on the table's alias `a` (or the page's rows' `c`).
     fn order(&self, alias: &str) -> String {
         if self.by_due() {
@@ -76,8 +93,9 @@ impl Filter<'_> {
 /// of the cases before one (`before_id`, a keyset page) has the same total as the filter's
 /// numbered pages. On PostgreSQL it comes as a column
 /// of the page's rows, computed once in the same statement (issue 14: one round trip where
-/// there were two); only a page with no rows (past the end, or nothing found) asks for it on
-/// its own.
+/// there were two); only a page with no rows (past the end, or nothing found) and a keyset
+/// page of a filter with values (whose count's `$n` are not the page's) ask for it on their
+/// own.
 pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
     crate::row! {
     #[derive(FromRow)]
@@ -108,9 +126,10 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         )
     };
     // On PostgreSQL the count rides along as a column (its `$n` are the page's when the page
-    // has no `before_id`); SQLite has no round trip to save (as a column it made SQLite's sort
-    // of the page carry it on every row).
-    if matches!(db, Db::Sqlite(..)) || f.before_id.is_some() {
+    // has no `before_id`, and it has none when the rest of the filter has no values); SQLite
+    // has no round trip to save (as a column it made SQLite's sort of the page carry it on
+    // every row).
+    if matches!(db, Db::Sqlite(..)) || (f.before_id.is_some() && !whole_args.is_empty()) {
         let rows = rows_and_filter::<Listed>(db, f, &filter, args, limit, offset, None).await?;
         return Ok((rows, count_apart().await?));
     }
@@ -280,7 +299,9 @@ async fn rows_and_filter<T>(
 where
     T: crate::read::FromSqlite + for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
-    let n = args.len();
+    // A list whose walk does not depend on the filter's values has the page's numbers written
+    // into its statement, so that PostgreSQL plans it once ([`Filter::walk_is_fixed`]).
+    let bounds = crate::read::page_bounds(f.walk_is_fixed(), limit, offset, &mut args);
     // In the row's order, the facts left empty (lists never show them; selecting `a.*` made
     // SQLite copy each case's facts, about 1 KB of JSON, into the subquery — issue 14).
     let mut outer: Vec<String> = COLUMNS
@@ -306,13 +327,11 @@ where
         }
         format!(
             "SELECT {} FROM
-               (SELECT {} FROM application_case a{filter} ORDER BY {} LIMIT ${} OFFSET ${}) c
+               (SELECT {} FROM application_case a{filter} ORDER BY {}{bounds}) c
                JOIN organization o ON o.id = c.organization_id ORDER BY {}",
             outer.join(", "),
             inner.join(", "),
             f.order("a"),
-            n + 1,
-            n + 2,
             f.order("c"),
         )
     } else {
@@ -323,17 +342,13 @@ where
         // the table cost more than it saved (PostgreSQL, page 2: 10–15 % slower).
         format!(
             "SELECT {} FROM
-               (SELECT a.id FROM application_case a{filter} ORDER BY {} LIMIT ${} OFFSET ${}) p
+               (SELECT a.id FROM application_case a{filter} ORDER BY {}{bounds}) p
                JOIN application_case c ON c.id = p.id
                JOIN organization o ON o.id = c.organization_id ORDER BY {}",
             outer.join(", "),
             f.order("a"),
-            n + 1,
-            n + 2,
             f.order("c"),
         )
     };
-    args.push(limit.into());
-    args.push(offset.into());
     db.fetch_all(&sql, &args).await
 }

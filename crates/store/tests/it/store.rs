@@ -987,6 +987,103 @@ async fn the_case_tally_counts_as_the_cases_do() {
     }
 }
 
+/// Issue 14: a list whose walk does not depend on its values (the whole list, a keyset page,
+/// one case by its id, a range of kept deadlines) has its page's numbers written into its
+/// statement, which PostgreSQL plans once and keeps; a stage's list is planned for its value.
+/// Past the first five runs (after which PostgreSQL may answer a kept statement from its
+/// generic plan) each page still has its own rows, in the list's order, and the filter's count.
+#[tokio::test]
+async fn a_list_planned_once_has_the_same_pages_every_time() {
+    use zizhi_store::cases::{self, Filter, NewCase};
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        let registrar = add_user(&mut tx, "registrar", "registrar", None).await;
+        // Twelve cases in evaluation, filed on 1–12 June (kept deadline: three months on, 九.3),
+        // and two drafts.
+        let mut filed = Vec::new();
+        for i in 0..14u32 {
+            let mut c = cases::insert(
+                &mut tx,
+                &NewCase {
+                    organization_id: org.id,
+                    category: "disaster_recovery",
+                    level: 2,
+                    kind: "initial",
+                    stage: if i < 12 { "evaluation" } else { "draft" },
+                    profile: "{}",
+                    created_by: registrar,
+                },
+            )
+            .await
+            .unwrap();
+            if i < 12 {
+                c.filed_on = Some(format!("2026-06-{:02}", i + 1));
+                cases::update(&mut tx, &c).await.unwrap();
+                filed.push(c.id);
+            }
+        }
+        tx.commit().await.unwrap();
+        let newest_first: Vec<i64> = filed.iter().rev().copied().collect();
+        let staff = Filter {
+            no_drafts: true,
+            ..Default::default()
+        };
+        // (filter, its rows in the list's order, its count)
+        let lists: Vec<(Filter, Vec<i64>, i64)> = vec![
+            (staff.clone(), newest_first.clone(), 12),
+            (
+                Filter {
+                    before_id: Some(newest_first[3]),
+                    ..staff.clone()
+                },
+                newest_first[4..].to_vec(),
+                12,
+            ),
+            (
+                Filter {
+                    id: Some(filed[5]),
+                    ..staff.clone()
+                },
+                vec![filed[5]],
+                1,
+            ),
+            // Due on or before 7 September: filed on 1–7 June, the earliest deadline first.
+            (
+                Filter {
+                    open_only: true,
+                    due_to: Some("2026-09-07"),
+                    ..staff.clone()
+                },
+                filed[..7].to_vec(),
+                7,
+            ),
+            (
+                Filter {
+                    stage: Some("evaluation"),
+                    ..Default::default()
+                },
+                newest_first.clone(),
+                12,
+            ),
+        ];
+        for round in 0..8 {
+            for (f, want, count) in &lists {
+                for offset in [0i64, 5] {
+                    let (rows, total) = cases::page(&db, f, 5, offset).await.unwrap();
+                    let ids: Vec<i64> = rows.iter().map(|r| r.case.id).collect();
+                    let from = (offset as usize).min(want.len());
+                    let to = (from + 5).min(want.len());
+                    assert_eq!(ids, want[from..to], "round {round}, {f:?} from {offset}");
+                    assert_eq!(total, *count, "round {round}, {f:?} from {offset}");
+                }
+            }
+        }
+    }
+}
+
 /// Issue 14: a page further down the case list (more than 500 cases skipped) finds its cases
 /// along the narrow index first, then reads their rows: the same rows, in the same order, as
 /// the same stretch of one long page read straight from the table — under every filter.
