@@ -227,13 +227,17 @@ pub async fn most_urgent(db: &Db, kind: Urgent, limit: i64) -> Result<Vec<Listed
             c => format!("a.{c}"),
         })
         .collect();
+    // Each kind walks its index whatever the limit: the number is written in, so that
+    // PostgreSQL plans the statement once (`read::page_bounds`).
+    let mut args = Vec::new();
+    let bounds = crate::read::page_bounds(true, limit, 0, &mut args);
     let sql = format!(
         "SELECT {}, o.name AS org_name FROM application_case a
            JOIN organization o ON o.id = a.organization_id
-         WHERE {cond} ORDER BY {order} LIMIT $1",
+         WHERE {cond} ORDER BY {order}{bounds}",
         columns.join(", ")
     );
-    db.fetch_all(&sql, &[limit.into()]).await
+    db.fetch_all(&sql, &args).await
 }
 
 #[cfg(test)]
