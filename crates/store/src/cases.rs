@@ -184,14 +184,6 @@ pub async fn version(db: &Db) -> Result<i64> {
         .unwrap_or(0))
 }
 
-/// The pauses of every open, filed case (for the staff dashboard's clocks), by case id.
-pub async fn open_pauses(db: &Db) -> Result<Vec<(i64, PauseRow)>> {
-    let rows = on_pool!(db, p => sqlx::query_as::<_, PauseOfCase>(OPEN_PAUSES)
-        .fetch_all(p)
-        .await)?;
-    Ok(by_case(rows))
-}
-
 /// The pauses of every open, filed case, by case.
 pub(crate) const OPEN_PAUSES: &str = "SELECT p.case_id, p.start_on, p.end_on FROM case_pause p
      JOIN application_case c ON c.id = p.case_id

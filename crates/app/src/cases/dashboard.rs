@@ -6,7 +6,7 @@ use zizhi_domain::clock::{Clock, WARN_DAYS};
 use zizhi_store::cases::{self as repo, CaseRow};
 
 use super::listed_organization;
-use super::lists::{listed_case, pause_map};
+use super::lists::{clock_of, pause_map};
 use crate::policy::Actor;
 use crate::{App, AppError, Result};
 
@@ -123,14 +123,11 @@ impl App {
         let pauses = pause_map(repo::pauses_of(&self.db, &ids).await?);
         let mut rows: Vec<DashboardRow> = rows
             .into_iter()
-            .map(|l| {
-                let r = listed_case(l, &pauses, today);
-                DashboardRow {
-                    stage: r.listed.case.stage,
-                    case: r.listed.case,
-                    org_name: r.listed.org_name,
-                    clock: r.clock,
-                }
+            .map(|l| DashboardRow {
+                clock: clock_of(&l.case, &pauses, today),
+                stage: l.case.stage,
+                case: l.case,
+                org_name: l.org_name,
             })
             .collect();
         rows.sort_by_key(|r| (r.urgency(), r.case.id));

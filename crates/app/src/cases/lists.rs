@@ -1,6 +1,6 @@
 //! Lists of cases: a page of the cases the actor may see (with the deadline filters of the
 //! project clock, 九.3, read by the deadline kept with each case), each person's 待办, and the
-//! clocks of listed cases that the dashboard (`dashboard.rs`) shares.
+//! clocks of the cases that the dashboard (`dashboard.rs`) shows.
 
 use zizhi_domain::case::{Performer, Stage, Transition};
 use zizhi_domain::clock::{self, Clock, Pause};
@@ -48,13 +48,6 @@ impl App {
             waiting.extend(rows);
         }
         waiting.sort_by_key(|l| std::cmp::Reverse(l.case.id));
-        // The project clock's target day for the centre's steps (九.3), read once.
-        let pauses = if actor.role.is_staff() {
-            pause_map(repo::open_pauses(&self.db).await?)
-        } else {
-            Default::default()
-        };
-        let today = self.clock.today();
         // The actor's seats on teams and panels, and votes cast, read once for all cases.
         let (duties, voted) = match actor.role {
             Role::Assessor | Role::Expert => (
@@ -65,6 +58,13 @@ impl App {
         };
         let mut out = Vec::new();
         for l in waiting {
+            // The centre's deadlines are staff's business (the kept deadline: the supplement's
+            // or the project's three-month target, 九.3); the applicant's is the supplement.
+            let due = if actor.role.is_staff() {
+                l.due_on.as_deref().and_then(date)
+            } else {
+                due_of(&l.case, None)
+            };
             let c = l.case;
             let stage = c.stage;
             let mut steps: Vec<Text> = Transition::ALL
@@ -118,11 +118,6 @@ impl App {
                     .map(|e| e.task)
                     .collect();
             }
-            // The centre's deadlines are staff's business; the applicant's is the supplement.
-            let clock = (actor.role.is_staff())
-                .then(|| clock_of(&c, &pauses, today))
-                .flatten();
-            let due = due_of(&c, clock.as_ref());
             if !steps.is_empty() {
                 out.push(TodoItem {
                     case: c,
@@ -151,7 +146,7 @@ pub(super) fn pause_map(rows: Vec<(i64, repo::PauseRow)>) -> PauseMap {
 }
 
 /// A filed case's project clock today (九.3).
-fn clock_of(c: &CaseRow, pauses: &PauseMap, today: chrono::NaiveDate) -> Option<Clock> {
+pub(super) fn clock_of(c: &CaseRow, pauses: &PauseMap, today: chrono::NaiveDate) -> Option<Clock> {
     c.filed_on.as_deref().and_then(date).map(|filed| {
         let ps = pauses.get(&c.id).map_or(&[][..], |v| v.as_slice());
         clock::compute(filed, ps, today, c.closed_on.as_deref().and_then(date))
@@ -165,20 +160,6 @@ pub fn due_of(c: &CaseRow, clock: Option<&Clock>) -> Option<chrono::NaiveDate> {
         c.supplement_due.as_deref().and_then(date),
         clock.map(|k| k.target_due),
     )
-}
-
-pub(super) fn listed_case(
-    l: repo::Listed,
-    pauses: &PauseMap,
-    today: chrono::NaiveDate,
-) -> ListedCase {
-    let clock = clock_of(&l.case, pauses, today);
-    let due = due_of(&l.case, clock.as_ref());
-    ListedCase {
-        listed: l,
-        clock,
-        due,
-    }
 }
 
 /// The case list's search and filters.
@@ -214,12 +195,13 @@ pub enum DueFilter {
     Within15,
 }
 
-/// A row of the case list: the case, its clock and its deadline.
+/// A row of the case list: the case and its deadline.
 #[derive(Debug, Clone)]
 pub struct ListedCase {
     pub listed: repo::Listed,
-    pub clock: Option<Clock>,
-    /// The supplement deadline, or the project's target day while the clock runs.
+    /// The supplement deadline, or the project's target day while the clock runs: the
+    /// deadline kept with the case (migration 0037), the one the deadline filters and the
+    /// dashboard use.
     pub due: Option<chrono::NaiveDate>,
 }
 
@@ -240,8 +222,7 @@ pub const MAX_PAGE: i64 = 1_000_000;
 
 impl App {
     /// A page of the cases the actor may see, newest first, optionally in one stage (the API's
-    /// list: the rows as stored, without the clocks and deadlines, so the cases' pauses are not
-    /// read — one query fewer a page).
+    /// list: the rows as stored).
     pub async fn cases_page(
         &self,
         actor: &Actor,
@@ -268,14 +249,14 @@ impl App {
             after,
             ..Default::default()
         };
-        self.cases_search(actor, &q, page, per_page, 200, false)
+        self.cases_search(actor, &q, page, per_page, 200)
             .await
             .map(|(rows, total)| (rows.into_iter().map(|r| r.listed).collect(), total))
     }
 
-    /// The case list with its search and filters (see [`CaseQuery`]), each row with its clock
-    /// and deadline if `clocks` (read from the cases' pauses; a filter by deadline always
-    /// reads them); the centre never sees an applicant's unsubmitted drafts.
+    /// The case list with its search and filters (see [`CaseQuery`]), each row with the
+    /// deadline kept with it (the one the filters use: no clock is computed, no pause read);
+    /// the centre never sees an applicant's unsubmitted drafts.
     pub async fn cases_search(
         &self,
         actor: &Actor,
@@ -283,7 +264,6 @@ impl App {
         page: i64,
         per_page: i64,
         max_per_page: i64,
-        clocks: bool,
     ) -> Result<(Vec<ListedCase>, i64)> {
         let organization_id = listed_organization(actor)?;
         let stage = q.stage.as_deref().filter(|s| !s.is_empty());
@@ -392,24 +372,12 @@ impl App {
             due_from: due_from.as_deref(),
             due_to: due_to.as_deref(),
         };
-        // One page, and the pauses of its cases only.
         let (rows, total) = repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?;
-        if !clocks && q.due.is_none() {
-            let bare = |listed| ListedCase {
-                listed,
-                clock: None,
-                due: None,
-            };
-            return Ok((rows.into_iter().map(bare).collect(), total));
-        }
-        let ids: Vec<i64> = rows.iter().map(|l| l.case.id).collect();
-        let pauses = pause_map(repo::pauses_of(&self.db, &ids).await?);
-        Ok((
-            rows.into_iter()
-                .map(|l| listed_case(l, &pauses, today))
-                .collect(),
-            total,
-        ))
+        let row = |listed: repo::Listed| ListedCase {
+            due: listed.due_on.as_deref().and_then(date),
+            listed,
+        };
+        Ok((rows.into_iter().map(row).collect(), total))
     }
 }
 

@@ -1180,7 +1180,7 @@ async fn the_demo_seeds_a_case_in_every_stage_through_the_use_cases() {
             ..Default::default()
         };
         assert!(matches!(
-            app.cases_search(&admin, &keyset_by_deadline, 1, 50, 200, true).await,
+            app.cases_search(&admin, &keyset_by_deadline, 1, 50, 200).await,
             Err(AppError::Invalid { ref field, .. }) if field == "after"
         ));
         assert_eq!(app.verify_audit(None).await.unwrap().first_break, None);
@@ -1236,7 +1236,8 @@ async fn execute(db: &zizhi_store::Db, sql: &str) {
 
 /// What the dashboard and the deadline filters should show on the app's day, worked out the
 /// long way: every open case the centre sees, read stage by stage through the case list (200
-/// a page) with its clock computed from its pauses; (the most urgent [`DASHBOARD_KEEP`] as
+/// a page) with its clock computed from its pauses — and each row's deadline in the list is
+/// the one computed; (the most urgent [`DASHBOARD_KEEP`] as
 /// (urgency, id), overdue, due within 15 days).
 async fn dashboard_the_long_way(app: &App, lead: &Actor) -> (Vec<((u8, i64), i64)>, i64, i64) {
     use zizhi_app::cases::dashboard::DASHBOARD_KEEP;
@@ -1252,15 +1253,39 @@ async fn dashboard_the_long_way(app: &App, lead: &Actor) -> (Vec<((u8, i64), i64
                 stage: Some(stage.as_str().into()),
                 ..Default::default()
             };
-            let (rows, _) = app
-                .cases_search(lead, &q, page, 200, 200, true)
-                .await
-                .unwrap();
+            let (rows, _) = app.cases_search(lead, &q, page, 200, 200).await.unwrap();
             if rows.is_empty() {
                 break;
             }
+            let ids: Vec<i64> = rows.iter().map(|r| r.listed.case.id).collect();
+            let pauses = zizhi_store::cases::pauses_of(app.store_for_tests(), &ids)
+                .await
+                .unwrap();
             for r in rows {
-                match r.due.map(|d| (d - today).num_days()) {
+                let c = &r.listed.case;
+                let ps: Vec<_> = pauses
+                    .iter()
+                    .filter(|(id, _)| *id == c.id)
+                    .filter_map(|(_, p)| p.pause())
+                    .collect();
+                let clock = c
+                    .filed_on
+                    .as_deref()
+                    .and_then(zizhi_domain::calendar::parse_date)
+                    .map(|filed| {
+                        zizhi_domain::clock::compute(
+                            filed,
+                            &ps,
+                            today,
+                            c.closed_on
+                                .as_deref()
+                                .and_then(zizhi_domain::calendar::parse_date),
+                        )
+                    });
+                let due = zizhi_app::cases::lists::due_of(c, clock.as_ref());
+                // The list shows the deadline kept with the case: the one computed here.
+                assert_eq!(r.due, due, "case {} on {today}", c.id);
+                match due.map(|d| (d - today).num_days()) {
                     Some(n) if n < 0 => overdue += 1,
                     Some(n) if n <= 15 => warning += 1,
                     _ => {}
@@ -1269,7 +1294,7 @@ async fn dashboard_the_long_way(app: &App, lead: &Actor) -> (Vec<((u8, i64), i64
                     stage: r.listed.case.stage,
                     case: r.listed.case,
                     org_name: r.listed.org_name,
-                    clock: r.clock,
+                    clock,
                 };
                 all.push((row.urgency(), row.case.id));
             }
@@ -1324,7 +1349,7 @@ async fn the_dashboard_and_the_deadline_filters_read_the_kept_deadlines() {
             ..Default::default()
         };
         let (first, n) = app
-            .cases_search(&lead, &due(DueFilter::Overdue), 1, 200, 200, true)
+            .cases_search(&lead, &due(DueFilter::Overdue), 1, 200, 200)
             .await
             .unwrap();
         assert!(n > 400, "{n} overdue");
@@ -1332,7 +1357,7 @@ async fn the_dashboard_and_the_deadline_filters_read_the_kept_deadlines() {
         assert_eq!(first.len(), 200);
         let last_page = (n + 199) / 200;
         let (last, _) = app
-            .cases_search(&lead, &due(DueFilter::Overdue), last_page, 200, 200, true)
+            .cases_search(&lead, &due(DueFilter::Overdue), last_page, 200, 200)
             .await
             .unwrap();
         assert_eq!(last.len() as i64, n - (last_page - 1) * 200);
@@ -1342,7 +1367,7 @@ async fn the_dashboard_and_the_deadline_filters_read_the_kept_deadlines() {
         let today = app.clock.today();
         assert!(first.iter().chain(&last).all(|r| r.due.unwrap() < today));
         let (soon, n) = app
-            .cases_search(&lead, &due(DueFilter::Within15), 1, 200, 200, true)
+            .cases_search(&lead, &due(DueFilter::Within15), 1, 200, 200)
             .await
             .unwrap();
         assert_eq!(n, warning);

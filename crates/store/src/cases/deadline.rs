@@ -232,7 +232,7 @@ pub async fn most_urgent(db: &Db, kind: Urgent, limit: i64) -> Result<Vec<Listed
     let mut args = Vec::new();
     let bounds = crate::read::page_bounds(true, limit, 0, &mut args);
     let sql = format!(
-        "SELECT {}, o.name AS org_name FROM application_case a
+        "SELECT {}, o.name AS org_name, a.due_on FROM application_case a
            JOIN organization o ON o.id = a.organization_id
          WHERE {cond} ORDER BY {order}{bounds}",
         columns.join(", ")

@@ -9,12 +9,16 @@ use crate::read::Arg;
 use crate::{Db, Result};
 
 crate::row! {
-/// A case in a list, with its organisation's name.
+/// A case in a list, with its organisation's name and the deadline kept with it.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Listed {
     #[sqlx(flatten)]
     pub case: CaseRow,
     pub org_name: String,
+    /// The deadline the case runs against now, as kept with it (`due_on`, migration 0037;
+    /// [`super::deadline`]): the supplement's last day while supplementing (5.2), the
+    /// three-month target while the clock runs (九.3); none otherwise (ISO day).
+    pub due_on: Option<String>,
 }
 }
 
@@ -312,6 +316,7 @@ where
         })
         .collect();
     outer.push("o.name AS org_name".into());
+    outer.push("c.due_on".into());
     if let Some(extra) = extra {
         outer.push(extra.to_string());
     }
@@ -322,9 +327,7 @@ where
             .filter(|c| *c != "profile")
             .map(|c| format!("a.{c}"))
             .collect();
-        if f.by_due() {
-            inner.push("a.due_on".into());
-        }
+        inner.push("a.due_on".into());
         format!(
             "SELECT {} FROM
                (SELECT {} FROM application_case a{filter} ORDER BY {}{bounds}) c

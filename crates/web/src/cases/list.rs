@@ -160,10 +160,7 @@ async fn list_rows(
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<CaseRowView>, i64), AppError> {
-    let (list, total) = st
-        .app
-        .cases_search(a, q, page, per_page, 10_000, true)
-        .await?;
+    let (list, total) = st.app.cases_search(a, q, page, per_page, 10_000).await?;
     let names: std::collections::HashMap<i64, &str> = directory
         .iter()
         .map(|(id, n, _)| (*id, n.as_str()))
