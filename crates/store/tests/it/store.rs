@@ -50,6 +50,30 @@ async fn add_user(
     .id
 }
 
+/// A level-2 disaster recovery initial application of `organization_id` in `stage`.
+async fn insert_case(
+    tx: &mut zizhi_store::Tx,
+    organization_id: i64,
+    stage: &str,
+    profile: &str,
+    created_by: i64,
+) -> zizhi_store::cases::CaseRow {
+    zizhi_store::cases::insert(
+        tx,
+        &zizhi_store::cases::NewCase {
+            organization_id,
+            category: "disaster_recovery",
+            level: 2,
+            kind: "initial",
+            stage,
+            profile,
+            created_by,
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// Issues a certificate of `holder` (from [`certified_case`]) to the name `name`.
 async fn issue(
     tx: &mut zizhi_store::Tx,
@@ -762,27 +786,14 @@ async fn the_registers_filters_find_by_level_status_and_year() {
 /// left while a pause lasts, moved by the pause's length when it ends.
 #[tokio::test]
 async fn a_cases_kept_deadlines_follow_the_case_and_each_pause() {
-    use zizhi_store::cases::{self, NewCase, Urgent};
+    use zizhi_store::cases::{self, Urgent};
     for db in backends().await {
         let mut tx = db.begin().await.unwrap();
         let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
             .await
             .unwrap();
         let registrar = add_user(&mut tx, "registrar", "registrar", None).await;
-        let mut c = cases::insert(
-            &mut tx,
-            &NewCase {
-                organization_id: org.id,
-                category: "disaster_recovery",
-                level: 2,
-                kind: "initial",
-                stage: "acceptance_review",
-                profile: "{}",
-                created_by: registrar,
-            },
-        )
-        .await
-        .unwrap();
+        let mut c = insert_case(&mut tx, org.id, "acceptance_review", "{}", registrar).await;
         tx.commit().await.unwrap();
         // Which of the dashboard's reads list the case: (running, paused, unfiled).
         let listed = || {
@@ -843,7 +854,7 @@ async fn a_cases_kept_deadlines_follow_the_case_and_each_pause() {
 
 #[tokio::test]
 async fn the_case_tally_counts_as_the_cases_do() {
-    use zizhi_store::cases::{self, Filter, NewCase};
+    use zizhi_store::cases::{self, Filter};
     for db in backends().await {
         let mut tx = db.begin().await.unwrap();
         let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
@@ -858,20 +869,7 @@ async fn the_case_tally_counts_as_the_cases_do() {
             "submitted",
             "acceptance_review",
         ] {
-            let c = cases::insert(
-                &mut tx,
-                &NewCase {
-                    organization_id: org.id,
-                    category: "disaster_recovery",
-                    level: 2,
-                    kind: "initial",
-                    stage,
-                    profile: "{}",
-                    created_by: registrar,
-                },
-            )
-            .await
-            .unwrap();
+            let c = insert_case(&mut tx, org.id, stage, "{}", registrar).await;
             made.push(c);
         }
         tx.commit().await.unwrap();
@@ -994,7 +992,7 @@ async fn the_case_tally_counts_as_the_cases_do() {
 /// generic plan) each page still has its own rows, in the list's order, and the filter's count.
 #[tokio::test]
 async fn a_list_planned_once_has_the_same_pages_every_time() {
-    use zizhi_store::cases::{self, Filter, NewCase};
+    use zizhi_store::cases::{self, Filter};
     for db in backends().await {
         let mut tx = db.begin().await.unwrap();
         let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
@@ -1005,20 +1003,14 @@ async fn a_list_planned_once_has_the_same_pages_every_time() {
         // and two drafts.
         let mut filed = Vec::new();
         for i in 0..14u32 {
-            let mut c = cases::insert(
+            let mut c = insert_case(
                 &mut tx,
-                &NewCase {
-                    organization_id: org.id,
-                    category: "disaster_recovery",
-                    level: 2,
-                    kind: "initial",
-                    stage: if i < 12 { "evaluation" } else { "draft" },
-                    profile: "{}",
-                    created_by: registrar,
-                },
+                org.id,
+                if i < 12 { "evaluation" } else { "draft" },
+                "{}",
+                registrar,
             )
-            .await
-            .unwrap();
+            .await;
             if i < 12 {
                 c.filed_on = Some(format!("2026-06-{:02}", i + 1));
                 cases::update(&mut tx, &c).await.unwrap();
@@ -1089,7 +1081,7 @@ async fn a_list_planned_once_has_the_same_pages_every_time() {
 /// the same stretch of one long page read straight from the table — under every filter.
 #[tokio::test]
 async fn a_deep_page_of_the_case_list_has_the_rows_a_long_page_has_there() {
-    use zizhi_store::cases::{self, Filter, NewCase};
+    use zizhi_store::cases::{self, Filter};
     for db in backends().await {
         let mut tx = db.begin().await.unwrap();
         let a = organizations::insert(&mut tx, "91350100M000100Y43", "甲单位")
@@ -1101,20 +1093,14 @@ async fn a_deep_page_of_the_case_list_has_the_rows_a_long_page_has_there() {
         let registrar = add_user(&mut tx, "registrar", "registrar", None).await;
         let stages = ["draft", "submitted", "acceptance_review", "withdrawn"];
         for i in 0..900usize {
-            cases::insert(
+            insert_case(
                 &mut tx,
-                &NewCase {
-                    organization_id: if i % 3 == 0 { a.id } else { b.id },
-                    category: "disaster_recovery",
-                    level: 2,
-                    kind: "initial",
-                    stage: stages[i % stages.len()],
-                    profile: r#"{"facts":"……"}"#,
-                    created_by: registrar,
-                },
+                if i % 3 == 0 { a.id } else { b.id },
+                stages[i % stages.len()],
+                r#"{"facts":"……"}"#,
+                registrar,
             )
-            .await
-            .unwrap();
+            .await;
         }
         tx.commit().await.unwrap();
         let filters = [
