@@ -14,6 +14,7 @@ mod list;
 mod parts;
 pub use deadline::{Urgent, due_counts, most_urgent, open_by_stage};
 pub use list::{Filter, Listed, page};
+pub(crate) use parts::KeptParts;
 pub use parts::{CaseParts, rounds, with_parts};
 
 const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";

@@ -1,7 +1,8 @@
 //! A case with its parts (pauses, submission rounds, transitions), read together from one
-//! snapshot for its page (issue 14), and the rounds alone.
+//! snapshot for its page (issue 14) and kept by the case's revision; and the rounds alone.
 
-use std::sync::LazyLock;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use sqlx::FromRow;
 
@@ -142,11 +143,115 @@ pub struct CaseParts {
     pub transitions: Vec<TransitionRow>,
 }
 
+/// Case `id` with its pauses, rounds and transitions, as of one moment: kept in this process
+/// by the case's revision ([`KeptParts`]) — a request reads the revision alone (one row by its
+/// key) and the parts ([`read_parts`]) only when it has moved or they are not kept.
+pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
+    let Some(rev) = db.fetch_scalar::<i64>(REV, &[Arg::I64(id)]).await? else {
+        return Ok(None);
+    };
+    let kept = db.kept_parts();
+    if let Some(parts) = kept.get(id, rev) {
+        return Ok(Some(CaseParts::clone(&parts)));
+    }
+    let parts = read_parts(db, id).await?;
+    if let Some(p) = &parts {
+        kept.keep(id, rev, Arc::new(p.clone()));
+    }
+    Ok(parts)
+}
+
+/// A case's revision (migration 0038): moved by triggers, in the changing transaction, by any
+/// change of the case's row or of its pauses, rounds and transitions; it never goes back.
+const REV: &str = "SELECT rev FROM application_case WHERE id = $1";
+
+/// How many bytes of cases' parts one process keeps at most (about 800 cases of the demo's
+/// size); when full, the cases kept first go first.
+const KEPT_BYTES: usize = 8 << 20;
+
+/// Cases' parts read by this process, each with the revision read *before* them (issue 14: a
+/// case's page read the case and its parts anew each time — on PostgreSQL one statement of
+/// four branches, 2–3 times the cost of a row by its key; on SQLite four reads and 10 KB of
+/// text). Exact, whoever writes the database: parts kept for revision `r` were read after `r`
+/// was; if a change committed in between they are newer than `r`, but the revision then has
+/// moved past `r` for good, so they are never used again. A request whose revision matches
+/// therefore sees what a fresh read would.
+#[derive(Default)]
+pub(crate) struct KeptParts(Mutex<Kept>);
+
+#[derive(Default)]
+struct Kept {
+    by_case: HashMap<i64, (i64, Arc<CaseParts>, usize)>,
+    /// The kept cases, first kept first.
+    order: VecDeque<i64>,
+    bytes: usize,
+}
+
+impl KeptParts {
+    fn get(&self, id: i64, rev: i64) -> Option<Arc<CaseParts>> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.by_case
+            .get(&id)
+            .filter(|(r, ..)| *r == rev)
+            .map(|(_, p, _)| Arc::clone(p))
+    }
+
+    fn keep(&self, id: i64, rev: i64, parts: Arc<CaseParts>) {
+        let size = parts.size();
+        if size > KEPT_BYTES / 16 {
+            return;
+        }
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let k = &mut *kept;
+        match k.by_case.get_mut(&id) {
+            // A slower request's older read does not replace a newer one.
+            Some((r, ..)) if *r > rev => return,
+            Some(entry) => {
+                k.bytes -= entry.2;
+                *entry = (rev, parts, size);
+            }
+            None => {
+                k.by_case.insert(id, (rev, parts, size));
+                k.order.push_back(id);
+            }
+        }
+        k.bytes += size;
+        while k.bytes > KEPT_BYTES {
+            let Some(first) = k.order.pop_front() else {
+                break;
+            };
+            if let Some((.., s)) = k.by_case.remove(&first) {
+                k.bytes -= s;
+            }
+        }
+    }
+}
+
+impl CaseParts {
+    /// About how many bytes the parts hold (their text and a row's fixed part each).
+    fn size(&self) -> usize {
+        const ROW: usize = 160;
+        let c = &self.case;
+        ROW + c.profile.len()
+            + self.pauses.len() * ROW
+            + self
+                .rounds
+                .iter()
+                .map(|r| ROW + r.profile.len() + r.assessment.len())
+                .sum::<usize>()
+            + self
+                .transitions
+                .iter()
+                .map(|t| ROW + t.note.len())
+                .sum::<usize>()
+    }
+}
+
 /// Case `id` with its pauses, rounds and transitions, from one snapshot (issue 14): on
 /// PostgreSQL one statement ([`WITH_PARTS`]) — one round trip where there were four; on SQLite the four reads
 /// in one read transaction on one connection. A transition committed meanwhile shows in the
 /// case's stage and its history together, or in neither.
-pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
+async fn read_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
     let args = [Arg::I64(id)];
     match db {
         Db::Sqlite(_, r) => r.together(|c| {
@@ -193,5 +298,78 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
             }
             Ok(Some(parts))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zizhi_domain::case::Stage;
+    use zizhi_domain::fees::ApplicationKind;
+
+    fn parts(profile_bytes: usize) -> Arc<CaseParts> {
+        Arc::new(CaseParts {
+            case: CaseRow {
+                id: 1,
+                organization_id: 1,
+                category: "disaster_recovery".into(),
+                level: 2,
+                kind: ApplicationKind::Initial,
+                stage: Stage::Draft,
+                profile: "x".repeat(profile_bytes),
+                paper_received_us: None,
+                filed_on: None,
+                supplement_due: None,
+                closed_on: None,
+                agreement_no: None,
+                fee_fen: None,
+                lead_id: None,
+                audit_conclusion: None,
+                dossier_hash: None,
+                review_round: 0,
+                batch_id: None,
+                created_by: 1,
+                created_us: 0,
+            },
+            pauses: Vec::new(),
+            rounds: Vec::new(),
+            transitions: Vec::new(),
+        })
+    }
+
+    /// Only the revision kept answers; an older read never replaces a newer one.
+    #[test]
+    fn kept_parts_answer_for_their_revision_only() {
+        let kept = KeptParts::default();
+        assert!(kept.get(7, 1).is_none());
+        kept.keep(7, 2, parts(10));
+        assert!(kept.get(7, 2).is_some());
+        assert!(kept.get(7, 1).is_none());
+        assert!(kept.get(7, 3).is_none());
+        kept.keep(7, 1, parts(20));
+        assert_eq!(kept.get(7, 2).map(|p| p.case.profile.len()), Some(10));
+        assert!(kept.get(7, 1).is_none());
+        kept.keep(7, 3, parts(30));
+        assert!(kept.get(7, 2).is_none());
+        assert_eq!(kept.get(7, 3).map(|p| p.case.profile.len()), Some(30));
+    }
+
+    /// At most KEPT_BYTES: the cases kept first go first; one too large is not kept.
+    #[test]
+    fn kept_parts_stay_within_their_bytes() {
+        let kept = KeptParts::default();
+        let each = KEPT_BYTES / 20;
+        for id in 0..40 {
+            kept.keep(id, 1, parts(each));
+        }
+        let k = kept.0.lock().unwrap();
+        assert!(k.bytes <= KEPT_BYTES);
+        assert_eq!(k.by_case.len(), k.order.len());
+        assert!(k.by_case.len() >= 18);
+        drop(k);
+        assert!(kept.get(0, 1).is_none(), "the first kept went first");
+        assert!(kept.get(39, 1).is_some(), "the last kept stays");
+        kept.keep(100, 1, parts(KEPT_BYTES / 8));
+        assert!(kept.get(100, 1).is_none(), "too large to keep");
     }
 }

@@ -1381,6 +1381,139 @@ async fn a_case_and_its_parts_are_read_together_as_written() {
     }
 }
 
+/// Issue 14: a process keeps a case's parts by the case's revision (migration 0038), and every
+/// change — of the case's row, a pause, a round, a transition, made by this process, by
+/// another one sharing the database, or by SQL that passes the store by — shows on the next
+/// read: the triggers move the revision in the changing transaction. A case that does not
+/// exist is still none.
+#[tokio::test]
+async fn a_case_kept_by_revision_shows_every_change_from_any_process() {
+    use zizhi_store::cases::{self, PauseRow};
+    for b in zizhi_testkit::backends("zizhi_store").await {
+        let db = b.db;
+        let root = b.dir.parent().expect("the run's directory");
+        let other = match b.name {
+            "sqlite" => Db::connect(&format!("sqlite:{}", root.join("z.db").display()))
+                .await
+                .unwrap(),
+            _ => Db::connect_pg_schema(
+                &std::env::var("ZIZHI_TEST_POSTGRES_URL").unwrap(),
+                &root.file_name().unwrap().to_string_lossy(),
+            )
+            .await
+            .unwrap(),
+        };
+        let mut tx = db.begin().await.unwrap();
+        let (_, id) = certified_case(&mut tx).await;
+        tx.commit().await.unwrap();
+        let user = cases::get(&db, id).await.unwrap().unwrap().created_by;
+        let read = |d: &Db| {
+            let d = d.clone();
+            async move { cases::with_parts(&d, id).await.unwrap().expect("the case") }
+        };
+        // Kept by both processes.
+        let first = read(&db).await;
+        assert_eq!(first, read(&db).await);
+        assert_eq!(first, read(&other).await);
+        let n = first.transitions.len();
+
+        // Each change is made by one process and read by both, twice (the second read
+        // from what was kept).
+        let mut tx = other.begin().await.unwrap();
+        cases::add_transition(
+            &mut tx,
+            id,
+            "submit",
+            "draft",
+            "submitted",
+            Some(user),
+            "甲",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        for d in [&db, &other, &db] {
+            let got = read(d).await;
+            assert_eq!(got.transitions.len(), n + 1, "{}", b.name);
+            assert_eq!(got.transitions[n].note, "甲");
+        }
+
+        let mut tx = db.begin().await.unwrap();
+        cases::open_pause(&mut tx, id, "2026-03-02").await.unwrap();
+        tx.commit().await.unwrap();
+        for d in [&other, &db, &other] {
+            assert_eq!(
+                read(d).await.pauses,
+                [PauseRow {
+                    start_on: "2026-03-02".into(),
+                    end_on: None
+                }]
+            );
+        }
+        let mut tx = other.begin().await.unwrap();
+        cases::close_pause(&mut tx, id, "2026-03-09").await.unwrap();
+        tx.commit().await.unwrap();
+        for d in [&db, &other, &db] {
+            assert_eq!(
+                read(d).await.pauses[0].end_on.as_deref(),
+                Some("2026-03-09")
+            );
+        }
+
+        let mut tx = other.begin().await.unwrap();
+        let round = cases::add_round(&mut tx, id, r#"{"第":2}"#, "[]", user)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        for d in [&db, &db, &other] {
+            let got = read(d).await;
+            assert_eq!(
+                got.rounds.last().map(|r| (r.round, r.profile.as_str())),
+                Some((round, r#"{"第":2}"#))
+            );
+        }
+
+        let mut case = cases::get(&db, id).await.unwrap().unwrap();
+        case.profile = r#"{"名称":"改"}"#.into();
+        case.review_round += 1;
+        let mut tx = other.begin().await.unwrap();
+        cases::update(&mut tx, &case).await.unwrap();
+        tx.commit().await.unwrap();
+        for d in [&db, &db, &other] {
+            assert_eq!(read(d).await.case, case);
+        }
+
+        // SQL that passes the store by: a transition's note, then its removal.
+        let sql = |q: &'static str| {
+            let other = other.clone();
+            async move {
+                match &other {
+                    Db::Sqlite(pool, _) => {
+                        sqlx::query(q).bind(id).execute(pool).await.unwrap();
+                    }
+                    Db::Pg(pool, _) => {
+                        sqlx::query(q).bind(id).execute(pool).await.unwrap();
+                    }
+                }
+            }
+        };
+        sql("UPDATE case_transition SET note = '乙' WHERE case_id = $1 AND note = '甲'").await;
+        for d in [&db, &db] {
+            assert_eq!(read(d).await.transitions[n].note, "乙", "{}", b.name);
+        }
+        sql("DELETE FROM case_transition WHERE case_id = $1 AND note = '乙'").await;
+        for d in [&db, &db] {
+            assert_eq!(read(d).await.transitions.len(), n, "{}", b.name);
+        }
+        sql("DELETE FROM case_pause WHERE case_id = $1").await;
+        assert!(read(&db).await.pauses.is_empty());
+        sql("UPDATE case_round SET assessment = '[9]' WHERE case_id = $1").await;
+        assert!(read(&db).await.rounds.iter().all(|r| r.assessment == "[9]"));
+        assert_eq!(cases::with_parts(&db, -1).await.unwrap(), None);
+        other.close().await;
+    }
+}
+
 /// Issue 14: on SQLite the reads made together see one snapshot — a write committed between
 /// two of them shows in neither — and a connection whose reads failed midway is kept out of
 /// its transaction: the next read on it sees the latest commit.
