@@ -15,6 +15,8 @@
 //!
 //! Another process writing the same database (the command line, a second server) is not seen
 //! until the entry is [`KEEP`] old: such a change takes effect within one second.
+//!
+//! The staff directory (`users::active_staff`) is kept by the same rules ([`KeptValue`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +35,35 @@ const MAX_ENTRIES: usize = 4096;
 pub struct TokenCache {
     generation: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
+    /// The staff directory (`users::active_staff`), kept the same way as a token.
+    pub(crate) staff: KeptValue<Vec<crate::users::StaffMember>>,
+}
+
+/// One answer read from the database, kept like a live token: used while nothing has been
+/// written in this process since the read began (its generation) and for at most [`KEEP`]
+/// (another process's writes).
+pub(crate) struct KeptValue<T>(Mutex<Option<(u64, Instant, Arc<T>)>>);
+
+impl<T> Default for KeptValue<T> {
+    fn default() -> Self {
+        KeptValue(Mutex::new(None))
+    }
+}
+
+impl<T> KeptValue<T> {
+    /// The answer kept by `generation` (the cache's now) less than [`KEEP`] ago.
+    pub(crate) fn get(&self, generation: u64) -> Option<Arc<T>> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref()
+            .filter(|(g, since, _)| *g == generation && since.elapsed() < KEEP)
+            .map(|(.., v)| Arc::clone(v))
+    }
+
+    /// Keeps the answer of a read begun at `generation`.
+    pub(crate) fn keep(&self, generation: u64, value: Arc<T>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((generation, Instant::now(), value));
+    }
 }
 
 struct Entry {

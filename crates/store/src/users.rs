@@ -1,6 +1,6 @@
 //! User accounts. Passwords are stored as argon2id PHC strings (hashed in `zizhi-app`).
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use sqlx::FromRow;
 
@@ -101,13 +101,27 @@ pub struct StaffMember {
 /// The centre's own accounts (no applicant organisation) that are not disabled, by id: the
 /// staff directory a case page and the case list read, without reading every applicant's
 /// account, nor the accounts' secrets (their password hashes and second factors).
-pub async fn active_staff(db: &Db) -> Result<Vec<StaffMember>> {
-    db.fetch_all(
-        "SELECT id, username, display_name, role FROM app_user
-         WHERE organization_id IS NULL AND NOT disabled ORDER BY id",
-        &[],
-    )
-    .await
+///
+/// Kept like a live token (issue 14: a round trip of every list and case page on PostgreSQL,
+/// for a directory that rarely changes): a change committed by this process shows on the next
+/// read; one by another process (a second server, SQL by hand) within
+/// [`crate::token_cache::KEEP`].
+pub async fn active_staff(db: &Db) -> Result<Arc<Vec<StaffMember>>> {
+    let cache = db.tokens();
+    let generation = cache.generation();
+    if let Some(staff) = cache.staff.get(generation) {
+        return Ok(staff);
+    }
+    let staff: Arc<Vec<StaffMember>> = Arc::new(
+        db.fetch_all(
+            "SELECT id, username, display_name, role FROM app_user
+             WHERE organization_id IS NULL AND NOT disabled ORDER BY id",
+            &[],
+        )
+        .await?,
+    );
+    cache.staff.keep(generation, Arc::clone(&staff));
+    Ok(staff)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {

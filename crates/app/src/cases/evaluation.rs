@@ -239,8 +239,8 @@ impl App {
         }
         Ok(users::active_staff(&self.db)
             .await?
-            .into_iter()
-            .filter_map(|u| Some((u.id, u.display_name, Role::parse(&u.role)?)))
+            .iter()
+            .filter_map(|u| Some((u.id, u.display_name.clone(), Role::parse(&u.role)?)))
             .collect())
     }
 
