@@ -147,7 +147,7 @@ pub struct CaseParts {
 /// by the case's revision ([`KeptParts`]) — a request reads the revision alone (one row by its
 /// key) and the parts ([`read_parts`]) only when it has moved or they are not kept.
 pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
-    let Some(rev) = db.fetch_scalar::<i64>(REV, &[Arg::I64(id)]).await? else {
+    let Some(rev) = db.fetch_optional::<Rev>(REV, &[Arg::I64(id)]).await? else {
         return Ok(None);
     };
     let kept = db.kept_parts();
@@ -163,7 +163,18 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
 
 /// A case's revision (migration 0038): moved by triggers, in the changing transaction, by any
 /// change of the case's row or of its pauses, rounds and transitions; it never goes back.
-const REV: &str = "SELECT rev FROM application_case WHERE id = $1";
+const REV: &str = "SELECT created_us, rev FROM application_case WHERE id = $1";
+
+crate::row! {
+/// A case's revision, with the moment the case was created: SQLite may give the id of a case
+/// deleted by hand (the newest) to the next one, whose revisions start again from 0; the two
+/// are told apart by their creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
+pub(crate) struct Rev {
+    created_us: i64,
+    rev: i64,
+}
+}
 
 /// How many bytes of cases' parts one process keeps at most (about 800 cases of the demo's
 /// size); when full, the cases kept first go first.
@@ -181,14 +192,14 @@ pub(crate) struct KeptParts(Mutex<Kept>);
 
 #[derive(Default)]
 struct Kept {
-    by_case: HashMap<i64, (i64, Arc<CaseParts>, usize)>,
+    by_case: HashMap<i64, (Rev, Arc<CaseParts>, usize)>,
     /// The kept cases, first kept first.
     order: VecDeque<i64>,
     bytes: usize,
 }
 
 impl KeptParts {
-    fn get(&self, id: i64, rev: i64) -> Option<Arc<CaseParts>> {
+    fn get(&self, id: i64, rev: Rev) -> Option<Arc<CaseParts>> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         kept.by_case
             .get(&id)
@@ -196,7 +207,7 @@ impl KeptParts {
             .map(|(_, p, _)| Arc::clone(p))
     }
 
-    fn keep(&self, id: i64, rev: i64, parts: Arc<CaseParts>) {
+    fn keep(&self, id: i64, rev: Rev, parts: Arc<CaseParts>) {
         let size = parts.size();
         if size > KEPT_BYTES / 16 {
             return;
@@ -204,8 +215,8 @@ impl KeptParts {
         let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let k = &mut *kept;
         match k.by_case.get_mut(&id) {
-            // A slower request's older read does not replace a newer one.
-            Some((r, ..)) if *r > rev => return,
+            // A slower request's older read of the same case does not replace a newer one.
+            Some((r, ..)) if r.created_us == rev.created_us && r.rev > rev.rev => return,
             Some(entry) => {
                 k.bytes -= entry.2;
                 *entry = (rev, parts, size);
@@ -337,21 +348,42 @@ mod tests {
         })
     }
 
-    /// Only the revision kept answers; an older read never replaces a newer one.
+    fn rev(created_us: i64, rev: i64) -> Rev {
+        Rev { created_us, rev }
+    }
+
+    /// Only the revision kept answers; an older read never replaces a newer one; another case
+    /// given the same id (created at another moment) is not answered from the first one's.
     #[test]
     fn kept_parts_answer_for_their_revision_only() {
         let kept = KeptParts::default();
-        assert!(kept.get(7, 1).is_none());
-        kept.keep(7, 2, parts(10));
-        assert!(kept.get(7, 2).is_some());
-        assert!(kept.get(7, 1).is_none());
-        assert!(kept.get(7, 3).is_none());
-        kept.keep(7, 1, parts(20));
-        assert_eq!(kept.get(7, 2).map(|p| p.case.profile.len()), Some(10));
-        assert!(kept.get(7, 1).is_none());
-        kept.keep(7, 3, parts(30));
-        assert!(kept.get(7, 2).is_none());
-        assert_eq!(kept.get(7, 3).map(|p| p.case.profile.len()), Some(30));
+        assert!(kept.get(7, rev(1, 1)).is_none());
+        kept.keep(7, rev(1, 2), parts(10));
+        assert!(kept.get(7, rev(1, 2)).is_some());
+        assert!(kept.get(7, rev(1, 1)).is_none());
+        assert!(kept.get(7, rev(1, 3)).is_none());
+        assert!(
+            kept.get(7, rev(5, 2)).is_none(),
+            "a case created later with the same id"
+        );
+        kept.keep(7, rev(1, 1), parts(20));
+        assert_eq!(
+            kept.get(7, rev(1, 2)).map(|p| p.case.profile.len()),
+            Some(10)
+        );
+        assert!(kept.get(7, rev(1, 1)).is_none());
+        kept.keep(7, rev(1, 3), parts(30));
+        assert!(kept.get(7, rev(1, 2)).is_none());
+        assert_eq!(
+            kept.get(7, rev(1, 3)).map(|p| p.case.profile.len()),
+            Some(30)
+        );
+        kept.keep(7, rev(5, 0), parts(40));
+        assert!(kept.get(7, rev(1, 3)).is_none());
+        assert_eq!(
+            kept.get(7, rev(5, 0)).map(|p| p.case.profile.len()),
+            Some(40)
+        );
     }
 
     /// At most KEPT_BYTES: the cases kept first go first; one too large is not kept.
@@ -360,16 +392,19 @@ mod tests {
         let kept = KeptParts::default();
         let each = KEPT_BYTES / 20;
         for id in 0..40 {
-            kept.keep(id, 1, parts(each));
+            kept.keep(id, rev(0, 1), parts(each));
         }
         let k = kept.0.lock().unwrap();
         assert!(k.bytes <= KEPT_BYTES);
         assert_eq!(k.by_case.len(), k.order.len());
         assert!(k.by_case.len() >= 18);
         drop(k);
-        assert!(kept.get(0, 1).is_none(), "the first kept went first");
-        assert!(kept.get(39, 1).is_some(), "the last kept stays");
-        kept.keep(100, 1, parts(KEPT_BYTES / 8));
-        assert!(kept.get(100, 1).is_none(), "too large to keep");
+        assert!(
+            kept.get(0, rev(0, 1)).is_none(),
+            "the first kept went first"
+        );
+        assert!(kept.get(39, rev(0, 1)).is_some(), "the last kept stays");
+        kept.keep(100, rev(0, 1), parts(KEPT_BYTES / 8));
+        assert!(kept.get(100, rev(0, 1)).is_none(), "too large to keep");
     }
 }
