@@ -10,7 +10,6 @@ use crate::http::extract::{Me, QueryOf};
 use crate::routes::{Access, RouteSpec, r, with_query};
 use crate::views::{Chrome, chrome, render};
 use askama::Template;
-use axum::Json;
 use axum::extract::State;
 use axum::http::Method;
 use axum::response::IntoResponse;
@@ -166,11 +165,15 @@ pub async fn api_dashboard(
             clock: r.clock.as_ref().map(clock_json),
         })
         .collect();
-    Ok(Json(Body {
-        cases,
-        total: d.total,
-    })
-    .into_response())
+    // About 600 bytes a case.
+    let capacity = 256 + 640 * limit.min(d.rows.len());
+    Ok(crate::http::json_sized(
+        &Body {
+            cases,
+            total: d.total,
+        },
+        capacity,
+    ))
 }
 
 /// This module's route rows.

@@ -130,6 +130,18 @@ pub(crate) fn raw(s: &str) -> Option<&RawValue> {
 }
 
 impl<'a> CaseData<'a> {
+    /// About how many bytes the case's data takes as JSON: its stored JSON as it is, and
+    /// 1 KB for the case's own fields and its clock, 200 bytes a transition or pause.
+    pub(crate) fn size_hint(d: &zizhi_app::cases::CaseDetail) -> usize {
+        1024 + d.case.profile.len()
+            + d.rounds
+                .iter()
+                .map(|r| 128 + r.profile.len() + r.assessment.len())
+                .sum::<usize>()
+            + 200 * (d.transitions.len() + d.pauses.len())
+            + d.transitions.iter().map(|t| t.note.len()).sum::<usize>()
+    }
+
     pub(crate) fn of(d: &'a zizhi_app::cases::CaseDetail) -> CaseData<'a> {
         CaseData {
             case: CaseItem::of(&d.case, None),

@@ -12,7 +12,6 @@ use crate::http::error::{Answer, OrFail};
 use crate::http::extract::{Me, Path, QueryOf};
 use crate::routes::{Access, RouteSpec, r};
 use crate::views::{chrome, fmt_time, render, with_flash};
-use axum::Json;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -728,7 +727,10 @@ pub async fn api_case_get(
     Path(id): Path<i64>,
 ) -> Answer {
     let d = st.app.case(&a, id).await.or_fail(&ctx)?;
-    Ok(Json(CaseData::of(&d)).into_response())
+    Ok(crate::http::json_sized(
+        &CaseData::of(&d),
+        CaseData::size_hint(&d),
+    ))
 }
 
 /// This module's route rows.
