@@ -300,14 +300,6 @@ impl Db {
         on_pool!(self, p => p.close().await)
     }
 
-    /// The cases' parts this process keeps by revision ([`cases::with_parts`]).
-    pub(crate) fn kept_parts(&self) -> &cases::KeptParts {
-        match self {
-            Db::Sqlite(_, r) => r.kept_parts(),
-            Db::Pg(_, r) => r.kept_parts(),
-        }
-    }
-
     /// The rows of a short read, the same SQL text on both backends: inline on SQLite
     /// ([`read::Reader`]), on the [`read::PgReader`]'s connections on PostgreSQL.
     pub async fn fetch_all<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Vec<T>>

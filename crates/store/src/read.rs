@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
-use crate::cases::KeptParts;
 use crate::token_cache::TokenCache;
 use crate::{Result, StoreError};
 
@@ -280,7 +279,6 @@ struct Inner {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     tokens: Arc<TokenCache>,
-    parts: KeptParts,
 }
 
 impl std::fmt::Debug for Reader {
@@ -295,18 +293,12 @@ impl Reader {
             path,
             idle: Mutex::new(Vec::new()),
             tokens,
-            parts: KeptParts::default(),
         }))
     }
 
     /// The live tokens kept for this database ([`TokenCache`]).
     pub(crate) fn tokens(&self) -> &Arc<TokenCache> {
         &self.0.tokens
-    }
-
-    /// The cases' parts kept by revision ([`KeptParts`]).
-    pub(crate) fn kept_parts(&self) -> &KeptParts {
-        &self.0.parts
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -502,7 +494,6 @@ struct PgInner {
     /// One permit per read in progress ([`MAX_READING`]).
     reading: tokio::sync::Semaphore,
     tokens: Arc<TokenCache>,
-    parts: KeptParts,
 }
 
 impl std::fmt::Debug for PgReader {
@@ -522,18 +513,12 @@ impl PgReader {
             closed: std::sync::atomic::AtomicBool::new(false),
             reading: tokio::sync::Semaphore::new(MAX_READING),
             tokens,
-            parts: KeptParts::default(),
         }))
     }
 
     /// The live tokens kept for this database ([`TokenCache`]).
     pub(crate) fn tokens(&self) -> &Arc<TokenCache> {
         &self.0.tokens
-    }
-
-    /// The cases' parts kept by revision ([`KeptParts`]).
-    pub(crate) fn kept_parts(&self) -> &KeptParts {
-        &self.0.parts
     }
 
     /// Waits for a turn to read ([`MAX_READING`]); the turn ends when the permit drops. Like

@@ -16,7 +16,9 @@
 //! Another process writing the same database (the command line, a second server) is not seen
 //! until the entry is [`KEEP`] old: such a change takes effect within one second.
 //!
-//! The staff directory (`users::active_staff`) is kept by the same rules ([`KeptValue`]).
+//! The staff directory (`users::active_staff`) is kept by the same rules ([`KeptValue`]); a
+//! case's parts by the case's own revision (`cases::KeptParts`), which any writer moves. So
+//! this is what the process keeps of one database, shared by all its connections to it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +39,8 @@ pub struct TokenCache {
     entries: Mutex<HashMap<String, Entry>>,
     /// The staff directory (`users::active_staff`), kept the same way as a token.
     pub(crate) staff: KeptValue<Vec<crate::users::StaffMember>>,
+    /// Cases' parts, kept by each case's revision (`cases::with_parts`).
+    pub(crate) parts: crate::cases::KeptParts,
 }
 
 /// One answer read from the database, kept like a live token: used while nothing has been

@@ -150,7 +150,7 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
     let Some(rev) = db.fetch_optional::<Rev>(REV, &[Arg::I64(id)]).await? else {
         return Ok(None);
     };
-    let kept = db.kept_parts();
+    let kept = &db.tokens().parts;
     if let Some(parts) = kept.get(id, rev) {
         return Ok(Some(CaseParts::clone(&parts)));
     }
