@@ -156,7 +156,7 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
     }
     let parts = read_parts(db, id).await?;
     if let Some(p) = &parts {
-        kept.keep(id, rev, Arc::new(p.clone()));
+        kept.keep(id, rev, Arc::new(p.clone()), p.size());
     }
     Ok(parts)
 }
@@ -176,9 +176,12 @@ pub(crate) struct Rev {
 }
 }
 
-/// How many bytes of cases' parts one process keeps at most (about 800 cases of the demo's
-/// size); when full, the cases kept first go first.
+/// How many bytes of cases' parts one process keeps of a database at most (about 800 cases
+/// of the demo's size); when full, the cases kept first go first.
 const KEPT_BYTES: usize = 8 << 20;
+
+/// The cases' parts kept by revision.
+pub(crate) type KeptParts = ByRevision<CaseParts>;
 
 /// Cases' parts read by this process, each with the revision read *before* them (issue 14: a
 /// case's page read the case and its parts anew each time — on PostgreSQL one statement of
@@ -187,19 +190,28 @@ const KEPT_BYTES: usize = 8 << 20;
 /// was; if a change committed in between they are newer than `r`, but the revision then has
 /// moved past `r` for good, so they are never used again. A request whose revision matches
 /// therefore sees what a fresh read would.
-#[derive(Default)]
-pub(crate) struct KeptParts(Mutex<Kept>);
+pub(crate) struct ByRevision<V>(Mutex<Kept<V>>);
 
-#[derive(Default)]
-struct Kept {
-    by_case: HashMap<i64, (Rev, Arc<CaseParts>, usize)>,
-    /// The kept cases, first kept first.
+/// Each case's value with its revision and size in bytes, the cases in the order first kept,
+/// and the bytes kept in all.
+struct Kept<V> {
+    by_case: HashMap<i64, (Rev, Arc<V>, usize)>,
     order: VecDeque<i64>,
     bytes: usize,
 }
 
-impl KeptParts {
-    fn get(&self, id: i64, rev: Rev) -> Option<Arc<CaseParts>> {
+impl<V> Default for ByRevision<V> {
+    fn default() -> Self {
+        ByRevision(Mutex::new(Kept {
+            by_case: HashMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+        }))
+    }
+}
+
+impl<V> ByRevision<V> {
+    fn get(&self, id: i64, rev: Rev) -> Option<Arc<V>> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         kept.by_case
             .get(&id)
@@ -207,8 +219,9 @@ impl KeptParts {
             .map(|(_, p, _)| Arc::clone(p))
     }
 
-    fn keep(&self, id: i64, rev: Rev, parts: Arc<CaseParts>) {
-        let size = parts.size();
+    /// Keeps case `id`'s `value` (about `size` bytes) read after revision `rev`; one over a
+    /// sixteenth of [`KEPT_BYTES`] is not kept.
+    fn keep(&self, id: i64, rev: Rev, value: Arc<V>, size: usize) {
         if size > KEPT_BYTES / 16 {
             return;
         }
@@ -219,10 +232,10 @@ impl KeptParts {
             Some((r, ..)) if r.created_us == rev.created_us && r.rev > rev.rev => return,
             Some(entry) => {
                 k.bytes -= entry.2;
-                *entry = (rev, parts, size);
+                *entry = (rev, value, size);
             }
             None => {
-                k.by_case.insert(id, (rev, parts, size));
+                k.by_case.insert(id, (rev, value, size));
                 k.order.push_back(id);
             }
         }
@@ -315,84 +328,53 @@ async fn read_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zizhi_domain::case::Stage;
-    use zizhi_domain::fees::ApplicationKind;
-
-    fn parts(profile_bytes: usize) -> Arc<CaseParts> {
-        Arc::new(CaseParts {
-            case: CaseRow {
-                id: 1,
-                organization_id: 1,
-                category: "disaster_recovery".into(),
-                level: 2,
-                kind: ApplicationKind::Initial,
-                stage: Stage::Draft,
-                profile: "x".repeat(profile_bytes),
-                paper_received_us: None,
-                filed_on: None,
-                supplement_due: None,
-                closed_on: None,
-                agreement_no: None,
-                fee_fen: None,
-                lead_id: None,
-                audit_conclusion: None,
-                dossier_hash: None,
-                review_round: 0,
-                batch_id: None,
-                created_by: 1,
-                created_us: 0,
-            },
-            pauses: Vec::new(),
-            rounds: Vec::new(),
-            transitions: Vec::new(),
-        })
-    }
 
     fn rev(created_us: i64, rev: i64) -> Rev {
         Rev { created_us, rev }
+    }
+
+    fn value(s: &str) -> Arc<String> {
+        Arc::new(s.to_string())
     }
 
     /// Only the revision kept answers; an older read never replaces a newer one; another case
     /// given the same id (created at another moment) is not answered from the first one's.
     #[test]
     fn kept_parts_answer_for_their_revision_only() {
-        let kept = KeptParts::default();
-        assert!(kept.get(7, rev(1, 1)).is_none());
-        kept.keep(7, rev(1, 2), parts(10));
-        assert!(kept.get(7, rev(1, 2)).is_some());
-        assert!(kept.get(7, rev(1, 1)).is_none());
-        assert!(kept.get(7, rev(1, 3)).is_none());
-        assert!(
-            kept.get(7, rev(5, 2)).is_none(),
+        let kept = ByRevision::<String>::default();
+        let got = |id, r| kept.get(id, r).map(|v| v.to_string());
+        assert_eq!(got(7, rev(1, 1)), None);
+        kept.keep(7, rev(1, 2), value("r2"), 10);
+        assert_eq!(got(7, rev(1, 2)).as_deref(), Some("r2"));
+        assert_eq!(got(7, rev(1, 1)), None);
+        assert_eq!(got(7, rev(1, 3)), None);
+        assert_eq!(
+            got(7, rev(5, 2)),
+            None,
             "a case created later with the same id"
         );
-        kept.keep(7, rev(1, 1), parts(20));
+        kept.keep(7, rev(1, 1), value("r1"), 10);
         assert_eq!(
-            kept.get(7, rev(1, 2)).map(|p| p.case.profile.len()),
-            Some(10)
+            got(7, rev(1, 2)).as_deref(),
+            Some("r2"),
+            "not replaced by an older read"
         );
-        assert!(kept.get(7, rev(1, 1)).is_none());
-        kept.keep(7, rev(1, 3), parts(30));
-        assert!(kept.get(7, rev(1, 2)).is_none());
-        assert_eq!(
-            kept.get(7, rev(1, 3)).map(|p| p.case.profile.len()),
-            Some(30)
-        );
-        kept.keep(7, rev(5, 0), parts(40));
-        assert!(kept.get(7, rev(1, 3)).is_none());
-        assert_eq!(
-            kept.get(7, rev(5, 0)).map(|p| p.case.profile.len()),
-            Some(40)
-        );
+        assert_eq!(got(7, rev(1, 1)), None);
+        kept.keep(7, rev(1, 3), value("r3"), 10);
+        assert_eq!(got(7, rev(1, 2)), None);
+        assert_eq!(got(7, rev(1, 3)).as_deref(), Some("r3"));
+        kept.keep(7, rev(5, 0), value("later case"), 10);
+        assert_eq!(got(7, rev(1, 3)), None);
+        assert_eq!(got(7, rev(5, 0)).as_deref(), Some("later case"));
     }
 
     /// At most KEPT_BYTES: the cases kept first go first; one too large is not kept.
     #[test]
     fn kept_parts_stay_within_their_bytes() {
-        let kept = KeptParts::default();
+        let kept = ByRevision::<String>::default();
         let each = KEPT_BYTES / 20;
         for id in 0..40 {
-            kept.keep(id, rev(0, 1), parts(each));
+            kept.keep(id, rev(0, 1), value("x"), each);
         }
         let k = kept.0.lock().unwrap();
         assert!(k.bytes <= KEPT_BYTES);
@@ -404,7 +386,7 @@ mod tests {
             "the first kept went first"
         );
         assert!(kept.get(39, rev(0, 1)).is_some(), "the last kept stays");
-        kept.keep(100, rev(0, 1), parts(KEPT_BYTES / 8));
+        kept.keep(100, rev(0, 1), value("x"), KEPT_BYTES / 8);
         assert!(kept.get(100, rev(0, 1)).is_none(), "too large to keep");
     }
 }

@@ -422,7 +422,7 @@ pub async fn api_cases_list(
         .iter()
         .map(|l| CaseItem::of(&l.case, Some(&l.org_name)))
         .collect();
-    // About 420 bytes a case.
+    // A case takes about 420 bytes in the demo; a little more is reserved.
     let capacity = 256 + 448 * cases.len();
     Ok(crate::http::json_sized(
         &CaseListJson {
