@@ -12,10 +12,13 @@ use crate::{Db, Result, Tx, now_us, on_pool, on_tx};
 pub(crate) mod deadline;
 mod list;
 mod parts;
+mod records;
 pub use deadline::{Urgent, due_counts, most_urgent, open_by_stage};
 pub use list::{Filter, Listed, page};
 pub(crate) use parts::KeptParts;
 pub use parts::{CaseParts, rounds, with_parts};
+pub(crate) use records::KeptRecords;
+pub use records::{CaseRecords, Revision, records};
 
 const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";
 

@@ -17,7 +17,8 @@
 //! until the entry is [`KEEP`] old: such a change takes effect within one second.
 //!
 //! The staff directory (`users::active_staff`) is kept by the same rules ([`KeptValue`]); a
-//! case's parts by the case's own revision (`cases::KeptParts`), which any writer moves. So
+//! case's parts and records by the case's own revision (`cases::KeptParts`,
+//! `cases::KeptRecords`), which any writer moves. So
 //! this is what the process keeps of one database, shared by all its connections to it.
 
 use std::collections::HashMap;
@@ -41,6 +42,8 @@ pub struct TokenCache {
     pub(crate) staff: KeptValue<Vec<crate::users::StaffMember>>,
     /// Cases' parts, kept by each case's revision (`cases::with_parts`).
     pub(crate) parts: crate::cases::KeptParts,
+    /// Cases' records, kept by the same revisions (`cases::records`).
+    pub(crate) records: crate::cases::KeptRecords,
 }
 
 /// One answer read from the database, kept like a live token: used while nothing has been

@@ -99,8 +99,7 @@ impl App {
 
     /// The area judgements of the latest round of a case read through `App::case`.
     pub async fn review_areas_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<AreaRow>> {
-        let round = d.rounds.last().map_or(0, |r| r.round);
-        Ok(store::areas(&self.db, d.case.id, round).await?)
+        Ok(self.records_of(d).await?.areas.clone())
     }
 
     /// Marks lapsed every supplementing case whose deadline passed before `today` (the system).

@@ -153,7 +153,7 @@ impl App {
         &self,
         d: &crate::cases::CaseDetail,
     ) -> Result<Vec<zizhi_store::receipts::Payment>> {
-        Ok(zizhi_store::receipts::payments(&self.db, d.case.id).await?)
+        Ok(self.records_of(d).await?.payments.clone())
     }
 
     pub(super) async fn on_agreement(

@@ -1,5 +1,7 @@
 //! One case for its viewer: rounds, history, clock, and the steps this viewer may take now.
 
+use std::sync::Arc;
+
 use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::clock::{self, Clock, Pause};
 use zizhi_store::cases::{self as repo, CaseRow, PauseRow, Round, TransitionRow};
@@ -26,6 +28,8 @@ pub struct CaseDetail {
     pub certificate: Option<zizhi_store::certificates::Certificate>,
     /// The viewer, for [`CaseDetail::may`].
     pub(crate) viewer: Actor,
+    /// The revision the case was read at (its records are kept by it: [`App::records_of`]).
+    pub(crate) revision: repo::Revision,
 }
 
 impl CaseDetail {
@@ -44,6 +48,7 @@ impl App {
             pauses,
             rounds,
             transitions,
+            revision,
         } = repo::with_parts(&self.db, id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
@@ -79,8 +84,19 @@ impl App {
                 None
             },
             viewer: actor.clone(),
+            revision,
             stage,
             case: c,
         })
+    }
+
+    /// The records of a case read through [`App::case`] — evidence filed, judgements, the
+    /// latest round's review areas, team, the review round's votes, activities, letters, paper
+    /// copy, payments — as of the same revision (kept in the process while the case does not
+    /// change: issue 14). Whoever may see the case may read them through it; each `…_of`
+    /// function below checks what its part needs.
+    pub(crate) async fn records_of(&self, d: &CaseDetail) -> Result<Arc<repo::CaseRecords>> {
+        let round = d.rounds.last().map_or(0, |r| r.round);
+        Ok(repo::records(&self.db, d.case.id, d.revision, round, d.case.review_round).await?)
     }
 }

@@ -229,6 +229,14 @@ impl App {
         }
         Ok(list)
     }
+
+    /// [`App::judgements`] of a case already read for its viewer (centre staff only).
+    pub async fn judgements_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<Judgement>> {
+        if !d.viewer.role.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(self.records_of(d).await?.judgements.clone())
+    }
 }
 
 impl App {
@@ -252,7 +260,7 @@ impl App {
 
     /// [`App::team`] of a case already read for its viewer (no second read of the case).
     pub async fn team_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<Member>> {
-        Ok(ev::members(&self.db, d.case.id).await?)
+        Ok(self.records_of(d).await?.members.clone())
     }
 
     /// A member of the team (or the lead) records the audit plan or an activity, with notes
@@ -340,7 +348,7 @@ impl App {
         if !d.viewer.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        Ok(store::activities(&self.db, d.case.id).await?)
+        Ok(self.records_of(d).await?.activities.clone())
     }
 
     /// The audit conclusion (5.4): only the case's lead, every requirement judged, a plan and

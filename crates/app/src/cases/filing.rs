@@ -105,7 +105,7 @@ impl App {
         &self,
         d: &crate::cases::CaseDetail,
     ) -> Result<Option<zizhi_store::receipts::PaperCopy>> {
-        Ok(zizhi_store::receipts::paper_copy(&self.db, d.case.id).await?)
+        Ok(self.records_of(d).await?.paper.clone())
     }
 
     /// Filing names the project lead (项目负责人), who alone takes the lead's steps from now

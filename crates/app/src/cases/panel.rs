@@ -99,7 +99,7 @@ impl App {
 
     /// [`App::panel`] of a case already read for its viewer.
     /// `team` is the case's team as [`App::team_of`] gave it for the same page (the members
-    /// are not read a second time).
+    /// are not read a second time); the votes come with the case's records.
     pub async fn panel_of_case(
         &self,
         d: &crate::cases::CaseDetail,
@@ -108,66 +108,21 @@ impl App {
         if !d.viewer.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        self.panel_with(&d.viewer, &d.case, team).await
+        let votes = self.records_of(d).await?.votes.clone();
+        Ok(panel_view(&d.viewer, seated(team, votes)))
     }
 
     /// The seated experts and their votes of the current review round (votes of anyone no
     /// longer seated do not count).
     async fn seated_votes(&self, c: &CaseRow) -> Result<(Vec<i64>, Vec<ev::Vote>)> {
         let team = ev::members(&self.db, c.id).await?;
-        self.seated_votes_among(c, &team).await
-    }
-
-    /// [`App::seated_votes`] with the case's team already read.
-    async fn seated_votes_among(
-        &self,
-        c: &CaseRow,
-        team: &[ev::Member],
-    ) -> Result<(Vec<i64>, Vec<ev::Vote>)> {
-        let experts: Vec<i64> = team
-            .iter()
-            .filter(|m| m.duty == "expert")
-            .map(|m| m.user_id)
-            .collect();
-        let votes = ev::votes(&self.db, c.id, c.review_round)
-            .await?
-            .into_iter()
-            .filter(|v| experts.contains(&v.expert_id))
-            .collect();
-        Ok((experts, votes))
+        let votes = ev::votes(&self.db, c.id, c.review_round).await?;
+        Ok(seated(&team, votes))
     }
 
     pub(crate) async fn panel_of(&self, actor: &Actor, c: &CaseRow) -> Result<PanelView> {
-        let team = ev::members(&self.db, c.id).await?;
-        self.panel_with(actor, c, &team).await
+        Ok(panel_view(actor, self.seated_votes(c).await?))
     }
-
-    /// The panel as `actor` may see it, from the case's team.
-    async fn panel_with(
-        &self,
-        actor: &Actor,
-        c: &CaseRow,
-        team: &[ev::Member],
-    ) -> Result<PanelView> {
-        let (experts, all) = self.seated_votes_among(c, team).await?;
-        let mine = all.iter().find(|v| v.expert_id == actor.user_id).cloned();
-        let parsed: Vec<PanelVote> = all.iter().map(|v| v.vote).collect();
-        let tally = Tally::count(experts.len(), &parsed);
-        let complete = tally.conclusion().is_some();
-        Ok(PanelView {
-            seats: experts.len(),
-            cast: all.len(),
-            votes: if complete {
-                all
-            } else {
-                mine.iter().cloned().collect()
-            },
-            tally: complete.then_some(tally),
-            conclusion: tally.conclusion(),
-            mine,
-        })
-    }
-
     /// The chair records the panel's conclusion with its opinion; the conclusion must be the
     /// one the votes give (more than half of the seats), on a panel of the centre's size.
     pub(super) async fn on_panel(
@@ -212,5 +167,39 @@ impl App {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// The seated experts of `team` and those of `votes` (the review round's) cast by them.
+fn seated(team: &[ev::Member], votes: Vec<ev::Vote>) -> (Vec<i64>, Vec<ev::Vote>) {
+    let experts: Vec<i64> = team
+        .iter()
+        .filter(|m| m.duty == "expert")
+        .map(|m| m.user_id)
+        .collect();
+    let votes = votes
+        .into_iter()
+        .filter(|v| experts.contains(&v.expert_id))
+        .collect();
+    (experts, votes)
+}
+
+/// The panel as `actor` may see it, from its seated experts and their votes.
+fn panel_view(actor: &Actor, (experts, all): (Vec<i64>, Vec<ev::Vote>)) -> PanelView {
+    let mine = all.iter().find(|v| v.expert_id == actor.user_id).cloned();
+    let parsed: Vec<PanelVote> = all.iter().map(|v| v.vote).collect();
+    let tally = Tally::count(experts.len(), &parsed);
+    let complete = tally.conclusion().is_some();
+    PanelView {
+        seats: experts.len(),
+        cast: all.len(),
+        votes: if complete {
+            all
+        } else {
+            mine.iter().cloned().collect()
+        },
+        tally: complete.then_some(tally),
+        conclusion: tally.conclusion(),
+        mine,
     }
 }

@@ -288,7 +288,7 @@ impl App {
     /// The portal of a case the caller has read through `App::case` (which checked the
     /// actor may see it): one read of the filed evidence, the facts parsed once.
     pub async fn portal(&self, d: &crate::cases::CaseDetail) -> Result<Portal> {
-        let linked = store::linked(&self.db, d.case.id).await?;
+        let linked = self.records_of(d).await?.linked.clone();
         let facts = facts_of(&d.case)?;
         let completeness = completeness_with(&d.case, &linked, &facts)?;
         let pack = crate::cases::evaluation::pack_of(&d.case)?;

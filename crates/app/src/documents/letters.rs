@@ -254,7 +254,7 @@ impl App {
 
     /// [`App::case_letters`] of a case already read for its viewer.
     pub async fn case_letters_of(&self, d: &crate::cases::CaseDetail) -> Result<Vec<Letter>> {
-        Ok(store::of_case(&self.db, d.case.id).await?)
+        Ok(self.records_of(d).await?.letters.clone())
     }
 
     /// One letter's PDF, checked against its hash on the way out.

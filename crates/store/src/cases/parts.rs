@@ -6,6 +6,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use sqlx::FromRow;
 
+use super::records::Revision;
 use super::{COLUMNS, CaseRow, GET, PauseRow, Round, TransitionRow};
 use crate::read::{self, Arg, FromSqlite};
 use crate::{Db, Result};
@@ -141,6 +142,8 @@ pub struct CaseParts {
     pub rounds: Vec<Round>,
     /// Transitions, oldest first.
     pub transitions: Vec<TransitionRow>,
+    /// The case's revision read before them (what its records are kept by: [`super::records`]).
+    pub revision: Revision,
 }
 
 /// Case `id` with its pauses, rounds and transitions, as of one moment: kept in this process
@@ -154,7 +157,7 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
     if let Some(parts) = kept.get(id, rev) {
         return Ok(Some(CaseParts::clone(&parts)));
     }
-    let parts = read_parts(db, id).await?;
+    let parts = read_parts(db, id, Revision(rev)).await?;
     if let Some(p) = &parts {
         kept.keep(id, rev, Arc::new(p.clone()), p.size());
     }
@@ -211,7 +214,7 @@ impl<V> Default for ByRevision<V> {
 }
 
 impl<V> ByRevision<V> {
-    fn get(&self, id: i64, rev: Rev) -> Option<Arc<V>> {
+    pub(super) fn get(&self, id: i64, rev: Rev) -> Option<Arc<V>> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         kept.by_case
             .get(&id)
@@ -221,7 +224,7 @@ impl<V> ByRevision<V> {
 
     /// Keeps case `id`'s `value` (about `size` bytes) read after revision `rev`; one over a
     /// sixteenth of [`KEPT_BYTES`] is not kept.
-    fn keep(&self, id: i64, rev: Rev, value: Arc<V>, size: usize) {
+    pub(super) fn keep(&self, id: i64, rev: Rev, value: Arc<V>, size: usize) {
         if size > KEPT_BYTES / 16 {
             return;
         }
@@ -275,7 +278,7 @@ impl CaseParts {
 /// PostgreSQL one statement ([`WITH_PARTS`]) — one round trip where there were four; on SQLite the four reads
 /// in one read transaction on one connection. A transition committed meanwhile shows in the
 /// case's stage and its history together, or in neither.
-async fn read_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
+async fn read_parts(db: &Db, id: i64, revision: Revision) -> Result<Option<CaseParts>> {
     let args = [Arg::I64(id)];
     match db {
         Db::Sqlite(_, r) => r.together(|c| {
@@ -292,6 +295,7 @@ async fn read_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
                     &args,
                     TransitionRow::from_sqlite,
                 )?,
+                revision,
             }))
         }),
         Db::Pg(_, r) => {
@@ -312,6 +316,7 @@ async fn read_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
                 pauses: Vec::new(),
                 rounds: Vec::new(),
                 transitions: Vec::new(),
+                revision,
             };
             for row in rows {
                 match row.try_get::<i32, _>("part")? {

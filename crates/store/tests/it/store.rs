@@ -1381,6 +1381,34 @@ async fn a_case_and_its_parts_are_read_together_as_written() {
     }
 }
 
+/// A second connection to the test's database, as another process sharing it would have.
+async fn second_process(b: &zizhi_testkit::Backend) -> Db {
+    let root = b.dir.parent().expect("the run's directory");
+    match b.name {
+        "sqlite" => Db::connect(&format!("sqlite:{}", root.join("z.db").display()))
+            .await
+            .unwrap(),
+        _ => Db::connect_pg_schema(
+            &std::env::var("ZIZHI_TEST_POSTGRES_URL").unwrap(),
+            &root.file_name().unwrap().to_string_lossy(),
+        )
+        .await
+        .unwrap(),
+    }
+}
+
+/// Runs `q` (with the case's id as `$1`) on `db`'s pool, past the store's functions.
+async fn past_the_store(db: &Db, q: &'static str, id: i64) {
+    match db {
+        Db::Sqlite(pool, _) => {
+            sqlx::query(q).bind(id).execute(pool).await.unwrap();
+        }
+        Db::Pg(pool, _) => {
+            sqlx::query(q).bind(id).execute(pool).await.unwrap();
+        }
+    }
+}
+
 /// Issue 14: a process keeps a case's parts by the case's revision (migration 0038), and every
 /// change — of the case's row, a pause, a round, a transition, made by this process, by
 /// another one sharing the database, or by SQL that passes the store by — shows on the next
@@ -1390,19 +1418,8 @@ async fn a_case_and_its_parts_are_read_together_as_written() {
 async fn a_case_kept_by_revision_shows_every_change_from_any_process() {
     use zizhi_store::cases::{self, PauseRow};
     for b in zizhi_testkit::backends("zizhi_store").await {
+        let other = second_process(&b).await;
         let db = b.db;
-        let root = b.dir.parent().expect("the run's directory");
-        let other = match b.name {
-            "sqlite" => Db::connect(&format!("sqlite:{}", root.join("z.db").display()))
-                .await
-                .unwrap(),
-            _ => Db::connect_pg_schema(
-                &std::env::var("ZIZHI_TEST_POSTGRES_URL").unwrap(),
-                &root.file_name().unwrap().to_string_lossy(),
-            )
-            .await
-            .unwrap(),
-        };
         let mut tx = db.begin().await.unwrap();
         let (_, id) = certified_case(&mut tx).await;
         tx.commit().await.unwrap();
@@ -1484,19 +1501,7 @@ async fn a_case_kept_by_revision_shows_every_change_from_any_process() {
         }
 
         // SQL that passes the store by: a transition's note, then its removal.
-        let sql = |q: &'static str| {
-            let other = other.clone();
-            async move {
-                match &other {
-                    Db::Sqlite(pool, _) => {
-                        sqlx::query(q).bind(id).execute(pool).await.unwrap();
-                    }
-                    Db::Pg(pool, _) => {
-                        sqlx::query(q).bind(id).execute(pool).await.unwrap();
-                    }
-                }
-            }
-        };
+        let sql = |q: &'static str| past_the_store(&other, q, id);
         sql("UPDATE case_transition SET note = '乙' WHERE case_id = $1 AND note = '甲'").await;
         for d in [&db, &db] {
             assert_eq!(read(d).await.transitions[n].note, "乙", "{}", b.name);
@@ -1510,6 +1515,228 @@ async fn a_case_kept_by_revision_shows_every_change_from_any_process() {
         sql("UPDATE case_round SET assessment = '[9]' WHERE case_id = $1").await;
         assert!(read(&db).await.rounds.iter().all(|r| r.assessment == "[9]"));
         assert_eq!(cases::with_parts(&db, -1).await.unwrap(), None);
+        other.close().await;
+    }
+}
+
+/// Issue 14: a case's records — evidence filed, judgements, review areas, team, votes,
+/// activities, letters, paper copy, payments — are kept by the same revision (migration
+/// 0039): each table's row added through one process, then changed and removed by SQL past
+/// the store, shows on the next two reads of each process (the second from what was kept).
+#[tokio::test]
+async fn a_cases_records_kept_by_revision_show_every_change_from_any_process() {
+    use zizhi_store::cases::{self, CaseRecords};
+    use zizhi_store::{evaluation, evidence, letters, receipts, review};
+    for b in zizhi_testkit::backends("zizhi_store").await {
+        let other = second_process(&b).await;
+        let db = b.db;
+        let mut tx = db.begin().await.unwrap();
+        let (org, id) = certified_case(&mut tx).await;
+        let user = add_user(&mut tx, "bob", "assessor", None).await;
+        tx.commit().await.unwrap();
+        let read = |d: &Db| {
+            let d = d.clone();
+            async move {
+                let p = cases::with_parts(&d, id).await.unwrap().expect("the case");
+                let round = p.rounds.last().map_or(0, |r| r.round);
+                cases::records(&d, id, p.revision, round, p.case.review_round)
+                    .await
+                    .unwrap()
+            }
+        };
+        // Every process reads what `check` wants twice, alternately.
+        macro_rules! seen {
+            ($what:literal, $check:expr) => {
+                let check: fn(&CaseRecords) -> bool = $check;
+                for d in [&db, &other, &db, &other] {
+                    let got = read(d).await;
+                    assert!(check(&got), "{} {}: {got:?}", b.name, $what);
+                }
+            };
+        }
+        seen!("none", |r| r.linked.is_empty()
+            && r.judgements.is_empty()
+            && r.members.is_empty()
+            && r.paper.is_none());
+        let rounds = cases::rounds(&db, id).await.unwrap();
+        let round = rounds.last().map_or(0, |r| r.round);
+        let review_round = cases::get(&db, id).await.unwrap().unwrap().review_round;
+
+        let mut tx = other.begin().await.unwrap();
+        let e = evidence::insert(
+            &mut tx,
+            org,
+            &"a".repeat(64),
+            &"b".repeat(64),
+            3,
+            "text/plain",
+            "预案.txt",
+            user,
+        )
+        .await
+        .unwrap();
+        review::link(&mut tx, id, "R1", e.id, user).await.unwrap();
+        tx.commit().await.unwrap();
+        seen!("filed", |r| r.linked.len() == 1
+            && r.linked[0].original_name == "预案.txt");
+        past_the_store(
+            &other,
+            "UPDATE case_evidence SET requirement_id = 'R2' WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("filed again", |r| r.linked[0].requirement_id == "R2");
+        past_the_store(&other, "DELETE FROM case_evidence WHERE case_id = $1", id).await;
+        seen!("unfiled", |r| r.linked.is_empty());
+
+        let mut tx = other.begin().await.unwrap();
+        evaluation::upsert_judgement(&mut tx, id, "R1", "conform", "甲", "[]", user)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        seen!("judged", |r| r.judgements.len() == 1
+            && r.judgements[0].rationale == "甲");
+        past_the_store(
+            &other,
+            "UPDATE judgement SET rationale = '乙' WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("judged again", |r| r.judgements[0].rationale == "乙");
+        past_the_store(&other, "DELETE FROM judgement WHERE case_id = $1", id).await;
+        seen!("unjudged", |r| r.judgements.is_empty());
+
+        let mut tx = other.begin().await.unwrap();
+        review::upsert_area(&mut tx, id, round, "formal_conformity", true, "甲", user)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        seen!("area", |r| r.areas.len() == 1 && r.areas[0].opinion == "甲");
+        past_the_store(
+            &other,
+            "UPDATE review_area SET sufficient = FALSE WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("area again", |r| !r.areas[0].sufficient);
+        past_the_store(&other, "DELETE FROM review_area WHERE case_id = $1", id).await;
+        seen!("no area", |r| r.areas.is_empty());
+
+        let mut tx = other.begin().await.unwrap();
+        evaluation::add_member(&mut tx, id, user, "expert", false)
+            .await
+            .unwrap();
+        evaluation::add_vote(&mut tx, id, user, "pass", "甲", review_round)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        seen!("seated and voted", |r| r.members.len() == 1
+            && r.votes.len() == 1);
+        past_the_store(
+            &other,
+            "UPDATE case_member SET chair = TRUE WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("chair", |r| r.members[0].chair);
+        past_the_store(
+            &other,
+            "UPDATE panel_vote SET opinion = '乙' WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("vote again", |r| r.votes[0].opinion == "乙");
+        past_the_store(&other, "DELETE FROM panel_vote WHERE case_id = $1", id).await;
+        seen!("no vote", |r| r.votes.is_empty() && r.members.len() == 1);
+        past_the_store(&other, "DELETE FROM case_member WHERE case_id = $1", id).await;
+        seen!("no team", |r| r.members.is_empty());
+
+        let mut tx = other.begin().await.unwrap();
+        review::add_activity(&mut tx, id, "interview", "2026-03-02", "甲", "[]", user)
+            .await
+            .unwrap();
+        letters::insert(&mut tx, id, "acceptance", "受理通知书", "c", "d", "中心")
+            .await
+            .unwrap();
+        receipts::record_paper_copy(&mut tx, id, "2026-03-03", "SF1", user)
+            .await
+            .unwrap();
+        receipts::add_payment(
+            &mut tx,
+            id,
+            8_700_000,
+            Some(8_700_000),
+            "2026-03-04",
+            "V1",
+            user,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        seen!("recorded", |r| r.activities.len() == 1
+            && r.letters.len() == 1
+            && r.paper.as_ref().is_some_and(|p| p.tracking_no == "SF1")
+            && r.payments.len() == 1);
+        past_the_store(
+            &other,
+            "UPDATE audit_activity SET notes = '乙' WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("activity again", |r| r.activities[0].notes == "乙");
+        past_the_store(
+            &other,
+            "UPDATE case_letter SET title = '乙' WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("letter again", |r| r.letters[0].title == "乙");
+        past_the_store(
+            &other,
+            "UPDATE paper_copy SET tracking_no = 'SF2' WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("paper again", |r| r
+            .paper
+            .as_ref()
+            .is_some_and(|p| p.tracking_no == "SF2"));
+        past_the_store(
+            &other,
+            "UPDATE payment SET voucher_no = 'V2' WHERE case_id = $1",
+            id,
+        )
+        .await;
+        seen!("payment again", |r| r.payments[0].voucher_no == "V2");
+        type Removal = (&'static str, &'static str, fn(&CaseRecords) -> bool);
+        let removals: [Removal; 4] = [
+            (
+                "no activity",
+                "DELETE FROM audit_activity WHERE case_id = $1",
+                |r| r.activities.is_empty(),
+            ),
+            (
+                "no letter",
+                "DELETE FROM case_letter WHERE case_id = $1",
+                |r| r.letters.is_empty(),
+            ),
+            (
+                "no paper",
+                "DELETE FROM paper_copy WHERE case_id = $1",
+                |r| r.paper.is_none(),
+            ),
+            (
+                "no payment",
+                "DELETE FROM payment WHERE case_id = $1",
+                |r| r.payments.is_empty(),
+            ),
+        ];
+        for (what, sql, gone) in removals {
+            past_the_store(&other, sql, id).await;
+            for d in [&db, &other, &db] {
+                assert!(gone(&*read(d).await), "{} {what}", b.name);
+            }
+        }
         other.close().await;
     }
 }

@@ -124,7 +124,7 @@ pub(crate) async fn build_case_page(
     let live = portal.assessment.as_ref();
     let linked = &portal.linked;
     let judged = if staff {
-        app.judgements(a, id).await?
+        app.judgements_of(&d).await?
     } else {
         Vec::new()
     };
