@@ -541,6 +541,7 @@ impl App {
             }
         }
         tx.commit().await?;
+        self.db.compact_kept_counts().await?;
         Ok(BenchSeeded {
             cases,
             certificates,

@@ -267,6 +267,8 @@ pub async fn restore_pg(target: &Db, dir: &Path, version: i64, tables: &[String]
     }
     tx.commit().await?;
     target.tokens().changed();
+    // The kept counts were rebuilt row by row by the restore's triggers.
+    target.compact_kept_counts().await?;
     // The planner's statistics for the restored rows, as PostgreSQL advises after a restore:
     // until autovacuum gets to it (never, where it is off), every search would be planned for
     // empty tables (the register's searches: 10–20 times slower).

@@ -1409,6 +1409,77 @@ async fn past_the_store(db: &Db, q: &'static str, id: i64) {
     }
 }
 
+/// Issue 14: after a bulk write the kept counts are rewritten into the pages their rows need
+/// (on PostgreSQL each insert of a bulk transaction left a dead version of the tally's row, and
+/// the case list read every page on each request); what they count does not change.
+#[tokio::test]
+async fn the_kept_counts_are_compacted_after_a_bulk_write() {
+    use zizhi_store::cases::{self, Filter};
+    /// The case list's total and, on PostgreSQL, the tally's pages: after a bulk insert of
+    /// 1 500 cases, then after the compaction.
+    async fn bulk_then_compact(db: &Db) -> [(i64, i64); 2] {
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        let by = add_user(&mut tx, "registrar", "registrar", None).await;
+        for i in 0..1500 {
+            let stage = ["submitted", "acceptance_review", "evaluation"][i % 3];
+            insert_case(&mut tx, org.id, stage, "{}", by).await;
+        }
+        tx.commit().await.unwrap();
+        let seen = || async {
+            let total = cases::page(db, &Filter::default(), 10, 0).await.unwrap().1;
+            let pages = match db {
+                Db::Pg(pool, _) => sqlx::query_scalar::<_, i64>(
+                    "SELECT pg_relation_size('case_tally') / current_setting('block_size')::bigint",
+                )
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+                Db::Sqlite(..) => 0,
+            };
+            (total, pages)
+        };
+        let bulky = seen().await;
+        db.compact_kept_counts().await.unwrap();
+        [bulky, seen().await]
+    }
+
+    let sqlite = backends().await.remove(0);
+    assert_eq!(bulk_then_compact(&sqlite).await, [(1500, 0), (1500, 0)]);
+
+    // PostgreSQL, in a database of its own: VACUUM keeps every dead row a transaction of the
+    // same database may still see, and the other tests run beside this one in `test`.
+    let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") else {
+        return;
+    };
+    use sqlx::Connection as _;
+    let name = format!("zizhi_compact_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    let create = format!("CREATE DATABASE {name}");
+    sqlx::query(sqlx::AssertSqlSafe(create))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let own = format!(
+        "{}/{name}",
+        url.rsplit_once('/').expect("a database in the URL").0
+    );
+    let db = Db::connect(&own).await.unwrap();
+    db.migrate().await.unwrap();
+    let [(before, bulky), (after, pages)] = bulk_then_compact(&db).await;
+    db.close().await;
+    let drop = format!("DROP DATABASE {name} WITH (FORCE)");
+    sqlx::query(sqlx::AssertSqlSafe(drop))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!((before, after), (1500, 1500));
+    assert!(bulky > 4, "the bulk insert left {bulky} pages");
+    assert_eq!(pages, 1, "compacted from {bulky} pages");
+}
+
 /// Issue 14: a process keeps a case's parts by the case's revision (migration 0038), and every
 /// change — of the case's row, a pause, a round, a transition, made by this process, by
 /// another one sharing the database, or by SQL that passes the store by — shows on the next
