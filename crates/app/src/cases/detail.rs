@@ -1,23 +1,23 @@
 //! One case for its viewer: rounds, history, clock, and the steps this viewer may take now.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use zizhi_domain::case::{Stage, Transition};
 use zizhi_domain::clock::{self, Clock, Pause};
-use zizhi_store::cases::{self as repo, CaseRow, PauseRow, Round, TransitionRow};
+use zizhi_store::cases::{self as repo, PauseRow};
 
 use super::date;
 use crate::policy::{Actor, CaseAction, Seat, allowed_on_case};
 use crate::{App, AppError, Result};
 
-/// A case with everything its page shows.
+/// A case with everything its page shows: the case with its pauses, rounds and transitions
+/// (`d.case`, `d.pauses`, `d.rounds`, `d.transitions`, through [`Deref`]: shared with what the
+/// process keeps of the case, not copied — issue 14) and what the viewer may do.
 #[derive(Debug, Clone)]
 pub struct CaseDetail {
-    pub case: CaseRow,
+    parts: Arc<repo::CaseParts>,
     pub stage: Stage,
-    pub rounds: Vec<Round>,
-    pub transitions: Vec<TransitionRow>,
-    pub pauses: Vec<PauseRow>,
     /// From filing on.
     pub clock: Option<Clock>,
     /// The transitions the viewer may perform now (stage × policy with the viewer's seats).
@@ -28,8 +28,13 @@ pub struct CaseDetail {
     pub certificate: Option<zizhi_store::certificates::Certificate>,
     /// The viewer, for [`CaseDetail::may`].
     pub(crate) viewer: Actor,
-    /// The revision the case was read at (its records are kept by it: [`App::records_of`]).
-    pub(crate) revision: repo::Revision,
+}
+
+impl Deref for CaseDetail {
+    type Target = repo::CaseParts;
+    fn deref(&self) -> &repo::CaseParts {
+        &self.parts
+    }
 }
 
 impl CaseDetail {
@@ -43,19 +48,14 @@ impl CaseDetail {
 impl App {
     /// One case with its rounds, history, clock and the viewer's next steps.
     pub async fn case(&self, actor: &Actor, id: i64) -> Result<CaseDetail> {
-        let repo::CaseParts {
-            case: c,
-            pauses,
-            rounds,
-            transitions,
-            revision,
-        } = repo::with_parts(&self.db, id)
+        let parts = repo::with_parts(&self.db, id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
-        self.may_view(actor, &c)?;
+        let c = &parts.case;
+        self.may_view(actor, c)?;
         let stage = c.stage;
         let clock = c.filed_on.as_deref().and_then(date).map(|filed| {
-            let ps: Vec<Pause> = pauses.iter().filter_map(PauseRow::pause).collect();
+            let ps: Vec<Pause> = parts.pauses.iter().filter_map(PauseRow::pause).collect();
             clock::compute(
                 filed,
                 &ps,
@@ -63,7 +63,7 @@ impl App {
                 c.closed_on.as_deref().and_then(date),
             )
         });
-        let seats = self.seats(actor, &c).await?;
+        let seats = self.seats(actor, c).await?;
         let next = Transition::ALL
             .into_iter()
             .filter(|t| {
@@ -72,9 +72,6 @@ impl App {
             })
             .collect();
         Ok(CaseDetail {
-            rounds,
-            transitions,
-            pauses,
             clock,
             next,
             seats,
@@ -84,9 +81,8 @@ impl App {
                 None
             },
             viewer: actor.clone(),
-            revision,
             stage,
-            case: c,
+            parts,
         })
     }
 

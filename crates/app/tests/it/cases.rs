@@ -280,8 +280,8 @@ async fn a_case_goes_from_draft_through_a_supplement_to_acceptance() {
             .await
             .unwrap()
             .transitions
-            .into_iter()
-            .map(|t| t.transition)
+            .iter()
+            .map(|t| t.transition.clone())
             .collect();
         assert_eq!(
             history,
@@ -877,8 +877,8 @@ async fn evaluation_judges_every_requirement_and_the_panel_concludes_on_a_fixed_
             .await
             .unwrap()
             .transitions
-            .into_iter()
-            .map(|t| t.transition)
+            .iter()
+            .map(|t| t.transition.clone())
             .collect();
         assert_eq!(
             &history[history.len() - 3..],

@@ -218,6 +218,7 @@ async fn an_extension_runs_to_the_day_the_lead_names() {
             .unwrap()
             .case
             .supplement_due
+            .clone()
             .unwrap();
         let due = zizhi_domain::calendar::parse_date(&due).unwrap();
         // The deadline passes; the case lapses; the lead extends to a day of its choosing.
@@ -263,7 +264,7 @@ async fn filed_evidence_is_withdrawn_only_before_it_is_submitted() {
             "initial",
         )
         .await;
-        let c = app.case(&p.lead, id).await.unwrap().case;
+        let c = app.case(&p.lead, id).await.unwrap().case.clone();
         review(
             &app,
             &p,

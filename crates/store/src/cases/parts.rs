@@ -149,19 +149,21 @@ pub struct CaseParts {
 /// Case `id` with its pauses, rounds and transitions, as of one moment: kept in this process
 /// by the case's revision ([`KeptParts`]) — a request reads the revision alone (one row by its
 /// key) and the parts ([`read_parts`]) only when it has moved or they are not kept.
-pub async fn with_parts(db: &Db, id: i64) -> Result<Option<CaseParts>> {
+/// Shared with what is kept, not copied (a case's text runs to tens of kilobytes).
+pub async fn with_parts(db: &Db, id: i64) -> Result<Option<Arc<CaseParts>>> {
     let Some(rev) = db.fetch_optional::<Rev>(REV, &[Arg::I64(id)]).await? else {
         return Ok(None);
     };
     let kept = &db.tokens().parts;
     if let Some(parts) = kept.get(id, rev) {
-        return Ok(Some(CaseParts::clone(&parts)));
+        return Ok(Some(parts));
     }
-    let parts = read_parts(db, id, Revision(rev)).await?;
-    if let Some(p) = &parts {
-        kept.keep(id, rev, Arc::new(p.clone()), p.size());
-    }
-    Ok(parts)
+    let Some(parts) = read_parts(db, id, Revision(rev)).await? else {
+        return Ok(None);
+    };
+    let parts = Arc::new(parts);
+    kept.keep(id, rev, Arc::clone(&parts), parts.size());
+    Ok(Some(parts))
 }
 
 /// A case's revision (migration 0038): moved by triggers, in the changing transaction, by any

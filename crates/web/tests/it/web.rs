@@ -4895,7 +4895,14 @@ async fn the_application_form_takes_rows_and_names_every_problem_at_once() {
             .await
             .unwrap()
             .actor;
-        let c = app.state.app.case(&applicant, id).await.unwrap().case;
+        let c = app
+            .state
+            .app
+            .case(&applicant, id)
+            .await
+            .unwrap()
+            .case
+            .clone();
         let v: serde_json::Value = serde_json::from_str(&c.profile).unwrap();
         assert_eq!(v["organization"]["registered_capital_cny"], "15000000");
         assert_eq!(v["organization"]["total_assets_cny"], "30000000.50");
