@@ -92,7 +92,12 @@ impl App {
     /// change: issue 14). Whoever may see the case may read them through it; each `…_of`
     /// function below checks what its part needs.
     pub(crate) async fn records_of(&self, d: &CaseDetail) -> Result<Arc<repo::CaseRecords>> {
-        let round = d.rounds.last().map_or(0, |r| r.round);
-        Ok(repo::records(&self.db, d.case.id, d.revision, round, d.case.review_round).await?)
+        self.records_with(d).await
+    }
+
+    /// [`App::records_of`] from a case's parts as kept (for a read that checks its own rights).
+    pub(crate) async fn records_with(&self, p: &repo::CaseParts) -> Result<Arc<repo::CaseRecords>> {
+        let round = p.rounds.last().map_or(0, |r| r.round);
+        Ok(repo::records(&self.db, p.case.id, p.revision, round, p.case.review_round).await?)
     }
 }

@@ -221,13 +221,12 @@ impl App {
         if !actor.role.is_staff() {
             return Err(AppError::Forbidden);
         }
-        // The case is looked up only when it has no judgement (one read in the usual case:
-        // issue 14).
-        let list = ev::judgements(&self.db, case_id).await?;
-        if list.is_empty() && !repo::exists(&self.db, case_id).await? {
-            return Err(AppError::NotFound("case"));
-        }
-        Ok(list)
+        // The case's revision and what is kept by it: one read of a row by its key while the
+        // case has not changed (issue 14).
+        let parts = repo::with_parts(&self.db, case_id)
+            .await?
+            .ok_or(AppError::NotFound("case"))?;
+        Ok(self.records_with(&parts).await?.judgements.clone())
     }
 
     /// [`App::judgements`] of a case already read for its viewer (centre staff only).
