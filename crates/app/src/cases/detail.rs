@@ -90,13 +90,9 @@ impl App {
     /// latest round's review areas, team, the review round's votes, activities, letters, paper
     /// copy, payments — as of the same revision (kept in the process while the case does not
     /// change: issue 14). Whoever may see the case may read them through it; each `…_of`
-    /// function below checks what its part needs.
-    pub(crate) async fn records_of(&self, d: &CaseDetail) -> Result<Arc<repo::CaseRecords>> {
-        self.records_with(d).await
-    }
-
-    /// [`App::records_of`] from a case's parts as kept (for a read that checks its own rights).
-    pub(crate) async fn records_with(&self, p: &repo::CaseParts) -> Result<Arc<repo::CaseRecords>> {
+    /// function below checks what its part needs. Takes the parts (a `&CaseDetail` gives them),
+    /// so that a read checking its own rights uses it without a `CaseDetail`.
+    pub(crate) async fn records_of(&self, p: &repo::CaseParts) -> Result<Arc<repo::CaseRecords>> {
         let round = p.rounds.last().map_or(0, |r| r.round);
         Ok(repo::records(&self.db, p.case.id, p.revision, round, p.case.review_round).await?)
     }

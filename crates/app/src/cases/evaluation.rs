@@ -226,7 +226,7 @@ impl App {
         let parts = repo::with_parts(&self.db, case_id)
             .await?
             .ok_or(AppError::NotFound("case"))?;
-        Ok(self.records_with(&parts).await?.judgements.clone())
+        Ok(self.records_of(&parts).await?.judgements.clone())
     }
 
     /// [`App::judgements`] of a case already read for its viewer (centre staff only).
