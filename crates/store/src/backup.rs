@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use futures_util::StreamExt;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -37,17 +38,29 @@ const OBJECTS: &str = "SELECT sha256 FROM evidence UNION SELECT pdf_sha256 FROM 
 /// the case tallies (by stage, by deadline day) and version, the certificates' year ranges and
 /// (PostgreSQL) the pairs of characters of their names that their triggers keep — a restore's
 /// rows rebuild them).
-const SQLITE_TABLES: &str =
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-     AND name <> '_sqlx_migrations' AND sql NOT LIKE 'CREATE VIRTUAL%'
-     AND name NOT LIKE 'certificate_name_%'
-     AND name NOT IN ('case_tally', 'case_due_tally', 'case_version', 'certificate_year')
-     ORDER BY name";
-const PG_TABLES: &str = "SELECT table_name::text FROM information_schema.tables
-     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
-       AND table_name NOT IN ('_sqlx_migrations', 'case_tally', 'case_due_tally', 'case_version',
-                              'certificate_year', 'certificate_pair')
-       ORDER BY table_name";
+static SQLITE_TABLES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+         AND name <> '_sqlx_migrations' AND sql NOT LIKE 'CREATE VIRTUAL%'
+         AND name NOT LIKE 'certificate_name_%' AND name NOT IN ({})
+         ORDER BY name",
+        kept_counts()
+    )
+});
+static PG_TABLES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+           AND table_name NOT IN ('_sqlx_migrations', 'certificate_pair', {})
+         ORDER BY table_name",
+        kept_counts()
+    )
+});
+
+/// [`crate::KEPT_COUNTS`] as a list of SQL strings.
+fn kept_counts() -> String {
+    crate::KEPT_COUNTS.map(|t| format!("'{t}'")).join(", ")
+}
 const HEAD: &str = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1";
 const VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
 
@@ -106,7 +119,9 @@ pub async fn snapshot(db: &Db, dir: &Path) -> Result<Snapshot> {
             sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .execute(&mut *conn)
                 .await?;
-            let tables: Vec<String> = sqlx::query_scalar(PG_TABLES).fetch_all(&mut *conn).await?;
+            let tables: Vec<String> = sqlx::query_scalar(PG_TABLES.as_str())
+                .fetch_all(&mut *conn)
+                .await?;
             let deps: Vec<(String, String)> = sqlx::query_as(
                 "SELECT tc.table_name::text, ccu.table_name::text
                  FROM information_schema.table_constraints tc
@@ -159,7 +174,7 @@ pub async fn describe_sqlite(file: &Path) -> Result<Snapshot> {
         .read_only(true)
         .connect()
         .await?;
-    let tables: Vec<String> = sqlx::query_scalar(SQLITE_TABLES)
+    let tables: Vec<String> = sqlx::query_scalar(SQLITE_TABLES.as_str())
         .fetch_all(&mut conn)
         .await?;
     let mut s = Snapshot {
@@ -184,8 +199,12 @@ pub async fn describe_sqlite(file: &Path) -> Result<Snapshot> {
 /// Rows per table of a live database (the same tables a snapshot counts).
 pub async fn row_counts(db: &Db) -> Result<BTreeMap<String, i64>> {
     let tables: Vec<String> = match db {
-        Db::Sqlite(p, _) => sqlx::query_scalar(SQLITE_TABLES).fetch_all(p).await?,
-        Db::Pg(p, _) => sqlx::query_scalar(PG_TABLES).fetch_all(p).await?,
+        Db::Sqlite(p, _) => {
+            sqlx::query_scalar(SQLITE_TABLES.as_str())
+                .fetch_all(p)
+                .await?
+        }
+        Db::Pg(p, _) => sqlx::query_scalar(PG_TABLES.as_str()).fetch_all(p).await?,
     };
     let mut out = BTreeMap::new();
     for t in tables {

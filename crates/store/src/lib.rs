@@ -142,6 +142,17 @@ pub fn now_us() -> i64 {
     d.as_micros() as i64
 }
 
+/// The small tables of counts that triggers keep from the cases and certificates (the case
+/// tallies by stage and by deadline day, the cases' version, the certificates' year ranges):
+/// derived, so a backup leaves them out and a restore's rows rebuild them
+/// (`backup`), and compacted after a bulk write ([`Db::compact_kept_counts`]).
+pub(crate) const KEPT_COUNTS: [&str; 4] = [
+    "case_tally",
+    "case_due_tally",
+    "case_version",
+    "certificate_year",
+];
+
 impl Db {
     /// Connects to `sqlite:<path>` (created if missing, WAL) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db> {
@@ -294,8 +305,7 @@ impl Db {
     }
 
     /// After a bulk write (the demo's benchmark rows, a restore): rewrites, on PostgreSQL, the
-    /// small tables of counts kept by triggers — `case_tally`, `case_due_tally`, `case_version`,
-    /// `certificate_year` — whose few rows each insert of a bulk transaction updated. Every
+    /// small tables of counts kept by triggers ([`KEPT_COUNTS`]) whose few rows each insert of a bulk transaction updated. Every
     /// update leaves a dead version that a plain `VACUUM` frees but cannot give back while the
     /// live rows sit in the last pages (after the demo's 10 000 cases `case_tally` held its 22
     /// rows in 83 pages, and the case list read all of them on every page: 0.2 ms of its 0.5 ms
@@ -308,12 +318,7 @@ impl Db {
             let kept: Vec<String> = sqlx::query_scalar(
                 "SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL",
             )
-            .bind([
-                "case_tally",
-                "case_due_tally",
-                "case_version",
-                "certificate_year",
-            ])
+            .bind(KEPT_COUNTS)
             .fetch_all(p)
             .await?;
             if !kept.is_empty() {

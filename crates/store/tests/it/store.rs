@@ -1625,6 +1625,13 @@ async fn a_cases_records_kept_by_revision_show_every_change_from_any_process() {
                 }
             };
         }
+        // A change by SQL past the store (`$1` the case), then what every process must read.
+        macro_rules! changed {
+            ($what:literal, $sql:literal, $check:expr) => {
+                past_the_store(&other, $sql, id).await;
+                seen!($what, $check);
+            };
+        }
         seen!("none", |r| r.linked.is_empty()
             && r.judgements.is_empty()
             && r.members.is_empty()
@@ -1650,15 +1657,16 @@ async fn a_cases_records_kept_by_revision_show_every_change_from_any_process() {
         tx.commit().await.unwrap();
         seen!("filed", |r| r.linked.len() == 1
             && r.linked[0].original_name == "预案.txt");
-        past_the_store(
-            &other,
+        changed!(
+            "filed again",
             "UPDATE case_evidence SET requirement_id = 'R2' WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("filed again", |r| r.linked[0].requirement_id == "R2");
-        past_the_store(&other, "DELETE FROM case_evidence WHERE case_id = $1", id).await;
-        seen!("unfiled", |r| r.linked.is_empty());
+            |r| r.linked[0].requirement_id == "R2"
+        );
+        changed!(
+            "unfiled",
+            "DELETE FROM case_evidence WHERE case_id = $1",
+            |r| r.linked.is_empty()
+        );
 
         let mut tx = other.begin().await.unwrap();
         evaluation::upsert_judgement(&mut tx, id, "R1", "conform", "甲", "[]", user)
@@ -1667,15 +1675,16 @@ async fn a_cases_records_kept_by_revision_show_every_change_from_any_process() {
         tx.commit().await.unwrap();
         seen!("judged", |r| r.judgements.len() == 1
             && r.judgements[0].rationale == "甲");
-        past_the_store(
-            &other,
+        changed!(
+            "judged again",
             "UPDATE judgement SET rationale = '乙' WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("judged again", |r| r.judgements[0].rationale == "乙");
-        past_the_store(&other, "DELETE FROM judgement WHERE case_id = $1", id).await;
-        seen!("unjudged", |r| r.judgements.is_empty());
+            |r| r.judgements[0].rationale == "乙"
+        );
+        changed!(
+            "unjudged",
+            "DELETE FROM judgement WHERE case_id = $1",
+            |r| r.judgements.is_empty()
+        );
 
         let mut tx = other.begin().await.unwrap();
         review::upsert_area(&mut tx, id, round, "formal_conformity", true, "甲", user)
@@ -1683,15 +1692,16 @@ async fn a_cases_records_kept_by_revision_show_every_change_from_any_process() {
             .unwrap();
         tx.commit().await.unwrap();
         seen!("area", |r| r.areas.len() == 1 && r.areas[0].opinion == "甲");
-        past_the_store(
-            &other,
+        changed!(
+            "area again",
             "UPDATE review_area SET sufficient = FALSE WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("area again", |r| !r.areas[0].sufficient);
-        past_the_store(&other, "DELETE FROM review_area WHERE case_id = $1", id).await;
-        seen!("no area", |r| r.areas.is_empty());
+            |r| !r.areas[0].sufficient
+        );
+        changed!(
+            "no area",
+            "DELETE FROM review_area WHERE case_id = $1",
+            |r| r.areas.is_empty()
+        );
 
         let mut tx = other.begin().await.unwrap();
         evaluation::add_member(&mut tx, id, user, "expert", false)
@@ -1703,24 +1713,26 @@ async fn a_cases_records_kept_by_revision_show_every_change_from_any_process() {
         tx.commit().await.unwrap();
         seen!("seated and voted", |r| r.members.len() == 1
             && r.votes.len() == 1);
-        past_the_store(
-            &other,
+        changed!(
+            "chair",
             "UPDATE case_member SET chair = TRUE WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("chair", |r| r.members[0].chair);
-        past_the_store(
-            &other,
+            |r| r.members[0].chair
+        );
+        changed!(
+            "vote again",
             "UPDATE panel_vote SET opinion = '乙' WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("vote again", |r| r.votes[0].opinion == "乙");
-        past_the_store(&other, "DELETE FROM panel_vote WHERE case_id = $1", id).await;
-        seen!("no vote", |r| r.votes.is_empty() && r.members.len() == 1);
-        past_the_store(&other, "DELETE FROM case_member WHERE case_id = $1", id).await;
-        seen!("no team", |r| r.members.is_empty());
+            |r| r.votes[0].opinion == "乙"
+        );
+        changed!(
+            "no vote",
+            "DELETE FROM panel_vote WHERE case_id = $1",
+            |r| r.votes.is_empty() && r.members.len() == 1
+        );
+        changed!(
+            "no team",
+            "DELETE FROM case_member WHERE case_id = $1",
+            |r| r.members.is_empty()
+        );
 
         let mut tx = other.begin().await.unwrap();
         review::add_activity(&mut tx, id, "interview", "2026-03-02", "甲", "[]", user)
@@ -1748,66 +1760,46 @@ async fn a_cases_records_kept_by_revision_show_every_change_from_any_process() {
             && r.letters.len() == 1
             && r.paper.as_ref().is_some_and(|p| p.tracking_no == "SF1")
             && r.payments.len() == 1);
-        past_the_store(
-            &other,
+        changed!(
+            "activity again",
             "UPDATE audit_activity SET notes = '乙' WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("activity again", |r| r.activities[0].notes == "乙");
-        past_the_store(
-            &other,
+            |r| r.activities[0].notes == "乙"
+        );
+        changed!(
+            "letter again",
             "UPDATE case_letter SET title = '乙' WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("letter again", |r| r.letters[0].title == "乙");
-        past_the_store(
-            &other,
+            |r| r.letters[0].title == "乙"
+        );
+        changed!(
+            "paper again",
             "UPDATE paper_copy SET tracking_no = 'SF2' WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("paper again", |r| r
-            .paper
-            .as_ref()
-            .is_some_and(|p| p.tracking_no == "SF2"));
-        past_the_store(
-            &other,
+            |r| r.paper.as_ref().is_some_and(|p| p.tracking_no == "SF2")
+        );
+        changed!(
+            "payment again",
             "UPDATE payment SET voucher_no = 'V2' WHERE case_id = $1",
-            id,
-        )
-        .await;
-        seen!("payment again", |r| r.payments[0].voucher_no == "V2");
-        type Removal = (&'static str, &'static str, fn(&CaseRecords) -> bool);
-        let removals: [Removal; 4] = [
-            (
-                "no activity",
-                "DELETE FROM audit_activity WHERE case_id = $1",
-                |r| r.activities.is_empty(),
-            ),
-            (
-                "no letter",
-                "DELETE FROM case_letter WHERE case_id = $1",
-                |r| r.letters.is_empty(),
-            ),
-            (
-                "no paper",
-                "DELETE FROM paper_copy WHERE case_id = $1",
-                |r| r.paper.is_none(),
-            ),
-            (
-                "no payment",
-                "DELETE FROM payment WHERE case_id = $1",
-                |r| r.payments.is_empty(),
-            ),
-        ];
-        for (what, sql, gone) in removals {
-            past_the_store(&other, sql, id).await;
-            for d in [&db, &other, &db] {
-                assert!(gone(&*read(d).await), "{} {what}", b.name);
-            }
-        }
+            |r| r.payments[0].voucher_no == "V2"
+        );
+        changed!(
+            "no activity",
+            "DELETE FROM audit_activity WHERE case_id = $1",
+            |r| r.activities.is_empty()
+        );
+        changed!(
+            "no letter",
+            "DELETE FROM case_letter WHERE case_id = $1",
+            |r| r.letters.is_empty()
+        );
+        changed!(
+            "no paper",
+            "DELETE FROM paper_copy WHERE case_id = $1",
+            |r| r.paper.is_none()
+        );
+        changed!(
+            "no payment",
+            "DELETE FROM payment WHERE case_id = $1",
+            |r| r.payments.is_empty()
+        );
         other.close().await;
     }
 }
