@@ -77,8 +77,6 @@ pub(crate) async fn issue_certificate(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
     pub certificate: Certificate,
-    /// The current name of the holder's registered organisation.
-    pub organization: String,
     /// In force today (status valid and not past its last day).
     pub in_force: bool,
     /// The kept record is signed by one of the centre's keys and says what the certificate
@@ -244,10 +242,9 @@ impl App {
 
     /// Public verification of a certificate number (no sign-in).
     pub async fn verify_certificate(&self, number: &str) -> Result<Verification> {
-        let (cert, organization, sealed) =
-            store::by_number_with_organization(&self.db, number.trim())
-                .await?
-                .ok_or(AppError::NotFound("certificate"))?;
+        let (cert, sealed) = store::by_number_sealed(&self.db, number.trim())
+            .await?
+            .ok_or(AppError::NotFound("certificate"))?;
         let in_force = match (
             zizhi_domain::profile::CertificateStatus::parse(&cert.status),
             zizhi_domain::calendar::parse_date(&cert.valid_until),
@@ -284,7 +281,6 @@ impl App {
         Ok(Verification {
             history,
             certificate: cert,
-            organization,
             in_force,
             signature_valid,
         })

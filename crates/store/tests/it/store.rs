@@ -2064,3 +2064,78 @@ async fn the_reminders_sent_are_read_for_a_page_of_certificates() {
         );
     }
 }
+
+/// Issue 14, 5.5: the public check reads whether a certificate's signed document is kept from
+/// the certificate's own row (`sealed`, migration 0040). It says what `certificate_seal` says
+/// after every change: a seal kept, a seal rolled back with its transaction, a seal removed or
+/// moved by SQL past the store.
+#[tokio::test]
+async fn a_certificate_is_sealed_exactly_while_its_signed_document_is_kept() {
+    use zizhi_store::certificates::{Seal, by_number_sealed, insert_seal};
+    async fn sealed(db: &Db, number: &str) -> bool {
+        by_number_sealed(db, number).await.unwrap().unwrap().1
+    }
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let holder = certified_case(&mut tx).await;
+        issue(
+            &mut tx,
+            holder,
+            "N-1",
+            "示例",
+            2,
+            "2026-01-05",
+            "2029-01-04",
+        )
+        .await;
+        issue(
+            &mut tx,
+            holder,
+            "N-2",
+            "示例",
+            2,
+            "2026-01-06",
+            "2029-01-05",
+        )
+        .await;
+        tx.commit().await.unwrap();
+        let (first, _) = by_number_sealed(&db, "N-1").await.unwrap().unwrap();
+        let (second, _) = by_number_sealed(&db, "N-2").await.unwrap().unwrap();
+        assert!(by_number_sealed(&db, "N-3").await.unwrap().is_none());
+        assert!(!sealed(&db, "N-1").await, "no document yet");
+        let seal = |certificate_id| Seal {
+            certificate_id,
+            pdf_sha256: "a".repeat(64),
+            pdf_sm3: "b".repeat(64),
+            record: "{}".into(),
+            signature: "c".into(),
+            key_id: "k".into(),
+            sealed_us: 1,
+        };
+        // Rolled back: neither the document nor the flag.
+        let mut tx = db.begin().await.unwrap();
+        insert_seal(&mut tx, &seal(first.id)).await.unwrap();
+        drop(tx);
+        assert!(!sealed(&db, "N-1").await, "rolled back");
+        let mut tx = db.begin().await.unwrap();
+        insert_seal(&mut tx, &seal(first.id)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(sealed(&db, "N-1").await, "kept");
+        assert!(!sealed(&db, "N-2").await, "only its own certificate");
+        past_the_store(
+            &db,
+            "UPDATE certificate_seal SET certificate_id = $1 WHERE certificate_id <> $1",
+            second.id,
+        )
+        .await;
+        assert!(!sealed(&db, "N-1").await, "moved away");
+        assert!(sealed(&db, "N-2").await, "moved here");
+        past_the_store(
+            &db,
+            "DELETE FROM certificate_seal WHERE certificate_id = $1",
+            second.id,
+        )
+        .await;
+        assert!(!sealed(&db, "N-2").await, "removed");
+    }
+}
