@@ -14,6 +14,7 @@ mod list;
 mod parts;
 mod records;
 pub use deadline::{Urgent, due_counts, most_urgent, open_by_stage};
+pub(crate) use list::PageStarts;
 pub use list::{Filter, Listed, page};
 pub(crate) use parts::KeptParts;
 pub use parts::{CaseParts, rounds, with_parts};

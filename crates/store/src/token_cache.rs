@@ -44,6 +44,8 @@ pub struct TokenCache {
     pub(crate) parts: crate::cases::KeptParts,
     /// Cases' records, kept by the same revisions (`cases::records`).
     pub(crate) records: crate::cases::KeptRecords,
+    /// Where numbered pages deep in the case list begin (`cases::list::page`).
+    pub(crate) page_starts: crate::cases::PageStarts,
 }
 
 /// One answer read from the database, kept like a live token: used while nothing has been

@@ -2139,3 +2139,88 @@ async fn a_certificate_is_sealed_exactly_while_its_signed_document_is_kept() {
         assert!(!sealed(&db, "N-2").await, "removed");
     }
 }
+
+/// Issue 14: a numbered page deep in the case list is read from where it began when last read
+/// (`PageStarts`, kept per process) while the list has not changed — and is still exactly its
+/// offset's page after another process adds a case or moves one out of the list, checked
+/// against the cases counted by SQL.
+#[tokio::test]
+async fn a_deep_page_of_the_case_list_is_its_offsets_page_after_any_change() {
+    use zizhi_store::cases::{self, Filter};
+    /// The ids of the non-draft cases, newest first, `offset` skipped, 50 of them; and all.
+    async fn by_sql(db: &Db, offset: i64) -> (Vec<i64>, i64) {
+        let page = "SELECT id FROM application_case WHERE stage <> 'draft' ORDER BY id DESC LIMIT 50 OFFSET $1";
+        let all = "SELECT COUNT(*) FROM application_case WHERE stage <> 'draft'";
+        match db {
+            Db::Sqlite(p, _) => (
+                sqlx::query_scalar(page)
+                    .bind(offset)
+                    .fetch_all(p)
+                    .await
+                    .unwrap(),
+                sqlx::query_scalar(all).fetch_one(p).await.unwrap(),
+            ),
+            Db::Pg(p, _) => (
+                sqlx::query_scalar(page)
+                    .bind(offset)
+                    .fetch_all(p)
+                    .await
+                    .unwrap(),
+                sqlx::query_scalar(all).fetch_one(p).await.unwrap(),
+            ),
+        }
+    }
+    for b in zizhi_testkit::backends("zizhi_store").await {
+        let db = &b.db;
+        let other = second_process(&b).await;
+        let mut tx = db.begin().await.unwrap();
+        let org = organizations::insert(&mut tx, "91350100M000100Y43", "示例")
+            .await
+            .unwrap();
+        let by = add_user(&mut tx, "registrar", "registrar", None).await;
+        let mut newest = 0;
+        for i in 0..700 {
+            let stage = if i % 7 == 3 { "draft" } else { "evaluation" };
+            newest = insert_case(&mut tx, org.id, stage, "{}", by).await.id;
+        }
+        tx.commit().await.unwrap();
+        let f = Filter {
+            no_drafts: true,
+            ..Filter::default()
+        };
+        let read = |offset: i64| {
+            let f = f.clone();
+            async move {
+                let (rows, total) = cases::page(db, &f, 50, offset).await.unwrap();
+                (rows.iter().map(|r| r.case.id).collect::<Vec<_>>(), total)
+            }
+        };
+        macro_rules! same {
+            ($offset:expr, $why:expr) => {
+                let want = by_sql(db, $offset).await;
+                // Twice: by its offset or its kept start, then by the start kept.
+                assert_eq!(read($offset).await, want, "{} (first read)", $why);
+                assert_eq!(read($offset).await, want, "{} (read again)", $why);
+            };
+        }
+        same!(550, "deep page");
+        same!(551, "a page beginning one case later");
+        assert_eq!(by_sql(db, 550).await.0.len(), 50);
+        same!(580, "the last page, partly filled");
+        same!(5000, "past the end");
+        // Another process adds a case: every page moves down by one.
+        let mut tx = other.begin().await.unwrap();
+        insert_case(&mut tx, org.id, "submitted", "{}", by).await;
+        tx.commit().await.unwrap();
+        same!(550, "after a case was added");
+        // Another process moves the newest case out of the list (past the store).
+        past_the_store(
+            &other,
+            "UPDATE application_case SET stage = 'draft' WHERE id = $1",
+            newest,
+        )
+        .await;
+        same!(550, "after a case left the list");
+        same!(580, "the last page after the changes");
+    }
+}
