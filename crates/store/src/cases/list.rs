@@ -104,13 +104,10 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     // A numbered page deep in the newest-first list: where it begins may be kept
     // ([`PageStarts`]), and it is then read as a keyset page, checked against the list's
     // version read in the same statement.
-    let start_kept = offset > SHALLOW
-        && f.walk_is_fixed()
-        && !f.by_due()
-        && f.before_id.is_none()
-        && f.id.is_none();
-    let key = (f.open_only, f.no_drafts, offset);
-    if start_kept && let Some((version, first)) = db.tokens().page_starts.get(&key) {
+    let key = start_key(f, offset);
+    if let Some(key) = &key
+        && let Some((version, first)) = db.tokens().page_starts.get(key)
+    {
         let from_start = Filter {
             before_id: Some(first + 1),
             ..f.clone()
@@ -120,11 +117,46 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
             return Ok((rows, total));
         }
     }
-    let (rows, total, version) = page_stamped(db, f, limit, offset, start_kept).await?;
-    if start_kept && let Some(first) = rows.first() {
+    let (rows, total, version) = page_stamped(db, f, limit, offset, key.is_some()).await?;
+    if let Some(key) = key
+        && let Some(first) = rows.first()
+    {
         db.tokens().page_starts.keep(key, (version, first.case.id));
     }
     Ok((rows, total))
+}
+
+/// The key of a numbered page whose start may be kept ([`PageStarts`]): past the first
+/// [`SHALLOW`] cases of the newest-first list, filtered at most by open and not-a-draft (no
+/// values; every field is named here, so that a new one is decided on).
+fn start_key(f: &Filter<'_>, offset: i64) -> Option<StartKey> {
+    let Filter {
+        organization_id,
+        stage,
+        open_only,
+        no_drafts,
+        id,
+        uscc,
+        name_like,
+        lead_id,
+        filed_from,
+        filed_to,
+        before_id,
+        due_from,
+        due_to,
+    } = f;
+    let no_values = organization_id.is_none()
+        && stage.is_none()
+        && id.is_none()
+        && uscc.is_none()
+        && name_like.is_none()
+        && lead_id.is_none()
+        && filed_from.is_none()
+        && filed_to.is_none()
+        && before_id.is_none()
+        && due_from.is_none()
+        && due_to.is_none();
+    (no_values && offset > SHALLOW).then_some((*open_only, *no_drafts, offset))
 }
 
 /// Where numbered pages deep in the newest-first list begin (issue 14), by the list's shape
