@@ -168,6 +168,41 @@ async fn a_backup_taken_under_writes_restores_identically_and_tampering_is_caugh
     }
 }
 
+/// 5.5, issue 14: a certificate restored from a backup still checks as signed — whether its
+/// signed document is kept is on its own row (`sealed`, migration 0040), which the backup
+/// carries and the restore's inserts of the seals keep (their triggers).
+#[tokio::test]
+async fn a_restored_certificate_still_checks_as_signed() {
+    use zizhi_domain::case::Stage;
+    for b in zizhi_testkit::backends("zizhi_backup").await {
+        let files = FileStore::open(&b.dir.join("evidence")).await.unwrap();
+        let app = App::new(b.db.clone(), files, super::without_staff_second_factor());
+        let seeded = app.seed_demo().await.unwrap();
+        let (case_id, _) = seeded
+            .cases
+            .iter()
+            .find(|(_, stage)| *stage == Stage::Certified)
+            .unwrap();
+        let cert = zizhi_store::certificates::for_case(app.store_for_tests(), *case_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let signed = |a: App, n: String| async move {
+            a.verify_certificate(&n).await.unwrap().signature_valid
+        };
+        assert_eq!(signed(app.clone(), cert.number.clone()).await, Some(true));
+        let dir = b.dir.join("backup");
+        app.backup_to(&dir).await.unwrap();
+        let restored = restore(b.name, &dir, &b.dir).await;
+        assert_eq!(
+            signed(restored, cert.number.clone()).await,
+            Some(true),
+            "{}: the restored certificate",
+            b.name
+        );
+    }
+}
+
 /// A backup made by an earlier zizhi restores into this one, its migrations running forward.
 /// The fixtures were made at schema 24 (`zizhi backup` of a data directory with one
 /// organisation and its user); keep them when a migration is added — they are the previous
