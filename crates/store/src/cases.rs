@@ -19,7 +19,7 @@ pub use list::{Filter, Listed, page};
 pub(crate) use parts::KeptParts;
 pub use parts::{CaseParts, rounds, with_parts};
 pub(crate) use records::KeptRecords;
-pub use records::{CaseRecords, Revision, records};
+pub use records::{CaseRecords, records};
 
 const COLUMNS: &str = "id, organization_id, category, level, kind, stage, profile, paper_received_us, filed_on, supplement_due, closed_on, agreement_no, fee_fen, lead_id, audit_conclusion, dossier_hash, review_round, batch_id, created_by, created_us";
 

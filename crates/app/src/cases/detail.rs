@@ -93,7 +93,6 @@ impl App {
     /// function below checks what its part needs. Takes the parts (a `&CaseDetail` gives them),
     /// so that a read checking its own rights uses it without a `CaseDetail`.
     pub(crate) async fn records_of(&self, p: &repo::CaseParts) -> Result<Arc<repo::CaseRecords>> {
-        let round = p.rounds.last().map_or(0, |r| r.round);
-        Ok(repo::records(&self.db, p.case.id, p.revision, round, p.case.review_round).await?)
+        Ok(repo::records(&self.db, p).await?)
     }
 }

@@ -6,7 +6,6 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use sqlx::FromRow;
 
-use super::records::Revision;
 use super::{COLUMNS, CaseRow, GET, PauseRow, Round, TransitionRow};
 use crate::read::{self, Arg, FromSqlite};
 use crate::{Db, Result};
@@ -143,7 +142,7 @@ pub struct CaseParts {
     /// Transitions, oldest first.
     pub transitions: Vec<TransitionRow>,
     /// The case's revision read before them (what its records are kept by: [`super::records`]).
-    pub revision: Revision,
+    pub(crate) revision: Rev,
 }
 
 /// Case `id` with its pauses, rounds and transitions, as of one moment: kept in this process
@@ -158,7 +157,7 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<Arc<CaseParts>>> {
     if let Some(parts) = kept.get(id, rev) {
         return Ok(Some(parts));
     }
-    let Some(parts) = read_parts(db, id, Revision(rev)).await? else {
+    let Some(parts) = read_parts(db, id, rev).await? else {
         return Ok(None);
     };
     let parts = Arc::new(parts);
@@ -280,7 +279,7 @@ impl CaseParts {
 /// PostgreSQL one statement ([`WITH_PARTS`]) — one round trip where there were four; on SQLite the four reads
 /// in one read transaction on one connection. A transition committed meanwhile shows in the
 /// case's stage and its history together, or in neither.
-async fn read_parts(db: &Db, id: i64, revision: Revision) -> Result<Option<CaseParts>> {
+async fn read_parts(db: &Db, id: i64, revision: Rev) -> Result<Option<CaseParts>> {
     let args = [Arg::I64(id)];
     match db {
         Db::Sqlite(_, r) => r.together(|c| {

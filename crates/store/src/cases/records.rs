@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::parts::{ByRevision, Rev};
+use super::parts::{ByRevision, CaseParts};
 use crate::evaluation::{self, Judgement, Member, Vote};
 use crate::letters::{self, Letter};
 use crate::receipts::{self, PaperCopy, Payment};
@@ -22,11 +22,11 @@ pub struct CaseRecords {
     pub linked: Vec<CaseEvidence>,
     /// The judgements of the requirements.
     pub judgements: Vec<Judgement>,
-    /// The review areas' judgements of the latest submission round (the `round` asked for).
+    /// The review areas' judgements of the case's latest submission round.
     pub areas: Vec<AreaRow>,
     /// The team (members not stood down).
     pub members: Vec<Member>,
-    /// The panel's votes of the case's review round (the `review_round` asked for).
+    /// The panel's votes of the case's review round.
     pub votes: Vec<Vote>,
     /// The evaluation's activities.
     pub activities: Vec<Activity>,
@@ -38,39 +38,30 @@ pub struct CaseRecords {
 /// The cases' records kept by revision (with the live tokens: `TokenCache::records`).
 pub(crate) type KeptRecords = ByRevision<CaseRecords>;
 
-/// The case's revision as [`super::with_parts`] read it, for reading what belongs to the same
-/// moment of the case (its records).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Revision(pub(crate) Rev);
-
-/// Case `id`'s records, kept by the revision `rev` read with its parts: read from the
-/// database only when not kept for that revision (the same reasoning as the parts: records
-/// kept for `rev` were read after it, so they are its own or newer, and a newer revision never
-/// finds them). `round` is the latest submission round and `review_round` the case's review
-/// round, both of the same read of the case.
-pub async fn records(
-    db: &Db,
-    id: i64,
-    rev: Revision,
-    round: i32,
-    review_round: i32,
-) -> Result<Arc<CaseRecords>> {
+/// The records of the case whose parts [`super::with_parts`] gave, kept by the revision read
+/// with them: read from the database only when not kept for that revision (the same
+/// reasoning as the parts: records kept for a revision were read after it, so they are its
+/// own or newer, and a newer revision never finds them). The review areas are the parts'
+/// latest submission round's, the votes the case's review round's.
+pub async fn records(db: &Db, parts: &CaseParts) -> Result<Arc<CaseRecords>> {
+    let (id, rev) = (parts.case.id, parts.revision);
     let kept = &db.tokens().records;
-    if let Some(r) = kept.get(id, rev.0) {
+    if let Some(r) = kept.get(id, rev) {
         return Ok(r);
     }
+    let round = parts.rounds.last().map_or(0, |r| r.round);
     let r = Arc::new(CaseRecords {
         linked: review::linked(db, id).await?,
         judgements: evaluation::judgements(db, id).await?,
         areas: review::areas(db, id, round).await?,
         members: evaluation::members(db, id).await?,
-        votes: evaluation::votes(db, id, review_round).await?,
+        votes: evaluation::votes(db, id, parts.case.review_round).await?,
         activities: review::activities(db, id).await?,
         letters: letters::of_case(db, id).await?,
         paper: receipts::paper_copy(db, id).await?,
         payments: receipts::payments(db, id).await?,
     });
-    kept.keep(id, rev.0, Arc::clone(&r), r.size());
+    kept.keep(id, rev, Arc::clone(&r), r.size());
     Ok(r)
 }
 

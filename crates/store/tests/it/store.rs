@@ -1609,10 +1609,7 @@ async fn a_cases_records_kept_by_revision_show_every_change_from_any_process() {
             let d = d.clone();
             async move {
                 let p = cases::with_parts(&d, id).await.unwrap().expect("the case");
-                let round = p.rounds.last().map_or(0, |r| r.round);
-                cases::records(&d, id, p.revision, round, p.case.review_round)
-                    .await
-                    .unwrap()
+                cases::records(&d, &p).await.unwrap()
             }
         };
         // Every process reads what `check` wants twice, alternately.
