@@ -207,14 +207,6 @@ async fn page_stamped(
 ) -> Result<(Vec<Listed>, i64, i64)> {
     crate::row! {
     #[derive(FromRow)]
-    struct Stamped {
-        #[sqlx(flatten)]
-        listed: Listed,
-        list_version: i64,
-    }
-    }
-    crate::row! {
-    #[derive(FromRow)]
     struct Counted {
         #[sqlx(flatten)]
         listed: Listed,
@@ -250,20 +242,20 @@ async fn page_stamped(
     // On PostgreSQL the count rides along as a column (its `$n` are the page's when the page
     // has no `before_id`, and it has none when the rest of the filter has no values); SQLite
     // has no round trip to save (as a column it made SQLite's sort of the page carry it on
-    // every row).
-    if matches!(db, Db::Sqlite(..)) || (f.before_id.is_some() && !whole_args.is_empty()) {
-        let rows = rows_and_filter::<Stamped>(db, f, &filter, args, limit, offset, version).await?;
-        let v = rows.first().map_or(0, |r| r.list_version);
-        let rows = rows.into_iter().map(|r| r.listed).collect();
-        return Ok((rows, count_apart().await?, v));
-    }
-    let columns = format!("({count}) AS total, {version}");
-    let rows = rows_and_filter::<Counted>(db, f, &filter, args, limit, offset, &columns).await?;
-    let (total, v) = match rows.first() {
-        Some(r) => (r.total, r.list_version),
-        None => (count_apart().await?, 0),
+    // every row), so there it is counted apart and the column is a constant.
+    let apart = matches!(db, Db::Sqlite(..)) || (f.before_id.is_some() && !whole_args.is_empty());
+    let total = if apart {
+        "CAST(0 AS BIGINT) AS total".to_string()
+    } else {
+        format!("({count}) AS total")
     };
-    Ok((rows.into_iter().map(|r| r.listed).collect(), total, v))
+    let columns = format!("{total}, {version}");
+    let rows = rows_and_filter::<Counted>(db, f, &filter, args, limit, offset, &columns).await?;
+    let (total, version) = match rows.first() {
+        Some(r) if !apart => (r.total, r.list_version),
+        first => (count_apart().await?, first.map_or(0, |r| r.list_version)),
+    };
+    Ok((rows.into_iter().map(|r| r.listed).collect(), total, version))
 }
 
 /// The count of filter `f` whose joins and `WHERE` are `filter` (its values bound as in
