@@ -173,20 +173,10 @@ async fn a_backup_taken_under_writes_restores_identically_and_tampering_is_caugh
 /// carries and the restore's inserts of the seals keep (their triggers).
 #[tokio::test]
 async fn a_restored_certificate_still_checks_as_signed() {
-    use zizhi_domain::case::Stage;
     for b in zizhi_testkit::backends("zizhi_backup").await {
         let files = FileStore::open(&b.dir.join("evidence")).await.unwrap();
         let app = App::new(b.db.clone(), files, super::without_staff_second_factor());
-        let seeded = app.seed_demo().await.unwrap();
-        let (case_id, _) = seeded
-            .cases
-            .iter()
-            .find(|(_, stage)| *stage == Stage::Certified)
-            .unwrap();
-        let cert = zizhi_store::certificates::for_case(app.store_for_tests(), *case_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let cert = super::cases::demo_certificate(&app).await;
         let signed = |a: App, n: String| async move {
             a.verify_certificate(&n).await.unwrap().signature_valid
         };

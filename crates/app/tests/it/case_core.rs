@@ -632,16 +632,7 @@ async fn held_certificates_are_looked_up_in_the_register() {
 #[tokio::test]
 async fn issued_certificate_numbers_carry_the_category() {
     for app in apps().await {
-        let s = app.seed_demo().await.unwrap();
-        let (id, _) = s
-            .cases
-            .iter()
-            .find(|(_, st)| *st == Stage::Certified)
-            .unwrap();
-        let cert = zizhi_store::certificates::for_case(app.store_for_tests(), *id)
-            .await
-            .unwrap()
-            .unwrap();
+        let cert = super::cases::demo_certificate(&app).await;
         let year = chrono::Datelike::year(&app.clock.today());
         assert!(
             cert.number.starts_with(&format!("CNITSEC{year}SRV-DR-II-"))

@@ -442,6 +442,20 @@ pub(crate) async fn review(app: &App, p: &People, id: i64, weak: Option<Area>) {
     }
 }
 
+/// Seeds the demo and gives the certificate of its certified case (issued in a batch, sealed).
+pub(crate) async fn demo_certificate(app: &App) -> zizhi_store::certificates::Certificate {
+    let seeded = app.seed_demo().await.unwrap();
+    let (id, _) = seeded
+        .cases
+        .iter()
+        .find(|(_, stage)| *stage == Stage::Certified)
+        .unwrap();
+    zizhi_store::certificates::for_case(app.store_for_tests(), *id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// The newest pending step notice's body (claimed, so a later call sees only newer ones); the
 /// formal letter that follows a step in its own e-mail is not a notice.
 pub(crate) async fn last_mail_body(app: &App) -> String {
