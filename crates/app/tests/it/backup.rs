@@ -199,7 +199,11 @@ async fn a_restored_certificate_still_checks_as_signed() {
 /// release's backups.
 #[tokio::test]
 async fn a_backup_of_the_previous_schema_restores_and_migrates_forward() {
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let fixtures = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("tests/fixtures");
     let base = zizhi_testkit::temp_dir("zizhi_fixture");
     let mut backends = vec!["sqlite"];
     if std::env::var("ZIZHI_TEST_POSTGRES_URL").is_ok() {

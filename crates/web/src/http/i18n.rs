@@ -460,7 +460,10 @@ mod tests {
 
     #[test]
     fn every_key_used_in_templates_and_code_has_both_languages() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = std::path::PathBuf::from(
+            std::env::var("CARGO_MANIFEST_DIR")
+                .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+        );
         // Every file under templates/ and src/, subfolders included.
         let mut sources = Vec::new();
         let mut dirs = vec![dir.join("templates"), dir.join("src")];

@@ -289,8 +289,11 @@ impl Driver {
     /// axe-core's serious and critical accessibility violations on the current page (npm
     /// `axe-core`, installed by `.ci/run` into `crates/web/tests/axe`, injected here).
     fn axe(&self) -> Vec<String> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/axe/node_modules/axe-core/axe.min.js");
+        let path = PathBuf::from(
+            std::env::var("CARGO_MANIFEST_DIR")
+                .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+        )
+        .join("tests/axe/node_modules/axe-core/axe.min.js");
         let src = std::fs::read_to_string(&path).unwrap_or_else(|_| {
             panic!(
                 "{} is missing: run `npm ci --prefix crates/web/tests/axe`",
@@ -363,7 +366,11 @@ impl Driver {
 
     fn screenshot(&self, name: &str) -> PathBuf {
         let b64 = self.cmd("GET", "/screenshot", None);
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        let dir = PathBuf::from(
+            std::env::var("CARGO_MANIFEST_DIR")
+                .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+        )
+        .join("../../target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, base64_decode(b64.as_str().unwrap())).unwrap();

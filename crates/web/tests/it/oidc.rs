@@ -29,7 +29,11 @@ impl Drop for Provider {
 }
 
 fn provider() -> Option<Provider> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
+    let dir = PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("tests/oidc");
     let installed = dir.join("node_modules/oidc-provider").is_dir();
     let node = Command::new("node").arg("--version").output().is_ok();
     if !(installed && node) {

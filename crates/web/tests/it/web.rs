@@ -1384,8 +1384,11 @@ async fn the_openapi_document_matches_its_snapshot() {
     let doc = serde_json::to_string_pretty(&zizhi_web::routes::openapi::openapi_document())
         .unwrap()
         + "\n";
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots/openapi.json");
+    let path = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .expect("cargo sets CARGO_MANIFEST_DIR when it runs tests"),
+    )
+    .join("tests/it/snapshots/openapi.json");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
         std::fs::write(&path, &doc).unwrap();
     }
