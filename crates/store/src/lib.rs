@@ -340,7 +340,7 @@ impl Db {
     /// ([`read::Reader`]), on the [`read::PgReader`]'s connections on PostgreSQL.
     pub async fn fetch_all<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Vec<T>>
     where
-        T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+        T: read::FromSqlite + read::FromPg + Send + Unpin,
     {
         self.rows(sql, args, true).await
     }
@@ -350,7 +350,7 @@ impl Db {
     /// kept statement would in time use one generic plan for all values.
     pub async fn fetch_all_planned<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Vec<T>>
     where
-        T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+        T: read::FromSqlite + read::FromPg + Send + Unpin,
     {
         self.rows(sql, args, false).await
     }
@@ -358,30 +358,40 @@ impl Db {
     /// The rows of a short read; `kept`: PostgreSQL keeps the prepared statement.
     async fn rows<T>(&self, sql: &str, args: &[read::Arg<'_>], kept: bool) -> Result<Vec<T>>
     where
-        T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+        T: read::FromSqlite + read::FromPg + Send + Unpin,
     {
         match self {
             Db::Sqlite(_, r) => r.rows(sql, args, T::from_sqlite),
-            Db::Pg(_, r) => Ok(read::pg_read!(r, c => read::bind_args!(
-                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())).persistent(kept),
-                args
-            )
-            .fetch_all(&mut c))),
+            Db::Pg(_, r) => {
+                let rows = read::pg_read!(r, c => read::bind_args!(
+                    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).persistent(kept),
+                    args
+                )
+                .fetch_all(&mut c));
+                let mut checked = read::Checked::default();
+                Ok(rows
+                    .iter()
+                    .map(|row| T::from_pg_checked(row, &mut checked))
+                    .collect::<std::result::Result<_, _>>()?)
+            }
         }
     }
 
     /// The first row of a short read, if any (see [`Db::fetch_all`]).
     pub async fn fetch_optional<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Option<T>>
     where
-        T: read::FromSqlite + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+        T: read::FromSqlite + read::FromPg + Send + Unpin,
     {
         match self {
             Db::Sqlite(_, r) => r.first(sql, args, T::from_sqlite),
-            Db::Pg(_, r) => Ok(read::pg_read!(r, c => read::bind_args!(
-                sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
-                args
-            )
-            .fetch_optional(&mut c))),
+            Db::Pg(_, r) => {
+                let row = read::pg_read!(r, c => read::bind_args!(
+                    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())),
+                    args
+                )
+                .fetch_optional(&mut c));
+                Ok(row.as_ref().map(T::from_pg).transpose()?)
+            }
         }
     }
 

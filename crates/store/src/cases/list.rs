@@ -412,7 +412,7 @@ async fn rows_and_filter<T>(
     extra: &str,
 ) -> Result<Vec<T>>
 where
-    T: crate::read::FromSqlite + for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    T: crate::read::FromSqlite + crate::read::FromPg + Send + Unpin,
 {
     // A list whose walk does not depend on the filter's values has the page's numbers written
     // into its statement, so that PostgreSQL plans it once ([`Filter::walk_is_fixed`]).

@@ -283,6 +283,105 @@ async fn duplicates_are_reported_as_conflicts_naming_the_field() {
     }
 }
 
+zizhi_store::row! {
+    #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+    struct Inner {
+        b: String,
+        c: Option<i64>,
+    }
+}
+zizhi_store::row! {
+    #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+    struct Outer {
+        a: i64,
+        #[sqlx(flatten)]
+        inner: Inner,
+        d: bool,
+        stage: zizhi_domain::case::Stage,
+    }
+}
+
+/// A short read's rows are read by column name on both backends (SQLite's `FromSqlite`,
+/// PostgreSQL's `FromPg`: each column is first looked for where the last one ended) — whatever
+/// order the query selects them in, flattened structs and domain values included; a missing
+/// column is an error naming it, a domain value that is not one is an error, not a guess.
+#[tokio::test]
+async fn rows_are_read_by_name_in_any_order_on_both_backends() {
+    use zizhi_store::read::Arg;
+    let want = Outer {
+        a: 7,
+        inner: Inner {
+            b: "乙".into(),
+            c: None,
+        },
+        d: true,
+        stage: zizhi_domain::case::Stage::Submitted,
+    };
+    let args: [Arg; 3] = [7i64.into(), "乙".into(), "submitted".into()];
+    for db in backends().await {
+        let read = |sql: &'static str| db.fetch_optional::<Outer>(sql, &args);
+        let in_order =
+            "SELECT $1 AS a, $2 AS b, CAST(NULL AS BIGINT) AS c, (1 = 1) AS d, $3 AS stage";
+        assert_eq!(
+            read(in_order).await.unwrap().as_ref(),
+            Some(&want),
+            "{db:?}"
+        );
+        let shuffled = "SELECT $3 AS stage, (1 = 1) AS d, CAST(NULL AS BIGINT) AS c, $1 AS a, $2 AS b, 'extra' AS e";
+        assert_eq!(
+            read(shuffled).await.unwrap().as_ref(),
+            Some(&want),
+            "{db:?}"
+        );
+        let all: Vec<Outer> = db.fetch_all(shuffled, &args).await.unwrap();
+        assert_eq!(all, std::slice::from_ref(&want), "{db:?}");
+        let missing = read("SELECT $1 AS a, $2 AS b, (1 = 1) AS d, $3 AS stage")
+            .await
+            .unwrap_err();
+        // The column's name as a word of the message ("Invalid column name: c").
+        let words = missing.to_string();
+        assert!(
+            words
+                .split(|ch: char| !ch.is_alphanumeric())
+                .any(|w| w == "c"),
+            "{db:?}: {missing}"
+        );
+        let not_a_stage = db
+            .fetch_optional::<Outer>(
+                in_order,
+                &[7i64.into(), "乙".into(), "no such stage".into()],
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            not_a_stage.to_string().contains("stage"),
+            "{db:?}: {not_a_stage}"
+        );
+        // A value of the wrong type is an error, on the first row or on a later one whose
+        // earlier rows held only NULL in that column (their type was then never checked).
+        let wrong =
+            "SELECT 'seven' AS a, $2 AS b, CAST(NULL AS BIGINT) AS c, (1 = 1) AS d, $3 AS stage";
+        assert!(read(wrong).await.is_err(), "{db:?}");
+        let later = "SELECT $1 AS a, $2 AS b, c, (1 = 1) AS d, $3 AS stage
+                     FROM (SELECT 1 AS n, CAST(NULL AS TEXT) AS c UNION ALL SELECT 2, 'x') v
+                     ORDER BY n";
+        let rows = db.fetch_all::<Outer>(later, &args).await;
+        assert!(rows.is_err(), "{db:?}: {rows:?}");
+        // Many rows: every one read whole, the checks done on the first.
+        let many = "SELECT n AS a, $2 AS b, CASE WHEN n % 2 = 0 THEN n END AS c, (n > 1) AS d,
+                           $3 AS stage
+                    FROM (SELECT CAST(1 AS BIGINT) AS n UNION ALL SELECT 2 UNION ALL SELECT 3) v
+                    ORDER BY n";
+        let rows: Vec<Outer> = db.fetch_all(many, &args).await.unwrap();
+        let got: Vec<_> = rows.iter().map(|r| (r.a, r.inner.c, r.d)).collect();
+        assert_eq!(
+            got,
+            [(1, None, false), (2, Some(2), true), (3, None, true)],
+            "{db:?}"
+        );
+    }
+}
+
 /// The numbers of the register's first page of certificates found by `q` alone, newest first.
 async fn register_numbers(db: &Db, q: &str) -> Vec<String> {
     let f = zizhi_store::certificates::RegistryFilter {
