@@ -198,11 +198,22 @@ pub fn column(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite:
     Ok(idx)
 }
 
+/// Plain column types, read on both backends: `Col` (SQLite) and `PgCol` (PostgreSQL).
 macro_rules! plain_col {
     ($($t:ty),*) => {$(
         impl Col for $t {
             fn col(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite::Result<Self> {
                 row.get(column(row, name, pos)?)
+            }
+        }
+        impl PgCol for $t {
+            fn pg_col(
+                row: &sqlx::postgres::PgRow,
+                name: &str,
+                pos: &mut usize,
+                checked: &mut Checked,
+            ) -> std::result::Result<Self, sqlx::Error> {
+                checked.get(row, pg_column(row, name, pos)?)
             }
         }
     )*};
@@ -220,7 +231,8 @@ plain_col!(
     Option<Vec<u8>>
 );
 
-/// Domain values stored as their text name (sqlx's `#[sqlx(try_from = "String")]`).
+/// Domain values stored as their text name (sqlx's `#[sqlx(try_from = "String")]`), on both
+/// backends.
 macro_rules! named_col {
     ($($t:ty),*) => {$(
         impl Col for $t {
@@ -233,6 +245,21 @@ macro_rules! named_col {
                         rusqlite::types::Type::Text,
                         e.to_string().into(),
                     )
+                })
+            }
+        }
+        impl PgCol for $t {
+            fn pg_col(
+                row: &sqlx::postgres::PgRow,
+                name: &str,
+                pos: &mut usize,
+                checked: &mut Checked,
+            ) -> std::result::Result<Self, sqlx::Error> {
+                let idx = pg_column(row, name, pos)?;
+                let s: String = checked.get(row, idx)?;
+                <$t>::try_from(s).map_err(|e| sqlx::Error::ColumnDecode {
+                    index: format!("{name:?}"),
+                    source: e.to_string().into(),
                 })
             }
         }
@@ -336,60 +363,6 @@ pub fn pg_column(
     *pos = idx + 1;
     Ok(idx)
 }
-
-macro_rules! plain_pg_col {
-    ($($t:ty),*) => {$(
-        impl PgCol for $t {
-            fn pg_col(
-                row: &sqlx::postgres::PgRow,
-                name: &str,
-                pos: &mut usize,
-                checked: &mut Checked,
-            ) -> std::result::Result<Self, sqlx::Error> {
-                checked.get(row, pg_column(row, name, pos)?)
-            }
-        }
-    )*};
-}
-plain_pg_col!(
-    i64,
-    i32,
-    bool,
-    String,
-    Vec<u8>,
-    Option<i64>,
-    Option<i32>,
-    Option<bool>,
-    Option<String>,
-    Option<Vec<u8>>
-);
-
-/// Domain values stored as their text name, on PostgreSQL (as [`named_col`]).
-macro_rules! named_pg_col {
-    ($($t:ty),*) => {$(
-        impl PgCol for $t {
-            fn pg_col(
-                row: &sqlx::postgres::PgRow,
-                name: &str,
-                pos: &mut usize,
-                checked: &mut Checked,
-            ) -> std::result::Result<Self, sqlx::Error> {
-                let idx = pg_column(row, name, pos)?;
-                let s: String = checked.get(row, idx)?;
-                <$t>::try_from(s).map_err(|e| sqlx::Error::ColumnDecode {
-                    index: format!("{name:?}"),
-                    source: e.to_string().into(),
-                })
-            }
-        }
-    )*};
-}
-named_pg_col!(
-    zizhi_domain::case::Stage,
-    zizhi_domain::fees::ApplicationKind,
-    zizhi_domain::review::Verdict,
-    zizhi_domain::panel::Vote
-);
 
 /// Declares a row struct (the attributes and fields as written) and reads it by its field
 /// names from SQLite and from PostgreSQL: `FromSqlite`, `Col`, `FromPg` and `PgCol` for the struct.
