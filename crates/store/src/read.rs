@@ -327,57 +327,6 @@ fn read_err(e: rusqlite::Error) -> StoreError {
     StoreError::Read(e.to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    crate::row! {
-        #[derive(Debug, PartialEq, sqlx::FromRow)]
-        struct Inner {
-            b: String,
-            c: Option<i64>,
-        }
-    }
-    crate::row! {
-        #[derive(Debug, PartialEq, sqlx::FromRow)]
-        struct Outer {
-            a: i64,
-            #[sqlx(flatten)]
-            inner: Inner,
-            d: bool,
-        }
-    }
-
-    fn read(sql: &str, args: &[Arg<'_>]) -> rusqlite::Result<Outer> {
-        let c = Connection::open_in_memory()?;
-        let mut st = c.prepare(sql)?;
-        bind(&mut st, args)?;
-        let mut rows = st.raw_query();
-        let r = rows.next()?.expect("a row");
-        Outer::from_sqlite(r)
-    }
-
-    /// Columns are found by name whatever order the query selects them in (the position is
-    /// only the first guess), flattened structs included; `$n` binds by its number.
-    #[test]
-    fn rows_are_read_by_name_in_any_order() {
-        let want = Outer {
-            a: 7,
-            inner: Inner {
-                b: "乙".into(),
-                c: None,
-            },
-            d: true,
-        };
-        let in_order = "SELECT $1 AS a, $2 AS b, NULL AS c, 1 AS d";
-        assert_eq!(read(in_order, &[7i64.into(), "乙".into()]).unwrap(), want);
-        let shuffled = "SELECT 1 AS d, NULL AS c, $2 AS a, $1 AS b, 'extra' AS e";
-        assert_eq!(read(shuffled, &["乙".into(), 7i64.into()]).unwrap(), want);
-        let missing = read("SELECT 7 AS a, 'x' AS b, 1 AS d", &[]).unwrap_err();
-        assert!(missing.to_string().contains('c'), "{missing}");
-    }
-}
-
 /// Connections of their own for short reads on PostgreSQL, taken and given back without the
 /// pool's machinery (issue 14): sqlx's pool wraps each acquire in a timeout and hands each
 /// connection back through a newly spawned task, which woke the other worker thread on every

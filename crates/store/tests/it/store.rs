@@ -304,7 +304,8 @@ zizhi_store::row! {
 /// A short read's rows are read by column name on both backends (SQLite's `FromSqlite`,
 /// PostgreSQL's `FromPg`: each column is first looked for where the last one ended) — whatever
 /// order the query selects them in, flattened structs and domain values included; a missing
-/// column is an error naming it, a domain value that is not one is an error, not a guess.
+/// column is an error naming it, a domain value that is not one is an error, not a guess; `$n`
+/// binds by its number (the shuffled query names `$3` first).
 #[tokio::test]
 async fn rows_are_read_by_name_in_any_order_on_both_backends() {
     use zizhi_store::read::Arg;
