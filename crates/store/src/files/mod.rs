@@ -19,6 +19,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::fs;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod local_file;
 mod named;
 mod upload;
 
@@ -361,7 +362,7 @@ impl FileStore {
                     .create_new(true)
                     .open(&tmp)
                     .await?;
-                file = Some(f.into_std().await);
+                file = Some((f.into_std().await, tmp.clone()));
                 Sink::Local {
                     tmp,
                     root: root.clone(),

@@ -1,6 +1,6 @@
 //! An upload in progress: its bytes go to two hash threads (SHA-256, SM3), the SHA-256 one
-//! also writing a local upload's file while a third flushes it to disk, then to their content
-//! address.
+//! also writing a local upload's file ([`LocalFile`]: around the page cache where it can),
+//! then to their content address.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use sha2::Sha256;
 use sm3::Sm3;
 use tokio::fs;
 
+use super::local_file::LocalFile;
 use super::{FileError, Stored, object_key};
 
 /// A hash computed on its own thread, fed shared chunks: SHA-256 and SM3 each get one, so an
@@ -30,65 +31,34 @@ impl HashThread {
         HashThread::start_writing::<D>(None)
     }
 
-    /// Hashes, and writes each chunk to `file` when given (the first write error ends the
-    /// writing and is the thread's answer; the file is synced once all is written).
-    ///
-    /// While it writes, a third thread flushes what is written every [`SYNC_EVERY`] bytes, so
-    /// that the disk writes during the upload rather than all at the final sync (issue 14: a
-    /// 700 MB upload spent half its time in that one sync).
+    /// Hashes, and writes each chunk to `file` (opened at the path given, empty) when given,
+    /// around the page cache where it can ([`LocalFile`]). The first write error ends the
+    /// writing and is the thread's answer; the file is synced once all is written.
     fn start_writing<D: sha2::Digest + Send + 'static>(
-        mut file: Option<std::fs::File>,
+        file: Option<(std::fs::File, PathBuf)>,
     ) -> HashThread {
-        use std::io::Write as _;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(32);
         let done = std::thread::spawn(move || {
             let mut h = D::new();
-            let mut failed = None;
-            // The flusher: told (without waiting) when another SYNC_EVERY bytes are written;
-            // a tick while it is still flushing is dropped, the next flush covers it.
-            let (tick, flusher) = match file.as_ref().map(std::fs::File::try_clone) {
-                Some(Ok(f)) => {
-                    let (tick, ticks) = std::sync::mpsc::sync_channel::<()>(1);
-                    let flusher = std::thread::spawn(move || {
-                        for () in ticks {
-                            f.sync_data()?;
-                        }
-                        Ok::<(), std::io::Error>(())
-                    });
-                    (Some(tick), Some(flusher))
-                }
-                Some(Err(e)) => return Err(e),
-                None => (None, None),
+            let mut file = match file {
+                Some((f, path)) => Some(LocalFile::new(f, &path)?),
+                None => None,
             };
-            let mut unsynced = 0usize;
+            let mut failed = None;
             for chunk in rx {
                 h.update(&chunk);
                 if let Some(f) = &mut file
                     && failed.is_none()
+                    && let Err(e) = f.write(&chunk)
                 {
-                    if let Err(e) = f.write_all(&chunk) {
-                        failed = Some(e);
-                    }
-                    unsynced += chunk.len();
-                    if unsynced >= SYNC_EVERY
-                        && let Some(t) = &tick
-                    {
-                        let _ = t.try_send(());
-                        unsynced = 0;
-                    }
+                    failed = Some(e);
                 }
-            }
-            drop(tick);
-            if let Some(flusher) = flusher {
-                flusher
-                    .join()
-                    .map_err(|_| std::io::Error::other("the flushing thread panicked"))??;
             }
             if let Some(e) = failed {
                 return Err(e);
             }
             if let Some(f) = file {
-                f.sync_all()?;
+                f.finish()?;
             }
             Ok(hex::encode(h.finalize()))
         });
@@ -155,8 +125,8 @@ pub(super) enum Sink {
 
 impl Upload {
     /// An upload of at most `limit` bytes into `sink`; `file` is the local file the SHA-256
-    /// thread writes (none for S3).
-    pub(super) fn new(file: Option<std::fs::File>, sink: Sink, limit: u64) -> Upload {
+    /// thread writes, and its path (none for S3).
+    pub(super) fn new(file: Option<(std::fs::File, PathBuf)>, sink: Sink, limit: u64) -> Upload {
         Upload {
             sha256: HashThread::start_writing::<Sha256>(file),
             sm3: HashThread::start::<Sm3>(),
@@ -252,10 +222,6 @@ impl Upload {
         })
     }
 }
-
-/// How many written bytes of an upload its flushing thread lets pile up before it writes
-/// them to disk.
-const SYNC_EVERY: usize = 32 * 1024 * 1024;
 
 /// How many bytes of an upload go to the hash threads at a time.
 const PIECE: usize = 256 * 1024;
