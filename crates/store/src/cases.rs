@@ -17,7 +17,7 @@ pub use deadline::{Urgent, due_counts, most_urgent, open_by_stage};
 pub(crate) use list::PageStarts;
 pub use list::{Filter, Listed, page};
 pub(crate) use parts::KeptParts;
-pub use parts::{CaseParts, rounds, with_parts};
+pub use parts::{CaseParts, PartsJson, RoundJson, rounds, with_parts};
 pub(crate) use records::KeptRecords;
 pub use records::{CaseRecords, records};
 

@@ -1407,6 +1407,13 @@ async fn a_case_and_its_parts_are_read_together_as_written() {
                 .unwrap(),
             2
         );
+        // A text that is not JSON (none is written so; read as none in the JSON below).
+        assert_eq!(
+            cases::add_round(&mut tx, full, "{}", "", user)
+                .await
+                .unwrap(),
+            3
+        );
         for (t, from, to, actor, note) in [
             ("submit", "draft", "submitted", Some(user), "首次提交"),
             ("accept", "submitted", "filed", None, "引号 \" 与 \\ 反斜杠"),
@@ -1455,8 +1462,26 @@ async fn a_case_and_its_parts_are_read_together_as_written() {
                 .iter()
                 .map(|r: &Round| (r.round, r.profile.as_str(), r.assessment.as_str()))
                 .collect::<Vec<_>>(),
-            [(1, profile, "{}"), (2, "{}", "[1,2]")]
+            [(1, profile, "{}"), (2, "{}", "[1,2]"), (3, "{}", "")]
         );
+        // The stored JSON as JSON, checked once and kept with the parts: the same texts, each
+        // round's in its place, none where a text is not JSON.
+        let json = got.json();
+        let text =
+            |j: &Option<Box<serde_json::value::RawValue>>| j.as_ref().map(|j| j.get().to_owned());
+        assert_eq!(text(&json.profile), Some(got.case.profile.clone()));
+        assert_eq!(
+            json.rounds
+                .iter()
+                .map(|r| (text(&r.profile), text(&r.assessment)))
+                .collect::<Vec<_>>(),
+            [
+                (Some(profile.to_owned()), Some("{}".to_owned())),
+                (Some("{}".to_owned()), Some("[1,2]".to_owned())),
+                (Some("{}".to_owned()), None),
+            ]
+        );
+        assert!(std::ptr::eq(json, got.json()), "made once");
         assert_eq!(
             got.transitions
                 .iter()

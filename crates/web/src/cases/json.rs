@@ -143,6 +143,8 @@ impl<'a> CaseData<'a> {
     }
 
     pub(crate) fn of(d: &'a zizhi_app::cases::CaseDetail) -> CaseData<'a> {
+        // The stored JSON as checked once for the case's revision, not at every request.
+        let json = d.json();
         CaseData {
             case: CaseItem::of(&d.case, None),
             next: d.next.iter().map(|t| t.as_str()).collect(),
@@ -150,12 +152,13 @@ impl<'a> CaseData<'a> {
             rounds: d
                 .rounds
                 .iter()
-                .map(|r| RoundData {
+                .zip(&json.rounds)
+                .map(|(r, j)| RoundData {
                     round: r.round,
                     submitted_by: r.submitted_by,
                     submitted_us: r.submitted_us,
-                    profile: raw(&r.profile),
-                    assessment: raw(&r.assessment),
+                    profile: j.profile.as_deref(),
+                    assessment: j.assessment.as_deref(),
                 })
                 .collect(),
             history: d
@@ -170,7 +173,7 @@ impl<'a> CaseData<'a> {
                     at_us: t.at_us,
                 })
                 .collect(),
-            profile: raw(&d.case.profile),
+            profile: json.profile.as_deref(),
         }
     }
 }
