@@ -40,14 +40,8 @@ pub(super) struct LocalFile {
 }
 
 enum Mode {
-    /// Whole blocks gathered in `buf` (from `start`, aligned), written by the `O_DIRECT`
-    /// handle `direct`.
-    Direct {
-        direct: File,
-        buf: Vec<u8>,
-        start: usize,
-        len: usize,
-    },
+    /// Whole blocks gathered in `block`, written by the `O_DIRECT` handle `direct`.
+    Direct { direct: File, block: Block },
     /// Through the page cache, flushed every [`SYNC_EVERY`] bytes by `flusher`, which `tick`
     /// tells (without waiting); a tick while it is still flushing is dropped, the next flush
     /// covers it.
@@ -66,16 +60,10 @@ impl LocalFile {
             .custom_flags(libc::O_DIRECT)
             .open(path);
         let mode = match direct {
-            Ok(direct) => {
-                let buf = vec![0u8; BLOCK + ALIGN];
-                let start = buf.as_ptr().align_offset(ALIGN);
-                Mode::Direct {
-                    direct,
-                    buf,
-                    start,
-                    len: 0,
-                }
-            }
+            Ok(direct) => Mode::Direct {
+                direct,
+                block: Block::new(),
+            },
             Err(e) if refused(&e) => buffered(&file)?,
             Err(e) => return Err(e),
         };
@@ -95,22 +83,13 @@ impl LocalFile {
     pub(super) fn write(&mut self, mut bytes: &[u8]) -> io::Result<()> {
         while !bytes.is_empty() {
             match &mut self.mode {
-                Mode::Direct {
-                    direct,
-                    buf,
-                    start,
-                    len,
-                } => {
-                    let n = bytes.len().min(BLOCK - *len);
-                    buf[*start + *len..*start + *len + n].copy_from_slice(&bytes[..n]);
-                    *len += n;
-                    bytes = &bytes[n..];
-                    if *len == BLOCK {
-                        let block = &buf[*start..*start + BLOCK];
-                        match direct.write_at(block, self.written) {
-                            Ok(n) if n == BLOCK => {
+                Mode::Direct { direct, block } => {
+                    bytes = &bytes[block.take(bytes)..];
+                    if block.len == BLOCK {
+                        match direct.write_at(block.gathered(), self.written) {
+                            Ok(BLOCK) => {
                                 self.written += BLOCK as u64;
-                                *len = 0;
+                                block.len = 0;
                             }
                             // Part of a block (or an error): the rest through the page cache,
                             // from where the disk stopped.
@@ -139,12 +118,9 @@ impl LocalFile {
     /// (which are on disk) are written, and a flusher started.
     fn fall_back(&mut self, done: usize) -> io::Result<()> {
         let mode = buffered(&self.file)?;
-        if let Mode::Direct {
-            buf, start, len, ..
-        } = std::mem::replace(&mut self.mode, mode)
-        {
+        if let Mode::Direct { block, .. } = std::mem::replace(&mut self.mode, mode) {
             self.written += done as u64;
-            self.write(&buf[start + done..start + len])?;
+            self.write(&block.gathered()[done..])?;
         }
         Ok(())
     }
@@ -152,11 +128,8 @@ impl LocalFile {
     /// Writes what is gathered and syncs the file (its bytes and size) to disk.
     pub(super) fn finish(self) -> io::Result<()> {
         match self.mode {
-            Mode::Direct {
-                buf, start, len, ..
-            } => {
-                self.file
-                    .write_all_at(&buf[start..start + len], self.written)?;
+            Mode::Direct { block, .. } => {
+                self.file.write_all_at(block.gathered(), self.written)?;
             }
             Mode::Buffered { tick, flusher, .. } => {
                 drop(tick);
@@ -166,6 +139,42 @@ impl LocalFile {
             }
         }
         self.file.sync_all()
+    }
+}
+
+/// The bytes gathered for the next direct write: up to one [`BLOCK`], in a buffer of its own
+/// from an address aligned to [`ALIGN`].
+struct Block {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Block {
+    fn new() -> Block {
+        Block {
+            buf: vec![0u8; BLOCK + ALIGN],
+            len: 0,
+        }
+    }
+
+    /// Where the aligned part of the buffer starts.
+    fn start(&self) -> usize {
+        self.buf.as_ptr().align_offset(ALIGN)
+    }
+
+    /// Gathers as many of `bytes` as the block has room for; how many.
+    fn take(&mut self, bytes: &[u8]) -> usize {
+        let n = bytes.len().min(BLOCK - self.len);
+        let at = self.start() + self.len;
+        self.buf[at..at + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+        n
+    }
+
+    /// The bytes gathered, from the aligned start.
+    fn gathered(&self) -> &[u8] {
+        let start = self.start();
+        &self.buf[start..start + self.len]
     }
 }
 
@@ -200,24 +209,35 @@ mod tests {
         (0..n).map(|i| (i * 7 + i / 4099) as u8).collect()
     }
 
+    /// A directory of the test's own, `tag` naming it.
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("zizhi-local-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A new, empty file `path` written as an upload's is.
+    fn upload_file(path: &Path) -> LocalFile {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .unwrap();
+        LocalFile::new(file, path).unwrap()
+    }
+
     /// Written in pieces of every size, directly where the filesystem allows it, the file holds
     /// exactly the bytes given: whole blocks, the partial block at the end, and a piece that
     /// ends a block and starts the next.
     #[test]
     fn the_file_holds_the_bytes_written() {
-        let dir = std::env::temp_dir().join(format!("zizhi-local-file-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("file");
         for (i, total) in [0, 1, ALIGN, BLOCK, BLOCK + 1, 3 * BLOCK + 12_345]
             .into_iter()
             .enumerate()
         {
             let path = dir.join(format!("f{i}"));
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .unwrap();
-            let mut w = LocalFile::new(file, &path).unwrap();
+            let mut w = upload_file(&path);
             let want = bytes(total);
             let sizes = [1, 4095, 100_000, BLOCK - 1, 2 * BLOCK + 3];
             let (mut at, mut k) = (0, 0);
@@ -240,15 +260,9 @@ mod tests {
     /// and so does everything after.
     #[test]
     fn a_refused_direct_write_goes_on_through_the_page_cache() {
-        let dir = std::env::temp_dir().join(format!("zizhi-local-fall-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("fall");
         let path = dir.join("f");
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .unwrap();
-        let mut w = LocalFile::new(file, &path).unwrap();
+        let mut w = upload_file(&path);
         // Direct wherever this filesystem opens a file for direct writes at all.
         let can = std::fs::OpenOptions::new()
             .write(true)
@@ -265,12 +279,9 @@ mod tests {
         w.write(&want[..BLOCK + 3 * ALIGN + 5]).unwrap();
         assert_eq!(w.written, BLOCK as u64);
         // The disk takes the first 8192 gathered bytes, then refuses.
-        if let Mode::Direct {
-            direct, start, buf, ..
-        } = &w.mode
-        {
+        if let Mode::Direct { direct, block } = &w.mode {
             let n = direct
-                .write_at(&buf[*start..*start + 2 * ALIGN], w.written)
+                .write_at(&block.gathered()[..2 * ALIGN], w.written)
                 .unwrap();
             assert_eq!(n, 2 * ALIGN);
         }
