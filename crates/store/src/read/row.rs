@@ -32,48 +32,19 @@ pub fn column(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite:
     Ok(idx)
 }
 
-/// Plain column types, read on both backends: `Col` (SQLite) and `PgCol` (PostgreSQL).
-macro_rules! plain_col {
-    ($($t:ty),*) => {$(
-        impl Col for $t {
-            fn col(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite::Result<Self> {
-                row.get(column(row, name, pos)?)
-            }
-        }
-        impl PgCol for $t {
-            fn pg_col(
-                row: &sqlx::postgres::PgRow,
-                name: &str,
-                pos: &mut usize,
-                checked: &mut Checked,
-            ) -> std::result::Result<Self, sqlx::Error> {
-                checked.get(row, pg_column(row, name, pos)?)
-            }
-        }
-    )*};
-}
-plain_col!(
-    i64,
-    i32,
-    bool,
-    String,
-    Vec<u8>,
-    Option<i64>,
-    Option<i32>,
-    Option<bool>,
-    Option<String>,
-    Option<Vec<u8>>
-);
-
-/// Domain values stored as their text name (sqlx's `#[sqlx(try_from = "String")]`), on both
-/// backends.
-macro_rules! named_col {
-    ($($t:ty),*) => {$(
+/// Column types, read on both backends: `Col` (SQLite) and `PgCol` (PostgreSQL). A type
+/// written `T as S` is stored as an `S` and made by `T::try_from` — the domain values stored as
+/// their text name (sqlx's `#[sqlx(try_from = "String")]`); the others are read as they are
+/// (their `try_from` is the identity, which cannot fail).
+macro_rules! cols {
+    (@stored $t:ty) => { $t };
+    (@stored $t:ty, $stored:ty) => { $stored };
+    ($($t:ty $(as $stored:ty)?),* $(,)?) => {$(
         impl Col for $t {
             fn col(row: &rusqlite::Row<'_>, name: &str, pos: &mut usize) -> rusqlite::Result<Self> {
                 let idx = column(row, name, pos)?;
-                let s: String = row.get(idx)?;
-                <$t>::try_from(s).map_err(|e| {
+                let v: cols!(@stored $t $(, $stored)?) = row.get(idx)?;
+                <$t>::try_from(v).map_err(|e| {
                     rusqlite::Error::FromSqlConversionFailure(
                         idx,
                         rusqlite::types::Type::Text,
@@ -89,9 +60,9 @@ macro_rules! named_col {
                 pos: &mut usize,
                 checked: &mut Checked,
             ) -> std::result::Result<Self, sqlx::Error> {
-                let idx = pg_column(row, name, pos)?;
-                let s: String = checked.get(row, idx)?;
-                <$t>::try_from(s).map_err(|e| sqlx::Error::ColumnDecode {
+                let v: cols!(@stored $t $(, $stored)?) =
+                    checked.get(row, pg_column(row, name, pos)?)?;
+                <$t>::try_from(v).map_err(|e| sqlx::Error::ColumnDecode {
                     index: format!("{name:?}"),
                     source: e.to_string().into(),
                 })
@@ -99,11 +70,21 @@ macro_rules! named_col {
         }
     )*};
 }
-named_col!(
-    zizhi_domain::case::Stage,
-    zizhi_domain::fees::ApplicationKind,
-    zizhi_domain::review::Verdict,
-    zizhi_domain::panel::Vote
+cols!(
+    i64,
+    i32,
+    bool,
+    String,
+    Vec<u8>,
+    Option<i64>,
+    Option<i32>,
+    Option<bool>,
+    Option<String>,
+    Option<Vec<u8>>,
+    zizhi_domain::case::Stage as String,
+    zizhi_domain::fees::ApplicationKind as String,
+    zizhi_domain::review::Verdict as String,
+    zizhi_domain::panel::Vote as String,
 );
 
 /// A row read from PostgreSQL as [`FromSqlite`] reads it from SQLite: by column name, each
