@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use sqlx::FromRow;
 
 use super::{COLUMNS, CaseRow, GET, PauseRow, Round, TransitionRow};
-use crate::read::{self, Arg, FromSqlite};
+use crate::read::{self, Arg, FromPg, FromSqlite};
 use crate::{Db, Result};
 
 /// A case's submission rounds, first to last.
@@ -367,7 +367,7 @@ async fn read_parts(db: &Db, id: i64, revision: Rev) -> Result<Option<CaseParts>
                 return Ok(None);
             };
             let mut parts = CaseParts {
-                case: CaseRow::from_row(first)?,
+                case: CaseRow::from_pg(first)?,
                 pauses: Vec::new(),
                 rounds: Vec::new(),
                 transitions: Vec::new(),
@@ -376,9 +376,9 @@ async fn read_parts(db: &Db, id: i64, revision: Rev) -> Result<Option<CaseParts>
             };
             for row in rows {
                 match row.try_get::<i32, _>("part")? {
-                    1 => parts.pauses.push(PauseRow::from_row(row)?),
-                    2 => parts.rounds.push(Round::from_row(row)?),
-                    _ => parts.transitions.push(TransitionRow::from_row(row)?),
+                    1 => parts.pauses.push(PauseRow::from_pg(row)?),
+                    2 => parts.rounds.push(Round::from_pg(row)?),
+                    _ => parts.transitions.push(TransitionRow::from_pg(row)?),
                 }
             }
             Ok(Some(parts))
