@@ -161,21 +161,32 @@ pub async fn insert(tx: &mut Tx, c: &NewCertificate<'_>) -> Result<Certificate> 
 /// A certificate by its number and whether its signed document is kept (`certificate.sealed`,
 /// migration 0040): the public check (5.5) reads one row through the number's index — the
 /// organisation's row and the seal's table took a third of PostgreSQL's time for it (issue 14).
+/// On PostgreSQL the checks asking together are read in one statement ([`Db::fetch_by_key`]).
 pub async fn by_number_sealed(db: &Db, number: &str) -> Result<Option<(Certificate, bool)>> {
-    crate::row! {
-    #[derive(FromRow)]
-    struct Sealed {
-        #[sqlx(flatten)]
-        cert: Certificate,
-        sealed: bool,
-    }
-    }
-    static SQL: LazyLock<String> =
+    static ONE: LazyLock<String> =
         LazyLock::new(|| format!("SELECT {CERT}, sealed FROM certificate WHERE number = $1"));
+    static MANY: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {CERT}, sealed FROM certificate WHERE number = ANY($1)"));
     Ok(db
-        .fetch_optional::<Sealed>(&SQL, &[number.into()])
+        .fetch_by_key::<String, Sealed>(&ONE, &MANY, number.to_owned())
         .await?
         .map(|w| (w.cert, w.sealed)))
+}
+
+crate::row! {
+/// A certificate with whether its signed document is kept ([`by_number_sealed`]).
+#[derive(Clone, FromRow)]
+struct Sealed {
+    #[sqlx(flatten)]
+    cert: Certificate,
+    sealed: bool,
+}
+}
+
+impl crate::read::Keyed<String> for Sealed {
+    fn key(&self) -> String {
+        self.cert.number.clone()
+    }
 }
 
 /// Sets a certificate's status (`valid`, `suspended`, `revoked`, `expired`).

@@ -26,8 +26,37 @@ use rusqlite::{Connection, OpenFlags, ToSql};
 use crate::token_cache::TokenCache;
 use crate::{Result, StoreError};
 
+mod batch;
 mod row;
+pub(crate) use batch::Batch;
 pub use row::{Checked, Col, FromPg, FromSqlite, PgCol, column, pg_column};
+
+/// The key of a row read by [`crate::Db::fetch_by_key`]: bound alone on SQLite (`$1`), as an
+/// array of keys on PostgreSQL (`= ANY($1)`).
+pub trait Key:
+    Eq + Clone + Send + Sync + 'static + sqlx::Type<sqlx::Postgres> + sqlx::postgres::PgHasArrayType
+where
+    for<'q> Vec<Self>: sqlx::Encode<'q, sqlx::Postgres>,
+{
+    fn arg(&self) -> Arg<'_>;
+}
+
+impl Key for String {
+    fn arg(&self) -> Arg<'_> {
+        Arg::Str(self)
+    }
+}
+
+impl Key for i64 {
+    fn arg(&self) -> Arg<'_> {
+        Arg::I64(*self)
+    }
+}
+
+/// A row that names its own key ([`crate::Db::fetch_by_key`]).
+pub trait Keyed<K> {
+    fn key(&self) -> K;
+}
 
 /// How many idle connections a reader keeps (more are opened under load and closed after).
 const IDLE: usize = 8;
@@ -343,7 +372,13 @@ struct PgInner {
     /// One permit per read in progress ([`MAX_READING`]).
     reading: tokio::sync::Semaphore,
     tokens: Arc<TokenCache>,
+    /// The lookups by key gathered into one statement ([`Batch`]), one kind per statement
+    /// text.
+    batches: Mutex<Vec<(&'static str, Box<dyn std::any::Any + Send + Sync>)>>,
 }
+
+/// How many gathered statements of one kind run at once ([`Batch`]).
+const BATCHES_AT_ONCE: usize = 1;
 
 impl std::fmt::Debug for PgReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -362,7 +397,27 @@ impl PgReader {
             closed: std::sync::atomic::AtomicBool::new(false),
             reading: tokio::sync::Semaphore::new(MAX_READING),
             tokens,
+            batches: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// The lookups of the statement `sql` ([`Batch`]), made on first use.
+    pub(crate) fn batch<K, V>(&self, sql: &'static str) -> Batch<K, V>
+    where
+        K: Send + 'static,
+        V: Send + 'static,
+    {
+        let mut all = self.0.batches.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = all
+            .iter()
+            .find(|(s, _)| std::ptr::eq(*s, sql))
+            .and_then(|(_, b)| b.downcast_ref::<Batch<K, V>>())
+        {
+            return b.clone();
+        }
+        let b = Batch::new(BATCHES_AT_ONCE);
+        all.push((sql, Box::new(b.clone())));
+        b
     }
 
     /// The live tokens kept for this database ([`TokenCache`]).

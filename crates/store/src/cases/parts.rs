@@ -184,7 +184,7 @@ impl Eq for KeptJson {}
 /// key) and the parts ([`read_parts`]) only when it has moved or they are not kept.
 /// Shared with what is kept, not copied (a case's text runs to tens of kilobytes).
 pub async fn with_parts(db: &Db, id: i64) -> Result<Option<Arc<CaseParts>>> {
-    let Some(rev) = db.fetch_optional::<Rev>(REV, &[Arg::I64(id)]).await? else {
+    let Some(RevOf { rev, .. }) = db.fetch_by_key::<i64, RevOf>(REV, REVS, id).await? else {
         return Ok(None);
     };
     let kept = &db.tokens().parts;
@@ -201,7 +201,9 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<Arc<CaseParts>>> {
 
 /// A case's revision (migration 0038): moved by triggers, in the changing transaction, by any
 /// change of the case's row or of its pauses, rounds and transitions; it never goes back.
-const REV: &str = "SELECT created_us, rev FROM application_case WHERE id = $1";
+/// On PostgreSQL the reads asking together go in one statement ([`Db::fetch_by_key`]).
+const REV: &str = "SELECT id, created_us, rev FROM application_case WHERE id = $1";
+const REVS: &str = "SELECT id, created_us, rev FROM application_case WHERE id = ANY($1)";
 
 crate::row! {
 /// A case's revision, with the moment the case was created: SQLite may give the id of a case
@@ -212,6 +214,22 @@ pub(crate) struct Rev {
     created_us: i64,
     rev: i64,
 }
+}
+
+crate::row! {
+/// A case's revision with its id ([`with_parts`]).
+#[derive(Clone, FromRow)]
+struct RevOf {
+    id: i64,
+    #[sqlx(flatten)]
+    rev: Rev,
+}
+}
+
+impl crate::read::Keyed<i64> for RevOf {
+    fn key(&self) -> i64 {
+        self.id
+    }
 }
 
 /// How many bytes of cases' parts one process keeps of a database at most (about 400 cases

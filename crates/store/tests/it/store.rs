@@ -2196,6 +2196,95 @@ async fn the_reminders_sent_are_read_for_a_page_of_certificates() {
     }
 }
 
+/// Issue 14: on PostgreSQL the lookups of certificates by number (the public check, 5.5) and
+/// of cases' revisions that ask together go in one statement (`Db::fetch_by_key`). Each still
+/// gets its own row, none where its key has none, and a change committed before a lookup asks
+/// is in its answer even while other lookups keep statements running.
+#[tokio::test]
+async fn lookups_asking_together_each_get_their_own_row() {
+    use zizhi_store::cases;
+    use zizhi_store::certificates::{by_number_sealed, set_status};
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let holder = certified_case(&mut tx).await;
+        for n in 1..=6 {
+            let (number, day) = (format!("N-{n}"), format!("2026-01-0{n}"));
+            issue(&mut tx, holder, &number, "示例", 2, &day, "2029-01-04").await;
+        }
+        tx.commit().await.unwrap();
+        let user = cases::get(&db, holder.1).await.unwrap().unwrap().created_by;
+        let mut tx = db.begin().await.unwrap();
+        let mut ids = vec![holder.1];
+        for _ in 0..3 {
+            ids.push(zizhi_testkit::insert_certified_case(&mut tx, holder.0, user, 2).await);
+        }
+        tx.commit().await.unwrap();
+
+        // Three lookups of each number (N-7 has no certificate) and of each case (and of a
+        // case that does not exist), all asking at once.
+        let mut numbers = tokio::task::JoinSet::new();
+        let mut parts = tokio::task::JoinSet::new();
+        for _ in 0..3 {
+            for n in 1..=7 {
+                let (db, number) = (db.clone(), format!("N-{n}"));
+                numbers.spawn(async move {
+                    let got = by_number_sealed(&db, &number).await.unwrap();
+                    (number, got.map(|(c, _)| c.number))
+                });
+            }
+            for id in ids.iter().copied().chain([-1]) {
+                let db = db.clone();
+                parts.spawn(async move {
+                    let got = cases::with_parts(&db, id).await.unwrap();
+                    (id, got.map(|p| p.case.id))
+                });
+            }
+        }
+        let mut answered = 0;
+        while let Some(r) = numbers.join_next().await {
+            let (asked, got) = r.unwrap();
+            let want = (asked != "N-7").then(|| asked.clone());
+            assert_eq!(got, want, "{asked}");
+            answered += 1;
+        }
+        while let Some(r) = parts.join_next().await {
+            let (asked, got) = r.unwrap();
+            assert_eq!(got, (asked != -1).then_some(asked), "case {asked}");
+            answered += 1;
+        }
+        assert_eq!(answered, 3 * 7 + 3 * 5);
+
+        // While lookups of N-2 keep statements running, N-1 is revoked, then asked for: it
+        // is revoked in the answer, each time.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let busy: Vec<_> = (0..4)
+            .map(|_| {
+                let (db, stop) = (db.clone(), stop.clone());
+                tokio::spawn(async move {
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        by_number_sealed(&db, "N-2").await.unwrap().unwrap();
+                        // SQLite's read runs inline, never waiting: the test's runtime has
+                        // one thread.
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for status in ["revoked", "valid", "suspended", "valid"] {
+            tokio::task::yield_now().await;
+            let mut tx = db.begin().await.unwrap();
+            set_status(&mut tx, "N-1", status).await.unwrap();
+            tx.commit().await.unwrap();
+            let (got, _) = by_number_sealed(&db, "N-1").await.unwrap().unwrap();
+            assert_eq!(got.status, status);
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for b in busy {
+            b.await.unwrap();
+        }
+    }
+}
+
 /// Issue 14, 5.5: the public check reads whether a certificate's signed document is kept from
 /// the certificate's own row (`sealed`, migration 0040). It says what `certificate_seal` says
 /// after every change: a seal kept, a seal rolled back with its transaction, a seal removed or
