@@ -401,7 +401,8 @@ impl PgReader {
         }))
     }
 
-    /// The lookups of the statement `sql` ([`Batch`]), made on first use.
+    /// The lookups of the statement `sql` with keys `K` and rows `V` ([`Batch`]), made on first
+    /// use.
     pub(crate) fn batch<K, V>(&self, sql: &'static str) -> Batch<K, V>
     where
         K: Send + 'static,
@@ -410,8 +411,8 @@ impl PgReader {
         let mut all = self.0.batches.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(b) = all
             .iter()
-            .find(|(s, _)| std::ptr::eq(*s, sql))
-            .and_then(|(_, b)| b.downcast_ref::<Batch<K, V>>())
+            .filter(|(s, _)| *s == sql)
+            .find_map(|(_, b)| b.downcast_ref::<Batch<K, V>>())
         {
             return b.clone();
         }
@@ -472,5 +473,29 @@ impl PgReader {
         if idle.len() < IDLE * 2 && !self.0.closed.load(std::sync::atomic::Ordering::SeqCst) {
             idle.push(c);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lookups of one statement share one [`Batch`] (a statement running is seen by the
+    /// next lookup); the same text read into other types has its own, made once.
+    #[test]
+    fn a_statements_lookups_share_one_batch() {
+        let reader = PgReader::new(
+            sqlx::postgres::PgConnectOptions::new(),
+            Arc::new(TokenCache::default()),
+        );
+        const SQL: &str = "SELECT id FROM t WHERE id = ANY($1)";
+        let a = reader.batch::<i64, i64>(SQL);
+        let b = reader.batch::<i64, i64>(&String::from(SQL).leak()[..]);
+        assert!(Arc::ptr_eq(&a.0, &b.0), "one batch for one statement text");
+        let other = reader.batch::<i64, String>(SQL);
+        let again = reader.batch::<i64, String>(SQL);
+        assert!(Arc::ptr_eq(&other.0, &again.0));
+        assert!(!Arc::ptr_eq(&a.0, &reader.batch::<i64, i64>("SELECT 1").0));
+        assert_eq!(reader.0.batches.lock().unwrap().len(), 3, "made once each");
     }
 }

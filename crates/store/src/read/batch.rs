@@ -31,7 +31,7 @@ use crate::Result;
 const MOST: usize = 64;
 
 /// Lookups of one kind: by key `K`, each answered with the row `V` of its key, if any.
-pub(crate) struct Batch<K, V>(Arc<Shared<K, V>>);
+pub(crate) struct Batch<K, V>(pub(super) Arc<Shared<K, V>>);
 
 impl<K, V> Clone for Batch<K, V> {
     fn clone(&self) -> Self {
@@ -39,7 +39,7 @@ impl<K, V> Clone for Batch<K, V> {
     }
 }
 
-struct Shared<K, V> {
+pub(super) struct Shared<K, V> {
     /// How many statements of this kind may run at once.
     at_once: usize,
     state: Mutex<State<K, V>>,
