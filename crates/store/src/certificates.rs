@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use sqlx::FromRow;
 use zizhi_domain::certificate::BatchStatus;
 
+use crate::read::ByKey;
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
 mod registry;
@@ -163,12 +164,10 @@ pub async fn insert(tx: &mut Tx, c: &NewCertificate<'_>) -> Result<Certificate> 
 /// organisation's row and the seal's table took a third of PostgreSQL's time for it (issue 14).
 /// On PostgreSQL the checks asking together are read in one statement ([`Db::fetch_by_key`]).
 pub async fn by_number_sealed(db: &Db, number: &str) -> Result<Option<(Certificate, bool)>> {
-    static ONE: LazyLock<String> =
-        LazyLock::new(|| format!("SELECT {CERT}, sealed FROM certificate WHERE number = $1"));
-    static MANY: LazyLock<String> =
-        LazyLock::new(|| format!("SELECT {CERT}, sealed FROM certificate WHERE number = ANY($1)"));
+    static SQL: LazyLock<ByKey> =
+        LazyLock::new(|| ByKey::new(&format!("SELECT {CERT}, sealed FROM certificate"), "number"));
     Ok(db
-        .fetch_by_key::<String, Sealed>(&ONE, &MANY, number.to_owned())
+        .fetch_by_key::<String, Sealed>(&SQL, number.to_owned())
         .await?
         .map(|w| (w.cert, w.sealed)))
 }

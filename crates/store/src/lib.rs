@@ -395,27 +395,20 @@ impl Db {
         }
     }
 
-    /// The row of `key`, if any (a short read): `one` reads the row of `$1` on SQLite, `many`
-    /// the rows of the keys in the array `$1` on PostgreSQL, where the lookups of one kind
+    /// The row of `key`, if any (a short read by `sql`): on PostgreSQL the lookups of one kind
     /// that ask together go in one statement ([`read::Batch`]: issue 14). Each answer is read
     /// by a statement begun after its lookup asked.
-    pub async fn fetch_by_key<K, T>(
-        &self,
-        one: &str,
-        many: &'static str,
-        key: K,
-    ) -> Result<Option<T>>
+    pub async fn fetch_by_key<K, T>(&self, sql: &'static read::ByKey, key: K) -> Result<Option<T>>
     where
         K: read::Key,
-        for<'q> Vec<K>: sqlx::Encode<'q, sqlx::Postgres>,
         T: read::FromSqlite + read::FromPg + read::Keyed<K> + Clone + Send + Sync + Unpin + 'static,
     {
         match self {
-            Db::Sqlite(_, r) => r.first(one, &[key.arg()], T::from_sqlite),
+            Db::Sqlite(_, r) => r.first(&sql.one, &[key.arg()], T::from_sqlite),
             Db::Pg(_, r) => {
-                r.batch::<K, T>(many)
+                r.batch::<K, T>(&sql.many)
                     .get(key, |keys| async move {
-                        let rows = read::pg_read!(r, c => sqlx::query(many)
+                        let rows = read::pg_read!(r, c => sqlx::query(sql.many.as_str())
                             .bind(&keys)
                             .fetch_all(&mut c));
                         let mut checked = read::Checked::default();

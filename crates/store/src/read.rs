@@ -34,9 +34,14 @@ pub use row::{Checked, Col, FromPg, FromSqlite, PgCol, column, pg_column};
 /// The key of a row read by [`crate::Db::fetch_by_key`]: bound alone on SQLite (`$1`), as an
 /// array of keys on PostgreSQL (`= ANY($1)`).
 pub trait Key:
-    Eq + Clone + Send + Sync + 'static + sqlx::Type<sqlx::Postgres> + sqlx::postgres::PgHasArrayType
-where
-    for<'q> Vec<Self>: sqlx::Encode<'q, sqlx::Postgres>,
+    Eq
+    + Clone
+    + Send
+    + Sync
+    + 'static
+    + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+    + sqlx::Type<sqlx::Postgres>
+    + sqlx::postgres::PgHasArrayType
 {
     fn arg(&self) -> Arg<'_>;
 }
@@ -50,6 +55,24 @@ impl Key for String {
 impl Key for i64 {
     fn arg(&self) -> Arg<'_> {
         Arg::I64(*self)
+    }
+}
+
+/// The two statements of a read by key ([`crate::Db::fetch_by_key`]), made from one
+/// `SELECT … FROM …` and the key's column, so that both backends read the same columns:
+/// `… WHERE key = $1` (SQLite) and `… WHERE key = ANY($1)` (PostgreSQL, the keys of the
+/// lookups gathered).
+pub struct ByKey {
+    pub(crate) one: String,
+    pub(crate) many: String,
+}
+
+impl ByKey {
+    pub fn new(select: &str, key: &str) -> ByKey {
+        ByKey {
+            one: format!("{select} WHERE {key} = $1"),
+            many: format!("{select} WHERE {key} = ANY($1)"),
+        }
     }
 }
 

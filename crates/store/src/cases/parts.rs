@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use sqlx::FromRow;
 
 use super::{COLUMNS, CaseRow, GET, PauseRow, Round, TransitionRow};
-use crate::read::{self, Arg, FromPg, FromSqlite};
+use crate::read::{self, Arg, ByKey, FromPg, FromSqlite};
 use crate::{Db, Result};
 
 /// A case's submission rounds, first to last.
@@ -184,7 +184,7 @@ impl Eq for KeptJson {}
 /// key) and the parts ([`read_parts`]) only when it has moved or they are not kept.
 /// Shared with what is kept, not copied (a case's text runs to tens of kilobytes).
 pub async fn with_parts(db: &Db, id: i64) -> Result<Option<Arc<CaseParts>>> {
-    let Some(RevOf { rev, .. }) = db.fetch_by_key::<i64, RevOf>(REV, REVS, id).await? else {
+    let Some(RevOf { rev, .. }) = db.fetch_by_key::<i64, RevOf>(&REV, id).await? else {
         return Ok(None);
     };
     let kept = &db.tokens().parts;
@@ -202,8 +202,8 @@ pub async fn with_parts(db: &Db, id: i64) -> Result<Option<Arc<CaseParts>>> {
 /// A case's revision (migration 0038): moved by triggers, in the changing transaction, by any
 /// change of the case's row or of its pauses, rounds and transitions; it never goes back.
 /// On PostgreSQL the reads asking together go in one statement ([`Db::fetch_by_key`]).
-const REV: &str = "SELECT id, created_us, rev FROM application_case WHERE id = $1";
-const REVS: &str = "SELECT id, created_us, rev FROM application_case WHERE id = ANY($1)";
+static REV: LazyLock<ByKey> =
+    LazyLock::new(|| ByKey::new("SELECT id, created_us, rev FROM application_case", "id"));
 
 crate::row! {
 /// A case's revision, with the moment the case was created: SQLite may give the id of a case
