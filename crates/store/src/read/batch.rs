@@ -222,33 +222,71 @@ mod tests {
         }
     }
 
-    /// Lookups asking while a statement runs go together in the next, led by the first of
-    /// them; each answer is its own key's row, read by a statement begun after it asked.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn lookups_asking_together_share_the_next_statement() {
-        let batch = Batch::<u32, (usize, u32)>::new(1);
-        let log = Arc::new(Log::default());
-        let hold = Arc::new(Semaphore::new(0));
-        let ask = |key: u32| {
-            let (batch, log, hold) = (batch.clone(), Arc::clone(&log), Arc::clone(&hold));
+    /// Lookups of a test, their statements ([`Log`]) held until `hold` gives a permit each.
+    struct Rig {
+        batch: Batch<u32, (usize, u32)>,
+        log: Arc<Log>,
+        hold: Arc<Semaphore>,
+    }
+
+    impl Rig {
+        fn new(at_once: usize) -> Rig {
+            Rig {
+                batch: Batch::new(at_once),
+                log: Arc::new(Log::default()),
+                hold: Arc::new(Semaphore::new(0)),
+            }
+        }
+
+        /// A lookup of `key` on a task of its own: how many statements had begun when it
+        /// asked, and its answer.
+        fn ask(&self, key: u32) -> tokio::task::JoinHandle<(usize, Option<(usize, u32)>)> {
+            let (batch, log, hold) = (
+                self.batch.clone(),
+                Arc::clone(&self.log),
+                Arc::clone(&self.hold),
+            );
             tokio::spawn(async move {
                 let asked_after = log.begun.load(Ordering::SeqCst);
                 let v = batch.get(key, |keys| log.run(keys, &hold)).await.unwrap();
                 (asked_after, v)
             })
-        };
-        let first = ask(7);
-        until(|| log.begun.load(Ordering::SeqCst) == 1).await;
+        }
+
+        fn begun(&self) -> usize {
+            self.log.begun.load(Ordering::SeqCst)
+        }
+
+        async fn until_begun(&self, n: usize) {
+            until(|| self.begun() == n).await;
+        }
+
+        async fn until_waiting(&self, n: usize) {
+            until(|| self.batch.0.lock().waiting.len() == n).await;
+        }
+
+        fn running(&self) -> usize {
+            self.batch.0.lock().running
+        }
+    }
+
+    /// Lookups asking while a statement runs go together in the next, led by the first of
+    /// them; each answer is its own key's row, read by a statement begun after it asked.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lookups_asking_together_share_the_next_statement() {
+        let rig = Rig::new(1);
+        let first = rig.ask(7);
+        rig.until_begun(1).await;
         // Five more while the first statement runs, in this order: 0 (no row), 3, 5, 3
         // again, 9.
         let mut rest = Vec::new();
         for (i, key) in [0, 3, 5, 3, 9].into_iter().enumerate() {
-            rest.push(ask(key));
-            until(|| batch.0.lock().waiting.len() == i + 1).await;
+            rest.push(rig.ask(key));
+            rig.until_waiting(i + 1).await;
         }
-        hold.add_permits(1);
-        until(|| log.begun.load(Ordering::SeqCst) == 2).await;
-        hold.add_permits(1);
+        rig.hold.add_permits(1);
+        rig.until_begun(2).await;
+        rig.hold.add_permits(1);
         let (asked, v) = first.await.unwrap();
         assert_eq!((asked, v), (0, Some((1, 14))));
         for (task, key) in rest.into_iter().zip([0u32, 3, 5, 3, 9]) {
@@ -259,38 +297,33 @@ mod tests {
         }
         // Two statements for six lookups; the second had each key once, its leader's first.
         assert_eq!(
-            *log.keys.lock().unwrap(),
+            *rig.log.keys.lock().unwrap(),
             vec![vec![7], vec![0, 3, 5, 9]],
             "each key once a statement"
         );
-        assert_eq!(batch.0.lock().running, 0, "nothing runs after");
+        assert_eq!(rig.running(), 0, "nothing runs after");
     }
 
     /// With two statements allowed at once, the second lookup does not wait for the first.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn up_to_at_once_statements_run_together() {
-        let batch = Batch::<u32, (usize, u32)>::new(2);
-        let log = Arc::new(Log::default());
-        let hold = Arc::new(Semaphore::new(0));
+        let rig = Rig::new(2);
         let mut tasks = Vec::new();
         for key in [1, 2, 3] {
-            let (b, l, h) = (batch.clone(), Arc::clone(&log), Arc::clone(&hold));
-            tasks.push(tokio::spawn(async move {
-                b.get(key, |keys| l.run(keys, &h)).await.unwrap()
-            }));
+            tasks.push(rig.ask(key));
             if key < 3 {
-                until(|| log.begun.load(Ordering::SeqCst) == key as usize).await;
+                rig.until_begun(key as usize).await;
             }
         }
-        until(|| batch.0.lock().waiting.len() == 1).await;
-        assert_eq!(log.begun.load(Ordering::SeqCst), 2, "the third waits");
-        hold.add_permits(3);
+        rig.until_waiting(1).await;
+        assert_eq!(rig.begun(), 2, "the third waits");
+        rig.hold.add_permits(3);
         let mut got = Vec::new();
         for t in tasks {
-            got.push(t.await.unwrap().unwrap().1);
+            got.push(t.await.unwrap().1.unwrap().1);
         }
         assert_eq!(got, vec![2, 4, 6]);
-        assert_eq!(log.begun.load(Ordering::SeqCst), 3);
+        assert_eq!(rig.begun(), 3);
     }
 
     /// A failed statement fails its leader; the lookups it was to answer look up alone.
@@ -340,44 +373,34 @@ mod tests {
     /// alone, those waiting behind them get the next statement, and later lookups still run.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_abandoned_leader_passes_the_lead_on() {
-        let batch = Batch::<u32, (usize, u32)>::new(1);
-        let log = Arc::new(Log::default());
-        let hold = Arc::new(Semaphore::new(0));
-        let ask = |key: u32| {
-            let (batch, log, hold) = (batch.clone(), Arc::clone(&log), Arc::clone(&hold));
-            tokio::spawn(async move { batch.get(key, |keys| log.run(keys, &hold)).await.unwrap() })
-        };
-        let first = ask(1);
-        until(|| log.begun.load(Ordering::SeqCst) == 1).await;
-        let lead = ask(2);
-        until(|| batch.0.lock().waiting.len() == 1).await;
-        let answered = ask(3);
-        until(|| batch.0.lock().waiting.len() == 2).await;
-        hold.add_permits(1);
-        assert_eq!(first.await.unwrap(), Some((1, 2)));
-        until(|| log.begun.load(Ordering::SeqCst) == 2).await;
+        let rig = Rig::new(1);
+        let first = rig.ask(1);
+        rig.until_begun(1).await;
+        let lead = rig.ask(2);
+        rig.until_waiting(1).await;
+        let answered = rig.ask(3);
+        rig.until_waiting(2).await;
+        rig.hold.add_permits(1);
+        assert_eq!(first.await.unwrap().1, Some((1, 2)));
+        rig.until_begun(2).await;
         // The leader of statement 2 (keys 2 and 3) is abandoned midway, while 4 waits.
-        let behind = ask(4);
-        until(|| batch.0.lock().waiting.len() == 1).await;
+        let behind = rig.ask(4);
+        rig.until_waiting(1).await;
         lead.abort();
         assert!(lead.await.unwrap_err().is_cancelled());
         // Key 3 looks up alone, key 4 leads the next statement: two more, in either order.
-        until(|| log.begun.load(Ordering::SeqCst) == 4).await;
-        hold.add_permits(2);
-        assert_eq!(answered.await.unwrap().unwrap().1, 6);
-        assert_eq!(behind.await.unwrap().unwrap().1, 8);
-        let mut tail = log.keys.lock().unwrap()[2..].to_vec();
+        rig.until_begun(4).await;
+        rig.hold.add_permits(2);
+        assert_eq!(answered.await.unwrap().1.unwrap().1, 6);
+        assert_eq!(behind.await.unwrap().1.unwrap().1, 8);
+        let mut tail = rig.log.keys.lock().unwrap()[2..].to_vec();
         tail.sort();
         assert_eq!(tail, vec![vec![3], vec![4]]);
-        assert_eq!(
-            batch.0.lock().running,
-            0,
-            "the abandoned lead's place is given back"
-        );
+        assert_eq!(rig.running(), 0, "the abandoned lead's place is given back");
         // And a lookup after all that runs at once.
-        let after = ask(5);
-        until(|| log.begun.load(Ordering::SeqCst) == 5).await;
-        hold.add_permits(1);
-        assert_eq!(after.await.unwrap().unwrap().1, 10);
+        let after = rig.ask(5);
+        rig.until_begun(5).await;
+        rig.hold.add_permits(1);
+        assert_eq!(after.await.unwrap().1.unwrap().1, 10);
     }
 }
