@@ -1,6 +1,6 @@
 //! The page chrome every page shares (header, user bar, flash), rendering, and times.
 
-use crate::http::ctx::Ctx;
+use crate::http::ctx::{CsrfToken, Ctx};
 use crate::http::error::Failure;
 use crate::http::i18n::Tr;
 use askama::Template;
@@ -38,7 +38,7 @@ pub struct UserBar {
 /// What the base layout needs.
 pub struct Chrome {
     pub t: Tr,
-    pub csrf: String,
+    pub csrf: CsrfToken,
     pub user: Option<UserBar>,
     pub path: String,
     pub flash: Option<String>,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use axum::body::{Body, to_bytes};
@@ -24,6 +24,38 @@ pub const CSRF_COOKIE: &str = "zizhi_csrf";
 /// Forms larger than this are refused before parsing.
 pub const FORM_LIMIT: usize = 1024 * 1024;
 
+/// The CSRF token a page's forms echo back: the session's, or the anonymous cookie's; for an
+/// anonymous request that brought no cookie, made the first time a page writes it (a form on
+/// the page) and then sent as a new cookie (`context`). A page without a form — the public check
+/// of a certificate, the register — sets no cookie, and a visitor is not given one for reading
+/// (issue 14: nor is a random token made for each such request). Clones share the token.
+#[derive(Clone, Default)]
+pub struct CsrfToken(Arc<OnceLock<String>>);
+
+impl CsrfToken {
+    /// A token already known (empty: none, as for a bearer token's request).
+    pub fn known(token: String) -> CsrfToken {
+        CsrfToken(Arc::new(OnceLock::from(token)))
+    }
+
+    /// The token, made now if it is still to be made.
+    pub fn get(&self) -> &str {
+        self.0.get_or_init(secrets::token)
+    }
+
+    /// The token if it is known or was made; none if nothing asked for it yet.
+    fn made(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
+/// Writes the token (making it if need be): `{{ c.csrf }}` in a form.
+impl std::fmt::Display for CsrfToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
 /// What every handler knows about its request. Its `Debug` leaves out the tokens.
 #[derive(Clone)]
 pub struct Ctx {
@@ -32,7 +64,7 @@ pub struct Ctx {
     pub lang: Lang,
     pub actor: Option<Actor>,
     /// The token forms must echo back.
-    pub csrf: String,
+    pub csrf: CsrfToken,
     /// The session cookie's token, when signed in through the browser.
     pub session_token: Option<String>,
     /// Authenticated by `Authorization: Bearer` (no cookies, so no CSRF).
@@ -64,7 +96,7 @@ impl Ctx {
             request_id,
             lang,
             actor: None,
-            csrf: String::new(),
+            csrf: CsrfToken::known(String::new()),
             session_token: None,
             bearer: false,
             bearer_token: None,
@@ -166,7 +198,8 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
     let lang = negotiate(&headers);
     let rid = request_id();
     let mut ctx = Ctx::anonymous(rid.clone(), lang, api);
-    let mut new_csrf_cookie = None;
+    // An anonymous request without the cookie: its token is made only if a page writes it.
+    let mut fresh_csrf = false;
     let lookup = async {
         if let Some(token) = bearer(&headers) {
             ctx.bearer = true;
@@ -184,7 +217,7 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
             && let Some((a, csrf, u)) = st.app.session(&token).await?
         {
             ctx.actor = Some(a);
-            ctx.csrf = csrf;
+            ctx.csrf = CsrfToken::known(csrf);
             ctx.session_token = Some(token);
             ctx.must_change_password = u.must_change_password;
             ctx.totp_enabled = u.totp_secret.is_some();
@@ -197,11 +230,10 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
     if ctx.actor.is_none() && !ctx.bearer {
         // Anonymous forms (sign-in) use a double-submit token kept in its own cookie.
         match cookie(&headers, CSRF_COOKIE).filter(|c| c.len() == 64) {
-            Some(c) => ctx.csrf = c,
+            Some(c) => ctx.csrf = CsrfToken::known(c),
             None => {
-                let c = secrets::token();
-                ctx.csrf = c.clone();
-                new_csrf_cookie = Some(c);
+                ctx.csrf = CsrfToken::default();
+                fresh_csrf = true;
             }
         }
     }
@@ -246,8 +278,9 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
             sent = form_field(&bytes, "csrf");
             req = Request::from_parts(parts, Body::from(bytes));
         }
-        let ok = match (&new_csrf_cookie, sent) {
-            (None, Some(s)) => !ctx.csrf.is_empty() && constant_time_eq(&s, &ctx.csrf),
+        // A request that brought no token cookie cannot echo one.
+        let ok = match (fresh_csrf, sent, ctx.csrf.made()) {
+            (false, Some(s), Some(c)) => !c.is_empty() && constant_time_eq(&s, c),
             _ => false,
         };
         if !ok {
@@ -255,16 +288,17 @@ pub async fn context(State(st): State<AppState>, req: Request, next: Next) -> Re
         }
     }
 
+    let csrf = ctx.csrf.clone();
     req.extensions_mut().insert(ctx);
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&rid) {
         h.insert("x-request-id", v);
     }
-    if let Some(c) = new_csrf_cookie {
+    if fresh_csrf && let Some(c) = csrf.made() {
         h.append(
             header::SET_COOKIE,
-            set_cookie(CSRF_COOKIE, &c, None, st.config.cookies_secure()),
+            set_cookie(CSRF_COOKIE, c, None, st.config.cookies_secure()),
         );
     }
     h.entry(header::CACHE_CONTROL)

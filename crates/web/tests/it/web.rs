@@ -727,6 +727,68 @@ async fn unsafe_requests_need_the_csrf_token_and_a_same_origin() {
     }
 }
 
+/// A visitor who only reads — the register, the public check of a certificate, the JSON API —
+/// is given no cookie; a page with a form (sign-in) gives the anonymous token as a cookie and
+/// in the form, the two the same, and only that pair signs in.
+#[tokio::test]
+async fn anonymous_tokens_come_with_forms_and_reading_sets_no_cookie() {
+    for app in test_apps().await {
+        app.user("lead1", Role::ProjectLead, None).await;
+        let mut anon = Browser::default();
+        for path in [
+            "/registry",
+            "/verify/NO-SUCH-NUMBER",
+            "/api/v1/registry",
+            "/api/v1/certificates/NO-SUCH-NUMBER",
+        ] {
+            let r = app.get(&mut anon, path).await;
+            assert!(
+                r.headers.get(header::SET_COOKIE).is_none(),
+                "{}: {path} set a cookie",
+                app.backend
+            );
+        }
+        assert!(anon.cookies.is_empty());
+        let r = app.get(&mut anon, "/login").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let cookie = anon
+            .cookies
+            .iter()
+            .find(|(k, _)| k == "zizhi_csrf")
+            .map(|(_, v)| v.clone())
+            .expect("the sign-in page sets the token's cookie");
+        assert_eq!(cookie.len(), 64);
+        assert_eq!(anon.csrf, cookie, "the form's token is the cookie's");
+        // The form's token without its cookie (another visitor's, say) is refused.
+        let mut stranger = Browser {
+            csrf: anon.csrf.clone(),
+            ..Browser::default()
+        };
+        let r = app
+            .post_form(
+                &mut stranger,
+                "/login",
+                &[("username", "lead1"), ("password", "a long password")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", app.backend);
+        let r = app
+            .post_form(
+                &mut anon,
+                "/login",
+                &[("username", "lead1"), ("password", "a long password")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{}: {}",
+            app.backend,
+            r.body
+        );
+    }
+}
+
 #[tokio::test]
 async fn administrators_create_users_and_see_the_one_time_password_once() {
     for app in test_apps().await {
