@@ -23,7 +23,8 @@ use super::{FileError, Stored, object_key};
 /// chunk went through tokio's blocking pool to the file).
 ///
 /// How far the receiving side may run ahead is a budget of bytes ([`AHEAD`]) that the thread
-/// gives back in [`GIVE_BACK`] lots; the receiving task waits for it asynchronously. Before, a
+/// gives back in [`GIVE_BACK`] lots, and whenever it has caught up; the receiving task waits for
+/// it asynchronously. Before, a
 /// bounded channel blocked its sender: SM3 is the slowest part and always behind, so the
 /// runtime worker thread receiving an upload was held in the channel most of the upload, and
 /// with two uploads both of the two workers were (seen: `/api/v1/me` answered 99 times a
@@ -36,7 +37,8 @@ struct HashThread {
 
 /// How many bytes an upload's receiving side may hand a hash thread ahead of it.
 const AHEAD: usize = 8 * 1024 * 1024;
-/// How many hashed bytes a hash thread gathers before giving them back to the budget.
+/// How many hashed bytes a hash thread gathers before giving them back to the budget (or fewer,
+/// when it has nothing more to hash).
 const GIVE_BACK: usize = 2 * 1024 * 1024;
 
 /// The budget a chunk takes: its length, at most the whole budget (a chunk larger than it
@@ -70,7 +72,23 @@ impl HashThread {
             };
             let mut failed = None;
             let mut hashed = 0;
-            for chunk in rx {
+            loop {
+                // All that is hashed goes back to the budget before the thread waits for more:
+                // none is kept back while the receiving side may be waiting for it (a piece as
+                // large as the whole budget would otherwise wait for ever).
+                let chunk = match rx.try_recv() {
+                    Ok(chunk) => chunk,
+                    Err(std::sync::mpsc::TryRecvError::Empty) => {
+                        if hashed > 0 {
+                            given.add_permits(std::mem::take(&mut hashed));
+                        }
+                        match rx.recv() {
+                            Ok(chunk) => chunk,
+                            Err(_) => break,
+                        }
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                };
                 h.update(&chunk);
                 if let Some(f) = &mut file
                     && failed.is_none()

@@ -207,6 +207,35 @@ async fn an_upload_waiting_for_its_hashes_leaves_the_thread_to_others() {
     );
 }
 
+/// A piece as large as the whole budget an upload's hashes may be behind by (8 MiB), or larger,
+/// right after a small one, goes through: every byte hashed goes back to the budget before a
+/// hash thread waits for more (keeping back the last part of a 2 MiB lot left such a piece
+/// waiting for ever).
+#[tokio::test]
+async fn a_piece_larger_than_the_hashes_budget_after_a_small_one_goes_through() {
+    let (stores, _server) = stores().await;
+    for store in stores {
+        let data: Vec<u8> = (0..18 * 1024 * 1024)
+            .map(|i| (i * 13 % 241) as u8)
+            .collect();
+        let stored = tokio::time::timeout(Duration::from_secs(120), async {
+            let mut u = store.begin(u64::MAX).await.unwrap();
+            for piece in [
+                &data[..1024 * 1024],
+                &data[1024 * 1024..10 * 1024 * 1024],
+                &data[10 * 1024 * 1024..],
+            ] {
+                u.write(piece).await.unwrap();
+            }
+            u.finish().await.unwrap()
+        })
+        .await
+        .expect("the upload waited for ever");
+        assert_eq!(stored.size, data.len() as u64);
+        assert_eq!(read_all(&store, &stored.sha256).await.unwrap(), data);
+    }
+}
+
 /// Issue 9: a second server on the same data directory leaves the first one's uploads in
 /// flight alone; only the leftovers of processes that are gone are removed.
 #[tokio::test]
