@@ -28,7 +28,7 @@ use super::{FileError, Stored, object_key};
 /// bounded channel blocked its sender: SM3 is the slowest part and always behind, so the
 /// runtime worker thread receiving an upload was held in the channel most of the upload, and
 /// with two uploads both of the two workers were (seen: `/api/v1/me` answered 99 times a
-/// second, 37 ms each, during two uploads; 17.6–21.6 k times, 90 µs, with the budget).
+/// second, 37 ms each, during two uploads; 14.5–21.6 k times, p50 85–90 µs, with the budget).
 struct HashThread {
     chunks: Option<std::sync::mpsc::Sender<Bytes>>,
     budget: Arc<tokio::sync::Semaphore>,
