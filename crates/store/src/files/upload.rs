@@ -35,6 +35,15 @@ struct HashThread {
     done: Option<std::thread::JoinHandle<std::io::Result<String>>>,
 }
 
+/// Closes a hash thread's budget when dropped: when the thread ends, however it ends.
+struct ClosesOnEnd(Arc<tokio::sync::Semaphore>);
+
+impl Drop for ClosesOnEnd {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// How many bytes an upload's receiving side may hand a hash thread ahead of it.
 const AHEAD: usize = 8 * 1024 * 1024;
 /// How many hashed bytes a hash thread gathers before giving them back to the budget (or fewer,
@@ -65,6 +74,10 @@ impl HashThread {
         let given = budget.clone();
         let thread = std::thread::Builder::new().name(name.to_string());
         let done = thread.spawn(move || {
+            // However the thread ends — done, failed to start its file, panicked — the budget
+            // closes, so the receiving side no longer waits for it (its pieces then go nowhere,
+            // and `finish` reports the thread's error).
+            let _closes = ClosesOnEnd(given.clone());
             let mut h = D::new();
             let mut file = match file {
                 Some((f, path)) => Some(LocalFile::new(f, &path)?),
@@ -121,12 +134,12 @@ impl HashThread {
     /// Hands a chunk over once the budget allows it.
     async fn feed(&self, chunk: &Bytes) {
         if let Some(tx) = &self.chunks {
-            // The budget is never closed, and its permits given back by the thread, not by a
-            // guard: the chunk's share stays taken until the thread has hashed it.
+            // The permits go back from the thread, not with a guard: the chunk's share stays
+            // taken until the thread has hashed it. A closed budget: the thread has ended.
             if let Ok(p) = self.budget.acquire_many(cost(chunk) as u32).await {
                 p.forget();
             }
-            // The thread only stops when the sender is dropped, so this cannot fail.
+            // Fails only when the thread has ended; `finish` then reports why.
             let _ = tx.send(chunk.clone());
         }
     }
@@ -321,5 +334,34 @@ impl Drop for Upload {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hash thread that ends early — here its file cannot be opened for direct writing —
+    /// does not leave the upload waiting for a budget no one gives back: the pieces, three
+    /// times the budget, are handed over, and `finish` reports the thread's error.
+    #[tokio::test]
+    async fn a_hash_thread_that_ends_early_leaves_nothing_waiting() {
+        let dir = std::env::temp_dir().join(format!("zizhi-upload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("opened");
+        let file = std::fs::File::create(&path).unwrap();
+        // The thread opens this path again (directly) to write: it is not there.
+        let gone = dir.join("not-there").join("file");
+        let mut t = HashThread::start_writing::<Sha256>("test-sha256", Some((file, gone)));
+        let piece = Bytes::from(vec![7u8; AHEAD]);
+        let fed = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            for _ in 0..3 {
+                t.feed(&piece).await;
+            }
+        })
+        .await;
+        assert!(fed.is_ok(), "the upload waited for a thread that had ended");
+        assert!(t.finish().await.is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
