@@ -209,16 +209,20 @@ impl TestApp {
         self.login_with(username, "a long password").await
     }
 
+    /// Sends the sign-in form as `b` (with whatever token and cookies `b` has).
+    async fn sign_in_form(&self, b: &mut Browser, username: &str, password: &str) -> Resp {
+        self.post_form(
+            b,
+            "/login",
+            &[("username", username), ("password", password)],
+        )
+        .await
+    }
+
     async fn login_with(&self, username: &str, password: &str) -> Browser {
         let mut b = Browser::default();
         self.get(&mut b, "/login").await;
-        let r = self
-            .post_form(
-                &mut b,
-                "/login",
-                &[("username", username), ("password", password)],
-            )
-            .await;
+        let r = self.sign_in_form(&mut b, username, password).await;
         assert_eq!(
             r.status,
             StatusCode::SEE_OTHER,
@@ -765,19 +769,11 @@ async fn anonymous_tokens_come_with_forms_and_reading_sets_no_cookie() {
             ..Browser::default()
         };
         let r = app
-            .post_form(
-                &mut stranger,
-                "/login",
-                &[("username", "lead1"), ("password", "a long password")],
-            )
+            .sign_in_form(&mut stranger, "lead1", "a long password")
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", app.backend);
         let r = app
-            .post_form(
-                &mut anon,
-                "/login",
-                &[("username", "lead1"), ("password", "a long password")],
-            )
+            .sign_in_form(&mut anon, "lead1", "a long password")
             .await;
         assert_eq!(
             r.status,
