@@ -30,9 +30,15 @@ use super::{FileError, Stored, object_key};
 /// with two uploads both of the two workers were (seen: `/api/v1/me` answered 99 times a
 /// second, 37 ms each, during two uploads; 14.5–21.6 k times, p50 85–90 µs, with the budget).
 struct HashThread {
-    chunks: Option<std::sync::mpsc::Sender<Bytes>>,
-    budget: Arc<tokio::sync::Semaphore>,
+    /// Where chunks go, and the budget they take; none when the hash is not wanted.
+    feed: Option<Feed>,
     done: Option<std::thread::JoinHandle<std::io::Result<String>>>,
+}
+
+/// A hash thread's input: its chunks and the budget of bytes they may be ahead by.
+struct Feed {
+    chunks: std::sync::mpsc::Sender<Bytes>,
+    budget: Arc<tokio::sync::Semaphore>,
 }
 
 /// Closes a hash thread's budget when dropped: when the thread ends, however it ends.
@@ -71,13 +77,12 @@ impl HashThread {
     ) -> HashThread {
         let (tx, rx) = std::sync::mpsc::channel::<Bytes>();
         let budget = Arc::new(tokio::sync::Semaphore::new(AHEAD));
-        let given = budget.clone();
+        // Owned by the thread: however it ends — done, failed to start its file, panicked —
+        // the budget closes, so the receiving side no longer waits for it (its pieces then go
+        // nowhere, and `finish` reports the thread's error).
+        let given = ClosesOnEnd(budget.clone());
         let thread = std::thread::Builder::new().name(name.to_string());
         let done = thread.spawn(move || {
-            // However the thread ends — done, failed to start its file, panicked — the budget
-            // closes, so the receiving side no longer waits for it (its pieces then go nowhere,
-            // and `finish` reports the thread's error).
-            let _closes = ClosesOnEnd(given.clone());
             let mut h = D::new();
             let mut file = match file {
                 Some((f, path)) => Some(LocalFile::new(f, &path)?),
@@ -93,7 +98,7 @@ impl HashThread {
                     Ok(chunk) => chunk,
                     Err(std::sync::mpsc::TryRecvError::Empty) => {
                         if hashed > 0 {
-                            given.add_permits(std::mem::take(&mut hashed));
+                            given.0.add_permits(std::mem::take(&mut hashed));
                         }
                         match rx.recv() {
                             Ok(chunk) => chunk,
@@ -111,7 +116,7 @@ impl HashThread {
                 }
                 hashed += cost(&chunk);
                 if hashed >= GIVE_BACK {
-                    given.add_permits(std::mem::take(&mut hashed));
+                    given.0.add_permits(std::mem::take(&mut hashed));
                 }
             }
             if let Some(e) = failed {
@@ -125,22 +130,21 @@ impl HashThread {
         // As `std::thread::spawn`: a thread the system cannot start is a panic.
         let done = done.expect("an upload's hash thread starts");
         HashThread {
-            chunks: Some(tx),
-            budget,
+            feed: Some(Feed { chunks: tx, budget }),
             done: Some(done),
         }
     }
 
     /// Hands a chunk over once the budget allows it.
     async fn feed(&self, chunk: &Bytes) {
-        if let Some(tx) = &self.chunks {
+        if let Some(Feed { chunks, budget }) = &self.feed {
             // The permits go back from the thread, not with a guard: the chunk's share stays
             // taken until the thread has hashed it. A closed budget: the thread has ended.
-            if let Ok(p) = self.budget.acquire_many(cost(chunk) as u32).await {
+            if let Ok(p) = budget.acquire_many(cost(chunk) as u32).await {
                 p.forget();
             }
             // Fails only when the thread has ended; `finish` then reports why.
-            let _ = tx.send(chunk.clone());
+            let _ = chunks.send(chunk.clone());
         }
     }
 
@@ -148,15 +152,14 @@ impl HashThread {
     /// empty.
     fn none() -> HashThread {
         HashThread {
-            chunks: None,
-            budget: Arc::new(tokio::sync::Semaphore::new(0)),
+            feed: None,
             done: None,
         }
     }
 
     /// Waits for the digest (off the async runtime).
     async fn finish(&mut self) -> Result<String, FileError> {
-        drop(self.chunks.take());
+        drop(self.feed.take());
         let Some(handle) = self.done.take() else {
             return Ok(String::new());
         };
