@@ -9,9 +9,9 @@ use crate::read::ByKey;
 use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
 mod registry;
-pub(crate) use registry::index_all_names;
 use registry::index_name;
-pub use registry::{NameQuery, RegistryFilter, merge_name_index, name_grams, registry};
+pub use registry::{KEPT_ROWS, NameQuery, RegistryFilter, merge_name_index, name_grams, registry};
+pub(crate) use registry::{KeptRegistry, index_all_names};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Batch {

@@ -143,14 +143,16 @@ pub fn now_us() -> i64 {
 }
 
 /// The small tables of counts that triggers keep from the cases and certificates (the case
-/// tallies by stage and by deadline day, the cases' version, the certificates' year ranges):
+/// tallies by stage and by deadline day, the cases' version, the certificates' year ranges,
+/// the register's version):
 /// derived, so a backup leaves them out and a restore's rows rebuild them
 /// (`backup`), and compacted after a bulk write ([`Db::compact_kept_counts`]).
-pub(crate) const KEPT_COUNTS: [&str; 4] = [
+pub(crate) const KEPT_COUNTS: [&str; 5] = [
     "case_tally",
     "case_due_tally",
     "case_version",
     "certificate_year",
+    "register_version",
 ];
 
 impl Db {

@@ -3,6 +3,8 @@
 //! (numbers from the configured template, valid three years less a day) — each case's issue
 //! with its history, audit event and e-mail in one transaction. Anyone can verify a number.
 
+use std::sync::Arc;
+
 use chrono::Datelike;
 use chrono::NaiveDate;
 use serde_json::json;
@@ -435,10 +437,21 @@ pub struct RegistryQuery {
 /// One page of the register.
 #[derive(Debug, Clone)]
 pub struct RegistryPage {
-    pub certificates: Vec<(Certificate, &'static str)>,
+    /// The page's certificates, and one more when another page follows: shared with the
+    /// register's kept page (`store::registry`), not copied.
+    rows: Arc<Vec<Certificate>>,
+    /// Each shown certificate's status in the register today ([`registry_status`]).
+    statuses: Vec<&'static str>,
     pub page: i64,
     pub per_page: i64,
     pub has_next: bool,
+}
+
+impl RegistryPage {
+    /// The page's certificates, each with its status in the register today.
+    pub fn certificates(&self) -> impl ExactSizeIterator<Item = (&Certificate, &'static str)> {
+        self.rows.iter().zip(self.statuses.iter().copied())
+    }
 }
 
 /// The register's statuses (the guide's words: 有效, 暂停, 撤销, 过期).
@@ -460,19 +473,17 @@ impl App {
     /// Searches the public register (anyone, no sign-in): 50 a page, newest first.
     pub async fn registry(&self, q: &RegistryQuery) -> Result<RegistryPage> {
         const PER_PAGE: i64 = 50;
-        let (mut rows, today) = self
+        let (rows, today) = self
             .registry_rows(q, PER_PAGE + 1, (q.page - 1).max(0) * PER_PAGE)
             .await?;
         let has_next = rows.len() as i64 > PER_PAGE;
-        rows.truncate(PER_PAGE as usize);
         Ok(RegistryPage {
-            certificates: rows
-                .into_iter()
-                .map(|c| {
-                    let s = registry_status(&c, today);
-                    (c, s)
-                })
+            statuses: rows
+                .iter()
+                .take(PER_PAGE as usize)
+                .map(|c| registry_status(c, today))
                 .collect(),
+            rows,
             page: q.page,
             per_page: PER_PAGE,
             has_next,
@@ -490,6 +501,8 @@ impl App {
             ..q.clone()
         };
         let (rows, today) = self.registry_rows(&q, 10_000, 0).await?;
+        // Not kept (`store::KEPT_ROWS`): the one owner of its rows.
+        let rows = Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone());
         Ok(rows
             .into_iter()
             .map(|c| {
@@ -504,7 +517,7 @@ impl App {
         q: &RegistryQuery,
         limit: i64,
         offset: i64,
-    ) -> Result<(Vec<Certificate>, NaiveDate)> {
+    ) -> Result<(Arc<Vec<Certificate>>, NaiveDate)> {
         let text = q.q.trim();
         crate::limits::bounded("q", text, crate::limits::NAME)?;
         if let Some(l) = q.level

@@ -393,8 +393,8 @@ async fn register_numbers(db: &Db, q: &str) -> Vec<String> {
     zizhi_store::certificates::registry(db, &f, 50, 0)
         .await
         .unwrap()
-        .into_iter()
-        .map(|c| c.number)
+        .iter()
+        .map(|c| c.number.clone())
         .collect()
 }
 
@@ -517,20 +517,25 @@ async fn the_register_finds_any_part_of_a_holders_name() {
             today: "2026-06-01",
             ..Default::default()
         };
-        let second: Vec<_> = certs::registry(&db, &f, 2, 2).await.unwrap();
+        let second = certs::registry(&db, &f, 2, 2).await.unwrap();
         assert_eq!(second.len(), 1, "{b}");
         assert_eq!(second[0].number, "N-0");
 
         // Certificates that predate the index: emptied here, then indexed by the store task
-        // at the next start-up (migrate).
-        let forget = match &db {
-            Db::Sqlite(..) => "DELETE FROM certificate_name",
-            Db::Pg(..) => "UPDATE certificate SET name_grams = NULL",
+        // at the next start-up (migrate). SQLite's index is a table apart, without the
+        // certificates' triggers: emptied by hand, the register's version (migration 0041) is
+        // moved by hand too, as a database from before the index is new to this process.
+        let forget: &[&str] = match &db {
+            Db::Sqlite(..) => &[
+                "DELETE FROM certificate_name",
+                "UPDATE register_version SET n = n + 1",
+            ],
+            Db::Pg(..) => &["UPDATE certificate SET name_grams = NULL"],
         };
-        for sql in [
-            forget,
-            "INSERT INTO store_task (name) VALUES ('certificate_name')",
-        ] {
+        for &sql in forget
+            .iter()
+            .chain(&["INSERT INTO store_task (name) VALUES ('certificate_name')"])
+        {
             zizhi_store::on_pool!(&db, p => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected())).unwrap();
         }
         assert!(find("北京").await.is_empty(), "{b}: the index is empty");
@@ -750,8 +755,8 @@ async fn the_registers_filters_find_by_level_status_and_year() {
                 certs::registry(&db, &f, 50, 0)
                     .await
                     .unwrap()
-                    .into_iter()
-                    .map(|c| c.number)
+                    .iter()
+                    .map(|c| c.number.clone())
                     .collect::<Vec<_>>()
             }
         };
@@ -875,6 +880,138 @@ async fn the_registers_filters_find_by_level_status_and_year() {
         let last = certs::registry(&db, &f, 50, 1000).await.unwrap();
         let last: Vec<_> = last.iter().map(|c| c.number.as_str()).collect();
         assert_eq!(last, expired, "{b}: the last page");
+    }
+}
+
+/// Issue 14 (5.5, migration 0041): a page of the register is kept in the process with the
+/// register's version and used while the version has not moved — and every change of a
+/// certificate moves it, whoever commits it (the store, or another process's SQL): a status
+/// changed, a certificate issued, each is in the next answer. A page is kept per filter and
+/// per day (what has expired depends on the day); the spreadsheet's rows are never kept.
+#[tokio::test]
+async fn the_registers_kept_pages_are_the_register_now() {
+    use zizhi_store::certificates::{self as certs, RegistryFilter};
+    for db in backends().await {
+        let b = db.backend();
+        let mut tx = db.begin().await.unwrap();
+        let holder = certified_case(&mut tx).await;
+        for (number, name, issued) in [
+            ("N-1", "北京灾备甲公司", "2026-01-05"),
+            ("N-2", "北京灾备乙公司", "2026-01-06"),
+        ] {
+            issue(&mut tx, holder, number, name, 2, issued, "2029-01-04").await;
+        }
+        tx.commit().await.unwrap();
+        let page = |q: &'static str, status: &'static str, today: &'static str, limit: i64| {
+            let db = db.clone();
+            async move {
+                let f = RegistryFilter {
+                    q,
+                    status,
+                    today,
+                    ..Default::default()
+                };
+                certs::registry(&db, &f, limit, 0)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|c| format!("{} {}", c.number, c.status))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let sql = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                zizhi_store::on_pool!(&db, p => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()))
+                    .unwrap();
+            }
+        };
+        let today = "2026-06-01";
+        assert_eq!(
+            page("北京", "", today, 51).await,
+            ["N-2 valid", "N-1 valid"],
+            "{b}"
+        );
+        assert_eq!(
+            page("", "valid", today, 51).await,
+            ["N-2 valid", "N-1 valid"]
+        );
+
+        // The kept page is what is answered while the version stands: a change whose
+        // transaction puts the version back by hand is not seen (nor by the filtered page) —
+        // but it is by a read that is never kept.
+        let mut tx = db.begin().await.unwrap();
+        zizhi_store::on_tx!(&mut tx, t => sqlx::query(
+            "UPDATE certificate SET holder = '北京灾备丙公司' WHERE number = 'N-1'")
+            .execute(t).await.map(|r| r.rows_affected()))
+        .unwrap();
+        zizhi_store::on_tx!(&mut tx, t => sqlx::query("UPDATE register_version SET n = n - 1")
+            .execute(t).await.map(|r| r.rows_affected()))
+        .unwrap();
+        tx.commit().await.unwrap();
+        let holders = |rows: std::sync::Arc<Vec<certs::Certificate>>| {
+            rows.iter().map(|c| c.holder.clone()).collect::<Vec<_>>()
+        };
+        let f = RegistryFilter {
+            q: "北京",
+            today,
+            ..Default::default()
+        };
+        let kept = certs::registry(&db, &f, 51, 0).await.unwrap();
+        assert_eq!(holders(kept), ["北京灾备乙公司", "北京灾备甲公司"], "{b}");
+        let unkept = certs::registry(&db, &f, certs::KEPT_ROWS + 1, 0)
+            .await
+            .unwrap();
+        assert_eq!(holders(unkept), ["北京灾备乙公司", "北京灾备丙公司"], "{b}");
+
+        // A status changed by the store, then by another process's SQL: each in the next
+        // answer, with and without a filter.
+        let mut tx = db.begin().await.unwrap();
+        certs::set_status(&mut tx, "N-1", "suspended")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            page("北京", "", today, 51).await,
+            ["N-2 valid", "N-1 suspended"],
+            "{b}"
+        );
+        assert_eq!(page("", "valid", today, 51).await, ["N-2 valid"], "{b}");
+        sql("UPDATE certificate SET status = 'revoked' WHERE number = 'N-2'").await;
+        assert_eq!(
+            page("北京", "", today, 51).await,
+            ["N-2 revoked", "N-1 suspended"],
+            "{b}"
+        );
+        assert!(page("", "valid", today, 51).await.is_empty(), "{b}");
+
+        // A certificate issued: first in the next answer.
+        let mut tx = db.begin().await.unwrap();
+        issue(
+            &mut tx,
+            holder,
+            "N-3",
+            "北京灾备丁公司",
+            2,
+            "2026-01-07",
+            "2029-01-04",
+        )
+        .await;
+        tx.commit().await.unwrap();
+        assert_eq!(
+            page("北京", "", today, 51).await,
+            ["N-3 valid", "N-2 revoked", "N-1 suspended"],
+            "{b}"
+        );
+        assert_eq!(page("", "valid", today, 51).await, ["N-3 valid"], "{b}");
+        // Kept per day: past its last day the same search finds it expired, not valid.
+        assert!(page("", "valid", "2029-01-05", 51).await.is_empty(), "{b}");
+        assert_eq!(
+            page("", "expired", "2029-01-05", 51).await,
+            ["N-3 valid"],
+            "{b}"
+        );
+        assert_eq!(page("", "valid", today, 51).await, ["N-3 valid"], "{b}");
     }
 }
 

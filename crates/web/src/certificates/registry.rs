@@ -110,8 +110,7 @@ pub(crate) async fn registry_page_for(st: &AppState, ctx: &Ctx, p: RegistryParam
     };
     let (rows, page, has_next, error) = match result {
         Ok(r) => (
-            r.certificates
-                .into_iter()
+            r.certificates()
                 .map(|(c, s)| Row {
                     level: match lang {
                         Lang::Zh => level_zh(u8::try_from(c.level).unwrap_or(0)),
@@ -121,9 +120,9 @@ pub(crate) async fn registry_page_for(st: &AppState, ctx: &Ctx, p: RegistryParam
                     valid_until: date_str_text(&c.valid_until, lang),
                     status: status_name(s, lang),
                     status_code: s,
-                    number: c.number,
-                    holder: c.holder,
-                    uscc: c.uscc,
+                    number: c.number.clone(),
+                    holder: c.holder.clone(),
+                    uscc: c.uscc.clone(),
                 })
                 .collect(),
             r.page,
@@ -240,8 +239,7 @@ pub async fn api_registry(
     Ok(Json(RegistryJson {
         has_next: r.has_next,
         items: r
-            .certificates
-            .iter()
+            .certificates()
             .map(|(c, status)| crate::certificates::verify::CertificateJson::of(c, status))
             .collect(),
         page: r.page,
