@@ -1015,6 +1015,76 @@ async fn the_registers_kept_pages_are_the_register_now() {
     }
 }
 
+/// Migration 0041 on PostgreSQL: the register's version is one row every certificate write
+/// takes, and every such transaction also appends to the audit chain — some before their
+/// certificate write, some after. The version's trigger takes the chain's lock first, so two
+/// transactions in opposite orders queue instead of each waiting for the other (which
+/// PostgreSQL would end by failing one of them).
+#[tokio::test]
+async fn certificate_writes_in_either_order_with_the_audit_chain_both_commit() {
+    use zizhi_store::certificates::set_status;
+    for db in backends().await {
+        let Db::Pg(pool, _) = &db else { continue };
+        let mut tx = db.begin().await.unwrap();
+        let holder = certified_case(&mut tx).await;
+        issue(
+            &mut tx,
+            holder,
+            "N-1",
+            "示例",
+            2,
+            "2026-01-05",
+            "2029-01-04",
+        )
+        .await;
+        tx.commit().await.unwrap();
+
+        // The first appends to the chain (as an appeal reopening a case does) and holds it.
+        let mut first = db.begin().await.unwrap();
+        audit::append(&mut first, event(1)).await.unwrap();
+        // The second issues a certificate, then appends (as a batch's issue does): it waits.
+        let second = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut tx = db.begin().await?;
+                issue(
+                    &mut tx,
+                    holder,
+                    "N-2",
+                    "示例",
+                    2,
+                    "2026-01-06",
+                    "2029-01-05",
+                )
+                .await;
+                audit::append(&mut tx, event(2)).await?;
+                tx.commit().await
+            })
+        };
+        // Until the second waits for a lock (a state to wait for, not a time).
+        loop {
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            if waiting > 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        // The first then writes a certificate (restoring one) and commits.
+        set_status(&mut first, "N-1", "suspended").await.unwrap();
+        first.commit().await.unwrap();
+        second.await.unwrap().unwrap();
+        let numbers: Vec<String> = sqlx::query_scalar("SELECT number FROM certificate ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert_eq!(numbers, ["N-1", "N-2"]);
+    }
+}
+
 /// Issue 14: the case list's total over stage / open / not-a-draft comes from the tally its
 /// triggers keep (migration 0030); it must equal a count of the cases after inserts, stage
 /// changes, closing, reopening, a rolled-back change and a deletion — on both backends.
