@@ -10,7 +10,9 @@ use crate::{Db, Result, StoreError, Tx, now_us, on_pool, on_tx};
 
 mod registry;
 use registry::index_name;
-pub use registry::{KEPT_ROWS, NameQuery, RegistryFilter, merge_name_index, name_grams, registry};
+pub use registry::{
+    KEPT_ROWS, NameQuery, RegistryFilter, merge_name_index, name_grams, register_version, registry,
+};
 pub(crate) use registry::{KeptRegistry, index_all_names};
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]

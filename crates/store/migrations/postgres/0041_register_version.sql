@@ -6,26 +6,34 @@
 -- table instead of its certificates; every server sees the same number, so none shows a status
 -- older than the last one committed. Derived data: backups leave it out.
 --
--- Certificates are written rarely (a batch's issue, a sanction, an expiry), so writers
--- queuing on this one row cost nothing noticeable. Each of them also appends to the audit chain
--- (`store::audit::append` locks its table), some before writing a certificate (an appeal that
--- reopens a case, then restores a certificate), some after (a batch's issue): taking the row
--- without the chain's lock could leave two such transactions each waiting for the other's.
--- So the bump takes the chain's lock first — always in that order — and does so before the
--- statement locks any certificate's row (a statement trigger BEFORE it).
+-- The bump waits until the transaction commits (a deferred constraint trigger): the row is
+-- then the last thing the transaction locks. Transactions that write certificates also take
+-- the audit chain's lock (`store::audit::append`) and the cases' kept counts, in different
+-- orders (an appeal reopens a case, appends, then restores a certificate; an issue writes
+-- the certificate, then the case, then appends); taking this row at the certificate's write
+-- could leave two of them each waiting for the other. Certificates are written rarely, so
+-- writers queuing on this one row at their commit cost nothing noticeable.
 CREATE TABLE register_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     n  BIGINT NOT NULL
 );
 INSERT INTO register_version (id, n) VALUES (1, 0);
 
+-- A constraint trigger runs for each row; the number moves once a transaction (a setting local
+-- to it remembers that it has): a restore's million certificates would otherwise update the
+-- row a million times in one transaction, each update walking the row's earlier versions.
 CREATE FUNCTION register_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    LOCK TABLE audit_event IN SHARE ROW EXCLUSIVE MODE;
+    IF current_setting('zizhi.register_version_bumped', true) = 'yes' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('zizhi.register_version_bumped', 'yes', true);
     UPDATE register_version SET n = n + 1;
     RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER register_version_certificate BEFORE INSERT OR UPDATE OR DELETE ON certificate
-    FOR EACH STATEMENT EXECUTE FUNCTION register_version_bump();
+CREATE CONSTRAINT TRIGGER register_version_certificate
+    AFTER INSERT OR UPDATE OR DELETE ON certificate
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION register_version_bump();

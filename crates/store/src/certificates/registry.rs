@@ -212,7 +212,7 @@ pub async fn registry(
         return Ok(Arc::new(registry_read(db, f, limit, offset).await?));
     }
     // Read first: a page read after it is at least as new as the version it is kept with.
-    let version = version(db).await?;
+    let version = register_version(db).await?;
     let key = PageKey::of(f, limit, offset);
     let kept = &db.tokens().registry;
     if let Some(rows) = kept.get(&key, version) {
@@ -224,7 +224,7 @@ pub async fn registry(
 }
 
 /// The register's version (migration 0041): it moves with every change of a certificate.
-pub async fn version(db: &Db) -> Result<i64> {
+pub async fn register_version(db: &Db) -> Result<i64> {
     Ok(db
         .fetch_scalar::<i64>("SELECT n FROM register_version WHERE id = 1", &[])
         .await?

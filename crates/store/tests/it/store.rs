@@ -985,19 +985,23 @@ async fn the_registers_kept_pages_are_the_register_now() {
         );
         assert!(page("", "valid", today, 51).await.is_empty(), "{b}");
 
-        // A certificate issued: first in the next answer.
+        // A certificate issued: first in the next answer. (On PostgreSQL the version moves
+        // once a transaction, however many certificates it writes.)
+        let before = certs::register_version(&db).await.unwrap();
         let mut tx = db.begin().await.unwrap();
-        issue(
-            &mut tx,
-            holder,
-            "N-3",
-            "北京灾备丁公司",
-            2,
-            "2026-01-07",
-            "2029-01-04",
-        )
-        .await;
+        for (number, name, issued) in [
+            ("N-3", "北京灾备丁公司", "2026-01-07"),
+            ("N-4", "上海灾备戊公司", "2026-01-08"),
+        ] {
+            issue(&mut tx, holder, number, name, 2, issued, "2029-01-04").await;
+        }
+        certs::set_status(&mut tx, "N-4", "revoked").await.unwrap();
         tx.commit().await.unwrap();
+        let after = certs::register_version(&db).await.unwrap();
+        match db {
+            Db::Pg(..) => assert_eq!(after, before + 1),
+            Db::Sqlite(..) => assert!(after > before),
+        }
         assert_eq!(
             page("北京", "", today, 51).await,
             ["N-3 valid", "N-2 revoked", "N-1 suspended"],
@@ -1016,12 +1020,15 @@ async fn the_registers_kept_pages_are_the_register_now() {
 }
 
 /// Migration 0041 on PostgreSQL: the register's version is one row every certificate write
-/// takes, and every such transaction also appends to the audit chain — some before their
-/// certificate write, some after. The version's trigger takes the chain's lock first, so two
-/// transactions in opposite orders queue instead of each waiting for the other (which
-/// PostgreSQL would end by failing one of them).
+/// takes. Such transactions also take the audit chain's lock and the cases' kept counts
+/// (`case_version`, migration 0031), in different orders: an appeal updates its case, appends,
+/// then restores a certificate; an issue writes the certificate, then its case, then appends;
+/// a plain step updates its case, then appends. The version is taken at commit, the last of
+/// all, so each pair queues instead of each waiting for the other (which PostgreSQL would end
+/// by failing one of them).
 #[tokio::test]
-async fn certificate_writes_in_either_order_with_the_audit_chain_both_commit() {
+async fn certificate_writes_queue_with_cases_and_the_audit_chain_in_any_order() {
+    use zizhi_store::cases;
     use zizhi_store::certificates::set_status;
     for db in backends().await {
         let Db::Pg(pool, _) = &db else { continue };
@@ -1037,51 +1044,82 @@ async fn certificate_writes_in_either_order_with_the_audit_chain_both_commit() {
             "2029-01-04",
         )
         .await;
+        let user = add_user(&mut tx, "bob", "registrar", None).await;
+        let other = zizhi_testkit::insert_certified_case(&mut tx, holder.0, user, 2).await;
         tx.commit().await.unwrap();
-
-        // The first appends to the chain (as an appeal reopening a case does) and holds it.
-        let mut first = db.begin().await.unwrap();
-        audit::append(&mut first, event(1)).await.unwrap();
-        // The second issues a certificate, then appends (as a batch's issue does): it waits.
-        let second = {
-            let db = db.clone();
+        // A case written again as it is (its kept counts' triggers run).
+        async fn touch(db: &Db, tx: &mut zizhi_store::Tx, id: i64) {
+            let c = zizhi_store::cases::get(db, id).await.unwrap().unwrap();
+            zizhi_store::cases::update(tx, &c).await.unwrap();
+        }
+        // The second of each pair is named (its connection's `application_name`, for its
+        // transaction), so that the first goes on once it waits for a lock: a state to wait
+        // for, not a time, and not another test's waits.
+        let tag = |n: i64| format!("zizhi-test-issue-{}-{n}", std::process::id());
+        let until_waits = |n: i64| async move {
+            let waiting = "SELECT count(*) FROM pg_stat_activity
+                           WHERE application_name = $1 AND wait_event_type = 'Lock'";
+            while sqlx::query_scalar::<_, i64>(waiting)
+                .bind(tag(n))
+                .fetch_one(pool)
+                .await
+                .unwrap()
+                == 0
+            {
+                tokio::task::yield_now().await;
+            }
+        };
+        // An issue: the certificate, its case, the chain.
+        let issuing = |number: &'static str, n: i64| {
+            let (db, tag) = (db.clone(), tag(n));
             tokio::spawn(async move {
                 let mut tx = db.begin().await?;
+                zizhi_store::on_tx!(&mut tx, t => sqlx::query("SELECT set_config('application_name', $1, true)")
+                    .bind(&tag)
+                    .execute(t)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 issue(
                     &mut tx,
                     holder,
-                    "N-2",
+                    number,
                     "示例",
                     2,
                     "2026-01-06",
                     "2029-01-05",
                 )
                 .await;
-                audit::append(&mut tx, event(2)).await?;
+                let c = cases::get(&db, other).await?.unwrap();
+                cases::update(&mut tx, &c).await?;
+                audit::append(&mut tx, event(n)).await?;
                 tx.commit().await
             })
         };
-        // Until the second waits for a lock (a state to wait for, not a time).
-        loop {
-            let waiting: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap();
-            if waiting > 0 {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        // The first then writes a certificate (restoring one) and commits.
+
+        // An appeal's order: its case and the chain held, then a certificate restored.
+        let mut first = db.begin().await.unwrap();
+        touch(&db, &mut first, holder.1).await;
+        audit::append(&mut first, event(1)).await.unwrap();
+        let second = issuing("N-2", 2);
+        until_waits(2).await;
         set_status(&mut first, "N-1", "suspended").await.unwrap();
         first.commit().await.unwrap();
         second.await.unwrap().unwrap();
+
+        // A plain step's order: its case held, then the chain.
+        let mut first = db.begin().await.unwrap();
+        touch(&db, &mut first, holder.1).await;
+        let second = issuing("N-3", 4);
+        until_waits(4).await;
+        audit::append(&mut first, event(3)).await.unwrap();
+        first.commit().await.unwrap();
+        second.await.unwrap().unwrap();
+
         let numbers: Vec<String> = sqlx::query_scalar("SELECT number FROM certificate ORDER BY id")
             .fetch_all(pool)
             .await
             .unwrap();
-        assert_eq!(numbers, ["N-1", "N-2"]);
+        assert_eq!(numbers, ["N-1", "N-2", "N-3"]);
     }
 }
 
