@@ -977,7 +977,10 @@ async fn the_registers_kept_pages_are_the_register_now() {
             "{b}"
         );
         assert_eq!(page("", "valid", today, 51).await, ["N-2 valid"], "{b}");
+        // Found by its number (statements that look for a number and a USCC first).
+        assert_eq!(page("N-2", "", today, 51).await, ["N-2 valid"], "{b}");
         sql("UPDATE certificate SET status = 'revoked' WHERE number = 'N-2'").await;
+        assert_eq!(page("N-2", "", today, 51).await, ["N-2 revoked"], "{b}");
         assert_eq!(
             page("北京", "", today, 51).await,
             ["N-2 revoked", "N-1 suspended"],
