@@ -440,8 +440,8 @@ pub struct RegistryPage {
     /// The page's certificates, and one more when another page follows: shared with the
     /// register's kept page (`store::registry`), not copied.
     rows: Arc<Vec<Certificate>>,
-    /// Each shown certificate's status in the register today ([`registry_status`]).
-    statuses: Vec<&'static str>,
+    /// The day the statuses are for ([`registry_status`]).
+    today: NaiveDate,
     pub page: i64,
     pub per_page: i64,
     pub has_next: bool,
@@ -449,8 +449,11 @@ pub struct RegistryPage {
 
 impl RegistryPage {
     /// The page's certificates, each with its status in the register today.
-    pub fn certificates(&self) -> impl ExactSizeIterator<Item = (&Certificate, &'static str)> {
-        self.rows.iter().zip(self.statuses.iter().copied())
+    pub fn certificates(&self) -> impl Iterator<Item = (&Certificate, &'static str)> {
+        self.rows
+            .iter()
+            .take(self.per_page as usize)
+            .map(|c| (c, registry_status(c, self.today)))
     }
 }
 
@@ -478,12 +481,8 @@ impl App {
             .await?;
         let has_next = rows.len() as i64 > PER_PAGE;
         Ok(RegistryPage {
-            statuses: rows
-                .iter()
-                .take(PER_PAGE as usize)
-                .map(|c| registry_status(c, today))
-                .collect(),
             rows,
+            today,
             page: q.page,
             per_page: PER_PAGE,
             has_next,
