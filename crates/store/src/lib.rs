@@ -281,6 +281,16 @@ impl Db {
         }
     }
 
+    /// How many connections the PostgreSQL reader keeps idle (tests of its connections only;
+    /// 0 on SQLite).
+    #[doc(hidden)]
+    pub fn idle_reads_for_tests(&self) -> usize {
+        match self {
+            Db::Sqlite(..) => 0,
+            Db::Pg(_, r) => r.idle_count(),
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "sqlite",
@@ -369,7 +379,7 @@ impl Db {
                     sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).persistent(kept),
                     args
                 )
-                .fetch_all(&mut c));
+                .fetch_all(&mut *c));
                 let mut checked = read::Checked::default();
                 Ok(rows
                     .iter()
@@ -391,7 +401,7 @@ impl Db {
                     sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())),
                     args
                 )
-                .fetch_optional(&mut c));
+                .fetch_optional(&mut *c));
                 Ok(row.as_ref().map(T::from_pg).transpose()?)
             }
         }
@@ -412,7 +422,7 @@ impl Db {
                     .get(key, |keys| async move {
                         let rows = read::pg_read!(r, c => sqlx::query(sql.many.as_str())
                             .bind(&keys)
-                            .fetch_all(&mut c));
+                            .fetch_all(&mut *c));
                         let mut checked = read::Checked::default();
                         rows.iter()
                             .map(|row| -> Result<(K, T)> {
@@ -441,7 +451,7 @@ impl Db {
                 sqlx::query_scalar::<_, T>(sqlx::AssertSqlSafe(sql.to_owned())),
                 args
             )
-            .fetch_optional(&mut c))),
+            .fetch_optional(&mut *c))),
         }
     }
 }

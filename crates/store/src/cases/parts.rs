@@ -375,7 +375,7 @@ async fn read_parts(db: &Db, id: i64, revision: Rev) -> Result<Option<CaseParts>
             use sqlx::Row as _;
             let rows = read::pg_read!(r, c => sqlx::query(sqlx::AssertSqlSafe(WITH_PARTS.as_str()))
                 .bind(id)
-                .fetch_all(&mut c));
+                .fetch_all(&mut *c));
             let mut rows = rows.iter();
             // No case, no rows (its parts belong to it).
             let Some(first) = rows

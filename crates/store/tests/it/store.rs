@@ -1022,6 +1022,57 @@ async fn the_registers_kept_pages_are_the_register_now() {
     }
 }
 
+/// A read abandoned midway — its request's client went away while the query ran — keeps its
+/// connection on PostgreSQL (issue 14): the rest of the answer is read and dropped, the
+/// connection is given back, and the next read runs on the same server process and gets its
+/// own answer, not the abandoned one's. Before, the connection was closed and the next read
+/// waited for a new server process.
+#[tokio::test]
+async fn a_read_abandoned_midway_keeps_its_connection() {
+    for db in backends().await {
+        let Db::Pg(pool, _) = &db else { continue };
+        let pid = || db.fetch_scalar::<i32>("SELECT pg_backend_pid()", &[]);
+        let first = pid().await.unwrap().unwrap();
+        assert_eq!(db.idle_reads_for_tests(), 1);
+        let reading = db.clone();
+        let abandoned = tokio::spawn(async move {
+            reading
+                .fetch_scalar::<i32>("SELECT 42 FROM pg_sleep(0.5)", &[])
+                .await
+        });
+        // Abandoned once the server runs it: a state, not a time.
+        let running = "SELECT count(*) FROM pg_stat_activity
+                       WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep(0.5)%'";
+        while sqlx::query_scalar::<_, i64>(running)
+            .bind(first)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            == 0
+        {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(db.idle_reads_for_tests(), 0, "the read has the connection");
+        abandoned.abort();
+        assert!(abandoned.await.unwrap_err().is_cancelled());
+        // The connection comes back once the query's answer has arrived (half a second).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while db.idle_reads_for_tests() == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the abandoned read's connection was not given back"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            pid().await.unwrap(),
+            Some(first),
+            "the same connection, its own answer"
+        );
+        assert_eq!(db.idle_reads_for_tests(), 1);
+    }
+}
+
 /// Migration 0041 on PostgreSQL: the register's version is one row every certificate write
 /// takes. Such transactions also take the audit chain's lock and the cases' kept counts
 /// (`case_version`, migration 0031), in different orders: an appeal updates its case, appends,
