@@ -1073,6 +1073,110 @@ async fn a_read_abandoned_midway_keeps_its_connection() {
     }
 }
 
+/// Migration 0043 on PostgreSQL: a case moving between two rows of a kept count (from one
+/// stage to another in `case_tally`, from one deadline day to another in `case_due_tally`)
+/// locks both rows in key order before it counts. So while it waits for the first row it
+/// holds nothing of the table; taking the old row first, two cases moving in opposite
+/// directions at once each held the row the other wanted (40P01). Each move here goes towards
+/// a row earlier in key order that another transaction holds: while the move waits, its old
+/// row must be free.
+#[tokio::test]
+async fn a_case_moving_between_kept_counts_takes_them_in_key_order() {
+    for db in backends().await {
+        let Db::Pg(pool, _) = &db else { continue };
+        let mut tx = db.begin().await.unwrap();
+        let (_, case_id) = certified_case(&mut tx).await;
+        tx.commit().await.unwrap();
+        sqlx::query(
+            "UPDATE application_case SET stage = 'supplementing', closed_on = NULL,
+                    due_on = '2027-03-01' WHERE id = $1",
+        )
+        .bind(case_id)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO case_tally (stage, is_open, n) VALUES ('acceptance_review', true, 0)
+             ON CONFLICT DO NOTHING",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO case_due_tally (due_on, n) VALUES ('2027-01-01', 0)")
+            .execute(pool)
+            .await
+            .unwrap();
+        // (the table, the row the move goes to, the row it leaves, the move)
+        let moves = [
+            (
+                "case_tally",
+                "stage = 'acceptance_review' AND is_open",
+                "stage = 'supplementing' AND is_open",
+                "stage = 'acceptance_review'",
+            ),
+            (
+                "case_due_tally",
+                "due_on = '2027-01-01'",
+                "due_on = '2027-03-01'",
+                "due_on = '2027-01-01'",
+            ),
+        ];
+        let tag = format!("zizhi-test-key-order-{}", std::process::id());
+        for (table, to, from, set) in moves {
+            let mut holder = pool.begin().await.unwrap();
+            let hold = format!("SELECT 1 FROM {table} WHERE {to} FOR UPDATE");
+            sqlx::query(sqlx::AssertSqlSafe(hold))
+                .execute(&mut *holder)
+                .await
+                .unwrap();
+            let (p, t) = (pool.clone(), tag.clone());
+            let moving = tokio::spawn(async move {
+                let mut tx = p.begin().await?;
+                sqlx::query("SELECT set_config('application_name', $1, true)")
+                    .bind(t)
+                    .execute(&mut *tx)
+                    .await?;
+                let update = format!("UPDATE application_case SET {set} WHERE id = $1");
+                sqlx::query(sqlx::AssertSqlSafe(update))
+                    .bind(case_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            });
+            // The move waits for the row held: a state, not a time.
+            let waiting = "SELECT count(*) FROM pg_stat_activity
+                           WHERE application_name = $1 AND wait_event_type = 'Lock'";
+            while sqlx::query_scalar::<_, i64>(waiting)
+                .bind(&tag)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+                == 0
+            {
+                tokio::task::yield_now().await;
+            }
+            let mut other = pool.begin().await.unwrap();
+            let free = format!("SELECT 1 FROM {table} WHERE {from} FOR UPDATE NOWAIT");
+            let taken = sqlx::query(sqlx::AssertSqlSafe(free))
+                .execute(&mut *other)
+                .await;
+            assert!(
+                taken.is_ok(),
+                "{table}: the move holds the row it leaves while it waits: {taken:?}"
+            );
+            other.rollback().await.unwrap();
+            holder.rollback().await.unwrap();
+            moving.await.unwrap().unwrap();
+            let count = format!("SELECT CAST(n AS BIGINT) FROM {table} WHERE {to}");
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(n, 1, "{table}: the case counted where it went");
+        }
+    }
+}
+
 /// Migration 0041 on PostgreSQL: the register's version is one row every certificate write
 /// takes. Such transactions also take the audit chain's lock and the cases' kept counts
 /// (`case_version`, migration 0031), in different orders: an appeal updates its case, appends,
