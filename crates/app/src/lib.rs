@@ -119,6 +119,8 @@ pub struct App {
     pub documents: Arc<documents::certificate::DocumentSettings>,
     /// The dashboard last computed, with the case version and the day it was computed for.
     dashboard: cases::dashboard::DashboardCache,
+    /// What each scheduled job last read when it left nothing to do ([`jobs::Unchanged`]).
+    jobs: jobs::Unchanged,
 }
 
 /// Why an action did not happen. Every variant carries what the user needs to fix it.
@@ -186,6 +188,7 @@ impl App {
             clock: clock::Clock::system(),
             documents: Arc::new(documents::certificate::DocumentSettings::default()),
             dashboard: Default::default(),
+            jobs: Default::default(),
         }
     }
 

@@ -414,6 +414,73 @@ async fn scheduled_jobs_run_once_under_a_lease() {
     }
 }
 
+/// Issue 14: the scheduler does not read the certificates and cases again while the day, the
+/// cases' version and the register's version stand (`jobs::Unchanged`) — its answer would be
+/// the last one's. A reminder falling due on a new day is sent at that day's first run; a
+/// change the versions do not see (a reminder's record removed by hand) is not acted on until
+/// one of them moves, and then it is.
+#[tokio::test]
+async fn the_scheduler_reads_again_only_when_the_day_or_the_data_has_moved() {
+    for app in apps().await {
+        cast(&app, "2026-09-01").await;
+        let at = |d: &str| app.clock.set_today(day(d));
+        let reminded = |runs: Vec<zizhi_app::jobs::JobRun>| {
+            runs.iter()
+                .find(|j| j.job == "remind_renewals")
+                .unwrap()
+                .done
+                .unwrap()
+        };
+        at("2028-11-29");
+        assert_eq!(reminded(app.run_jobs_once("a").await.unwrap()), 0);
+        at("2028-11-30");
+        assert_eq!(
+            reminded(app.run_jobs_once("a").await.unwrap()),
+            1,
+            "nine months before: a new day"
+        );
+        // Behind the versions' back: the reminder's record goes, so a full read would send it
+        // again.
+        let forget = "DELETE FROM certificate_reminder";
+        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query(forget).execute(p).await.map(|_| ()))
+            .unwrap();
+        assert_eq!(
+            reminded(app.run_jobs_once("a").await.unwrap()),
+            0,
+            "nothing has moved: not read again"
+        );
+        // A certificate's change moves the register's version.
+        let bump = "UPDATE register_version SET n = n + 1";
+        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query(bump).execute(p).await.map(|_| ()))
+            .unwrap();
+        assert_eq!(
+            reminded(app.run_jobs_once("a").await.unwrap()),
+            1,
+            "the register moved: read again"
+        );
+        assert_eq!(reminded(app.run_jobs_once("a").await.unwrap()), 0);
+        // A new day reads again too (the record removed once more is found).
+        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query(forget).execute(p).await.map(|_| ()))
+            .unwrap();
+        at("2028-12-01");
+        assert_eq!(
+            reminded(app.run_jobs_once("a").await.unwrap()),
+            1,
+            "a new day"
+        );
+        // The command line's run (a new process: nothing kept) reads everything.
+        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query(forget).execute(p).await.map(|_| ()))
+            .unwrap();
+        let fresh = zizhi_app::App::new(
+            app.store_for_tests().clone(),
+            app.files.clone(),
+            (*app.config).clone(),
+        );
+        fresh.clock.set_today(day("2028-12-01"));
+        assert_eq!(reminded(fresh.run_jobs_once("a").await.unwrap()), 1);
+    }
+}
+
 /// 四: reminders at 9, 7 and 6 months before expiry (the centre's default), each once, from its
 /// day exactly; on the day after its last valid day the certificate becomes expired, once, with
 /// the change in its history, and can no longer be sanctioned.
