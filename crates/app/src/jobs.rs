@@ -60,8 +60,10 @@ impl Unchanged {
     }
 }
 
-/// Whether a job's work follows only from [`Inputs`] (the others read tables that move
-/// without either version: sanctions' deadlines, the register's name index).
+/// Whether a job is skipped while its [`Inputs`] stand: those that read the certificates or
+/// every closed case. Overdue rectifications follow from sanctions, which move without either
+/// version; lapsed supplements are one indexed read of the cases supplementing; the name
+/// index's merge keeps its own state: those always run.
 fn follows_from_inputs(job: &str) -> bool {
     matches!(
         job,
