@@ -21,8 +21,7 @@ macro_rules! pg_read {
         let mut $c = $r.take().await?;
         let out = match $query.await {
             Err(e) if $crate::read::closed_by_server(&e) => {
-                $c.discard();
-                $c = $r.take_new($c).await?;
+                $c.reconnect().await?;
                 $query.await
             }
             out => out,
@@ -152,16 +151,7 @@ impl PgReader {
         })
     }
 
-    /// A new connection for the read `r` (whose connection the server closed), in its turn.
-    pub(crate) async fn take_new(
-        &self,
-        mut r: Reading,
-    ) -> std::result::Result<Reading, sqlx::Error> {
-        r.conn = Some(self.connect().await?);
-        Ok(r)
-    }
-
-    pub(crate) async fn connect(&self) -> std::result::Result<sqlx::PgConnection, sqlx::Error> {
+    async fn connect(&self) -> std::result::Result<sqlx::PgConnection, sqlx::Error> {
         use sqlx::Connection as _;
         sqlx::PgConnection::connect_with(&self.0.options).await
     }
@@ -234,6 +224,13 @@ impl Reading {
         if let Some(c) = self.conn.take() {
             self.reader.keep(c);
         }
+    }
+
+    /// The server closed the read's connection: a new one, in the same turn.
+    pub(crate) async fn reconnect(&mut self) -> std::result::Result<(), sqlx::Error> {
+        self.conn = None;
+        self.conn = Some(self.reader.connect().await?);
+        Ok(())
     }
 
     /// The read failed: its connection is closed (dropped).
