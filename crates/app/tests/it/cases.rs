@@ -1239,7 +1239,7 @@ async fn p_applicant(app: &App) -> Actor {
 }
 
 /// Runs a statement straight on the database (a test's set-up).
-async fn execute(db: &zizhi_store::Db, sql: &str) {
+pub(super) async fn execute(db: &zizhi_store::Db, sql: &str) {
     let sql = sqlx::AssertSqlSafe(sql.to_string());
     match db {
         zizhi_store::Db::Sqlite(p, _) => sqlx::query(sql).execute(p).await.map(drop),

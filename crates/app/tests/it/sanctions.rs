@@ -424,60 +424,39 @@ async fn the_scheduler_reads_again_only_when_the_day_or_the_data_has_moved() {
     for app in apps().await {
         cast(&app, "2026-09-01").await;
         let at = |d: &str| app.clock.set_today(day(d));
-        let reminded = |runs: Vec<zizhi_app::jobs::JobRun>| {
-            runs.iter()
-                .find(|j| j.job == "remind_renewals")
-                .unwrap()
-                .done
-                .unwrap()
-        };
+        // The scheduler's run (as server "a"): how many renewal reminders it sent.
+        async fn reminded(app: &App) -> usize {
+            let runs = app.run_jobs_once("a").await.unwrap();
+            let r = runs.iter().find(|j| j.job == "remind_renewals").unwrap();
+            r.done.unwrap()
+        }
         at("2028-11-29");
-        assert_eq!(reminded(app.run_jobs_once("a").await.unwrap()), 0);
+        assert_eq!(reminded(&app).await, 0);
         at("2028-11-30");
-        assert_eq!(
-            reminded(app.run_jobs_once("a").await.unwrap()),
-            1,
-            "nine months before: a new day"
-        );
+        assert_eq!(reminded(&app).await, 1, "nine months before: a new day");
         // Behind the versions' back: the reminder's record goes, so a full read would send it
         // again.
         let forget = "DELETE FROM certificate_reminder";
-        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query(forget).execute(p).await.map(|_| ()))
-            .unwrap();
-        assert_eq!(
-            reminded(app.run_jobs_once("a").await.unwrap()),
-            0,
-            "nothing has moved: not read again"
-        );
+        super::cases::execute(app.store_for_tests(), forget).await;
+        assert_eq!(reminded(&app).await, 0, "nothing has moved: not read again");
         // A certificate's change moves the register's version.
         let bump = "UPDATE register_version SET n = n + 1";
-        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query(bump).execute(p).await.map(|_| ()))
-            .unwrap();
-        assert_eq!(
-            reminded(app.run_jobs_once("a").await.unwrap()),
-            1,
-            "the register moved: read again"
-        );
-        assert_eq!(reminded(app.run_jobs_once("a").await.unwrap()), 0);
+        super::cases::execute(app.store_for_tests(), bump).await;
+        assert_eq!(reminded(&app).await, 1, "the register moved: read again");
+        assert_eq!(reminded(&app).await, 0);
         // A new day reads again too (the record removed once more is found).
-        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query(forget).execute(p).await.map(|_| ()))
-            .unwrap();
+        super::cases::execute(app.store_for_tests(), forget).await;
         at("2028-12-01");
-        assert_eq!(
-            reminded(app.run_jobs_once("a").await.unwrap()),
-            1,
-            "a new day"
-        );
+        assert_eq!(reminded(&app).await, 1, "a new day");
         // The command line's run (a new process: nothing kept) reads everything.
-        zizhi_store::on_pool!(app.store_for_tests(), p => sqlx::query(forget).execute(p).await.map(|_| ()))
-            .unwrap();
+        super::cases::execute(app.store_for_tests(), forget).await;
         let fresh = zizhi_app::App::new(
             app.store_for_tests().clone(),
             app.files.clone(),
             (*app.config).clone(),
         );
         fresh.clock.set_today(day("2028-12-01"));
-        assert_eq!(reminded(fresh.run_jobs_once("a").await.unwrap()), 1);
+        assert_eq!(reminded(&fresh).await, 1);
     }
 }
 

@@ -1022,6 +1022,32 @@ async fn the_registers_kept_pages_are_the_register_now() {
     }
 }
 
+/// Waits until PostgreSQL shows a backend with `condition` (on `pg_stat_activity`, `$1` bound
+/// to `value`): a state to wait for, not a time.
+async fn until_activity(pool: &sqlx::PgPool, condition: &str, value: &str) {
+    let sql = format!("SELECT count(*) FROM pg_stat_activity WHERE {condition}");
+    while sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(value)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        == 0
+    {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Waits until the transaction named `tag` (its connection's `application_name`) waits for a
+/// lock.
+async fn until_waits_for_a_lock(pool: &sqlx::PgPool, tag: &str) {
+    until_activity(
+        pool,
+        "application_name = $1 AND wait_event_type = 'Lock'",
+        tag,
+    )
+    .await;
+}
+
 /// A read abandoned midway — its request's client went away while the query ran — keeps its
 /// connection on PostgreSQL (issue 14): the rest of the answer is read and dropped, the
 /// connection is given back, and the next read runs on the same server process and gets its
@@ -1040,18 +1066,9 @@ async fn a_read_abandoned_midway_keeps_its_connection() {
                 .fetch_scalar::<i32>("SELECT 42 FROM pg_sleep(0.5)", &[])
                 .await
         });
-        // Abandoned once the server runs it: a state, not a time.
-        let running = "SELECT count(*) FROM pg_stat_activity
-                       WHERE pid = $1 AND state = 'active' AND query LIKE '%pg_sleep(0.5)%'";
-        while sqlx::query_scalar::<_, i64>(running)
-            .bind(first)
-            .fetch_one(pool)
-            .await
-            .unwrap()
-            == 0
-        {
-            tokio::task::yield_now().await;
-        }
+        // Abandoned once the server runs it.
+        let running = "pid = $1::int AND state = 'active' AND query LIKE '%pg_sleep(0.5)%'";
+        until_activity(pool, running, &first.to_string()).await;
         assert_eq!(db.idle_reads_for_tests(), 0, "the read has the connection");
         abandoned.abort();
         assert!(abandoned.await.unwrap_err().is_cancelled());
@@ -1143,18 +1160,8 @@ async fn a_case_moving_between_kept_counts_takes_them_in_key_order() {
                     .await?;
                 tx.commit().await
             });
-            // The move waits for the row held: a state, not a time.
-            let waiting = "SELECT count(*) FROM pg_stat_activity
-                           WHERE application_name = $1 AND wait_event_type = 'Lock'";
-            while sqlx::query_scalar::<_, i64>(waiting)
-                .bind(&tag)
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                == 0
-            {
-                tokio::task::yield_now().await;
-            }
+            // The move waits for the row held.
+            until_waits_for_a_lock(pool, &tag).await;
             let mut other = pool.begin().await.unwrap();
             let free = format!("SELECT 1 FROM {table} WHERE {from} FOR UPDATE NOWAIT");
             let taken = sqlx::query(sqlx::AssertSqlSafe(free))
@@ -1214,19 +1221,7 @@ async fn certificate_writes_queue_with_cases_and_the_audit_chain_in_any_order() 
         // transaction), so that the first goes on once it waits for a lock: a state to wait
         // for, not a time, and not another test's waits.
         let tag = |n: i64| format!("zizhi-test-issue-{}-{n}", std::process::id());
-        let until_waits = |n: i64| async move {
-            let waiting = "SELECT count(*) FROM pg_stat_activity
-                           WHERE application_name = $1 AND wait_event_type = 'Lock'";
-            while sqlx::query_scalar::<_, i64>(waiting)
-                .bind(tag(n))
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                == 0
-            {
-                tokio::task::yield_now().await;
-            }
-        };
+        let until_waits = |n: i64| async move { until_waits_for_a_lock(pool, &tag(n)).await };
         // An issue: the certificate, its case, the chain.
         let issuing = |number: &'static str, n: i64| {
             let (db, tag) = (db.clone(), tag(n));
