@@ -61,6 +61,11 @@ pub enum JobsCommand {
     /// Run each scheduled job once (lapsed supplements, overdue rectifications), as the
     /// scheduler inside `zizhi serve` does: for cron, or when no server runs.
     RunOnce,
+    /// Deliver every notification now due (`smtp_url`, or `.eml` files in the data directory's
+    /// outbox), round after round until none is left, as the server's mail worker does twenty
+    /// every two seconds: after a mail server's outage, or when no server runs. A message that
+    /// fails waits for its next attempt as usual.
+    DeliverMail,
 }
 
 #[derive(Debug, Subcommand)]
@@ -591,6 +596,23 @@ pub fn jobs(place: &Place, command: &JobsCommand) -> Result<String, Failure> {
                     }
                 }
                 Ok(out)
+            }
+            JobsCommand::DeliverMail => {
+                let worker = format!("cli-{}", std::process::id());
+                let mut all = zizhi_app::notify::Delivery::default();
+                loop {
+                    let d = app.deliver_due(&worker).await.map_err(app_failure)?;
+                    if d == zizhi_app::notify::Delivery::default() {
+                        break;
+                    }
+                    all.sent += d.sent;
+                    all.retried += d.retried;
+                    all.given_up += d.given_up;
+                }
+                Ok(format!(
+                    "已发送 {}，待重试 {}，已放弃 {} / sent {}, to retry {}, given up {}\n",
+                    all.sent, all.retried, all.given_up, all.sent, all.retried, all.given_up
+                ))
             }
         }
     })

@@ -358,6 +358,37 @@ fn demo_seeds_every_stage_once_and_says_so_the_second_time() {
             && out.contains("merge_register_index: "),
         "{out}"
     );
+    // The notifications the demo and the jobs queued, delivered from the command line: every
+    // one, over several of the worker's rounds of twenty, into the outbox folder; then none.
+    let o = zizhi(&["jobs", "deliver-mail", "--data-dir", d], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let sent: usize = out
+        .split("sent ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(sent > 20, "more than one round: {out}");
+    assert!(out.contains("to retry 0, given up 0"), "{out}");
+    let files = std::fs::read_dir(dir.join("outbox"))
+        .unwrap()
+        .filter(|f| {
+            f.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".eml")
+        })
+        .count();
+    assert_eq!(files, sent, "one file per message sent");
+    let o = zizhi(&["jobs", "deliver-mail", "--data-dir", d], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("sent 0, to retry 0"),
+        "nothing left: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
