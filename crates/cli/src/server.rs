@@ -139,7 +139,7 @@ async fn open(c: &Config) -> Result<App, Failure> {
             format!("cannot create the data directory: {e}"),
         )
     })?;
-    let db = Db::connect(&c.database_url())
+    let db = Db::connect_with(&c.database_url(), c.pg_reads_at_once())
         .await
         .map_err(|e| fail_runtime(format!("数据库连接失败：{e}"), format!("database: {e}")))?;
     db.migrate()
@@ -177,6 +177,9 @@ pub fn serve(place: &Place, listen: Option<&str>) -> Result<String, Failure> {
         if let Some((user, password)) = &server.bootstrap {
             println!("首次启动：已创建管理员 {user}，一次性密码 {password}（首次登录后请修改）");
             println!("first start: created administrator {user} with one-time password {password} (change it at first sign-in)");
+        }
+        if let Some(n) = server.pg_reads_at_once {
+            println!("PostgreSQL：同时至多 {n} 个读取 / at most {n} reads at once (pg_reads_at_once)");
         }
         println!("zizhi 正在监听 / listening on http://{}", server.addr);
         server.run().await.map_err(|e| fail_runtime(e.clone(), e))?;

@@ -158,6 +158,13 @@ pub(crate) const KEPT_COUNTS: [&str; 5] = [
 impl Db {
     /// Connects to `sqlite:<path>` (created if missing, WAL) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db> {
+        Db::connect_with(url, None).await
+    }
+
+    /// [`Db::connect`], with how many short reads run at once on PostgreSQL (setting
+    /// `pg_reads_at_once`; `None`: [`read::default_reads_at_once`]). SQLite's reads run on the
+    /// runtime's threads and ignore it.
+    pub async fn connect_with(url: &str, pg_reads_at_once: Option<usize>) -> Result<Db> {
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -193,7 +200,7 @@ impl Db {
                 .await?;
             Ok(Db::Sqlite(pool, reader))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Db::connect_pg(PgConnectOptions::from_str(url)?, url).await
+            Db::connect_pg(PgConnectOptions::from_str(url)?, url, pg_reads_at_once).await
         } else {
             Err(StoreError::BadUrl(url.to_string()))
         }
@@ -217,12 +224,18 @@ impl Db {
         Db::connect_pg(
             base.options([("search_path", ident.as_str())]),
             &format!("{url}#{ident}"),
+            None,
         )
         .await
     }
 
     /// `key` names the database (its URL, and the schema), for its [`TokenCache`].
-    async fn connect_pg(opts: PgConnectOptions, key: &str) -> Result<Db> {
+    async fn connect_pg(
+        opts: PgConnectOptions,
+        key: &str,
+        reads_at_once: Option<usize>,
+    ) -> Result<Db> {
+        let reads_at_once = reads_at_once.unwrap_or_else(|| read::default_reads_at_once(&opts));
         // No ping before each acquire (a round trip to the server per query; issue 14): a
         // connection the server dropped fails its next query, which sqlx then closes, and
         // connections idle for 10 minutes are closed before anything can have dropped them.
@@ -235,8 +248,21 @@ impl Db {
             .await?;
         Ok(Db::Pg(
             pool,
-            read::PgReader::new(opts, TokenCache::of(&format!("postgres:{key}"))),
+            read::PgReader::new(
+                opts,
+                TokenCache::of(&format!("postgres:{key}")),
+                reads_at_once,
+            ),
         ))
+    }
+
+    /// How many short reads run at once on PostgreSQL ([`Db::connect_with`]); `None` on
+    /// SQLite.
+    pub fn pg_reads_at_once(&self) -> Option<usize> {
+        match self {
+            Db::Pg(_, r) => Some(r.at_once()),
+            Db::Sqlite(..) => None,
+        }
     }
 
     /// Runs the pending migrations of this backend.

@@ -31,7 +31,7 @@ mod batch;
 mod pg;
 mod row;
 pub(crate) use batch::Batch;
-pub use pg::PgReader;
+pub use pg::{MAX_READING, MAX_READS_AT_ONCE, PgReader, default_reads_at_once};
 pub(crate) use pg::{closed_by_server, pg_read};
 pub use row::{Checked, Col, FromPg, FromSqlite, PgCol, column, pg_column};
 

@@ -99,6 +99,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// The one-time administrator password, when this start created the administrator.
     pub bootstrap: Option<(String, String)>,
+    /// How many short reads run at once on PostgreSQL (`pg_reads_at_once`); `None` on SQLite.
+    pub pg_reads_at_once: Option<usize>,
     listener: tokio::net::TcpListener,
     state: AppState,
 }
@@ -112,7 +114,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
             config.data_dir.display()
         )
     })?;
-    let db = Db::connect(&config.database_url())
+    let db = Db::connect_with(&config.database_url(), config.pg_reads_at_once())
         .await
         .map_err(|e| format!("database: {e}"))?;
     db.migrate().await.map_err(|e| format!("migrations: {e}"))?;
@@ -122,6 +124,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let files = config.evidence_store().await?;
     let documents = config.documents()?;
+    let pg_reads_at_once = db.pg_reads_at_once();
     let state = AppState::with_documents(db, files, config, documents);
     let bootstrap = state
         .app
@@ -131,6 +134,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
     Ok(Server {
         addr,
         bootstrap,
+        pg_reads_at_once,
         listener,
         state,
     })

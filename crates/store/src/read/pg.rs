@@ -6,11 +6,50 @@ use std::sync::{Arc, Mutex};
 use super::{Batch, IDLE};
 use crate::token_cache::TokenCache;
 
-/// How many reads a reader runs at once on PostgreSQL, each on a connection of its own; more
-/// wait for one to end. Without a bound a burst of requests opened a connection each, and past
-/// the server's `max_connections` (100 by default) reads failed. With the write pool's 16, one
-/// zizhi holds at most 32 connections.
-pub(crate) const MAX_READING: usize = 16;
+/// How many reads a reader runs at once on PostgreSQL when the server is elsewhere, each on a
+/// connection of its own; more wait for one to end. Without a bound a burst of requests opened
+/// a connection each, and past the server's `max_connections` (100 by default) reads failed.
+/// With the write pool's 16, one zizhi holds at most 32 connections.
+pub const MAX_READING: usize = 16;
+
+/// The most reads at once a setting may ask for (`pg_reads_at_once`).
+pub const MAX_READS_AT_ONCE: usize = 64;
+
+/// How many reads run at once when no setting says ([`crate::Db::connect_with`]): with the
+/// server on this machine (a Unix socket, `localhost` or a loopback address) four a core of
+/// this machine, at least 4 and at most [`MAX_READING`]; with it elsewhere [`MAX_READING`].
+///
+/// A server on this machine runs its reads on the same cores as zizhi. Reads beyond a few a
+/// core do not finish sooner; they wait in the kernel's run queue, where the unlucky ones wait
+/// longest, instead of here in order (issue 14). Measured on two cores, wrk with 16
+/// connections, five-second rounds alternating between servers on one database (10 000
+/// cases, 100 000 certificates):
+/// - 16 at once: the case list's pages (page 2, the middle page, HTML) had a p99 of 7.3–21 ms
+///   and the register's random pages 7.3–31 ms, single rounds' slowest requests 92–175 ms;
+/// - 8: the list 7.2–9.5 ms at 11 % more requests a second than 16, the register's random
+///   pages 6.6–8.4 ms at 4 % fewer;
+/// - 4: about the same p99 as 8, but the register's random pages, where PostgreSQL does most
+///   of the work, 15 % fewer than 16; 2: a third fewer.
+///
+/// A server elsewhere answers each read a network's round trip later, and more reads at once
+/// keep it busy meanwhile.
+pub fn default_reads_at_once(options: &sqlx::postgres::PgConnectOptions) -> usize {
+    let host = options.get_host();
+    let here = options.get_socket().is_some()
+        || host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if here {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        (4 * cores).clamp(4, MAX_READING)
+    } else {
+        MAX_READING
+    }
+}
 
 /// Runs a short read on a [`PgReader`]'s connection `$c` (a [`Reading`]; the query takes
 /// `&mut *$c`), and gives the connection back if it succeeded. A connection the server has
@@ -65,8 +104,9 @@ struct PgInner {
     idle: Mutex<Vec<sqlx::PgConnection>>,
     /// Set by [`PgReader::close`]: connections are no longer kept.
     closed: std::sync::atomic::AtomicBool,
-    /// One permit per read in progress ([`MAX_READING`]), held by its [`Reading`].
+    /// One permit per read in progress (`at_once` in all), held by its [`Reading`].
     reading: Arc<tokio::sync::Semaphore>,
+    at_once: usize,
     tokens: Arc<TokenCache>,
     /// The lookups by key gathered into one statement ([`Batch`]), one kind per statement
     /// text.
@@ -83,15 +123,18 @@ impl std::fmt::Debug for PgReader {
 }
 
 impl PgReader {
+    /// A reader running at most `at_once` reads at once.
     pub(crate) fn new(
         options: sqlx::postgres::PgConnectOptions,
         tokens: Arc<TokenCache>,
+        at_once: usize,
     ) -> PgReader {
         PgReader(Arc::new(PgInner {
             options,
             idle: Mutex::new(Vec::new()),
             closed: std::sync::atomic::AtomicBool::new(false),
-            reading: Arc::new(tokio::sync::Semaphore::new(MAX_READING)),
+            reading: Arc::new(tokio::sync::Semaphore::new(at_once)),
+            at_once,
             tokens,
             batches: Mutex::new(Vec::new()),
         }))
@@ -122,7 +165,12 @@ impl PgReader {
         &self.0.tokens
     }
 
-    /// Waits for a turn to read ([`MAX_READING`]); the turn ends when the permit drops. Like
+    /// How many reads run at once.
+    pub(crate) fn at_once(&self) -> usize {
+        self.0.at_once
+    }
+
+    /// Waits for a turn to read (one of [`PgReader::at_once`]); the turn ends when the permit drops. Like
     /// the write pool's acquire, it gives up after [`crate::WAIT`] (`PoolTimedOut`: 503).
     async fn permit(&self) -> std::result::Result<tokio::sync::OwnedSemaphorePermit, sqlx::Error> {
         let acquire = Arc::clone(&self.0.reading).acquire_owned();
@@ -174,10 +222,13 @@ impl PgReader {
         self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Keeps a connection for the next read (up to twice [`IDLE`]).
+    /// Keeps a connection for the next read (up to twice [`IDLE`], or as many as may read at
+    /// once if that is more).
     fn keep(&self, c: sqlx::PgConnection) {
         let mut idle = self.0.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < IDLE * 2 && !self.0.closed.load(std::sync::atomic::Ordering::SeqCst) {
+        if idle.len() < (IDLE * 2).max(self.0.at_once)
+            && !self.0.closed.load(std::sync::atomic::Ordering::SeqCst)
+        {
             idle.push(c);
         }
     }
@@ -261,6 +312,41 @@ impl Drop for Reading {
 mod tests {
     use super::*;
 
+    /// Without a setting, a server on this machine gets four a core (4 to 16) and one
+    /// elsewhere [`MAX_READING`].
+    #[test]
+    fn reads_at_once_default_to_the_cores_when_the_server_is_here() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let here = (4 * cores).clamp(4, MAX_READING);
+        let at =
+            |host: &str| default_reads_at_once(&sqlx::postgres::PgConnectOptions::new().host(host));
+        for host in [
+            "127.0.0.1",
+            "127.0.0.2",
+            "localhost",
+            "LOCALHOST",
+            "::1",
+            "[::1]",
+        ] {
+            assert_eq!(at(host), here, "{host}");
+        }
+        assert_eq!(at("/var/run/postgresql"), here, "a Unix socket's folder");
+        let socket = sqlx::postgres::PgConnectOptions::new()
+            .host("db.example.org")
+            .socket("/var/run/postgresql");
+        assert_eq!(default_reads_at_once(&socket), here, "a Unix socket");
+        for host in [
+            "db.example.org",
+            "10.0.0.5",
+            "192.168.1.2",
+            "::2",
+            "localhost.example",
+        ] {
+            assert_eq!(at(host), MAX_READING, "{host}");
+        }
+        assert!((4..=MAX_READING).contains(&here));
+    }
+
     /// The lookups of one statement share one [`Batch`] (a statement running is seen by the
     /// next lookup); the same text read into other types has its own, made once.
     #[test]
@@ -268,6 +354,7 @@ mod tests {
         let reader = PgReader::new(
             sqlx::postgres::PgConnectOptions::new(),
             Arc::new(TokenCache::default()),
+            MAX_READING,
         );
         const SQL: &str = "SELECT id FROM t WHERE id = ANY($1)";
         let a = reader.batch::<i64, i64>(SQL);

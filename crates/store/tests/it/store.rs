@@ -1090,6 +1090,70 @@ async fn a_read_abandoned_midway_keeps_its_connection() {
     }
 }
 
+/// `pg_reads_at_once` bounds the short reads that run at once on PostgreSQL (issue 14): with
+/// 2, a third read waits for one of the two to end before it reaches the server. Unset, a
+/// server on this machine (the tests' loopback URL) gets four a core, 4 to 16.
+#[tokio::test]
+async fn reads_at_once_on_postgresql_are_bounded_as_set() {
+    let Ok(url) = std::env::var("ZIZHI_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let auto = Db::connect(&url).await.unwrap();
+    assert_eq!(auto.pg_reads_at_once(), Some((4 * cores).clamp(4, 16)));
+    auto.close().await;
+    let sqlite = backends().await.remove(0);
+    assert_eq!(sqlite.pg_reads_at_once(), None);
+
+    let db = Db::connect_with(&url, Some(2)).await.unwrap();
+    assert_eq!(db.pg_reads_at_once(), Some(2));
+    let Db::Pg(pool, _) = &db else { unreachable!() };
+    // Each read waits for a lock this test holds; the reads are told apart by a key of this
+    // run in their text.
+    let key = i64::from(std::process::id()) * 1000 + 7;
+    let mut holder = pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let sql: &'static str = format!("SELECT 1 FROM pg_advisory_xact_lock_shared({key})").leak();
+    let read = || {
+        let db = db.clone();
+        tokio::spawn(async move { db.fetch_scalar::<i32>(sql, &[]).await })
+    };
+    let waiting = format!("query LIKE '%lock_shared({key})%' AND wait_event_type = 'Lock'");
+    let (a, b) = (read(), read());
+    let count = || {
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE {waiting}"
+        )))
+        .fetch_one(pool)
+    };
+    while count().await.unwrap() < 2 {
+        tokio::task::yield_now().await;
+    }
+    // The third waits here, not at the server: a bound not kept would show it there.
+    let c = read();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        count().await.unwrap(),
+        2,
+        "two reads at once, the third waits its turn"
+    );
+    assert!(!c.is_finished());
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    for r in [a, b, c] {
+        assert_eq!(r.await.unwrap().unwrap(), Some(1));
+    }
+    drop(holder);
+    db.close().await;
+}
+
 /// Migration 0043 on PostgreSQL: a case moving between two rows of a kept count (from one
 /// stage to another in `case_tally`, from one deadline day to another in `case_due_tally`)
 /// locks both rows in key order before it counts. So while it waits for the first row it

@@ -16,6 +16,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite:…` or `postgres://…`; default: `sqlite:<data_dir>/zizhi.db`.
     pub database: Option<String>,
+    /// How many short reads run at once on PostgreSQL (1 to 64). Unset: four a core (4 to 16)
+    /// with the server on this machine, 16 with it elsewhere
+    /// (`zizhi_store::read::default_reads_at_once`).
+    pub pg_reads_at_once: Option<u32>,
     /// Mark cookies `Secure` (behind HTTPS). Unset: on, unless the server listens on loopback
     /// only (development, tests) — see [`Config::cookies_secure`].
     pub secure_cookies: Option<bool>,
@@ -128,6 +132,7 @@ impl Default for Config {
             data_dir: PathBuf::from("zizhi-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: None,
+            pg_reads_at_once: None,
             secure_cookies: None,
             require_totp_for_staff: true,
             session_idle_minutes: 8 * 60,
@@ -172,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
             .field("database", &self.database)
+            .field("pg_reads_at_once", &self.pg_reads_at_once)
             .field("smtp_url", &redacted(&self.smtp_url))
             .field("evidence_url", &redacted(&self.evidence_url))
             .field(
@@ -212,6 +218,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     listen: Option<String>,
     database: Option<String>,
+    pg_reads_at_once: Option<u32>,
     secure_cookies: Option<bool>,
     require_totp_for_staff: Option<bool>,
     session_idle_minutes: Option<i64>,
@@ -250,7 +257,7 @@ fn zizhi_docs_font_dir() -> &'static str {
     "/usr/share/fonts/opentype/noto"
 }
 
-const KEYS: [&str; 34] = [
+const KEYS: [&str; 35] = [
     "font_dir",
     "signing_key_file",
     "centre_name",
@@ -279,6 +286,7 @@ const KEYS: [&str; 34] = [
     "data_dir",
     "listen",
     "database",
+    "pg_reads_at_once",
     "secure_cookies",
     "require_totp_for_staff",
     "session_idle_minutes",
@@ -314,6 +322,9 @@ impl Config {
             }
             if let Some(v) = f.database {
                 c.database = Some(v);
+            }
+            if f.pg_reads_at_once.is_some() {
+                c.pg_reads_at_once = f.pg_reads_at_once;
             }
             if let Some(v) = f.secure_cookies {
                 c.secure_cookies = Some(v);
@@ -426,6 +437,12 @@ impl Config {
                 "data_dir" => c.data_dir = PathBuf::from(v.clone()),
                 "listen" => c.listen = parse_listen(key, &v)?,
                 "database" => c.database = Some(v.clone()),
+                "pg_reads_at_once" => {
+                    c.pg_reads_at_once = Some(
+                        u32::try_from(num(key)?)
+                            .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?,
+                    )
+                }
                 "secure_cookies" => c.secure_cookies = Some(flag(key)?),
                 "require_totp_for_staff" => c.require_totp_for_staff = flag(key)?,
                 "session_idle_minutes" => c.session_idle_minutes = num(key)?,
@@ -535,6 +552,14 @@ impl Config {
             .map_err(|e| bad("certificate_number_template", e))?;
         if let Some(u) = &self.evidence_url {
             zizhi_store::files::S3Config::parse(u).map_err(|e| bad("evidence_url", e))?;
+        }
+        if let Some(n) = self.pg_reads_at_once
+            && !(1..=zizhi_store::read::MAX_READS_AT_ONCE as u32).contains(&n)
+        {
+            return Err(bad(
+                "pg_reads_at_once",
+                format!("must be 1 to {}", zizhi_store::read::MAX_READS_AT_ONCE),
+            ));
         }
         if !(1..=99).contains(&self.panel_min_experts) {
             return Err(bad("panel_min_experts", "must be 1 to 99"));
@@ -672,6 +697,11 @@ impl Config {
             Some(u) => u.clone(),
             None => format!("sqlite:{}", self.data_dir.join("zizhi.db").display()),
         }
+    }
+
+    /// `pg_reads_at_once` for [`zizhi_store::Db::connect_with`].
+    pub fn pg_reads_at_once(&self) -> Option<usize> {
+        self.pg_reads_at_once.map(|n| n as usize)
     }
 
     pub fn app_config(&self) -> zizhi_app::AppConfig {

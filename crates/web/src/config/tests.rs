@@ -213,3 +213,44 @@ fn the_centre_address_defaults_to_the_guides_and_may_not_be_empty() {
     let e = Config::load(None, &env).unwrap_err();
     assert_eq!(e.key, "centre_address", "{e:?}");
 }
+
+/// `pg_reads_at_once` (issue 14): unset by default (the store decides from where the server
+/// is), 1 to 64 from the file or the environment, anything else refused with the key named.
+#[test]
+fn pg_reads_at_once_is_unset_or_one_to_sixty_four() {
+    assert_eq!(
+        Config::load(None, &no_env).unwrap().pg_reads_at_once(),
+        None
+    );
+    let dir = std::env::temp_dir().join(format!("zizhi-cfg-reads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("zizhi.toml");
+    std::fs::write(&f, "pg_reads_at_once = 4\n").unwrap();
+    assert_eq!(
+        Config::load(Some(&f), &no_env).unwrap().pg_reads_at_once(),
+        Some(4)
+    );
+    let with =
+        |v: &'static str| move |k: &str| (k == "ZIZHI_PG_READS_AT_ONCE").then(|| v.to_string());
+    assert_eq!(
+        Config::load(Some(&f), &with("8"))
+            .unwrap()
+            .pg_reads_at_once(),
+        Some(8),
+        "the environment over the file"
+    );
+    for ok in [("1", 1), ("64", 64)] {
+        assert_eq!(
+            Config::load(None, &with(ok.0)).unwrap().pg_reads_at_once(),
+            Some(ok.1)
+        );
+    }
+    for bad in ["0", "65", "-1", "four"] {
+        let e = Config::load(None, &with(bad)).unwrap_err();
+        assert_eq!(e.key, "pg_reads_at_once", "{bad}");
+    }
+    std::fs::write(&f, "pg_reads_at_once = 0\n").unwrap();
+    let e = Config::load(Some(&f), &no_env).unwrap_err();
+    assert_eq!(e.key, "pg_reads_at_once");
+    assert_eq!(e.problem, "must be 1 to 64");
+}
