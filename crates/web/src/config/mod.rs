@@ -428,6 +428,10 @@ impl Config {
                     .parse::<i64>()
                     .map_err(|_| bad(k, format!("{var}=\"{v}\" is not a whole number")))
             };
+            // A count or number of days: a whole number, not negative.
+            let count = |k: &str| {
+                u32::try_from(num(k)?).map_err(|_| bad(k, format!("{var}=\"{v}\" is negative")))
+            };
             let flag = |k: &str| match v.trim() {
                 "1" | "true" | "yes" => Ok(true),
                 "0" | "false" | "no" => Ok(false),
@@ -437,12 +441,7 @@ impl Config {
                 "data_dir" => c.data_dir = PathBuf::from(v.clone()),
                 "listen" => c.listen = parse_listen(key, &v)?,
                 "database" => c.database = Some(v.clone()),
-                "pg_reads_at_once" => {
-                    c.pg_reads_at_once = Some(
-                        u32::try_from(num(key)?)
-                            .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?,
-                    )
-                }
+                "pg_reads_at_once" => c.pg_reads_at_once = Some(count(key)?),
                 "secure_cookies" => c.secure_cookies = Some(flag(key)?),
                 "require_totp_for_staff" => c.require_totp_for_staff = flag(key)?,
                 "session_idle_minutes" => c.session_idle_minutes = num(key)?,
@@ -454,14 +453,8 @@ impl Config {
                 "smtp_url" => c.smtp_url = Some(v.clone()),
                 "evidence_url" => c.evidence_url = Some(v.clone()),
                 "certificate_number_template" => c.certificate_number_template = v.clone(),
-                "panel_min_experts" => {
-                    c.panel_min_experts = u32::try_from(num(key)?)
-                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
-                }
-                "rectification_days" => {
-                    c.rectification_days = u32::try_from(num(key)?)
-                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
-                }
+                "panel_min_experts" => c.panel_min_experts = count(key)?,
+                "rectification_days" => c.rectification_days = count(key)?,
                 "renewal_reminder_months" => {
                     let mut months = Vec::new();
                     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -474,30 +467,15 @@ impl Config {
                     }
                     c.renewal_reminder_months = months;
                 }
-                "appeal_window_days" => {
-                    c.appeal_window_days = u32::try_from(num(key)?)
-                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
-                }
-                "complaints_per_hour" => {
-                    c.complaints_per_hour = u32::try_from(num(key)?)
-                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
-                }
-                "retention_years" => {
-                    c.retention_years = u32::try_from(num(key)?)
-                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
-                }
+                "appeal_window_days" => c.appeal_window_days = count(key)?,
+                "complaints_per_hour" => c.complaints_per_hour = count(key)?,
+                "retention_years" => c.retention_years = count(key)?,
                 "trusted_proxies" => {
                     let items: Vec<String> = v.split(',').map(str::to_string).collect();
                     c.trusted_proxies = parse_cidrs(key, &items)?;
                 }
-                "password_hash_threads" => {
-                    c.password_hash_threads = u32::try_from(num(key)?)
-                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
-                }
-                "password_hash_queue" => {
-                    c.password_hash_queue = u32::try_from(num(key)?)
-                        .map_err(|_| bad(key, format!("{var}=\"{v}\" is negative")))?
-                }
+                "password_hash_threads" => c.password_hash_threads = count(key)?,
+                "password_hash_queue" => c.password_hash_queue = count(key)?,
                 "oidc_issuer" => c.oidc_issuer = Some(v.clone()),
                 "oidc_client_id" => c.oidc_client_id = Some(v.clone()),
                 "oidc_client_secret" => c.oidc_client_secret = Some(v.clone()),
