@@ -602,16 +602,7 @@ pub fn jobs(place: &Place, command: &JobsCommand) -> Result<String, Failure> {
             }
             JobsCommand::DeliverMail => {
                 let worker = format!("cli-{}", std::process::id());
-                let mut all = zizhi_app::notify::Delivery::default();
-                loop {
-                    let d = app.deliver_due(&worker).await.map_err(app_failure)?;
-                    if d == zizhi_app::notify::Delivery::default() {
-                        break;
-                    }
-                    all.sent += d.sent;
-                    all.retried += d.retried;
-                    all.given_up += d.given_up;
-                }
+                let all = app.deliver_all_due(&worker).await.map_err(app_failure)?;
                 Ok(format!(
                     "已发送 {}，待重试 {}，已放弃 {} / sent {}, to retry {}, given up {}\n",
                     all.sent, all.retried, all.given_up, all.sent, all.retried, all.given_up

@@ -126,6 +126,14 @@ pub struct Delivery {
     pub given_up: usize,
 }
 
+impl std::ops::AddAssign for Delivery {
+    fn add_assign(&mut self, d: Delivery) {
+        self.sent += d.sent;
+        self.retried += d.retried;
+        self.given_up += d.given_up;
+    }
+}
+
 /// Attempts before a message is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
 
@@ -284,6 +292,19 @@ impl App {
             tx.commit().await?;
         }
         Ok(d)
+    }
+
+    /// Delivery rounds one after another until a round finds nothing due (`zizhi jobs
+    /// deliver-mail`); a message that fails waits for its next attempt, so this ends.
+    pub async fn deliver_all_due(&self, worker: &str) -> Result<Delivery> {
+        let mut all = Delivery::default();
+        loop {
+            let d = self.deliver_due(worker).await?;
+            if d == Delivery::default() {
+                return Ok(all);
+            }
+            all += d;
+        }
     }
 
     /// Runs delivery rounds every `every` until the task is dropped.
