@@ -183,10 +183,10 @@ pub(crate) fn by_case(rows: Vec<PauseOfCase>) -> Vec<(i64, PauseRow)> {
 /// The number that moves whenever a case, its pauses or an applicant's name change (migration
 /// 0031): what the dashboard's kept result is checked against.
 pub async fn version(db: &Db) -> Result<i64> {
-    Ok(db
-        .fetch_scalar::<i64>("SELECT n FROM case_version WHERE id = 1", &[])
-        .await?
-        .unwrap_or(0))
+    static SQL: LazyLock<crate::read::ByKey> = LazyLock::new(|| {
+        crate::read::ByKey::new("SELECT CAST(id AS BIGINT) AS id, n FROM case_version", "id")
+    });
+    db.version(&SQL).await
 }
 
 /// The pauses of every open, filed case, by case.

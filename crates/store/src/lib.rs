@@ -462,6 +462,20 @@ impl Db {
         }
     }
 
+    /// The number of a version table (`case_version`, `register_version`: one row, id 1 — an
+    /// `INTEGER`, read `CAST(id AS BIGINT)` as the key of [`read::Version`] — its
+    /// number `n` moved by every change it stands for), or 0 without its row. On PostgreSQL
+    /// the requests that ask together share one statement ([`Db::fetch_by_key`]), begun after
+    /// each asked, so each sees every change committed before it asked (issue 14: a register
+    /// page read its version and then its rows, two statements where the rows were all the
+    /// work; the version's one row is the same for everyone asking).
+    pub(crate) async fn version(&self, sql: &'static read::ByKey) -> Result<i64> {
+        Ok(self
+            .fetch_by_key::<i64, read::Version>(sql, 1)
+            .await?
+            .map_or(0, |v| v.n))
+    }
+
     /// The first column of the first row of a short read (a count, an id).
     pub async fn fetch_scalar<T>(&self, sql: &str, args: &[read::Arg<'_>]) -> Result<Option<T>>
     where

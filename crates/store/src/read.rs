@@ -85,6 +85,21 @@ pub trait Keyed<K> {
     fn key(&self) -> K;
 }
 
+crate::row! {
+/// The row of a version table ([`crate::Db::version`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Version {
+    id: i64,
+    pub(crate) n: i64,
+}
+}
+
+impl Keyed<i64> for Version {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
 /// How many idle connections a reader keeps (more are opened under load and closed after).
 const IDLE: usize = 8;
 

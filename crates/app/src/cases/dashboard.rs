@@ -77,8 +77,10 @@ impl App {
         }
         listed_organization(actor)?;
         let today = self.clock.today();
-        let mut kept = self.dashboard.lock().await;
+        // Read before waiting for the kept result, so that the requests asking together read
+        // it together (one statement on PostgreSQL) rather than one after the other.
         let version = repo::version(&self.db).await?;
+        let mut kept = self.dashboard.lock().await;
         if let Some((v, day, d)) = kept.as_ref()
             && *v == version
             && *day == today

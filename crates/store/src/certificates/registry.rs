@@ -2,11 +2,12 @@
 //! certificate number, USCC or part of a name with its filters (level, status, year).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use super::{CERT, CERT_C, Certificate};
 use sqlx::FromRow;
 
+use crate::read::ByKey;
 use crate::{Db, Result, Tx, on_tx};
 
 /// The holder's name as the register's name index holds it: its letters and digits only, in
@@ -225,10 +226,13 @@ pub async fn registry(
 
 /// The register's version (migration 0041): it moves with every change of a certificate.
 pub async fn register_version(db: &Db) -> Result<i64> {
-    Ok(db
-        .fetch_scalar::<i64>("SELECT n FROM register_version WHERE id = 1", &[])
-        .await?
-        .unwrap_or(0))
+    static SQL: LazyLock<ByKey> = LazyLock::new(|| {
+        ByKey::new(
+            "SELECT CAST(id AS BIGINT) AS id, n FROM register_version",
+            "id",
+        )
+    });
+    db.version(&SQL).await
 }
 
 /// The most rows a kept page of the register has (a page of the pages and the API is 50, read
