@@ -183,9 +183,8 @@ pub(crate) fn by_case(rows: Vec<PauseOfCase>) -> Vec<(i64, PauseRow)> {
 /// The number that moves whenever a case, its pauses or an applicant's name change (migration
 /// 0031): what the dashboard's kept result is checked against.
 pub async fn version(db: &Db) -> Result<i64> {
-    static SQL: LazyLock<crate::read::ByKey> = LazyLock::new(|| {
-        crate::read::ByKey::new("SELECT CAST(id AS BIGINT) AS id, n FROM case_version", "id")
-    });
+    static SQL: LazyLock<crate::read::ByKey> =
+        LazyLock::new(|| crate::read::ByKey::version("case_version"));
     db.version(&SQL).await
 }
 

@@ -462,9 +462,9 @@ impl Db {
         }
     }
 
-    /// The number of a version table (`case_version`, `register_version`: one row, id 1 — an
-    /// `INTEGER`, read `CAST(id AS BIGINT)` as the key of [`read::Version`] — its
-    /// number `n` moved by every change it stands for), or 0 without its row. On PostgreSQL
+    /// The number of a version table (`case_version`, `register_version`: one row, id 1, its
+    /// number `n` moved by every change it stands for) read by `sql` ([`read::ByKey::version`]),
+    /// or 0 without its row. On PostgreSQL
     /// the requests that ask together share one statement ([`Db::fetch_by_key`]), begun after
     /// each asked, so each sees every change committed before it asked (issue 14: a register
     /// page read its version and then its rows, two statements where the rows were all the

@@ -78,6 +78,15 @@ impl ByKey {
             many: format!("{select} WHERE {key} = ANY($1)"),
         }
     }
+
+    /// The read of a version table's one row ([`crate::Db::version`]): its `INTEGER` id read as
+    /// a `BIGINT`, the key of [`Version`].
+    pub(crate) fn version(table: &str) -> ByKey {
+        ByKey::new(
+            &format!("SELECT CAST(id AS BIGINT) AS id, n FROM {table}"),
+            "id",
+        )
+    }
 }
 
 /// A row that names its own key ([`crate::Db::fetch_by_key`]).

@@ -226,12 +226,7 @@ pub async fn registry(
 
 /// The register's version (migration 0041): it moves with every change of a certificate.
 pub async fn register_version(db: &Db) -> Result<i64> {
-    static SQL: LazyLock<ByKey> = LazyLock::new(|| {
-        ByKey::new(
-            "SELECT CAST(id AS BIGINT) AS id, n FROM register_version",
-            "id",
-        )
-    });
+    static SQL: LazyLock<ByKey> = LazyLock::new(|| ByKey::version("register_version"));
     db.version(&SQL).await
 }
 
