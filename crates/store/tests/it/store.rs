@@ -2906,3 +2906,59 @@ async fn a_deep_page_of_the_case_list_is_its_offsets_page_after_any_change() {
         same!(580, "the last page after the changes");
     }
 }
+
+/// The mail worker takes the messages due longest first (migration 0044): a message retried
+/// at a time long past goes before one written later, whatever their ids, and one not yet due
+/// waits. Before, a claim took the lowest ids among those due, sorting every pending message
+/// to find them.
+#[tokio::test]
+async fn mail_is_claimed_due_longest_first() {
+    use std::collections::BTreeSet;
+    use zizhi_store::outbox;
+    for db in backends().await {
+        let mut tx = db.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for to in ["a", "b", "c", "d"] {
+            let id = outbox::enqueue(&mut tx, &format!("{to}@example.test"), to, to)
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let [a, b, c, d] = ids[..] else {
+            unreachable!()
+        };
+        // c, then b: retried at instants long past; d: in an hour.
+        outbox::mark_failed(&mut tx, c, "refused", Some(1))
+            .await
+            .unwrap();
+        outbox::mark_failed(&mut tx, b, "refused", Some(2))
+            .await
+            .unwrap();
+        outbox::mark_failed(
+            &mut tx,
+            d,
+            "refused",
+            Some(zizhi_store::now_us() + 3_600_000_000),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let until = zizhi_store::now_us() + 60_000_000;
+        let claimed =
+            |mails: Vec<outbox::Mail>| mails.iter().map(|m| m.id).collect::<BTreeSet<_>>();
+        let first = outbox::claim(&db, "w1", 2, until).await.unwrap();
+        assert_eq!(
+            claimed(first),
+            BTreeSet::from([b, c]),
+            "{}: the two due longest",
+            db.backend()
+        );
+        let rest = outbox::claim(&db, "w2", 10, until).await.unwrap();
+        assert_eq!(
+            claimed(rest),
+            BTreeSet::from([a]),
+            "{}: the one left due; d waits",
+            db.backend()
+        );
+    }
+}
