@@ -4,8 +4,8 @@ scripts/bench-growth (issue 14). Not a test.
 
     scripts/bench-pairs.py HOLDERS [HOLDERS…] > paths.txt
 
-Each HOLDERS is the certificates' holders of one register, one a line ("-" reads standard
-input). The pairs of consecutive characters of 2 000 names drawn from the first, and pages 1–5
+Each HOLDERS is the certificates' holders of one register: a zizhi SQLite database (a path
+ending in ".db"), or a file of them one a line ("-" reads standard input). The pairs of consecutive characters of 2 000 names drawn from the first, and pages 1–5
 of the search for each: only the pages full (50 certificates) in every register given. At
 100 000 certificates nearly half the pages of such a draw were not full (34 rows a page on
 average) and at 1 000 000 all held 50 — a larger register looked slower for reading more rows
@@ -13,6 +13,7 @@ a page, not for a row costing more; one list for two registers asks both for the
 """
 import collections
 import random
+import sqlite3
 import sys
 import urllib.parse
 
@@ -25,6 +26,9 @@ def pairs_of(holder):
 
 
 def holders(path):
+    if path.endswith(".db"):
+        db = sqlite3.connect(path)
+        return [h for (h,) in db.execute("SELECT holder FROM certificate")]
     f = sys.stdin if path == "-" else open(path, encoding="utf-8")
     return [line.rstrip("\n") for line in f if line.strip()]
 

@@ -55,8 +55,8 @@ pub async fn enqueue_with(
 }
 
 /// Claims up to `limit` due messages for `worker` until `until_us`: those due longest first,
-/// read along an index in that order (migration 0044), so that a claim reads the rows it takes
-/// however many wait behind them.
+/// read along an index in that order (`outbox_due` on SQLite, `outbox_pending` on PostgreSQL,
+/// migration 0044), so that a claim reads the rows it takes however many wait behind them.
 pub async fn claim(db: &Db, worker: &str, limit: i64, until_us: i64) -> Result<Vec<Mail>> {
     let now = now_us();
     // One statement for both; PostgreSQL also skips rows another worker holds.
