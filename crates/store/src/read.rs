@@ -28,9 +28,11 @@ use crate::token_cache::TokenCache;
 use crate::{Result, StoreError};
 
 mod batch;
+mod kept;
 mod pg;
 mod row;
 pub(crate) use batch::Batch;
+pub(crate) use kept::KeptPages;
 pub use pg::{MAX_READING, MAX_READS_AT_ONCE, PgReader, default_reads_at_once};
 pub(crate) use pg::{closed_by_server, pg_read};
 pub use row::{Checked, Col, FromPg, FromSqlite, PgCol, column, pg_column};

@@ -1,8 +1,7 @@
 //! The public register (5.5): the name index of holders' names, and the register's search by
 //! certificate number, USCC or part of a name with its filters (level, status, year).
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 
 use super::{CERT, CERT_C, Certificate};
 use sqlx::FromRow;
@@ -235,32 +234,20 @@ pub async fn register_version(db: &Db) -> Result<i64> {
 pub const KEPT_ROWS: i64 = 100;
 
 /// The register's pages this process has read (issue 14), each with the register's version
-/// (`register_version`, migration 0041) read before it. While the version has not moved, the
-/// page is what a new read would give, so it is answered without one: on PostgreSQL the search
-/// by two characters of a name read 51 certificates by their keys, 0.18 ms of the database's
-/// CPU a page, where the version is one row. Every process reads the same version, so a change
-/// committed by another server or the command line is in the next answer, as in any read.
-/// Bounded: past [`KeptRegistry::MAX`] pages the one used longest ago goes.
-#[derive(Default)]
-pub(crate) struct KeptRegistry(Mutex<KeptPages>);
-
-#[derive(Default)]
-struct KeptPages {
-    /// A counter of uses, for which page was used longest ago.
-    clock: u64,
-    pages: HashMap<PageKey, KeptPage>,
-}
-
-struct KeptPage {
-    version: i64,
-    used: u64,
-    rows: Arc<Vec<Certificate>>,
-}
+/// (`register_version`, migration 0041) read before it ([`crate::read::KeptPages`]). While the
+/// version has not moved, the page is what a new read would give, so it is answered without
+/// one: on PostgreSQL the search by two characters of a name read 51 certificates by their
+/// keys, 0.18 ms of the database's CPU a page, where the version is one row.
+///
+/// At most 256 pages, about 5 MB: a page of 51 certificates is about 20 kB (some 400 bytes
+/// each, their strings included). `scripts/bench`, drawing from 6 725 pages so that all 256
+/// were kept, peaked at 52 MB of RSS on SQLite (issue 14: at most 64 MB).
+pub(crate) type KeptRegistry = crate::read::KeptPages<PageKey, Vec<Certificate>, 256>;
 
 /// A page of the register: every value of its filter (today's date too: it decides what has
 /// expired) and its bounds.
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct PageKey {
+pub(crate) struct PageKey {
     q: String,
     level: i32,
     status: String,
@@ -288,50 +275,6 @@ impl PageKey {
             limit,
             offset,
         }
-    }
-}
-
-impl KeptRegistry {
-    /// About 5 MB at most: a page of 51 certificates is about 20 kB (some 400 bytes each, their
-    /// strings included). `scripts/bench`, drawing from 6 725 pages so that all 256 were kept,
-    /// peaked at 52 MB of RSS on SQLite (issue 14: at most 64 MB).
-    const MAX: usize = 256;
-
-    fn get(&self, key: &PageKey, version: i64) -> Option<Arc<Vec<Certificate>>> {
-        let mut k = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        k.clock += 1;
-        let now = k.clock;
-        let page = k.pages.get_mut(key).filter(|p| p.version == version)?;
-        page.used = now;
-        Some(Arc::clone(&page.rows))
-    }
-
-    fn keep(&self, key: PageKey, version: i64, rows: Arc<Vec<Certificate>>) {
-        let mut k = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        // A page read at an older version than the one kept (a slow read overtaken) is not kept.
-        if k.pages.get(&key).is_some_and(|p| p.version > version) {
-            return;
-        }
-        if k.pages.len() >= Self::MAX
-            && !k.pages.contains_key(&key)
-            && let Some(oldest) = k
-                .pages
-                .iter()
-                .min_by_key(|(_, p)| p.used)
-                .map(|(key, _)| key.clone())
-        {
-            k.pages.remove(&oldest);
-        }
-        k.clock += 1;
-        let used = k.clock;
-        k.pages.insert(
-            key,
-            KeptPage {
-                version,
-                used,
-                rows,
-            },
-        );
     }
 }
 
@@ -683,79 +626,4 @@ async fn registry_query(
         f.q.replace('!', "!!").replace('%', "!%").replace('_', "!_")
     );
     registry_page(db, &sql, [f.q, &like], filters, limit, offset, plan).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(q: &str) -> PageKey {
-        PageKey::of(
-            &RegistryFilter {
-                q,
-                today: "2026-06-01",
-                ..Default::default()
-            },
-            51,
-            0,
-        )
-    }
-
-    fn rows(number: &str) -> Arc<Vec<Certificate>> {
-        Arc::new(vec![Certificate {
-            id: 1,
-            number: number.into(),
-            case_id: 1,
-            organization_id: 1,
-            holder: "示例".into(),
-            uscc: "91350100M000100Y43".into(),
-            category: "disaster_recovery".into(),
-            level: 2,
-            issued_on: "2026-01-05".into(),
-            valid_until: "2029-01-04".into(),
-            status: "valid".into(),
-            status_changes: 0,
-        }])
-    }
-
-    fn number(r: Option<Arc<Vec<Certificate>>>) -> Option<String> {
-        r.map(|r| r[0].number.clone())
-    }
-
-    /// A page is answered only at the version it was kept with; a page read at an older
-    /// version than the one kept (a slow read overtaken by a newer one) does not replace it.
-    #[test]
-    fn a_kept_page_answers_only_its_own_version() {
-        let k = KeptRegistry::default();
-        k.keep(key("北京"), 7, rows("A"));
-        assert_eq!(number(k.get(&key("北京"), 7)), Some("A".into()));
-        assert_eq!(number(k.get(&key("北京"), 8)), None);
-        assert_eq!(number(k.get(&key("上海"), 7)), None);
-        k.keep(key("北京"), 9, rows("B"));
-        k.keep(key("北京"), 8, rows("C"));
-        assert_eq!(number(k.get(&key("北京"), 9)), Some("B".into()));
-        assert_eq!(number(k.get(&key("北京"), 8)), None);
-    }
-
-    /// Bounded: a page more than [`KeptRegistry::MAX`] makes the one used longest ago go, not
-    /// one just asked for.
-    #[test]
-    fn past_the_bound_the_page_used_longest_ago_goes() {
-        let k = KeptRegistry::default();
-        for i in 0..KeptRegistry::MAX {
-            k.keep(key(&i.to_string()), 1, rows(&i.to_string()));
-        }
-        // The first kept is asked for again: the second is now the one used longest ago.
-        assert!(k.get(&key("0"), 1).is_some());
-        k.keep(key("new"), 1, rows("new"));
-        assert_eq!(k.0.lock().unwrap().pages.len(), KeptRegistry::MAX);
-        assert!(k.get(&key("1"), 1).is_none());
-        for kept in ["0", "2", "new"] {
-            assert!(k.get(&key(kept), 1).is_some(), "{kept}");
-        }
-        // Kept again at a new version, a page already kept takes no other's place.
-        k.keep(key("2"), 2, rows("2"));
-        assert_eq!(k.0.lock().unwrap().pages.len(), KeptRegistry::MAX);
-        assert!(k.get(&key("3"), 1).is_some());
-    }
 }
