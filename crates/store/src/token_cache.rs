@@ -46,6 +46,8 @@ pub struct TokenCache {
     pub(crate) records: crate::cases::KeptRecords,
     /// Where numbered pages deep in the case list begin (`cases::list::page`).
     pub(crate) page_starts: crate::cases::PageStarts,
+    /// The case list's pages read, kept by the cases' version (`cases::list::page`).
+    pub(crate) case_pages: crate::cases::KeptList,
     /// The register's pages read, kept by the register's version (`certificates::registry`).
     pub(crate) registry: crate::certificates::KeptRegistry,
 }

@@ -2,6 +2,8 @@
 //! along the narrow index, keyset pages, pages by the kept deadline along its index, the count
 //! kept or counted through an index).
 
+use std::sync::Arc;
+
 use sqlx::FromRow;
 
 use super::{COLUMNS, CaseRow};
@@ -100,7 +102,115 @@ impl Filter<'_> {
 /// there were two); only a page with no rows (past the end, or nothing found) and a keyset
 /// page of a filter with values (whose count's `$n` are not the page's) ask for it on their
 /// own.
+///
+/// A page of at most [`KEPT_LIST_ROWS`] cases is kept in this process with the cases' version
+/// ([`KeptList`]), and asked again while the version has not moved it is that version's page
+/// without reading the cases.
 pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
+    let key = ListKey::of(f, limit, offset);
+    let kept = &db.tokens().case_pages;
+    // A page kept before is answered while the cases' version has not moved: the version is
+    // read first (on PostgreSQL one statement for all the requests asking together).
+    if let Some(key) = &key
+        && kept.has(key)
+    {
+        let version = super::version(db).await?;
+        if let Some(page) = kept.get(key, version) {
+            return Ok((page.0.clone(), page.1));
+        }
+    }
+    // Else read, with the version in the page's own statement when the page is to be kept.
+    let (rows, total, version) = page_read(db, f, limit, offset, key.is_some()).await?;
+    if let Some(key) = key
+        && version > 0
+    {
+        kept.keep(key, version, Arc::new((rows.clone(), total)));
+    }
+    Ok((rows, total))
+}
+
+/// The case list's pages this process has read (issue 14), each kept with the cases' version
+/// (`case_version`, migration 0031: it moves with every change of a case, of its clock's
+/// pauses and of an applicant's name, in the changing transaction) read in the page's own
+/// statement ([`crate::read::KeptPages`]). While the version has not moved the page is what a
+/// new read would give: the staff's work list asked again and again is answered by one read
+/// of the version's row. At most 128 pages of at most [`KEPT_LIST_ROWS`] cases, about 3 MB (a
+/// listed case is some 450 bytes, its strings included).
+pub(crate) type KeptList = crate::read::KeptPages<ListKey, (Vec<Listed>, i64), 128>;
+
+/// The most cases of a kept page: the pages and the API list 50 by default, the API at most
+/// 200 (those and the spreadsheet's are read each time).
+const KEPT_LIST_ROWS: i64 = 100;
+
+/// A kept page of the list: every value of its filter and its bounds.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ListKey {
+    organization_id: Option<i64>,
+    stage: Option<String>,
+    open_only: bool,
+    no_drafts: bool,
+    id: Option<i64>,
+    name_like: Option<String>,
+    lead_id: Option<i64>,
+    filed_from: Option<String>,
+    filed_to: Option<String>,
+    before_id: Option<i64>,
+    due_from: Option<String>,
+    due_to: Option<String>,
+    limit: i64,
+    offset: i64,
+}
+
+impl ListKey {
+    /// The key of a page that may be kept: not longer than [`KEPT_LIST_ROWS`], and not found by
+    /// the applicant's USCC — a USCC is changed when a registration lapses
+    /// (`organizations::lapse`), which does not move the cases' version. Every field is named
+    /// here, so that a new one is decided on.
+    fn of(f: &Filter<'_>, limit: i64, offset: i64) -> Option<ListKey> {
+        let Filter {
+            organization_id,
+            stage,
+            open_only,
+            no_drafts,
+            id,
+            uscc,
+            name_like,
+            lead_id,
+            filed_from,
+            filed_to,
+            before_id,
+            due_from,
+            due_to,
+        } = *f;
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        (uscc.is_none() && limit <= KEPT_LIST_ROWS).then(|| ListKey {
+            organization_id,
+            stage: owned(stage),
+            open_only,
+            no_drafts,
+            id,
+            name_like: owned(name_like),
+            lead_id,
+            filed_from: owned(filed_from),
+            filed_to: owned(filed_to),
+            before_id,
+            due_from: owned(due_from),
+            due_to: owned(due_to),
+            limit,
+            offset,
+        })
+    }
+}
+
+/// A page read from the database, with its count and (`stamped`) the cases' version read in
+/// the page's statement (0 when not stamped or when the page has no rows).
+async fn page_read(
+    db: &Db,
+    f: &Filter<'_>,
+    limit: i64,
+    offset: i64,
+    stamped: bool,
+) -> Result<(Vec<Listed>, i64, i64)> {
     // A numbered page deep in the newest-first list: where it begins may be kept
     // ([`PageStarts`]), and it is then read as a keyset page, checked against the list's
     // version read in the same statement.
@@ -114,16 +224,17 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
         };
         let (rows, total, now) = page_stamped(db, &from_start, limit, 0, true).await?;
         if now == version && !rows.is_empty() {
-            return Ok((rows, total));
+            return Ok((rows, total, now));
         }
     }
-    let (rows, total, version) = page_stamped(db, f, limit, offset, key.is_some()).await?;
+    let (rows, total, version) =
+        page_stamped(db, f, limit, offset, stamped || key.is_some()).await?;
     if let Some(key) = key
         && let Some(first) = rows.first()
     {
         db.tokens().page_starts.keep(key, (version, first.case.id));
     }
-    Ok((rows, total))
+    Ok((rows, total, version))
 }
 
 /// The key of a numbered page whose start may be kept ([`PageStarts`]): past the first

@@ -2,8 +2,8 @@
 //! register's (`certificates::registry`, `register_version`) and the case list's
 //! (`cases::list::page`, `case_version`).
 //!
-//! A page is kept with the version read *before* it was read, so it is at least as new as that
-//! version; it answers only a request that read the same version. Every process reads the same
+//! A page is kept with the version read *before* it was read, or in the same statement, so it is
+//! at least as new as that version; it answers only a request that read the same version. Every process reads the same
 //! version from the database, and a writer moves it in its own transaction (a trigger), so a
 //! change committed by another server or the command line is in the next answer, as in any
 //! read. Bounded: past `MAX` pages the one used longest ago goes.
@@ -47,7 +47,13 @@ impl<K: Clone + Eq + Hash, T, const MAX: usize> KeptPages<K, T, MAX> {
         Some(Arc::clone(&page.rows))
     }
 
-    /// Keeps the page of `key` read after `version` was.
+    /// Whether a page of `key` is kept, at any version.
+    pub(crate) fn has(&self, key: &K) -> bool {
+        let k = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        k.pages.contains_key(key)
+    }
+
+    /// Keeps the page of `key` read after `version` was (or with it, in one statement).
     pub(crate) fn keep(&self, key: K, version: i64, rows: Arc<T>) {
         let mut k = self.0.lock().unwrap_or_else(|e| e.into_inner());
         // A page read at an older version than the one kept (a slow read overtaken) is not kept.
