@@ -164,8 +164,8 @@ pub(crate) struct ListKey {
 impl ListKey {
     /// The key of a page that may be kept: not longer than [`KEPT_LIST_ROWS`], and not found by
     /// the applicant's USCC — a USCC is changed when a registration lapses
-    /// (`organizations::lapse`), which does not move the cases' version. Every field is named
-    /// here, so that a new one is decided on.
+    /// (`organizations::lapse_pending`), which does not move the cases' version. Every field is
+    /// named here, so that a new one is decided on.
     fn of(f: &Filter<'_>, limit: i64, offset: i64) -> Option<ListKey> {
         let Filter {
             organization_id,
