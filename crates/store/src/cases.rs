@@ -112,8 +112,9 @@ pub struct NewCase<'a> {
 
 pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<CaseRow> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "INSERT INTO application_case (organization_id, category, level, kind, stage, profile, created_by, created_us)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        "INSERT INTO application_case (organization_id, category, level, kind, stage, profile, created_by, created_us, org_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE((SELECT name FROM organization WHERE id = $1), ''))
+         RETURNING {COLUMNS}"
     ));
     let now = now_us();
     Ok(on_tx!(tx, t => sqlx::query_as::<_, CaseRow>(sql)

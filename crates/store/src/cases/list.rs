@@ -11,7 +11,7 @@ use crate::read::Arg;
 use crate::{Db, Result};
 
 crate::row! {
-/// A case in a list, with its organisation's name and the deadline kept with it.
+/// A case in a list, with its organisation's name and the deadline, both kept with it.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Listed {
     #[sqlx(flatten)]
@@ -492,15 +492,15 @@ fn filter_sql<'a>(f: &Filter<'a>, like: Option<&'a str>) -> (String, Vec<Arg<'a>
     if let Some(x) = f.due_to {
         cond!("a.due_on <= $?", Some(x.into()));
     }
-    // The applicant's facts: only then is the organisation joined for the filter.
+    // The applicant's USCC: only then is the organisation joined (its name is kept with the
+    // case, migration 0045).
     let mut join = "";
     if let Some(x) = f.uscc {
         join = " JOIN organization ao ON ao.id = a.organization_id";
         cond!("ao.uscc = $?", Some(x.into()));
     }
     if let Some(x) = like {
-        join = " JOIN organization ao ON ao.id = a.organization_id";
-        cond!("ao.name LIKE $? ESCAPE '\\'", Some(x.into()));
+        cond!("a.org_name LIKE $? ESCAPE '\\'", Some(x.into()));
     }
     let filter = if conds.is_empty() {
         join.to_string()
@@ -529,33 +529,27 @@ where
     // into its statement, so that PostgreSQL plans it once ([`Filter::walk_is_fixed`]).
     let bounds = crate::read::page_bounds(f.walk_is_fixed(), limit, offset, &mut args);
     // In the row's order, the facts left empty (lists never show them; selecting `a.*` made
-    // SQLite copy each case's facts, about 1 KB of JSON, into the subquery — issue 14).
-    let mut outer: Vec<String> = COLUMNS
-        .split(", ")
-        .map(|c| match c {
-            "profile" => "CAST('' AS TEXT) AS profile".to_string(),
-            c => format!("c.{c}"),
-        })
-        .collect();
-    outer.push("o.name AS org_name".into());
-    outer.push("c.due_on".into());
-    outer.push(extra.to_string());
-    let sql = if offset <= SHALLOW {
-        // A page near the top: its rows straight from the table, without the facts.
-        let mut inner: Vec<String> = COLUMNS
+    // SQLite copy each case's facts, about 1 KB of JSON, into the subquery — issue 14), the
+    // applicant's name as kept with the case (migration 0045: no organisation is read).
+    let columns = |alias: &str| {
+        let mut cs: Vec<String> = COLUMNS
             .split(", ")
-            .filter(|c| *c != "profile")
-            .map(|c| format!("a.{c}"))
+            .map(|c| match c {
+                "profile" => "CAST('' AS TEXT) AS profile".to_string(),
+                c => format!("{alias}.{c}"),
+            })
             .collect();
-        inner.push("a.due_on".into());
+        cs.push(format!("{alias}.org_name"));
+        cs.push(format!("{alias}.due_on"));
+        cs.push(extra.to_string());
+        cs.join(", ")
+    };
+    let sql = if offset <= SHALLOW {
+        // A page near the top: its rows straight from the table, one table read.
         format!(
-            "SELECT {} FROM
-               (SELECT {} FROM application_case a{filter} ORDER BY {}{bounds}) c
-               JOIN organization o ON o.id = c.organization_id ORDER BY {}",
-            outer.join(", "),
-            inner.join(", "),
+            "SELECT {} FROM application_case a{filter} ORDER BY {}{bounds}",
+            columns("a"),
             f.order("a"),
-            f.order("c"),
         )
     } else {
         // A page further down: its cases found first by id alone, so that the cases skipped
@@ -566,9 +560,8 @@ where
         format!(
             "SELECT {} FROM
                (SELECT a.id FROM application_case a{filter} ORDER BY {}{bounds}) p
-               JOIN application_case c ON c.id = p.id
-               JOIN organization o ON o.id = c.organization_id ORDER BY {}",
-            outer.join(", "),
+               JOIN application_case c ON c.id = p.id ORDER BY {}",
+            columns("c"),
             f.order("a"),
             f.order("c"),
         )

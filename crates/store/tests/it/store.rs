@@ -3047,6 +3047,97 @@ async fn the_case_lists_kept_pages_are_the_list_now() {
     }
 }
 
+/// The applicant's name is kept with each of its cases (migration 0045), so the case list reads
+/// no organisation: a case written past the store without it, or with a wrong one, takes its
+/// organisation's name; a case moved to another organisation takes that one's; a rename
+/// renames the cases of that organisation and no other, and the name search finds them by it.
+#[tokio::test]
+async fn the_applicants_name_is_kept_with_its_cases() {
+    use zizhi_store::cases::{self, Filter};
+    for b in zizhi_testkit::backends("zizhi_store").await {
+        let (db, name) = (&b.db, b.name);
+        let mut tx = db.begin().await.unwrap();
+        let a = organizations::insert(&mut tx, "91350100M000100Y43", "北京灾备甲公司")
+            .await
+            .unwrap();
+        let z = organizations::insert(&mut tx, "91110000MA01ABCD1X", "广州灾备丙公司")
+            .await
+            .unwrap();
+        let by = add_user(&mut tx, "registrar", "registrar", None).await;
+        let stored = insert_case(&mut tx, a.id, "submitted", "{}", by).await.id;
+        let other = insert_case(&mut tx, z.id, "submitted", "{}", by).await.id;
+        tx.commit().await.unwrap();
+        // Written past the store: no name given, then a wrong one.
+        let bare = match db {
+            Db::Sqlite(p, _) => sqlx::query_scalar(
+                "INSERT INTO application_case (organization_id, category, level, kind, stage, profile, created_by, created_us)
+                 VALUES ($1, 'disaster_recovery', 2, 'initial', 'submitted', '{}', $2, 0) RETURNING id")
+                .bind(a.id).bind(by).fetch_one(p).await.unwrap(),
+            Db::Pg(p, _) => sqlx::query_scalar(
+                "INSERT INTO application_case (organization_id, category, level, kind, stage, profile, created_by, created_us)
+                 VALUES ($1, 'disaster_recovery', 2, 'initial', 'submitted', '{}', $2, 0) RETURNING id")
+                .bind(a.id).bind(by).fetch_one(p).await.unwrap(),
+        };
+        past_the_store(
+            db,
+            "UPDATE application_case SET org_name = 'x' WHERE id = $1",
+            stored,
+        )
+        .await;
+        let names = |f: Filter<'static>| async move {
+            let (rows, _) = cases::page(db, &f, 101, 0).await.unwrap();
+            rows.iter()
+                .map(|r| (r.case.id, r.org_name.clone()))
+                .collect::<Vec<_>>()
+        };
+        let all = Filter::default();
+        assert_eq!(
+            names(all.clone()).await,
+            vec![
+                (bare, "北京灾备甲公司".to_string()),
+                (other, "广州灾备丙公司".to_string()),
+                (stored, "北京灾备甲公司".to_string()),
+            ],
+            "{name}"
+        );
+        // Moved to the other organisation: its name.
+        past_the_store(
+            db,
+            "UPDATE application_case SET organization_id =
+               (SELECT id FROM organization WHERE name = '广州灾备丙公司') WHERE id = $1",
+            bare,
+        )
+        .await;
+        // Renamed: its cases, not the other's, and the name search finds them by the new name.
+        past_the_store(
+            db,
+            "UPDATE organization SET name = '上海灾备乙公司' WHERE id = $1",
+            a.id,
+        )
+        .await;
+        assert_eq!(
+            names(all.clone()).await,
+            vec![
+                (bare, "广州灾备丙公司".to_string()),
+                (other, "广州灾备丙公司".to_string()),
+                (stored, "上海灾备乙公司".to_string()),
+            ],
+            "{name}"
+        );
+        let by_name = |q: &'static str| Filter {
+            name_like: Some(q),
+            ..Filter::default()
+        };
+        assert_eq!(
+            names(by_name("乙")).await,
+            vec![(stored, "上海灾备乙公司".to_string())],
+            "{name}"
+        );
+        assert_eq!(names(by_name("甲")).await, vec![], "{name}");
+        assert_eq!(names(by_name("丙")).await.len(), 2, "{name}");
+    }
+}
+
 /// The mail worker takes the messages due longest first (migration 0044): a message retried
 /// at a time long past goes before one written later, whatever their ids, and one not yet due
 /// waits. Before, a claim took the lowest ids among those due, sorting every pending message
