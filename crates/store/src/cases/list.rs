@@ -494,11 +494,13 @@ fn filter_sql<'a>(f: &Filter<'a>, like: Option<&'a str>) -> (String, Vec<Arg<'a>
     }
     // The applicant's USCC: only then is the organisation joined (its name is kept with the
     // case, migration 0045).
-    let mut join = "";
-    if let Some(x) = f.uscc {
-        join = " JOIN organization ao ON ao.id = a.organization_id";
-        cond!("ao.uscc = $?", Some(x.into()));
-    }
+    let join = match f.uscc {
+        Some(x) => {
+            cond!("ao.uscc = $?", Some(x.into()));
+            " JOIN organization ao ON ao.id = a.organization_id"
+        }
+        None => "",
+    };
     if let Some(x) = like {
         cond!("a.org_name LIKE $? ESCAPE '\\'", Some(x.into()));
     }

@@ -3068,16 +3068,13 @@ async fn the_applicants_name_is_kept_with_its_cases() {
         let other = insert_case(&mut tx, z.id, "submitted", "{}", by).await.id;
         tx.commit().await.unwrap();
         // Written past the store: no name given, then a wrong one.
-        let bare = match db {
-            Db::Sqlite(p, _) => sqlx::query_scalar(
-                "INSERT INTO application_case (organization_id, category, level, kind, stage, profile, created_by, created_us)
-                 VALUES ($1, 'disaster_recovery', 2, 'initial', 'submitted', '{}', $2, 0) RETURNING id")
-                .bind(a.id).bind(by).fetch_one(p).await.unwrap(),
-            Db::Pg(p, _) => sqlx::query_scalar(
-                "INSERT INTO application_case (organization_id, category, level, kind, stage, profile, created_by, created_us)
-                 VALUES ($1, 'disaster_recovery', 2, 'initial', 'submitted', '{}', $2, 0) RETURNING id")
-                .bind(a.id).bind(by).fetch_one(p).await.unwrap(),
-        };
+        let mut tx = db.begin().await.unwrap();
+        let bare: i64 = zizhi_store::on_tx!(&mut tx, t => sqlx::query_scalar(
+            "INSERT INTO application_case (organization_id, category, level, kind, stage, profile, created_by, created_us)
+             VALUES ($1, 'disaster_recovery', 2, 'initial', 'submitted', '{}', $2, 0) RETURNING id")
+            .bind(a.id).bind(by).fetch_one(t).await)
+        .unwrap();
+        tx.commit().await.unwrap();
         past_the_store(
             db,
             "UPDATE application_case SET org_name = 'x' WHERE id = $1",
