@@ -3190,3 +3190,86 @@ async fn mail_is_claimed_due_longest_first() {
         );
     }
 }
+
+/// A result's rows read alike on both backends (issue 14: on PostgreSQL a field's values are
+/// read from their bytes once the field's first value has been checked against its type, and
+/// its column found by name on the first row only): a column whose first values are NULL,
+/// negative and 64-bit integers, both truth values, Chinese text; and a NULL in a field that
+/// cannot be NULL, or a value of the wrong type, met on a later row, is still an error.
+#[tokio::test]
+async fn a_results_rows_are_read_alike_on_both_backends() {
+    zizhi_store::row! {
+    #[derive(Debug, PartialEq)]
+    struct R {
+        n: i64,
+        small: i32,
+        flag: bool,
+        name: String,
+        maybe: Option<i64>,
+        note: Option<String>,
+    }
+    }
+    let row = |n: &str, small: &str, flag: &str, name: &str, maybe: &str, note: &str| {
+        format!(
+            "SELECT CAST({n} AS BIGINT) AS n, CAST({small} AS INT) AS small, ({flag}) AS flag, \
+             CAST({name} AS TEXT) AS name, CAST({maybe} AS BIGINT) AS maybe, CAST({note} AS TEXT) AS note"
+        )
+    };
+    for db in backends().await {
+        let sql = format!(
+            "SELECT * FROM ({} UNION ALL {} UNION ALL {}) t ORDER BY n",
+            row("-5", "7", "1 = 1", "'甲'", "NULL", "NULL"),
+            row("0", "-2147483648", "1 = 0", "''", "NULL", "'z'"),
+            row(
+                "9007199254740993",
+                "2147483647",
+                "1 = 1",
+                "'x'",
+                "42",
+                "'备注'"
+            ),
+        );
+        let rows: Vec<R> = db.fetch_all(&sql, &[]).await.unwrap();
+        let r = |n, small, flag, name: &str, maybe, note: Option<&str>| R {
+            n,
+            small,
+            flag,
+            name: name.to_string(),
+            maybe,
+            note: note.map(str::to_string),
+        };
+        assert_eq!(
+            rows,
+            vec![
+                r(-5, 7, true, "甲", None, None),
+                r(0, i32::MIN, false, "", None, Some("z")),
+                r(
+                    9007199254740993,
+                    i32::MAX,
+                    true,
+                    "x",
+                    Some(42),
+                    Some("备注")
+                ),
+            ]
+        );
+        // The name NULL on the second row, after the first was read and checked.
+        let null_name = format!(
+            "SELECT * FROM ({} UNION ALL {}) t ORDER BY n",
+            row("1", "1", "1 = 1", "'a'", "NULL", "NULL"),
+            row("2", "1", "1 = 1", "NULL", "NULL", "NULL"),
+        );
+        assert!(db.fetch_all::<R>(&null_name, &[]).await.is_err());
+        // Text where a number is read, with the first row's number NULL so that it is checked
+        // on the second row.
+        zizhi_store::row! {
+        #[derive(Debug)]
+        struct M {
+            maybe: Option<i64>,
+        }
+        }
+        let text = "SELECT maybe FROM (SELECT 1 AS k, CAST(NULL AS TEXT) AS maybe \
+                    UNION ALL SELECT 2, CAST('abc' AS TEXT)) t ORDER BY k";
+        assert!(db.fetch_all::<M>(text, &[]).await.is_err());
+    }
+}
