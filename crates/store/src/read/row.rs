@@ -143,6 +143,11 @@ impl Default for Checked {
 }
 
 impl Checked {
+    /// The current field's bit in `done` and `placed` (none past 64 fields).
+    fn bit(&self) -> u64 {
+        1u64.checked_shl(self.field as u32).unwrap_or(0)
+    }
+
     /// The column of the current field, named `name`: where it was found on the result's
     /// first row, else by [`pg_column`]; `*pos` moves past it.
     fn column(
@@ -151,7 +156,7 @@ impl Checked {
         name: &str,
         pos: &mut usize,
     ) -> std::result::Result<usize, sqlx::Error> {
-        let bit = 1u64.checked_shl(self.field as u32).unwrap_or(0);
+        let bit = self.bit();
         if self.placed & bit != 0 {
             let idx = usize::from(self.at[self.field]);
             *pos = idx + 1;
@@ -181,7 +186,7 @@ impl Checked {
         T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Raw,
     {
         use sqlx::{Row as _, ValueRef as _};
-        let bit = 1u64.checked_shl(self.field as u32).unwrap_or(0);
+        let bit = self.bit();
         self.field += 1;
         let value = row.try_get_raw(idx)?;
         let null = value.is_null();
