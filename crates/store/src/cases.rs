@@ -14,7 +14,7 @@ mod list;
 mod parts;
 mod records;
 pub use deadline::{Urgent, due_counts, most_urgent, open_by_stage};
-pub use list::{Filter, Listed, page};
+pub use list::{Filter, ListPage, Listed, page, shared_page};
 pub(crate) use list::{KeptList, PageStarts};
 pub(crate) use parts::KeptParts;
 pub use parts::{CaseParts, PartsJson, RoundJson, rounds, with_parts};

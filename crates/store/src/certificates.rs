@@ -295,3 +295,28 @@ pub async fn of_organization(db: &Db, organization_id: i64) -> Result<Vec<Certif
         .fetch_all(p)
         .await)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PostgreSQL reads the register's certificates by id from the index `certificate_rows`
+    /// alone (migration 0046) only while it holds every column of a certificate read: a column
+    /// added to [`Certificate`] must be added to the index too.
+    #[test]
+    fn the_certificate_index_holds_every_column_read() {
+        let held = crate::read::index_columns(
+            include_str!("../migrations/postgres/0046_list_rows_in_an_index.sql"),
+            "certificate_rows",
+        );
+        let read: Vec<&str> = CERT.split(", ").collect();
+        assert_eq!(held, read);
+        assert_eq!(
+            CERT_C
+                .split(", ")
+                .map(|c| c.trim_start_matches("c."))
+                .collect::<Vec<_>>(),
+            read
+        );
+    }
+}

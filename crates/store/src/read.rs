@@ -149,6 +149,26 @@ pub(crate) fn page_bounds(
     format!(" LIMIT ${} OFFSET ${}", args.len() - 1, args.len())
 }
 
+/// The columns of index `name` as a migration's `CREATE INDEX name ON table (key) INCLUDE
+/// (…)` names them, key first (for the tests that check an index still holds what a read
+/// takes). Empty when the migration has no such index.
+#[cfg(test)]
+pub(crate) fn index_columns(migration: &str, name: &str) -> Vec<String> {
+    let Some(at) = migration.find(&format!("CREATE INDEX {name} ON ")) else {
+        return Vec::new();
+    };
+    let statement = &migration[at..];
+    let statement = &statement[..statement.find(';').unwrap_or(statement.len())];
+    statement
+        .split(['(', ')'])
+        .skip(1)
+        .step_by(2)
+        .flat_map(|list| list.split(','))
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
 /// A value bound to a query on either backend.
 #[derive(Debug, Clone, Copy)]
 pub enum Arg<'a> {

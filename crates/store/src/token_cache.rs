@@ -44,9 +44,9 @@ pub struct TokenCache {
     pub(crate) parts: crate::cases::KeptParts,
     /// Cases' records, kept by the same revisions (`cases::records`).
     pub(crate) records: crate::cases::KeptRecords,
-    /// Where numbered pages deep in the case list begin (`cases::list::page`).
+    /// Where numbered pages deep in the case list begin (`cases::list::shared_page`).
     pub(crate) page_starts: crate::cases::PageStarts,
-    /// The case list's pages read, kept by the cases' version (`cases::list::page`).
+    /// The case list's pages read, kept by the cases' version (`cases::list::shared_page`).
     pub(crate) case_pages: crate::cases::KeptList,
     /// The register's pages read, kept by the register's version (`certificates::registry`).
     pub(crate) registry: crate::certificates::KeptRegistry,

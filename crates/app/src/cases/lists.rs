@@ -2,6 +2,8 @@
 //! project clock, 九.3, read by the deadline kept with each case), each person's 待办, and the
 //! clocks of the cases that the dashboard (`dashboard.rs`) shows.
 
+use std::sync::Arc;
+
 use zizhi_domain::case::{Performer, Stage, Transition};
 use zizhi_domain::clock::{self, Clock, Pause};
 use zizhi_domain::lang::Text;
@@ -196,13 +198,38 @@ pub enum DueFilter {
 }
 
 /// A row of the case list: the case and its deadline.
-#[derive(Debug, Clone)]
-pub struct ListedCase {
-    pub listed: repo::Listed,
+#[derive(Debug, Clone, Copy)]
+pub struct ListedCase<'a> {
+    pub listed: &'a repo::Listed,
     /// The supplement deadline, or the project's target day while the clock runs: the
     /// deadline kept with the case (migration 0037), the one the deadline filters and the
     /// dashboard use.
     pub due: Option<chrono::NaiveDate>,
+}
+
+/// A page of the case list ([`App::cases_search`]): the store's page, shared with the pages
+/// it keeps (issue 14: not copied for each request).
+#[derive(Debug, Clone)]
+pub struct CaseList(Arc<repo::ListPage>);
+
+impl CaseList {
+    /// The page's cases as stored, in the list's order.
+    pub fn listed(&self) -> &[repo::Listed] {
+        &self.0.rows
+    }
+
+    /// The page's cases, each with its deadline.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = ListedCase<'_>> {
+        self.0.rows.iter().map(|listed| ListedCase {
+            due: listed.due_on.as_deref().and_then(date),
+            listed,
+        })
+    }
+
+    /// How many cases the whole search has.
+    pub fn total(&self) -> i64 {
+        self.0.total
+    }
 }
 
 /// One line of a person's 待办: the case, its applicant, what is to be done, and by when.
@@ -232,6 +259,7 @@ impl App {
     ) -> Result<(Vec<repo::Listed>, i64)> {
         self.cases_page_after(actor, stage, None, page, per_page)
             .await
+            .map(|list| repo::ListPage::owned(list.0))
     }
 
     /// [`App::cases_page`], or with `after` the cases listed after that one (a keyset page;
@@ -243,15 +271,13 @@ impl App {
         after: Option<i64>,
         page: i64,
         per_page: i64,
-    ) -> Result<(Vec<repo::Listed>, i64)> {
+    ) -> Result<CaseList> {
         let q = CaseQuery {
             stage: stage.map(str::to_string),
             after,
             ..Default::default()
         };
-        self.cases_search(actor, &q, page, per_page, 200)
-            .await
-            .map(|(rows, total)| (rows.into_iter().map(|r| r.listed).collect(), total))
+        self.cases_search(actor, &q, page, per_page, 200).await
     }
 
     /// The case list with its search and filters (see [`CaseQuery`]), each row with the
@@ -264,7 +290,7 @@ impl App {
         page: i64,
         per_page: i64,
         max_per_page: i64,
-    ) -> Result<(Vec<ListedCase>, i64)> {
+    ) -> Result<CaseList> {
         let organization_id = listed_organization(actor)?;
         let stage = q.stage.as_deref().filter(|s| !s.is_empty());
         if let Some(s) = stage
@@ -372,12 +398,10 @@ impl App {
             due_from: due_from.as_deref(),
             due_to: due_to.as_deref(),
         };
-        let (rows, total) = repo::page(&self.db, &filter, per_page, (page - 1) * per_page).await?;
-        let row = |listed: repo::Listed| ListedCase {
-            due: listed.due_on.as_deref().and_then(date),
-            listed,
-        };
-        Ok((rows.into_iter().map(row).collect(), total))
+        repo::shared_page(&self.db, &filter, per_page, (page - 1) * per_page)
+            .await
+            .map(CaseList)
+            .map_err(Into::into)
     }
 }
 

@@ -1267,7 +1267,8 @@ async fn dashboard_the_long_way(app: &App, lead: &Actor) -> (Vec<((u8, i64), i64
                 stage: Some(stage.as_str().into()),
                 ..Default::default()
             };
-            let (rows, _) = app.cases_search(lead, &q, page, 200, 200).await.unwrap();
+            let list = app.cases_search(lead, &q, page, 200, 200).await.unwrap();
+            let rows: Vec<_> = list.rows().collect();
             if rows.is_empty() {
                 break;
             }
@@ -1306,8 +1307,8 @@ async fn dashboard_the_long_way(app: &App, lead: &Actor) -> (Vec<((u8, i64), i64
                 }
                 let row = zizhi_app::cases::dashboard::DashboardRow {
                     stage: r.listed.case.stage,
-                    case: r.listed.case,
-                    org_name: r.listed.org_name,
+                    case: r.listed.case.clone(),
+                    org_name: r.listed.org_name.clone(),
                     clock,
                 };
                 all.push((row.urgency(), row.case.id));
@@ -1362,30 +1363,33 @@ async fn the_dashboard_and_the_deadline_filters_read_the_kept_deadlines() {
             due: Some(want),
             ..Default::default()
         };
-        let (first, n) = app
+        let first = app
             .cases_search(&lead, &due(DueFilter::Overdue), 1, 200, 200)
             .await
             .unwrap();
+        let n = first.total();
+        let first: Vec<_> = first.rows().collect();
         assert!(n > 400, "{n} overdue");
         assert_eq!(n, overdue);
         assert_eq!(first.len(), 200);
         let last_page = (n + 199) / 200;
-        let (last, _) = app
+        let last = app
             .cases_search(&lead, &due(DueFilter::Overdue), last_page, 200, 200)
             .await
             .unwrap();
+        let last: Vec<_> = last.rows().collect();
         assert_eq!(last.len() as i64, n - (last_page - 1) * 200);
         let key = |r: &zizhi_app::cases::lists::ListedCase| (r.due.unwrap(), r.listed.case.id);
         assert!(first.windows(2).all(|w| key(&w[0]) < key(&w[1])));
         assert!(key(first.last().unwrap()) < key(&last[0]));
         let today = app.clock.today();
         assert!(first.iter().chain(&last).all(|r| r.due.unwrap() < today));
-        let (soon, n) = app
+        let soon = app
             .cases_search(&lead, &due(DueFilter::Within15), 1, 200, 200)
             .await
             .unwrap();
-        assert_eq!(n, warning);
-        assert!(soon.iter().all(|r| {
+        assert_eq!(soon.total(), warning);
+        assert!(soon.rows().all(|r| {
             let left = (r.due.unwrap() - today).num_days();
             (0..=15).contains(&left)
         }));

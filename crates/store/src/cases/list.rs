@@ -89,8 +89,33 @@ impl Filter<'_> {
     }
 }
 
-/// One page of cases, newest first, with the total count of the filter. The rows' `profile`
-/// is empty (lists never show the facts).
+/// One page of the case list and the count of its whole filter ([`shared_page`]).
+#[derive(Debug)]
+pub struct ListPage {
+    /// The page's cases, in the list's order; their `profile` is empty (lists never show the
+    /// facts).
+    pub rows: Vec<Listed>,
+    /// How many cases the whole filter has.
+    pub total: i64,
+}
+
+impl ListPage {
+    /// The rows and the total as the caller's own: taken as they are when no one else holds
+    /// the page (a page not kept), else copied.
+    pub fn owned(page: Arc<ListPage>) -> (Vec<Listed>, i64) {
+        match Arc::try_unwrap(page) {
+            Ok(p) => (p.rows, p.total),
+            Err(shared) => (shared.rows.clone(), shared.total),
+        }
+    }
+}
+
+/// [`shared_page`] as the caller's own rows and total.
+pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
+    shared_page(db, f, limit, offset).await.map(ListPage::owned)
+}
+
+/// One page of cases, newest first, with the total count of the filter.
 ///
 /// The count: a filter of only the stage, open and not-a-draft sums the kept tally
 /// (`case_tally`, migration 0030) — a few dozen rows however many cases there are; other
@@ -105,8 +130,14 @@ impl Filter<'_> {
 ///
 /// A page of at most [`KEPT_LIST_ROWS`] cases is kept in this process with the cases' version
 /// ([`KeptList`]), and asked again while the version has not moved it is that version's page
-/// without reading the cases.
-pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(Vec<Listed>, i64)> {
+/// without reading the cases. The page is shared, not copied: the one kept is the one
+/// answered.
+pub async fn shared_page(
+    db: &Db,
+    f: &Filter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<Arc<ListPage>> {
     let key = ListKey::of(f, limit, offset);
     let kept = &db.tokens().case_pages;
     // A page kept before is answered while the cases' version has not moved: the version is
@@ -116,17 +147,18 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
     {
         let version = super::version(db).await?;
         if let Some(page) = kept.get(key, version) {
-            return Ok((page.0.clone(), page.1));
+            return Ok(page);
         }
     }
     // Else read, with the version in the page's own statement when the page is to be kept.
     let (rows, total, version) = page_read(db, f, limit, offset, key.is_some()).await?;
+    let page = Arc::new(ListPage { rows, total });
     if let Some(key) = key
         && version > 0
     {
-        kept.keep(key, version, Arc::new((rows.clone(), total)));
+        kept.keep(key, version, Arc::clone(&page));
     }
-    Ok((rows, total))
+    Ok(page)
 }
 
 /// The case list's pages this process has read (issue 14), each kept with the cases' version
@@ -136,7 +168,7 @@ pub async fn page(db: &Db, f: &Filter<'_>, limit: i64, offset: i64) -> Result<(V
 /// new read would give: the staff's work list asked again and again is answered by one read
 /// of the version's row. At most 128 pages of at most [`KEPT_LIST_ROWS`] cases, about 3 MB (a
 /// listed case is some 450 bytes, its strings included).
-pub(crate) type KeptList = crate::read::KeptPages<ListKey, (Vec<Listed>, i64), 128>;
+pub(crate) type KeptList = crate::read::KeptPages<ListKey, ListPage, 128>;
 
 /// The most cases of a kept page: the pages and the API list 50 by default, the API at most
 /// 200 (those and the spreadsheet's are read each time).
@@ -512,6 +544,11 @@ fn filter_sql<'a>(f: &Filter<'a>, like: Option<&'a str>) -> (String, Vec<Arg<'a>
     (filter, args)
 }
 
+/// The columns a listed case has after the case's own ([`Listed`]): the applicant's name and
+/// the deadline, both kept with the case. With the case's columns but its facts, they are what
+/// PostgreSQL's index `case_list_rows` holds (migration 0046; the test below).
+const LISTED_KEPT: [&str; 2] = ["org_name", "due_on"];
+
 /// A page's rows of filter `f` whose joins and `WHERE` are `filter` with values `args`
 /// ([`filter_sql`]), in the filter's order; `extra` are more columns of every row (the list's
 /// version; the count, by the same values).
@@ -536,13 +573,12 @@ where
     let columns = |alias: &str| {
         let mut cs: Vec<String> = COLUMNS
             .split(", ")
+            .chain(LISTED_KEPT)
             .map(|c| match c {
                 "profile" => "CAST('' AS TEXT) AS profile".to_string(),
                 c => format!("{alias}.{c}"),
             })
             .collect();
-        cs.push(format!("{alias}.org_name"));
-        cs.push(format!("{alias}.due_on"));
         cs.push(extra.to_string());
         cs.join(", ")
     };
@@ -569,4 +605,35 @@ where
         )
     };
     db.fetch_all(&sql, &args).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PostgreSQL reads a page of the list from the index `case_list_rows` alone (migration
+    /// 0046) only while it holds every column the page reads: a column added to the case (or
+    /// to a listed case) and read by the list must be added to the index too.
+    #[test]
+    fn the_list_index_holds_every_column_a_page_reads() {
+        let held = crate::read::index_columns(
+            include_str!("../../migrations/postgres/0046_list_rows_in_an_index.sql"),
+            "case_list_rows",
+        );
+        let read: Vec<&str> = COLUMNS
+            .split(", ")
+            .chain(LISTED_KEPT)
+            .filter(|c| *c != "profile")
+            .collect();
+        let missing: Vec<&&str> = read
+            .iter()
+            .filter(|c| !held.iter().any(|h| h == **c))
+            .collect();
+        assert!(missing.is_empty(), "not in case_list_rows: {missing:?}");
+        assert_eq!(
+            held.len(),
+            read.len(),
+            "case_list_rows holds a column the list does not read"
+        );
+    }
 }

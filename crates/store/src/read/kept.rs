@@ -1,6 +1,6 @@
 //! Pages of a list kept in this process by the version of what they show (issue 14): the
 //! register's (`certificates::registry`, `register_version`) and the case list's
-//! (`cases::list::page`, `case_version`).
+//! (`cases::list::shared_page`, `case_version`).
 //!
 //! A page is kept with the version read *before* it was read, or in the same statement, so it is
 //! at least as new as that version; it answers only a request that read the same version. Every process reads the same

@@ -160,16 +160,16 @@ async fn list_rows(
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<CaseRowView>, i64), AppError> {
-    let (list, total) = st.app.cases_search(a, q, page, per_page, 10_000).await?;
+    let list = st.app.cases_search(a, q, page, per_page, 10_000).await?;
     let names: std::collections::HashMap<i64, &str> = directory
         .iter()
         .map(|(id, n, _)| (*id, n.as_str()))
         .collect();
     let today = st.app.clock.today();
     let rows = list
-        .iter()
+        .rows()
         .map(|r| {
-            let l = &r.listed;
+            let l = r.listed;
             let (due, due_class) = match r.due {
                 Some(d) => crate::cases::banner::due_line(d, today, ctx.lang),
                 None => ("—".to_string(), ""),
@@ -196,7 +196,7 @@ async fn list_rows(
             }
         })
         .collect();
-    Ok((rows, total))
+    Ok((rows, list.total()))
 }
 
 async fn cases_page_with(
@@ -408,11 +408,12 @@ pub async fn api_cases_list(
 ) -> Answer {
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
-    let (rows, total) = st
+    let list = st
         .app
         .cases_page_after(&a, q.stage.as_deref(), q.after, page, per_page)
         .await
         .or_fail(&ctx)?;
+    let (rows, total) = (list.listed(), list.total());
     // A full page may have more after it: where the next one starts (a keyset page).
     let next_after = rows
         .last()
