@@ -50,6 +50,20 @@ steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
 one() {
   local pid=$1; shift
   if [ "${WARM:-0}" = 1 ]; then wrk -t2 -c16 -d2s "$@" > /dev/null; fi
+  # A run in which the host took 10 % of the CPUs or more measures the host, not the server
+  # (one run had 33–44 % taken from PostgreSQL's rounds, halving their ratios): it is run again,
+  # up to twice more, and the last run is the one printed, with its steal.
+  local out tries=0
+  while out=$(one_run "$pid" "$@"); tries=$((tries + 1))
+        [ "$tries" -lt 3 ] && awk -v s="${out##* }" 'BEGIN { exit !(s >= 10) }'; do
+    echo "  (the host took ${out##* } % of the CPUs during a run: run again)" >&2
+  done
+  echo "$out"
+}
+
+# one_run PID WRK-ARGS…: `one` without the warm-up and the repeat.
+one_run() {
+  local pid=$1; shift
   quiet
   local t0 t1 s0 s1 w0 w1 out rps p99 n
   t0=$(cpu_ticks "$pid"); s0=$(steal_ticks); w0=$(ms)
