@@ -2912,7 +2912,8 @@ async fn a_deep_page_of_the_case_list_is_its_offsets_page_after_any_change() {
 /// or of an applicant's name moves it, whoever commits it (the store, another process, SQL
 /// past the store): each is in the next answer. A page found by the applicant's USCC is never
 /// kept (a lapsed registration's USCC is changed without moving the version), nor a page of
-/// more than 100 cases.
+/// more than 100 cases. A kept page is lent to every request that asks for it (the same
+/// `Arc`), not copied.
 #[tokio::test]
 async fn the_case_lists_kept_pages_are_the_list_now() {
     use zizhi_store::cases::{self, Filter};
@@ -2962,6 +2963,20 @@ async fn the_case_lists_kept_pages_are_the_list_now() {
         for f in [&staff, &by_name, &by_uscc] {
             assert_eq!(read(f.clone(), 50).await, all, "{name}");
         }
+        // A kept page is lent to each request, not copied; a page never kept is read anew.
+        let shared =
+            |f: Filter<'static>| async move { cases::shared_page(db, &f, 50, 0).await.unwrap() };
+        let (a, b2) = (shared(staff.clone()).await, shared(staff.clone()).await);
+        assert!(
+            std::sync::Arc::ptr_eq(&a, &b2),
+            "{name}: the kept page is the same page"
+        );
+        let (a, b2) = (shared(by_uscc.clone()).await, shared(by_uscc.clone()).await);
+        assert!(
+            !std::sync::Arc::ptr_eq(&a, &b2),
+            "{name}: a page by USCC is read each time"
+        );
+        assert_eq!(a.rows, b2.rows, "{name}");
 
         // The kept page is what is answered while the version stands: a change whose
         // transaction puts the version back by hand is not seen — but it is by a page found
