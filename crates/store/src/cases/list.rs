@@ -29,7 +29,7 @@ pub struct Listed {
 }
 
 /// Which cases a list shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter<'a> {
     /// Only this organisation's cases.
     pub organization_id: Option<i64>,

@@ -77,36 +77,16 @@ impl ListKey {
 }
 
 /// The key of a numbered page whose start may be kept ([`PageStarts`]): past the first
-/// [`SHALLOW`] cases of the newest-first list, filtered at most by open and not-a-draft (no
-/// values; every field is named here, so that a new one is decided on).
+/// [`SHALLOW`] cases of the newest-first list, filtered at most by open and not-a-draft. Any
+/// other field set — one added to [`Filter`] later too — is a value, and its pages' starts are
+/// not kept.
 pub(super) fn start_key(f: &Filter<'_>, offset: i64) -> Option<StartKey> {
-    let Filter {
-        organization_id,
-        stage,
-        open_only,
-        no_drafts,
-        id,
-        uscc,
-        name_like,
-        lead_id,
-        filed_from,
-        filed_to,
-        before_id,
-        due_from,
-        due_to,
-    } = f;
-    let no_values = organization_id.is_none()
-        && stage.is_none()
-        && id.is_none()
-        && uscc.is_none()
-        && name_like.is_none()
-        && lead_id.is_none()
-        && filed_from.is_none()
-        && filed_to.is_none()
-        && before_id.is_none()
-        && due_from.is_none()
-        && due_to.is_none();
-    (no_values && offset > SHALLOW).then_some((*open_only, *no_drafts, offset))
+    let flags_only = Filter {
+        open_only: f.open_only,
+        no_drafts: f.no_drafts,
+        ..Filter::default()
+    };
+    (*f == flags_only && offset > SHALLOW).then_some((f.open_only, f.no_drafts, offset))
 }
 
 /// Where numbered pages deep in the newest-first list begin (issue 14), by the list's shape
@@ -143,5 +123,77 @@ impl PageStarts {
             m.clear();
         }
         m.insert(key, start);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deep page's start is kept only for the list filtered by its flags alone: any value
+    /// makes its own walk, and the first [`SHALLOW`] cases are read by their offset.
+    #[test]
+    fn a_start_is_kept_only_for_the_flags_alone() {
+        let deep = SHALLOW + 50;
+        let flags = Filter {
+            open_only: true,
+            no_drafts: true,
+            ..Filter::default()
+        };
+        assert_eq!(start_key(&flags, deep), Some((true, true, deep)));
+        assert_eq!(
+            start_key(&Filter::default(), deep),
+            Some((false, false, deep))
+        );
+        assert_eq!(start_key(&flags, SHALLOW), None);
+        let valued = [
+            Filter {
+                organization_id: Some(1),
+                ..flags.clone()
+            },
+            Filter {
+                stage: Some("evaluation"),
+                ..flags.clone()
+            },
+            Filter {
+                id: Some(1),
+                ..flags.clone()
+            },
+            Filter {
+                uscc: Some("91350100M000100Y43"),
+                ..flags.clone()
+            },
+            Filter {
+                name_like: Some("灾备"),
+                ..flags.clone()
+            },
+            Filter {
+                lead_id: Some(1),
+                ..flags.clone()
+            },
+            Filter {
+                filed_from: Some("2026-01-01"),
+                ..flags.clone()
+            },
+            Filter {
+                filed_to: Some("2026-01-01"),
+                ..flags.clone()
+            },
+            Filter {
+                before_id: Some(1),
+                ..flags.clone()
+            },
+            Filter {
+                due_from: Some("2026-01-01"),
+                ..flags.clone()
+            },
+            Filter {
+                due_to: Some("2026-01-01"),
+                ..flags.clone()
+            },
+        ];
+        for f in &valued {
+            assert_eq!(start_key(f, deep), None, "{f:?}");
+        }
     }
 }
